@@ -1,0 +1,123 @@
+// `sluice classify`: classify the connections in capture files with l7-filter semantics.
+
+import { Command, InvalidArgumentError } from "commander";
+import {
+  loadPatternDirs,
+  classifyCaptureFile,
+  type CaptureSummary,
+  type FlowRecord,
+  type PatternSet,
+} from "@sluice/classifier";
+import { DEFAULT_PROTOCOLS_DIR } from "./paths.ts";
+import { formatTable, humanBytes } from "./format-table.ts";
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer");
+  return n;
+}
+
+function collect(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v];
+}
+
+interface ClassifyOptions {
+  protocols?: string[];
+  packets: number;
+  bytes: number;
+  json?: boolean;
+  patterns?: boolean;
+}
+
+export function classifyCommand(): Command {
+  return new Command("classify")
+    .description("classify the connections in pcap/pcapng captures (l7-filter semantics)")
+    .argument("<file...>", "capture files (pcap or pcapng)")
+    .option("--protocols <dir>", "a directory of .pat files (repeatable; default: Sluice's protocols/)", collect)
+    .option("--packets <n>", "inspection window: first N packets of a connection", positiveInt, 10)
+    .option("--bytes <n>", "inspection window: first N payload bytes of a connection", positiveInt, 2048)
+    .option("--json", "one JSON object per line per connection")
+    .option("--patterns", "also list which patterns loaded and which were skipped, and why")
+    .action((files: string[], opts: ClassifyOptions) => {
+      process.exitCode = runClassify(files, opts);
+    });
+}
+
+export function runClassify(files: string[], opts: ClassifyOptions): number {
+  const dirs = opts.protocols?.length ? opts.protocols : [DEFAULT_PROTOCOLS_DIR];
+  let set: PatternSet;
+  try {
+    set = loadPatternDirs(dirs);
+  } catch (e) {
+    process.stderr.write(`sluice classify: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (opts.patterns || set.skipped.length) {
+    const report = opts.patterns ? set.report() : `${set.size} patterns loaded, ${set.skipped.length} skipped (--patterns says why)`;
+    process.stderr.write(`${report}\n`);
+  }
+  if (set.size === 0) {
+    process.stderr.write("sluice classify: no usable pattern loaded\n");
+    return 2;
+  }
+  let failed = 0;
+  const all: FlowRecord[] = [];
+  for (const file of files) {
+    const s = classifyCaptureFile(file, set, { window: { packets: opts.packets, bytes: opts.bytes } });
+    if (s.error) {
+      failed++;
+      process.stderr.write(`sluice classify: ${s.error.file}: at byte ${s.error.offset}: ${s.error.reason}`);
+      process.stderr.write(s.flows.length ? ` (showing the ${s.flows.length} connections read before it)\n` : "\n");
+    }
+    if (opts.json) {
+      for (const f of s.flows) {
+        process.stdout.write(
+          JSON.stringify({ pcap: f.pcap, l4: f.l4, client: f.client, server: f.server, protocol: f.protocol, packets: f.packets, bytes: f.bytes }) + "\n",
+        );
+      }
+    } else {
+      printCapture(s);
+    }
+    all.push(...s.flows);
+  }
+  if (!opts.json && files.length > 1) {
+    process.stdout.write(`\n== all ${files.length} captures ==\n${summaryTable(all)}\n`);
+  }
+  return failed ? 1 : 0;
+}
+
+function printCapture(s: CaptureSummary): void {
+  const skipped = Object.entries(s.skipped)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(", ");
+  process.stdout.write(
+    `== ${s.pcap} (${s.format ?? "?"}): ${s.frames} frames, ${s.flows.length} connections${skipped ? `; not classified: ${skipped}` : ""}\n`,
+  );
+  if (s.flows.length === 0) {
+    process.stdout.write("(no TCP or UDP connections)\n");
+    return;
+  }
+  const rows = s.flows.map((f) => [f.l4, f.client, f.server, f.protocol, f.packets, f.bytes]);
+  process.stdout.write(
+    formatTable(["l4", "client", "server", "protocol", "packets", "bytes"], rows, ["left", "left", "left", "left", "right", "right"]) + "\n\n",
+  );
+  process.stdout.write(summaryTable(s.flows) + "\n");
+}
+
+function summaryTable(flows: FlowRecord[]): string {
+  const by = new Map<string, { conns: number; packets: number; bytes: number }>();
+  let total = 0;
+  for (const f of flows) {
+    const e = by.get(f.protocol) ?? { conns: 0, packets: 0, bytes: 0 };
+    e.conns++;
+    e.packets += f.packets;
+    e.bytes += f.bytes;
+    total += f.bytes;
+    by.set(f.protocol, e);
+  }
+  const rows = [...by.entries()]
+    .sort((a, b) => b[1].bytes - a[1].bytes)
+    .map(([p, e]) => [p, e.conns, e.packets, humanBytes(e.bytes), total ? `${((100 * e.bytes) / total).toFixed(1)}%` : "-"]);
+  return formatTable(["protocol", "connections", "packets", "bytes", "share"], rows, ["left", "right", "right", "right", "right"]);
+}

@@ -1,0 +1,235 @@
+// Decodes a captured frame down to the transport payload: Ethernet (with 802.1Q/802.1ad
+// tags and PPPoE), Linux cooked v1/v2, raw IP, BSD null/loopback; IPv4 (with options and
+// first fragments), IPv6 (extension headers), IP-in-IP and 6in4/4in6 tunnels; TCP and UDP.
+
+export const LINKTYPE = {
+  NULL: 0,
+  ETHERNET: 1,
+  RAW: 101,
+  RAW_OPENBSD: 12,
+  RAW_BSDOS: 14,
+  LOOP: 108,
+  LINUX_SLL: 113,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
+
+export interface TcpInfo {
+  seq: number;
+  ack: number;
+  syn: boolean;
+  ackFlag: boolean;
+  fin: boolean;
+  rst: boolean;
+}
+
+export interface DecodedPacket {
+  family: 4 | 6;
+  l4: "tcp" | "udp";
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  /** IP datagram length (header + payload) as the IP header states it. */
+  ipLength: number;
+  payload: Buffer;
+  tcp: TcpInfo | null;
+  vlan: number | null;
+}
+
+export type DecodeResult =
+  | { ok: true; packet: DecodedPacket }
+  | { ok: false; reason: "not-ip" | "not-tcp-udp" | "fragment" | "truncated" | "unsupported-link" };
+
+const ETH_IPV4 = 0x0800;
+const ETH_IPV6 = 0x86dd;
+const VLAN_TAGS = new Set([0x8100, 0x88a8, 0x9100]);
+const PPPOE_SESSION = 0x8864;
+
+export function decodeFrame(linkType: number, frame: Buffer): DecodeResult {
+  let off = 0;
+  let ethType: number;
+  let vlan: number | null = null;
+  switch (linkType) {
+    case LINKTYPE.ETHERNET: {
+      if (frame.length < 14) return { ok: false, reason: "truncated" };
+      ethType = frame.readUInt16BE(12);
+      off = 14;
+      while (VLAN_TAGS.has(ethType)) {
+        if (frame.length < off + 4) return { ok: false, reason: "truncated" };
+        vlan ??= frame.readUInt16BE(off) & 0x0fff;
+        ethType = frame.readUInt16BE(off + 2);
+        off += 4;
+      }
+      if (ethType === PPPOE_SESSION) {
+        if (frame.length < off + 8) return { ok: false, reason: "truncated" };
+        const pppProto = frame.readUInt16BE(off + 6);
+        off += 8;
+        ethType = pppProto === 0x0021 ? ETH_IPV4 : pppProto === 0x0057 ? ETH_IPV6 : 0;
+      }
+      break;
+    }
+    case LINKTYPE.LINUX_SLL:
+      if (frame.length < 16) return { ok: false, reason: "truncated" };
+      ethType = frame.readUInt16BE(14);
+      off = 16;
+      break;
+    case LINKTYPE.LINUX_SLL2:
+      if (frame.length < 20) return { ok: false, reason: "truncated" };
+      ethType = frame.readUInt16BE(0);
+      off = 20;
+      break;
+    case LINKTYPE.RAW:
+    case LINKTYPE.RAW_OPENBSD:
+    case LINKTYPE.RAW_BSDOS:
+      if (frame.length < 1) return { ok: false, reason: "truncated" };
+      ethType = frame[0]! >> 4 === 6 ? ETH_IPV6 : ETH_IPV4;
+      break;
+    case LINKTYPE.IPV4:
+      ethType = ETH_IPV4;
+      break;
+    case LINKTYPE.IPV6:
+      ethType = ETH_IPV6;
+      break;
+    case LINKTYPE.NULL:
+    case LINKTYPE.LOOP: {
+      if (frame.length < 4) return { ok: false, reason: "truncated" };
+      // NULL is host byte order, LOOP network order; AF_INET is 2 everywhere, AF_INET6 varies.
+      const fam = linkType === LINKTYPE.LOOP ? frame.readUInt32BE(0) : Math.min(frame.readUInt32LE(0), frame.readUInt32BE(0));
+      ethType = fam === 2 ? ETH_IPV4 : [10, 24, 28, 30].includes(fam) ? ETH_IPV6 : 0;
+      off = 4;
+      break;
+    }
+    default:
+      return { ok: false, reason: "unsupported-link" };
+  }
+  if (ethType === ETH_IPV4) return decodeIp(frame.subarray(off), 4, vlan, 0);
+  if (ethType === ETH_IPV6) return decodeIp(frame.subarray(off), 6, vlan, 0);
+  return { ok: false, reason: "not-ip" };
+}
+
+const IPV6_EXT = new Set([0, 43, 60, 51]);
+
+function decodeIp(b: Buffer, family: 4 | 6, vlan: number | null, depth: number): DecodeResult {
+  let proto: number;
+  let l4: Buffer;
+  let src: string;
+  let dst: string;
+  let ipLength: number;
+  if (family === 4) {
+    if (b.length < 20 || b[0]! >> 4 !== 4) return { ok: false, reason: "truncated" };
+    const ihl = (b[0]! & 0x0f) * 4;
+    ipLength = b.readUInt16BE(2);
+    if (ihl < 20 || b.length < ihl) return { ok: false, reason: "truncated" };
+    const fragOff = b.readUInt16BE(6) & 0x1fff;
+    if (fragOff !== 0) return { ok: false, reason: "fragment" };
+    proto = b[9]!;
+    src = `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+    dst = `${b[16]}.${b[17]}.${b[18]}.${b[19]}`;
+    // Trust the header's length over the frame's (Ethernet padding), but never past the frame.
+    const end = ipLength >= ihl ? Math.min(ipLength, b.length) : b.length;
+    l4 = b.subarray(ihl, end);
+  } else {
+    if (b.length < 40 || b[0]! >> 4 !== 6) return { ok: false, reason: "truncated" };
+    ipLength = 40 + b.readUInt16BE(4);
+    proto = b[6]!;
+    src = ipv6(b.subarray(8, 24));
+    dst = ipv6(b.subarray(24, 40));
+    let off = 40;
+    const end = Math.min(ipLength, b.length);
+    while (IPV6_EXT.has(proto) || proto === 44) {
+      if (end < off + 8) return { ok: false, reason: "truncated" };
+      const next = b[off]!;
+      if (proto === 44) {
+        if ((b.readUInt16BE(off + 2) & 0xfff8) !== 0) return { ok: false, reason: "fragment" };
+        off += 8;
+      } else if (proto === 51) {
+        off += (b[off + 1]! + 2) * 4;
+      } else {
+        off += (b[off + 1]! + 1) * 8;
+      }
+      proto = next;
+    }
+    l4 = b.subarray(off, end);
+  }
+  if ((proto === 4 || proto === 41) && depth < 2) return decodeIp(l4, proto === 4 ? 4 : 6, vlan, depth + 1);
+  if (proto === 6) {
+    if (l4.length < 20) return { ok: false, reason: "truncated" };
+    const dataOff = (l4[12]! >> 4) * 4;
+    if (dataOff < 20 || l4.length < dataOff) return { ok: false, reason: "truncated" };
+    const flags = l4[13]!;
+    return {
+      ok: true,
+      packet: {
+        family,
+        l4: "tcp",
+        src,
+        dst,
+        sport: l4.readUInt16BE(0),
+        dport: l4.readUInt16BE(2),
+        ipLength,
+        payload: l4.subarray(dataOff),
+        tcp: {
+          seq: l4.readUInt32BE(4),
+          ack: l4.readUInt32BE(8),
+          fin: (flags & 0x01) !== 0,
+          syn: (flags & 0x02) !== 0,
+          rst: (flags & 0x04) !== 0,
+          ackFlag: (flags & 0x10) !== 0,
+        },
+        vlan,
+      },
+    };
+  }
+  if (proto === 17) {
+    if (l4.length < 8) return { ok: false, reason: "truncated" };
+    const udpLen = l4.readUInt16BE(4);
+    const end = udpLen >= 8 ? Math.min(udpLen, l4.length) : l4.length;
+    return {
+      ok: true,
+      packet: {
+        family,
+        l4: "udp",
+        src,
+        dst,
+        sport: l4.readUInt16BE(0),
+        dport: l4.readUInt16BE(2),
+        ipLength,
+        payload: l4.subarray(8, end),
+        tcp: null,
+        vlan,
+      },
+    };
+  }
+  return { ok: false, reason: "not-tcp-udp" };
+}
+
+/** RFC 5952 text form of an IPv6 address. */
+export function ipv6(b: Buffer): string {
+  const words: number[] = [];
+  for (let i = 0; i < 16; i += 2) words.push(b.readUInt16BE(i));
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = words.map((w) => w.toString(16));
+  if (bestStart < 0) return hex.join(":");
+  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
+}
+
+/** "ip:port" or "[ipv6]:port", the form nDPI and Sluice print. */
+export function endpoint(ip: string, port: number): string {
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+}

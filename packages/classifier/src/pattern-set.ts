@@ -1,0 +1,235 @@
+// Loads `.pat` files into a compiled pattern set: each pattern translated to RE2, all of
+// them matched in one pass with RE2.Set, the winner chosen by priority (config order).
+
+import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { join, basename } from "node:path";
+import RE2 from "re2";
+import { parsePatternFile, PatternFileError, type PatternFile, type PatternMetadata } from "./pattern-file.ts";
+import { parseConfigFile, FIRST_PROTOCOL_MARK, type ConfigEntry } from "./config-file.ts";
+import { translateL7Regex, DialectError, KERNEL_DIALECT, type DialectOptions } from "./dialect.ts";
+
+export type Transport = "tcp" | "udp";
+
+export interface LoadedPattern {
+  name: string;
+  file: string;
+  /** 0 is the highest priority. */
+  priority: number;
+  /** Netfilter mark from the config file, or an assigned one (>= 3). */
+  mark: number;
+  /** Which line of the file was compiled. */
+  origin: "kernel" | "userspace";
+  line: number;
+  /** The pattern as written in the file. */
+  l7: string;
+  /** The translated RE2 source. */
+  re2: string;
+  regex: RE2;
+  transports: Transport[];
+  meta: PatternMetadata;
+  warnings: string[];
+}
+
+export interface SkippedPattern {
+  file: string;
+  line: number;
+  name: string | null;
+  reason: string;
+}
+
+export interface LoadOptions {
+  /** Compile `userspace pattern=` lines when present (l7-filter userspace does); default true. */
+  preferUserspace?: boolean;
+  /** l7-filter userspace config (`protocol mark` lines) that sets priority and marks. */
+  config?: { entries: ConfigEntry[]; file: string };
+  /** Load only the protocols listed in the config (l7-filter userspace's behaviour). */
+  onlyListed?: boolean;
+}
+
+export interface PatternSource {
+  file: string;
+  text: string;
+}
+
+/** The name of the optional priority/mark file inside a protocols directory. */
+export const DIR_CONFIG_FILE = "l7-filter.conf";
+
+export class PatternSet {
+  readonly patterns: LoadedPattern[];
+  readonly skipped: SkippedPattern[];
+  private readonly byTransport: Record<Transport, { set: RE2.RE2Set | null; members: LoadedPattern[] }>;
+  private readonly byName: Map<string, LoadedPattern>;
+
+  constructor(patterns: LoadedPattern[], skipped: SkippedPattern[]) {
+    this.patterns = [...patterns].sort((a, b) => a.priority - b.priority);
+    this.skipped = skipped;
+    this.byName = new Map();
+    for (const p of this.patterns) {
+      this.byName.set(p.name, p);
+      for (const alias of p.meta.aliases) if (!this.byName.has(alias)) this.byName.set(alias, p);
+    }
+    const build = (t: Transport) => {
+      const members = this.patterns.filter((p) => p.transports.includes(t));
+      // Sources are already RE2 syntax; RE2.Set accepts them as-is (UTF-8 mode, unanchored).
+      const set = members.length ? new RE2.Set(members.map((p) => p.re2)) : null;
+      return { set, members };
+    };
+    this.byTransport = { tcp: build("tcp"), udp: build("udp") };
+  }
+
+  get size(): number {
+    return this.patterns.length;
+  }
+
+  get(nameOrAlias: string): LoadedPattern | undefined {
+    return this.byName.get(nameOrAlias);
+  }
+
+  /** The highest-priority pattern matching the subject (see `subjectFromPayload`), or null. */
+  match(subject: string, transport: Transport): LoadedPattern | null {
+    const t = this.byTransport[transport];
+    if (!t.set) return null;
+    const hits = t.set.match(subject);
+    if (hits.length === 0) return null;
+    let best = t.members[hits[0]!]!;
+    for (const i of hits) {
+      const p = t.members[i]!;
+      if (p.priority < best.priority) best = p;
+    }
+    return best;
+  }
+
+  /** Every matching pattern, in priority order (for the pattern tester). */
+  matchAll(subject: string, transport?: Transport): LoadedPattern[] {
+    const out = new Set<LoadedPattern>();
+    for (const t of transport ? [transport] : (["tcp", "udp"] as const)) {
+      const bt = this.byTransport[t];
+      if (bt.set) for (const i of bt.set.match(subject)) out.add(bt.members[i]!);
+    }
+    return [...out].sort((a, b) => a.priority - b.priority);
+  }
+
+  /** The same answer as `match`, by trying each regex in priority order (the benchmark baseline). */
+  matchSequential(subject: string, transport: Transport): LoadedPattern | null {
+    for (const p of this.byTransport[transport].members) if (p.regex.test(subject)) return p;
+    return null;
+  }
+
+  /** Human summary of what loaded and what was skipped, with reasons. */
+  report(): string {
+    const lines = [`${this.patterns.length} patterns loaded, ${this.skipped.length} skipped`];
+    for (const s of this.skipped) lines.push(`  skipped ${s.name ?? "?"} (${s.file}:${s.line}): ${s.reason}`);
+    for (const p of this.patterns) for (const w of p.warnings) lines.push(`  warning ${p.name} (${p.file}:${p.line}): ${w}`);
+    return lines.join("\n");
+  }
+}
+
+/** Compiles parsed sources. Bad files and untranslatable patterns are skipped and reported. */
+export function compilePatterns(sources: PatternSource[], options: LoadOptions = {}): PatternSet {
+  const preferUserspace = options.preferUserspace ?? true;
+  const skipped: SkippedPattern[] = [];
+  const parsed: PatternFile[] = [];
+  const seen = new Map<string, string>();
+  for (const src of sources) {
+    try {
+      const pf = parsePatternFile(src.text, src.file);
+      const dup = seen.get(pf.name);
+      if (dup) {
+        skipped.push({ file: src.file, line: pf.kernel.line, name: pf.name, reason: `duplicate of ${dup} (the first one wins)` });
+        continue;
+      }
+      seen.set(pf.name, src.file);
+      parsed.push(pf);
+    } catch (e) {
+      if (e instanceof PatternFileError) skipped.push({ file: e.file, line: e.line, name: null, reason: e.reason });
+      else throw e;
+    }
+  }
+
+  const config = options.config?.entries ?? [];
+  const order = new Map(config.map((c, i) => [c.protocol, i]));
+  const marks = new Map(config.map((c) => [c.protocol, c.mark]));
+  if (options.config) {
+    for (const c of config) {
+      if (!seen.has(c.protocol)) {
+        skipped.push({ file: options.config.file, line: c.line, name: c.protocol, reason: "listed in the config but no pattern file has this name" });
+      }
+    }
+  }
+  const candidates = parsed
+    .filter((p) => !options.onlyListed || order.has(p.name))
+    .sort((a, b) => {
+      const oa = order.get(a.name) ?? Infinity;
+      const ob = order.get(b.name) ?? Infinity;
+      return oa !== ob ? oa - ob : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+    });
+
+  const usedMarks = new Set(marks.values());
+  let nextMark = FIRST_PROTOCOL_MARK;
+  const loaded: LoadedPattern[] = [];
+  for (const pf of candidates) {
+    const useUser = preferUserspace && pf.userspace !== null;
+    const line = useUser ? pf.userspace! : pf.kernel;
+    const dialect: DialectOptions = useUser
+      ? {
+          extended: pf.userspace!.flags.includes("REG_EXTENDED"),
+          icase: pf.userspace!.flags.includes("REG_ICASE"),
+          newline: pf.userspace!.flags.includes("REG_NEWLINE"),
+        }
+      : KERNEL_DIALECT;
+    let translated;
+    try {
+      translated = translateL7Regex(line.source, dialect);
+    } catch (e) {
+      if (!(e instanceof DialectError)) throw e;
+      skipped.push({ file: pf.file, line: line.line, name: pf.name, reason: `${useUser ? "userspace" : "kernel"} pattern ${e.message}` });
+      continue;
+    }
+    let regex: RE2;
+    try {
+      regex = new RE2(translated.source);
+    } catch (e) {
+      skipped.push({ file: pf.file, line: line.line, name: pf.name, reason: `RE2 rejects the translation: ${(e as Error).message}` });
+      continue;
+    }
+    let mark = marks.get(pf.name);
+    if (mark === undefined) {
+      while (usedMarks.has(nextMark)) nextMark++;
+      mark = nextMark;
+      usedMarks.add(mark);
+    }
+    loaded.push({
+      name: pf.name,
+      file: pf.file,
+      priority: loaded.length,
+      mark,
+      origin: useUser ? "userspace" : "kernel",
+      line: line.line,
+      l7: line.source,
+      re2: translated.source,
+      regex,
+      transports: pf.meta.transports,
+      meta: pf.meta,
+      warnings: translated.warnings,
+    });
+  }
+  return new PatternSet(loaded, skipped);
+}
+
+/** Reads every `*.pat` in the directories (and a `l7-filter.conf` in the first one, if any). */
+export function loadPatternDirs(dirs: string[], options: LoadOptions = {}): PatternSet {
+  const sources: PatternSource[] = [];
+  let config = options.config;
+  for (const dir of dirs) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`protocols directory not found: ${dir}`);
+    const names = readdirSync(dir).filter((n) => n.endsWith(".pat")).sort();
+    for (const n of names) sources.push({ file: join(dir, n), text: readFileSync(join(dir, n), "latin1") });
+    const conf = join(dir, DIR_CONFIG_FILE);
+    if (!config && existsSync(conf)) config = { entries: parseConfigFile(readFileSync(conf, "utf8"), conf), file: conf };
+  }
+  return compilePatterns(sources, { ...options, ...(config ? { config } : {}) });
+}
+
+export function protocolNameOf(file: string): string {
+  return basename(file).replace(/\.pat$/, "");
+}
