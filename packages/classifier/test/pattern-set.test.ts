@@ -1,0 +1,78 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { compilePatterns, loadPatternDirs, parseConfigFile, stripNul } from "../src/index.ts";
+
+const CLASSIC = fileURLToPath(new URL("../../../../shared/l7-protocols/protocols", import.meta.url));
+
+test("bad files and untranslatable patterns are skipped with file, line and reason; the rest load", () => {
+  const set = compilePatterns([
+    { file: "good.pat", text: "good\n^good\n" },
+    { file: "backref.pat", text: "# a comment\nbackref\n^(a)\\1\n" },
+    { file: "broken.pat", text: "# nothing but comments\n" },
+    { file: "mismatch.pat", text: "other\n^x\n" },
+    { file: "dup/good.pat", text: "good\n^again\n" },
+  ]);
+  assert.equal(set.size, 1);
+  const reasons = set.skipped.map((s) => `${s.file}:${s.line} ${s.reason}`);
+  assert.ok(reasons.some((r) => /^backref\.pat:3 kernel pattern at column 5: backreference \\1/.test(r)), reasons.join("\n"));
+  assert.ok(reasons.some((r) => /^broken\.pat:\d+ no protocol name/.test(r)));
+  assert.ok(reasons.some((r) => /^mismatch\.pat:1 .*must equal the file name/.test(r)));
+  assert.ok(reasons.some((r) => /^dup\/good\.pat:2 duplicate of good\.pat/.test(r)));
+  assert.match(set.report(), /1 patterns loaded, 4 skipped/);
+});
+
+test("priority comes from the config order; marks from the config, assigned >= 3 otherwise", () => {
+  const sources = [
+    { file: "a.pat", text: "a\nfoo\n" },
+    { file: "b.pat", text: "b\nfoo\n" },
+    { file: "c.pat", text: "c\nbar\n" },
+  ];
+  const alpha = compilePatterns(sources);
+  assert.equal(alpha.match("foo", "tcp")!.name, "a");
+  assert.deepEqual(alpha.patterns.map((p) => p.mark), [3, 4, 5]);
+  const conf = { entries: parseConfigFile("b 7\nmissing 9\na 3\n"), file: "l7.conf" };
+  const ordered = compilePatterns(sources, { config: conf });
+  assert.equal(ordered.match("foo", "tcp")!.name, "b");
+  assert.equal(ordered.get("b")!.mark, 7);
+  assert.equal(ordered.get("c")!.mark, 4); // 3 is taken by a
+  assert.ok(ordered.skipped.some((s) => s.name === "missing" && /no pattern file/.test(s.reason)));
+  assert.deepEqual(ordered.matchAll("foo bar").map((p) => p.name), ["b", "a", "c"]);
+  const only = compilePatterns(sources, { config: conf, onlyListed: true });
+  assert.deepEqual(only.patterns.map((p) => p.name), ["b", "a"]);
+});
+
+test("RE2.Set and the sequential loop agree; transports restrict a pattern", () => {
+  const set = compilePatterns([
+    { file: "t.pat", text: "# Transport: tcp\nt\n^x\n" },
+    { file: "u.pat", text: "# Transport: udp\nu\n^x\n" },
+  ]);
+  assert.equal(set.match("x", "tcp")!.name, "t");
+  assert.equal(set.match("x", "udp")!.name, "u");
+  assert.equal(set.matchSequential("x", "udp")!.name, "u");
+});
+
+test("userspace pattern lines are used when present, with their flags", () => {
+  const text = "x11\n^[lb].?\\x0b\nuserspace pattern=^[lB].\\?\\x0b\nuserspace flags=REG_NOSUB\n";
+  const set = compilePatterns([{ file: "x11.pat", text }]);
+  const p = set.get("x11")!;
+  assert.equal(p.origin, "userspace");
+  assert.ok(set.match(stripNul(Buffer.from("B\x00\x0b")), "tcp"));
+  assert.equal(set.match("b\x0b", "tcp"), null); // case-sensitive: no REG_ICASE
+  const kernel = compilePatterns([{ file: "x11.pat", text }], { preferUserspace: false });
+  assert.equal(kernel.get("x11")!.origin, "kernel");
+  assert.ok(kernel.match("b\x0b", "tcp"));
+});
+
+test("the classic l7-filter set loads from ../shared", { skip: existsSync(CLASSIC) ? false : "../shared/l7-protocols not present" }, () => {
+  const set = loadPatternDirs([CLASSIC]);
+  // Every file in the classic set parses; the report explains anything skipped.
+  assert.equal(set.size + set.skipped.length, 115, set.report());
+  assert.ok(set.size >= 110, set.report());
+  const http = set.get("http")!;
+  assert.equal(http.meta.quality, "great");
+  assert.ok(http.meta.groups.includes("document_retrieval"));
+  assert.equal(set.get("smtp")!.origin, "userspace");
+  console.log(set.report().split("\n")[0]);
+});
