@@ -99,7 +99,9 @@ export function re2Class(set: ByteSet): string {
   if (ranges.length === 0) return "[^\\x{0}-\\x{10ffff}]"; // matches nothing
   if (ranges.length === 1 && ranges[0]![0] === ranges[0]![1]) return re2Byte(ranges[0]![0]);
   const body = ranges
-    .map(([lo, hi]) => (lo === hi ? re2Byte(lo) : hi === lo + 1 ? re2Byte(lo) + re2Byte(hi) : `${re2Byte(lo)}-${re2Byte(hi)}`))
+    .map(([lo, hi]) =>
+      lo === hi ? re2Byte(lo) : hi === lo + 1 ? re2Byte(lo) + re2Byte(hi) : `${re2Byte(lo)}-${re2Byte(hi)}`,
+    )
     .join("");
   return `[${body}]`;
 }

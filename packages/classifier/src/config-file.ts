@@ -37,10 +37,15 @@ export function parseConfigFile(text: string, file = "l7-filter.conf"): ConfigEn
     const mark = Number(markText);
     if (mark > 0xffffffff) throw new ConfigFileError(file, i + 1, `mark ${mark} does not fit in 32 bits`);
     if (mark < FIRST_PROTOCOL_MARK) {
-      throw new ConfigFileError(file, i + 1, `mark ${mark} is reserved (0 untouched, 1 unset, 2 unknown); use 3 or more`);
+      throw new ConfigFileError(
+        file,
+        i + 1,
+        `mark ${mark} is reserved (0 untouched, 1 unset, 2 unknown); use 3 or more`,
+      );
     }
     const prev = seen.get(protocol);
-    if (prev !== undefined) throw new ConfigFileError(file, i + 1, `protocol "${protocol}" already listed on line ${prev}`);
+    if (prev !== undefined)
+      throw new ConfigFileError(file, i + 1, `protocol "${protocol}" already listed on line ${prev}`);
     seen.set(protocol, i + 1);
     out.push({ protocol, mark, line: i + 1 });
   });

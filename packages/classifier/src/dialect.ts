@@ -62,7 +62,8 @@ const SPACE = (): ByteSet => POSIX_CLASSES.space!();
 /** Translates one l7 pattern. Throws DialectError for what RE2 cannot express. */
 export function translateL7Regex(pattern: string, options: DialectOptions = KERNEL_DIALECT): Translation {
   for (let i = 0; i < pattern.length; i++) {
-    if (pattern.charCodeAt(i) > 0xff) throw new DialectError(i, "character outside the byte range (read .pat files as latin1)");
+    if (pattern.charCodeAt(i) > 0xff)
+      throw new DialectError(i, "character outside the byte range (read .pat files as latin1)");
   }
   const p = new Parser(pattern, options);
   const body = p.parseAlternation(0);
@@ -289,7 +290,10 @@ class Parser {
         return this.literal(0x0d);
       case "<":
       case ">":
-        throw new DialectError(start, `GNU word ${n === "<" ? "start" : "end"} anchor \\${n} is not supported by RE2`);
+        throw new DialectError(
+          start,
+          `GNU word ${n === "<" ? "start" : "end"} anchor \\${n} is not supported by RE2`,
+        );
     }
     if (/[1-9]/.test(n)) throw new DialectError(start, `backreference \\${n} is not supported by RE2`);
     if (!this.o.extended && (n === "{" || n === "}")) throw new DialectError(start, `unexpected \\${n}`);
@@ -333,7 +337,8 @@ class Parser {
           if (!cls) throw new DialectError(this.pos, `unknown character class [:${name}:]`);
           set.addSet(cls());
         } else {
-          if (name.length !== 1) throw new DialectError(this.pos, `multi-character collating element [${kind}${name}${kind}]`);
+          if (name.length !== 1)
+            throw new DialectError(this.pos, `multi-character collating element [${kind}${name}${kind}]`);
           set.add(name.charCodeAt(0));
         }
         continue;
@@ -396,11 +401,15 @@ class Parser {
       s.delete(0);
       if (!negated && !this.sawNul) {
         this.sawNul = true;
-        this.warnings.push("matches a NUL byte, but l7-filter strips NULs from the data: that part can never match");
+        this.warnings.push(
+          "matches a NUL byte, but l7-filter strips NULs from the data: that part can never match",
+        );
       }
     } else if (!negated && s.size === 0 && !this.sawNul) {
       this.sawNul = true;
-      this.warnings.push("matches a NUL byte, but l7-filter strips NULs from the data: that part can never match");
+      this.warnings.push(
+        "matches a NUL byte, but l7-filter strips NULs from the data: that part can never match",
+      );
     }
     return re2Class(s);
   }

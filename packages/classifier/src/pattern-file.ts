@@ -93,7 +93,11 @@ export function parsePatternFile(text: string, file: string): PatternFile {
       const words = line.slice("userspace flags=".length).trim().split(/\s+/).filter(Boolean);
       for (const w of words) {
         if (!KNOWN_FLAGS.has(w as RegexFlag)) {
-          throw new PatternFileError(file, lineNo, `unknown userspace flag "${w}" (known: ${[...KNOWN_FLAGS].join(", ")})`);
+          throw new PatternFileError(
+            file,
+            lineNo,
+            `unknown userspace flag "${w}" (known: ${[...KNOWN_FLAGS].join(", ")})`,
+          );
         }
       }
       flags = { flags: words as RegexFlag[], line: lineNo };
@@ -102,7 +106,11 @@ export function parsePatternFile(text: string, file: string): PatternFile {
     if (!name) {
       const n = line.trim();
       if (!/^[A-Za-z0-9_.+-]+$/.test(n)) {
-        throw new PatternFileError(file, lineNo, `invalid protocol name "${n}" (letters, digits, _ . + - only)`);
+        throw new PatternFileError(
+          file,
+          lineNo,
+          `invalid protocol name "${n}" (letters, digits, _ . + - only)`,
+        );
       }
       name = { source: n, line: lineNo };
       return;
@@ -119,16 +127,23 @@ export function parsePatternFile(text: string, file: string): PatternFile {
   const expected = baseName(file);
   const nm = (name as PatternLine).source;
   if (expected && expected !== nm) {
-    throw new PatternFileError(file, (name as PatternLine).line, `protocol name "${nm}" must equal the file name "${expected}"`);
+    throw new PatternFileError(
+      file,
+      (name as PatternLine).line,
+      `protocol name "${nm}" must equal the file name "${expected}"`,
+    );
   }
   const us = userspace as PatternLine | null;
   const fl = flags as { flags: RegexFlag[]; line: number } | null;
-  if (fl && !us) throw new PatternFileError(file, fl.line, "`userspace flags=` without a `userspace pattern=` line");
+  if (fl && !us)
+    throw new PatternFileError(file, fl.line, "`userspace flags=` without a `userspace pattern=` line");
   return {
     name: nm,
     file,
     kernel,
-    userspace: us ? { ...us, flags: fl ? fl.flags : [...DEFAULT_USERSPACE_FLAGS], flagsLine: fl ? fl.line : null } : null,
+    userspace: us
+      ? { ...us, flags: fl ? fl.flags : [...DEFAULT_USERSPACE_FLAGS], flagsLine: fl ? fl.line : null }
+      : null,
     meta: parseMetadata(header),
   };
 }
@@ -154,7 +169,8 @@ function parseMetadata(header: string[]): PatternMetadata {
     transports: ["tcp", "udp"],
   };
   for (const [i, line] of header.entries()) {
-    const kv = /^(Pattern attributes|Pattern quality|Protocol groups|Wiki|Aliases|Transport)\s*:\s*(.*)$/i.exec(line);
+    const kv =
+      /^(Pattern attributes|Pattern quality|Protocol groups|Wiki|Aliases|Transport)\s*:\s*(.*)$/i.exec(line);
     if (kv) {
       const key = kv[1]!.toLowerCase();
       const words = kv[2]!.trim().split(/\s+/).filter(Boolean);
@@ -169,7 +185,9 @@ function parseMetadata(header: string[]): PatternMetadata {
       } else if (key === "protocol groups") meta.groups.push(...words);
       else if (key === "wiki") meta.wiki = kv[2]!.trim() || null;
       else if (key === "transport") {
-        const t = words.map((w) => w.toLowerCase()).filter((w): w is "tcp" | "udp" => w === "tcp" || w === "udp");
+        const t = words
+          .map((w) => w.toLowerCase())
+          .filter((w): w is "tcp" | "udp" => w === "tcp" || w === "udp");
         if (t.length) meta.transports = t;
       } else meta.aliases.push(...words);
       continue;

@@ -4,7 +4,12 @@
 import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
 import { join, basename } from "node:path";
 import RE2 from "re2";
-import { parsePatternFile, PatternFileError, type PatternFile, type PatternMetadata } from "./pattern-file.ts";
+import {
+  parsePatternFile,
+  PatternFileError,
+  type PatternFile,
+  type PatternMetadata,
+} from "./pattern-file.ts";
 import { parseConfigFile, FIRST_PROTOCOL_MARK, type ConfigEntry } from "./config-file.ts";
 import { translateL7Regex, DialectError, KERNEL_DIALECT, type DialectOptions } from "./dialect.ts";
 
@@ -57,7 +62,10 @@ export const DIR_CONFIG_FILE = "l7-filter.conf";
 export class PatternSet {
   readonly patterns: LoadedPattern[];
   readonly skipped: SkippedPattern[];
-  private readonly byTransport: Record<Transport, { set: RE2.RE2Set | null; members: LoadedPattern[] }>;
+  private readonly byTransport: Record<
+    Transport,
+    { set: InstanceType<typeof RE2.Set> | null; members: LoadedPattern[] }
+  >;
   private readonly byName: Map<string, LoadedPattern>;
 
   constructor(patterns: LoadedPattern[], skipped: SkippedPattern[]) {
@@ -119,7 +127,8 @@ export class PatternSet {
   report(): string {
     const lines = [`${this.patterns.length} patterns loaded, ${this.skipped.length} skipped`];
     for (const s of this.skipped) lines.push(`  skipped ${s.name ?? "?"} (${s.file}:${s.line}): ${s.reason}`);
-    for (const p of this.patterns) for (const w of p.warnings) lines.push(`  warning ${p.name} (${p.file}:${p.line}): ${w}`);
+    for (const p of this.patterns)
+      for (const w of p.warnings) lines.push(`  warning ${p.name} (${p.file}:${p.line}): ${w}`);
     return lines.join("\n");
   }
 }
@@ -135,13 +144,19 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
       const pf = parsePatternFile(src.text, src.file);
       const dup = seen.get(pf.name);
       if (dup) {
-        skipped.push({ file: src.file, line: pf.kernel.line, name: pf.name, reason: `duplicate of ${dup} (the first one wins)` });
+        skipped.push({
+          file: src.file,
+          line: pf.kernel.line,
+          name: pf.name,
+          reason: `duplicate of ${dup} (the first one wins)`,
+        });
         continue;
       }
       seen.set(pf.name, src.file);
       parsed.push(pf);
     } catch (e) {
-      if (e instanceof PatternFileError) skipped.push({ file: e.file, line: e.line, name: null, reason: e.reason });
+      if (e instanceof PatternFileError)
+        skipped.push({ file: e.file, line: e.line, name: null, reason: e.reason });
       else throw e;
     }
   }
@@ -152,7 +167,12 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
   if (options.config) {
     for (const c of config) {
       if (!seen.has(c.protocol)) {
-        skipped.push({ file: options.config.file, line: c.line, name: c.protocol, reason: "listed in the config but no pattern file has this name" });
+        skipped.push({
+          file: options.config.file,
+          line: c.line,
+          name: c.protocol,
+          reason: "listed in the config but no pattern file has this name",
+        });
       }
     }
   }
@@ -182,14 +202,24 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
       translated = translateL7Regex(line.source, dialect);
     } catch (e) {
       if (!(e instanceof DialectError)) throw e;
-      skipped.push({ file: pf.file, line: line.line, name: pf.name, reason: `${useUser ? "userspace" : "kernel"} pattern ${e.message}` });
+      skipped.push({
+        file: pf.file,
+        line: line.line,
+        name: pf.name,
+        reason: `${useUser ? "userspace" : "kernel"} pattern ${e.message}`,
+      });
       continue;
     }
     let regex: RE2;
     try {
       regex = new RE2(translated.source);
     } catch (e) {
-      skipped.push({ file: pf.file, line: line.line, name: pf.name, reason: `RE2 rejects the translation: ${(e as Error).message}` });
+      skipped.push({
+        file: pf.file,
+        line: line.line,
+        name: pf.name,
+        reason: `RE2 rejects the translation: ${(e as Error).message}`,
+      });
       continue;
     }
     let mark = marks.get(pf.name);
@@ -221,11 +251,15 @@ export function loadPatternDirs(dirs: string[], options: LoadOptions = {}): Patt
   const sources: PatternSource[] = [];
   let config = options.config;
   for (const dir of dirs) {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`protocols directory not found: ${dir}`);
-    const names = readdirSync(dir).filter((n) => n.endsWith(".pat")).sort();
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new Error(`protocols directory not found: ${dir}`);
+    const names = readdirSync(dir)
+      .filter((n) => n.endsWith(".pat"))
+      .sort();
     for (const n of names) sources.push({ file: join(dir, n), text: readFileSync(join(dir, n), "latin1") });
     const conf = join(dir, DIR_CONFIG_FILE);
-    if (!config && existsSync(conf)) config = { entries: parseConfigFile(readFileSync(conf, "utf8"), conf), file: conf };
+    if (!config && existsSync(conf))
+      config = { entries: parseConfigFile(readFileSync(conf, "utf8"), conf), file: conf };
   }
   return compilePatterns(sources, { ...options, ...(config ? { config } : {}) });
 }

@@ -20,10 +20,14 @@ const set = compilePatterns([
   { file: "dns.pat", text: "# Transport: udp\ndns\n^..\\x01\n" },
 ]);
 
-const HTTP = tcpConversation(["10.0.0.1", 40000], ["10.0.0.2", 80], [
-  { dir: "c2s", data: "GET / HTTP/1.1\r\nHost: x\r\n\r\n" },
-  { dir: "s2c", data: "HTTP/1.1 200 OK\r\n\r\n" },
-]);
+const HTTP = tcpConversation(
+  ["10.0.0.1", 40000],
+  ["10.0.0.2", 80],
+  [
+    { dir: "c2s", data: "GET / HTTP/1.1\r\nHost: x\r\n\r\n" },
+    { dir: "s2c", data: "HTTP/1.1 200 OK\r\n\r\n" },
+  ],
+);
 
 test("pcap (both byte orders) and pcapng give the same connections", () => {
   const frames = HTTP.map((s) => ethernetFrame(s));
@@ -37,7 +41,10 @@ test("pcap (both byte orders) and pcapng give the same connections", () => {
     assert.equal(f.server, "10.0.0.2:80");
     assert.equal(f.protocol, "http");
     assert.equal(f.packets, 5);
-    assert.equal(f.bytes, HTTP.reduce((n, x) => n + ipPacket(x).length, 0));
+    assert.equal(
+      f.bytes,
+      HTTP.reduce((n, x) => n + ipPacket(x).length, 0),
+    );
     assert.equal(f.decided_at_packet, 5);
   }
 });
@@ -71,7 +78,14 @@ test("link types: VLAN-tagged Ethernet, Linux cooked v1 and v2, raw IP, null/loo
 });
 
 test("IPv6 with extension headers, compressed addresses", () => {
-  const ip6 = ipPacket({ src: "2001:db8::1", dst: "2001:db8::53", sport: 5353, dport: 53, l4: "udp", payload: "\x12\x34\x01\x00" });
+  const ip6 = ipPacket({
+    src: "2001:db8::1",
+    dst: "2001:db8::53",
+    sport: 5353,
+    dport: 53,
+    l4: "udp",
+    payload: "\x12\x34\x01\x00",
+  });
   // Insert a hop-by-hop header (next header = UDP) after the fixed header.
   const hbh = Buffer.from([17, 0, 0, 0, 0, 0, 0, 0]);
   const fixed = Buffer.from(ip6.subarray(0, 40));
@@ -83,7 +97,20 @@ test("IPv6 with extension headers, compressed addresses", () => {
   assert.equal(d.packet.l4, "udp");
   assert.equal(d.packet.payload.length, 4);
   assert.equal(ipv6(Buffer.from("20010db8000000000001000000000001", "hex")), "2001:db8::1:0:0:1");
-  const s = classifyCaptureBuffer("v6.pcap", pcapFile([ethernetFrame({ src: "2001:db8::1", dst: "2001:db8::53", sport: 5353, dport: 53, l4: "udp", payload: "\x12\x34\x01\x00" })]), set);
+  const s = classifyCaptureBuffer(
+    "v6.pcap",
+    pcapFile([
+      ethernetFrame({
+        src: "2001:db8::1",
+        dst: "2001:db8::53",
+        sport: 5353,
+        dport: 53,
+        l4: "udp",
+        payload: "\x12\x34\x01\x00",
+      }),
+    ]),
+    set,
+  );
   assert.equal(s.flows[0]!.client, "[2001:db8::1]:5353");
   assert.equal(s.flows[0]!.protocol, "dns");
 });
@@ -106,16 +133,22 @@ test("corrupt and unsupported files give clear errors, never a crash", () => {
     [Buffer.alloc(0), /empty file/],
     [Buffer.from("hello world, not a capture"), /not a pcap or pcapng capture/],
     [pcapFile([]).subarray(0, 10), /truncated pcap file header/],
-    [(() => {
-      const b = pcapFile([Buffer.alloc(60)]);
-      b.writeUInt32LE(10_000_000, 24 + 8);
-      return b;
-    })(), /implausible/],
-    [(() => {
-      const b = pcapngFile([Buffer.alloc(60)]);
-      b.writeUInt32LE(13, 4); // block length not a multiple of 4
-      return b;
-    })(), /invalid block length/],
+    [
+      (() => {
+        const b = pcapFile([Buffer.alloc(60)]);
+        b.writeUInt32LE(10_000_000, 24 + 8);
+        return b;
+      })(),
+      /implausible/,
+    ],
+    [
+      (() => {
+        const b = pcapngFile([Buffer.alloc(60)]);
+        b.writeUInt32LE(13, 4); // block length not a multiple of 4
+        return b;
+      })(),
+      /invalid block length/,
+    ],
   ];
   for (const [buf, re] of bad) {
     const s = classifyCaptureBuffer("bad", buf, set);
@@ -132,7 +165,11 @@ test("corrupt and unsupported files give clear errors, never a crash", () => {
 });
 
 test("pcapng: big-endian sections and nanosecond if_tsresol", () => {
-  for (const opts of [{ bigEndian: true }, { bigEndian: false, tsresol: 9 }, { bigEndian: true, tsresol: 9 }]) {
+  for (const opts of [
+    { bigEndian: true },
+    { bigEndian: false, tsresol: 9 },
+    { bigEndian: true, tsresol: 9 },
+  ]) {
     const buf = pcapngFile([ethernetFrame(HTTP[3]!), ethernetFrame(HTTP[4]!)], 1, opts);
     const records = [...readCaptureBuffer(buf)];
     assert.equal(records.length, 2, JSON.stringify(opts));

@@ -94,7 +94,11 @@ test("what RE2 cannot express is a DialectError with the column and a reason", (
     ["[z-a]", /end below start/],
   ];
   for (const [p, re] of cases) {
-    assert.throws(() => translateL7Regex(p), (e: unknown) => e instanceof DialectError && re.test(e.reason), p);
+    assert.throws(
+      () => translateL7Regex(p),
+      (e: unknown) => e instanceof DialectError && re.test(e.reason),
+      p,
+    );
   }
   const e = (() => {
     try {

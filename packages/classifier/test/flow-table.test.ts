@@ -26,21 +26,29 @@ const tx = (s: string) => Buffer.from(s, "latin1");
 
 test("unset while inspecting, the pattern as soon as it matches, buffer freed", () => {
   const table = new FlowTable(set);
-  const conv = tcpConversation(["10.0.0.1", 40000], ["10.0.0.2", 7], [
-    { dir: "c2s", data: "hello " },
-    { dir: "s2c", data: "???" },
-    { dir: "c2s", data: "world" },
-  ]);
+  const conv = tcpConversation(
+    ["10.0.0.1", 40000],
+    ["10.0.0.2", 7],
+    [
+      { dir: "c2s", data: "hello " },
+      { dir: "s2c", data: "???" },
+      { dir: "c2s", data: "world" },
+    ],
+  );
   const results = conv.map((s) => table.observe(pkt(s), 1));
   assert.equal(results[3]!.flow.protocol, "unset");
   assert.equal(results[3]!.flow.mark, 1);
   // Both directions are appended in arrival order: "hello ???world" does not match ^hello world.
   assert.equal(results[5]!.flow.protocol, "unset");
   const t2 = new FlowTable(set);
-  const conv2 = tcpConversation(["10.0.0.1", 40001], ["10.0.0.2", 7], [
-    { dir: "c2s", data: "hello " },
-    { dir: "c2s", data: "world" },
-  ]);
+  const conv2 = tcpConversation(
+    ["10.0.0.1", 40001],
+    ["10.0.0.2", 7],
+    [
+      { dir: "c2s", data: "hello " },
+      { dir: "c2s", data: "world" },
+    ],
+  );
   const r2 = conv2.map((s) => t2.observe(pkt(s), 1));
   assert.equal(r2[4]!.decided, true);
   assert.equal(r2[4]!.flow.protocol, "hello");
@@ -58,7 +66,10 @@ test("both directions count: a pattern spanning request and reply matches", () =
 });
 
 test("unknown once the packet window is spent (handshake included), not before", () => {
-  const seven = Array.from({ length: 7 }, (_, i) => ({ dir: (i % 2 ? "s2c" : "c2s") as "c2s" | "s2c", payload: tx("x") }));
+  const seven = Array.from({ length: 7 }, (_, i) => ({
+    dir: (i % 2 ? "s2c" : "c2s") as "c2s" | "s2c",
+    payload: tx("x"),
+  }));
   const f = classifyPayloads(set, "tcp", seven); // 3 handshake + 7 = 10 packets
   assert.equal(f.protocol, "unknown");
   assert.equal(f.mark, 2);
@@ -69,21 +80,37 @@ test("unknown once the packet window is spent (handshake included), not before",
   const late = classifyPayloads(set, "tcp", [...seven, { dir: "c2s", payload: tx("marker") }]);
   assert.equal(late.protocol, "unknown");
   // With a larger window (userspace -n) it is.
-  const wide = classifyPayloads(set, "tcp", [...seven, { dir: "c2s", payload: tx("marker") }], { window: { packets: 20 } });
+  const wide = classifyPayloads(set, "tcp", [...seven, { dir: "c2s", payload: tx("marker") }], {
+    window: { packets: 20 },
+  });
   assert.equal(wide.protocol, "late");
 });
 
 test("unknown once the byte window is spent; a match straddling the limit is not seen", () => {
   const filler = tx("x".repeat(2045)); // "marker" would end at byte 2051
-  const f = classifyPayloads(set, "udp", [{ dir: "c2s", payload: filler }, { dir: "c2s", payload: tx("marker") }]);
+  const f = classifyPayloads(set, "udp", [
+    { dir: "c2s", payload: filler },
+    { dir: "c2s", payload: tx("marker") },
+  ]);
   assert.equal(f.protocol, "unknown");
   assert.equal(f.inspectedBytes, 2048);
-  const g = classifyPayloads(set, "udp", [{ dir: "c2s", payload: filler }, { dir: "c2s", payload: tx("marker") }], {
-    window: { bytes: 4096 },
-  });
+  const g = classifyPayloads(
+    set,
+    "udp",
+    [
+      { dir: "c2s", payload: filler },
+      { dir: "c2s", payload: tx("marker") },
+    ],
+    {
+      window: { bytes: 4096 },
+    },
+  );
   assert.equal(g.protocol, "late");
   // NULs do not count toward the byte window: they are stripped first.
-  const h = classifyPayloads(set, "udp", [{ dir: "c2s", payload: Buffer.alloc(5000) }, { dir: "c2s", payload: tx("marker") }]);
+  const h = classifyPayloads(set, "udp", [
+    { dir: "c2s", payload: Buffer.alloc(5000) },
+    { dir: "c2s", payload: tx("marker") },
+  ]);
   assert.equal(h.protocol, "late");
 });
 
@@ -92,7 +119,7 @@ test("TCP: retransmissions and overlaps are trimmed, out-of-order segments wait 
   assert.deepEqual(s.push(100, true, Buffer.alloc(0)), []);
   assert.deepEqual(s.push(107, false, tx("world")), []); // early: held
   assert.equal(s.bufferedBytes, 5);
-  assert.equal(Buffer.concat(s.push(101, false, tx("hello ")) ).toString(), "hello world");
+  assert.equal(Buffer.concat(s.push(101, false, tx("hello "))).toString(), "hello world");
   assert.deepEqual(s.push(101, false, tx("hello ")), []); // duplicate
   assert.equal(Buffer.concat(s.push(110, false, tx("ld!!"))).toString(), "!!"); // overlap trimmed
   // Sequence wrap-around.
@@ -103,10 +130,14 @@ test("TCP: retransmissions and overlaps are trimmed, out-of-order segments wait 
 
   // Through the flow table: the classifier sees "hello world" despite reordering and a duplicate.
   const table = new FlowTable(set);
-  const conv = tcpConversation(["10.0.0.1", 40002], ["10.0.0.2", 7], [
-    { dir: "c2s", data: "hello " },
-    { dir: "c2s", data: "world" },
-  ]);
+  const conv = tcpConversation(
+    ["10.0.0.1", 40002],
+    ["10.0.0.2", 7],
+    [
+      { dir: "c2s", data: "hello " },
+      { dir: "c2s", data: "world" },
+    ],
+  );
   const [syn, synack, ack, a, b] = conv;
   let last;
   for (const s2 of [syn!, synack!, ack!, b!, a!, a!]) last = table.observe(pkt(s2), 1);
@@ -120,7 +151,10 @@ test("client is the side that sent the SYN, even when the SYN-ACK is seen first"
   assert.equal(r.flow.clientIp, "10.0.0.1");
   assert.equal(r.direction, "s2c");
   const mid = new FlowTable(set);
-  const m = mid.observe(pkt({ src: "10.0.0.2", sport: 443, dst: "10.0.0.1", dport: 50000, l4: "tcp", payload: "x" }), 1);
+  const m = mid.observe(
+    pkt({ src: "10.0.0.2", sport: 443, dst: "10.0.0.1", dport: 50000, l4: "tcp", payload: "x" }),
+    1,
+  );
   assert.equal(m.flow.clientPort, 50000);
 });
 
@@ -129,7 +163,10 @@ test("bounded memory: LRU cap evicts the least recently seen flow; idle flows ex
   const table = new FlowTable(set, { maxFlows: 3, udpIdleSeconds: 10 });
   table.onFlowEnd = (f, why) => ended.push(`${f.clientPort}:${why}`);
   const udp = (port: number, t: number) =>
-    table.observe(pkt({ src: "10.0.0.1", sport: port, dst: "10.0.0.2", dport: 53, l4: "udp", payload: "q" }), t);
+    table.observe(
+      pkt({ src: "10.0.0.1", sport: port, dst: "10.0.0.2", dport: 53, l4: "udp", payload: "q" }),
+      t,
+    );
   udp(1, 0);
   udp(2, 1);
   udp(3, 2);

@@ -57,7 +57,11 @@ test("a bad .pat file is a PatternFileError with file, line and reason", () => {
   for (const [text, file, line, re] of cases) {
     assert.throws(
       () => parsePatternFile(text, file),
-      (e: unknown) => e instanceof PatternFileError && e.line === line && re.test(e.reason) && e.message.startsWith(`${file}:${line}:`),
+      (e: unknown) =>
+        e instanceof PatternFileError &&
+        e.line === line &&
+        re.test(e.reason) &&
+        e.message.startsWith(`${file}:${line}:`),
       text,
     );
   }
@@ -69,7 +73,10 @@ test("l7-filter userspace config: order is priority, marks >= 3", () => {
     { protocol: "http", mark: 3, line: 2 },
     { protocol: "ssh", mark: 10, line: 4 },
   ]);
-  assert.throws(() => parseConfigFile("http 2\n", "c"), (e: unknown) => e instanceof ConfigFileError && /reserved/.test(e.message));
+  assert.throws(
+    () => parseConfigFile("http 2\n", "c"),
+    (e: unknown) => e instanceof ConfigFileError && /reserved/.test(e.message),
+  );
   assert.throws(() => parseConfigFile("http x\n", "c"), /not a number/);
   assert.throws(() => parseConfigFile("http 3\nhttp 4\n", "c"), /already listed on line 1/);
   assert.throws(() => parseConfigFile("http\n", "c"), /expected "protocol mark"/);

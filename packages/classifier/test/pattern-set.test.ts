@@ -16,7 +16,10 @@ test("bad files and untranslatable patterns are skipped with file, line and reas
   ]);
   assert.equal(set.size, 1);
   const reasons = set.skipped.map((s) => `${s.file}:${s.line} ${s.reason}`);
-  assert.ok(reasons.some((r) => /^backref\.pat:3 kernel pattern at column 5: backreference \\1/.test(r)), reasons.join("\n"));
+  assert.ok(
+    reasons.some((r) => /^backref\.pat:3 kernel pattern at column 5: backreference \\1/.test(r)),
+    reasons.join("\n"),
+  );
   assert.ok(reasons.some((r) => /^broken\.pat:\d+ no protocol name/.test(r)));
   assert.ok(reasons.some((r) => /^mismatch\.pat:1 .*must equal the file name/.test(r)));
   assert.ok(reasons.some((r) => /^dup\/good\.pat:2 duplicate of good\.pat/.test(r)));
@@ -31,16 +34,25 @@ test("priority comes from the config order; marks from the config, assigned >= 3
   ];
   const alpha = compilePatterns(sources);
   assert.equal(alpha.match("foo", "tcp")!.name, "a");
-  assert.deepEqual(alpha.patterns.map((p) => p.mark), [3, 4, 5]);
+  assert.deepEqual(
+    alpha.patterns.map((p) => p.mark),
+    [3, 4, 5],
+  );
   const conf = { entries: parseConfigFile("b 7\nmissing 9\na 3\n"), file: "l7.conf" };
   const ordered = compilePatterns(sources, { config: conf });
   assert.equal(ordered.match("foo", "tcp")!.name, "b");
   assert.equal(ordered.get("b")!.mark, 7);
   assert.equal(ordered.get("c")!.mark, 4); // 3 is taken by a
   assert.ok(ordered.skipped.some((s) => s.name === "missing" && /no pattern file/.test(s.reason)));
-  assert.deepEqual(ordered.matchAll("foo bar").map((p) => p.name), ["b", "a", "c"]);
+  assert.deepEqual(
+    ordered.matchAll("foo bar").map((p) => p.name),
+    ["b", "a", "c"],
+  );
   const only = compilePatterns(sources, { config: conf, onlyListed: true });
-  assert.deepEqual(only.patterns.map((p) => p.name), ["b", "a"]);
+  assert.deepEqual(
+    only.patterns.map((p) => p.name),
+    ["b", "a"],
+  );
 });
 
 test("RE2.Set and the sequential loop agree; transports restrict a pattern", () => {
@@ -65,14 +77,18 @@ test("userspace pattern lines are used when present, with their flags", () => {
   assert.ok(kernel.match("b\x0b", "tcp"));
 });
 
-test("the classic l7-filter set loads from ../shared", { skip: existsSync(CLASSIC) ? false : "../shared/l7-protocols not present" }, () => {
-  const set = loadPatternDirs([CLASSIC]);
-  // Every file in the classic set parses; the report explains anything skipped.
-  assert.equal(set.size + set.skipped.length, 115, set.report());
-  assert.ok(set.size >= 110, set.report());
-  const http = set.get("http")!;
-  assert.equal(http.meta.quality, "great");
-  assert.ok(http.meta.groups.includes("document_retrieval"));
-  assert.equal(set.get("smtp")!.origin, "userspace");
-  console.log(set.report().split("\n")[0]);
-});
+test(
+  "the classic l7-filter set loads from ../shared",
+  { skip: existsSync(CLASSIC) ? false : "../shared/l7-protocols not present" },
+  () => {
+    const set = loadPatternDirs([CLASSIC]);
+    // Every file in the classic set parses; the report explains anything skipped.
+    assert.equal(set.size + set.skipped.length, 115, set.report());
+    assert.ok(set.size >= 110, set.report());
+    const http = set.get("http")!;
+    assert.equal(http.meta.quality, "great");
+    assert.ok(http.meta.groups.includes("document_retrieval"));
+    assert.equal(set.get("smtp")!.origin, "userspace");
+    console.log(set.report().split("\n")[0]);
+  },
+);

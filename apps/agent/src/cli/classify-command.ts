@@ -33,7 +33,11 @@ export function classifyCommand(): Command {
   return new Command("classify")
     .description("classify the connections in pcap/pcapng captures (l7-filter semantics)")
     .argument("<file...>", "capture files (pcap or pcapng)")
-    .option("--protocols <dir>", "a directory of .pat files (repeatable; default: Sluice's protocols/)", collect)
+    .option(
+      "--protocols <dir>",
+      "a directory of .pat files (repeatable; default: Sluice's protocols/)",
+      collect,
+    )
     .option("--packets <n>", "inspection window: first N packets of a connection", positiveInt, 10)
     .option("--bytes <n>", "inspection window: first N payload bytes of a connection", positiveInt, 2048)
     .option("--json", "one JSON object per line per connection")
@@ -53,7 +57,9 @@ export function runClassify(files: string[], opts: ClassifyOptions): number {
     return 2;
   }
   if (opts.patterns || set.skipped.length) {
-    const report = opts.patterns ? set.report() : `${set.size} patterns loaded, ${set.skipped.length} skipped (--patterns says why)`;
+    const report = opts.patterns
+      ? set.report()
+      : `${set.size} patterns loaded, ${set.skipped.length} skipped (--patterns says why)`;
     process.stderr.write(`${report}\n`);
   }
   if (set.size === 0) {
@@ -67,12 +73,22 @@ export function runClassify(files: string[], opts: ClassifyOptions): number {
     if (s.error) {
       failed++;
       process.stderr.write(`sluice classify: ${s.error.file}: at byte ${s.error.offset}: ${s.error.reason}`);
-      process.stderr.write(s.flows.length ? ` (showing the ${s.flows.length} connections read before it)\n` : "\n");
+      process.stderr.write(
+        s.flows.length ? ` (showing the ${s.flows.length} connections read before it)\n` : "\n",
+      );
     }
     if (opts.json) {
       for (const f of s.flows) {
         process.stdout.write(
-          JSON.stringify({ pcap: f.pcap, l4: f.l4, client: f.client, server: f.server, protocol: f.protocol, packets: f.packets, bytes: f.bytes }) + "\n",
+          JSON.stringify({
+            pcap: f.pcap,
+            l4: f.l4,
+            client: f.client,
+            server: f.server,
+            protocol: f.protocol,
+            packets: f.packets,
+            bytes: f.bytes,
+          }) + "\n",
         );
       }
     } else {
@@ -100,7 +116,14 @@ function printCapture(s: CaptureSummary): void {
   }
   const rows = s.flows.map((f) => [f.l4, f.client, f.server, f.protocol, f.packets, f.bytes]);
   process.stdout.write(
-    formatTable(["l4", "client", "server", "protocol", "packets", "bytes"], rows, ["left", "left", "left", "left", "right", "right"]) + "\n\n",
+    formatTable(["l4", "client", "server", "protocol", "packets", "bytes"], rows, [
+      "left",
+      "left",
+      "left",
+      "left",
+      "right",
+      "right",
+    ]) + "\n\n",
   );
   process.stdout.write(summaryTable(s.flows) + "\n");
 }
@@ -118,6 +141,18 @@ function summaryTable(flows: FlowRecord[]): string {
   }
   const rows = [...by.entries()]
     .sort((a, b) => b[1].bytes - a[1].bytes)
-    .map(([p, e]) => [p, e.conns, e.packets, humanBytes(e.bytes), total ? `${((100 * e.bytes) / total).toFixed(1)}%` : "-"]);
-  return formatTable(["protocol", "connections", "packets", "bytes", "share"], rows, ["left", "right", "right", "right", "right"]);
+    .map(([p, e]) => [
+      p,
+      e.conns,
+      e.packets,
+      humanBytes(e.bytes),
+      total ? `${((100 * e.bytes) / total).toFixed(1)}%` : "-",
+    ]);
+  return formatTable(["protocol", "connections", "packets", "bytes", "share"], rows, [
+    "left",
+    "right",
+    "right",
+    "right",
+    "right",
+  ]);
 }

@@ -5,7 +5,13 @@ import { basename } from "node:path";
 import type { PatternSet } from "../pattern-set.ts";
 import { FlowTable, flowClient, flowServer, type Flow, type FlowTableOptions } from "../flow/flow-table.ts";
 import { decodeFrame, type DecodeResult } from "./decode.ts";
-import { readCaptureBuffer, readCaptureFile, CaptureError, type CaptureRecord, type CaptureFormat } from "./reader.ts";
+import {
+  readCaptureBuffer,
+  readCaptureFile,
+  CaptureError,
+  type CaptureRecord,
+  type CaptureFormat,
+} from "./reader.ts";
 
 /** One connection as `sluice classify --json` prints it (field names are a contract). */
 export interface FlowRecord {
@@ -50,7 +56,11 @@ export function toRecord(pcap: string, f: Flow): FlowRecord {
   };
 }
 
-export function classifyCaptureFile(path: string, patterns: PatternSet, options: Partial<FlowTableOptions> = {}): CaptureSummary {
+export function classifyCaptureFile(
+  path: string,
+  patterns: PatternSet,
+  options: Partial<FlowTableOptions> = {},
+): CaptureSummary {
   return classifyRecords(basename(path), readCaptureFile(path), patterns, options);
 }
 

@@ -96,7 +96,10 @@ export function decodeFrame(linkType: number, frame: Buffer): DecodeResult {
     case LINKTYPE.LOOP: {
       if (frame.length < 4) return { ok: false, reason: "truncated" };
       // NULL is host byte order, LOOP network order; AF_INET is 2 everywhere, AF_INET6 varies.
-      const fam = linkType === LINKTYPE.LOOP ? frame.readUInt32BE(0) : Math.min(frame.readUInt32LE(0), frame.readUInt32BE(0));
+      const fam =
+        linkType === LINKTYPE.LOOP
+          ? frame.readUInt32BE(0)
+          : Math.min(frame.readUInt32LE(0), frame.readUInt32BE(0));
       ethType = fam === 2 ? ETH_IPV4 : [10, 24, 28, 30].includes(fam) ? ETH_IPV6 : 0;
       off = 4;
       break;
@@ -211,7 +214,7 @@ export function ipv6(b: Buffer): string {
   for (let i = 0; i < 16; i += 2) words.push(b.readUInt16BE(i));
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;

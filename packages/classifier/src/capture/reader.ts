@@ -74,7 +74,11 @@ export function* readCaptureFile(path: string): Generator<CaptureRecord, Capture
   try {
     fd = openSync(path, "r");
   } catch (e) {
-    throw new CaptureError(path, 0, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CaptureError(
+      path,
+      0,
+      `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   try {
     return yield* readCapture(fileSource(fd), path);
@@ -114,12 +118,14 @@ function* readPcap(src: Source, name: string): Generator<CaptureRecord> {
   let off = 24;
   while (off < src.size) {
     const rh = src.read(off, 16);
-    if (rh.length < 16) throw new CaptureError(name, off, `truncated record header (${rh.length} of 16 bytes)`);
+    if (rh.length < 16)
+      throw new CaptureError(name, off, `truncated record header (${rh.length} of 16 bytes)`);
     const sec = u32(rh, 0);
     const frac = u32(rh, 4);
     const incl = u32(rh, 8);
     const orig = u32(rh, 12);
-    if (incl > MAX_RECORD) throw new CaptureError(name, off, `record length ${incl} is implausible (corrupt file?)`);
+    if (incl > MAX_RECORD)
+      throw new CaptureError(name, off, `record length ${incl} is implausible (corrupt file?)`);
     const data = src.read(off + 16, incl);
     if (data.length < incl) {
       throw new CaptureError(name, off, `truncated record: ${data.length} of ${incl} captured bytes present`);
@@ -158,10 +164,13 @@ function* readPcapng(src: Source, name: string): Generator<CaptureRecord> {
     const type = u32(bh, 0);
     const len = u32(bh, 4);
     if (len < 12 || len % 4 !== 0) throw new CaptureError(name, off, `invalid block length ${len}`);
-    if (len > MAX_RECORD + 64) throw new CaptureError(name, off, `block length ${len} is implausible (corrupt file?)`);
+    if (len > MAX_RECORD + 64)
+      throw new CaptureError(name, off, `block length ${len} is implausible (corrupt file?)`);
     const block = src.read(off, len);
-    if (block.length < len) throw new CaptureError(name, off, `truncated block: ${block.length} of ${len} bytes present`);
-    if (u32(block, len - 4) !== len) throw new CaptureError(name, off + len - 4, "block trailer length does not match header");
+    if (block.length < len)
+      throw new CaptureError(name, off, `truncated block: ${block.length} of ${len} bytes present`);
+    if (u32(block, len - 4) !== len)
+      throw new CaptureError(name, off + len - 4, "block trailer length does not match header");
     const body = block.subarray(8, len - 4);
 
     switch (type) {
@@ -170,7 +179,11 @@ function* readPcapng(src: Source, name: string): Generator<CaptureRecord> {
       case 1: {
         // Interface description block.
         if (body.length < 8) throw new CaptureError(name, off, "truncated interface description block");
-        ifaces.push({ linkType: u16(body, 0), snapLen: u32(body, 4), tsPerSecond: ifTsResolution(body.subarray(8), u16) });
+        ifaces.push({
+          linkType: u16(body, 0),
+          snapLen: u32(body, 4),
+          tsPerSecond: ifTsResolution(body.subarray(8), u16),
+        });
         break;
       }
       case 6: {
@@ -182,8 +195,15 @@ function* readPcapng(src: Source, name: string): Generator<CaptureRecord> {
         const ts = u32(body, 4) * 2 ** 32 + u32(body, 8);
         const cap = u32(body, 12);
         const orig = u32(body, 16);
-        if (20 + cap > body.length) throw new CaptureError(name, off, `captured length ${cap} exceeds its block`);
-        yield { time: ts / iface.tsPerSecond, linkType: iface.linkType, data: body.subarray(20, 20 + cap), wireLength: orig, offset: off };
+        if (20 + cap > body.length)
+          throw new CaptureError(name, off, `captured length ${cap} exceeds its block`);
+        yield {
+          time: ts / iface.tsPerSecond,
+          linkType: iface.linkType,
+          data: body.subarray(20, 20 + cap),
+          wireLength: orig,
+          offset: off,
+        };
         break;
       }
       case 3: {
@@ -192,7 +212,13 @@ function* readPcapng(src: Source, name: string): Generator<CaptureRecord> {
         if (!iface) throw new CaptureError(name, off, "simple packet block before any interface description");
         const orig = u32(body, 0);
         const cap = Math.min(orig, iface.snapLen || orig, body.length - 4);
-        yield { time: 0, linkType: iface.linkType, data: body.subarray(4, 4 + cap), wireLength: orig, offset: off };
+        yield {
+          time: 0,
+          linkType: iface.linkType,
+          data: body.subarray(4, 4 + cap),
+          wireLength: orig,
+          offset: off,
+        };
         break;
       }
       case 2: {
@@ -203,7 +229,13 @@ function* readPcapng(src: Source, name: string): Generator<CaptureRecord> {
         if (!iface) throw new CaptureError(name, off, `packet refers to undeclared interface ${ifId}`);
         const ts = u32(body, 4) * 2 ** 32 + u32(body, 8);
         const cap = u32(body, 12);
-        yield { time: ts / iface.tsPerSecond, linkType: iface.linkType, data: body.subarray(20, 20 + cap), wireLength: u32(body, 16), offset: off };
+        yield {
+          time: ts / iface.tsPerSecond,
+          linkType: iface.linkType,
+          data: body.subarray(20, 20 + cap),
+          wireLength: u32(body, 16),
+          offset: off,
+        };
         break;
       }
       default:

@@ -131,7 +131,13 @@ export class FlowTable {
   stats(): FlowTableStats {
     let inspecting = 0;
     for (const f of this.flows.values()) if (f.inspection) inspecting++;
-    return { active: this.flows.size, inspecting, created: this.created, ended: { ...this.ended }, limits: this.options };
+    return {
+      active: this.flows.size,
+      inspecting,
+      created: this.created,
+      ended: { ...this.ended },
+      limits: this.options,
+    };
   }
 
   /** Feeds one packet (time in seconds). */
@@ -274,7 +280,10 @@ export class FlowTable {
       if (insp.subject.length >= window.bytes) break;
       const text = stripNul(c);
       if (!text) continue;
-      insp.subject += text.length + insp.subject.length > window.bytes ? text.slice(0, window.bytes - insp.subject.length) : text;
+      insp.subject +=
+        text.length + insp.subject.length > window.bytes
+          ? text.slice(0, window.bytes - insp.subject.length)
+          : text;
       grew = true;
     }
     flow.inspectedBytes = insp.subject.length;

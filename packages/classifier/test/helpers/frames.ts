@@ -25,7 +25,8 @@ function ipv6Bytes(ip: string): number[] {
 }
 
 export function l4Segment(s: FrameSpec): Buffer {
-  const payload = typeof s.payload === "string" ? Buffer.from(s.payload, "latin1") : (s.payload ?? Buffer.alloc(0));
+  const payload =
+    typeof s.payload === "string" ? Buffer.from(s.payload, "latin1") : (s.payload ?? Buffer.alloc(0));
   if (s.l4 === "udp") {
     const h = Buffer.alloc(8);
     h.writeUInt16BE(s.sport, 0);
@@ -84,7 +85,11 @@ export function ethernetFrame(s: FrameSpec, vlan?: number): Buffer {
   return Buffer.concat([...parts, et, ip]);
 }
 
-export function pcapFile(frames: Buffer[], linkType = 1, opts: { bigEndian?: boolean; startTime?: number } = {}): Buffer {
+export function pcapFile(
+  frames: Buffer[],
+  linkType = 1,
+  opts: { bigEndian?: boolean; startTime?: number } = {},
+): Buffer {
   const be = opts.bigEndian ?? false;
   const w32 = (b: Buffer, v: number, o: number) => (be ? b.writeUInt32BE(v, o) : b.writeUInt32LE(v, o));
   const w16 = (b: Buffer, v: number, o: number) => (be ? b.writeUInt16BE(v, o) : b.writeUInt16LE(v, o));
@@ -127,7 +132,11 @@ function block(type: number, body: Buffer, be: boolean): Buffer {
   return Buffer.concat([h, b, t]);
 }
 
-export function pcapngFile(frames: Buffer[], linkType = 1, opts: { bigEndian?: boolean; tsresol?: number } = {}): Buffer {
+export function pcapngFile(
+  frames: Buffer[],
+  linkType = 1,
+  opts: { bigEndian?: boolean; tsresol?: number } = {},
+): Buffer {
   const be = opts.bigEndian ?? false;
   const w32 = (b: Buffer, v: number, o: number) => (be ? b.writeUInt32BE(v, o) : b.writeUInt32LE(v, o));
   const w16 = (b: Buffer, v: number, o: number) => (be ? b.writeUInt16BE(v, o) : b.writeUInt16LE(v, o));
