@@ -8,7 +8,7 @@
 
 import type { DecodedPacket } from "../capture/decode.ts";
 import { endpoint } from "../capture/decode.ts";
-import type { PatternSet, Transport } from "../pattern-set.ts";
+import type { Transport } from "../pattern-set.ts";
 import { MARK_UNKNOWN, MARK_UNSET } from "../config-file.ts";
 import { TcpStream } from "./tcp-stream.ts";
 
@@ -17,6 +17,11 @@ export interface WindowOptions {
   packets: number;
   /** Payload bytes (NULs stripped) inspected at most; l7-filter default 2048. */
   bytes: number;
+}
+
+/** What the flow table needs from a pattern set: the best match for a subject. */
+export interface Matcher {
+  match(subject: string, transport: Transport): { name: string; mark: number } | null;
 }
 
 export const DEFAULT_WINDOW: WindowOptions = { packets: 10, bytes: 2048 };
@@ -97,7 +102,7 @@ const IN_FLIGHT_OOO_FACTOR = 2;
 
 export class FlowTable {
   readonly options: FlowTableOptions;
-  private readonly patterns: PatternSet;
+  private readonly patterns: Matcher;
   private readonly flows = new Map<string, Flow>();
   private nextId = 1;
   private created = 0;
@@ -106,7 +111,7 @@ export class FlowTable {
   /** Called for every flow that leaves the table. */
   onFlowEnd: ((flow: Flow, reason: FlowEndReason) => void) | null = null;
 
-  constructor(patterns: PatternSet, options: Partial<FlowTableOptions> = {}) {
+  constructor(patterns: Matcher, options: Partial<FlowTableOptions> = {}) {
     this.patterns = patterns;
     this.options = { ...DEFAULT_FLOW_TABLE, ...options, window: { ...DEFAULT_WINDOW, ...options.window } };
     if (this.options.window.packets < 1) throw new RangeError("window packets must be at least 1");
