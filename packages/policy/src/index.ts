@@ -1,0 +1,4 @@
+export * from "./units.ts";
+export * from "./schema.ts";
+export * from "./validate.ts";
+export * from "./example.ts";

@@ -1,0 +1,89 @@
+// The policy document: what the dashboard edits and the agent applies. Structural rules
+// live in this zod schema; rules that relate fields to each other live in validate.ts.
+
+import { z } from "zod";
+import { parseRate } from "./units.ts";
+
+const rate = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const bps = parseRate(v);
+  if (bps === null) {
+    ctx.addIssue({ code: "custom", message: `"${v}" is not a rate (examples: 20mbit, 512kbit, 1gbit)` });
+    return z.NEVER;
+  }
+  if (bps < 8000) {
+    ctx.addIssue({ code: "custom", message: `${bps} bit/s is below the 8kbit minimum` });
+    return z.NEVER;
+  }
+  return bps;
+});
+
+const sizeBytes = z
+  .number()
+  .int()
+  .min(1)
+  .max(1 << 24);
+
+export const LEAF_KINDS = ["auto", "sfq", "fq_codel", "cake", "pfifo"] as const;
+
+export const ClassSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,31}$/, "lowercase letters, digits, _ and -, starting with a letter (max 32)"),
+  parent: z.string().optional(),
+  rate,
+  ceil: rate.optional(),
+  priority: z.number().int().min(0).max(7).default(3),
+  quantum: sizeBytes.optional(),
+  burst: sizeBytes.optional(),
+  cburst: sizeBytes.optional(),
+  default: z.boolean().default(false),
+  leaf: z.enum(LEAF_KINDS).default("auto"),
+  description: z.string().max(200).optional(),
+});
+
+const ifname = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, "an interface name (1-15 of A-Z a-z 0-9 _ . -)");
+
+export const RuleSchema = z.strictObject({
+  protocol: z.string().min(1),
+  class: z.string().min(1),
+  comment: z.string().max(200).optional(),
+});
+
+export const PolicySchema = z.strictObject({
+  version: z.literal(1),
+  name: z.string().max(100).default("policy"),
+  interfaces: z.strictObject({
+    wan: z.strictObject({ device: ifname, rate }),
+    lan: z.strictObject({ device: ifname, rate }),
+  }),
+  /** Where download is shaped: LAN egress when the box routes, an IFB on WAN ingress otherwise. */
+  download: z.enum(["lan", "ifb"]).default("lan"),
+  inspection: z
+    .strictObject({
+      packets: z.number().int().min(1).max(1000).default(10),
+      bytes: z.number().int().min(64).max(65536).default(2048),
+      queues: z.number().int().min(1).max(16).default(2),
+      queueBase: z.number().int().min(0).max(65000).default(0),
+    })
+    .default({ packets: 10, bytes: 2048, queues: 2, queueBase: 0 }),
+  marks: z
+    .strictObject({
+      mask: z
+        .union([z.number().int(), z.string().regex(/^0x[0-9a-f]+$/i)])
+        .transform((v) => (typeof v === "number" ? v : parseInt(v, 16)) >>> 0)
+        .default(0xff00),
+    })
+    .default({ mask: 0xff00 }),
+  classes: z.strictObject({
+    upload: z.array(ClassSchema).min(1).max(200),
+    download: z.array(ClassSchema).min(1).max(200),
+  }),
+  rules: z.array(RuleSchema).max(1000).default([]),
+});
+
+export type PolicyInput = z.input<typeof PolicySchema>;
+export type Policy = z.output<typeof PolicySchema>;
+export type PolicyClass = z.output<typeof ClassSchema>;
+export type PolicyRule = z.output<typeof RuleSchema>;
+export type Direction = "upload" | "download";
+export const DIRECTIONS: readonly Direction[] = ["upload", "download"];

@@ -1,0 +1,130 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { validatePolicy, defaultPolicy, parseRate, formatRate, type PolicyInput } from "../src/index.ts";
+
+const PROTOCOLS = new Set([
+  "ssh",
+  "dns",
+  "rtp",
+  "sip",
+  "stun",
+  "http",
+  "ssl",
+  "quic",
+  "ftp",
+  "rsync",
+  "smtp",
+  "bittorrent",
+  "gnutella",
+  "edonkey",
+]);
+
+function issues(p: unknown) {
+  const r = validatePolicy(p, { protocols: PROTOCOLS });
+  return r.ok ? [] : r.issues;
+}
+
+function mutate(
+  f: (p: PolicyInput & { classes: { upload: Record<string, unknown>[] } }) => void,
+): PolicyInput {
+  const p = structuredClone(defaultPolicy()) as PolicyInput & {
+    classes: { upload: Record<string, unknown>[] };
+  };
+  f(p);
+  return p;
+}
+
+test("rates parse like tc reads them", () => {
+  assert.equal(parseRate("20mbit"), 20_000_000);
+  assert.equal(parseRate("512kbit"), 512_000);
+  assert.equal(parseRate("1.5Gbit"), 1_500_000_000);
+  assert.equal(parseRate("1mbps"), 8_000_000);
+  assert.equal(parseRate(1000), 1000);
+  assert.equal(parseRate("fast"), null);
+  assert.equal(formatRate(20_000_000), "20Mbit");
+  assert.equal(formatRate(512_000), "512Kbit");
+});
+
+test("the default policy is valid and normalised to bit/s", () => {
+  const r = validatePolicy(defaultPolicy(), { protocols: PROTOCOLS });
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+  assert.equal(r.policy.interfaces.wan.rate, 20_000_000);
+  assert.equal(r.policy.classes.upload[0]!.rate, 4_000_000);
+  assert.equal(r.policy.marks.mask, 0xff00);
+  assert.equal(r.policy.inspection.packets, 10);
+});
+
+test("errors name the field and say why", () => {
+  const cases: [PolicyInput, string, RegExp][] = [
+    [
+      mutate((p) => (p.classes.upload[0]!.ceil = "30mbit")),
+      "classes.upload[0].ceil",
+      /above the link rate 20Mbit/,
+    ],
+    [mutate((p) => (p.classes.upload[0]!.ceil = "1mbit")), "classes.upload[0].ceil", /below the rate 4Mbit/],
+    [
+      mutate((p) => (p.classes.upload[1]!.rate = "15mbit")),
+      "classes.upload[4].rate",
+      /add up to 28Mbit, above the link rate 20Mbit/,
+    ],
+    [mutate((p) => (p.classes.upload[0]!.rate = "fast")), "classes.upload[0].rate", /not a rate/],
+    [
+      mutate((p) => (p.classes.upload[0]!.parent = "nope")),
+      "classes.upload[0].parent",
+      /no class named "nope"/,
+    ],
+    [
+      mutate((p) => {
+        p.classes.upload[0]!.parent = "web";
+        p.classes.upload[1]!.parent = "interactive";
+      }),
+      "classes.upload[0].parent",
+      /loop in the class tree: interactive → web → interactive/,
+    ],
+    [
+      mutate((p) => (p.classes.upload[4]!.default = false)),
+      "classes.upload",
+      /one class must be the default/,
+    ],
+    [
+      mutate((p) => (p.classes.upload[1]!.name = "interactive")),
+      "classes.upload[1].name",
+      /duplicate class name/,
+    ],
+    [mutate((p) => (p.rules![0]!.protocol = "telnetx")), "rules[0].protocol", /unknown protocol "telnetx"/],
+    [mutate((p) => (p.rules![1]!.protocol = "ssh")), "rules[1].protocol", /already mapped by rules\[0\]/],
+    [mutate((p) => (p.rules![0]!.class = "vip")), "rules[0].class", /no class named "vip"/],
+    [mutate((p) => ((p as { marks?: unknown }).marks = { mask: "0xf0f0" })), "marks.mask", /contiguous/],
+    [mutate((p) => (p.interfaces.lan.device = "wan0")), "interfaces.lan.device", /must differ/],
+    [mutate((p) => ((p as Record<string, unknown>).extra = 1)), "", /Unrecognized key/],
+  ];
+  for (const [p, path, re] of cases) {
+    const found = issues(p);
+    assert.ok(
+      found.some((i) => i.path === path && re.test(i.message)),
+      `expected ${path} ~ ${re}, got ${JSON.stringify(found)}`,
+    );
+  }
+});
+
+test("a child's rate above its parent's and a ceil above the parent's ceil", () => {
+  const p = mutate((p) => {
+    p.classes.upload.push({ name: "ssh", parent: "interactive", rate: "5mbit", ceil: "20mbit" });
+    p.classes.upload[0]!.ceil = "10mbit";
+  });
+  const found = issues(p);
+  assert.ok(
+    found.some(
+      (i) =>
+        i.path === "classes.upload[5].rate" && /above its parent "interactive"'s rate 4Mbit/.test(i.message),
+    ),
+  );
+  assert.ok(
+    found.some(
+      (i) =>
+        i.path === "classes.upload[5].ceil" && /above its parent "interactive"'s ceil 10Mbit/.test(i.message),
+    ),
+  );
+  // A rule may not target a class with children.
+  assert.ok(found.some((i) => i.path === "rules[0].class" && /leaf/.test(i.message)));
+});
