@@ -1,0 +1,82 @@
+// What this kernel (and its iptables/tc) can do, as found by the probe at start, and the
+// renderer variants that follow from it. Sluice never assumes: the appliance kernel has
+// everything, CI kernels often lack sch_sfq or cls_fw, and the fallbacks say so.
+
+export interface Capabilities {
+  qdiscs: { htb: boolean; sfq: boolean; fq_codel: boolean; cake: boolean; pfifo: boolean; ingress: boolean };
+  classifiers: { fw: boolean; u32: boolean; matchall: boolean };
+  actions: { connmark: boolean; mirred: boolean };
+  links: { ifb: boolean };
+  iptables: { NFQUEUE: boolean; CONNMARK: boolean; CLASSIFY: boolean; connbytes: boolean; mark: boolean; comment: boolean };
+  ip6tables: { NFQUEUE: boolean; CONNMARK: boolean; CLASSIFY: boolean; connbytes: boolean; mark: boolean; comment: boolean };
+  /** When the probe ran (ISO time) and where (kernel release). */
+  probedAt: string;
+  kernel: string;
+}
+
+export type LeafKind = "sfq" | "fq_codel" | "cake" | "pfifo";
+export type FilterMethod = "fw" | "CLASSIFY";
+
+export interface Variant {
+  /** Leaf qdisc for classes whose policy says `auto`. */
+  leaf: LeafKind;
+  /** How a mark becomes a class: tc `fw` filters, or the iptables CLASSIFY target. */
+  filter: FilterMethod;
+  ipv6: boolean;
+  /** Human notes on fallbacks in use (shown in the UI and script headers). */
+  notes: string[];
+}
+
+export function chooseVariant(c: Capabilities): Variant {
+  const notes: string[] = [];
+  let leaf: LeafKind;
+  if (c.qdiscs.sfq) leaf = "sfq";
+  else if (c.qdiscs.fq_codel) {
+    leaf = "fq_codel";
+    notes.push("sch_sfq missing: leaves use fq_codel (per-flow fairness kept)");
+  } else {
+    leaf = "pfifo";
+    notes.push("sch_sfq and fq_codel missing: leaves use pfifo (no per-flow fairness inside a class)");
+  }
+  let filter: FilterMethod = "fw";
+  if (!c.classifiers.fw) {
+    filter = "CLASSIFY";
+    notes.push("cls_fw missing: marks map to classes with the iptables CLASSIFY target");
+  }
+  const ipv6 = c.ip6tables.NFQUEUE && c.ip6tables.CONNMARK && c.ip6tables.connbytes && c.ip6tables.mark;
+  if (!ipv6) notes.push("ip6tables lacks NFQUEUE/CONNMARK/connbytes: IPv6 is shaped but not classified");
+  return { leaf, filter, ipv6, notes };
+}
+
+/** Every capability present: the appliance kernel, and the golden files' reference. */
+export const FULL_CAPABILITIES: Capabilities = {
+  qdiscs: { htb: true, sfq: true, fq_codel: true, cake: true, pfifo: true, ingress: true },
+  classifiers: { fw: true, u32: true, matchall: true },
+  actions: { connmark: true, mirred: true },
+  links: { ifb: true },
+  iptables: { NFQUEUE: true, CONNMARK: true, CLASSIFY: true, connbytes: true, mark: true, comment: true },
+  ip6tables: { NFQUEUE: true, CONNMARK: true, CLASSIFY: true, connbytes: true, mark: true, comment: true },
+  probedAt: "2026-01-01T00:00:00.000Z",
+  kernel: "reference",
+};
+
+/** What this CI kernel has: no sch_sfq, cls_fw, fq_codel, cake, act_connmark, matchall. */
+export const MINIMAL_CAPABILITIES: Capabilities = {
+  ...FULL_CAPABILITIES,
+  qdiscs: { htb: true, sfq: false, fq_codel: false, cake: false, pfifo: true, ingress: true },
+  classifiers: { fw: false, u32: true, matchall: false },
+  actions: { connmark: false, mirred: true },
+  kernel: "reference-minimal",
+};
+
+export function capabilitySummary(c: Capabilities, v: Variant): string[] {
+  const yes = (o: Record<string, boolean>) => Object.entries(o).filter(([, b]) => b).map(([k]) => k).join(",") || "none";
+  const no = (o: Record<string, boolean>) => Object.entries(o).filter(([, b]) => !b).map(([k]) => k).join(",") || "none";
+  return [
+    `kernel ${c.kernel}, probed ${c.probedAt}`,
+    `qdiscs: ${yes(c.qdiscs)} (missing: ${no(c.qdiscs)}); classifiers: ${yes(c.classifiers)} (missing: ${no(c.classifiers)})`,
+    `iptables: ${yes(c.iptables)}; ip6tables: ${yes(c.ip6tables)}`,
+    `variant: leaf=${v.leaf} filter=${v.filter} ipv6=${v.ipv6 ? "classified" : "shaped only"}`,
+    ...v.notes.map((n) => `fallback: ${n}`),
+  ];
+}

@@ -1,0 +1,48 @@
+// The complete rendered output of one policy: what `sluice render` prints, what the
+// history keeps, and what the applier installs. Each script carries a header with the
+// policy, the probed capabilities and the fallbacks in use.
+
+import type { Policy } from "@sluice/policy";
+import { capabilitySummary, chooseVariant, type Capabilities, type LeafKind } from "../kernel/capabilities.ts";
+import { buildModel, type KernelModel } from "./model.ts";
+import { renderTc, type TcScript } from "./tc.ts";
+import { renderIptables } from "./iptables.ts";
+
+export interface RenderedPolicy {
+  model: KernelModel;
+  header: string[];
+  tc: TcScript;
+  /** iptables-restore input (v4, v6) including the hook rules, as installed on a clean box. */
+  iptables: { v4: string; v6: string };
+}
+
+export function leafAvailability(c: Capabilities): (k: LeafKind) => boolean {
+  return (k) => c.qdiscs[k];
+}
+
+export function renderPolicy(policy: Policy, protocolMarks: ReadonlyMap<string, number>, caps: Capabilities): RenderedPolicy {
+  const variant = chooseVariant(caps);
+  const model = buildModel(policy, protocolMarks, variant, leafAvailability(caps));
+  const header = [
+    `Sluice policy "${policy.name}"`,
+    ...capabilitySummary(caps, variant),
+    `marks: mask 0x${model.mask.toString(16)} (1 unset, 2 unknown, 3+ protocols); window ${model.window.packets} packets; queues ${model.queues.first}-${model.queues.last}`,
+    ...model.warnings.map((w) => `warning: ${w}`),
+  ];
+  return {
+    model,
+    header,
+    tc: renderTc(model),
+    iptables: { v4: renderIptables(model, 4, { addHooks: true }), v6: renderIptables(model, 6, { addHooks: true }) },
+  };
+}
+
+/** Human-readable text of all scripts, with the header as comments. */
+export function scriptText(r: RenderedPolicy): { tc: string; iptables: string; ip6tables: string } {
+  const head = r.header.map((h) => `# ${h}`).join("\n");
+  return {
+    tc: `${head}\n# tc -batch - (devices cleared first: ${r.tc.devices.join(", ")})\n${r.tc.lines.join("\n")}\n`,
+    iptables: `${head}\n# iptables-restore --noflush\n${r.iptables.v4}`,
+    ip6tables: `${head}\n# ip6tables-restore --noflush\n${r.iptables.v6}`,
+  };
+}

@@ -1,0 +1,73 @@
+// KernelModel → `tc -batch` input: per shaped device, an HTB root, the link class, the
+// policy's classes, a leaf qdisc under every leaf class, and (fw variant) one filter per
+// mark route. Pure; golden-file tested.
+
+import type { KernelModel, DeviceTree, TcClass } from "./model.ts";
+import { classid, IFB_DEVICE } from "./model.ts";
+import type { LeafKind } from "../kernel/capabilities.ts";
+
+export interface TcScript {
+  /** Devices whose root qdisc the script replaces (the applier clears them first). */
+  devices: string[];
+  /** `tc -batch` lines, no comments. */
+  lines: string[];
+}
+
+const bit = (bps: number) => `${bps}bit`;
+
+export function leafOptions(kind: LeafKind): string[] {
+  switch (kind) {
+    case "sfq":
+      return ["sfq", "perturb", "10"];
+    case "fq_codel":
+      return ["fq_codel"];
+    case "cake":
+      return ["cake", "unlimited", "besteffort"];
+    case "pfifo":
+      return ["pfifo", "limit", "1000"];
+  }
+}
+
+function classLine(dev: string, c: TcClass): string {
+  const parts = ["class", "add", "dev", dev, "parent", c.parent, "classid", c.classid, "htb", "rate", bit(c.rate), "ceil", bit(c.ceil), "prio", String(c.prio), "quantum", String(c.quantum)];
+  if (c.burst) parts.push("burst", String(c.burst));
+  if (c.cburst) parts.push("cburst", String(c.cburst));
+  return parts.join(" ");
+}
+
+function deviceLines(m: KernelModel, d: DeviceTree): string[] {
+  const dev = d.device;
+  const lines = [
+    `qdisc add dev ${dev} root handle 1: htb default ${d.defaultClassid.split(":")[1]} r2q 10`,
+    `class add dev ${dev} parent 1: classid ${classid(1)} htb rate ${bit(d.linkRate)} ceil ${bit(d.linkRate)} quantum 60000`,
+  ];
+  for (const c of d.classes) lines.push(classLine(dev, c));
+  for (const c of d.classes) {
+    if (c.leaf) lines.push(`qdisc add dev ${dev} parent ${c.classid} handle ${c.leaf.handle} ${leafOptions(c.leaf.kind).join(" ")}`);
+  }
+  if (m.variant.filter === "fw") {
+    for (const r of d.routes) {
+      const handle = `0x${((r.l7mark << m.shift) >>> 0).toString(16)}/0x${m.mask.toString(16)}`;
+      lines.push(`filter add dev ${dev} parent 1: protocol all prio 1 handle ${handle} fw classid ${r.classid}`);
+    }
+  }
+  return lines;
+}
+
+export function renderTc(m: KernelModel): TcScript {
+  const lines: string[] = [];
+  const devices: string[] = [];
+  if (m.ifbFrom) {
+    // Download via IFB: WAN ingress → restore the connmark → redirect into the IFB device.
+    devices.push(`${m.ifbFrom}@ingress`);
+    lines.push(`qdisc add dev ${m.ifbFrom} handle ffff: ingress`);
+    lines.push(
+      `filter add dev ${m.ifbFrom} parent ffff: protocol all prio 1 matchall action connmark action mirred egress redirect dev ${IFB_DEVICE}`,
+    );
+  }
+  for (const d of m.devices) {
+    devices.push(d.device);
+    lines.push(...deviceLines(m, d));
+  }
+  return { devices, lines };
+}

@@ -1,0 +1,93 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { validatePolicy, defaultPolicy, type Policy } from "@sluice/policy";
+import { renderPolicy, scriptText } from "../src/render/scripts.ts";
+import { FULL_CAPABILITIES, MINIMAL_CAPABILITIES, chooseVariant } from "../src/kernel/capabilities.ts";
+import { buildRules } from "../src/render/iptables.ts";
+
+const GOLDEN = (name: string) => fileURLToPath(new URL(`./golden/${name}`, import.meta.url));
+const MARKS = new Map([
+  ["http", 3],
+  ["ssh", 4],
+  ["dns", 5],
+  ["ssl", 6],
+  ["bittorrent", 7],
+  ["rtp", 8],
+  ["sip", 9],
+  ["stun", 10],
+  ["quic", 11],
+  ["ftp", 12],
+  ["rsync", 13],
+  ["smtp", 14],
+  ["gnutella", 15],
+  ["edonkey", 16],
+]);
+
+function policy(over: (p: ReturnType<typeof defaultPolicy>) => void = () => {}): Policy {
+  const p = defaultPolicy();
+  over(p);
+  const r = validatePolicy(p, { protocols: new Set(MARKS.keys()) });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.policy;
+}
+
+function golden(name: string, actual: string) {
+  const file = GOLDEN(name);
+  if (process.env.UPDATE_GOLDEN === "1" || !existsSync(file)) writeFileSync(file, actual);
+  assert.equal(actual, readFileSync(file, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
+}
+
+test("golden: appliance kernel (sfq leaves, fw filters)", () => {
+  const r = renderPolicy(policy(), MARKS, FULL_CAPABILITIES);
+  const t = scriptText(r);
+  golden("full.tc", t.tc);
+  golden("full.iptables", t.iptables);
+  golden("full.ip6tables", t.ip6tables);
+  assert.ok(r.tc.lines.some((l) => l.includes("sfq perturb 10")));
+  assert.ok(r.tc.lines.some((l) => / fw classid 1:10$/.test(l)));
+  assert.ok(!r.iptables.v4.includes("CLASSIFY"));
+});
+
+test("golden: this CI kernel (pfifo leaves, CLASSIFY target), fallbacks named in the header", () => {
+  const r = renderPolicy(policy(), MARKS, MINIMAL_CAPABILITIES);
+  const t = scriptText(r);
+  golden("minimal.tc", t.tc);
+  golden("minimal.iptables", t.iptables);
+  assert.ok(!r.tc.lines.some((l) => l.includes(" fw ")));
+  assert.ok(r.tc.lines.every((l) => !l.includes("sfq")));
+  assert.match(t.tc, /fallback: sch_sfq and fq_codel missing: leaves use pfifo/);
+  assert.match(t.tc, /fallback: cls_fw missing: marks map to classes with the iptables CLASSIFY target/);
+  assert.match(r.iptables.v4, /-A SLUICE_POST -o wan0 -m mark --mark 0x400\/0xff00 -j CLASSIFY --set-class 0001:0010/);
+});
+
+test("the model: class ids, default class, leaf kinds, routes per direction", () => {
+  const r = renderPolicy(policy(), MARKS, FULL_CAPABILITIES);
+  const [up, down] = r.model.devices;
+  assert.equal(up!.device, "wan0");
+  assert.equal(down!.device, "lan0");
+  assert.equal(up!.defaultClassid, "1:14");
+  assert.deepEqual(up!.classes.map((c) => c.classid), ["1:10", "1:11", "1:12", "1:13", "1:14"]);
+  assert.equal(up!.routes.find((x) => x.protocol === "bittorrent")!.className, "p2p");
+  assert.equal(up!.routes.find((x) => x.protocol === "unknown")!.l7mark, 2);
+  // A class with an explicit leaf the kernel lacks falls back, with a warning.
+  const r2 = renderPolicy(policy((p) => ((p.classes.upload[0] as { leaf?: string }).leaf = "cake")), MARKS, MINIMAL_CAPABILITIES);
+  assert.equal(r2.model.devices[0]!.classes[0]!.leaf!.kind, "pfifo");
+  assert.match(r2.header.join("\n"), /cake is not available in this kernel, using pfifo/);
+});
+
+test("iptables rules: masked marks, connbytes window, queue balance with bypass", () => {
+  const r = renderPolicy(policy((p) => (p.inspection = { packets: 12, bytes: 2048, queues: 4, queueBase: 8 })), MARKS, FULL_CAPABILITIES);
+  const lines = buildRules(r.model, 4).map((x) => x.spec.join(" "));
+  assert.ok(lines.includes("-j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00"));
+  assert.ok(lines.includes("-m mark --mark 0x0/0xff00 -m connbytes --connbytes 0:12 --connbytes-mode packets --connbytes-dir both -j NFQUEUE --queue-balance 8:11 --queue-bypass"));
+  assert.ok(lines.includes("-m mark --mark 0x100/0xff00 -m connbytes --connbytes 0:12 --connbytes-mode packets --connbytes-dir both -j NFQUEUE --queue-balance 8:11 --queue-bypass"));
+  assert.ok(lines.includes("-m mark --mark 0x300/0xff00 -m comment --comment sluice:http -j RETURN"));
+  const single = renderPolicy(policy((p) => (p.inspection = { packets: 10, bytes: 2048, queues: 1, queueBase: 3 })), MARKS, FULL_CAPABILITIES);
+  assert.match(single.iptables.v4, /-j NFQUEUE --queue-num 3 --queue-bypass/);
+  // Without IPv6 classification support, v6 keeps restore/save but does not queue.
+  const no6 = { ...FULL_CAPABILITIES, ip6tables: { ...FULL_CAPABILITIES.ip6tables, NFQUEUE: false } };
+  assert.equal(chooseVariant(no6).ipv6, false);
+  assert.doesNotMatch(renderPolicy(policy(), MARKS, no6).iptables.v6, /NFQUEUE/);
+});
