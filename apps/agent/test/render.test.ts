@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { validatePolicy, defaultPolicy, type Policy } from "@sluice/policy";
 import { renderPolicy, scriptText } from "../src/render/scripts.ts";
 import { FULL_CAPABILITIES, MINIMAL_CAPABILITIES, chooseVariant } from "../src/kernel/capabilities.ts";
-import { buildRules } from "../src/render/iptables.ts";
+import { buildRules, ruleLine } from "../src/render/iptables.ts";
 
 const GOLDEN = (name: string) => fileURLToPath(new URL(`./golden/${name}`, import.meta.url));
 const MARKS = new Map([
@@ -36,7 +36,11 @@ function policy(over: (p: ReturnType<typeof defaultPolicy>) => void = () => {}):
 function golden(name: string, actual: string) {
   const file = GOLDEN(name);
   if (process.env.UPDATE_GOLDEN === "1" || !existsSync(file)) writeFileSync(file, actual);
-  assert.equal(actual, readFileSync(file, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
+  assert.equal(
+    actual,
+    readFileSync(file, "utf8"),
+    `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`,
+  );
 }
 
 test("golden: appliance kernel (sfq leaves, fw filters)", () => {
@@ -59,7 +63,10 @@ test("golden: this CI kernel (pfifo leaves, CLASSIFY target), fallbacks named in
   assert.ok(r.tc.lines.every((l) => !l.includes("sfq")));
   assert.match(t.tc, /fallback: sch_sfq and fq_codel missing: leaves use pfifo/);
   assert.match(t.tc, /fallback: cls_fw missing: marks map to classes with the iptables CLASSIFY target/);
-  assert.match(r.iptables.v4, /-A SLUICE_POST -o wan0 -m mark --mark 0x400\/0xff00 -j CLASSIFY --set-class 0001:0010/);
+  assert.match(
+    r.iptables.v4,
+    /-A SLUICE_POST -o wan0 -m mark --mark 0x400\/0xff00 -j CLASSIFY --set-class 0001:0010/,
+  );
 });
 
 test("the model: class ids, default class, leaf kinds, routes per direction", () => {
@@ -68,23 +75,50 @@ test("the model: class ids, default class, leaf kinds, routes per direction", ()
   assert.equal(up!.device, "wan0");
   assert.equal(down!.device, "lan0");
   assert.equal(up!.defaultClassid, "1:14");
-  assert.deepEqual(up!.classes.map((c) => c.classid), ["1:10", "1:11", "1:12", "1:13", "1:14"]);
+  assert.deepEqual(
+    up!.classes.map((c) => c.classid),
+    ["1:10", "1:11", "1:12", "1:13", "1:14"],
+  );
   assert.equal(up!.routes.find((x) => x.protocol === "bittorrent")!.className, "p2p");
   assert.equal(up!.routes.find((x) => x.protocol === "unknown")!.l7mark, 2);
   // A class with an explicit leaf the kernel lacks falls back, with a warning.
-  const r2 = renderPolicy(policy((p) => ((p.classes.upload[0] as { leaf?: string }).leaf = "cake")), MARKS, MINIMAL_CAPABILITIES);
+  const r2 = renderPolicy(
+    policy((p) => ((p.classes.upload[0] as { leaf?: string }).leaf = "cake")),
+    MARKS,
+    MINIMAL_CAPABILITIES,
+  );
   assert.equal(r2.model.devices[0]!.classes[0]!.leaf!.kind, "pfifo");
   assert.match(r2.header.join("\n"), /cake is not available in this kernel, using pfifo/);
 });
 
 test("iptables rules: masked marks, connbytes window, queue balance with bypass", () => {
-  const r = renderPolicy(policy((p) => (p.inspection = { packets: 12, bytes: 2048, queues: 4, queueBase: 8 })), MARKS, FULL_CAPABILITIES);
+  const r = renderPolicy(
+    policy((p) => (p.inspection = { packets: 12, bytes: 2048, queues: 4, queueBase: 8 })),
+    MARKS,
+    FULL_CAPABILITIES,
+  );
   const lines = buildRules(r.model, 4).map((x) => x.spec.join(" "));
   assert.ok(lines.includes("-j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00"));
-  assert.ok(lines.includes("-m mark --mark 0x0/0xff00 -m connbytes --connbytes 0:12 --connbytes-mode packets --connbytes-dir both -j NFQUEUE --queue-balance 8:11 --queue-bypass"));
-  assert.ok(lines.includes("-m mark --mark 0x100/0xff00 -m connbytes --connbytes 0:12 --connbytes-mode packets --connbytes-dir both -j NFQUEUE --queue-balance 8:11 --queue-bypass"));
-  assert.ok(lines.includes("-m mark --mark 0x300/0xff00 -m comment --comment sluice:http -j RETURN"));
-  const single = renderPolicy(policy((p) => (p.inspection = { packets: 10, bytes: 2048, queues: 1, queueBase: 3 })), MARKS, FULL_CAPABILITIES);
+  assert.ok(
+    lines.includes(
+      "-m mark --mark 0x0/0xff00 -m connbytes --connbytes 0:12 --connbytes-mode packets --connbytes-dir both -j NFQUEUE --queue-balance 8:11 --queue-bypass",
+    ),
+  );
+  assert.ok(
+    lines.includes(
+      "-m mark --mark 0x100/0xff00 -m connbytes --connbytes 0:12 --connbytes-mode packets --connbytes-dir both -j NFQUEUE --queue-balance 8:11 --queue-bypass",
+    ),
+  );
+  assert.ok(
+    buildRules(r.model, 4)
+      .map((x) => ruleLine(x))
+      .includes(`-A SLUICE_ACCT -m mark --mark 0x300/0xff00 -m comment --comment "sluice:http" -j RETURN`),
+  );
+  const single = renderPolicy(
+    policy((p) => (p.inspection = { packets: 10, bytes: 2048, queues: 1, queueBase: 3 })),
+    MARKS,
+    FULL_CAPABILITIES,
+  );
   assert.match(single.iptables.v4, /-j NFQUEUE --queue-num 3 --queue-bypass/);
   // Without IPv6 classification support, v6 keeps restore/save but does not queue.
   const no6 = { ...FULL_CAPABILITIES, ip6tables: { ...FULL_CAPABILITIES.ip6tables, NFQUEUE: false } };

@@ -7,8 +7,22 @@ export interface Capabilities {
   classifiers: { fw: boolean; u32: boolean; matchall: boolean };
   actions: { connmark: boolean; mirred: boolean };
   links: { ifb: boolean };
-  iptables: { NFQUEUE: boolean; CONNMARK: boolean; CLASSIFY: boolean; connbytes: boolean; mark: boolean; comment: boolean };
-  ip6tables: { NFQUEUE: boolean; CONNMARK: boolean; CLASSIFY: boolean; connbytes: boolean; mark: boolean; comment: boolean };
+  iptables: {
+    NFQUEUE: boolean;
+    CONNMARK: boolean;
+    CLASSIFY: boolean;
+    connbytes: boolean;
+    mark: boolean;
+    comment: boolean;
+  };
+  ip6tables: {
+    NFQUEUE: boolean;
+    CONNMARK: boolean;
+    CLASSIFY: boolean;
+    connbytes: boolean;
+    mark: boolean;
+    comment: boolean;
+  };
   /** When the probe ran (ISO time) and where (kernel release). */
   probedAt: string;
   kernel: string;
@@ -70,8 +84,16 @@ export const MINIMAL_CAPABILITIES: Capabilities = {
 };
 
 export function capabilitySummary(c: Capabilities, v: Variant): string[] {
-  const yes = (o: Record<string, boolean>) => Object.entries(o).filter(([, b]) => b).map(([k]) => k).join(",") || "none";
-  const no = (o: Record<string, boolean>) => Object.entries(o).filter(([, b]) => !b).map(([k]) => k).join(",") || "none";
+  const yes = (o: Record<string, boolean>) =>
+    Object.entries(o)
+      .filter(([, b]) => b)
+      .map(([k]) => k)
+      .join(",") || "none";
+  const no = (o: Record<string, boolean>) =>
+    Object.entries(o)
+      .filter(([, b]) => !b)
+      .map(([k]) => k)
+      .join(",") || "none";
   return [
     `kernel ${c.kernel}, probed ${c.probedAt}`,
     `qdiscs: ${yes(c.qdiscs)} (missing: ${no(c.qdiscs)}); classifiers: ${yes(c.classifiers)} (missing: ${no(c.classifiers)})`,

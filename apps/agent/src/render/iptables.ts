@@ -33,28 +33,84 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
     m.queues.first === m.queues.last
       ? ["-j", "NFQUEUE", "--queue-num", String(m.queues.first), "--queue-bypass"]
       : ["-j", "NFQUEUE", "--queue-balance", `${m.queues.first}:${m.queues.last}`, "--queue-bypass"];
-  const window = ["-m", "connbytes", "--connbytes", `0:${m.window.packets}`, "--connbytes-mode", "packets", "--connbytes-dir", "both"];
+  const window = [
+    "-m",
+    "connbytes",
+    "--connbytes",
+    `0:${m.window.packets}`,
+    "--connbytes-mode",
+    "packets",
+    "--connbytes-dir",
+    "both",
+  ];
   const classify = family === 4 || m.variant.ipv6;
   const rules: Rule[] = [
     { chain: CHAIN_PRE, spec: ["-j", "CONNMARK", "--restore-mark", "--nfmask", mask, "--ctmask", mask] },
   ];
   if (classify) {
     rules.push({ chain: CHAIN_PRE, spec: ["-m", "mark", "--mark", `0x0/${mask}`, ...window, ...queue] });
-    rules.push({ chain: CHAIN_PRE, spec: ["-m", "mark", "--mark", markValue(m, MARK_UNSET), ...window, ...queue] });
+    rules.push({
+      chain: CHAIN_PRE,
+      spec: ["-m", "mark", "--mark", markValue(m, MARK_UNSET), ...window, ...queue],
+    });
   }
-  rules.push({ chain: CHAIN_POST, spec: ["-m", "mark", "!", "--mark", `0x0/${mask}`, "-j", "CONNMARK", "--save-mark", "--nfmask", mask, "--ctmask", mask] });
+  rules.push({
+    chain: CHAIN_POST,
+    spec: [
+      "-m",
+      "mark",
+      "!",
+      "--mark",
+      `0x0/${mask}`,
+      "-j",
+      "CONNMARK",
+      "--save-mark",
+      "--nfmask",
+      mask,
+      "--ctmask",
+      mask,
+    ],
+  });
   if (m.variant.filter === "CLASSIFY") {
     for (const d of m.devices) {
       for (const r of d.routes) {
         const [maj, min] = r.classid.split(":") as [string, string];
         const cls = `${maj.padStart(4, "0")}:${min.padStart(4, "0")}`;
-        rules.push({ chain: CHAIN_POST, spec: ["-o", d.device, "-m", "mark", "--mark", markValue(m, r.l7mark), "-j", "CLASSIFY", "--set-class", cls] });
+        rules.push({
+          chain: CHAIN_POST,
+          spec: [
+            "-o",
+            d.device,
+            "-m",
+            "mark",
+            "--mark",
+            markValue(m, r.l7mark),
+            "-j",
+            "CLASSIFY",
+            "--set-class",
+            cls,
+          ],
+        });
       }
     }
   }
   rules.push({ chain: CHAIN_POST, spec: ["-j", CHAIN_ACCT] });
   for (const a of m.accounting) {
-    rules.push({ chain: CHAIN_ACCT, spec: ["-m", "mark", "--mark", markValue(m, a.l7mark), "-m", "comment", "--comment", `sluice:${a.protocol}`, "-j", "RETURN"] });
+    rules.push({
+      chain: CHAIN_ACCT,
+      spec: [
+        "-m",
+        "mark",
+        "--mark",
+        markValue(m, a.l7mark),
+        "-m",
+        "comment",
+        "--comment",
+        `sluice:${a.protocol}`,
+        "-j",
+        "RETURN",
+      ],
+    });
   }
   return rules;
 }
@@ -63,22 +119,29 @@ function quote(arg: string): string {
   return /^[A-Za-z0-9_.:/!+=-]+$/.test(arg) ? arg : `"${arg.replace(/(["\\])/g, "\\$1")}"`;
 }
 
-/** One rule as iptables-save prints it (`-A CHAIN ...`). */
+/** One rule as iptables-save prints it (`-A CHAIN ...`); it always quotes comments. */
 export function ruleLine(r: Rule, verb = "-A"): string {
-  return [verb, r.chain, ...r.spec.map(quote)].join(" ");
+  const args = r.spec.map((a, i) =>
+    r.spec[i - 1] === "--comment" ? `"${a.replace(/(["\\])/g, "\\$1")}"` : quote(a),
+  );
+  return [verb, r.chain, ...args].join(" ");
 }
 
 /** The restore input: declare (and so flush) our chains, optionally hook them, refill them. */
 export function renderIptables(m: KernelModel, family: Family, opts: { addHooks: boolean }): string {
   const out = ["*mangle", ...SLUICE_CHAINS.map((c) => `:${c} - [0:0]`)];
-  if (opts.addHooks) for (const h of HOOKS) out.push(ruleLine(h, "-I").replace(`-I ${h.chain}`, `-I ${h.chain} 1`));
+  if (opts.addHooks)
+    for (const h of HOOKS) out.push(ruleLine(h, "-I").replace(`-I ${h.chain}`, `-I ${h.chain} 1`));
   for (const r of buildRules(m, family)) out.push(ruleLine(r));
   out.push("COMMIT", "");
   return out.join("\n");
 }
 
 /** Restore input that removes every trace of Sluice from the mangle table. */
-export function renderIptablesTeardown(opts: { hooksPresent: boolean; chainsPresent: readonly string[] }): string {
+export function renderIptablesTeardown(opts: {
+  hooksPresent: boolean;
+  chainsPresent: readonly string[];
+}): string {
   if (!opts.chainsPresent.length && !opts.hooksPresent) return "";
   const out = ["*mangle"];
   for (const c of opts.chainsPresent) out.push(`:${c} - [0:0]`);

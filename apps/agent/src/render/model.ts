@@ -68,7 +68,12 @@ function quantumFor(c: PolicyClass): number {
   return Math.max(1514, Math.min(60000, Math.round(c.rate / 8 / 10)));
 }
 
-export function buildModel(policy: Policy, protocolMarks: ReadonlyMap<string, number>, variant: Variant, leafAvailable: (k: LeafKind) => boolean): KernelModel {
+export function buildModel(
+  policy: Policy,
+  protocolMarks: ReadonlyMap<string, number>,
+  variant: Variant,
+  leafAvailable: (k: LeafKind) => boolean,
+): KernelModel {
   const mask = policy.marks.mask;
   const shift = shiftOf(mask);
   const warnings: string[] = [];
@@ -90,7 +95,9 @@ export function buildModel(policy: Policy, protocolMarks: ReadonlyMap<string, nu
         if (!leafAvailable(kind)) {
           fallbackFrom = kind;
           kind = variant.leaf;
-          warnings.push(`${direction} class "${c.name}": ${fallbackFrom} is not available in this kernel, using ${kind}`);
+          warnings.push(
+            `${direction} class "${c.name}": ${fallbackFrom} is not available in this kernel, using ${kind}`,
+          );
         }
         leaf = { kind, handle: `${minor.toString(16)}:`, ...(fallbackFrom ? { fallbackFrom } : {}) };
       }
@@ -112,14 +119,26 @@ export function buildModel(policy: Policy, protocolMarks: ReadonlyMap<string, nu
     for (const r of policy.rules) {
       const target = classes.find((c) => c.name === r.class);
       if (!target) continue; // the class exists only in the other direction: default here
-      const l7mark = r.protocol === "unset" ? MARK_UNSET : r.protocol === "unknown" ? MARK_UNKNOWN : protocolMarks.get(r.protocol);
+      const l7mark =
+        r.protocol === "unset"
+          ? MARK_UNSET
+          : r.protocol === "unknown"
+            ? MARK_UNKNOWN
+            : protocolMarks.get(r.protocol);
       if (l7mark === undefined) {
         warnings.push(`rule for "${r.protocol}": no such protocol in the pattern set; ignored`);
         continue;
       }
       routes.push({ l7mark, protocol: r.protocol, classid: target.classid, className: target.name });
     }
-    devices.push({ device, direction, linkRate, defaultClassid: classid(minors.get(def.name)!), classes, routes });
+    devices.push({
+      device,
+      direction,
+      linkRate,
+      defaultClassid: classid(minors.get(def.name)!),
+      classes,
+      routes,
+    });
   }
   const maxMark = mask >>> shift;
   const accounting = [
@@ -130,7 +149,10 @@ export function buildModel(policy: Policy, protocolMarks: ReadonlyMap<string, nu
     .filter((a, i, all) => all.findIndex((b) => b.l7mark === a.l7mark) === i)
     .sort((a, b) => a.l7mark - b.l7mark);
   for (const a of accounting) {
-    if (a.l7mark > maxMark) warnings.push(`protocol "${a.protocol}" has mark ${a.l7mark}, beyond the mask 0x${mask.toString(16)}: widen marks.mask`);
+    if (a.l7mark > maxMark)
+      warnings.push(
+        `protocol "${a.protocol}" has mark ${a.l7mark}, beyond the mask 0x${mask.toString(16)}: widen marks.mask`,
+      );
   }
   return {
     policyName: policy.name,
@@ -138,7 +160,10 @@ export function buildModel(policy: Policy, protocolMarks: ReadonlyMap<string, nu
     mask,
     shift,
     window: { packets: policy.inspection.packets },
-    queues: { first: policy.inspection.queueBase, last: policy.inspection.queueBase + policy.inspection.queues - 1 },
+    queues: {
+      first: policy.inspection.queueBase,
+      last: policy.inspection.queueBase + policy.inspection.queues - 1,
+    },
     ifbFrom: ifb ? policy.interfaces.wan.device : null,
     devices,
     accounting: accounting.filter((a) => a.l7mark <= maxMark),

@@ -3,7 +3,12 @@
 // policy, the probed capabilities and the fallbacks in use.
 
 import type { Policy } from "@sluice/policy";
-import { capabilitySummary, chooseVariant, type Capabilities, type LeafKind } from "../kernel/capabilities.ts";
+import {
+  capabilitySummary,
+  chooseVariant,
+  type Capabilities,
+  type LeafKind,
+} from "../kernel/capabilities.ts";
 import { buildModel, type KernelModel } from "./model.ts";
 import { renderTc, type TcScript } from "./tc.ts";
 import { renderIptables } from "./iptables.ts";
@@ -20,7 +25,11 @@ export function leafAvailability(c: Capabilities): (k: LeafKind) => boolean {
   return (k) => c.qdiscs[k];
 }
 
-export function renderPolicy(policy: Policy, protocolMarks: ReadonlyMap<string, number>, caps: Capabilities): RenderedPolicy {
+export function renderPolicy(
+  policy: Policy,
+  protocolMarks: ReadonlyMap<string, number>,
+  caps: Capabilities,
+): RenderedPolicy {
   const variant = chooseVariant(caps);
   const model = buildModel(policy, protocolMarks, variant, leafAvailability(caps));
   const header = [
@@ -33,7 +42,10 @@ export function renderPolicy(policy: Policy, protocolMarks: ReadonlyMap<string, 
     model,
     header,
     tc: renderTc(model),
-    iptables: { v4: renderIptables(model, 4, { addHooks: true }), v6: renderIptables(model, 6, { addHooks: true }) },
+    iptables: {
+      v4: renderIptables(model, 4, { addHooks: true }),
+      v6: renderIptables(model, 6, { addHooks: true }),
+    },
   };
 }
 

@@ -29,7 +29,25 @@ export function leafOptions(kind: LeafKind): string[] {
 }
 
 function classLine(dev: string, c: TcClass): string {
-  const parts = ["class", "add", "dev", dev, "parent", c.parent, "classid", c.classid, "htb", "rate", bit(c.rate), "ceil", bit(c.ceil), "prio", String(c.prio), "quantum", String(c.quantum)];
+  const parts = [
+    "class",
+    "add",
+    "dev",
+    dev,
+    "parent",
+    c.parent,
+    "classid",
+    c.classid,
+    "htb",
+    "rate",
+    bit(c.rate),
+    "ceil",
+    bit(c.ceil),
+    "prio",
+    String(c.prio),
+    "quantum",
+    String(c.quantum),
+  ];
   if (c.burst) parts.push("burst", String(c.burst));
   if (c.cburst) parts.push("cburst", String(c.cburst));
   return parts.join(" ");
@@ -43,12 +61,17 @@ function deviceLines(m: KernelModel, d: DeviceTree): string[] {
   ];
   for (const c of d.classes) lines.push(classLine(dev, c));
   for (const c of d.classes) {
-    if (c.leaf) lines.push(`qdisc add dev ${dev} parent ${c.classid} handle ${c.leaf.handle} ${leafOptions(c.leaf.kind).join(" ")}`);
+    if (c.leaf)
+      lines.push(
+        `qdisc add dev ${dev} parent ${c.classid} handle ${c.leaf.handle} ${leafOptions(c.leaf.kind).join(" ")}`,
+      );
   }
   if (m.variant.filter === "fw") {
     for (const r of d.routes) {
       const handle = `0x${((r.l7mark << m.shift) >>> 0).toString(16)}/0x${m.mask.toString(16)}`;
-      lines.push(`filter add dev ${dev} parent 1: protocol all prio 1 handle ${handle} fw classid ${r.classid}`);
+      lines.push(
+        `filter add dev ${dev} parent 1: protocol all prio 1 handle ${handle} fw classid ${r.classid}`,
+      );
     }
   }
   return lines;

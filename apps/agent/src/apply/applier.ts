@@ -1,0 +1,448 @@
+// apply: validate → render → diff against the box → install (tc batch, then iptables-restore
+// per family) → read back and verify → record as the last good policy. Any failure after
+// the box was touched restores the last good state (or a clean box if there is none) and
+// reports the step, the command and its stderr. `try` applies with an automatic revert
+// unless confirmed in time (RouterOS Safe Mode).
+
+import { validatePolicy, type PolicyInput, type PolicyIssue, type Policy } from "@sluice/policy";
+import type { Executor } from "../kernel/executor.ts";
+import { CommandError, must } from "../kernel/executor.ts";
+import type { Capabilities } from "../kernel/capabilities.ts";
+import { readInstalled, rootQdisc, type InstalledState } from "../kernel/installed.ts";
+import { renderPolicy, scriptText, type RenderedPolicy } from "../render/scripts.ts";
+import { HOOKS, renderIptables, renderIptablesTeardown, ruleLine } from "../render/iptables.ts";
+import { verifyInstalled } from "./verify.ts";
+import type { HistoryEntry, HistoryStore } from "./store.ts";
+import { diffLines, diffPolicy, type PolicyDiff } from "./diff.ts";
+
+export type ApplyStep = "validate" | "render" | "tc" | "iptables" | "ip6tables" | "verify" | "restore";
+
+export class ApplyError extends Error {
+  readonly step: ApplyStep;
+  readonly issues: PolicyIssue[];
+  readonly command: string[] | undefined;
+  readonly stderr: string | undefined;
+  /** After a failure that touched the box: did restoring the last good state succeed? */
+  restored: boolean | null = null;
+  entry: HistoryEntry | null = null;
+  constructor(
+    step: ApplyStep,
+    message: string,
+    extra: { issues?: PolicyIssue[]; command?: string[]; stderr?: string } = {},
+  ) {
+    super(message);
+    this.name = "ApplyError";
+    this.step = step;
+    this.issues = extra.issues ?? [];
+    this.command = extra.command;
+    this.stderr = extra.stderr;
+  }
+}
+
+export interface ProtocolCatalogue {
+  /** Pattern name → l7 mark (3+). */
+  marks: ReadonlyMap<string, number>;
+  /** Names and aliases accepted in rules. */
+  names: ReadonlySet<string>;
+}
+
+export interface ApplierDeps {
+  exec: Executor;
+  store: HistoryStore;
+  caps: Capabilities;
+  protocols: () => ProtocolCatalogue;
+  log?: (msg: string, data?: Record<string, unknown>) => void;
+}
+
+export interface DryRun {
+  policy: Policy;
+  rendered: RenderedPolicy;
+  scripts: { tc: string; iptables: string; ip6tables: string };
+  diff: { policy: PolicyDiff; tc: string[]; iptables: string[] };
+}
+
+export class Applier {
+  private readonly d: ApplierDeps;
+  private queue: Promise<unknown> = Promise.resolve();
+  private tryTimer: NodeJS.Timeout | null = null;
+  private trying: { entryId: number; previousGood: number | null; until: number } | null = null;
+
+  constructor(deps: ApplierDeps) {
+    this.d = deps;
+  }
+
+  /** Serializes every operation that touches the box. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  get pendingTry(): { entryId: number; until: string } | null {
+    return this.trying
+      ? { entryId: this.trying.entryId, until: new Date(this.trying.until).toISOString() }
+      : null;
+  }
+
+  validate(input: unknown): Policy {
+    const r = validatePolicy(input, { protocols: this.d.protocols().names });
+    if (!r.ok)
+      throw new ApplyError(
+        "validate",
+        `policy is invalid: ${r.issues.map((i) => `${i.path || "(policy)"}: ${i.message}`).join("; ")}`,
+        { issues: r.issues },
+      );
+    if (
+      r.policy.download === "ifb" &&
+      !(this.d.caps.actions.connmark && this.d.caps.actions.mirred && this.d.caps.links.ifb)
+    ) {
+      throw new ApplyError(
+        "validate",
+        "download via IFB needs act_connmark, act_mirred and ifb, missing in this kernel",
+        {
+          issues: [
+            {
+              path: "download",
+              message: "IFB shaping is not available in this kernel; shape download on the LAN interface",
+            },
+          ],
+        },
+      );
+    }
+    return r.policy;
+  }
+
+  render(policy: Policy): RenderedPolicy {
+    return renderPolicy(policy, this.d.protocols().marks, this.d.caps);
+  }
+
+  /** Validate, render and diff without touching the box. */
+  async dryRun(input: unknown): Promise<DryRun> {
+    const policy = this.validate(input);
+    const rendered = this.render(policy);
+    const good = this.d.store.lastGood();
+    const goodRendered = good ? this.tryRender(good.policy) : null;
+    const before = await readInstalled(
+      this.d.exec,
+      this.devicesOf(rendered, goodRendered),
+      this.d.caps.iptables.NFQUEUE && rendered.model.variant.ipv6,
+    );
+    return {
+      policy,
+      rendered,
+      scripts: scriptText(rendered),
+      diff: this.diff(policy, rendered, good?.policy ?? null, goodRendered, before),
+    };
+  }
+
+  apply(
+    input: PolicyInput,
+    opts: { user?: string; trySeconds?: number } = {},
+  ): Promise<{ entry: HistoryEntry; diff: DryRun["diff"] }> {
+    return this.exclusive(() => this.applyNow(input, opts));
+  }
+
+  confirm(): Promise<HistoryEntry> {
+    return this.exclusive(async () => {
+      if (!this.trying) throw new ApplyError("validate", "no policy is being tried");
+      const id = this.trying.entryId;
+      this.clearTry();
+      this.d.store.update(id, { status: "confirmed" });
+      this.d.store.markLastGood(id);
+      this.d.log?.("try confirmed", { id });
+      return this.d.store.get(id)!;
+    });
+  }
+
+  /** Re-applies a recorded policy (default: the good one before the current last good). */
+  rollback(id?: number, user = "system"): Promise<HistoryEntry> {
+    return this.exclusive(async () => {
+      const target = id !== undefined ? this.d.store.get(id) : this.previousGood();
+      if (!target)
+        throw new ApplyError(
+          "validate",
+          id !== undefined ? `no history entry ${id}` : "no earlier good policy to roll back to",
+        );
+      if (target.status === "failed")
+        throw new ApplyError("validate", `entry ${target.id} failed when applied; pick a good one`);
+      const { entry } = await this.applyNow(target.policy, { user: `${user} (rollback to #${target.id})` });
+      return entry;
+    });
+  }
+
+  /** On boot: install the last good policy again. */
+  restoreLastGood(): Promise<HistoryEntry | null> {
+    return this.exclusive(async () => {
+      const good = this.d.store.lastGood();
+      if (!good) return null;
+      const rendered = this.render(this.validate(good.policy));
+      const before = await readInstalled(
+        this.d.exec,
+        this.devicesOf(rendered, null),
+        rendered.model.variant.ipv6,
+      );
+      if (verifyInstalled(rendered, before).length === 0) return good; // already in place (agent restart)
+      await this.install(rendered, before);
+      const problems = verifyInstalled(
+        rendered,
+        await readInstalled(this.d.exec, this.devicesOf(rendered, null), rendered.model.variant.ipv6),
+      );
+      if (problems.length)
+        throw new ApplyError("verify", `last good policy did not verify after boot: ${problems.join("; ")}`);
+      return good;
+    });
+  }
+
+  /** Removes every Sluice rule and qdisc (the box forwards unshaped). */
+  teardown(devices: string[]): Promise<void> {
+    return this.exclusive(async () => {
+      const s = await readInstalled(this.d.exec, devices, true);
+      await this.clear(s);
+    });
+  }
+
+  private async applyNow(
+    input: PolicyInput,
+    opts: { user?: string; trySeconds?: number },
+  ): Promise<{ entry: HistoryEntry; diff: DryRun["diff"] }> {
+    const policy = this.validate(input);
+    let rendered: RenderedPolicy;
+    try {
+      rendered = this.render(policy);
+    } catch (e) {
+      throw new ApplyError("render", `rendering failed: ${(e as Error).message}`);
+    }
+    if (this.trying && opts.trySeconds === undefined) {
+      // A normal apply during a try supersedes it; the try's entry stays unconfirmed.
+      this.d.store.update(this.trying.entryId, { status: "superseded" });
+      this.clearTry();
+    }
+    const good = this.d.store.lastGood();
+    const goodRendered = good ? this.tryRender(good.policy) : null;
+    const devices = this.devicesOf(rendered, goodRendered);
+    const ipv6 = rendered.model.variant.ipv6 || this.d.caps.ip6tables.mark;
+    const before = await readInstalled(this.d.exec, devices, ipv6);
+    const diff = this.diff(policy, rendered, good?.policy ?? null, goodRendered, before);
+    const scripts = scriptText(rendered);
+    const user = opts.user ?? "cli";
+    try {
+      await this.install(rendered, before);
+      const after = await readInstalled(this.d.exec, devices, ipv6);
+      const problems = verifyInstalled(rendered, after);
+      if (problems.length)
+        throw new ApplyError("verify", `the kernel does not hold what was rendered: ${problems.join("; ")}`);
+    } catch (e) {
+      const err = e instanceof ApplyError ? e : toApplyError(e);
+      err.restored = await this.restore(goodRendered, before, devices, ipv6);
+      err.entry = this.d.store.add({
+        at: new Date().toISOString(),
+        user,
+        policy: input,
+        status: "failed",
+        scripts,
+        lastGood: false,
+        error: {
+          step: err.step,
+          message: err.message,
+          ...(err.command ? { command: err.command.join(" ") } : {}),
+          ...(err.stderr ? { stderr: err.stderr } : {}),
+        },
+      });
+      this.d.log?.("apply failed, restored last good", {
+        step: err.step,
+        restored: err.restored,
+        error: err.message,
+      });
+      throw err;
+    }
+    if (opts.trySeconds !== undefined) {
+      const until = Date.now() + opts.trySeconds * 1000;
+      const entry = this.d.store.add({
+        at: new Date().toISOString(),
+        user,
+        policy: input,
+        status: "trying",
+        scripts,
+        lastGood: false,
+        tryUntil: new Date(until).toISOString(),
+      });
+      this.trying = { entryId: entry.id, previousGood: good?.id ?? null, until };
+      this.tryTimer = setTimeout(() => void this.revertTry(entry.id), opts.trySeconds * 1000);
+      this.tryTimer.unref?.();
+      return { entry, diff };
+    }
+    const entry = this.d.store.add({
+      at: new Date().toISOString(),
+      user,
+      policy: input,
+      status: "applied",
+      scripts,
+      lastGood: false,
+    });
+    this.d.store.markLastGood(entry.id);
+    return { entry: this.d.store.get(entry.id)!, diff };
+  }
+
+  private async revertTry(entryId: number): Promise<void> {
+    await this.exclusive(async () => {
+      if (!this.trying || this.trying.entryId !== entryId) return;
+      const prev = this.trying.previousGood !== null ? this.d.store.get(this.trying.previousGood) : undefined;
+      this.clearTry();
+      const prevRendered = prev ? this.tryRender(prev.policy) : null;
+      const tried = this.d.store.get(entryId);
+      const triedRendered = tried ? this.tryRender(tried.policy) : null;
+      const devices = this.devicesOf(triedRendered ?? prevRendered!, prevRendered);
+      const now = await readInstalled(this.d.exec, devices, true);
+      const ok = await this.restore(prevRendered, null, devices, true, now);
+      this.d.store.update(entryId, { status: "reverted" });
+      this.d.log?.("try not confirmed in time: reverted", { entryId, restored: ok });
+    });
+  }
+
+  private clearTry(): void {
+    if (this.tryTimer) clearTimeout(this.tryTimer);
+    this.tryTimer = null;
+    this.trying = null;
+  }
+
+  private previousGood(): HistoryEntry | undefined {
+    const current = this.d.store.lastGood();
+    return this.d.store
+      .list()
+      .find(
+        (e) =>
+          (e.status === "applied" || e.status === "confirmed") &&
+          !e.lastGood &&
+          (!current || e.id < current.id),
+      );
+  }
+
+  private tryRender(input: PolicyInput): RenderedPolicy | null {
+    try {
+      return this.render(this.validate(input));
+    } catch {
+      return null;
+    }
+  }
+
+  private devicesOf(a: RenderedPolicy, b: RenderedPolicy | null): string[] {
+    const all = [...a.model.devices.map((d) => d.device), ...(b?.model.devices.map((d) => d.device) ?? [])];
+    return [...new Set(all)];
+  }
+
+  private diff(
+    policy: Policy,
+    rendered: RenderedPolicy,
+    goodPolicy: PolicyInput | null,
+    goodRendered: RenderedPolicy | null,
+    before: InstalledState,
+  ): DryRun["diff"] {
+    const installedTc = Object.entries(before.tc).flatMap(([dev, s]) =>
+      [...s.qdiscs, ...s.classes, ...s.filters].map((l) => `${dev}: ${l}`),
+    );
+    const wantTc = goodRendered ? goodRendered.tc.lines : [];
+    return {
+      policy: diffPolicy(goodPolicy, policy),
+      tc: diffLines(wantTc, rendered.tc.lines, installedTc.length === 0 && wantTc.length > 0),
+      iptables: diffLines(
+        before.v4.rules,
+        renderIptables(rendered.model, 4, { addHooks: false })
+          .split("\n")
+          .filter((l) => l.startsWith("-A ")),
+        false,
+      ),
+    };
+  }
+
+  /** Puts the rendered policy on the box. Throws ApplyError at the first failing command. */
+  private async install(r: RenderedPolicy, before: InstalledState): Promise<void> {
+    const step = async (name: ApplyStep, argv: string[], input?: string) => {
+      try {
+        await must(this.d.exec, argv, input === undefined ? {} : { input });
+      } catch (e) {
+        if (e instanceof CommandError) {
+          throw new ApplyError(name, `${name} failed: ${e.message}`, {
+            command: argv,
+            stderr: e.result.stderr.trim(),
+          });
+        }
+        throw e;
+      }
+    };
+    for (const dev of r.tc.devices) {
+      const cur = before.tc[dev];
+      if (cur && rootQdisc(cur)) await step("tc", ["tc", "qdisc", "del", "dev", dev, "root"]);
+    }
+    await step("tc", ["tc", "-batch", "-"], r.tc.lines.join("\n") + "\n");
+    const families: [ApplyStep, string, typeof before.v4 | null, 4 | 6][] = [
+      ["iptables", "iptables-restore", before.v4, 4],
+      ["ip6tables", "ip6tables-restore", before.v6, 6],
+    ];
+    for (const [name, bin, installed, family] of families) {
+      if (!installed) continue;
+      const addHooks = HOOKS.some((h) => (installed.hooks[h.chain] ?? 0) === 0);
+      const present = HOOKS.filter((h) => (installed.hooks[h.chain] ?? 0) > 0);
+      if (addHooks && present.length) {
+        // A half-present hook pair: remove the stale one so the restore adds both once.
+        const del = present.map((h) => ruleLine(h, "-D"));
+        await step(name, [bin, "-w", "--noflush"], ["*mangle", ...del, "COMMIT", ""].join("\n"));
+      }
+      await step(name, [bin, "-w", "--noflush"], renderIptables(r.model, family, { addHooks }));
+    }
+  }
+
+  /** Removes Sluice's qdiscs and chains found in `s`. */
+  private async clear(s: InstalledState): Promise<void> {
+    for (const [dev, st] of Object.entries(s.tc)) {
+      const root = rootQdisc(st);
+      if (root && root.kind === "htb" && root.handle === "1:")
+        await this.d.exec.run(["tc", "qdisc", "del", "dev", dev, "root"]);
+    }
+    for (const [bin, t] of [
+      ["iptables-restore", s.v4],
+      ["ip6tables-restore", s.v6],
+    ] as const) {
+      if (!t) continue;
+      const text = renderIptablesTeardown({
+        hooksPresent: HOOKS.some((h) => (t.hooks[h.chain] ?? 0) > 0),
+        chainsPresent: t.chains,
+      });
+      if (text) await must(this.d.exec, [bin, "-w", "--noflush"], { input: text });
+    }
+  }
+
+  /**
+   * Returns the box to `target` (the last good policy) or to a clean state; when `before`
+   * is given, checks the result is identical to it. Returns whether it all worked.
+   */
+  private async restore(
+    target: RenderedPolicy | null,
+    before: InstalledState | null,
+    devices: string[],
+    ipv6: boolean,
+    current?: InstalledState,
+  ): Promise<boolean> {
+    try {
+      const now = current ?? (await readInstalled(this.d.exec, devices, ipv6));
+      await this.clear(now);
+      if (target) {
+        const clean = await readInstalled(this.d.exec, devices, ipv6);
+        await this.install(target, clean);
+      }
+      if (!before) return true;
+      const after = await readInstalled(this.d.exec, devices, ipv6);
+      const same = JSON.stringify(after) === JSON.stringify(before);
+      if (!same) this.d.log?.("restore: state differs from before the apply", { before, after });
+      return same;
+    } catch (e) {
+      this.d.log?.("restore failed", { error: (e as Error).message });
+      return false;
+    }
+  }
+}
+
+function toApplyError(e: unknown): ApplyError {
+  if (e instanceof CommandError)
+    return new ApplyError("tc", e.message, { command: e.result.argv, stderr: e.result.stderr });
+  return new ApplyError("verify", (e as Error).message);
+}

@@ -1,0 +1,83 @@
+// Reads back what the kernel holds (iptables-save, tc show) in a normalized text form:
+// used to diff a policy against the box, to verify an apply, and to prove that a failed
+// apply left the box exactly as it was.
+
+import type { Executor } from "./executor.ts";
+import { HOOKS, SLUICE_CHAINS, ruleLine } from "../render/iptables.ts";
+
+export interface InstalledTables {
+  /** Sluice's chains that exist. */
+  chains: string[];
+  /** How many times each hook rule is present. */
+  hooks: Record<string, number>;
+  /** `-A SLUICE_*` lines in kernel order. */
+  rules: string[];
+}
+
+export interface InstalledDevice {
+  qdiscs: string[];
+  classes: string[];
+  filters: string[];
+}
+
+export interface InstalledState {
+  v4: InstalledTables;
+  v6: InstalledTables | null;
+  tc: Record<string, InstalledDevice>;
+}
+
+export function parseMangle(save: string): InstalledTables {
+  const lines = save.split("\n");
+  const chains = SLUICE_CHAINS.filter((c) => lines.some((l) => l.startsWith(`:${c} `)));
+  const hooks: Record<string, number> = {};
+  for (const h of HOOKS) hooks[h.chain] = lines.filter((l) => l === ruleLine(h)).length;
+  const rules = lines.filter((l) => SLUICE_CHAINS.some((c) => l.startsWith(`-A ${c} `)));
+  return { chains, hooks, rules };
+}
+
+/** tc's text output without counters and kernel-internal noise. */
+export function normalizeTc(text: string): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.replace(/\s+(refcnt \d+|not_in_hw|direct_packets_stat \d+|direct_qlen \d+)/g, "").trim())
+    .filter((l) => l && !/^(Sent|backlog|lended|tokens|rate \d)/.test(l))
+    .sort();
+}
+
+export async function readInstalled(
+  exec: Executor,
+  devices: readonly string[],
+  ipv6: boolean,
+): Promise<InstalledState> {
+  const save = async (bin: string) => {
+    const r = await exec.run([bin, "-t", "mangle"]);
+    if (r.code !== 0) throw new Error(`${bin} -t mangle failed: ${r.stderr.trim()}`);
+    return parseMangle(r.stdout);
+  };
+  const tc: Record<string, InstalledDevice> = {};
+  for (const dev of devices) {
+    const show = async (what: string) => {
+      const r = await exec.run(["tc", what, "show", "dev", dev]);
+      return r.code === 0 ? normalizeTc(r.stdout) : [`(${what} unreadable: ${r.stderr.trim()})`];
+    };
+    tc[dev] = { qdiscs: await show("qdisc"), classes: await show("class"), filters: await show("filter") };
+  }
+  return { v4: await save("iptables-save"), v6: ipv6 ? await save("ip6tables-save") : null, tc };
+}
+
+/** Root qdisc kind of a device per `tc qdisc show`, or null for the kernel default. */
+export function rootQdisc(dev: InstalledDevice): { kind: string; handle: string } | null {
+  for (const l of dev.qdiscs) {
+    const m = /^qdisc (\S+) (\S+) root\b/.exec(l);
+    if (m && m[2] !== "0:") return { kind: m[1]!, handle: m[2]! };
+  }
+  return null;
+}
+
+/** Rate text from tc ("20Mbit", "512Kbit", "1600b" is bytes) → bit/s. */
+export function parseTcRate(text: string): number {
+  const m = /^([\d.]+)([KMGT]?)bit$/.exec(text);
+  if (!m) return NaN;
+  const mult = { "": 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12 }[m[2] as "" | "K" | "M" | "G" | "T"];
+  return Number(m[1]) * mult;
+}

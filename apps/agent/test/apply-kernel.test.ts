@@ -1,0 +1,239 @@
+// The applier against the real kernel, inside a namespace made for the test.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultPolicy, type PolicyInput } from "@sluice/policy";
+import {
+  SystemExecutor,
+  NetnsExecutor,
+  type Executor,
+  type RunOptions,
+  type CommandResult,
+} from "../src/kernel/executor.ts";
+import { probeCapabilities } from "../src/kernel/probe.ts";
+import { readInstalled } from "../src/kernel/installed.ts";
+import { Applier, ApplyError, type ProtocolCatalogue } from "../src/apply/applier.ts";
+import { HistoryStore } from "../src/apply/store.ts";
+import type { Capabilities } from "../src/kernel/capabilities.ts";
+
+const NS = "sltest-apply";
+const root = process.getuid?.() === 0;
+const sys = new SystemExecutor();
+const ns = new NetnsExecutor(NS);
+const DEVICES = ["wan0", "lan0"];
+const catalogue: ProtocolCatalogue = {
+  marks: new Map(
+    [
+      "ssh",
+      "dns",
+      "rtp",
+      "sip",
+      "stun",
+      "http",
+      "ssl",
+      "quic",
+      "ftp",
+      "rsync",
+      "smtp",
+      "bittorrent",
+      "gnutella",
+      "edonkey",
+    ].map((p, i) => [p, i + 3]),
+  ),
+  names: new Set([
+    "ssh",
+    "dns",
+    "rtp",
+    "sip",
+    "stun",
+    "http",
+    "ssl",
+    "quic",
+    "ftp",
+    "rsync",
+    "smtp",
+    "bittorrent",
+    "gnutella",
+    "edonkey",
+  ]),
+};
+
+/** Fails the first command whose argv matches, once. */
+class FailingExecutor implements Executor {
+  private armed: ((argv: string[]) => boolean) | null = null;
+  readonly inner: Executor;
+  constructor(inner: Executor) {
+    this.inner = inner;
+  }
+  failNext(match: (argv: string[]) => boolean) {
+    this.armed = match;
+  }
+  run(argv: string[], opts?: RunOptions): Promise<CommandResult> {
+    if (this.armed && this.armed(argv)) {
+      this.armed = null;
+      return Promise.resolve({ argv, code: 2, stdout: "", stderr: "injected failure" });
+    }
+    return this.inner.run(argv, opts);
+  }
+}
+
+let caps: Capabilities;
+const exec = new FailingExecutor(ns);
+let applier: Applier;
+let store: HistoryStore;
+
+async function state() {
+  return readInstalled(ns, DEVICES, true);
+}
+
+function withUpload(rateWeb: string): PolicyInput {
+  const p = defaultPolicy();
+  (p.classes.upload[1] as { rate: string }).rate = rateWeb;
+  return p;
+}
+
+before(async () => {
+  if (!root) return;
+  await sys.run(["ip", "netns", "del", NS]);
+  for (const argv of [
+    ["ip", "netns", "add", NS],
+    ["ip", "-n", NS, "link", "add", "wan0", "type", "veth", "peer", "name", "wanp"],
+    ["ip", "-n", NS, "link", "add", "lan0", "type", "veth", "peer", "name", "lanp"],
+    ["ip", "-n", NS, "link", "set", "wan0", "up"],
+    ["ip", "-n", NS, "link", "set", "lan0", "up"],
+  ]) {
+    const r = await sys.run(argv);
+    assert.equal(r.code, 0, `${argv.join(" ")}: ${r.stderr}`);
+  }
+  caps = await probeCapabilities(ns);
+  store = new HistoryStore(mkdtempSync(join(tmpdir(), "sluice-store-")));
+  applier = new Applier({ exec, store, caps, protocols: () => catalogue });
+});
+
+after(async () => {
+  if (root) await sys.run(["ip", "netns", "del", NS]);
+});
+
+const opts = { skip: root ? false : "needs root (network namespaces)" };
+
+test("the probe finds what this kernel has, and the renderer follows it", opts, () => {
+  assert.equal(caps.qdiscs.htb, true);
+  assert.equal(caps.qdiscs.pfifo, true);
+  assert.equal(caps.iptables.NFQUEUE, true);
+  assert.equal(caps.iptables.connbytes, true);
+  const r = applier.render(applier.validate(defaultPolicy()));
+  assert.equal(r.model.variant.filter, caps.classifiers.fw ? "fw" : "CLASSIFY");
+  assert.equal(r.model.variant.leaf, caps.qdiscs.sfq ? "sfq" : caps.qdiscs.fq_codel ? "fq_codel" : "pfifo");
+  console.log(`probe: ${r.header.slice(1, 6).join(" | ")}`);
+});
+
+test("apply installs the tree and the rules, verified by reading back", opts, async () => {
+  const { entry } = await applier.apply(defaultPolicy(), { user: "test" });
+  assert.equal(entry.status, "applied");
+  assert.equal(entry.lastGood, true);
+  const s = await state();
+  assert.deepEqual(s.v4.chains.sort(), ["SLUICE_ACCT", "SLUICE_POST", "SLUICE_PRE"]);
+  assert.deepEqual(s.v4.hooks, { PREROUTING: 1, POSTROUTING: 1 });
+  assert.ok(s.v4.rules.some((l) => l.includes("NFQUEUE --queue-balance 0:1 --queue-bypass")));
+  assert.ok(
+    s.tc.wan0!.classes.some(
+      (l) => l.startsWith("class htb 1:11 parent 1:1") && l.includes("rate 7Mbit ceil 20Mbit"),
+    ),
+  );
+  assert.ok(s.tc.lan0!.qdiscs.some((l) => l.startsWith("qdisc htb 1: root")));
+  // Applying again is idempotent: hooks are not duplicated.
+  await applier.apply(defaultPolicy(), { user: "test" });
+  assert.deepEqual((await state()).v4.hooks, { PREROUTING: 1, POSTROUTING: 1 });
+});
+
+test("a bad policy is refused before touching the box, naming the field", opts, async () => {
+  const before = await state();
+  const bad = withUpload("25mbit");
+  await assert.rejects(
+    applier.apply(bad),
+    (e: unknown) =>
+      e instanceof ApplyError &&
+      e.step === "validate" &&
+      e.issues.some((i) => i.path.startsWith("classes.upload")),
+  );
+  assert.deepEqual(await state(), before);
+});
+
+for (const [what, match] of [
+  ["tc batch", (a: string[]) => a.includes("-batch")],
+  ["iptables-restore", (a: string[]) => a.includes("iptables-restore")],
+  ["ip6tables-restore (tc and IPv4 already changed)", (a: string[]) => a.includes("ip6tables-restore")],
+] as const) {
+  test(`a ${what} failure half-way restores the last good state exactly`, opts, async () => {
+    const before = await state();
+    exec.failNext(match);
+    await assert.rejects(applier.apply(withUpload("6mbit"), { user: "test" }), (e: unknown) => {
+      assert.ok(e instanceof ApplyError);
+      assert.match(e.stderr ?? "", /injected failure/);
+      assert.equal(e.restored, true);
+      assert.equal(e.entry!.status, "failed");
+      return true;
+    });
+    assert.deepEqual(await state(), before);
+    assert.equal(store.lastGood()!.policy.classes.upload[1]!.rate, "7000kbit");
+  });
+}
+
+test("a real tc error (bad leaf for this kernel) is reported with the command's stderr", opts, async () => {
+  if (caps.qdiscs.cake) return; // the fallback only shows where cake is missing
+  const before = await state();
+  const exec2 = new FailingExecutor(ns);
+  // Render as if the kernel had cake, so tc itself refuses the batch.
+  const lying = new Applier({
+    exec: exec2,
+    store,
+    caps: { ...caps, qdiscs: { ...caps.qdiscs, cake: true } },
+    protocols: () => catalogue,
+  });
+  const p = defaultPolicy();
+  (p.classes.upload[0] as { leaf?: string }).leaf = "cake";
+  await assert.rejects(
+    lying.apply(p),
+    (e: unknown) =>
+      e instanceof ApplyError &&
+      e.step === "tc" &&
+      /cake|unknown/i.test(e.stderr ?? "") &&
+      e.restored === true,
+  );
+  assert.deepEqual(await state(), before);
+});
+
+test("try reverts on its own unless confirmed; confirm keeps it", opts, async () => {
+  const before = await state();
+  const { entry } = await applier.apply(withUpload("5mbit"), { user: "test", trySeconds: 1 });
+  assert.equal(entry.status, "trying");
+  assert.ok(
+    (await state()).tc.wan0!.classes.some((l) => l.startsWith("class htb 1:11") && l.includes("rate 5Mbit")),
+  );
+  await new Promise((r) => setTimeout(r, 1800));
+  assert.equal(store.get(entry.id)!.status, "reverted");
+  assert.deepEqual(await state(), before);
+  const t2 = await applier.apply(withUpload("5mbit"), { user: "test", trySeconds: 5 });
+  await applier.confirm();
+  assert.equal(store.get(t2.entry.id)!.lastGood, true);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(
+    (await state()).tc.wan0!.classes.some((l) => l.startsWith("class htb 1:11") && l.includes("rate 5Mbit")),
+  );
+});
+
+test("rollback to a history entry, and teardown leaves a clean box", opts, async () => {
+  const first = store.list().find((e) => e.status === "applied")!;
+  const entry = await applier.rollback(first.id, "test");
+  assert.match(entry.user, /rollback to #/);
+  assert.ok(
+    (await state()).tc.wan0!.classes.some((l) => l.startsWith("class htb 1:11") && l.includes("rate 7Mbit")),
+  );
+  await applier.teardown(DEVICES);
+  const s = await state();
+  assert.deepEqual(s.v4.chains, []);
+  assert.deepEqual(s.v4.hooks, { PREROUTING: 0, POSTROUTING: 0 });
+  assert.ok(!s.tc.wan0!.qdiscs.some((l) => l.includes("htb")));
+});
