@@ -112,6 +112,15 @@ export function decodeFrame(linkType: number, frame: Buffer): DecodeResult {
   return { ok: false, reason: "not-ip" };
 }
 
+/** Decodes a raw IP packet (IPv4 or IPv6, by its version nibble), e.g. one from NFQUEUE. */
+export function decodeIpPacket(packet: Buffer): DecodeResult {
+  if (packet.length < 1) return { ok: false, reason: "truncated" };
+  const version = packet[0]! >> 4;
+  if (version === 4) return decodeIp(packet, 4, null, 0);
+  if (version === 6) return decodeIp(packet, 6, null, 0);
+  return { ok: false, reason: "not-ip" };
+}
+
 const IPV6_EXT = new Set([0, 43, 60, 51]);
 
 function decodeIp(b: Buffer, family: 4 | 6, vlan: number | null, depth: number): DecodeResult {

@@ -1,0 +1,358 @@
+// The agent's NFQUEUE data plane: one worker thread per queue number (the iptables rule is
+// `-j NFQUEUE --queue-balance FIRST:LAST --queue-bypass`), each classifying its packets with
+// its own flow table and accepting them with the flow's l7 mark in the masked field of the
+// packet mark: newMark = (mark & ~mask) | ((l7mark << shift) & mask).
+//
+// The NFQUEUE sockets live in the network namespace of the process that opens them, so run
+// the data plane in the namespace that routes the traffic (e.g. under `ip netns exec`).
+
+import { Worker } from "node:worker_threads";
+import { DEFAULT_WINDOW, loadPatternDirs, type WindowOptions } from "@sluice/classifier";
+import { DEFAULT_QUEUE_OPTIONS, type QueueIoMode } from "./queue-io.ts";
+import type { WorkerInit } from "./worker.ts";
+import type { FlowDecidedEvent, QueueStats, ToMain, ToWorker } from "./messages.ts";
+
+export type { FlowDecidedEvent, QueueStats, KernelQueueStats } from "./messages.ts";
+
+export interface DataPlaneOptions {
+  /** Queue numbers to serve, one worker thread each (the rule's --queue-balance range). */
+  queues: number[];
+  /** Directories of `.pat` files (and an optional l7-filter.conf). */
+  protocolDirs: string[];
+  /** The l7-filter inspection window; default 10 packets / 2048 bytes. */
+  window?: Partial<WindowOptions>;
+  /** The packet-mark bits that carry the l7 mark; default 0xff00. */
+  mask?: number;
+  /** Where the l7 mark goes inside the mask; default 8 (unset 0x100, unknown 0x200, ...). */
+  shift?: number;
+  /** Bytes of each packet copied to userspace; default window bytes + 128 (headers). */
+  copyRange?: number;
+  /** Kernel queue length per queue; default 4096. */
+  maxlen?: number;
+  /** Accept, rather than drop, what a full queue can't take; default true. */
+  failOpen?: boolean;
+  /** Queue GSO packets whole (NFQA_CFG_F_GSO); default true. */
+  gso?: boolean;
+  /** Messages per recvmmsg(); default 64. */
+  batch?: number;
+  /** Netlink socket receive buffer; default 8 MiB. */
+  rcvbufBytes?: number;
+  /** "fast" (recvmmsg + JS parsing + batched verdicts, default) or "libnfq" (callback per packet). */
+  io?: QueueIoMode;
+  /** Flow-table LRU cap per worker; default 65536. */
+  maxFlows?: number;
+  /** How often workers report counters and decided flows; default 250 ms. */
+  statsIntervalMs?: number;
+  onFlowDecided?: (ev: FlowDecidedEvent) => void;
+  onLog?: (level: "info" | "warn" | "error", msg: string) => void;
+}
+
+export interface DataPlaneStats {
+  queues: QueueStats[];
+  total: {
+    packets: number;
+    bytes: number;
+    passthrough: number;
+    decided: number;
+    verdicts: Record<number, number>;
+    enobufs: number;
+    /** Kernel-side losses: full queue plus full socket buffer. */
+    queueDropped: number;
+    userDropped: number;
+    activeFlows: number;
+    /** Workers that died and were restarted. */
+    restarts: number;
+  };
+}
+
+interface Slot {
+  queue: number;
+  worker: Worker;
+  stats: QueueStats | null;
+  stopping: boolean;
+}
+
+const WORKER_URL = new URL("./worker.ts", import.meta.url);
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+export class DataPlane {
+  private readonly opts: Required<Omit<DataPlaneOptions, "onFlowDecided" | "onLog" | "window">> & {
+    window: WindowOptions;
+  };
+  private readonly onFlowDecided: ((ev: FlowDecidedEvent) => void) | undefined;
+  private readonly log: (level: "info" | "warn" | "error", msg: string) => void;
+  private readonly slots = new Map<number, Slot>();
+  /** Stats of workers that are gone (restarted), so totals don't go backwards. */
+  private readonly retired: QueueStats[] = [];
+  private restarts = 0;
+  private stopped = false;
+  private nextReloadId = 1;
+  private readonly pendingReloads = new Map<
+    number,
+    { remaining: Set<number>; failed: Map<number, string>; done: () => void }
+  >();
+
+  private constructor(opts: DataPlaneOptions) {
+    const window: WindowOptions = { ...DEFAULT_WINDOW, ...opts.window };
+    this.opts = {
+      queues: [...opts.queues],
+      protocolDirs: [...opts.protocolDirs],
+      window,
+      mask: opts.mask ?? 0xff00,
+      shift: opts.shift ?? 8,
+      copyRange: opts.copyRange ?? window.bytes + 128,
+      maxlen: opts.maxlen ?? DEFAULT_QUEUE_OPTIONS.maxlen,
+      failOpen: opts.failOpen ?? DEFAULT_QUEUE_OPTIONS.failOpen,
+      gso: opts.gso ?? DEFAULT_QUEUE_OPTIONS.gso,
+      batch: opts.batch ?? DEFAULT_QUEUE_OPTIONS.batch,
+      rcvbufBytes: opts.rcvbufBytes ?? DEFAULT_QUEUE_OPTIONS.rcvbufBytes,
+      io: opts.io ?? DEFAULT_QUEUE_OPTIONS.io,
+      maxFlows: opts.maxFlows ?? 65536,
+      statsIntervalMs: opts.statsIntervalMs ?? 250,
+    };
+    this.onFlowDecided = opts.onFlowDecided;
+    this.log =
+      opts.onLog ?? ((level, msg) => (level === "info" ? undefined : console.error(`[nfqueue] ${msg}`)));
+    validate(this.opts);
+  }
+
+  /** Starts one worker per queue; resolves once every queue is bound (rejects if one can't be). */
+  static async start(opts: DataPlaneOptions): Promise<DataPlane> {
+    const dp = new DataPlane(opts);
+    // Fail early, in the caller's thread, on a missing directory or unreadable files.
+    loadPatternDirs(dp.opts.protocolDirs);
+    const results = await Promise.allSettled(dp.opts.queues.map((q) => dp.spawn(q)));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed.length) {
+      await dp.stop();
+      throw new Error(failed.map((f) => (f.reason as Error).message).join("; "));
+    }
+    return dp;
+  }
+
+  get options(): Readonly<DataPlaneOptions> {
+    return this.opts;
+  }
+
+  private spawn(queue: number): Promise<void> {
+    const o = this.opts;
+    const init: WorkerInit = {
+      queue: {
+        queue,
+        copyRange: o.copyRange,
+        maxlen: o.maxlen,
+        failOpen: o.failOpen,
+        gso: o.gso,
+        batch: o.batch,
+        rcvbufBytes: o.rcvbufBytes,
+        io: o.io,
+      },
+      protocolDirs: o.protocolDirs,
+      window: o.window,
+      maxFlows: o.maxFlows,
+      mask: o.mask,
+      shift: o.shift,
+      statsIntervalMs: o.statsIntervalMs,
+    };
+    const worker = new Worker(WORKER_URL, { workerData: init, name: `nfqueue-${queue}` });
+    const slot: Slot = { queue, worker, stats: null, stopping: false };
+    this.slots.set(queue, slot);
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      const timer = setTimeout(() => {
+        if (!ready) {
+          reject(new Error(`queue ${queue}: worker did not start within ${START_TIMEOUT_MS} ms`));
+          void worker.terminate();
+        }
+      }, START_TIMEOUT_MS);
+      worker.on("message", (m: ToMain) => {
+        switch (m.type) {
+          case "ready":
+            ready = true;
+            clearTimeout(timer);
+            this.log("info", `queue ${queue}: bound (${m.patterns} patterns, ${m.skipped} skipped)`);
+            resolve();
+            break;
+          case "error":
+            clearTimeout(timer);
+            if (!ready) reject(new Error(`queue ${queue}: ${m.error}`));
+            else this.log("error", `queue ${queue}: ${m.error}`);
+            break;
+          case "stats":
+          case "stopped":
+            slot.stats = m.stats;
+            for (const ev of m.events) this.emitDecided(ev);
+            break;
+          case "reloaded":
+          case "reload-error":
+            this.reloadAnswer(m.id, m.queue, m.type === "reload-error" ? m.error : null);
+            break;
+          case "log":
+            this.log(m.level, m.msg);
+            break;
+        }
+      });
+      worker.on("error", (e) => {
+        clearTimeout(timer);
+        this.log("error", `queue ${queue}: worker crashed: ${e.message}`);
+        if (!ready) reject(e);
+      });
+      worker.on("exit", (code) => {
+        clearTimeout(timer);
+        if (!ready) reject(new Error(`queue ${queue}: worker exited (${code}) before binding the queue`));
+        if (this.slots.get(queue) !== slot) return;
+        // A reload waiting on this worker won't get an answer from it.
+        for (const id of this.pendingReloads.keys()) this.reloadAnswer(id, queue, "worker exited");
+        if (slot.stopping || this.stopped || !ready) return;
+        // Died on its own: with --queue-bypass its traffic flows unclassified meanwhile.
+        if (slot.stats) this.retired.push(slot.stats);
+        this.slots.delete(queue);
+        this.restarts++;
+        this.log("error", `queue ${queue}: worker exited (${code}); restarting`);
+        setTimeout(() => {
+          if (this.stopped) return;
+          this.spawn(queue).catch((e: Error) =>
+            this.log("error", `queue ${queue}: restart failed: ${e.message}`),
+          );
+        }, 1000).unref();
+      });
+    });
+  }
+
+  private emitDecided(ev: FlowDecidedEvent): void {
+    if (!this.onFlowDecided) return;
+    try {
+      this.onFlowDecided(ev);
+    } catch (e) {
+      this.log("error", `onFlowDecided threw: ${(e as Error).message}`);
+    }
+  }
+
+  /** The latest counters of every queue (at most `statsIntervalMs` old) and their totals. */
+  stats(): DataPlaneStats {
+    const queues = [...this.slots.values()].flatMap((s) => (s.stats ? [s.stats] : []));
+    const total: DataPlaneStats["total"] = {
+      packets: 0,
+      bytes: 0,
+      passthrough: 0,
+      decided: 0,
+      verdicts: {},
+      enobufs: 0,
+      queueDropped: 0,
+      userDropped: 0,
+      activeFlows: 0,
+      restarts: this.restarts,
+    };
+    for (const [i, q] of [...this.retired, ...queues].entries()) {
+      total.packets += q.packets;
+      total.bytes += q.bytes;
+      total.passthrough += q.passthrough;
+      total.decided += q.decided;
+      total.enobufs += q.io.enobufs;
+      for (const [m, n] of Object.entries(q.verdicts))
+        total.verdicts[Number(m)] = (total.verdicts[Number(m)] ?? 0) + n;
+      if (i >= this.retired.length) {
+        total.activeFlows += q.flows.active;
+        // Kernel counters are per queue and survive a worker restart: count live ones only.
+        total.queueDropped += q.kernel?.queueDropped ?? 0;
+        total.userDropped += q.kernel?.userDropped ?? 0;
+      }
+    }
+    return { queues, total };
+  }
+
+  /**
+   * Swaps the pattern sets. Workers keep their flow tables (flows being inspected go on
+   * with the new patterns; decided flows keep their verdict). A worker that fails to load
+   * them is restarted with them; the promise rejects if the new patterns can't be loaded.
+   */
+  async reload(protocolDirs: string[]): Promise<void> {
+    if (this.stopped) throw new Error("data plane is stopped");
+    loadPatternDirs(protocolDirs); // throws on a missing directory: keep the old set
+    this.opts.protocolDirs = [...protocolDirs];
+    const id = this.nextReloadId++;
+    const failed = new Map<number, string>();
+    await new Promise<void>((resolve) => {
+      const remaining = new Set(this.slots.keys());
+      if (remaining.size === 0) return resolve();
+      this.pendingReloads.set(id, { remaining, failed, done: resolve });
+      for (const s of this.slots.values())
+        s.worker.postMessage({ type: "reload", id, protocolDirs } satisfies ToWorker);
+    });
+    for (const [queue, error] of failed) {
+      this.log("warn", `queue ${queue}: reload failed (${error}); restarting its worker`);
+      await this.restart(queue);
+    }
+  }
+
+  private reloadAnswer(id: number, queue: number, error: string | null): void {
+    const r = this.pendingReloads.get(id);
+    if (!r || !r.remaining.has(queue)) return;
+    r.remaining.delete(queue);
+    if (error) r.failed.set(queue, error);
+    if (r.remaining.size === 0) {
+      this.pendingReloads.delete(id);
+      r.done();
+    }
+  }
+
+  private async restart(queue: number): Promise<void> {
+    const slot = this.slots.get(queue);
+    if (slot) {
+      await this.stopSlot(slot);
+      if (slot.stats) this.retired.push(slot.stats);
+      this.slots.delete(queue);
+      this.restarts++;
+    }
+    await this.spawn(queue);
+  }
+
+  private async stopSlot(slot: Slot): Promise<void> {
+    slot.stopping = true;
+    const exited = new Promise<void>((resolve) => slot.worker.once("exit", () => resolve()));
+    slot.worker.postMessage({ type: "stop" } satisfies ToWorker);
+    const timeout = new Promise<"timeout">((resolve) =>
+      setTimeout(() => resolve("timeout"), STOP_TIMEOUT_MS).unref(),
+    );
+    if ((await Promise.race([exited, timeout])) === "timeout") {
+      this.log("warn", `queue ${slot.queue}: worker did not stop in time; terminating it`);
+      await slot.worker.terminate();
+    }
+  }
+
+  /**
+   * Stops every worker: pending packets get their verdict, queues are destroyed and the
+   * handles closed. With --queue-bypass in the rule, traffic keeps flowing (unclassified).
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.slots.values()].map((s) => this.stopSlot(s)));
+    for (const r of this.pendingReloads.values()) r.done();
+    this.pendingReloads.clear();
+  }
+}
+
+function validate(o: DataPlane["opts"]): void {
+  if (!o.queues.length) throw new RangeError("at least one queue number is needed");
+  const seen = new Set<number>();
+  for (const q of o.queues) {
+    if (!Number.isInteger(q) || q < 0 || q > 65535) throw new RangeError(`bad queue number ${q}`);
+    if (seen.has(q)) throw new RangeError(`queue ${q} listed twice`);
+    seen.add(q);
+  }
+  if (!o.protocolDirs.length) throw new RangeError("at least one protocols directory is needed");
+  if (!Number.isInteger(o.mask) || o.mask <= 0 || o.mask > 0xffffffff)
+    throw new RangeError(`bad mark mask ${o.mask}`);
+  if (!Number.isInteger(o.shift) || o.shift < 0 || o.shift > 31)
+    throw new RangeError(`bad mark shift ${o.shift}`);
+  if (o.mask >>> o.shift < 3)
+    throw new RangeError(
+      `mask 0x${o.mask.toString(16)} >> ${o.shift} leaves no room for protocol marks (>= 3)`,
+    );
+  if (!Number.isInteger(o.copyRange) || o.copyRange < 128 || o.copyRange > 65535)
+    throw new RangeError(`copy range must be 128..65535, got ${o.copyRange}`);
+  if (!Number.isInteger(o.maxlen) || o.maxlen < 1) throw new RangeError(`bad queue maxlen ${o.maxlen}`);
+  if (!Number.isInteger(o.batch) || o.batch < 1 || o.batch > 1024)
+    throw new RangeError(`batch must be 1..1024`);
+}

@@ -1,0 +1,59 @@
+// What the data-plane workers and the main thread say to each other.
+
+import type { QueueIoStats } from "./queue-io.ts";
+
+/** A flow that got its verdict (matched a protocol, or unknown once the window was spent). */
+export interface FlowDecidedEvent {
+  queue: number;
+  /** Seconds since the epoch. */
+  time: number;
+  l4: "tcp" | "udp";
+  /** "ip:port" / "[ipv6]:port" of the side that opened the connection. */
+  client: string;
+  server: string;
+  /** Pattern name, or "unknown". */
+  protocol: string;
+  /** l7-filter mark: 2 unknown, >= 3 a protocol (before the shift into the packet mark). */
+  mark: number;
+  /** The flow's packet (1-based, both directions) that decided it. */
+  decidedAtPacket: number;
+}
+
+/** /proc/net/netfilter/nfnetlink_queue for the queue (in the data plane's namespace). */
+export interface KernelQueueStats {
+  /** Packets waiting for a verdict right now. */
+  waiting: number;
+  /** Dropped (or, fail-open, accepted unseen) because the queue was full. */
+  queueDropped: number;
+  /** Lost because the netlink socket's buffer was full (ENOBUFS on our side). */
+  userDropped: number;
+  idSequence: number;
+}
+
+export interface QueueStats {
+  queue: number;
+  packets: number;
+  /** IP bytes of the packets (full lengths, not the copied part). */
+  bytes: number;
+  /** Packets accepted with their mark untouched (not TCP/UDP, fragments, undecodable). */
+  passthrough: number;
+  /** Flows decided. */
+  decided: number;
+  /** Packets by the l7 mark they were given (1 unset, 2 unknown, >= 3 protocols). */
+  verdicts: Record<number, number>;
+  io: QueueIoStats;
+  flows: { active: number; inspecting: number; created: number };
+  kernel: KernelQueueStats | null;
+  patterns: number;
+}
+
+export type ToWorker = { type: "stop" } | { type: "reload"; id: number; protocolDirs: string[] };
+
+export type ToMain =
+  | { type: "ready"; queue: number; patterns: number; skipped: number }
+  | { type: "error"; queue: number; error: string }
+  | { type: "stats"; stats: QueueStats; events: FlowDecidedEvent[] }
+  | { type: "stopped"; stats: QueueStats; events: FlowDecidedEvent[] }
+  | { type: "reloaded"; id: number; queue: number; patterns: number; skipped: number }
+  | { type: "reload-error"; id: number; queue: number; error: string }
+  | { type: "log"; level: "info" | "warn" | "error"; msg: string };

@@ -1,0 +1,201 @@
+// One data-plane worker thread: serves one NFQUEUE queue with its own flow table. The
+// kernel's --queue-balance hash keeps both directions of a flow on the same queue, so the
+// workers share nothing. Counters and decided-flow events go to the main thread in batches.
+
+import { parentPort, workerData } from "node:worker_threads";
+import { readFileSync } from "node:fs";
+import {
+  FlowTable,
+  decodeIpPacket,
+  flowClient,
+  flowServer,
+  loadPatternDirs,
+  type Matcher,
+  type PatternSet,
+  type Transport,
+  type WindowOptions,
+} from "@sluice/classifier";
+import { NfQueue, type NfQueueOptions } from "./queue-io.ts";
+import type { PacketView } from "./netlink.ts";
+import type { FlowDecidedEvent, KernelQueueStats, QueueStats, ToMain, ToWorker } from "./messages.ts";
+
+export interface WorkerInit {
+  queue: NfQueueOptions;
+  protocolDirs: string[];
+  window: WindowOptions;
+  maxFlows: number;
+  mask: number;
+  shift: number;
+  statsIntervalMs: number;
+}
+
+/** A pattern set that can be swapped under a live flow table (flows keep their state). */
+class SwappableMatcher implements Matcher {
+  current: PatternSet;
+  constructor(ps: PatternSet) {
+    this.current = ps;
+  }
+  match(subject: string, transport: Transport) {
+    return this.current.match(subject, transport);
+  }
+}
+
+const port = parentPort!;
+const init = workerData as WorkerInit;
+const post = (m: ToMain) => port.postMessage(m);
+const log = (level: "info" | "warn" | "error", msg: string) => post({ type: "log", level, msg });
+
+function readKernelStats(queue: number): KernelQueueStats | null {
+  // queue_number peer_portid queue_total copy_mode copy_range queue_dropped user_dropped id_sequence 1
+  try {
+    for (const line of readFileSync("/proc/net/netfilter/nfnetlink_queue", "latin1").split("\n")) {
+      const f = line.trim().split(/\s+/).map(Number);
+      if (f.length >= 8 && f[0] === queue)
+        return { waiting: f[2]!, queueDropped: f[5]!, userDropped: f[6]!, idSequence: f[7]! };
+    }
+  } catch {
+    // not mounted / not readable: leave it out
+  }
+  return null;
+}
+
+function main(): void {
+  let patterns: PatternSet;
+  try {
+    patterns = loadPatternDirs(init.protocolDirs);
+  } catch (e) {
+    post({ type: "error", queue: init.queue.queue, error: `loading patterns: ${(e as Error).message}` });
+    return;
+  }
+  const matcher = new SwappableMatcher(patterns);
+  const table = new FlowTable(matcher, { window: init.window, maxFlows: init.maxFlows });
+  const mask = init.mask >>> 0;
+  const keep = ~mask >>> 0;
+  const shift = init.shift;
+  const queueNum = init.queue.queue;
+
+  const counters = {
+    packets: 0,
+    bytes: 0,
+    passthrough: 0,
+    decided: 0,
+  };
+  const verdicts: Record<number, number> = {};
+  let events: FlowDecidedEvent[] = [];
+  let now = Date.now() / 1000;
+
+  const handler = (p: PacketView, buf: Buffer): number => {
+    counters.packets++;
+    const off = p.payloadOffset;
+    const len = p.payloadLength;
+    if (len >= 20) {
+      const v = buf[off]! >> 4;
+      counters.bytes +=
+        v === 4 ? buf.readUInt16BE(off + 2) : v === 6 && len >= 40 ? 40 + buf.readUInt16BE(off + 4) : len;
+    } else counters.bytes += len;
+    const r = decodeIpPacket(buf.subarray(off, off + len));
+    if (!r.ok) {
+      counters.passthrough++;
+      return p.mark;
+    }
+    const { flow, decided } = table.observe(r.packet, now);
+    if (decided) {
+      counters.decided++;
+      events.push({
+        queue: queueNum,
+        time: now,
+        l4: flow.l4,
+        client: flowClient(flow),
+        server: flowServer(flow),
+        protocol: flow.protocol,
+        mark: flow.mark,
+        decidedAtPacket: flow.decidedAtPacket ?? flow.packets,
+      });
+    }
+    const m = flow.mark;
+    verdicts[m] = (verdicts[m] ?? 0) + 1;
+    return ((p.mark & keep) | ((m << shift) & mask)) >>> 0;
+  };
+
+  let q: NfQueue;
+  try {
+    q = NfQueue.open(init.queue, handler, log);
+  } catch (e) {
+    post({ type: "error", queue: queueNum, error: (e as Error).message });
+    return;
+  }
+
+  const snapshot = (): QueueStats => {
+    const ts = table.stats();
+    return {
+      queue: queueNum,
+      ...counters,
+      verdicts: { ...verdicts },
+      io: { ...q.stats },
+      flows: { active: ts.active, inspecting: ts.inspecting, created: ts.created },
+      kernel: readKernelStats(queueNum),
+      patterns: matcher.current.size,
+    };
+  };
+
+  let lastPost = Date.now();
+  const flushStats = (force: boolean) => {
+    const t = Date.now();
+    if (!force && t - lastPost < init.statsIntervalMs) return;
+    lastPost = t;
+    post({ type: "stats", stats: snapshot(), events });
+    events = [];
+  };
+
+  let running = true;
+  let stopRequested = false;
+  port.on("message", (m: ToWorker) => {
+    if (m.type === "stop") {
+      running = false;
+      stopRequested = true;
+    } else if (m.type === "reload") {
+      try {
+        const ps = loadPatternDirs(m.protocolDirs);
+        matcher.current = ps;
+        post({ type: "reloaded", id: m.id, queue: queueNum, patterns: ps.size, skipped: ps.skipped.length });
+      } catch (e) {
+        post({ type: "reload-error", id: m.id, queue: queueNum, error: (e as Error).message });
+      }
+    }
+  });
+
+  post({ type: "ready", queue: queueNum, patterns: patterns.size, skipped: patterns.skipped.length });
+
+  // The loop: handle what is waiting in slices (so stop/reload messages and the stats timer
+  // get their turn), and block in poll() for a short while when the queue is idle.
+  const SLICE_MS = 20;
+  const IDLE_WAIT_MS = 50;
+  const pump = () => {
+    if (!running) return shutdown();
+    const start = Date.now();
+    for (;;) {
+      now = Date.now() / 1000;
+      const n = q.pump(16);
+      if (n === 0) {
+        q.wait(IDLE_WAIT_MS);
+        break;
+      }
+      if (Date.now() - start >= SLICE_MS) break;
+    }
+    flushStats(false);
+    setImmediate(pump);
+  };
+  const shutdown = () => {
+    try {
+      q.close();
+    } catch (e) {
+      log("error", `closing queue ${queueNum}: ${(e as Error).message}`);
+    }
+    post({ type: "stopped", stats: snapshot(), events });
+    events = [];
+    if (stopRequested) port.close();
+  };
+  setImmediate(pump);
+}
+
+main();
