@@ -1,15 +1,24 @@
 // Entry point of the `sluice` command line. Exit codes: 0 ok, 1 the work failed (a bad
-// capture, a refused policy), 2 usage errors.
+// capture, a refused policy, an unreachable agent), 2 usage errors.
 
 import { Command, CommanderError } from "commander";
 import { classifyCommand } from "./classify-command.ts";
+import { controlCommands } from "./control-commands.ts";
+import { existsSync } from "node:fs";
 
 const program = new Command("sluice")
   .description("Sluice: layer-7 QoS appliance — classifier, agent and control CLI")
+  .option("--socket <path>", "the agent's control socket (default /run/sluice/agent.sock or $SLUICE_SOCKET)")
   .showHelpAfterError()
   .addCommand(classifyCommand());
+for (const c of controlCommands()) program.addCommand(c);
+// The lab lives beside the agent; it is optional in the appliance image.
+const labUrl = new URL("../lab/index.ts", import.meta.url);
+if (existsSync(labUrl))
+  program.addCommand(((await import(labUrl.href)) as { labCommand: () => Command }).labCommand());
 
-for (const cmd of [program, ...program.commands]) cmd.exitOverride();
+for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)])
+  cmd.exitOverride();
 
 try {
   await program.parseAsync(process.argv);

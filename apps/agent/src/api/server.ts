@@ -1,0 +1,187 @@
+// The agent's local control API: HTTP over a unix socket (file mode 0660, so only root
+// and the dashboard's group can reach it). JSON in and out; stats also as a Server-Sent
+// Events stream. The dashboard and the `sluice` CLI are its only clients.
+
+import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
+import { dirname } from "node:path";
+import { z } from "zod";
+import type { Agent } from "../daemon/agent.ts";
+import { ApplyError } from "../apply/applier.ts";
+
+const MAX_BODY = 1 << 20;
+
+export class HttpError extends Error {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  constructor(status: number, message: string, body: Record<string, unknown> = {}) {
+    super(message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY) throw new HttpError(413, "request body too large");
+    chunks.push(c);
+  }
+  if (size === 0) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw new HttpError(400, "request body is not valid JSON");
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
+  res.end(text);
+}
+
+function parse<T extends z.ZodType>(schema: T, v: unknown): z.output<T> {
+  const r = schema.safeParse(v);
+  if (!r.success)
+    throw new HttpError(
+      400,
+      `bad request: ${r.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ")}`,
+    );
+  return r.data;
+}
+
+const ApplyBody = z.object({
+  policy: z.unknown(),
+  trySeconds: z.number().int().min(5).max(3600).optional(),
+  user: z.string().max(100).optional(),
+});
+const RollbackBody = z.object({
+  id: z.number().int().positive().optional(),
+  user: z.string().max(100).optional(),
+});
+const TestBody = z.object({
+  l4: z.enum(["tcp", "udp"]).default("tcp"),
+  text: z.string().max(65536).optional(),
+  hex: z.string().max(131072).optional(),
+  dir: z.enum(["c2s", "s2c"]).default("c2s"),
+});
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<unknown>;
+
+export function createApi(agent: Agent): Server {
+  const routes: [string, RegExp, Handler][] = [
+    ["GET", /^\/v1\/status$/, async () => agent.status()],
+    ["GET", /^\/v1\/protocols$/, async () => agent.protocolCatalogue()],
+    [
+      "POST",
+      /^\/v1\/render$/,
+      async (req) => agent.render(((await readJson(req)) as { policy?: unknown }).policy),
+    ],
+    [
+      "POST",
+      /^\/v1\/apply$/,
+      async (req) => {
+        const b = parse(ApplyBody, await readJson(req));
+        return agent.apply(b.policy, {
+          ...(b.user ? { user: b.user } : {}),
+          ...(b.trySeconds ? { trySeconds: b.trySeconds } : {}),
+        });
+      },
+    ],
+    ["POST", /^\/v1\/confirm$/, async () => agent.confirm()],
+    [
+      "POST",
+      /^\/v1\/rollback$/,
+      async (req) => {
+        const b = parse(RollbackBody, await readJson(req));
+        return agent.rollback(b.id, b.user ?? "api");
+      },
+    ],
+    ["GET", /^\/v1\/history$/, async () => agent.history()],
+    [
+      "GET",
+      /^\/v1\/history\/(\d+)$/,
+      async (_q, _s, [id]) => {
+        const e = agent.store.get(Number(id));
+        if (!e) throw new HttpError(404, `no history entry ${id}`);
+        return e;
+      },
+    ],
+    [
+      "GET",
+      /^\/v1\/stats$/,
+      async () => ({ latest: agent.accounting.latest(), history: agent.accounting.history() }),
+    ],
+    [
+      "GET",
+      /^\/v1\/flows$/,
+      async () => ({ connections: agent.accounting.allConnections(), decided: agent.recentDecisions() }),
+    ],
+    ["POST", /^\/v1\/test-pattern$/, async (req) => agent.testPattern(parse(TestBody, await readJson(req)))],
+  ];
+
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://agent");
+    if (req.method === "GET" && url.pathname === "/v1/stats/stream") {
+      streamStats(agent, req, res);
+      return;
+    }
+    const route = routes.find(([m, re]) => m === req.method && re.test(url.pathname));
+    if (!route) {
+      send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+      return;
+    }
+    const params = route[1].exec(url.pathname)!.slice(1);
+    route[2](req, res, params).then(
+      (body) => send(res, 200, body ?? { ok: true }),
+      (e: unknown) => {
+        if (e instanceof HttpError) send(res, e.status, { error: e.message, ...e.body });
+        else if (e instanceof ApplyError) {
+          send(res, e.step === "validate" ? 422 : 500, {
+            error: e.message,
+            step: e.step,
+            issues: e.issues,
+            command: e.command?.join(" "),
+            stderr: e.stderr,
+            restored: e.restored,
+            entry: e.entry?.id,
+          });
+        } else {
+          agent.log.error({ err: e }, "api error");
+          send(res, 500, { error: (e as Error).message });
+        }
+      },
+    );
+  });
+}
+
+function streamStats(agent: Agent, req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-store",
+    connection: "keep-alive",
+  });
+  const latest = agent.accounting.latest();
+  if (latest) res.write(`data: ${JSON.stringify(latest)}\n\n`);
+  const off = agent.accounting.onSample((s) => res.write(`data: ${JSON.stringify(s)}\n\n`));
+  req.on("close", off);
+}
+
+export function listenUnix(server: Server, path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+  if (existsSync(path)) unlinkSync(path);
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => {
+      chmodSync(path, 0o660);
+      resolve();
+    });
+  });
+}

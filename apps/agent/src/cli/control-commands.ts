@@ -1,0 +1,362 @@
+// `sluice status|render|apply|confirm|rollback|history|stats|flows`: the CLI over the
+// agent's control API, and `sluice agent`, the daemon itself.
+
+import { readFileSync } from "node:fs";
+import { Command, InvalidArgumentError } from "commander";
+import { AgentClient, AgentApiError, DEFAULT_SOCKET } from "../api/client.ts";
+import { formatTable, humanBytes } from "./format-table.ts";
+import { DEFAULT_PROTOCOLS_DIR } from "./paths.ts";
+
+const rate = (bps: number) =>
+  bps >= 1e6
+    ? `${(bps / 1e6).toFixed(2)} Mbit/s`
+    : bps >= 1e3
+      ? `${(bps / 1e3).toFixed(1)} kbit/s`
+      : `${Math.round(bps)} bit/s`;
+
+function client(cmd: Command): AgentClient {
+  const o = cmd.optsWithGlobals<{ socket?: string }>();
+  return new AgentClient(o.socket ?? DEFAULT_SOCKET);
+}
+
+function readPolicy(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`cannot read policy ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Prints an API refusal the way an admin wants to read it, and sets exit code 1. */
+function report(e: unknown): void {
+  if (e instanceof AgentApiError) {
+    const b = e.body as {
+      step?: string;
+      issues?: { path: string; message: string }[];
+      command?: string;
+      stderr?: string;
+      restored?: boolean | null;
+    };
+    process.stderr.write(`sluice: ${b.step ? `${b.step} failed: ` : ""}${e.message}\n`);
+    for (const i of b.issues ?? []) process.stderr.write(`  ${i.path || "(policy)"}: ${i.message}\n`);
+    if (b.command) process.stderr.write(`  command: ${b.command}\n`);
+    if (b.stderr) process.stderr.write(`  stderr: ${b.stderr}\n`);
+    if (b.restored === true)
+      process.stderr.write("  the last good policy was restored; the box is as it was\n");
+    if (b.restored === false)
+      process.stderr.write("  WARNING: restoring the last good policy failed too; check `sluice status`\n");
+  } else process.stderr.write(`sluice: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+}
+
+const seconds = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 5 || n > 3600) throw new InvalidArgumentError("seconds between 5 and 3600");
+  return n;
+};
+
+export function controlCommands(): Command[] {
+  const status = new Command("status")
+    .description("agent health, kernel capabilities and fallbacks, current policy")
+    .action(async (_o, cmd: Command) => {
+      try {
+        const s = await client(cmd).call<{
+          version: string;
+          uptimeSeconds: number;
+          summary: string[];
+          policy: { id: number; name: string; at: string; user: string } | null;
+          trying: { entryId: number; until: string } | null;
+          dataPlane: Record<string, unknown>;
+          patterns: { loaded: number; skipped: unknown[] };
+        }>("GET", "/v1/status");
+        const dp = s.dataPlane as {
+          running: boolean;
+          error?: string;
+          packets?: number;
+          decided?: number;
+          activeFlows?: number;
+        };
+        process.stdout.write(
+          [
+            `sluice agent ${s.version}, up ${s.uptimeSeconds}s`,
+            ...s.summary.map((l) => `  ${l}`),
+            `policy: ${s.policy ? `#${s.policy.id} "${s.policy.name}" applied ${s.policy.at} by ${s.policy.user}` : "none"}`,
+            ...(s.trying
+              ? [
+                  `TRYING #${s.trying.entryId}: reverts at ${s.trying.until} unless confirmed (sluice confirm)`,
+                ]
+              : []),
+            `patterns: ${s.patterns.loaded} loaded, ${s.patterns.skipped.length} skipped`,
+            `data plane: ${dp.running ? `running, ${dp.packets ?? 0} packets inspected, ${dp.decided ?? 0} flows decided, ${dp.activeFlows ?? 0} in table` : `DOWN (${dp.error}); traffic passes unclassified`}`,
+          ].join("\n") + "\n",
+        );
+      } catch (e) {
+        report(e);
+      }
+    });
+
+  const render = new Command("render")
+    .description("validate and render a policy (dry run): scripts and diff, nothing installed")
+    .argument("<policy.json>")
+    .action(async (file: string, _o, cmd: Command) => {
+      try {
+        const r = await client(cmd).call<{
+          ok: boolean;
+          issues?: { path: string; message: string }[];
+          scripts?: Record<string, string>;
+          diff?: { policy: { changes: string[] }; tc: string[]; iptables: string[] };
+        }>("POST", "/v1/render", { policy: readPolicy(file) });
+        if (!r.ok) {
+          process.stderr.write("sluice: the policy is invalid\n");
+          for (const i of r.issues ?? []) process.stderr.write(`  ${i.path || "(policy)"}: ${i.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        process.stdout.write(`${r.scripts!.tc}\n${r.scripts!.iptables}\n${r.scripts!.ip6tables}\n`);
+        process.stdout.write(
+          `# policy changes against the last good policy:\n${r.diff!.policy.changes.map((c) => `#   ${c}`).join("\n")}\n`,
+        );
+      } catch (e) {
+        report(e);
+      }
+    });
+
+  const apply = new Command("apply")
+    .description("apply a policy atomically (rolls back to the last good policy on any failure)")
+    .argument("<policy.json>")
+    .option("--try <seconds>", "revert automatically unless `sluice confirm` runs within this time", seconds)
+    .action(async (file: string, o: { try?: number }, cmd: Command) => {
+      try {
+        const r = await client(cmd).call<{
+          entry: { id: number; status: string; tryUntil?: string };
+          diff: { policy: { changes: string[] } };
+        }>("POST", "/v1/apply", {
+          policy: readPolicy(file),
+          user: `cli:${process.env.SUDO_USER ?? process.env.USER ?? "root"}`,
+          ...(o.try ? { trySeconds: o.try } : {}),
+        });
+        process.stdout.write(
+          `applied as #${r.entry.id} (${r.entry.status})\n${r.diff.policy.changes.map((c) => `  ${c}`).join("\n")}\n`,
+        );
+        if (r.entry.tryUntil)
+          process.stdout.write(`reverts at ${r.entry.tryUntil} unless you run: sluice confirm\n`);
+      } catch (e) {
+        report(e);
+      }
+    });
+
+  const confirm = new Command("confirm")
+    .description("keep the policy being tried")
+    .action(async (_o, cmd: Command) => {
+      try {
+        const e = await client(cmd).call<{ id: number }>("POST", "/v1/confirm");
+        process.stdout.write(`#${e.id} confirmed: it is now the last good policy\n`);
+      } catch (e) {
+        report(e);
+      }
+    });
+
+  const rollback = new Command("rollback")
+    .description("re-apply a policy from the history (default: the good one before the current)")
+    .argument("[id]", "history entry", (v) => Number(v))
+    .action(async (id: number | undefined, _o, cmd: Command) => {
+      try {
+        const e = await client(cmd).call<{ id: number }>("POST", "/v1/rollback", {
+          ...(id ? { id } : {}),
+          user: `cli:${process.env.USER ?? "root"}`,
+        });
+        process.stdout.write(`rolled back: applied as #${e.id}\n`);
+      } catch (e) {
+        report(e);
+      }
+    });
+
+  const history = new Command("history")
+    .description("applied policies, newest first")
+    .action(async (_o, cmd: Command) => {
+      try {
+        const list = await client(cmd).call<
+          {
+            id: number;
+            at: string;
+            user: string;
+            status: string;
+            lastGood: boolean;
+            name?: string;
+            error?: { step: string; message: string };
+          }[]
+        >("GET", "/v1/history");
+        process.stdout.write(
+          formatTable(
+            ["id", "at", "status", "by", "policy", "note"],
+            list.map((e) => [
+              `#${e.id}${e.lastGood ? "*" : ""}`,
+              e.at,
+              e.status,
+              e.user,
+              e.name ?? "",
+              e.error ? `${e.error.step}: ${e.error.message.slice(0, 60)}` : "",
+            ]),
+          ) + "\n(* = last good)\n",
+        );
+      } catch (e) {
+        report(e);
+      }
+    });
+
+  const stats = new Command("stats")
+    .description("live per-class and per-protocol rates")
+    .option("--watch", "keep printing every second")
+    .action(async (o: { watch?: boolean }, cmd: Command) => {
+      type Sample = {
+        t: number;
+        classes: {
+          device: string;
+          direction: string;
+          name: string;
+          classid: string;
+          rateBps: number;
+          bytes: number;
+          drops: number;
+          backlogPackets: number;
+          ceil: number;
+        }[];
+        protocols: { protocol: string; rateBps: number; bytes: number; connections: number }[];
+        totals: { uploadBps: number; downloadBps: number };
+      };
+      const print = (s: Sample | null) => {
+        if (!s) {
+          process.stdout.write("no sample yet\n");
+          return;
+        }
+        const cls = s.classes.filter((c) => c.classid !== "1:1");
+        process.stdout.write(
+          `${new Date(s.t).toISOString()}  upload ${rate(s.totals.uploadBps)}  download ${rate(s.totals.downloadBps)}\n` +
+            formatTable(
+              ["direction", "class", "id", "rate", "ceil", "sent", "drops", "backlog"],
+              cls.map((c) => [
+                c.direction,
+                c.name,
+                c.classid,
+                rate(c.rateBps),
+                rate(c.ceil),
+                humanBytes(c.bytes),
+                c.drops,
+                `${c.backlogPackets}p`,
+              ]),
+              ["left", "left", "left", "right", "right", "right", "right", "right"],
+            ) +
+            "\n\n" +
+            formatTable(
+              ["protocol", "rate", "bytes", "connections"],
+              s.protocols.map((p) => [p.protocol, rate(p.rateBps), humanBytes(p.bytes), p.connections]),
+              ["left", "right", "right", "right"],
+            ) +
+            "\n",
+        );
+      };
+      try {
+        const c = client(cmd);
+        if (!o.watch) {
+          print((await c.call<{ latest: Sample | null }>("GET", "/v1/stats")).latest);
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          c.stream(
+            "/v1/stats/stream",
+            (s) => {
+              process.stdout.write("\x1b[2J\x1b[H");
+              print(s as Sample);
+            },
+            (e) => {
+              report(e);
+              resolve();
+            },
+          );
+        });
+      } catch (e) {
+        report(e);
+      }
+    });
+
+  const flows = new Command("flows")
+    .description("live connections with protocol and rate (conntrack)")
+    .option("--limit <n>", "rows", (v) => Number(v), 40)
+    .action(async (o: { limit: number }, cmd: Command) => {
+      try {
+        const r = await client(cmd).call<{
+          connections: {
+            l4: string;
+            client: string;
+            server: string;
+            protocol: string;
+            rateBps: number;
+            bytes: number;
+            state: string | null;
+          }[];
+        }>("GET", "/v1/flows");
+        process.stdout.write(
+          formatTable(
+            ["l4", "client", "server", "protocol", "rate", "bytes", "state"],
+            r.connections
+              .slice(0, o.limit)
+              .map((c) => [
+                c.l4,
+                c.client,
+                c.server,
+                c.protocol,
+                rate(c.rateBps),
+                humanBytes(c.bytes),
+                c.state ?? "",
+              ]),
+            ["left", "left", "left", "left", "right", "right", "left"],
+          ) + `\n${r.connections.length} connections\n`,
+        );
+      } catch (e) {
+        report(e);
+      }
+    });
+
+  const agent = new Command("agent")
+    .description("run the root agent (data plane, apply engine, accounting, control API)")
+    .option(
+      "--data <dir>",
+      "state directory (history, last good policy)",
+      process.env.SLUICE_DATA ?? "/var/lib/sluice",
+    )
+    .option("--protocols <dir>", "pattern directory (repeatable)", (v: string, p: string[] | undefined) => [
+      ...(p ?? []),
+      v,
+    ])
+    .option("--initial-policy <file>", "policy to apply on first boot when none was ever applied")
+    .option("--no-data-plane", "do not serve NFQUEUE (render/apply only)")
+    .action(
+      async (
+        o: { data: string; protocols?: string[]; initialPolicy?: string; dataPlane: boolean },
+        cmd: Command,
+      ) => {
+        const { Agent } = await import("../daemon/agent.ts");
+        const socket = cmd.optsWithGlobals<{ socket?: string }>().socket ?? DEFAULT_SOCKET;
+        const agent = await Agent.start({
+          socket,
+          dataDir: o.data,
+          protocolDirs: o.protocols?.length ? o.protocols : [DEFAULT_PROTOCOLS_DIR],
+          ...(o.initialPolicy ? { initialPolicy: o.initialPolicy } : {}),
+          noDataPlane: !o.dataPlane,
+        });
+        let stopping = false;
+        const stop = async (sig: string) => {
+          if (stopping) return;
+          stopping = true;
+          agent.log.info({ sig }, "stopping");
+          await agent.stop();
+          process.exit(0);
+        };
+        process.on("SIGTERM", () => void stop("SIGTERM"));
+        process.on("SIGINT", () => void stop("SIGINT"));
+        await new Promise(() => {});
+      },
+    );
+
+  return [agent, status, render, apply, confirm, rollback, history, stats, flows];
+}

@@ -1,0 +1,254 @@
+// Live accounting, sampled every second: per class (tc counters), per protocol (the
+// SLUICE_ACCT chain's counters and conntrack marks), top talkers (conntrack byte counts).
+// Rates come from deltas between samples; a ring keeps the recent samples.
+
+import type { Executor } from "../kernel/executor.ts";
+import type { KernelModel } from "../render/model.ts";
+import { CHAIN_ACCT } from "../render/model.ts";
+import { parseAcctChain, parseConntrackLine, parseTcClassStats, type ConntrackEntry } from "./parse.ts";
+
+export interface ClassSample {
+  device: string;
+  direction: "upload" | "download";
+  classid: string;
+  name: string;
+  leaf: boolean;
+  bytes: number;
+  packets: number;
+  drops: number;
+  overlimits: number;
+  backlogBytes: number;
+  backlogPackets: number;
+  rateBps: number;
+  rate: number;
+  ceil: number;
+}
+
+export interface ProtocolSample {
+  protocol: string;
+  bytes: number;
+  packets: number;
+  rateBps: number;
+  connections: number;
+}
+
+export interface ConnectionSample {
+  l4: string;
+  client: string;
+  server: string;
+  protocol: string;
+  mark: number;
+  bytes: number;
+  rateBps: number;
+  state: string | null;
+}
+
+export interface HostSample {
+  host: string;
+  rateBps: number;
+  bytes: number;
+  connections: number;
+}
+
+export interface StatsSample {
+  t: number;
+  classes: ClassSample[];
+  protocols: ProtocolSample[];
+  hosts: HostSample[];
+  connections: ConnectionSample[];
+  totals: { uploadBps: number; downloadBps: number; drops: number; connections: number };
+}
+
+export interface AccountingDeps {
+  exec: Executor;
+  model: () => KernelModel | null;
+  /** l7 mark (unshifted) → protocol name. */
+  protocolOf: (l7mark: number) => string;
+  ipv6: boolean;
+  ringSize?: number;
+}
+
+const endpoint = (ip: string, port: number) => (ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`);
+
+export class Accounting {
+  private readonly d: AccountingDeps;
+  private readonly ring: StatsSample[] = [];
+  private prev: {
+    t: number;
+    classes: Map<string, number>;
+    protocols: Map<string, number>;
+    conns: Map<string, number>;
+  } | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private readonly listeners = new Set<(s: StatsSample) => void>();
+  private connections: ConnectionSample[] = [];
+
+  constructor(deps: AccountingDeps) {
+    this.d = deps;
+  }
+
+  start(intervalMs = 1000): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), intervalMs);
+    this.timer.unref?.();
+    void this.tick();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  onSample(fn: (s: StatsSample) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  latest(): StatsSample | null {
+    return this.ring.at(-1) ?? null;
+  }
+
+  history(): StatsSample[] {
+    return [...this.ring];
+  }
+
+  /** Every tracked connection of the last sample (flows view). */
+  allConnections(): ConnectionSample[] {
+    return this.connections;
+  }
+
+  async tick(): Promise<StatsSample | null> {
+    if (this.running) return null;
+    this.running = true;
+    try {
+      const s = await this.sample();
+      this.ring.push(s);
+      if (this.ring.length > (this.d.ringSize ?? 600)) this.ring.shift();
+      for (const fn of this.listeners) fn(s);
+      return s;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async sample(): Promise<StatsSample> {
+    const t = Date.now();
+    const model = this.d.model();
+    const dt = this.prev ? Math.max(0.001, (t - this.prev.t) / 1000) : 0;
+    const rate = (key: string, bytes: number, prevMap: Map<string, number> | undefined) => {
+      const before = prevMap?.get(key);
+      return before === undefined || dt === 0 || bytes < before ? 0 : ((bytes - before) * 8) / dt;
+    };
+
+    const classes: ClassSample[] = [];
+    const classBytes = new Map<string, number>();
+    for (const dev of model?.devices ?? []) {
+      const r = await this.d.exec.run(["tc", "-s", "class", "show", "dev", dev.device]);
+      if (r.code !== 0) continue;
+      for (const c of parseTcClassStats(r.stdout)) {
+        const def = dev.classes.find((x) => x.classid === c.classid);
+        const key = `${dev.device}/${c.classid}`;
+        classBytes.set(key, c.bytes);
+        classes.push({
+          device: dev.device,
+          direction: dev.direction,
+          classid: c.classid,
+          name: def?.name ?? (c.classid === "1:1" ? "link" : c.classid),
+          leaf: !!def?.leaf,
+          bytes: c.bytes,
+          packets: c.packets,
+          drops: c.drops,
+          overlimits: c.overlimits,
+          backlogBytes: c.backlogBytes,
+          backlogPackets: c.backlogPackets,
+          rateBps: rate(key, c.bytes, this.prev?.classes),
+          rate: def?.rate ?? dev.linkRate,
+          ceil: def?.ceil ?? dev.linkRate,
+        });
+      }
+    }
+
+    const protoBytes = new Map<string, { bytes: number; packets: number }>();
+    for (const bin of this.d.ipv6 ? ["iptables", "ip6tables"] : ["iptables"]) {
+      const r = await this.d.exec.run([bin, "-w", "-t", "mangle", "-nvxL", CHAIN_ACCT]);
+      if (r.code !== 0) continue;
+      for (const a of parseAcctChain(r.stdout)) {
+        const e = protoBytes.get(a.protocol) ?? { bytes: 0, packets: 0 };
+        e.bytes += a.bytes;
+        e.packets += a.packets;
+        protoBytes.set(a.protocol, e);
+      }
+    }
+
+    const conns: ConnectionSample[] = [];
+    const connBytes = new Map<string, number>();
+    const ct = await this.d.exec.run(["conntrack", "-L", "-f", "ipv4"]);
+    const ct6 = this.d.ipv6 ? await this.d.exec.run(["conntrack", "-L", "-f", "ipv6"]) : null;
+    const shift = model?.shift ?? 8;
+    const mask = model?.mask ?? 0xff00;
+    for (const line of `${ct.stdout}\n${ct6?.stdout ?? ""}`.split("\n")) {
+      const e: ConntrackEntry | null = parseConntrackLine(line);
+      if (!e) continue;
+      const l7 = (e.mark & mask) >>> shift;
+      const key = `${e.l4} ${e.src}:${e.sport} ${e.dst}:${e.dport}`;
+      connBytes.set(key, e.bytes);
+      conns.push({
+        l4: e.l4,
+        client: endpoint(e.src, e.sport),
+        server: endpoint(e.dst, e.dport),
+        protocol: l7 === 0 ? "untouched" : this.d.protocolOf(l7),
+        mark: l7,
+        bytes: e.bytes,
+        rateBps: rate(key, e.bytes, this.prev?.conns),
+        state: e.state,
+      });
+    }
+    conns.sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes);
+    this.connections = conns;
+
+    const connCount = new Map<string, number>();
+    for (const c of conns) connCount.set(c.protocol, (connCount.get(c.protocol) ?? 0) + 1);
+    const protocols: ProtocolSample[] = [...new Set([...protoBytes.keys(), ...connCount.keys()])]
+      .map((p) => ({
+        protocol: p,
+        bytes: protoBytes.get(p)?.bytes ?? 0,
+        packets: protoBytes.get(p)?.packets ?? 0,
+        rateBps: rate(p, protoBytes.get(p)?.bytes ?? 0, this.prev?.protocols),
+        connections: connCount.get(p) ?? 0,
+      }))
+      .filter((p) => p.bytes > 0 || p.connections > 0)
+      .sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes);
+
+    const hosts = new Map<string, HostSample>();
+    for (const c of conns) {
+      const host = c.client.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+      const h = hosts.get(host) ?? { host, rateBps: 0, bytes: 0, connections: 0 };
+      h.rateBps += c.rateBps;
+      h.bytes += c.bytes;
+      h.connections++;
+      hosts.set(host, h);
+    }
+    const leafRate = (dir: string) =>
+      classes.filter((c) => c.direction === dir && c.classid === "1:1").reduce((n, c) => n + c.rateBps, 0);
+    this.prev = {
+      t,
+      classes: classBytes,
+      protocols: new Map([...protoBytes].map(([k, v]) => [k, v.bytes])),
+      conns: connBytes,
+    };
+    return {
+      t,
+      classes,
+      protocols,
+      hosts: [...hosts.values()].sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes).slice(0, 20),
+      connections: conns.slice(0, 50),
+      totals: {
+        uploadBps: leafRate("upload"),
+        downloadBps: leafRate("download"),
+        drops: classes.reduce((n, c) => n + (c.leaf ? c.drops : 0), 0),
+        connections: conns.length,
+      },
+    };
+  }
+}
