@@ -80,7 +80,7 @@ export class Accounting {
     conns: Map<string, number>;
   } | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private running = false;
+  private chain: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(s: StatsSample) => void>();
   private connections: ConnectionSample[] = [];
 
@@ -90,9 +90,9 @@ export class Accounting {
 
   start(intervalMs = 1000): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.tick(), intervalMs);
+    this.timer = setInterval(() => void this.tick().catch(() => undefined), intervalMs);
     this.timer.unref?.();
-    void this.tick();
+    void this.tick().catch(() => undefined);
   }
 
   stop(): void {
@@ -118,18 +118,17 @@ export class Accounting {
     return this.connections;
   }
 
-  async tick(): Promise<StatsSample | null> {
-    if (this.running) return null;
-    this.running = true;
-    try {
+  /** Takes one sample now (after any sample in progress) and returns it. */
+  tick(): Promise<StatsSample> {
+    const run = this.chain.then(async () => {
       const s = await this.sample();
       this.ring.push(s);
       if (this.ring.length > (this.d.ringSize ?? 600)) this.ring.shift();
       for (const fn of this.listeners) fn(s);
       return s;
-    } finally {
-      this.running = false;
-    }
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   private async sample(): Promise<StatsSample> {
