@@ -70,6 +70,8 @@ interface Slot {
   worker: Worker;
   stats: QueueStats | null;
   stopping: boolean;
+  /** Resolves when the worker thread has exited. */
+  exited: Promise<void>;
 }
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
@@ -156,7 +158,13 @@ export class DataPlane {
       statsIntervalMs: o.statsIntervalMs,
     };
     const worker = new Worker(WORKER_URL, { workerData: init, name: `nfqueue-${queue}` });
-    const slot: Slot = { queue, worker, stats: null, stopping: false };
+    const slot: Slot = {
+      queue,
+      worker,
+      stats: null,
+      stopping: false,
+      exited: new Promise<void>((resolve) => worker.once("exit", () => resolve())),
+    };
     this.slots.set(queue, slot);
     return new Promise<void>((resolve, reject) => {
       let ready = false;
@@ -310,12 +318,14 @@ export class DataPlane {
 
   private async stopSlot(slot: Slot): Promise<void> {
     slot.stopping = true;
-    const exited = new Promise<void>((resolve) => slot.worker.once("exit", () => resolve()));
     slot.worker.postMessage({ type: "stop" } satisfies ToWorker);
-    const timeout = new Promise<"timeout">((resolve) =>
-      setTimeout(() => resolve("timeout"), STOP_TIMEOUT_MS).unref(),
-    );
-    if ((await Promise.race([exited, timeout])) === "timeout") {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), STOP_TIMEOUT_MS);
+    });
+    const r = await Promise.race([slot.exited, timeout]);
+    clearTimeout(timer);
+    if (r === "timeout") {
       this.log("warn", `queue ${slot.queue}: worker did not stop in time; terminating it`);
       await slot.worker.terminate();
     }

@@ -1,0 +1,179 @@
+// The data plane's pure parts (no root, no kernel): netlink packet parsing, batched verdict
+// messages, the rule text, conntrack parsing and option validation.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  NFQNL_MSG_PACKET_TYPE,
+  NFQNL_MSG_VERDICT_BATCH_TYPE,
+  VERDICT_MSG_LEN,
+  VerdictBatch,
+  parseMessages,
+  type PacketView,
+} from "../src/nfqueue/netlink.ts";
+import { parseConntrack, sluiceMangleRules } from "../src/nfqueue/netns-lab.ts";
+import { DataPlane } from "../src/nfqueue/data-plane.ts";
+
+function attr(type: number, data: Buffer): Buffer {
+  const len = 4 + data.length;
+  const b = Buffer.alloc((len + 3) & ~3);
+  b.writeUInt16LE(len, 0);
+  b.writeUInt16LE(type, 2);
+  data.copy(b, 4);
+  return b;
+}
+
+function packetMsg(id: number, mark: number | null, payload: Buffer, queue = 0): Buffer {
+  const hdr = Buffer.alloc(7);
+  hdr.writeUInt32BE(id, 0);
+  hdr.writeUInt16BE(0x0800, 4);
+  hdr[6] = 0; // NF_INET_PRE_ROUTING
+  const attrs = [attr(1, hdr)];
+  if (mark !== null) {
+    const m = Buffer.alloc(4);
+    m.writeUInt32BE(mark);
+    attrs.push(attr(3 | 0x4000 /* NLA_F_NET_BYTEORDER is masked off */, m));
+  }
+  attrs.push(attr(10, payload));
+  const body = Buffer.concat(attrs);
+  const msg = Buffer.alloc(20 + body.length);
+  msg.writeUInt32LE(msg.length, 0);
+  msg.writeUInt16LE(NFQNL_MSG_PACKET_TYPE, 4);
+  msg.writeUInt16BE(queue, 18);
+  body.copy(msg, 20);
+  return msg;
+}
+
+test("parseMessages reads id, mark and payload of each packet message in a datagram", () => {
+  const p1 = Buffer.from("4500001c", "hex");
+  const p2 = Buffer.from("600000000000", "hex");
+  const dgram = Buffer.concat([Buffer.alloc(8), packetMsg(7, 0x1234, p1), packetMsg(8, null, p2)]);
+  const seen: (PacketView & { bytes: string })[] = [];
+  const errors: number[] = [];
+  const n = parseMessages(dgram, 8, dgram.length - 8, {
+    packet: (p) =>
+      seen.push({
+        ...p,
+        bytes: dgram.subarray(p.payloadOffset, p.payloadOffset + p.payloadLength).toString("hex"),
+      }),
+    error: (e) => errors.push(e),
+  });
+  assert.equal(n, 2);
+  assert.deepEqual(errors, []);
+  assert.equal(seen[0]!.id, 7);
+  assert.equal(seen[0]!.mark, 0x1234);
+  assert.equal(seen[0]!.hwProtocol, 0x0800);
+  assert.equal(seen[0]!.bytes, "4500001c");
+  assert.equal(seen[1]!.id, 8);
+  assert.equal(seen[1]!.mark, 0);
+  assert.equal(seen[1]!.bytes, "600000000000");
+});
+
+test("parseMessages reports NLMSG_ERROR and survives a truncated datagram", () => {
+  const err = Buffer.alloc(36);
+  err.writeUInt32LE(36, 0);
+  err.writeUInt16LE(2, 4);
+  err.writeInt32LE(-22, 16);
+  const errors: number[] = [];
+  const full = packetMsg(9, 5, Buffer.alloc(100, 0x45));
+  const dgram = Buffer.concat([err, full]);
+  let got: PacketView | null = null;
+  const cut = dgram.length - 40; // the payload attribute runs past the end
+  parseMessages(dgram, 0, cut, { packet: (p) => (got = { ...p }), error: (e) => errors.push(e) });
+  assert.deepEqual(errors, [22]);
+  assert.ok(got);
+  const g = got as PacketView;
+  assert.equal(g.id, 9);
+  assert.equal(g.payloadOffset + g.payloadLength, cut);
+});
+
+test("VerdictBatch writes one batch verdict per run of equal marks, in order", () => {
+  const buf = Buffer.alloc(VERDICT_MSG_LEN * 8);
+  const v = new VerdictBatch(buf, 3);
+  v.add(10, 1, 0x100);
+  v.add(11, 1, 0x100);
+  v.add(12, 1, 0x300);
+  v.add(13, 1, 0x100);
+  v.close();
+  assert.equal(v.messages, 3);
+  assert.equal(v.packets, 4);
+  assert.equal(v.length, 3 * VERDICT_MSG_LEN);
+  const msgs = [0, 1, 2].map((i) => {
+    const o = i * VERDICT_MSG_LEN;
+    return {
+      len: buf.readUInt32LE(o),
+      type: buf.readUInt16LE(o + 4),
+      flags: buf.readUInt16LE(o + 6),
+      queue: buf.readUInt16BE(o + 18),
+      verdict: buf.readUInt32BE(o + 24),
+      id: buf.readUInt32BE(o + 28),
+      mark: buf.readUInt32BE(o + 36),
+    };
+  });
+  for (const m of msgs) {
+    assert.equal(m.len, VERDICT_MSG_LEN);
+    assert.equal(m.type, NFQNL_MSG_VERDICT_BATCH_TYPE);
+    assert.equal(m.flags, 1);
+    assert.equal(m.queue, 3);
+    assert.equal(m.verdict, 1);
+  }
+  assert.deepEqual(
+    msgs.map((m) => [m.id, m.mark]),
+    [
+      [11, 0x100],
+      [12, 0x300],
+      [13, 0x100],
+    ],
+  );
+  v.reset();
+  assert.equal(v.length, 0);
+});
+
+test("sluiceMangleRules produces the documented layout", () => {
+  const text = sluiceMangleRules({
+    firstQueue: 0,
+    lastQueue: 1,
+    mask: 0xff00,
+    unset: 0x100,
+    windowPackets: 10,
+  });
+  assert.match(text, /^\*mangle\n/);
+  assert.match(text, /-A SLUICE_PRE -j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00/);
+  assert.match(
+    text,
+    /-A SLUICE_PRE -m mark --mark 0x100\/0xff00 -m connbytes --connbytes 0:10 --connbytes-dir both --connbytes-mode packets -j NFQUEUE --queue-balance 0:1 --queue-bypass/,
+  );
+  assert.match(text, /-A SLUICE_POST -m mark ! --mark 0x0\/0xff00 -j CONNMARK --save-mark/);
+  assert.match(text, /COMMIT\n$/);
+  assert.match(
+    sluiceMangleRules({ firstQueue: 4, lastQueue: 4, mask: 0xff, unset: 1, windowPackets: 10 }),
+    /--queue-num 4 --queue-bypass/,
+  );
+});
+
+test("parseConntrack reads the original tuple, mark and packets", () => {
+  const text = [
+    "tcp      6 119 TIME_WAIT src=10.199.1.2 dst=10.199.2.2 sport=40108 dport=7000 packets=13 bytes=692 src=10.199.2.2 dst=10.199.1.2 sport=7000 dport=40108 packets=11 bytes=620 [ASSURED] mark=512 use=1",
+    "udp      17 29 src=fd99:20::2 dst=fd99:21::2 sport=5000 dport=7001 src=fd99:21::2 dst=fd99:20::2 sport=7001 dport=5000 mark=1280 use=1",
+    "conntrack v1.4.7 (conntrack-tools): 2 flow entries have been shown.",
+  ].join("\n");
+  const e = parseConntrack(text);
+  assert.equal(e.length, 2);
+  assert.deepEqual(
+    e.map((x) => [x.l4, x.src, x.sport, x.dport, x.mark, x.packets]),
+    [
+      ["tcp", "10.199.1.2", 40108, 7000, 512, 13],
+      ["udp", "fd99:20::2", 5000, 7001, 1280, null],
+    ],
+  );
+});
+
+test("DataPlane.start rejects bad options before starting anything", async () => {
+  const base = { queues: [0], protocolDirs: ["/nonexistent"] };
+  await assert.rejects(DataPlane.start({ ...base, queues: [] }), /at least one queue/);
+  await assert.rejects(DataPlane.start({ ...base, queues: [0, 0] }), /listed twice/);
+  await assert.rejects(DataPlane.start({ ...base, queues: [70000] }), /bad queue number/);
+  await assert.rejects(DataPlane.start({ ...base, mask: 0x3, shift: 1 }), /no room for protocol marks/);
+  await assert.rejects(DataPlane.start({ ...base, copyRange: 10 }), /copy range/);
+  await assert.rejects(DataPlane.start(base), /protocols directory not found/);
+});
