@@ -1,0 +1,446 @@
+// `npm run accuracy`: classifies every capture of the nDPI-labelled corpus with Sluice's
+// protocols/ and with the classic l7-protocols set, and scores both against nDPI's labels.
+//
+//   node packages/classifier/bench/accuracy.ts [--markdown] [--list wrong|unknown|all] [--set ours|classic]
+//
+// A labelled flow is matched to a Sluice flow by transport and unordered endpoint pair; only
+// labels whose confidence is exactly "DPI" are scored. nDPI names map onto Sluice names in
+// ndpi-names.ts. A flow is "right" when Sluice says the expected name (or an accepted
+// alternative), "unknown" when Sluice says unknown or unset or saw no such flow, and "wrong"
+// when Sluice names another protocol (worse than unknown for QoS: it lands in the wrong class).
+
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import {
+  classifyCaptureFile,
+  compilePatterns,
+  loadPatternDirs,
+  type FlowRecord,
+  type PatternSet,
+} from "../src/index.ts";
+import { expectedSluiceName, type Expectation, type NdpiLabel } from "./ndpi-names.ts";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const CORPUS = resolve(ROOT, "../shared/corpus/ndpi");
+const OURS_DIR = join(ROOT, "protocols");
+const CLASSIC_DIR = resolve(ROOT, "../shared/l7-protocols/protocols");
+
+type Outcome = "right" | "wrong" | "unknown";
+
+interface IndexEntry {
+  pcap: string;
+  labels: string;
+}
+
+interface Scored {
+  pcap: string;
+  label: NdpiLabel;
+  expect: Expectation | null;
+  /** Whether the set has a pattern for the expected name (or an accepted alternative). */
+  covered: boolean;
+  /** What Sluice said: a pattern name, "unknown", "unset", or "no-flow". */
+  got: string;
+  outcome: Outcome;
+}
+
+interface SetResult {
+  key: "ours" | "classic";
+  title: string;
+  set: PatternSet;
+  scored: Scored[];
+  captureErrors: string[];
+  /** Flows nDPI could not identify (confidence "Unknown") that the set put in a class, by class. */
+  unlabelled: Map<string, number>;
+}
+
+/**
+ * The classic set ships unknown.pat and unset.pat, whose pattern "." matches anything:
+ * l7-filter used them only to make the names "unknown" and "unset" valid in iptables
+ * rules, never as patterns. Loaded as patterns they would label every flow "unknown" at
+ * its first packet, so they are left out.
+ */
+function loadClassic(dir: string): PatternSet {
+  const files = readdirSync(dir).filter(
+    (n) => n.endsWith(".pat") && n !== "unknown.pat" && n !== "unset.pat",
+  );
+  return compilePatterns(
+    files.sort().map((n) => ({ file: join(dir, n), text: readFileSync(join(dir, n), "latin1") })),
+  );
+}
+
+const { values: opts } = parseArgs({
+  options: {
+    markdown: { type: "boolean", default: false },
+    list: { type: "string" },
+    set: { type: "string", default: "ours" },
+  },
+});
+
+function main(): void {
+  if (!existsSync(join(CORPUS, "index.json"))) {
+    console.error(`accuracy: the nDPI corpus is not present at ${CORPUS}`);
+    console.error("  (it lives next to the repository, in ../shared/corpus/ndpi); nothing to measure.");
+    process.exit(2);
+  }
+  const index = JSON.parse(readFileSync(join(CORPUS, "index.json"), "utf8")) as { pcaps: IndexEntry[] };
+  const sets: { key: "ours" | "classic"; title: string; dir: string }[] = [
+    { key: "ours", title: "protocols/", dir: OURS_DIR },
+  ];
+  if (existsSync(CLASSIC_DIR)) sets.push({ key: "classic", title: "classic l7-protocols", dir: CLASSIC_DIR });
+  else console.error(`accuracy: classic set not found at ${CLASSIC_DIR}; measuring protocols/ only`);
+
+  const results: SetResult[] = sets.map((s) => {
+    const set = s.key === "classic" ? loadClassic(s.dir) : loadPatternDirs([s.dir]);
+    return { key: s.key, title: s.title, set, scored: [], captureErrors: [], unlabelled: new Map() };
+  });
+
+  for (const entry of index.pcaps) {
+    const labels = JSON.parse(readFileSync(join(CORPUS, entry.labels), "utf8")) as NdpiLabel[];
+    for (const r of results) {
+      const summary = classifyCaptureFile(join(CORPUS, entry.pcap), r.set);
+      if (summary.error) r.captureErrors.push(`${entry.pcap}: ${summary.error.message}`);
+      const flows = indexFlows(summary.flows);
+      for (const label of labels) {
+        if (label.confidence === "DPI") {
+          r.scored.push(score(r.set, entry.pcap, label, flows));
+        } else if (label.confidence === "Unknown") {
+          const got = findFlow(flows, label)?.protocol;
+          if (got && got !== "unknown" && got !== "unset") {
+            r.unlabelled.set(got, (r.unlabelled.get(got) ?? 0) + 1);
+            if (opts.list === "unlabelled" && r.key === opts.set) {
+              console.log(
+                ["unlabelled", "-", got, label.proto, label.l4, label.a, label.b, entry.pcap].join("\t"),
+              );
+            }
+          }
+        }
+      }
+    }
+  }
+
+  if (opts.list) {
+    if (opts.list !== "unlabelled") listFlows(results, opts.list, opts.set ?? "ours");
+    return;
+  }
+  if (opts.markdown) printMarkdown(results);
+  else printText(results);
+}
+
+interface FlowIndex {
+  /** By "l4|endpointA|endpointB" (endpoints canonical and sorted); the first flow of a pair wins. */
+  byPair: Map<string, FlowRecord>;
+  all: FlowRecord[];
+}
+
+function indexFlows(flows: FlowRecord[]): FlowIndex {
+  const byPair = new Map<string, FlowRecord>();
+  for (const f of flows) {
+    const key = pairKey(f.l4, canonicalEndpoint(f.client)!, canonicalEndpoint(f.server)!);
+    if (!byPair.has(key)) byPair.set(key, f);
+  }
+  return { byPair, all: flows };
+}
+
+function pairKey(l4: string, x: string, y: string): string {
+  return x < y ? `${l4}|${x}|${y}` : `${l4}|${y}|${x}`;
+}
+
+/**
+ * "ip:port" or "[ipv6]:port" with the IPv6 address fully expanded, or null when the address
+ * is ambiguous. nDPI compresses a single zero group to "::" (RFC 5952 says ":0:") and
+ * sometimes prints "::" twice in one address.
+ */
+function canonicalEndpoint(ep: string): string | null {
+  const m = /^\[(.*)\]:(\d+)$/.exec(ep);
+  if (!m) return ep;
+  const groups = expandIpv6(m[1]!);
+  return groups ? `[${groups.join(":")}]:${m[2]}` : null;
+}
+
+function expandIpv6(addr: string): string[] | null {
+  const parts = addr.split("::");
+  const hex = (p: string) => (p === "" ? [] : p.split(":").map((g) => parseInt(g, 16).toString(16)));
+  if (parts.length === 1) return hex(addr);
+  if (parts.length !== 2) return null;
+  const head = hex(parts[0]!);
+  const tail = hex(parts[1]!);
+  return [...head, ...Array<string>(8 - head.length - tail.length).fill("0"), ...tail];
+}
+
+/** Whether an nDPI address with several "::" could be the fully expanded Sluice address. */
+function ambiguousIpv6Matches(ndpi: string, groups: string[]): boolean {
+  const parts = ndpi
+    .split("::")
+    .map((p) => (p === "" ? [] : p.split(":").map((g) => parseInt(g, 16).toString(16))));
+  const fit = (pi: number, at: number): boolean => {
+    const part = parts[pi]!;
+    if (at + part.length > groups.length) return false;
+    if (part.some((g, i) => groups[at + i] !== g)) return false;
+    const end = at + part.length;
+    if (pi === parts.length - 1) return end === groups.length;
+    // Each "::" stands for at least one zero group.
+    for (let next = end + 1; next <= groups.length; next++) {
+      if (groups[next - 1] !== "0") break;
+      if (fit(pi + 1, next)) return true;
+    }
+    return false;
+  };
+  return fit(0, 0);
+}
+
+function endpointMatches(ndpi: string, sluice: string): boolean {
+  const a = canonicalEndpoint(ndpi);
+  const b = canonicalEndpoint(sluice)!;
+  if (a !== null) return a === b;
+  const m = /^\[(.*)\]:(\d+)$/.exec(ndpi)!;
+  const s = /^\[(.*)\]:(\d+)$/.exec(b);
+  return s !== null && s[2] === m[2] && ambiguousIpv6Matches(m[1]!, s[1]!.split(":"));
+}
+
+function findFlow(flows: FlowIndex, label: NdpiLabel): FlowRecord | undefined {
+  const a = canonicalEndpoint(label.a);
+  const b = canonicalEndpoint(label.b);
+  if (a !== null && b !== null) return flows.byPair.get(pairKey(label.l4, a, b));
+  return flows.all.find(
+    (f) =>
+      f.l4 === label.l4 &&
+      ((endpointMatches(label.a, f.client) && endpointMatches(label.b, f.server)) ||
+        (endpointMatches(label.a, f.server) && endpointMatches(label.b, f.client))),
+  );
+}
+
+function score(set: PatternSet, pcap: string, label: NdpiLabel, flows: FlowIndex): Scored {
+  const expect = expectedSluiceName(label);
+  const flow = findFlow(flows, label);
+  const got = flow ? flow.protocol : "no-flow";
+  const covered = expect !== null && [expect.name, ...expect.also].some((n) => set.get(n) !== undefined);
+  let outcome: Outcome;
+  if (got === "unknown" || got === "unset" || got === "no-flow") outcome = "unknown";
+  else if (expect && isRight(set, expect, got)) outcome = "right";
+  else outcome = "wrong";
+  return { pcap, label, expect, covered, got, outcome };
+}
+
+function isRight(set: PatternSet, expect: Expectation, got: string): boolean {
+  if (got === expect.name || expect.also.includes(got)) return true;
+  // An alias of the expected protocol (e.g. the pattern "ssl" answers to "tls").
+  const pattern = set.get(got);
+  return pattern !== undefined && [expect.name, ...expect.also].some((n) => set.get(n) === pattern);
+}
+
+interface Tally {
+  flows: number;
+  right: number;
+  wrong: number;
+  unknown: number;
+}
+
+function tally(rows: Scored[]): Tally {
+  const t: Tally = { flows: rows.length, right: 0, wrong: 0, unknown: 0 };
+  for (const r of rows) t[r.outcome]++;
+  return t;
+}
+
+function sumValues(m: Map<string, number>): number {
+  let n = 0;
+  for (const v of m.values()) n += v;
+  return n;
+}
+
+function pct(n: number, d: number): string {
+  return d === 0 ? "-" : `${((100 * n) / d).toFixed(1)}%`;
+}
+
+interface Summary {
+  loaded: number;
+  skipped: number;
+  covered: Tally;
+  all: Tally;
+  /** DPI flows outside the set's coverage that it still put in some class. */
+  uncoveredClassified: number;
+  uncovered: number;
+}
+
+function summarize(r: SetResult): Summary {
+  const covered = r.scored.filter((s) => s.covered);
+  const uncovered = r.scored.filter((s) => !s.covered);
+  return {
+    loaded: r.set.size,
+    skipped: r.set.skipped.length,
+    covered: tally(covered),
+    all: tally(r.scored),
+    uncoveredClassified: uncovered.filter(
+      (s) => s.got !== "unknown" && s.got !== "unset" && s.got !== "no-flow",
+    ).length,
+    uncovered: uncovered.length,
+  };
+}
+
+interface ProtoRow {
+  master: string;
+  sluice: string;
+  per: Map<string, Tally>;
+}
+
+/** Per (nDPI master, Sluice name) row, over flows that protocols/ or the classic set covers. */
+function protocolRows(results: SetResult[]): ProtoRow[] {
+  const rows = new Map<string, ProtoRow>();
+  for (const r of results) {
+    for (const s of r.scored) {
+      if (!s.expect) continue;
+      const key = `${s.label.master}\u0000${s.expect.name}`;
+      let row = rows.get(key);
+      if (!row) {
+        row = { master: s.label.master, sluice: s.expect.name, per: new Map() };
+        rows.set(key, row);
+      }
+      let t = row.per.get(r.key);
+      if (!t) {
+        t = { flows: 0, right: 0, wrong: 0, unknown: 0 };
+        row.per.set(r.key, t);
+      }
+      if (!s.covered) continue;
+      t.flows++;
+      t[s.outcome]++;
+    }
+  }
+  return [...rows.values()]
+    .filter((row) => [...row.per.values()].some((t) => t.flows > 0))
+    .sort((a, b) => maxFlows(b) - maxFlows(a) || a.master.localeCompare(b.master));
+}
+
+function maxFlows(row: ProtoRow): number {
+  return Math.max(...[...row.per.values()].map((t) => t.flows));
+}
+
+function confusions(r: SetResult): [string, number][] {
+  const c = new Map<string, number>();
+  for (const s of r.scored) {
+    if (s.outcome !== "wrong") continue;
+    const k = `${s.expect ? s.expect.name : `(${s.label.master}, not covered)`} -> ${s.got}`;
+    c.set(k, (c.get(k) ?? 0) + 1);
+  }
+  return [...c.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
+
+function cell(t: Tally | undefined): string[] {
+  if (!t || t.flows === 0) return ["-", "-", "-", "-"];
+  return [String(t.flows), String(t.right), String(t.wrong), String(t.unknown)];
+}
+
+function printText(results: SetResult[]): void {
+  const sums = results.map(summarize);
+  const dpi = results[0]!.scored.length;
+  console.log(`nDPI corpus: ${CORPUS}`);
+  console.log(`DPI-confidence flows scored: ${dpi}\n`);
+  const head = ["", ...results.map((r) => r.title)];
+  const lines: string[][] = [
+    head,
+    ["patterns loaded / skipped", ...sums.map((s) => `${s.loaded} / ${s.skipped}`)],
+    ["flows of covered protocols", ...sums.map((s) => String(s.covered.flows))],
+    ["  right", ...sums.map((s) => `${pct(s.covered.right, s.covered.flows)} (${s.covered.right})`)],
+    ["  wrong", ...sums.map((s) => `${pct(s.covered.wrong, s.covered.flows)} (${s.covered.wrong})`)],
+    ["  unknown", ...sums.map((s) => `${pct(s.covered.unknown, s.covered.flows)} (${s.covered.unknown})`)],
+    [
+      "right over all DPI flows",
+      ...sums.map((s) => `${pct(s.all.right, s.all.flows)} (${s.all.right}/${s.all.flows})`),
+    ],
+    ["uncovered flows given a class", ...sums.map((s) => `${s.uncoveredClassified} of ${s.uncovered}`)],
+    ["nDPI-unknown flows given a class", ...results.map((r) => String(sumValues(r.unlabelled)))],
+  ];
+  console.log(table(lines));
+  for (const r of results) {
+    if (r.unlabelled.size === 0) continue;
+    const parts = [...r.unlabelled.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`);
+    console.log(`  ${r.title} put nDPI-unknown flows in: ${parts.join(", ")}`);
+  }
+  for (const r of results) {
+    if (r.captureErrors.length)
+      console.log(`\n${r.title}: capture errors:\n  ${r.captureErrors.join("\n  ")}`);
+  }
+
+  console.log("\nPer protocol (flows / right / wrong / unknown):");
+  const rows = protocolRows(results);
+  const ph = [
+    "nDPI master",
+    "sluice",
+    ...results.flatMap((r) => [`${r.key} flows`, "right", "wrong", "unkn"]),
+  ];
+  console.log(
+    table([
+      ph,
+      ...rows.map((row) => [row.master, row.sluice, ...results.flatMap((r) => cell(row.per.get(r.key)))]),
+    ]),
+  );
+
+  const conf = confusions(results[0]!);
+  console.log(`\nTop confusions for ${results[0]!.title} (expected -> got):`);
+  if (conf.length === 0) console.log("  none");
+  for (const [k, n] of conf.slice(0, 20)) console.log(`  ${String(n).padStart(4)}  ${k}`);
+}
+
+function printMarkdown(results: SetResult[]): void {
+  const sums = results.map(summarize);
+  const md = (rows: string[][]) =>
+    [
+      `| ${rows[0]!.join(" | ")} |`,
+      `|${rows[0]!.map(() => " --- ").join("|")}|`,
+      ...rows.slice(1).map((r) => `| ${r.join(" | ")} |`),
+    ].join("\n");
+  console.log(
+    md([
+      ["", ...results.map((r) => r.title)],
+      ["patterns loaded / skipped", ...sums.map((s) => `${s.loaded} / ${s.skipped}`)],
+      ["DPI flows of protocols the set covers", ...sums.map((s) => String(s.covered.flows))],
+      ["right", ...sums.map((s) => `${pct(s.covered.right, s.covered.flows)} (${s.covered.right})`)],
+      ["wrong", ...sums.map((s) => `${pct(s.covered.wrong, s.covered.flows)} (${s.covered.wrong})`)],
+      ["unknown", ...sums.map((s) => `${pct(s.covered.unknown, s.covered.flows)} (${s.covered.unknown})`)],
+      [
+        "right over all DPI flows",
+        ...sums.map((s) => `${pct(s.all.right, s.all.flows)} (${s.all.right} of ${s.all.flows})`),
+      ],
+      ["uncovered DPI flows given a class", ...sums.map((s) => `${s.uncoveredClassified} of ${s.uncovered}`)],
+      ["nDPI-unknown flows given a class", ...results.map((r) => String(sumValues(r.unlabelled)))],
+    ]),
+  );
+  console.log("");
+  const rows = protocolRows(results);
+  console.log(
+    md([
+      ["nDPI master", "Sluice", ...results.flatMap((r) => [`${r.key}: flows`, "right", "wrong", "unknown"])],
+      ...rows.map((row) => [row.master, row.sluice, ...results.flatMap((r) => cell(row.per.get(r.key)))]),
+    ]),
+  );
+  console.log("");
+  console.log(
+    md([
+      ["expected", "got", "flows"],
+      ...confusions(results[0]!).map(([k, n]) => [...k.split(" -> "), String(n)]),
+    ]),
+  );
+}
+
+function listFlows(results: SetResult[], what: string, which: string): void {
+  const r = results.find((x) => x.key === which);
+  if (!r) throw new Error(`no set "${which}" (ours or classic)`);
+  for (const s of r.scored) {
+    if (!s.covered && what !== "all") continue;
+    if (what !== "all" && s.outcome !== what) continue;
+    console.log(
+      [s.outcome, s.expect?.name ?? "-", s.got, s.label.proto, s.label.l4, s.label.a, s.label.b, s.pcap].join(
+        "\t",
+      ),
+    );
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "))
+    .join("\n");
+}
+
+main();
