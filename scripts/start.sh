@@ -1,8 +1,46 @@
 #!/usr/bin/env bash
-# Runs Sluice on its embedded default. Until the agent and dashboard land this classifies
-# the bundled demo capture with Sluice's own pattern set and prints the table.
+# `./dev start`: Sluice on its embedded default. Brings up the three-namespace lab (LAN
+# clients — box — WAN servers, with a live traffic mix), runs the agent inside the box
+# namespace on the lab policy, and (when the dashboard is built) serves it on :3000.
+# Ctrl-C stops everything and removes the lab.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 source scripts/env.sh
-exec node_modules/.bin/sluice classify demo/demo.pcapng "$@"
+SLUICE="$ROOT/node_modules/.bin/sluice"
+DATA="${SLUICE_DATA:-/var/lib/sluice-lab}"
+export SLUICE_SOCKET="${SLUICE_SOCKET:-/run/sluice/agent.sock}"
+RUN=/run/sluice
+mkdir -p "$DATA" "$RUN"
+
+cleanup() {
+  trap - EXIT INT TERM
+  echo
+  echo "[start] stopping"
+  [[ -n "${WEB_PID:-}" ]] && kill "$WEB_PID" 2>/dev/null || true
+  [[ -n "${AGENT_PID:-}" ]] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null || true
+  "$SLUICE" lab down || true
+}
+trap cleanup EXIT INT TERM
+
+echo "[start] lab up (namespaces sluice-lan, sluice-box, sluice-wan; traffic generators)"
+"$SLUICE" lab up
+echo "[start] agent in sluice-box (data: $DATA, socket: $SLUICE_SOCKET, log: $RUN/agent.log)"
+ip netns exec sluice-box "$SLUICE" agent --data "$DATA" --initial-policy "$ROOT/deploy/lab-policy.json" >"$RUN/agent.log" 2>&1 &
+AGENT_PID=$!
+for _ in $(seq 1 60); do
+  [[ -S "$SLUICE_SOCKET" ]] && "$SLUICE" status >/dev/null 2>&1 && break
+  kill -0 "$AGENT_PID" 2>/dev/null || { echo "[start] the agent exited:"; tail -20 "$RUN/agent.log"; exit 1; }
+  sleep 0.5
+done
+"$SLUICE" status
+
+if [[ -f apps/web/package.json ]]; then
+  echo "[start] dashboard on http://localhost:3000"
+  bash scripts/start-web.sh >"$RUN/web.log" 2>&1 &
+  WEB_PID=$!
+fi
+
+echo "[start] live per-class rates (sluice stats --watch); Ctrl-C stops Sluice and removes the lab"
+sleep 2
+"$SLUICE" stats --watch
