@@ -10,4 +10,4 @@
 # contents and are not recognised.
 
 ftp
-^220[- ][^\r\n]*ftp|^220[- ][\x09-\x0d -~]*\r\n(user [!-~]|auth (tls|ssl)|feat\r?\n|syst\r?\n|opts utf8)
+^220[- ][^\r\n]*ftp|^220[- ][\x09-\x0d -~]*\r\n(user [!-~]+|auth (tls|ssl)|feat|syst|opts utf8 on)\r?\n

@@ -10,4 +10,4 @@
 # greeting was missed.
 
 imap
-^\* (ok|preauth|bye)[ \[]|^[a-z0-9.]{1,10} (capability|login|starttls|authenticate|id)( |\r?\n)
+^\* (ok|preauth|bye)[ \[]|^[a-z]{0,8}[0-9][a-z0-9.]{0,8} (capability\r?\n|login [!-~]+ [!-~]+\r?\n|starttls\r?\n|authenticate [a-z0-9-]+|id \()

@@ -9,4 +9,4 @@
 # A one-line query answered by a registry's or registrar's typical response.
 
 whois
-^[-a-z0-9.:/ =+@]{1,253}\r\n[\x09-\x0d -~]*(domain name: |registrar|% this is the ripe|% iana whois|whois server|netrange:|inetnum:|no match for|% \[whois\.apnic\.net\]|whois database|terms of use)
+^[-a-z0-9.:/ =+@]{1,253}\r\n[\x09-\x0d -~]*(domain name: |registrar|% this is the ripe|% iana whois|whois server|netrange:|inetnum:|no match for|% \[whois\.apnic\.net\]|whois database)
