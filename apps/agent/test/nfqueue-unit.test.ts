@@ -13,6 +13,8 @@ import {
 } from "../src/nfqueue/netlink.ts";
 import { parseConntrack, sluiceMangleRules } from "../src/nfqueue/netns-lab.ts";
 import { DataPlane } from "../src/nfqueue/data-plane.ts";
+import { DecidedFlowCache } from "../src/nfqueue/flow-cache.ts";
+import type { Flow } from "@sluice/classifier";
 
 function attr(type: number, data: Buffer): Buffer {
   const len = 4 + data.length;
@@ -176,4 +178,46 @@ test("DataPlane.start rejects bad options before starting anything", async () =>
   await assert.rejects(DataPlane.start({ ...base, mask: 0x3, shift: 1 }), /no room for protocol marks/);
   await assert.rejects(DataPlane.start({ ...base, copyRange: 10 }), /copy range/);
   await assert.rejects(DataPlane.start(base), /protocols directory not found/);
+});
+
+test("DecidedFlowCache keys plain TCP/UDP packets per direction and sends the rest to the slow path", () => {
+  const v4 = (proto: number, flags: number, frag = 0) => {
+    const b = Buffer.alloc(60);
+    b[0] = 0x45;
+    b.writeUInt16BE(60, 2);
+    b.writeUInt16BE(frag, 6);
+    b[9] = proto;
+    Buffer.from([10, 0, 0, 1, 10, 0, 0, 2]).copy(b, 12);
+    b.writeUInt16BE(40000, 20);
+    b.writeUInt16BE(80, 22);
+    b[33] = flags;
+    return b;
+  };
+  const key = (b: Buffer) => DecidedFlowCache.key(b, 0, b.length);
+  assert.equal(key(v4(6, 0x10))?.length, 13);
+  assert.notEqual(key(v4(6, 0x10)), key(v4(17, 0)));
+  assert.equal(key(v4(6, 0x02)), null); // SYN
+  assert.equal(key(v4(6, 0x11)), null); // FIN
+  assert.equal(key(v4(6, 0x04)), null); // RST
+  assert.equal(key(v4(1, 0)), null); // ICMP
+  assert.equal(key(v4(17, 0, 0x2000)), null); // more fragments
+  const opts = v4(17, 0);
+  opts[0] = 0x46;
+  assert.equal(key(opts), null); // IPv4 options
+  const v6 = Buffer.alloc(60);
+  v6[0] = 0x60;
+  v6[6] = 17;
+  v6[8] = 0xfd;
+  assert.equal(key(v6)?.length, 37);
+  v6[6] = 0; // hop-by-hop header first
+  assert.equal(key(v6), null);
+
+  const cache = new DecidedFlowCache();
+  const flow = { id: 1 } as unknown as Flow;
+  cache.add("a", flow);
+  cache.add("b", flow);
+  assert.equal(cache.get("b"), flow);
+  assert.equal(cache.size, 2);
+  cache.drop(flow);
+  assert.equal(cache.size, 0);
 });

@@ -450,3 +450,53 @@ test("SIGTERM: clean stop (exit 0, final stats), queues unbound, traffic still f
   assert.equal(r.body, "hi");
   assert.equal(ctMark(4, "tcp", r.localPort, 8080), 0);
 });
+
+test(
+  "the lean rule layout classifies the same way (and keeps classified connections out of the queue)",
+  { skip },
+  async () => {
+    for (const cmd of ["iptables", "ip6tables"]) {
+      for (const args of [
+        ["-D", "PREROUTING", "-j", "SLUICE_PRE"],
+        ["-D", "POSTROUTING", "-j", "SLUICE_POST"],
+        ["-F", "SLUICE_PRE"],
+        ["-F", "SLUICE_POST"],
+        ["-X", "SLUICE_PRE"],
+        ["-X", "SLUICE_POST"],
+      ])
+        lab.mustExec(lab.router, cmd, ["-t", "mangle", ...args]);
+    }
+    lab.restoreRules(
+      lab.router,
+      sluiceMangleRules({
+        firstQueue: 0,
+        lastQueue: 1,
+        mask: 0xff00,
+        unset: 0x100,
+        windowPackets: 10,
+        layout: "lean",
+      }),
+    );
+    dp = await startDataPlane();
+    try {
+      const h = tcpClient(lab.addr.server4, 7000, "hello lean");
+      assert.equal(ctMark(4, "tcp", h.localPort, 7000), HELLO);
+      const u = tcpClient(lab.addr.server4, 7000, ..."abcdefghij".split(""));
+      assert.equal(ctMark(4, "tcp", u.localPort, 7000), UNKNOWN);
+      assert.equal((await dp.flowEvent(lab.addr.client4, u.localPort)).decidedAtPacket, 10);
+      const d = udpClient(lab.addr.server4, 7001, 3, "sluice-ping");
+      assert.equal(ctMark(4, "udp", d.localPort, 7001), UDPPING);
+      const r = curl(lab.addr.server6, 8080);
+      assert.equal(ctMark(6, "tcp", r.localPort, 8080), HTTP);
+      const q0 = queuedPackets();
+      const c = tcpClient(lab.addr.server4, 7000, "hello", ...Array.from({ length: 30 }, (_, i) => `m${i}`));
+      assert.equal(c.replies.length, 31);
+      assert.ok(queuedPackets() - q0 <= 5);
+      assert.equal(ctMark(4, "tcp", c.localPort, 7000), HELLO);
+    } finally {
+      dp.child.kill("SIGTERM");
+      assert.equal(await dp.exited, 0);
+      dp = null;
+    }
+  },
+);

@@ -149,6 +149,7 @@ export class DataPlane {
         batch: o.batch,
         rcvbufBytes: o.rcvbufBytes,
         io: o.io,
+        waitMs: DEFAULT_QUEUE_OPTIONS.waitMs,
       },
       protocolDirs: o.protocolDirs,
       window: o.window,

@@ -26,7 +26,9 @@ export const SO_RCVBUFFORCE = 33;
 export const SOL_NETLINK = 270;
 export const NETLINK_NO_ENOBUFS = 5;
 
+export const SO_RCVTIMEO = 20;
 export const MSG_DONTWAIT = 0x40;
+export const MSG_WAITFORONE = 0x10000;
 export const POLLIN = 0x1;
 
 export const EINTR = 4;

@@ -42,7 +42,8 @@ export interface QueueStats {
   /** Packets by the l7 mark they were given (1 unset, 2 unknown, >= 3 protocols). */
   verdicts: Record<number, number>;
   io: QueueIoStats;
-  flows: { active: number; inspecting: number; created: number };
+  /** Flow table: tracked flows, flows still inspected, flows created; fastPath: decided-flow keys cached. */
+  flows: { active: number; inspecting: number; created: number; fastPath: number };
   kernel: KernelQueueStats | null;
   patterns: number;
 }

@@ -245,6 +245,14 @@ export interface SluiceRuleOptions {
   unset: number;
   /** Packets (both directions) that may be queued per connection (l7-filter window). */
   windowPackets: number;
+  /**
+   * "reference": the layout as first specified (restore; queue if 0; queue if unset; save
+   * every marked packet). "lean": the same behaviour with less work per packet once a
+   * connection is classified: one queue rule matching 0 and unset at once (they differ in
+   * the field's lowest bit only), and POSTROUTING only enters the save chain while the
+   * connection's mark is still 0/unset, so a classified connection's packets skip it.
+   */
+  layout?: "reference" | "lean";
 }
 
 /**
@@ -260,16 +268,36 @@ export function sluiceMangleRules(o: SluiceRuleOptions): string {
       ? `--queue-num ${o.firstQueue}`
       : `--queue-balance ${o.firstQueue}:${o.lastQueue}`;
   const window = `-m connbytes --connbytes 0:${o.windowPackets} --connbytes-dir both --connbytes-mode packets`;
+  const restore = `-A SLUICE_PRE -j CONNMARK --restore-mark --nfmask ${mask} --ctmask ${mask}`;
+  const save = `-j CONNMARK --save-mark --nfmask ${mask} --ctmask ${mask}`;
+  if ((o.layout ?? "reference") === "lean") {
+    if (o.unset !== (o.mask & -o.mask))
+      throw new RangeError("the lean layout needs unset = the mask's lowest bit");
+    // Matches field values 0 and 1 (unset): the mask without the field's lowest bit.
+    const zeroOrUnset = hex((o.mask & ~o.unset) >>> 0);
+    return [
+      "*mangle",
+      ":SLUICE_PRE - [0:0]",
+      ":SLUICE_POST - [0:0]",
+      "-A PREROUTING -j SLUICE_PRE",
+      `-A POSTROUTING -m connmark --mark 0x0/${zeroOrUnset} -j SLUICE_POST`,
+      restore,
+      `-A SLUICE_PRE -m mark --mark 0x0/${zeroOrUnset} ${window} -j NFQUEUE ${queue} --queue-bypass`,
+      `-A SLUICE_POST -m mark ! --mark 0x0/${zeroOrUnset} ${save}`,
+      "COMMIT",
+      "",
+    ].join("\n");
+  }
   return [
     "*mangle",
     ":SLUICE_PRE - [0:0]",
     ":SLUICE_POST - [0:0]",
     "-A PREROUTING -j SLUICE_PRE",
     "-A POSTROUTING -j SLUICE_POST",
-    `-A SLUICE_PRE -j CONNMARK --restore-mark --nfmask ${mask} --ctmask ${mask}`,
+    restore,
     `-A SLUICE_PRE -m mark --mark 0x0/${mask} ${window} -j NFQUEUE ${queue} --queue-bypass`,
     `-A SLUICE_PRE -m mark --mark ${hex(o.unset)}/${mask} ${window} -j NFQUEUE ${queue} --queue-bypass`,
-    `-A SLUICE_POST -m mark ! --mark 0x0/${mask} -j CONNMARK --save-mark --nfmask ${mask} --ctmask ${mask}`,
+    `-A SLUICE_POST -m mark ! --mark 0x0/${mask} ${save}`,
     "COMMIT",
     "",
   ].join("\n");

@@ -18,9 +18,10 @@ import {
   NFQA_CFG_F_FAIL_OPEN,
   NFQA_CFG_F_GSO,
   NFQNL_COPY_PACKET,
-  POLLIN,
   SO_RCVBUF,
   SO_RCVBUFFORCE,
+  SO_RCVTIMEO,
+  MSG_WAITFORONE,
   SOL_SOCKET,
   addressOf,
   allocNative,
@@ -53,6 +54,8 @@ export interface NfQueueOptions {
   /** Socket receive buffer (SO_RCVBUFFORCE). */
   rcvbufBytes: number;
   io: QueueIoMode;
+  /** How long a blocking receive waits before giving the event loop its turn (ms). */
+  waitMs: number;
 }
 
 export const DEFAULT_QUEUE_OPTIONS: Omit<NfQueueOptions, "queue"> = {
@@ -63,6 +66,7 @@ export const DEFAULT_QUEUE_OPTIONS: Omit<NfQueueOptions, "queue"> = {
   batch: 64,
   rcvbufBytes: 8 * 1024 * 1024,
   io: "fast",
+  waitMs: 50,
 };
 
 /**
@@ -107,6 +111,7 @@ export class NfQueue {
   private readonly nfq: LibNfq;
   private readonly c: LibC;
   private readonly handler: PacketHandler;
+  private readonly beforeBatch: () => void;
   private readonly log: LogFn;
   private h: Pointer | null = null;
   private qh: Pointer | null = null;
@@ -118,7 +123,6 @@ export class NfQueue {
   private readonly dataOffset: number;
   private readonly verdictMem: NativeBuffer;
   private readonly verdicts: VerdictBatch;
-  private readonly pollfd = Buffer.alloc(8);
   private readonly payloadOut: [Pointer | null] = [null];
   private readonly cbView: PacketView = {
     id: 0,
@@ -131,9 +135,10 @@ export class NfQueue {
   private readonly sink: ParseSink;
   private closed = false;
 
-  private constructor(options: NfQueueOptions, handler: PacketHandler, log: LogFn) {
+  private constructor(options: NfQueueOptions, handler: PacketHandler, log: LogFn, beforeBatch: () => void) {
     this.options = options;
     this.handler = handler;
+    this.beforeBatch = beforeBatch;
     this.log = log;
     this.nfq = libnfq();
     this.c = libC();
@@ -171,8 +176,13 @@ export class NfQueue {
   }
 
   /** Opens, binds and configures the queue; throws with the reason when it can't. */
-  static open(options: NfQueueOptions, handler: PacketHandler, log: LogFn = () => {}): NfQueue {
-    const q = new NfQueue(options, handler, log);
+  static open(
+    options: NfQueueOptions,
+    handler: PacketHandler,
+    log: LogFn = () => {},
+    beforeBatch: () => void = () => {},
+  ): NfQueue {
+    const q = new NfQueue(options, handler, log, beforeBatch);
     try {
       q.setup();
     } catch (e) {
@@ -213,41 +223,41 @@ export class NfQueue {
     v.writeInt32LE(options.rcvbufBytes);
     if (c.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUFFORCE, v, 4) < 0)
       c.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, v, 4);
-    this.pollfd.writeInt32LE(this.fd, 0);
-    this.pollfd.writeInt16LE(POLLIN, 4);
+    // A blocking receive gives up after this long, so the worker's event loop gets its turn.
+    const tv = Buffer.alloc(16);
+    tv.writeBigInt64LE(BigInt(Math.floor(options.waitMs / 1000)), 0);
+    tv.writeBigInt64LE(BigInt((options.waitMs % 1000) * 1000), 8);
+    if (c.setsockopt(this.fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16) < 0)
+      throw new Error(`setsockopt(SO_RCVTIMEO) failed: ${errnoMessage(c.errno())}`);
   }
 
   get queue(): number {
     return this.options.queue;
   }
 
-  /** Waits up to `timeoutMs` for packets; true when some are readable. */
-  wait(timeoutMs: number): boolean {
-    this.pollfd.writeInt16LE(0, 6);
-    const r = this.c.poll(this.pollfd, 1, timeoutMs);
-    return r > 0;
-  }
-
   /**
-   * Handles what is waiting, up to `maxCalls` receive calls without blocking; returns the
-   * number of packets handled (0 when the socket was empty).
+   * Handles what is waiting, up to `maxCalls` receive calls; returns the number of packets
+   * handled (0 when there was nothing). With `block`, the first call waits for a packet (at
+   * most `waitMs`): one syscall wakes us up and receives the batch, no poll() first.
    */
-  pump(maxCalls: number): number {
-    return this.options.io === "fast" ? this.pumpFast(maxCalls) : this.pumpLibnfq(maxCalls);
+  pump(maxCalls: number, block = false): number {
+    return this.options.io === "fast" ? this.pumpFast(maxCalls, block) : this.pumpLibnfq(maxCalls, block);
   }
 
-  private pumpFast(maxCalls: number): number {
+  private pumpFast(maxCalls: number, block: boolean): number {
     const { c, ring, fd, slots } = this;
     const b = ring.buf;
     let total = 0;
     for (let call = 0; call < maxCalls; call++) {
-      const n = c.recvmmsg(fd, ring.ptr, slots, MSG_DONTWAIT, null);
+      const flags = block && call === 0 ? MSG_WAITFORONE : MSG_DONTWAIT;
+      const n = c.recvmmsg(fd, ring.ptr, slots, flags, null);
       this.stats.recvCalls++;
       if (n < 0) {
         if (this.recvFailed(c.errno())) continue;
         break;
       }
       if (n === 0) break;
+      this.beforeBatch();
       for (let i = 0; i < n; i++) {
         const m = i * MMSG_SIZE;
         const len = b.readUInt32LE(m + 56);
@@ -265,18 +275,19 @@ export class NfQueue {
     return total;
   }
 
-  private pumpLibnfq(maxCalls: number): number {
+  private pumpLibnfq(maxCalls: number, block: boolean): number {
     const { c, nfq, ring, fd } = this;
     const slot = ring.buf.subarray(this.dataOffset, this.dataOffset + this.slotSize);
     let total = 0;
     for (let call = 0; call < maxCalls; call++) {
-      const n = c.recv(fd, slot, this.slotSize, MSG_DONTWAIT);
+      const n = c.recv(fd, slot, this.slotSize, block && call === 0 ? 0 : MSG_DONTWAIT);
       this.stats.recvCalls++;
       if (n < 0) {
         if (this.recvFailed(c.errno())) continue;
         break;
       }
       if (n === 0) break;
+      this.beforeBatch();
       nfq.nfq_handle_packet(this.h!, slot, n);
       total++;
     }

@@ -16,6 +16,7 @@ import {
   type WindowOptions,
 } from "@sluice/classifier";
 import { NfQueue, type NfQueueOptions } from "./queue-io.ts";
+import { DecidedFlowCache } from "./flow-cache.ts";
 import type { PacketView } from "./netlink.ts";
 import type { FlowDecidedEvent, KernelQueueStats, QueueStats, ToMain, ToWorker } from "./messages.ts";
 
@@ -82,35 +83,55 @@ function main(): void {
   };
   const verdicts: Record<number, number> = {};
   let events: FlowDecidedEvent[] = [];
+
+  // Flows with a verdict skip decode and flow-table update (see flow-cache.ts).
+  const cache = new DecidedFlowCache();
+  table.onFlowEnd = (flow) => cache.drop(flow);
+  // Seconds, refreshed once per received batch.
   let now = Date.now() / 1000;
+  const beforeBatch = () => {
+    now = Date.now() / 1000;
+  };
 
   const handler = (p: PacketView, buf: Buffer): number => {
     counters.packets++;
     const off = p.payloadOffset;
     const len = p.payloadLength;
+    let ipLength = len;
     if (len >= 20) {
       const v = buf[off]! >> 4;
-      counters.bytes +=
-        v === 4 ? buf.readUInt16BE(off + 2) : v === 6 && len >= 40 ? 40 + buf.readUInt16BE(off + 4) : len;
-    } else counters.bytes += len;
-    const r = decodeIpPacket(buf.subarray(off, off + len));
-    if (!r.ok) {
-      counters.passthrough++;
-      return p.mark;
+      if (v === 4) ipLength = buf.readUInt16BE(off + 2);
+      else if (v === 6 && len >= 40) ipLength = 40 + buf.readUInt16BE(off + 4);
     }
-    const { flow, decided } = table.observe(r.packet, now);
-    if (decided) {
-      counters.decided++;
-      events.push({
-        queue: queueNum,
-        time: now,
-        l4: flow.l4,
-        client: flowClient(flow),
-        server: flowServer(flow),
-        protocol: flow.protocol,
-        mark: flow.mark,
-        decidedAtPacket: flow.decidedAtPacket ?? flow.packets,
-      });
+    counters.bytes += ipLength;
+    const key = len >= 28 ? DecidedFlowCache.key(buf, off, len) : null;
+    let flow = key === null ? undefined : cache.get(key);
+    if (flow) {
+      flow.packets++;
+      flow.bytes += ipLength;
+      if (now > flow.lastSeen) flow.lastSeen = now;
+    } else {
+      const r = decodeIpPacket(buf.subarray(off, off + len));
+      if (!r.ok) {
+        counters.passthrough++;
+        return p.mark;
+      }
+      const o = table.observe(r.packet, now);
+      flow = o.flow;
+      if (o.decided) {
+        counters.decided++;
+        events.push({
+          queue: queueNum,
+          time: now,
+          l4: flow.l4,
+          client: flowClient(flow),
+          server: flowServer(flow),
+          protocol: flow.protocol,
+          mark: flow.mark,
+          decidedAtPacket: flow.decidedAtPacket ?? flow.packets,
+        });
+      }
+      if (key !== null && flow.inspection === null) cache.add(key, flow);
     }
     const m = flow.mark;
     verdicts[m] = (verdicts[m] ?? 0) + 1;
@@ -119,7 +140,7 @@ function main(): void {
 
   let q: NfQueue;
   try {
-    q = NfQueue.open(init.queue, handler, log);
+    q = NfQueue.open(init.queue, handler, log, beforeBatch);
   } catch (e) {
     post({ type: "error", queue: queueNum, error: (e as Error).message });
     return;
@@ -132,7 +153,7 @@ function main(): void {
       ...counters,
       verdicts: { ...verdicts },
       io: { ...q.stats },
-      flows: { active: ts.active, inspecting: ts.inspecting, created: ts.created },
+      flows: { active: ts.active, inspecting: ts.inspecting, created: ts.created, fastPath: cache.size },
       kernel: readKernelStats(queueNum),
       patterns: matcher.current.size,
     };
@@ -166,32 +187,29 @@ function main(): void {
 
   post({ type: "ready", queue: queueNum, patterns: patterns.size, skipped: patterns.skipped.length });
 
-  // The loop: handle what is waiting in slices (so stop/reload messages and the stats timer
-  // get their turn), and block in poll() for a short while when the queue is idle.
+  // The loop: receive (blocking up to waitMs for the first packet) and handle packets in
+  // slices of at most SLICE_MS, then give the event loop a turn (stop/reload messages,
+  // stats) and go on.
   const SLICE_MS = 20;
-  const IDLE_WAIT_MS = 50;
   const pump = () => {
     if (!running) return shutdown();
     const start = Date.now();
     for (;;) {
-      now = Date.now() / 1000;
-      const n = q.pump(16);
-      if (n === 0) {
-        q.wait(IDLE_WAIT_MS);
-        break;
-      }
-      if (Date.now() - start >= SLICE_MS) break;
+      const n = q.pump(16, true);
+      if (n === 0 || Date.now() - start >= SLICE_MS) break;
     }
     flushStats(false);
     setImmediate(pump);
   };
   const shutdown = () => {
+    // The kernel's counters disappear with the queue: read them first.
+    const kernel = readKernelStats(queueNum);
     try {
       q.close();
     } catch (e) {
       log("error", `closing queue ${queueNum}: ${(e as Error).message}`);
     }
-    post({ type: "stopped", stats: snapshot(), events });
+    post({ type: "stopped", stats: { ...snapshot(), kernel }, events });
     events = [];
     if (stopRequested) port.close();
   };
