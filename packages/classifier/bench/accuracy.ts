@@ -319,7 +319,7 @@ function confusions(r: SetResult): [string, number][] {
   const c = new Map<string, number>();
   for (const s of r.scored) {
     if (s.outcome !== "wrong") continue;
-    const k = `${s.expect ? s.expect.name : `(${s.label.master}, not covered)`} -> ${s.got}`;
+    const k = `${s.covered ? s.expect!.name : `(${s.expect?.name ?? s.label.master}: not covered)`} -> ${s.got}`;
     c.set(k, (c.get(k) ?? 0) + 1);
   }
   return [...c.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
@@ -375,10 +375,13 @@ function printText(results: SetResult[]): void {
     ]),
   );
 
-  const conf = confusions(results[0]!);
-  console.log(`\nTop confusions for ${results[0]!.title} (expected -> got):`);
-  if (conf.length === 0) console.log("  none");
-  for (const [k, n] of conf.slice(0, 20)) console.log(`  ${String(n).padStart(4)}  ${k}`);
+  for (const r of results) {
+    const conf = confusions(r);
+    console.log(`\nTop confusions for ${r.title} (expected -> got):`);
+    if (conf.length === 0) console.log("  none");
+    for (const [k, n] of conf.slice(0, r.key === "ours" ? 20 : 10))
+      console.log(`  ${String(n).padStart(4)}  ${k}`);
+  }
 }
 
 function printMarkdown(results: SetResult[]): void {
@@ -414,12 +417,11 @@ function printMarkdown(results: SetResult[]): void {
     ]),
   );
   console.log("");
-  console.log(
-    md([
-      ["expected", "got", "flows"],
-      ...confusions(results[0]!).map(([k, n]) => [...k.split(" -> "), String(n)]),
-    ]),
-  );
+  for (const r of results) {
+    const conf = confusions(r).slice(0, r.key === "ours" ? undefined : 10);
+    console.log(`\nConfusions of ${r.title}${r.key === "ours" ? "" : " (top 10)"}:\n`);
+    console.log(md([["expected", "got", "flows"], ...conf.map(([k, n]) => [...k.split(" -> "), String(n)])]));
+  }
 }
 
 function listFlows(results: SetResult[], what: string, which: string): void {

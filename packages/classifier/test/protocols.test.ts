@@ -5,6 +5,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -168,6 +169,38 @@ for (const name of patNames) {
     assert.deepEqual(failures, [], failures.join("\n"));
   });
 }
+
+test("random payloads are (almost) never classified", () => {
+  // Encrypted and compressed traffic looks like noise: a pattern that matches noise
+  // misclassifies it. 4000 deterministic random two-packet flows (half TCP, half UDP) may
+  // reach only the patterns declared `overmatch`, and the others at most a handful of times.
+  const counts = new Map<string, number>();
+  let n = 0;
+  const noise = (len: number) => {
+    const parts: Buffer[] = [];
+    for (let have = 0; have < len; have += 32)
+      parts.push(createHash("sha256").update(`noise/${n++}`).digest());
+    return Buffer.concat(parts).subarray(0, len);
+  };
+  const flows = 4000;
+  for (let i = 0; i < flows; i++) {
+    const l4: Transport = i % 2 ? "tcp" : "udp";
+    const flow = classifyPayloads(set, l4, [
+      { dir: "c2s", payload: noise(20 + (i % 300)) },
+      { dir: "s2c", payload: noise(20 + ((i * 7) % 500)) },
+    ]);
+    if (flow.verdict === "matched") counts.set(flow.protocol, (counts.get(flow.protocol) ?? 0) + 1);
+  }
+  const strict = [...counts.entries()].filter(([name]) => !set.get(name)!.meta.overmatch);
+  const strictTotal = strict.reduce((a, [, c]) => a + c, 0);
+  const total = [...counts.values()].reduce((a, c) => a + c, 0);
+  const summary = [...counts.entries()].map(([k, c]) => `${k} ${c}`).join(", ");
+  assert.ok(
+    strictTotal <= 4,
+    `patterns without "overmatch" classified ${strictTotal} of ${flows} random flows: ${summary}`,
+  );
+  assert.ok(total <= flows / 100, `${total} of ${flows} random flows classified: ${summary}`);
+});
 
 test(
   "the classic l7-protocols set loads (informational)",
