@@ -56,6 +56,9 @@ export interface PatternSource {
   text: string;
 }
 
+/** Verdict names that no pattern may take. */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(["unset", "unknown"]);
+
 /** The name of the optional priority/mark file inside a protocols directory. */
 export const DIR_CONFIG_FILE = "l7-filter.conf";
 
@@ -142,6 +145,17 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
   for (const src of sources) {
     try {
       const pf = parsePatternFile(src.text, src.file);
+      if (RESERVED_NAMES.has(pf.name)) {
+        // l7-filter ships unknown.pat and unset.pat (pattern `.`) only so that these names
+        // are valid in iptables rules; here they are verdicts, never patterns.
+        skipped.push({
+          file: src.file,
+          line: pf.kernel.line,
+          name: pf.name,
+          reason: `"${pf.name}" is a reserved verdict name (l7-filter's pseudo-protocol), not a pattern`,
+        });
+        continue;
+      }
       const dup = seen.get(pf.name);
       if (dup) {
         skipped.push({

@@ -89,6 +89,9 @@ test(
     assert.equal(http.meta.quality, "great");
     assert.ok(http.meta.groups.includes("document_retrieval"));
     assert.equal(set.get("smtp")!.origin, "userspace");
+    // unknown.pat and unset.pat name l7-filter's verdicts: skipped, with the reason.
+    assert.deepEqual(set.skipped.map((s) => s.name).sort(), ["unknown", "unset"]);
+    assert.match(set.skipped[0]!.reason, /reserved verdict name/);
     console.log(set.report().split("\n")[0]);
   },
 );
