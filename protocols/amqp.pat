@@ -5,9 +5,9 @@
 # Copyright (C) 2026 Sluice contributors
 # Transport: tcp
 #
-# The protocol header AMQP followed by the version, or - for connections picked up
-# in the middle - an AMQP 0-9-1 method frame for basic.publish or basic.deliver
-# (class 60, method 40 or 60).
+# The protocol header AMQP followed by the version, or - for connections picked up in
+# the middle - an AMQP 0-9-1 method frame for basic.publish or basic.deliver (class 60,
+# method 40 or 60).
 
 amqp
 ^amqp[\x01-\x0a]|^\x01.{1,6}<[(<]

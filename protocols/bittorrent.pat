@@ -6,8 +6,8 @@
 # Aliases: torrent utp
 #
 # The peer wire handshake (19, "BitTorrent protocol"; unanchored so that it is also
-# found inside uTP), DHT KRPC messages (bencoded dictionaries d1:ad2:id20: ...), the
-# UDP tracker connect magic 0x41727101980, local service discovery BT-SEARCH, an HTTP
+# found inside uTP), DHT KRPC messages (bencoded dictionaries d1:ad2:id20: ...), the UDP
+# tracker connect magic 0x41727101980, local service discovery BT-SEARCH, an HTTP
 # tracker announce, and the uTP handshake (ST_SYN, ST_STATE, ST_DATA). Must be listed
 # before http. Encrypted peer connections (MSE) are not recognised.
 

@@ -6,8 +6,8 @@
 # Transport: tcp
 #
 # A 220 greeting that mentions FTP, or any 220 greeting followed by a typical first
-# client command. Must be listed before smtp. Data connections carry raw file
-# contents and are not recognised.
+# client command. Must be listed before smtp. Data connections carry raw file contents
+# and are not recognised.
 
 ftp
 ^220[- ][^\r\n]*ftp|^220[- ][\x09-\x0d -~]*\r\n(user [!-~]+|auth (tls|ssl)|feat|syst|opts utf8 on)\r?\n

@@ -6,9 +6,8 @@
 # Aliases: h225 h245
 #
 # H.225.0 and H.245 messages carry their protocol identifier, the object identifier
-# 0.0.8.2250.0.v (or 0.0.8.245.0.v) in PER encoding, near the start: in the
-# User-user information element of a Q.931 SETUP over TPKT, and in every RAS message
-# over UDP.
+# 0.0.8.2250.0.v (or 0.0.8.245.0.v) in PER encoding, near the start: in the User-user
+# information element of a Q.931 SETUP over TPKT, and in every RAS message over UDP.
 
 h323
 ^.{0,160}\x06?\x08(\x91j|\x81u)[\x01-\x07]

@@ -6,8 +6,8 @@
 # Aliases: xmpp
 # Transport: tcp
 #
-# The opening <stream:stream> (optionally after an XML declaration), or a stanza
-# (iq, presence, message) for connections picked up in the middle.
+# The opening <stream:stream> (optionally after an XML declaration), or a stanza (iq,
+# presence, message) for connections picked up in the middle.
 
 jabber
 ^(<\?xml[^>]*>[\x09-\x0d ]*)?<stream:stream[\x09-\x0d ]|^<(iq|presence|message)[\x09-\x0d ][^>]*(to|from|type|id|xmlns)=|^</stream:stream>

@@ -6,9 +6,9 @@
 # Transport: udp
 #
 # LLMNR has the DNS format, but queries carry no flags at all (DNS queries ask for
-# recursion) and ask for a single-label name (a host name without a domain). The
-# second form is a response (flags 0x8000, one question, one answer). Must be listed
-# after netbios and mdns, before dns.
+# recursion) and ask for a single-label name (a host name without a domain). The second
+# form is a response (flags 0x8000, one question, one answer). Must be listed after
+# netbios and mdns, before dns.
 
 llmnr
 ^.?.?(\x80\x01\x01?|\x01)[\x01-\x3f][-_a-z0-9\x80-\xff]{1,63}[\x01\x0c\x1c!\xff]\x01

@@ -6,10 +6,10 @@
 # Aliases: bonjour zeroconf
 # Transport: udp
 #
-# Multicast DNS uses the DNS message format with a zero ID, so the first bytes are
-# just the flags and counts; the first name of the message ends in .local (host
-# names and DNS-SD service types such as _googlecast._tcp.local). Must be listed
-# before llmnr and dns.
+# Multicast DNS uses the DNS message format with a zero ID, so the first bytes are just
+# the flags and counts; the first name of the message ends in .local (host names and
+# DNS-SD service types such as _googlecast._tcp.local). Must be listed before llmnr and
+# dns.
 
 mdns
 ^.{0,8}([\x01-\x3f][ -\xff]{1,63}){1,6}\x05local[\x01-\x21\xff]

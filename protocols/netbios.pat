@@ -5,11 +5,10 @@
 # Copyright (C) 2026 Sluice contributors
 # Aliases: nbns nbss nbds netbios-ns netbios-ssn
 #
-# All three services carry NetBIOS names in "first level encoding": a length byte of
-# 32 followed by 32 letters A to P. That name appears within the first bytes of a name
-# query or registration (UDP 137), a datagram (UDP 138) and a session request
-# (TCP 139). Must be listed before llmnr and dns: the name service shares the DNS
-# format.
+# All three services carry NetBIOS names in "first level encoding": a length byte of 32
+# followed by 32 letters A to P. That name appears within the first bytes of a name
+# query or registration (UDP 137), a datagram (UDP 138) and a session request (TCP 139).
+# Must be listed before llmnr and dns: the name service shares the DNS format.
 
 netbios
 ^.{0,14} [a-p]{32}

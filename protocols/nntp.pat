@@ -6,8 +6,8 @@
 # Aliases: usenet news
 # Transport: tcp
 #
-# A 200 (posting allowed) or 201 greeting that mentions news, or that is followed by
-# a reader command.
+# A 200 (posting allowed) or 201 greeting that mentions news, or that is followed by a
+# reader command.
 
 nntp
 ^20[01][- ][\x09-\x0d -~]*(nntp|news|usenet|leafnode|\r\n(mode reader|capabilities|authinfo|group|list|article|newnews|xover|over)( |\r?\n))

@@ -6,8 +6,8 @@
 # Aliases: pop
 # Transport: tcp
 #
-# The server's +OK greeting, or a client command answered by +OK for connections
-# picked up after the greeting.
+# The server's +OK greeting, or a client command answered by +OK for connections picked
+# up after the greeting.
 
 pop3
 ^\+ok( |\r?\n)|^(capa|stls|user [!-~]+|apop [!-~]+ [0-9a-f]{32})\r?\n\+ok

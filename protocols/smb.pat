@@ -6,9 +6,9 @@
 # Aliases: cifs smb2
 # Transport: tcp
 #
-# SMB messages travel in 4-byte length-prefixed frames (the NetBIOS session
-# header, whose zero bytes disappear) and start with 0xff 'SMB' (SMB1), 0xfe 'SMB'
-# (SMB2/3) or 0xfd 'SMB' (SMB3 transform header).
+# SMB messages travel in 4-byte length-prefixed frames (the NetBIOS session header,
+# whose zero bytes disappear) and start with 0xff 'SMB' (SMB1), 0xfe 'SMB' (SMB2/3) or
+# 0xfd 'SMB' (SMB3 transform header).
 
 smb
 ^.?.?.?[\xfd-\xff]smb

@@ -5,8 +5,8 @@
 # Copyright (C) 2026 Sluice contributors
 # Aliases: snmptrap
 #
-# A BER SEQUENCE with version 0/1 (v1/v2c; version 0 is a NUL), the community string
-# and a PDU tag (GetRequest ... Report), or version 3 followed by the msgGlobalData
+# A BER SEQUENCE with version 0/1 (v1/v2c; version 0 is a NUL), the community string and
+# a PDU tag (GetRequest ... Report), or version 3 followed by the msgGlobalData
 # SEQUENCE.
 
 snmp

@@ -6,9 +6,9 @@
 # Aliases: turn
 #
 # Every STUN message carries the magic cookie 0x2112A442 at offset 4 (after type and
-# length, fewer bytes once NULs go; over TCP a 2-byte frame length may come first).
-# The second branch is classic STUN (RFC 3489, no cookie): a Binding Request answered
-# by a Binding Response whose first attribute is MAPPED-ADDRESS (type 1, length 8, IPv4).
+# length, fewer bytes once NULs go; over TCP a 2-byte frame length may come first). The
+# second branch is classic STUN (RFC 3489, no cookie): a Binding Request answered by a
+# Binding Response whose first attribute is MAPPED-ADDRESS (type 1, length 8, IPv4).
 # WebRTC media (DTLS, SRTP) follows the STUN checks on the same flow.
 
 stun

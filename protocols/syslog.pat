@@ -4,8 +4,8 @@
 # Wiki: https://en.wikipedia.org/wiki/Syslog
 # Copyright (C) 2026 Sluice contributors
 #
-# A message starts with the priority <0> to <191>; over TCP with octet counting
-# (RFC 6587) a decimal length comes first.
+# A message starts with the priority <0> to <191>; over TCP with octet counting (RFC
+# 6587) a decimal length comes first.
 
 syslog
 ^<([0-9]|[1-9][0-9]|1[0-8][0-9]|19[01])>[ -~]|^[1-9][0-9]{1,4} <([0-9]|[1-9][0-9]|1[0-8][0-9]|19[01])>[ -~]

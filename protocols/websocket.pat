@@ -7,9 +7,9 @@
 # Transport: tcp
 #
 # The opening handshake is an HTTP/1.1 GET with "Upgrade: websocket" (must be listed
-# before http). The second branch recognises a connection picked up after the
-# handshake: an unmasked text frame from the server followed by a masked text frame
-# from the client.
+# before http). The second branch recognises a connection picked up after the handshake:
+# an unmasked text frame from the server followed by a masked text frame from the
+# client.
 
 websocket
 ^get [!-~]+ http/1\.1\r?\n.*upgrade: *websocket|^\x81[\x06-\x7d][\x09\x0a\x0d -~]{6}.{0,120}\x81[\x86-\xfd]
