@@ -10,4 +10,4 @@
 # port and namespaces. File transfer itself is ssl.
 
 dropbox
-^\{[^}]{0,400}\"host_int\": ?[0-9]
+^\{[^}]{0,400}"host_int": ?[0-9]

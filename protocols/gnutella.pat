@@ -12,4 +12,4 @@
 # (GTKG) or LimeWire (LIME)).
 
 gnutella
-^gnutella connect/[0-9]\.[0-9]\r?\n|^gnutella/[0-9]\.[0-9] [0-9]{3}|^(get|head) /(uri-res/n2r\?urn:sha1:|get/[0-9]+/)[^\r\n]* http/1\.[01]\r?\n.*(x-gnutella|x-queue|x-features|listen-ip|x-alt:)|^giv [0-9]+:[0-9a-f]{32}/|^gnd[\x01-\x03\x10-\x13]|^.{10,16}d.{1,4}[\x01-\x0e](gtkg|lime)
+^gnutella connect/[0-9]\.[0-9]\r?\n|^gnutella/[0-9]\.[0-9] [0-9]{3}|^(get|head) /(uri-res/n2r\?urn:sha1:|get/[0-9]+/)[^\r\n]* http/1\.[01]\r?\n([!-~]+:[^\r\n]*\r?\n)*(x-gnutella[-a-z]*|x-queue|x-features|listen-ip|x-alt):|^giv [0-9]+:[0-9a-f]{32}/|^gnd[\x01-\x03\x10-\x13]|^.{10,16}d.{1,4}[\x01-\x0e](gtkg|lime)

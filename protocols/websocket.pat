@@ -12,4 +12,4 @@
 # client.
 
 websocket
-^get [!-~]+ http/1\.1\r?\n.*upgrade: *websocket|^\x81[\x06-\x7d][\x09\x0a\x0d -~]{6}.{0,120}\x81[\x86-\xfd]
+^get [!-~]+ http/1\.1\r?\n([!-~]+:[^\r\n]*\r?\n)*upgrade: *websocket|^\x81[\x06-\x7d][\x09\x0a\x0d -~]{6}.{0,120}\x81[\x86-\xfd]
