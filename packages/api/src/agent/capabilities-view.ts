@@ -1,0 +1,45 @@
+// The kernel capabilities as an admin reads them: what is used, and which fallback is in
+// use and why ("leaves: pfifo (sch_sfq missing)").
+
+import type { AgentStatus } from "./types.ts";
+
+export interface CapabilityLine {
+  label: string;
+  value: string;
+  /** A fallback is in use. */
+  fallback: boolean;
+}
+
+export function capabilityLines(s: AgentStatus): CapabilityLine[] {
+  const c = s.capabilities;
+  const v = s.variant;
+  const leafWhy = !c.qdiscs.sfq
+    ? c.qdiscs.fq_codel
+      ? "sch_sfq missing"
+      : "sch_sfq and sch_fq_codel missing"
+    : "";
+  const lines: CapabilityLine[] = [
+    { label: "leaves", value: leafWhy ? `${v.leaf} (${leafWhy})` : v.leaf, fallback: !!leafWhy },
+    {
+      label: "marks → classes",
+      value: v.filter === "fw" ? "tc fw filter" : `CLASSIFY${c.classifiers.fw ? "" : " (cls_fw missing)"}`,
+      fallback: v.filter !== "fw",
+    },
+    {
+      label: "IPv6",
+      value: v.ipv6
+        ? "classified and shaped"
+        : "shaped, not classified (ip6tables lacks NFQUEUE/CONNMARK/connbytes)",
+      fallback: !v.ipv6,
+    },
+    {
+      label: "download via IFB",
+      value:
+        c.actions.connmark && c.actions.mirred && c.links.ifb
+          ? "available"
+          : `not available (${[!c.actions.connmark && "act_connmark", !c.actions.mirred && "act_mirred", !c.links.ifb && "ifb"].filter(Boolean).join(", ")} missing)`,
+      fallback: !(c.actions.connmark && c.actions.mirred && c.links.ifb),
+    },
+  ];
+  return lines;
+}

@@ -1,0 +1,168 @@
+// The dashboard's view of the agent: typed calls over the unix socket, and what it last
+// knew (status, flows) so pages can show cached data with a "the agent is down" banner
+// instead of nothing. Every call updates the reachability it reports.
+
+import { TRPCError } from "@trpc/server";
+import type { PolicyInput } from "@sluice/policy";
+import { AgentApiError, AgentClient, AgentUnreachableError } from "./client.ts";
+import type {
+  AgentStatus,
+  ApplyErrorBody,
+  ApplyResponse,
+  CatalogueEntry,
+  FlowsResponse,
+  HistorySummary,
+  RenderResult,
+  StatsSample,
+  TestPatternResult,
+} from "./types.ts";
+import { IssuesError } from "../trpc.ts";
+
+export interface AgentHealth {
+  reachable: boolean;
+  socket: string;
+  /** When reachability was last checked (ISO). */
+  checkedAt: string | null;
+  /** Why the last call failed, when it did. */
+  error: string | null;
+  /** The last status the agent gave (possibly old: see statusAt). */
+  status: AgentStatus | null;
+  statusAt: string | null;
+  /** Since when the agent has been unreachable (ISO), when it is. */
+  downSince: string | null;
+}
+
+export interface HistoryEntryFull extends HistorySummary {
+  policy: PolicyInput;
+  scripts: { tc: string; iptables: string; ip6tables: string };
+}
+
+export class AgentService {
+  readonly client: AgentClient;
+  private health: AgentHealth;
+  private flowsCache: { at: string; flows: FlowsResponse } | null = null;
+
+  constructor(socket: string, timeoutMs = 30_000) {
+    this.client = new AgentClient(socket, timeoutMs);
+    this.health = {
+      reachable: false,
+      socket,
+      checkedAt: null,
+      error: null,
+      status: null,
+      statusAt: null,
+      downSince: null,
+    };
+  }
+
+  private async call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+    try {
+      const r = await this.client.call<T>(method, path, body);
+      this.mark(null);
+      return r;
+    } catch (e) {
+      if (e instanceof AgentUnreachableError || !(e instanceof AgentApiError)) this.mark(e as Error);
+      else this.mark(null);
+      throw e;
+    }
+  }
+
+  private mark(err: Error | null): void {
+    const now = new Date().toISOString();
+    this.health.checkedAt = now;
+    if (err) {
+      if (this.health.reachable || !this.health.downSince) this.health.downSince = now;
+      this.health.reachable = false;
+      this.health.error = err.message;
+    } else {
+      this.health.reachable = true;
+      this.health.error = null;
+      this.health.downSince = null;
+    }
+  }
+
+  /** Asks the agent for its status; never throws (the answer says whether it is reachable). */
+  async checkHealth(): Promise<AgentHealth> {
+    try {
+      const s = await this.call<AgentStatus>("GET", "/v1/status");
+      this.health.status = s;
+      this.health.statusAt = new Date().toISOString();
+    } catch {
+      /* recorded in health */
+    }
+    return this.lastHealth();
+  }
+
+  lastHealth(): AgentHealth {
+    return { ...this.health };
+  }
+
+  /** Marks the agent reachable or not from outside (the stats stream). */
+  noteReachable(err: Error | null): void {
+    this.mark(err);
+  }
+
+  status = () => this.call<AgentStatus>("GET", "/v1/status");
+  protocols = () => this.call<CatalogueEntry[]>("GET", "/v1/protocols");
+  render = (policy: unknown) => this.call<RenderResult>("POST", "/v1/render", { policy });
+  apply = (policy: unknown, opts: { user: string; trySeconds?: number }) =>
+    this.call<ApplyResponse>("POST", "/v1/apply", { policy, ...opts });
+  confirm = () => this.call<HistorySummary>("POST", "/v1/confirm");
+  rollback = (id: number | undefined, user: string) =>
+    this.call<HistorySummary>("POST", "/v1/rollback", { ...(id !== undefined ? { id } : {}), user });
+  history = () => this.call<HistorySummary[]>("GET", "/v1/history");
+  historyEntry = (id: number) => this.call<HistoryEntryFull>("GET", `/v1/history/${id}`);
+  stats = () => this.call<{ latest: StatsSample | null; history: StatsSample[] }>("GET", "/v1/stats");
+  testPattern = (b: { l4: "tcp" | "udp"; text?: string; hex?: string; dir: "c2s" | "s2c" }) =>
+    this.call<TestPatternResult>("POST", "/v1/test-pattern", b);
+
+  /** Live flows, or the last ones seen (with their time) when the agent is down. */
+  async flows(): Promise<{
+    live: boolean;
+    at: string | null;
+    flows: FlowsResponse | null;
+    error: string | null;
+  }> {
+    try {
+      const flows = await this.call<FlowsResponse>("GET", "/v1/flows");
+      this.flowsCache = { at: new Date().toISOString(), flows };
+      return { live: true, at: this.flowsCache.at, flows, error: null };
+    } catch (e) {
+      return {
+        live: false,
+        at: this.flowsCache?.at ?? null,
+        flows: this.flowsCache?.flows ?? null,
+        error: (e as Error).message,
+      };
+    }
+  }
+}
+
+/** The agent's error as a tRPC error: field issues for invalid policies, 503 when it is down. */
+export function agentError(e: unknown): TRPCError {
+  if (e instanceof TRPCError) return e;
+  if (e instanceof AgentUnreachableError)
+    return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: e.message, cause: e });
+  if (e instanceof AgentApiError) {
+    const body = e.body as unknown as ApplyErrorBody;
+    const detail = [
+      body.step ? `step ${body.step}` : null,
+      body.command ? `command: ${body.command}` : null,
+      body.stderr ? `stderr: ${body.stderr}` : null,
+      body.restored === true ? "the last good policy was restored" : null,
+      body.restored === false ? "restoring the last good policy FAILED" : null,
+    ]
+      .filter(Boolean)
+      .join("; ");
+    const message = detail ? `${e.message} (${detail})` : e.message;
+    if (e.status === 422 || e.status === 400)
+      return new TRPCError({
+        code: "BAD_REQUEST",
+        message,
+        cause: new IssuesError(message, body.issues ?? []),
+      });
+    if (e.status === 404) return new TRPCError({ code: "NOT_FOUND", message, cause: e });
+    return new TRPCError({ code: "BAD_GATEWAY", message, cause: e });
+  }
+  return new TRPCError({ code: "BAD_GATEWAY", message: `agent: ${(e as Error).message}`, cause: e });
+}

@@ -1,0 +1,15 @@
+// @sluice/api: the dashboard's tRPC API. apps/web mounts handleTrpc on /api/trpc and imports
+// nothing else from the server side except serverDeps/startBackground and the session check.
+
+export { appRouter, PUBLIC_PROCEDURES, type AppRouter } from "./root.ts";
+export { createCallerFactory } from "./trpc.ts";
+export type { FieldIssue } from "./trpc.ts";
+export { createContext, type Context, type RequestMeta, type ResponseMeta } from "./context.ts";
+export { createDeps, configFromEnv, defaultProtocolsDir, type ApiDeps, type ApiConfig } from "./deps.ts";
+export { handleTrpc, handleTrpcWith, serverDeps, startBackground } from "./fetch.ts";
+export { sessionFromCookies } from "./auth/session.ts";
+export { SESSION_COOKIE, CSRF_COOKIE, CSRF_HEADER } from "./auth/cookies.ts";
+export { AgentService } from "./agent/service.ts";
+export { AgentClient, AgentApiError, AgentUnreachableError } from "./agent/client.ts";
+export { StatsHub } from "./stats/hub.ts";
+export type * from "./agent/types.ts";

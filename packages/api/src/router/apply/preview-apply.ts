@@ -1,0 +1,19 @@
+// What Apply would do: the agent renders the edited policy without touching the box and
+// diffs it against what is installed (policy changes in words, tc and iptables lines).
+
+import { protectedProcedure } from "../../trpc.ts";
+import { agentError } from "../../agent/service.ts";
+import type { RenderResult } from "../../agent/types.ts";
+import { policyToSend } from "./shared.ts";
+
+export const previewApply = protectedProcedure.query(async ({ ctx }) => {
+  const policy = await policyToSend(ctx.deps);
+  let r: RenderResult;
+  try {
+    r = await ctx.deps.agent.render(policy);
+  } catch (e) {
+    throw agentError(e);
+  }
+  const status = ctx.deps.agent.lastHealth().status;
+  return { result: r, installed: status?.policy ?? null, policy };
+});

@@ -1,0 +1,39 @@
+// Re-applies a recorded policy (by the agent's history entry; default: the good one before
+// the current). Recorded as a new version and in the audit log. The edited policy is left
+// alone (load a version into the editor with policy.loadVersion).
+
+import { z } from "zod";
+import type { PolicyInput } from "@sluice/policy";
+import { adminProcedure } from "../../trpc.ts";
+import { agentError } from "../../agent/service.ts";
+import type { HistorySummary } from "../../agent/types.ts";
+import { actorOf, audit } from "../../helpers.ts";
+
+export const rollbackPolicyInput = z.object({ agentEntryId: z.number().int().positive().optional() });
+
+export const rollbackPolicy = adminProcedure.input(rollbackPolicyInput).mutation(async ({ ctx, input }) => {
+  let e: HistorySummary;
+  try {
+    e = await ctx.deps.agent.rollback(input.agentEntryId, ctx.auth.user.username);
+  } catch (err) {
+    throw agentError(err);
+  }
+  const full = await ctx.deps.agent.historyEntry(e.id).catch(() => null);
+  const source = input.agentEntryId ? await ctx.deps.db.versions.findByAgentEntry(input.agentEntryId) : null;
+  const policy = (full?.policy ?? source?.policy) as PolicyInput | undefined;
+  const v = policy
+    ? await ctx.deps.db.versions.record({
+        policy,
+        scripts: full?.scripts ?? source?.scripts ?? null,
+        user: actorOf(ctx),
+        result: e.status,
+        agentEntryId: e.id,
+        lastGood: e.lastGood,
+      })
+    : null;
+  await audit(ctx, "policy.rollback", `agent entry #${input.agentEntryId ?? "previous"}`, {
+    newEntry: e.id,
+    versionId: v?.id ?? null,
+  });
+  return { entry: e, versionId: v?.id ?? null };
+});

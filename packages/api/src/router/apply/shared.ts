@@ -1,0 +1,45 @@
+// What apply, try, confirm and rollback share: the policy to send, the dry run that catches
+// an invalid policy before the box is touched, and keeping the database's versions in step
+// with what the agent says became of them (a try that reverted by itself, a superseded one).
+
+import { toAgentPolicy, type Db } from "@sluice/db";
+import type { Policy } from "@sluice/policy";
+import type { ApiDeps } from "../../deps.ts";
+import { editablePolicy } from "../../helpers.ts";
+import { agentError } from "../../agent/service.ts";
+import type { HistorySummary, RenderResult } from "../../agent/types.ts";
+import { badRequest } from "../../trpc.ts";
+
+export async function policyToSend(deps: ApiDeps): Promise<Policy> {
+  return toAgentPolicy(await editablePolicy(deps));
+}
+
+/** The agent's dry run of the policy; an invalid policy becomes BAD_REQUEST with issues. */
+export async function dryRun(deps: ApiDeps, policy: Policy): Promise<Extract<RenderResult, { ok: true }>> {
+  let r: RenderResult;
+  try {
+    r = await deps.agent.render(policy);
+  } catch (e) {
+    throw agentError(e);
+  }
+  if (!r.ok) throw badRequest(r.error, r.issues);
+  return r;
+}
+
+/**
+ * Brings the versions table in line with the agent's history: result per entry and the
+ * last good one. Returns the entries whose try reverted since the last sync (for the audit).
+ */
+export async function syncVersions(db: Db, history: HistorySummary[]): Promise<HistorySummary[]> {
+  const reverted: HistorySummary[] = [];
+  for (const e of history) {
+    const v = await db.versions.findByAgentEntry(e.id);
+    if (!v) continue;
+    if (v.result !== e.status) {
+      if (v.result === "trying" && e.status === "reverted") reverted.push(e);
+      await db.versions.update(v.id, { result: e.status });
+    }
+    if (e.lastGood && !v.isLastGood) await db.versions.markLastGood(v.id);
+  }
+  return reverted;
+}

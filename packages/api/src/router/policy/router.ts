@@ -1,0 +1,6 @@
+import { router } from "../../trpc.ts";
+import { getPolicy } from "./get-policy.ts";
+import { loadVersion } from "./load-version.ts";
+import { savePolicy } from "./save-policy.ts";
+
+export const policyRouter = router({ getPolicy, savePolicy, loadVersion });

@@ -1,0 +1,26 @@
+// Saves the edited policy (not applied: see apply.*). Validated as a whole, with the
+// protocol catalogue; a bad policy comes back as BAD_REQUEST with field issues such as
+// { path: "classes.upload[2].ceil", message: "…" }.
+
+import { z } from "zod";
+import { adminProcedure } from "../../trpc.ts";
+import { audit, policyError, protocolNames } from "../../helpers.ts";
+
+export const savePolicyInput = z.object({
+  /** An EditablePolicyInput (checked by @sluice/policy's schema and validatePolicy). */
+  policy: z.record(z.string(), z.unknown()),
+  /** What changed, for the audit log ("classes", "rules", "interfaces"). */
+  what: z.string().max(40).optional(),
+});
+
+export const savePolicy = adminProcedure.input(savePolicyInput).mutation(async ({ ctx, input }) => {
+  const names = await protocolNames(ctx.deps);
+  const saved = await ctx.deps.db.policy
+    .save(input.policy as never, names ? { protocols: names } : {})
+    .catch(policyError);
+  await audit(ctx, "policy.save", input.what ?? "policy", {
+    classes: { upload: saved.classes.upload.length, download: saved.classes.download.length },
+    rules: saved.rules.length,
+  });
+  return { policy: await ctx.deps.db.policy.readEditable() };
+});

@@ -1,0 +1,28 @@
+// Sets the WAN/LAN devices, their link rates and where download is shaped. Saved into the
+// edited policy (validated as a whole: class rates must still fit the links).
+
+import { z } from "zod";
+import { adminProcedure } from "../../trpc.ts";
+import { audit, editablePolicy, policyError, protocolNames } from "../../helpers.ts";
+
+const iface = z.object({ device: z.string().max(15), rate: z.union([z.string().max(40), z.number()]) });
+
+export const saveInterfacesInput = z.object({
+  wan: iface,
+  lan: iface,
+  download: z.enum(["lan", "ifb"]).optional(),
+});
+
+export const saveInterfaces = adminProcedure.input(saveInterfacesInput).mutation(async ({ ctx, input }) => {
+  const p = await editablePolicy(ctx.deps);
+  const names = await protocolNames(ctx.deps);
+  await ctx.deps.db.policy
+    .save(
+      { ...p, interfaces: { wan: input.wan, lan: input.lan }, download: input.download ?? p.download },
+      names ? { protocols: names } : {},
+    )
+    .catch(policyError);
+  await audit(ctx, "settings.interfaces", null, input);
+  const saved = await editablePolicy(ctx.deps);
+  return { interfaces: saved.interfaces, download: saved.download };
+});

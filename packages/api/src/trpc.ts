@@ -1,0 +1,83 @@
+// tRPC's building blocks: the context type, the error shape (field issues with paths the
+// dashboard puts next to inputs), and the procedures every router builds on. Every
+// procedure is public, protected (a signed-in user) or admin; every mutation also passes
+// the CSRF check (see auth/csrf.ts). Auth runs before input parsing, so a call without a
+// session is UNAUTHORIZED whatever its input.
+
+import { initTRPC, TRPCError } from "@trpc/server";
+import { ZodError } from "zod";
+import type { Context } from "./context.ts";
+import { checkCsrf } from "./auth/csrf.ts";
+
+/** A field-level problem, e.g. { path: "classes.upload[2].ceil", message: "…" }. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** The cause of a BAD_REQUEST that carries field issues. */
+export class IssuesError extends Error {
+  readonly issues: FieldIssue[];
+  constructor(message: string, issues: FieldIssue[]) {
+    super(message);
+    this.name = "IssuesError";
+    this.issues = issues;
+  }
+}
+
+export function badRequest(message: string, issues: FieldIssue[] = []): TRPCError {
+  return new TRPCError({ code: "BAD_REQUEST", message, cause: new IssuesError(message, issues) });
+}
+
+function pathOf(p: readonly PropertyKey[]): string {
+  let out = "";
+  for (const k of p) out += typeof k === "number" ? `[${k}]` : out ? `.${String(k)}` : String(k);
+  return out;
+}
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const c = error.cause;
+    const issues =
+      c instanceof IssuesError
+        ? c.issues
+        : c instanceof ZodError
+          ? c.issues.map((i) => ({ path: pathOf(i.path), message: i.message }))
+          : undefined;
+    const { stack: _stack, ...data } = shape.data;
+    return {
+      ...shape,
+      message:
+        c instanceof ZodError
+          ? (issues?.map((i) => `${i.path}: ${i.message}`).join("; ") ?? "")
+          : shape.message,
+      data: { ...data, ...(issues ? { issues } : {}) },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const middleware = t.middleware;
+
+const csrf = t.middleware(({ ctx, type, next }) => {
+  if (type === "mutation") checkCsrf(ctx);
+  return next();
+});
+
+const signedIn = t.middleware(({ ctx, next }) => {
+  if (!ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
+  return next({ ctx: { ...ctx, auth: ctx.auth } });
+});
+
+/** No session needed (sign-in, first-run setup, the session probe). Mutations still need CSRF. */
+export const publicProcedure = t.procedure.use(csrf);
+
+/** Any signed-in user (admins and viewers). */
+export const protectedProcedure = t.procedure.use(signedIn).use(csrf);
+
+/** Signed-in admins: everything that changes the box, the policy or the users. */
+export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.auth.user.role !== "admin") throw new TRPCError({ code: "FORBIDDEN", message: "admins only" });
+  return next();
+});
