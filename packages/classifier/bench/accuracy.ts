@@ -1,7 +1,11 @@
 // `npm run accuracy`: classifies every capture of the nDPI-labelled corpus with Sluice's
 // protocols/ and with the classic l7-protocols set, and scores both against nDPI's labels.
 //
-//   node packages/classifier/bench/accuracy.ts [--markdown] [--list wrong|unknown|all] [--set ours|classic]
+//   node packages/classifier/bench/accuracy.ts [--markdown] [--list wrong|unknown|all|unlabelled] [--set ours|classic]
+//
+// --list prints the scored flows of one set (tab-separated: outcome, expected, got, nDPI
+// protocol, l4, endpoints, capture); "unlabelled" lists flows nDPI could not identify that
+// the set put in a class.
 //
 // A labelled flow is matched to a Sluice flow by transport and unordered endpoint pair; only
 // labels whose confidence is exactly "DPI" are scored. nDPI names map onto Sluice names in
