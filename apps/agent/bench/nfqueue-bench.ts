@@ -34,8 +34,8 @@ const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const RUN_DP = fileURLToPath(new URL("../src/nfqueue/run-data-plane.ts", import.meta.url));
 const NODE = process.execPath;
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const FLOWS = Number(process.env.BENCH_FLOWS ?? 8);
 const PAYLOAD = Number(process.env.BENCH_PAYLOAD ?? 18); // 46-byte IP packets
 const PORT = 9000;
@@ -121,18 +121,29 @@ function blast(l: NetnsLab, seconds: number, limit = 0, gapUs = 0) {
   if (limit) args.push(String(limit), String(gapUs));
   const r = l.exec(l.client, BLAST, args);
   if (r.code !== 0) throw new Error(`udp-blast failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { sent: number; errors: number; seconds: number };
+  return JSON.parse(r.stdout) as { sent: number; errors: number; seconds: number; cpu_us: number };
 }
 
+const CLK_TCK = Number(run("getconf", ["CLK_TCK"]).stdout.trim()) || 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function measure(l: NetnsLab, warmSeconds: number): Promise<{ pps: number; sentPps: number }> {
+async function measure(
+  l: NetnsLab,
+  warmSeconds: number,
+): Promise<{ pps: number; sentPps: number; senderNs: number }> {
   blast(l, warmSeconds); // warm-up (JIT, caches)
   await sleep(200);
   l.mustExec(l.server, "iptables", ["-t", "raw", "-Z", "PREROUTING"]);
   const b = blast(l, SECONDS);
   await sleep(200); // let the queue drain
-  return { pps: serverCount(l) / b.seconds, sentPps: b.sent / b.seconds };
+  // The sender's CPU per datagram includes the softirq work its sends trigger: in (a)/(b) that
+  // is the whole path through the router to the server, so it measures the rules' cost
+  // without depending on how much CPU the rest of the machine leaves us.
+  return {
+    pps: serverCount(l) / b.seconds,
+    sentPps: b.sent / b.seconds,
+    senderNs: (b.cpu_us * 1000) / b.sent,
+  };
 }
 
 /** A child in the router namespace that prints a line once ready; collects its stdout. */
@@ -148,6 +159,12 @@ async function startInRouter(l: NetnsLab, cmd: string, args: string[], ready: Re
     await sleep(50);
   }
   return {
+    /** CPU seconds the process (all its threads) used so far. */
+    cpuSeconds(): number {
+      const stat = l.exec(l.router, "cat", [`/proc/${child.pid}/stat`]).stdout;
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    },
     async stop(): Promise<string> {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
@@ -190,6 +207,7 @@ interface Mode {
   finish: () => Promise<string>;
   pps: number[];
   sent: number[];
+  senderNs: number[];
 }
 
 const t0 = Date.now();
@@ -199,8 +217,9 @@ console.log(
 );
 
 const modes: Mode[] = [];
+const consumerNs: Record<string, number> = {};
 const mode = (key: string, label: string, lab: NetnsLab, finish: () => Promise<string> = async () => "") =>
-  modes.push({ key, label, lab, finish, pps: [], sent: [] });
+  modes.push({ key, label, lab, finish, pps: [], sent: [], senderNs: [] });
 
 mode("a", "(a)  kernel forwarding, no rules", newLab("a"));
 {
@@ -229,8 +248,10 @@ for (const [key, layout, label] of [
   l.restoreRules(l.router, QUEUE_ALL, [4]);
   const c = await startInRouter(l, NFQ_MINIMAL, ["0", String(COPY_RANGE), String(MAXLEN), "0"], /ready/);
   mode("c", "(c)  NFQUEUE -> minimal C consumer", l, async () => {
+    const cpu = c.cpuSeconds();
     const st = lastJson(await c.stop());
-    return `consumer verdicts ${fmt(Number(st.packets))}, ENOBUFS ${st.enobufs}`;
+    consumerNs.c = (cpu * 1e9) / Number(st.packets);
+    return `consumer verdicts ${fmt(Number(st.packets))}, ENOBUFS ${st.enobufs}, consumer CPU ${consumerNs.c.toFixed(0)} ns/verdict`;
   });
 }
 for (const [key, io, label] of [
@@ -241,43 +262,72 @@ for (const [key, io, label] of [
   l.restoreRules(l.router, QUEUE_ALL, [4]);
   const dp = await startDataPlane(l, ["--no-fail-open", "--io", io]);
   mode(key, label, l, async () => {
+    const cpu = dp.cpuSeconds();
     const st = lastJson(await dp.stop(), "stopped");
+    consumerNs[key] = (cpu * 1e9) / Number(st.packets);
     return (
       `verdicts ${fmt(Number(st.packets))} (by l7 mark ${JSON.stringify(st.verdicts)}), ENOBUFS ${st.enobufs}, ` +
-      `full-queue drops ${fmt(Number(st.queueDropped))}, socket drops ${st.userDropped}`
+      `full-queue drops ${fmt(Number(st.queueDropped))}, socket drops ${st.userDropped}, ` +
+      `consumer CPU ${consumerNs[key]!.toFixed(0)} ns/verdict (all threads, kernel time of its calls included)`
     );
   });
 }
 
 for (let round = 0; round < ROUNDS; round++) {
-  for (const m of modes) {
+  for (const m of round % 2 ? [...modes].reverse() : modes) {
     const r = await measure(m.lab, round === 0 ? 1 : 0.3);
     m.pps.push(r.pps);
     m.sent.push(r.sentPps);
+    m.senderNs.push(r.senderNs);
   }
 }
 
 console.log("\nforwarded packets per second: median of the rounds [min-max], sender's rate in brackets");
-const pps: Record<string, number> = {};
 for (const m of modes) {
-  pps[m.key] = median(m.pps);
   const note = await m.finish();
   console.log(
-    `  ${m.label.padEnd(44)} ${fmt(pps[m.key]!).padStart(9)} pps [${fmt(Math.min(...m.pps))}-${fmt(Math.max(...m.pps))}]` +
-      `  (sent ${fmt(median(m.sent))})`,
+    `  ${m.label.padEnd(44)} ${fmt(median(m.pps)).padStart(9)} pps [${fmt(Math.min(...m.pps))}-${fmt(Math.max(...m.pps))}]` +
+      `  (sent ${fmt(median(m.sent))}; sender CPU ${median(m.senderNs).toFixed(0)} ns/datagram)`,
   );
   if (note) console.log(`  ${"".padEnd(44)} ${note}`);
 }
-const pct = (x: string, y: string) => `${((100 * pps[x]!) / pps[y]!).toFixed(1)}%`;
-console.log("\nratios (of the medians)");
-console.log(`  (b)/(a)   ${pct("b", "a")}   goal >= 95%`);
-console.log(`  (b')/(a)  ${pct("b2", "a")}   (lean layout)`);
-console.log(`  (a')/(a)  ${pct("a2", "a")}   (conntrack alone: the ceiling for any CONNMARK-based layout)`);
+// Ratios are taken round by round (the two modes were measured seconds apart, in an order
+// that alternates between rounds), then the median of those is printed with its range.
+const byKey = new Map(modes.map((m) => [m.key, m]));
+const ratio = (x: string, y: string) => {
+  const a = byKey.get(x)!.pps;
+  const b = byKey.get(y)!.pps;
+  const rs = a.map((v, i) => (100 * v) / b[i]!);
+  return `${median(rs).toFixed(1)}% [${Math.min(...rs).toFixed(0)}-${Math.max(...rs).toFixed(0)}%]`.padEnd(
+    18,
+  );
+};
+console.log("\nratios: median of the per-round ratios [min-max]");
+console.log(`  (b)/(a)   ${ratio("b", "a")} goal >= 95%`);
+console.log(`  (b')/(a)  ${ratio("b2", "a")} (lean layout)`);
+console.log(`  (a')/(a)  ${ratio("a2", "a")} (conntrack alone: the ceiling for any CONNMARK-based layout)`);
+console.log(`  (b)/(a')  ${ratio("b", "a2")} (the rules' own cost, conntrack excluded)`);
+console.log(`  (b')/(a') ${ratio("b2", "a2")} (the same, lean layout)`);
+const cpuRatio = (x: string, y: string) => {
+  const a = byKey.get(x)!.senderNs;
+  const b = byKey.get(y)!.senderNs;
+  const rs = a.map((v, i) => (100 * b[i]!) / v);
+  return `${median(rs).toFixed(1)}% [${Math.min(...rs).toFixed(0)}-${Math.max(...rs).toFixed(0)}%]`.padEnd(
+    18,
+  );
+};
+console.log("  by CPU per forwarded datagram (sender's CPU, softirq path included; steadier under load):");
+console.log(`  (b)/(a)   ${cpuRatio("b", "a")} i.e. CPU(a)/CPU(b): the throughput ratio at equal CPU`);
+console.log(`  (b')/(a)  ${cpuRatio("b2", "a")} (lean layout)`);
+console.log(`  (a')/(a)  ${cpuRatio("a2", "a")} (conntrack alone)`);
+console.log(`  (b)/(a')  ${cpuRatio("b", "a2")}   (b')/(a') ${cpuRatio("b2", "a2")}`);
+console.log(`  (d)/(c)   ${ratio("d", "c")} goal >= 80%`);
+console.log(`  (d')/(c)  ${ratio("d2", "c")} (the textbook libnfq loop through koffi)`);
 console.log(
-  `  (b)/(a')  ${pct("b", "a2")}   (b')/(a') ${pct("b2", "a2")}   (the rules' own cost, conntrack excluded)`,
+  `  consumer CPU per verdict: (c) ${consumerNs.c!.toFixed(0)} ns, (d) ${consumerNs.d!.toFixed(0)} ns, ` +
+    `(d') ${consumerNs.d2!.toFixed(0)} ns  ->  (c)/(d) ${((100 * consumerNs.c!) / consumerNs.d!).toFixed(0)}%, ` +
+    `(c)/(d') ${((100 * consumerNs.c!) / consumerNs.d2!).toFixed(0)}% (throughput ratios at equal CPU)`,
 );
-console.log(`  (d)/(c)   ${pct("d", "c")}   goal >= 80%`);
-console.log(`  (d')/(c)  ${pct("d2", "c")}   (the textbook libnfq loop through koffi)`);
 
 // --- classification latency ---------------------------------------------------------------
 
@@ -360,7 +410,7 @@ console.log("\nclassification latency");
 {
   // End to end: TCP connect time through the router; the SYN and the SYN-ACK both cross the
   // queue when the data plane (or the minimal consumer) is there.
-  const CONNECTS = 300;
+  const CONNECTS = 200;
   const SERVER = `require("node:net").createServer((s) => s.destroy()).listen(7100, () => console.log("up"));`;
   const CLIENT = `
     const net = require("node:net");
