@@ -13,17 +13,11 @@
 // alternative), "unknown" when Sluice says unknown or unset or saw no such flow, and "wrong"
 // when Sluice names another protocol (worse than unknown for QoS: it lands in the wrong class).
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import {
-  classifyCaptureFile,
-  compilePatterns,
-  loadPatternDirs,
-  type FlowRecord,
-  type PatternSet,
-} from "../src/index.ts";
+import { classifyCaptureFile, loadPatternDirs, type FlowRecord, type PatternSet } from "../src/index.ts";
 import { expectedSluiceName, type Expectation, type NdpiLabel } from "./ndpi-names.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -59,21 +53,6 @@ interface SetResult {
   unlabelled: Map<string, number>;
 }
 
-/**
- * The classic set ships unknown.pat and unset.pat, whose pattern "." matches anything:
- * l7-filter used them only to make the names "unknown" and "unset" valid in iptables
- * rules, never as patterns. Loaded as patterns they would label every flow "unknown" at
- * its first packet, so they are left out.
- */
-function loadClassic(dir: string): PatternSet {
-  const files = readdirSync(dir).filter(
-    (n) => n.endsWith(".pat") && n !== "unknown.pat" && n !== "unset.pat",
-  );
-  return compilePatterns(
-    files.sort().map((n) => ({ file: join(dir, n), text: readFileSync(join(dir, n), "latin1") })),
-  );
-}
-
 const { values: opts } = parseArgs({
   options: {
     markdown: { type: "boolean", default: false },
@@ -96,7 +75,7 @@ function main(): void {
   else console.error(`accuracy: classic set not found at ${CLASSIC_DIR}; measuring protocols/ only`);
 
   const results: SetResult[] = sets.map((s) => {
-    const set = s.key === "classic" ? loadClassic(s.dir) : loadPatternDirs([s.dir]);
+    const set = loadPatternDirs([s.dir]);
     return { key: s.key, title: s.title, set, scored: [], captureErrors: [], unlabelled: new Map() };
   });
 

@@ -1,0 +1,77 @@
+// Key/value settings with JSON values. The keys the policy and the dashboard use are typed
+// (KnownSettings); any other key holds unknown JSON.
+
+import type { PrismaClient } from "../generated/sqlite/client.ts";
+import type { InputJsonValue } from "../generated/sqlite/internal/prismaNamespace.ts";
+
+export interface InterfaceSetting {
+  device: string;
+  /** bit/s */
+  rate: number;
+}
+
+export interface RetentionSetting {
+  /** Per-minute accounting rows (default 30 days). */
+  accountingDays: number;
+  /** Login attempts (default 30 days). */
+  loginAttemptDays: number;
+  /** Audit log rows; null keeps them forever (default 365 days). */
+  auditDays: number | null;
+  /** Policy versions to keep (the last good one is always kept; default 500). */
+  versionsKeep: number;
+}
+
+export interface KnownSettings {
+  /** The policy's name. */
+  "policy.name": string;
+  /** The shaped interfaces and their link rates. */
+  interfaces: { wan: InterfaceSetting; lan: InterfaceSetting };
+  /** Where download is shaped: LAN egress, or an IFB on WAN ingress. */
+  download: "lan" | "ifb";
+  inspection: { packets: number; bytes: number; queues: number; queueBase: number };
+  marks: { mask: number };
+  /** The agent's control socket. */
+  "agent.socket": string;
+  retention: RetentionSetting;
+}
+
+export type SettingKey = keyof KnownSettings | (string & {});
+export type SettingValue<K extends string> = K extends keyof KnownSettings ? KnownSettings[K] : unknown;
+
+export function settingsRepo(prisma: PrismaClient) {
+  return {
+    async get<K extends SettingKey>(key: K): Promise<SettingValue<K> | undefined> {
+      const row = await prisma.setting.findUnique({ where: { key } });
+      return row ? (row.value as SettingValue<K>) : undefined;
+    },
+
+    async set<K extends SettingKey>(key: K, value: SettingValue<K>): Promise<void> {
+      const v = value as InputJsonValue;
+      await prisma.setting.upsert({ where: { key }, create: { key, value: v }, update: { value: v } });
+    },
+
+    /** Several settings in one transaction. */
+    async setMany(values: Partial<KnownSettings> & Record<string, unknown>): Promise<void> {
+      await prisma.$transaction(
+        Object.entries(values).map(([key, value]) =>
+          prisma.setting.upsert({
+            where: { key },
+            create: { key, value: value as InputJsonValue },
+            update: { value: value as InputJsonValue },
+          }),
+        ),
+      );
+    },
+
+    async all(): Promise<Record<string, unknown>> {
+      const rows = await prisma.setting.findMany({ orderBy: { key: "asc" } });
+      return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+    },
+
+    async delete(key: SettingKey): Promise<boolean> {
+      return (await prisma.setting.deleteMany({ where: { key } })).count > 0;
+    },
+  };
+}
+
+export type SettingsRepo = ReturnType<typeof settingsRepo>;

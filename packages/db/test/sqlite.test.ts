@@ -1,0 +1,4 @@
+import { sqliteBackend } from "./helpers.ts";
+import { repositoryTests } from "./repositories.ts";
+
+repositoryTests(sqliteBackend());
