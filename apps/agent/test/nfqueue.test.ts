@@ -256,10 +256,23 @@ after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test("connbytes forces conntrack accounting on in the router namespace", { skip }, () => {
-  const v = lab.mustExec(lab.router, "sysctl", ["-n", "net.netfilter.nf_conntrack_acct"]).trim();
-  assert.equal(v, "1");
-});
+test(
+  "both queues of --queue-balance 0:1 are bound, copying packets; connbytes turned accounting on",
+  { skip },
+  () => {
+    const q = lab.mustExec(lab.router, "cat", ["/proc/net/netfilter/nfnetlink_queue"]).trim().split("\n");
+    // queue_number peer_portid queue_total copy_mode copy_range ...
+    assert.deepEqual(
+      q.map((l) => l.trim().split(/\s+/)).map((f) => [f[0], f[3], f[4]]),
+      [
+        ["0", "2", "2176"],
+        ["1", "2", "2176"],
+      ],
+    );
+    const v = lab.mustExec(lab.router, "sysctl", ["-n", "net.netfilter.nf_conntrack_acct"]).trim();
+    assert.equal(v, "1");
+  },
+);
 
 test("a TCP flow matching a pattern gets the protocol's mark (3 << 8) in conntrack", { skip }, async () => {
   const c = tcpClient(lab.addr.server4, 7000, "hello there", "second");
@@ -425,6 +438,32 @@ test("restart: new connections are classified again, earlier marks are kept", { 
   longLived!.child.stdin!.end("END\n");
 });
 
+const ICMP_PY = `
+import socket, struct, sys, time
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.settimeout(3)
+body = struct.pack("!HH", 0x5151, 1) + b"sluice-icmp-test"
+pkt = struct.pack("!BBH", 8, 0, 0) + body
+pkt = struct.pack("!BBH", 8, 0, csum(pkt)) + body
+s.sendto(pkt, (sys.argv[1], 0))
+while True:
+    data, _ = s.recvfrom(2048)
+    if data[20] == 0:
+        print("reply"); break
+`;
+
+test("non-TCP/UDP packets (ICMP) are accepted with their mark untouched", { skip }, async () => {
+  const r = lab.exec(lab.client, "python3", ["-c", ICMP_PY, lab.addr.server4]);
+  assert.equal(r.stdout.trim(), "reply", r.stderr);
+  const e = lab.conntrack(4).find((c) => c.l4 === "icmp" && c.dst === lab.addr.server4);
+  assert.ok(e, "no icmp conntrack entry");
+  assert.equal(e.mark, 0);
+});
+
 test("a second data plane can't bind the same queues and says why", { skip }, async () => {
   const second = new DataPlaneProcess(["--queues", "0:1", "--protocols", patterns]);
   const code = await second.exited;
@@ -444,6 +483,7 @@ test("SIGTERM: clean stop (exit 0, final stats), queues unbound, traffic still f
   const stopped = await p.waitFor((l) => l.event === "stopped", "stopped line");
   assert.ok((stopped.packets as number) > 0);
   assert.ok((stopped.decided as number) >= 1);
+  assert.ok((stopped.passthrough as number) >= 2, "the ICMP echo and its reply were passed through");
   const q = lab.exec(lab.router, "cat", ["/proc/net/netfilter/nfnetlink_queue"]).stdout.trim();
   assert.equal(q, "");
   const r = curl(lab.addr.server4, 8080);
