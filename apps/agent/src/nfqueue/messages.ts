@@ -39,6 +39,8 @@ export interface QueueStats {
   passthrough: number;
   /** Flows decided. */
   decided: number;
+  /** Packets the classifier threw on (accepted with their mark untouched). */
+  errors: number;
   /** Packets by the l7 mark they were given (1 unset, 2 unknown, >= 3 protocols). */
   verdicts: Record<number, number>;
   io: QueueIoStats;

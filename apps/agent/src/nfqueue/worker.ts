@@ -80,6 +80,7 @@ function main(): void {
     bytes: 0,
     passthrough: 0,
     decided: 0,
+    errors: 0,
   };
   const verdicts: Record<number, number> = {};
   let events: FlowDecidedEvent[] = [];
@@ -116,7 +117,15 @@ function main(): void {
         counters.passthrough++;
         return p.mark;
       }
-      const o = table.observe(r.packet, now);
+      let o: ReturnType<FlowTable["observe"]>;
+      try {
+        o = table.observe(r.packet, now);
+      } catch (e) {
+        // A classifier bug must not take the queue down: pass the packet, say so (rarely).
+        if (counters.errors++ < 5)
+          log("error", `queue ${queueNum}: classifying a packet: ${(e as Error).stack}`);
+        return p.mark;
+      }
       flow = o.flow;
       if (o.decided) {
         counters.decided++;
