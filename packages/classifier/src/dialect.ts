@@ -25,6 +25,8 @@ export interface Translation {
   source: string;
   /** Things that load but behave in a way the author may not expect. */
   warnings: string[];
+  /** Every top-level branch starts with `^`: the pattern can only match at the buffer start. */
+  anchored: boolean;
 }
 
 export class DialectError extends Error {
@@ -69,12 +71,15 @@ export function translateL7Regex(pattern: string, options: DialectOptions = KERN
   const body = p.parseAlternation(0);
   if (p.pos < pattern.length) throw new DialectError(p.pos, "unmatched )");
   const flags = options.newline ? "m" : "";
-  return { source: flags ? `(?${flags}:${body})` : body, warnings: p.warnings };
+  // The emitter writes `^` only for the anchor (a literal caret is \x{5e}).
+  const anchored = !options.newline && p.topBranches.every((b) => b.startsWith("^"));
+  return { source: flags ? `(?${flags}:${body})` : body, warnings: p.warnings, anchored };
 }
 
 class Parser {
   pos = 0;
   readonly warnings: string[] = [];
+  topBranches: string[] = [];
   private sawNul = false;
   private readonly src: string;
   private readonly o: DialectOptions;
@@ -102,6 +107,7 @@ class Parser {
       this.pos += this.o.extended ? 1 : 2;
       branches.push(this.parseBranch(depth));
     }
+    if (depth === 0) this.topBranches = branches;
     return branches.join("|");
   }
 

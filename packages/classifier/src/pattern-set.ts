@@ -30,6 +30,8 @@ export interface LoadedPattern {
   /** The translated RE2 source. */
   re2: string;
   regex: RE2;
+  /** Can only match at the start of the flow's data (every branch begins with `^`). */
+  anchored: boolean;
   transports: Transport[];
   meta: PatternMetadata;
   warnings: string[];
@@ -56,6 +58,11 @@ export interface PatternSource {
   text: string;
 }
 
+interface SetGroup {
+  set: InstanceType<typeof RE2.Set>;
+  members: LoadedPattern[];
+}
+
 /** Verdict names that no pattern may take. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(["unset", "unknown"]);
 
@@ -65,10 +72,8 @@ export const DIR_CONFIG_FILE = "l7-filter.conf";
 export class PatternSet {
   readonly patterns: LoadedPattern[];
   readonly skipped: SkippedPattern[];
-  private readonly byTransport: Record<
-    Transport,
-    { set: InstanceType<typeof RE2.Set> | null; members: LoadedPattern[] }
-  >;
+  private readonly byTransport: Record<Transport, SetGroup[]>;
+  private readonly sequential: Record<Transport, LoadedPattern[]>;
   private readonly byName: Map<string, LoadedPattern>;
 
   constructor(patterns: LoadedPattern[], skipped: SkippedPattern[]) {
@@ -79,13 +84,29 @@ export class PatternSet {
       this.byName.set(p.name, p);
       for (const alias of p.meta.aliases) if (!this.byName.has(alias)) this.byName.set(alias, p);
     }
-    const build = (t: Transport) => {
+    // Two sets per transport: patterns anchored at the buffer start run as an anchored set,
+    // whose automaton stops at the first byte no pattern can take; the rest scan the buffer.
+    const build = (t: Transport): SetGroup[] => {
       const members = this.patterns.filter((p) => p.transports.includes(t));
-      // Sources are already RE2 syntax; RE2.Set accepts them as-is (UTF-8 mode, unanchored).
-      const set = members.length ? new RE2.Set(members.map((p) => p.re2)) : null;
-      return { set, members };
+      const groups: SetGroup[] = [];
+      for (const anchored of [true, false]) {
+        const m = members.filter((p) => p.anchored === anchored);
+        if (m.length)
+          groups.push({
+            set: new RE2.Set(
+              m.map((p) => p.re2),
+              { anchor: anchored ? "start" : "unanchored" },
+            ),
+            members: m,
+          });
+      }
+      return groups;
     };
     this.byTransport = { tcp: build("tcp"), udp: build("udp") };
+    this.sequential = {
+      tcp: this.patterns.filter((p) => p.transports.includes("tcp")),
+      udp: this.patterns.filter((p) => p.transports.includes("udp")),
+    };
   }
 
   get size(): number {
@@ -96,16 +117,14 @@ export class PatternSet {
     return this.byName.get(nameOrAlias);
   }
 
-  /** The highest-priority pattern matching the subject (see `subjectFromPayload`), or null. */
+  /** The highest-priority pattern matching the subject (see `stripNul`), or null. */
   match(subject: string, transport: Transport): LoadedPattern | null {
-    const t = this.byTransport[transport];
-    if (!t.set) return null;
-    const hits = t.set.match(subject);
-    if (hits.length === 0) return null;
-    let best = t.members[hits[0]!]!;
-    for (const i of hits) {
-      const p = t.members[i]!;
-      if (p.priority < best.priority) best = p;
+    let best: LoadedPattern | null = null;
+    for (const g of this.byTransport[transport]) {
+      for (const i of g.set.match(subject)) {
+        const p = g.members[i]!;
+        if (!best || p.priority < best.priority) best = p;
+      }
     }
     return best;
   }
@@ -114,15 +133,14 @@ export class PatternSet {
   matchAll(subject: string, transport?: Transport): LoadedPattern[] {
     const out = new Set<LoadedPattern>();
     for (const t of transport ? [transport] : (["tcp", "udp"] as const)) {
-      const bt = this.byTransport[t];
-      if (bt.set) for (const i of bt.set.match(subject)) out.add(bt.members[i]!);
+      for (const g of this.byTransport[t]) for (const i of g.set.match(subject)) out.add(g.members[i]!);
     }
     return [...out].sort((a, b) => a.priority - b.priority);
   }
 
   /** The same answer as `match`, by trying each regex in priority order (the benchmark baseline). */
   matchSequential(subject: string, transport: Transport): LoadedPattern | null {
-    for (const p of this.byTransport[transport].members) if (p.regex.test(subject)) return p;
+    for (const p of this.sequential[transport]) if (p.regex.test(subject)) return p;
     return null;
   }
 
@@ -252,6 +270,7 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
       l7: line.source,
       re2: translated.source,
       regex,
+      anchored: translated.anchored,
       transports: pf.meta.transports,
       meta: pf.meta,
       warnings: translated.warnings,
