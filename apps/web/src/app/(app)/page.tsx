@@ -1,0 +1,7 @@
+import { Overview } from "./overview";
+
+export const metadata = { title: "Overview" };
+
+export default function OverviewPage() {
+  return <Overview />;
+}

@@ -1,0 +1,42 @@
+import type { Metadata } from "next";
+import localFont from "next/font/local";
+import { ColorSchemeScript, MantineProvider, createTheme, mantineHtmlProps } from "@mantine/core";
+import "@mantine/core/styles.css";
+import "uplot/dist/uPlot.min.css";
+import "./globals.css";
+import { Providers } from "@/lib/trpc";
+
+// Self-hosted (next/font/google would fetch from the network at build time).
+const inter = localFont({
+  src: "../../../../node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2",
+  weight: "100 900",
+  display: "swap",
+  variable: "--font-inter",
+});
+
+export const metadata: Metadata = {
+  title: { default: "Sluice", template: "%s · Sluice" },
+  description: "Layer-7 QoS appliance dashboard",
+};
+
+const theme = createTheme({
+  fontFamily: "var(--font-inter), system-ui, sans-serif",
+  fontFamilyMonospace: "ui-monospace, SFMono-Regular, Menlo, monospace",
+  primaryColor: "indigo",
+  defaultRadius: "md",
+});
+
+export default function RootLayout({ children }: { children: React.ReactNode }) {
+  return (
+    <html lang="en" {...mantineHtmlProps} className={inter.variable}>
+      <head>
+        <ColorSchemeScript defaultColorScheme="light" />
+      </head>
+      <body>
+        <MantineProvider theme={theme} defaultColorScheme="light">
+          <Providers>{children}</Providers>
+        </MantineProvider>
+      </body>
+    </html>
+  );
+}

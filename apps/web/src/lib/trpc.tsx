@@ -1,0 +1,76 @@
+"use client";
+// The browser side of tRPC: react-query hooks over /api/trpc, every request with the CSRF
+// header (the value of the sluice_csrf cookie). A session that ended sends the page to the
+// sign-in form.
+
+import { useState, type ReactNode } from "react";
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { createTRPCContext } from "@trpc/tanstack-react-query";
+import type { AppRouter, FieldIssue } from "@sluice/api/client";
+
+export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
+
+export function readCookie(name: string): string | null {
+  if (typeof document === "undefined") return null;
+  for (const part of document.cookie.split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return decodeURIComponent(v.join("="));
+  }
+  return null;
+}
+
+/** tRPC error code of an error (UNAUTHORIZED, BAD_REQUEST, SERVICE_UNAVAILABLE, …). */
+export function errorCode(e: unknown): string | null {
+  return e instanceof TRPCClientError ? ((e.data as { code?: string } | undefined)?.code ?? null) : null;
+}
+
+/** The field issues of a BAD_REQUEST (paths like "classes.upload[2].ceil"). */
+export function errorIssues(e: unknown): FieldIssue[] {
+  if (!(e instanceof TRPCClientError)) return [];
+  return ((e.data as { issues?: FieldIssue[] } | undefined)?.issues ?? []) as FieldIssue[];
+}
+
+function onAuthError(e: unknown): void {
+  if (
+    errorCode(e) === "UNAUTHORIZED" &&
+    typeof window !== "undefined" &&
+    !/^\/(login|setup)/.test(location.pathname)
+  )
+    location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+}
+
+export function Providers({ children }: { children: ReactNode }) {
+  const [queryClient] = useState(
+    () =>
+      new QueryClient({
+        queryCache: new QueryCache({ onError: onAuthError }),
+        mutationCache: new MutationCache({ onError: onAuthError }),
+        defaultOptions: {
+          queries: {
+            refetchOnWindowFocus: false,
+            staleTime: 2_000,
+            retry: (n, e) =>
+              n < 1 && !["UNAUTHORIZED", "FORBIDDEN", "BAD_REQUEST"].includes(errorCode(e) ?? ""),
+          },
+        },
+      }),
+  );
+  const [trpcClient] = useState(() =>
+    createTRPCClient<AppRouter>({
+      links: [
+        httpBatchLink({
+          url: "/api/trpc",
+          headers: () => ({ "x-csrf-token": readCookie("sluice_csrf") ?? "" }),
+        }),
+      ],
+    }),
+  );
+  return (
+    <QueryClientProvider client={queryClient}>
+      <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
+        {children}
+      </TRPCProvider>
+    </QueryClientProvider>
+  );
+}
