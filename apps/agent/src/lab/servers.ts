@@ -160,7 +160,7 @@ function httpHandler(cfg: ProcConfig, counters: Counters) {
       return send(200, "video/mp2t", mpegTs(kb * 1024));
     }
     if ((m = path.match(/^\/size\/(\d+)$/)))
-      return send(200, "application/octet-stream", noise(Math.min(Number(m[1]), 64 * MB)));
+      return send(200, "application/octet-stream", noise(Math.min(Number(m[1]), 16 * MB)));
     if (path === "/bulk") {
       const mb = Math.min(1024, Math.max(0, Number(url.searchParams.get("mb")) || 1));
       const total = Math.round(mb * MB);
