@@ -91,11 +91,9 @@ export async function openDatabase(opts: CreateDbOptions = {}): Promise<DbHandle
   const applied = migrate
     ? (
         await migratePostgres(
-          {
-            connectionString: target.url,
-            ...(target.schema ? { options: `-c search_path="${target.schema.replaceAll('"', '""')}"` } : {}),
-          },
+          { connectionString: target.url },
           migrationsDir("postgres"),
+          target.schema ? { schema: target.schema } : {},
         )
       ).applied
     : [];

@@ -156,16 +156,27 @@ const PG_HISTORY = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
 /** Prisma's advisory lock key for migrations, so this and Prisma never migrate at once. */
 const PG_LOCK = 72707369;
 
-/** Applies pending migrations to a PostgreSQL database, under Prisma's advisory lock. */
+const quoteIdent = (s: string) => `"${s.replaceAll('"', '""')}"`;
+
+/**
+ * Applies pending migrations to a PostgreSQL database, under Prisma's advisory lock. With
+ * `schema` (a URL's ?schema=), the tables and the history go into that schema (created if
+ * missing), as Prisma does.
+ */
 export async function migratePostgres(
   config: pg.ClientConfig,
   dir = migrationsDir("postgres"),
+  opts: { schema?: string } = {},
 ): Promise<{ applied: string[] }> {
   const migrations = readMigrations(dir);
   const client = new pg.Client(config);
   await client.connect();
   const applied: string[] = [];
   try {
+    if (opts.schema) {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(opts.schema)}`);
+      await client.query(`SET search_path TO ${quoteIdent(opts.schema)}`);
+    }
     await client.query("SELECT pg_advisory_lock($1)", [PG_LOCK]);
     try {
       await client.query(PG_HISTORY);

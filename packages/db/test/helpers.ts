@@ -13,7 +13,9 @@ export interface TestBackend {
   skip: string | false;
   setup(): Promise<void>;
   /** A new, empty, migrated database. */
-  open(): Promise<Db>;
+  open(opts?: { pgSchema?: string }): Promise<Db>;
+  /** Runs SQL on a database of the PostgreSQL cluster (postgres only). */
+  psql?(database: string, sql: string): string;
   teardown(): Promise<void>;
 }
 
@@ -49,11 +51,13 @@ export function postgresBackend(): TestBackend {
     async setup() {
       cluster = startPgCluster();
     },
-    async open() {
+    psql: (database, sql) => cluster!.psql(database, sql),
+    async open(opts = {}) {
       if (!cluster) throw new Error("setup() first");
       const name = `sluice_test_${++n}`;
       cluster.createDatabase(name);
-      const db = await createDb({ url: cluster.url(name) });
+      const url = cluster.url(name) + (opts.pgSchema ? `&schema=${encodeURIComponent(opts.pgSchema)}` : "");
+      const db = await createDb({ url });
       open.push(db);
       return db;
     },

@@ -104,10 +104,11 @@ const CATALOGUE = [
   },
 ];
 
-export function repositoryTests(backend: TestBackend): void {
+export function repositoryTests(backend: TestBackend, extra?: () => void): void {
   describe(`@sluice/db on ${backend.provider}`, { skip: backend.skip }, () => {
     before(() => backend.setup());
     after(() => backend.teardown());
+    extra?.();
 
     describe("users, sessions, login attempts", () => {
       let db: Db;
