@@ -4,7 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { classifyCommand } from "./classify-command.ts";
 import { controlCommands } from "./control-commands.ts";
-import { existsSync } from "node:fs";
+import { labCommand } from "../lab/index.ts";
 
 const program = new Command("sluice")
   .description("Sluice: layer-7 QoS appliance — classifier, agent and control CLI")
@@ -12,10 +12,7 @@ const program = new Command("sluice")
   .showHelpAfterError()
   .addCommand(classifyCommand());
 for (const c of controlCommands()) program.addCommand(c);
-// The lab lives beside the agent; it is optional in the appliance image.
-const labUrl = new URL("../lab/index.ts", import.meta.url);
-if (existsSync(labUrl))
-  program.addCommand(((await import(labUrl.href)) as { labCommand: () => Command }).labCommand());
+program.addCommand(labCommand());
 
 for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)])
   cmd.exitOverride();
