@@ -17,14 +17,15 @@ cleanup() {
   trap - EXIT INT TERM
   echo
   echo "[start] stopping"
+  [[ -n "${STATS_PID:-}" ]] && kill "$STATS_PID" 2>/dev/null || true
   [[ -n "${WEB_PID:-}" ]] && kill "$WEB_PID" 2>/dev/null || true
   [[ -n "${AGENT_PID:-}" ]] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null || true
   "$SLUICE" lab down || true
 }
 trap cleanup EXIT INT TERM
 
-echo "[start] lab up (namespaces sluice-lan, sluice-box, sluice-wan; traffic generators)"
-"$SLUICE" lab up
+echo "[start] lab up (namespaces sluice-lan, sluice-box, sluice-wan; servers)"
+"$SLUICE" lab up --no-traffic
 echo "[start] agent in sluice-box (data: $DATA, socket: $SLUICE_SOCKET, log: $RUN/agent.log)"
 ip netns exec sluice-box "$SLUICE" agent --data "$DATA" --initial-policy "$ROOT/deploy/lab-policy.json" >"$RUN/agent.log" 2>&1 &
 AGENT_PID=$!
@@ -34,6 +35,9 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 "$SLUICE" status
+# Traffic starts after the agent, so it sees every connection from its first packet.
+echo "[start] traffic generators in sluice-lan"
+"$SLUICE" lab traffic >/dev/null
 
 if [[ -f apps/web/package.json ]]; then
   echo "[start] dashboard on http://localhost:3000"
@@ -43,4 +47,7 @@ fi
 
 echo "[start] live per-class rates (sluice stats --watch); Ctrl-C stops Sluice and removes the lab"
 sleep 2
-"$SLUICE" stats --watch
+# In the background + wait, so that Ctrl-C / SIGTERM reach the trap at once.
+"$SLUICE" stats --watch &
+STATS_PID=$!
+wait "$STATS_PID"

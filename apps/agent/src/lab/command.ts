@@ -2,7 +2,7 @@
 
 import { Command, InvalidArgumentError } from "commander";
 import { LAB } from "./constants.ts";
-import { formatLabStatus, labDown, labStatus, labUp } from "./lab.ts";
+import { formatLabStatus, labDown, labStatus, labTraffic, labUp } from "./lab.ts";
 
 function positiveNumber(v: string): number {
   const n = Number(v);
@@ -39,6 +39,13 @@ export function labCommand(): Command {
       });
       process.stdout.write(formatLabStatus(labStatus()));
       process.stderr.write(`lab up: ready in ${(state.upMs / 1000).toFixed(1)} s\n`);
+    });
+  lab
+    .command("traffic")
+    .description("start the traffic generators on a lab that is up without them (lab up --no-traffic)")
+    .action(async () => {
+      await labTraffic();
+      process.stdout.write(formatLabStatus(labStatus()));
     });
   lab
     .command("down")

@@ -10,6 +10,7 @@ export {
   isLabProcess,
   labDown,
   labStatus,
+  labTraffic,
   labUp,
   SERVER_KINDS,
   type LabAddress,

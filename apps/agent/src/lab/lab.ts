@@ -217,6 +217,29 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   }
 }
 
+/**
+ * Starts the traffic generators on a lab that is up without them (`lab up --no-traffic`),
+ * so that an agent started in between sees every connection from its first packet.
+ */
+export async function labTraffic(opts: { stateDir?: string } = {}): Promise<LabState> {
+  requireRoot();
+  const stateDir = stateDirOf(opts);
+  const file = join(stateDir, "state.json");
+  if (!existsSync(file)) throw new Error("lab: not up (run `sluice lab up --no-traffic` first)");
+  const state = JSON.parse(readFileSync(file, "utf8")) as LabState;
+  if (state.procs.some((p) => p.role === "generator" && alive(p.pid)))
+    throw new Error("lab: traffic generators already running");
+  const cfg: ProcConfig = { stateDir, pace: state.pace };
+  const gens = await Promise.all(
+    GENERATOR_KINDS.map((k) => spawnProc(stateDir, LAB.ns.lan, "generator", k, cfg)),
+  );
+  state.procs = [...state.procs.filter((p) => p.role !== "generator"), ...gens];
+  state.options.traffic = true;
+  writeFileSync(file, JSON.stringify(state, null, 2) + "\n");
+  await waitReady(stateDir, gens, 20_000);
+  return state;
+}
+
 export interface LabDownResult {
   /** Processes stopped (lab processes and anything else running in the lab namespaces). */
   stopped: number[];
