@@ -35,7 +35,11 @@ const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const RUN_DP = fileURLToPath(new URL("../src/nfqueue/run-data-plane.ts", import.meta.url));
 const NODE = process.execPath;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.2);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+// Extra short, alternating rounds of the steady-state modes (a, a', b, b'): their differences
+// are small, so they need more, closer-together samples than the NFQUEUE modes.
+const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS ?? 12);
+const PAIR_SECONDS = 0.4;
 const FLOWS = Number(process.env.BENCH_FLOWS ?? 8);
 const PAYLOAD = Number(process.env.BENCH_PAYLOAD ?? 18); // 46-byte IP packets
 const PORT = 9000;
@@ -130,12 +134,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function measure(
   l: NetnsLab,
   warmSeconds: number,
+  seconds = SECONDS,
 ): Promise<{ pps: number; sentPps: number; senderNs: number }> {
-  blast(l, warmSeconds); // warm-up (JIT, caches)
-  await sleep(200);
+  if (warmSeconds > 0) {
+    blast(l, warmSeconds); // warm-up (JIT, caches)
+    await sleep(200);
+  }
   l.mustExec(l.server, "iptables", ["-t", "raw", "-Z", "PREROUTING"]);
-  const b = blast(l, SECONDS);
-  await sleep(200); // let the queue drain
+  const b = blast(l, seconds);
+  await sleep(warmSeconds > 0 ? 200 : 50); // let the queue drain
   // The sender's CPU per datagram includes the softirq work its sends trigger: in (a)/(b) that
   // is the whole path through the router to the server, so it measures the rules' cost
   // without depending on how much CPU the rest of the machine leaves us.
@@ -208,6 +215,8 @@ interface Mode {
   pps: number[];
   sent: number[];
   senderNs: number[];
+  pairPps: number[];
+  pairNs: number[];
 }
 
 const t0 = Date.now();
@@ -219,7 +228,7 @@ console.log(
 const modes: Mode[] = [];
 const consumerNs: Record<string, number> = {};
 const mode = (key: string, label: string, lab: NetnsLab, finish: () => Promise<string> = async () => "") =>
-  modes.push({ key, label, lab, finish, pps: [], sent: [], senderNs: [] });
+  modes.push({ key, label, lab, finish, pps: [], sent: [], senderNs: [], pairPps: [], pairNs: [] });
 
 mode("a", "(a)  kernel forwarding, no rules", newLab("a"));
 {
@@ -281,6 +290,14 @@ for (let round = 0; round < ROUNDS; round++) {
     m.senderNs.push(r.senderNs);
   }
 }
+const steady = modes.filter((m) => ["a", "a2", "b", "b2"].includes(m.key));
+for (let round = 0; round < PAIR_ROUNDS; round++) {
+  for (const m of round % 2 ? [...steady].reverse() : steady) {
+    const r = await measure(m.lab, 0, PAIR_SECONDS);
+    m.pairPps.push(r.pps);
+    m.pairNs.push(r.senderNs);
+  }
+}
 
 console.log("\nforwarded packets per second: median of the rounds [min-max], sender's rate in brackets");
 for (const m of modes) {
@@ -294,39 +311,38 @@ for (const m of modes) {
 // Ratios are taken round by round (the two modes were measured seconds apart, in an order
 // that alternates between rounds), then the median of those is printed with its range.
 const byKey = new Map(modes.map((m) => [m.key, m]));
-const ratio = (x: string, y: string) => {
-  const a = byKey.get(x)!.pps;
-  const b = byKey.get(y)!.pps;
-  const rs = a.map((v, i) => (100 * v) / b[i]!);
+const perRound = (a: number[], b: number[], f: (x: number, y: number) => number) => {
+  const rs = a.map((v, i) => f(v, b[i]!));
   return `${median(rs).toFixed(1)}% [${Math.min(...rs).toFixed(0)}-${Math.max(...rs).toFixed(0)}%]`.padEnd(
     18,
   );
 };
-console.log("\nratios: median of the per-round ratios [min-max]");
-console.log(`  (b)/(a)   ${ratio("b", "a")} goal >= 95%`);
-console.log(`  (b')/(a)  ${ratio("b2", "a")} (lean layout)`);
-console.log(`  (a')/(a)  ${ratio("a2", "a")} (conntrack alone: the ceiling for any CONNMARK-based layout)`);
-console.log(`  (b)/(a')  ${ratio("b", "a2")} (the rules' own cost, conntrack excluded)`);
-console.log(`  (b')/(a') ${ratio("b2", "a2")} (the same, lean layout)`);
-const cpuRatio = (x: string, y: string) => {
-  const a = byKey.get(x)!.senderNs;
-  const b = byKey.get(y)!.senderNs;
-  const rs = a.map((v, i) => (100 * b[i]!) / v);
-  return `${median(rs).toFixed(1)}% [${Math.min(...rs).toFixed(0)}-${Math.max(...rs).toFixed(0)}%]`.padEnd(
-    18,
-  );
-};
-console.log("  by CPU per forwarded datagram (sender's CPU, softirq path included; steadier under load):");
-console.log(`  (b)/(a)   ${cpuRatio("b", "a")} i.e. CPU(a)/CPU(b): the throughput ratio at equal CPU`);
-console.log(`  (b')/(a)  ${cpuRatio("b2", "a")} (lean layout)`);
-console.log(`  (a')/(a)  ${cpuRatio("a2", "a")} (conntrack alone)`);
-console.log(`  (b)/(a')  ${cpuRatio("b", "a2")}   (b')/(a') ${cpuRatio("b2", "a2")}`);
-console.log(`  (d)/(c)   ${ratio("d", "c")} goal >= 80%`);
-console.log(`  (d')/(c)  ${ratio("d2", "c")} (the textbook libnfq loop through koffi)`);
+const ratio = (x: string, y: string) =>
+  perRound(byKey.get(x)!.pps, byKey.get(y)!.pps, (v, w) => (100 * v) / w);
+const pairRatio = (x: string, y: string) =>
+  perRound(byKey.get(x)!.pairPps, byKey.get(y)!.pairPps, (v, w) => (100 * v) / w);
+const cpuRatio = (x: string, y: string) =>
+  perRound(byKey.get(x)!.pairNs, byKey.get(y)!.pairNs, (v, w) => (100 * w) / v);
+console.log(`\nratios: median of per-round ratios [min-max]`);
+console.log(`  steady state (${PAIR_ROUNDS} alternating rounds of ${PAIR_SECONDS} s):`);
+console.log(`    (b)/(a)   ${pairRatio("b", "a")} goal >= 95%`);
+console.log(`    (b')/(a)  ${pairRatio("b2", "a")} (lean layout)`);
 console.log(
-  `  consumer CPU per verdict: (c) ${consumerNs.c!.toFixed(0)} ns, (d) ${consumerNs.d!.toFixed(0)} ns, ` +
-    `(d') ${consumerNs.d2!.toFixed(0)} ns  ->  (c)/(d) ${((100 * consumerNs.c!) / consumerNs.d!).toFixed(0)}%, ` +
-    `(c)/(d') ${((100 * consumerNs.c!) / consumerNs.d2!).toFixed(0)}% (throughput ratios at equal CPU)`,
+  `    (a')/(a)  ${pairRatio("a2", "a")} (conntrack alone: the ceiling for any CONNMARK-based layout)`,
+);
+console.log(`    (b)/(a')  ${pairRatio("b", "a2")} (b')/(a') ${pairRatio("b2", "a2")} (the rules alone)`);
+console.log(`  the same by the sender's CPU per datagram (softirq path included), CPU(a)/CPU(b) etc.:`);
+console.log(
+  `    (b)/(a)   ${cpuRatio("b", "a")} (b')/(a) ${cpuRatio("b2", "a")} (a')/(a) ${cpuRatio("a2", "a")}`,
+);
+console.log(`    (b)/(a')  ${cpuRatio("b", "a2")} (b')/(a') ${cpuRatio("b2", "a2")}`);
+console.log(`  NFQUEUE (${ROUNDS} rounds of ${SECONDS} s):`);
+console.log(`    (d)/(c)   ${ratio("d", "c")} goal >= 80%`);
+console.log(`    (d')/(c)  ${ratio("d2", "c")} (the textbook libnfq loop through koffi)`);
+console.log(
+  `    consumer CPU per verdict: (c) ${consumerNs.c!.toFixed(0)} ns, (d) ${consumerNs.d!.toFixed(0)} ns, ` +
+    `(d') ${consumerNs.d2!.toFixed(0)} ns  ->  at equal CPU (d)/(c) ${((100 * consumerNs.c!) / consumerNs.d!).toFixed(0)}%, ` +
+    `(d')/(c) ${((100 * consumerNs.c!) / consumerNs.d2!).toFixed(0)}%`,
 );
 
 // --- classification latency ---------------------------------------------------------------
