@@ -127,8 +127,8 @@ class DataPlaneProcess {
   }
 }
 
-async function startDataPlane(): Promise<DataPlaneProcess> {
-  const p = new DataPlaneProcess(["--queues", "0:1", "--protocols", patterns, "--events"]);
+async function startDataPlane(extra: string[] = []): Promise<DataPlaneProcess> {
+  const p = new DataPlaneProcess(["--queues", "0:1", "--protocols", patterns, "--events", ...extra]);
   await p.waitFor((l) => l.event === "ready", "ready line");
   return p;
 }
@@ -426,17 +426,21 @@ test("SIGKILL: traffic keeps flowing (--queue-bypass), new connections get no ma
   earlyPort = early.localPort;
 });
 
-test("restart: new connections are classified again, earlier marks are kept", { skip }, async () => {
-  dp = await startDataPlane();
-  const r = curl(lab.addr.server4, 8080);
-  assert.equal(ctMark(4, "tcp", r.localPort, 8080), HTTP);
-  const c = tcpClient(lab.addr.server4, 7000, "hello again");
-  assert.equal(ctMark(4, "tcp", c.localPort, 7000), HELLO);
-  assert.equal(await longLivedSend("after restart"), "ok 13");
-  assert.equal(ctMark(4, "tcp", longLived!.localPort, 7000), HELLO);
-  assert.equal(ctMark(4, "tcp", earlyPort, 7000), HELLO);
-  longLived!.child.stdin!.end("END\n");
-});
+test(
+  "restart (io libnfq): new connections are classified again, earlier marks are kept",
+  { skip },
+  async () => {
+    dp = await startDataPlane(["--io", "libnfq"]); // the textbook callback path this time
+    const r = curl(lab.addr.server4, 8080);
+    assert.equal(ctMark(4, "tcp", r.localPort, 8080), HTTP);
+    const c = tcpClient(lab.addr.server4, 7000, "hello again");
+    assert.equal(ctMark(4, "tcp", c.localPort, 7000), HELLO);
+    assert.equal(await longLivedSend("after restart"), "ok 13");
+    assert.equal(ctMark(4, "tcp", longLived!.localPort, 7000), HELLO);
+    assert.equal(ctMark(4, "tcp", earlyPort, 7000), HELLO);
+    longLived!.child.stdin!.end("END\n");
+  },
+);
 
 const ICMP_PY = `
 import socket, struct, sys, time

@@ -57,8 +57,12 @@ export interface LibNfq {
   nfq_fd(h: Pointer): number;
   nfq_handle_packet(h: Pointer, buf: Buffer | Pointer, len: number): number;
   nfq_get_msg_packet_hdr(nfad: Pointer): Pointer | null;
+  /** The same, as a numeric address (0 for none): no pointer object, no BigInt. */
+  nfq_get_msg_packet_hdr_addr(nfad: Pointer): number;
   /** `data` receives the payload pointer in data[0]. */
   nfq_get_payload(nfad: Pointer, data: [Pointer | null]): number;
+  /** The same, writing the payload's address into `out` (8 bytes, host order). */
+  nfq_get_payload_addr(nfad: Pointer, out: Buffer): number;
   nfq_get_nfmark(nfad: Pointer): number;
   nfq_set_verdict(qh: Pointer, id: number, verdict: number, len: number, buf: null): number;
   nfq_set_verdict2(qh: Pointer, id: number, verdict: number, mark: number, len: number, buf: null): number;
@@ -115,7 +119,9 @@ export function libnfq(): LibNfq {
     nfq_fd: f("nfq_fd", "int", [handle]),
     nfq_handle_packet: f("nfq_handle_packet", "int", [handle, "void *", "int"]),
     nfq_get_msg_packet_hdr: f("nfq_get_msg_packet_hdr", "void *", [data]),
+    nfq_get_msg_packet_hdr_addr: f("nfq_get_msg_packet_hdr", "uintptr_t", [data]),
     nfq_get_payload: f("nfq_get_payload", "int", [data, koffi.out(koffi.pointer("void *"))]),
+    nfq_get_payload_addr: f("nfq_get_payload", "int", [data, "void *"]),
     nfq_get_nfmark: f("nfq_get_nfmark", "uint32_t", [data]),
     nfq_set_verdict: f("nfq_set_verdict", "int", [qhandle, "uint32_t", "uint32_t", "uint32_t", "void *"]),
     nfq_set_verdict2: f("nfq_set_verdict2", "int", [

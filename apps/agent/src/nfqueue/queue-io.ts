@@ -23,7 +23,6 @@ import {
   SO_RCVTIMEO,
   MSG_WAITFORONE,
   SOL_SOCKET,
-  addressOf,
   allocNative,
   copyFrom,
   errnoMessage,
@@ -124,6 +123,8 @@ export class NfQueue {
   private readonly verdictMem: NativeBuffer;
   private readonly verdicts: VerdictBatch;
   private readonly payloadOut: [Pointer | null] = [null];
+  private readonly addrOut = Buffer.alloc(8);
+  private readonly ringBase: number;
   private readonly cbView: PacketView = {
     id: 0,
     hwProtocol: 0,
@@ -146,6 +147,7 @@ export class NfQueue {
     this.slotSize = (options.copyRange + NL_OVERHEAD + 63) & ~63;
     this.dataOffset = (this.slots * (MMSG_SIZE + IOV_SIZE) + 63) & ~63;
     this.ring = allocNative(this.dataOffset + this.slots * this.slotSize);
+    this.ringBase = Number(this.ring.address);
     const b = this.ring.buf;
     for (let i = 0; i < this.slots; i++) {
       const iov = this.slots * MMSG_SIZE + i * IOV_SIZE;
@@ -287,7 +289,6 @@ export class NfQueue {
         break;
       }
       if (n === 0) break;
-      this.beforeBatch();
       nfq.nfq_handle_packet(this.h!, slot, n);
       total++;
     }
@@ -333,48 +334,45 @@ export class NfQueue {
    * packets that arrive while libnetfilter_queue itself reads the socket (setup/teardown).
    */
   private onCallback(nfad: Pointer): number {
-    const { nfq } = this;
-    const hdr = nfq.nfq_get_msg_packet_hdr(nfad);
-    if (!hdr) return 0;
+    const { nfq, ringBase } = this;
+    const ring = this.ring.buf;
     const view = this.cbView;
-    const hdrOff = this.offsetInRing(hdr);
-    let hb: Buffer;
-    let ho: number;
-    if (hdrOff >= 0) {
-      hb = this.ring.buf;
-      ho = hdrOff;
+    // Addresses as numbers (user-space addresses fit in 53 bits): the message normally sits
+    // in our receive slot, so the header and payload are read in place.
+    const hdr = nfq.nfq_get_msg_packet_hdr_addr(nfad);
+    if (!hdr) return 0;
+    let buf = ring;
+    const hdrOff = hdr - ringBase;
+    if (hdrOff >= 0 && hdrOff + 7 <= ring.length) {
+      view.id = ring.readUInt32BE(hdrOff);
+      view.hwProtocol = ring.readUInt16BE(hdrOff + 4);
     } else {
-      hb = copyFrom(hdr, 7);
-      ho = 0;
+      // libnetfilter_queue's own buffer (a packet that came while it was talking to the kernel).
+      const h = copyFrom(nfq.nfq_get_msg_packet_hdr(nfad)!, 7);
+      view.id = h.readUInt32BE(0);
+      view.hwProtocol = h.readUInt16BE(4);
     }
-    view.id = hb.readUInt32BE(ho);
-    view.hwProtocol = hb.readUInt16BE(ho + 4);
     view.mark = nfq.nfq_get_nfmark(nfad) >>> 0;
-    const len = nfq.nfq_get_payload(nfad, this.payloadOut);
-    let buf = this.ring.buf;
-    if (len > 0 && this.payloadOut[0]) {
-      const off = this.offsetInRing(this.payloadOut[0]);
-      if (off >= 0) {
+    const len = nfq.nfq_get_payload_addr(nfad, this.addrOut);
+    view.payloadOffset = 0;
+    view.payloadLength = 0;
+    if (len > 0) {
+      const addr = this.addrOut.readUInt32LE(0) + this.addrOut.readUInt32LE(4) * 2 ** 32;
+      const off = addr - ringBase;
+      if (off >= 0 && off + len <= ring.length) {
         view.payloadOffset = off;
       } else {
-        buf = copyFrom(this.payloadOut[0], len);
-        view.payloadOffset = 0;
+        nfq.nfq_get_payload(nfad, this.payloadOut);
+        buf = copyFrom(this.payloadOut[0]!, len);
       }
       view.payloadLength = len;
-    } else {
-      view.payloadOffset = 0;
-      view.payloadLength = 0;
     }
     view.length = view.payloadLength;
+    this.beforeBatch();
     const mark = this.handler(view, buf);
     this.stats.sendCalls++;
     if (nfq.nfq_set_verdict2(this.qh!, view.id, NF_ACCEPT, mark >>> 0, 0, null) < 0) this.stats.sendErrors++;
     return 0;
-  }
-
-  private offsetInRing(p: Pointer): number {
-    const off = Number(addressOf(p) - this.ring.address);
-    return off >= 0 && off < this.ring.buf.length ? off : -1;
   }
 
   /**
