@@ -1,0 +1,7 @@
+import { ApplyView } from "./apply-view";
+
+export const metadata = { title: "Apply" };
+
+export default function ApplyPage() {
+  return <ApplyView />;
+}

@@ -1,0 +1,320 @@
+"use client";
+// Classes: the HTB tree per direction (upload on the WAN, download on the LAN) with rate,
+// ceil and priority; add, edit, remove; validated as you type, each problem next to its field.
+
+import { useMemo, useState } from "react";
+import {
+  ActionIcon,
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Group,
+  NumberInput,
+  Radio,
+  SegmentedControl,
+  Select,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+  Tooltip,
+} from "@mantine/core";
+import { parseRate } from "@sluice/policy";
+import { usePolicyDraft, issueAt, type DraftClass, type Direction, type LeafKind } from "@/lib/policy-draft";
+import { formatBps } from "@/lib/format";
+import { ErrorState, Loading } from "@/components/states";
+import { SaveBar } from "@/components/save-bar";
+import { useCurrentUser } from "@/components/shell";
+
+const LEAVES: { value: LeafKind; label: string }[] = [
+  { value: "auto", label: "auto" },
+  { value: "sfq", label: "sfq" },
+  { value: "fq_codel", label: "fq_codel" },
+  { value: "cake", label: "cake" },
+  { value: "pfifo", label: "pfifo" },
+];
+
+/** Rows in tree order (parents before children), with their depth and index in the list. */
+function treeOrder(list: DraftClass[]): { c: DraftClass; i: number; depth: number }[] {
+  const out: { c: DraftClass; i: number; depth: number }[] = [];
+  const seen = new Set<number>();
+  const names = new Set(list.map((c) => c.name));
+  const walk = (parent: string | undefined, depth: number) => {
+    list.forEach((c, i) => {
+      const p = c.parent && names.has(c.parent) && c.parent !== c.name ? c.parent : undefined;
+      if (p !== parent || seen.has(i) || depth > 8) return;
+      seen.add(i);
+      out.push({ c, i, depth });
+      walk(c.name, depth + 1);
+    });
+  };
+  walk(undefined, 0);
+  list.forEach((c, i) => !seen.has(i) && out.push({ c, i, depth: 0 })); // loops: still shown
+  return out;
+}
+
+export function ClassesEditor() {
+  const user = useCurrentUser();
+  const readOnly = user.role !== "admin";
+  const ed = usePolicyDraft("classes");
+  const [dir, setDir] = useState<Direction>("upload");
+  const rows = useMemo(() => (ed.draft ? treeOrder(ed.draft.classes[dir]) : []), [ed.draft, dir]);
+
+  if (ed.query.isLoading || (!ed.draft && !ed.query.isError)) return <Loading label="Loading the policy…" />;
+  if (ed.query.isError) return <ErrorState error={ed.query.error} retry={() => void ed.query.refetch()} />;
+  const d = ed.draft!;
+  const list = d.classes[dir];
+  const link =
+    dir === "upload" ? d.interfaces.wan : d.rest.download === "ifb" ? d.interfaces.wan : d.interfaces.lan;
+  const at = (i: number, f: string) => issueAt(ed.issues, `classes.${dir}[${i}].${f}`);
+  const mine = (p: string) => p.startsWith("classes.");
+  const dirIssues = ed.issues.filter((x) => x.path === `classes.${dir}`);
+  const otherDirCount = ed.issues.filter((x) =>
+    x.path.startsWith(`classes.${dir === "upload" ? "download" : "upload"}`),
+  ).length;
+
+  const update = (i: number, patch: Partial<DraftClass>) =>
+    ed.setDraft({
+      ...d,
+      classes: { ...d.classes, [dir]: list.map((c, j) => (j === i ? { ...c, ...patch } : c)) },
+    });
+  const setDefault = (i: number) =>
+    ed.setDraft({ ...d, classes: { ...d.classes, [dir]: list.map((c, j) => ({ ...c, default: j === i })) } });
+  const remove = (i: number) => {
+    const name = list[i]!.name;
+    ed.setDraft({
+      ...d,
+      classes: {
+        ...d.classes,
+        [dir]: list
+          .filter((_, j) => j !== i)
+          .map((c) => (c.parent === name ? { ...c, parent: list[i]!.parent } : c)),
+      },
+    });
+  };
+  const add = () => {
+    let n = 1;
+    while (list.some((c) => c.name === `class${n}`)) n++;
+    ed.setDraft({
+      ...d,
+      classes: {
+        ...d.classes,
+        [dir]: [
+          ...list,
+          {
+            name: `class${n}`,
+            rate: "1mbit",
+            ceil: link.rate,
+            priority: 3,
+            default: false,
+            leaf: "auto",
+            description: "",
+          },
+        ],
+      },
+    });
+  };
+  const sumTop = list.filter((c) => !c.parent).reduce((n, c) => n + (parseRate(c.rate) ?? 0), 0);
+  const linkBps = parseRate(link.rate) ?? 0;
+
+  return (
+    <Stack gap="md">
+      <Group justify="space-between">
+        <Title order={3}>Classes</Title>
+        <SegmentedControl
+          value={dir}
+          onChange={(v) => setDir(v as Direction)}
+          data={[
+            { value: "upload", label: `Upload (${d.interfaces.wan.device})` },
+            {
+              value: "download",
+              label: `Download (${d.rest.download === "ifb" ? "ifb" : d.interfaces.lan.device})`,
+            },
+          ]}
+          data-testid="direction"
+        />
+      </Group>
+      <Text size="sm" c="dimmed">
+        Each class guarantees its <b>rate</b> and may borrow up to its <b>ceil</b> when the link has room;
+        lower <b>priority</b> numbers borrow first. Link: <b>{formatBps(linkBps)}</b>; top-level guarantees
+        add up to <b>{formatBps(sumTop)}</b>. Rates like 512kbit, 5mbit, 1gbit.
+      </Text>
+      {otherDirCount > 0 && (
+        <Alert color="orange">
+          {otherDirCount} problem{otherDirCount > 1 ? "s" : ""} in the{" "}
+          {dir === "upload" ? "download" : "upload"} tree.
+        </Alert>
+      )}
+      {dirIssues.map((x) => (
+        <Alert key={x.message} color="red">
+          {x.message}
+        </Alert>
+      ))}
+      <Card withBorder padding={0}>
+        <Table verticalSpacing="xs" data-testid={`classes-${dir}`} style={{ minWidth: 900 }}>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th w={190}>name</Table.Th>
+              <Table.Th w={140}>parent</Table.Th>
+              <Table.Th w={120}>rate</Table.Th>
+              <Table.Th w={120}>ceil</Table.Th>
+              <Table.Th w={80}>priority</Table.Th>
+              <Table.Th w={110}>leaf qdisc</Table.Th>
+              <Table.Th w={70}>default</Table.Th>
+              <Table.Th>description</Table.Th>
+              <Table.Th w={40} />
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map(({ c, i, depth }) => {
+              const hasChildren = list.some((x) => x.parent === c.name);
+              return (
+                <Table.Tr key={i} data-testid={`class-row-${c.name}`}>
+                  <Table.Td>
+                    <Group gap={4} wrap="nowrap" pl={depth * 14}>
+                      {depth > 0 && <Text c="dimmed">└</Text>}
+                      <TextInput
+                        size="xs"
+                        value={c.name}
+                        onChange={(e) => update(i, { name: e.currentTarget.value })}
+                        error={at(i, "name")}
+                        disabled={readOnly}
+                        aria-label={`name of class ${i}`}
+                        data-testid={`class-${dir}-${i}-name`}
+                      />
+                    </Group>
+                  </Table.Td>
+                  <Table.Td>
+                    <Select
+                      size="xs"
+                      value={c.parent ?? ""}
+                      onChange={(v) => update(i, { parent: v || undefined })}
+                      data={[
+                        { value: "", label: "(link)" },
+                        ...list
+                          .filter((x) => x.name !== c.name)
+                          .map((x) => ({ value: x.name, label: x.name })),
+                      ]}
+                      error={at(i, "parent")}
+                      disabled={readOnly}
+                      allowDeselect={false}
+                      aria-label={`parent of class ${c.name}`}
+                    />
+                  </Table.Td>
+                  <Table.Td>
+                    <TextInput
+                      size="xs"
+                      value={c.rate}
+                      onChange={(e) => update(i, { rate: e.currentTarget.value })}
+                      error={at(i, "rate")}
+                      disabled={readOnly}
+                      aria-label={`rate of class ${c.name}`}
+                      data-testid={`class-${dir}-${c.name}-rate`}
+                    />
+                  </Table.Td>
+                  <Table.Td>
+                    <TextInput
+                      size="xs"
+                      value={c.ceil}
+                      placeholder="= rate"
+                      onChange={(e) => update(i, { ceil: e.currentTarget.value })}
+                      error={at(i, "ceil")}
+                      disabled={readOnly}
+                      aria-label={`ceil of class ${c.name}`}
+                      data-testid={`class-${dir}-${c.name}-ceil`}
+                    />
+                  </Table.Td>
+                  <Table.Td>
+                    <NumberInput
+                      size="xs"
+                      value={c.priority}
+                      min={0}
+                      max={7}
+                      onChange={(v) => update(i, { priority: typeof v === "number" ? v : Number(v) || 0 })}
+                      error={at(i, "priority")}
+                      disabled={readOnly}
+                      aria-label={`priority of class ${c.name}`}
+                    />
+                  </Table.Td>
+                  <Table.Td>
+                    <Select
+                      size="xs"
+                      value={c.leaf}
+                      onChange={(v) => update(i, { leaf: (v ?? "auto") as LeafKind })}
+                      data={LEAVES}
+                      disabled={readOnly || hasChildren}
+                      allowDeselect={false}
+                      error={at(i, "leaf")}
+                      aria-label={`leaf qdisc of class ${c.name}`}
+                    />
+                  </Table.Td>
+                  <Table.Td>
+                    <Tooltip
+                      label={at(i, "default") ?? "traffic no rule maps goes here"}
+                      color={at(i, "default") ? "red" : undefined}
+                    >
+                      <Radio
+                        checked={c.default}
+                        onChange={() => setDefault(i)}
+                        disabled={readOnly}
+                        error={!!at(i, "default")}
+                        aria-label={`default class ${c.name}`}
+                      />
+                    </Tooltip>
+                  </Table.Td>
+                  <Table.Td>
+                    <TextInput
+                      size="xs"
+                      value={c.description}
+                      onChange={(e) => update(i, { description: e.currentTarget.value })}
+                      error={at(i, "description")}
+                      disabled={readOnly}
+                      aria-label={`description of class ${c.name}`}
+                    />
+                  </Table.Td>
+                  <Table.Td>
+                    {!readOnly && (
+                      <Tooltip label={hasChildren ? "remove (children move up)" : "remove"}>
+                        <ActionIcon
+                          variant="subtle"
+                          color="red"
+                          onClick={() => remove(i)}
+                          aria-label={`remove class ${c.name}`}
+                        >
+                          ✕
+                        </ActionIcon>
+                      </Tooltip>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              );
+            })}
+          </Table.Tbody>
+        </Table>
+        {!readOnly && (
+          <Group p="sm">
+            <Button size="xs" variant="light" onClick={add} data-testid="add-class">
+              Add class
+            </Button>
+            <Badge variant="light" color="gray">
+              {list.length} classes
+            </Badge>
+          </Group>
+        )}
+      </Card>
+      <SaveBar
+        dirty={ed.dirty}
+        issues={ed.issues}
+        otherIssues={ed.issues.filter((x) => !mine(x.path))}
+        saving={ed.saving.isPending}
+        saved={ed.saving.isSuccess}
+        error={ed.saving.error}
+        readOnly={readOnly}
+        onSave={ed.save}
+        onReset={ed.reset}
+      />
+    </Stack>
+  );
+}

@@ -1,0 +1,331 @@
+// End to end in headless Chromium (Debian's, driven by playwright-core) against `next build`
+// + `next start` on a free localhost port, with the fake agent on a unix socket: first-run
+// setup, sign-in, a class limit edited (the inline error for a bad value, then a good one),
+// Apply, the history entry, Try left to revert, rollback from history, the agent going
+// down. Screenshots of every page go to artifacts/screenshots/.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { createDb } from "@sluice/db";
+import { defaultPolicy } from "@sluice/policy";
+import { FakeAgent } from "@sluice/api/testing";
+import {
+  tcpConversation,
+  ethernetFrame,
+  pcapFile,
+} from "../../../packages/classifier/test/helpers/frames.ts";
+import { ensureBuild, WEB_DIR } from "../scripts/ensure-build.ts";
+
+const CHROMIUM = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].find((p) => existsSync(p));
+const ROOT = resolve(WEB_DIR, "../..");
+const SHOTS = join(ROOT, "artifacts/screenshots");
+const skip = CHROMIUM
+  ? false
+  : "Debian's chromium is not installed (apt-get install -y chromium): e2e skipped";
+
+let dir: string;
+let agent: FakeAgent;
+let server: ChildProcess | null = null;
+let browser: Browser | null = null;
+let page: Page;
+let base: string;
+let serverLog = "";
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitFor(fn: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}\n--- server log ---\n${serverLog.slice(-3000)}`);
+}
+
+async function shot(name: string): Promise<void> {
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Seeds six hours of minute roll-ups so the "last hours" charts have something to show. */
+async function seedHistory(dataDir: string): Promise<void> {
+  const db = await createDb({ url: `file:${join(dataDir, "sluice.db")}` });
+  const now = Math.floor(Date.now() / 60_000) * 60_000;
+  const classes = [];
+  const protocols = [];
+  for (let m = 360; m >= 1; m--) {
+    const minute = new Date(now - m * 60_000);
+    const wave = (k: number) => 0.5 + 0.4 * Math.sin(m / (25 + k * 7) + k);
+    for (const [i, name] of ["interactive", "web", "bulk", "p2p", "default"].entries()) {
+      for (const direction of ["upload", "download"] as const) {
+        const rate = (direction === "upload" ? 2e6 : 6e6) * wave(i) * (i === 1 ? 1.6 : 1);
+        classes.push({
+          minute,
+          direction,
+          className: name,
+          bytes: (rate * 60) / 8,
+          packets: rate / 100,
+          drops: i === 3 ? 5 : 0,
+          maxRateBps: rate * 1.2,
+          avgRateBps: rate,
+        });
+      }
+    }
+    for (const [i, protocol] of ["ssl", "quic", "http", "bittorrent", "dns"].entries())
+      protocols.push({
+        minute,
+        protocol,
+        bytes: (4e6 * wave(i + 2) * 60) / 8 / (i + 1),
+        connections: 10 - i,
+      });
+  }
+  await db.accounting.insert({ classes, protocols });
+  await db.close();
+}
+
+before(async () => {
+  if (skip) return;
+  mkdirSync(SHOTS, { recursive: true });
+  ensureBuild({ skipTypecheck: true, log: (s) => console.log(`# ${s}`) });
+  dir = mkdtempSync(join(tmpdir(), "sluice-e2e-"));
+  const socket = join(dir, "agent.sock");
+  agent = await FakeAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 1000 });
+  await seedHistory(join(dir, "data"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", "127.0.0.1"], {
+    cwd: WEB_DIR,
+    env: {
+      ...process.env,
+      SLUICE_SOCKET: socket,
+      SLUICE_DATA: join(dir, "data"),
+      DATABASE_URL: "",
+      NEXT_TELEMETRY_DISABLED: "1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  server.stdout!.on("data", (b: Buffer) => (serverLog += b.toString()));
+  server.stderr!.on("data", (b: Buffer) => (serverLog += b.toString()));
+  await waitFor(
+    async () => (await fetch(`${base}/login`, { redirect: "manual" })).status < 500,
+    30_000,
+    "next start",
+  );
+  const { chromium } = await import("playwright-core");
+  browser = await chromium.launch({
+    executablePath: CHROMIUM!,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  page.setDefaultTimeout(15_000);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  await agent?.stop().catch(() => undefined);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test("first-run setup, then sign out and in again", { skip }, async () => {
+  await page.goto(`${base}/`);
+  await page.waitForURL(/\/setup$/);
+  await page.locator('input[name="password"]').waitFor();
+  await shot("01-setup");
+  await page.locator('input[name="username"]').fill("admin");
+  await page.locator('input[name="password"]').fill("correct horse");
+  await page.locator('input[name="password2"]').fill("correct horse");
+  await page.getByRole("button", { name: "Create admin and sign in" }).click();
+  await page.waitForURL(`${base}/`);
+  await page.getByTestId("current-user").getByText("admin").waitFor();
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/\/login/);
+  await page.locator('input[name="username"]').fill("admin");
+  await page.locator('input[name="password"]').fill("wrong password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("login-error").waitFor();
+  assert.match(await page.getByTestId("login-error").innerText(), /wrong username or password/);
+  await shot("02-login-error");
+  await page.locator('input[name="password"]').fill("correct horse");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${base}/`);
+  // the session cookie is http-only: the page's script cannot see it
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === "sluice_session");
+  assert.equal(session?.httpOnly, true);
+  assert.equal(session?.sameSite, "Lax");
+  assert.ok(!(await page.evaluate(() => document.cookie)).includes("sluice_session"));
+});
+
+test(
+  "Overview: live graphs, top talkers, agent health with the fallbacks, last hours",
+  { skip },
+  async () => {
+    await page.goto(`${base}/`);
+    await page.getByTestId("chart-upload").locator("canvas").waitFor();
+    await page.getByTestId("top-talkers").waitFor();
+    await page.getByTestId("history-upload").locator("canvas").waitFor();
+    const caps = await page.getByTestId("capabilities").innerText();
+    assert.match(caps, /leaves: pfifo \(sch_sfq and sch_fq_codel missing\)/);
+    assert.match(caps, /marks → classes: CLASSIFY \(cls_fw missing\)/);
+    await page.waitForTimeout(2500); // a few live samples
+    await shot("03-overview");
+  },
+);
+
+test("Classes: a bad ceil shows its error next to the field, a good one saves", { skip }, async () => {
+  await page.goto(`${base}/classes`);
+  const ceil = page.getByTestId("class-upload-p2p-ceil");
+  await ceil.waitFor();
+  await ceil.fill("900mbit");
+  const row = page.getByTestId("class-row-p2p");
+  await row.getByText(/ceil 900Mbit is above the link rate 20Mbit/).waitFor();
+  assert.equal(await page.getByTestId("save").isDisabled(), true);
+  await shot("04-classes-invalid");
+  await ceil.fill("8mbit");
+  await row.getByText(/above the link rate/).waitFor({ state: "detached" });
+  await page.getByTestId("save").click();
+  await page.getByTestId("save-status").getByText(/Saved/).waitFor();
+  await shot("05-classes");
+});
+
+test("Rules and Protocols pages: picker metadata, pattern tester, capture upload", { skip }, async () => {
+  await page.goto(`${base}/rules`);
+  await page.getByTestId("rules-table").waitFor();
+  await page.getByTestId("special-explained").waitFor();
+  await page.getByLabel("protocol of rule 1", { exact: true }).click();
+  await page
+    .getByRole("option", { name: /bittorrent/ })
+    .first()
+    .waitFor();
+  await shot("06-rules-picker");
+  await page.keyboard.press("Escape");
+  await shot("06-rules");
+
+  await page.goto(`${base}/protocols`);
+  await page.getByTestId("catalogue").waitFor();
+  await page.getByTestId("tester-run").click();
+  await page.getByTestId("tester-result").getByText("http").first().waitFor();
+  const pcap = pcapFile(
+    tcpConversation(
+      ["10.0.0.2", 40000],
+      ["10.0.0.1", 80],
+      [
+        { dir: "c2s", data: "GET /index.html HTTP/1.1\r\nHost: example\r\n\r\n" },
+        { dir: "s2c", data: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi" },
+      ],
+    ).map((f) => ethernetFrame(f)),
+  );
+  const file = join(dir, "web.pcap");
+  writeFileSync(file, pcap);
+  await page.locator('input[type="file"]').setInputFiles(file);
+  await page.getByTestId("capture-run").click();
+  await page.getByTestId("capture-flows").getByText("http").waitFor();
+  await shot("07-protocols");
+});
+
+test("Apply: the diff, Apply, the history entry", { skip }, async () => {
+  await page.goto(`${base}/apply`);
+  await page
+    .getByTestId("policy-changes")
+    .getByText(/upload class "p2p": ceil 10Mbit → 8Mbit/)
+    .waitFor();
+  await page.getByTestId("tc-diff").waitFor();
+  await shot("08-apply-preview");
+  await page.getByTestId("apply-button").click();
+  await page
+    .getByTestId("action-ok")
+    .getByText(/Applied as entry #2/)
+    .waitFor();
+  const row = page.getByTestId("history-row-2");
+  await row.getByText("applied").waitFor();
+  await row.getByText("installed").waitFor();
+  assert.match(await row.innerText(), /admin/);
+  await page
+    .getByTestId("policy-changes")
+    .getByText(/nothing to apply/)
+    .waitFor();
+  await shot("09-apply-history");
+});
+
+test("Try for 5 s, watch the countdown, let it revert", { skip }, async () => {
+  await page.goto(`${base}/classes`);
+  await page.getByTestId("class-upload-p2p-ceil").fill("6mbit");
+  await page.getByTestId("save").click();
+  await page.getByTestId("save-status").getByText(/Saved/).waitFor();
+  await page.goto(`${base}/apply`);
+  await page
+    .getByTestId("policy-changes")
+    .getByText(/8Mbit → 6Mbit/)
+    .waitFor();
+  await page.getByTestId("try-seconds").fill("5");
+  await page.getByTestId("try-button").click();
+  await page.getByTestId("try-countdown").waitFor();
+  await page.getByTestId("confirm-button").waitFor();
+  await shot("10-apply-trying");
+  await page.getByTestId("history-row-3").getByText("reverted").waitFor({ timeout: 20_000 });
+  await page.getByTestId("try-countdown").waitFor({ state: "detached" });
+  assert.equal(agent.lastGood()?.id, 2, "the box is back on entry #2");
+  await shot("11-apply-reverted");
+});
+
+test("Roll back from history", { skip }, async () => {
+  await page.getByTestId("rollback-1").click();
+  await page
+    .getByTestId("action-ok")
+    .getByText(/Rolled back: entry #4/)
+    .waitFor();
+  await page.getByTestId("history-row-4").getByText("installed").waitFor();
+  assert.match(agent.entries.at(-1)!.user, /admin \(rollback to #1\)/);
+  await shot("12-apply-rollback");
+});
+
+test("Flows and Settings", { skip }, async () => {
+  await page.goto(`${base}/flows`);
+  await page.getByTestId("flows-table").getByText("ssl").first().waitFor();
+  await shot("13-flows");
+  await page.goto(`${base}/settings`);
+  await page.getByTestId("users-table").waitFor();
+  await page.getByTestId("audit-table").getByText("policy.rollback").waitFor();
+  await shot("14-settings");
+});
+
+test("the agent goes down: a banner and the cached data, not a blank page", { skip }, async () => {
+  await agent.stop();
+  await page.goto(`${base}/`);
+  await page.getByTestId("agent-down-banner").waitFor({ timeout: 20_000 });
+  await page
+    .getByTestId("capabilities")
+    .getByText(/CLASSIFY/)
+    .waitFor();
+  await shot("15-overview-agent-down");
+  await page.goto(`${base}/apply`);
+  await page.getByTestId("agent-down-banner").waitFor();
+  await page.getByTestId("history-table").waitFor();
+  await shot("16-apply-agent-down");
+  await page.goto(`${base}/flows`);
+  await page.getByTestId("flows-stale").waitFor();
+  await shot("17-flows-agent-down");
+});
