@@ -427,6 +427,7 @@ console.log("\nclassification latency");
   // End to end: TCP connect time through the router; the SYN and the SYN-ACK both cross the
   // queue when the data plane (or the minimal consumer) is there.
   const CONNECTS = 200;
+  const LATENCY_ROUNDS = 4;
   const SERVER = `require("node:net").createServer((s) => s.destroy()).listen(7100, () => console.log("up"));`;
   const CLIENT = `
     const net = require("node:net");
@@ -462,12 +463,13 @@ console.log("\nclassification latency");
     c: { p50: [], p90: [] },
     dp: { p50: [], p90: [] },
   };
-  for (let round = 0; round < 3; round++) {
-    for (const [k, l] of [
-      ["plain", plain],
-      ["c", lc],
-      ["dp", ld],
-    ] as const) {
+  const order = [
+    ["plain", plain],
+    ["c", lc],
+    ["dp", ld],
+  ] as const;
+  for (let round = 0; round < LATENCY_ROUNDS; round++) {
+    for (const [k, l] of round % 2 ? [...order].reverse() : order) {
       const r = connect(l);
       res[k]!.p50.push(r.p50);
       res[k]!.p90.push(r.p90);
@@ -478,7 +480,9 @@ console.log("\nclassification latency");
   const show = (k: string) =>
     `p50 ${median(res[k]!.p50).toFixed(0)} µs, p90 ${median(res[k]!.p90).toFixed(0)} µs`;
   const extra = (k: string) => ((median(res[k]!.p50) - median(res.plain!.p50)) / 2).toFixed(0);
-  console.log(`  TCP connect through the router (${CONNECTS} connects x 3 rounds, medians):`);
+  console.log(
+    `  TCP connect through the router (${CONNECTS} connects x ${LATENCY_ROUNDS} alternating rounds, medians):`,
+  );
   console.log(`    no rules:                         ${show("plain")}`);
   console.log(
     `    Sluice rules + minimal C consumer ${show("c")}  (+${extra("c")} µs per queued packet at p50)`,
