@@ -96,6 +96,10 @@ export class Agent {
   }
 
   private async boot(): Promise<void> {
+    // Connections tracked before accounting is on have no counters: connbytes would never
+    // match them and they would never be classified. Turn it on before any rule loads.
+    const acct = await this.exec.run(["sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1"]);
+    if (acct.code !== 0) this.log.warn(`could not enable conntrack accounting: ${acct.stderr.trim()}`);
     try {
       const good = await this.applier.restoreLastGood();
       if (good) this.log.info({ id: good.id }, "last good policy in place");
