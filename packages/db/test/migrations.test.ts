@@ -144,6 +144,47 @@ describe("sqlite migrations", () => {
   });
 });
 
+describe("sqlite table redefinitions", () => {
+  it("keep the rows of tables that reference the redefined one (foreign keys off while migrating)", async () => {
+    // a change SQLite cannot ALTER: Prisma's migration copies "users" into a new table, drops
+    // the old one and renames; with foreign keys on, the drop would cascade to the sessions
+    const changed = schemaText("sqlite").replace(
+      "lastLoginAt  DateTime?",
+      "lastLoginAt  DateTime        @default(now())",
+    );
+    assert.notEqual(changed, schemaText("sqlite"));
+    const pending = await checkSqlite(changed);
+    assert.equal(pending.ok, false);
+    assert.match(pending.detail, /DROP TABLE "users"/);
+
+    const dir = join(tmp, "migrations-redefine");
+    cpSync(FILES.sqlite.migrationsDir, dir, { recursive: true });
+    const file = join(tmp, "redefine.db");
+    migrateSqlite(file, dir);
+    const db = new Database(file);
+    db.exec(
+      `INSERT INTO "users" ("id", "username", "passwordHash", "role", "lastLoginAt") VALUES (1, 'a', 'x', 'admin', '2026-01-01T00:00:00.000+00:00')`,
+    );
+    db.exec(
+      `INSERT INTO "sessions" ("id", "userId", "expiresAt", "csrfToken") VALUES ('s', 1, '2027-01-01T00:00:00.000+00:00', 'c')`,
+    );
+    db.close();
+
+    mkdirSync(join(dir, "99990101000000_redefine"));
+    writeFileSync(join(dir, "99990101000000_redefine", "migration.sql"), pending.detail);
+    assert.deepEqual(migrateSqlite(file, dir).applied, ["99990101000000_redefine"]);
+    const after = new Database(file, { readonly: true });
+    try {
+      assert.equal((after.prepare(`SELECT count(*) AS n FROM "sessions"`).get() as { n: number }).n, 1);
+      assert.equal((after.prepare(`SELECT count(*) AS n FROM "users"`).get() as { n: number }).n, 1);
+      assert.equal((after.pragma("foreign_key_check") as unknown[]).length, 0);
+    } finally {
+      after.close();
+    }
+    assert.equal((await checkSqlite(changed, dir)).ok, true);
+  });
+});
+
 const pgSkip = pgUnavailableReason();
 describe("postgres migrations", { skip: pgSkip ? `PostgreSQL not available: ${pgSkip}` : false }, () => {
   let cluster: PgCluster;
