@@ -125,3 +125,20 @@ test("iptables rules: masked marks, connbytes window, queue balance with bypass"
   assert.equal(chooseVariant(no6).ipv6, false);
   assert.doesNotMatch(renderPolicy(policy(), MARKS, no6).iptables.v6, /NFQUEUE/);
 });
+
+test("golden: download shaped on an IFB (box not a router): connmark restored on WAN ingress", () => {
+  const r = renderPolicy(
+    policy((p) => ((p as { download?: string }).download = "ifb")),
+    MARKS,
+    FULL_CAPABILITIES,
+  );
+  golden("ifb.tc", scriptText(r).tc);
+  assert.equal(r.model.devices[1]!.device, "ifb-sluice");
+  assert.equal(r.model.devices[1]!.linkRate, 20_000_000);
+  assert.ok(r.tc.lines.includes("qdisc add dev wan0 handle ffff: ingress"));
+  assert.ok(
+    r.tc.lines.some((l) =>
+      l.includes("matchall action connmark action mirred egress redirect dev ifb-sluice"),
+    ),
+  );
+});

@@ -12,6 +12,7 @@ import { readInstalled, rootQdisc, type InstalledState } from "../kernel/install
 import { renderPolicy, scriptText, type RenderedPolicy } from "../render/scripts.ts";
 import { HOOKS, renderIptables, renderIptablesTeardown, ruleLine } from "../render/iptables.ts";
 import { verifyInstalled } from "./verify.ts";
+import { IFB_DEVICE } from "../render/model.ts";
 import type { HistoryEntry, HistoryStore } from "./store.ts";
 import { diffLines, diffPolicy, type PolicyDiff } from "./diff.ts";
 
@@ -369,6 +370,12 @@ export class Applier {
         throw e;
       }
     };
+    if (r.model.ifbFrom) {
+      // Download via IFB: the device must exist and be up; WAN ingress is rebuilt below.
+      await this.d.exec.run(["ip", "link", "add", IFB_DEVICE, "type", "ifb"]);
+      await step("tc", ["ip", "link", "set", IFB_DEVICE, "up"]);
+      await this.d.exec.run(["tc", "qdisc", "del", "dev", r.model.ifbFrom, "ingress"]);
+    }
     for (const dev of r.tc.devices) {
       const cur = before.tc[dev];
       if (cur && rootQdisc(cur)) await step("tc", ["tc", "qdisc", "del", "dev", dev, "root"]);
@@ -394,6 +401,9 @@ export class Applier {
   /** Removes Sluice's qdiscs and chains found in `s`. */
   private async clear(s: InstalledState): Promise<void> {
     for (const [dev, st] of Object.entries(s.tc)) {
+      // An ingress qdisc that redirects to Sluice's IFB is ours too.
+      if (st.filters.some((f) => f.includes(`dev ${IFB_DEVICE}`)))
+        await this.d.exec.run(["tc", "qdisc", "del", "dev", dev, "ingress"]);
       const root = rootQdisc(st);
       if (root && root.kind === "htb" && root.handle === "1:")
         await this.d.exec.run(["tc", "qdisc", "del", "dev", dev, "root"]);
