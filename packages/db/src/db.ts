@@ -44,6 +44,9 @@ export function resolveTarget(opts: CreateDbOptions = {}): DbTarget {
     return { provider: "postgres", url, ...(schema ? { schema } : {}) };
   }
   if (url) {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
+    if (scheme && scheme.toLowerCase() !== "file")
+      throw new Error(`unsupported database URL scheme "${scheme}:" (use postgres:// or a SQLite file)`);
     const path = url.replace(/^file:(\/\/)?/, "");
     if (!path || path === ":memory:")
       throw new Error("an in-memory SQLite database is not supported: give a file");

@@ -8,6 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, ap
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { resolveTarget } from "../src/db.ts";
 import { MigrationError, migratePostgres, migrateSqlite, readMigrations } from "../src/migrate.ts";
 import { FILES, postgresSchemaFrom, schemaText } from "../tools/schemas.ts";
 import { openEngine, pgFactory, sqliteFactory } from "../tools/engine.ts";
@@ -261,5 +262,36 @@ describe("postgres migrations", { skip: pgSkip ? `PostgreSQL not available: ${pg
       migratePostgres({ connectionString: url }),
     ]);
     assert.equal(a.applied.length + b.applied.length, readMigrations(FILES.postgres.migrationsDir).length);
+  });
+});
+
+describe("resolveTarget", () => {
+  it("picks the provider and the SQLite file from the options and the environment", () => {
+    const env = { DATABASE_URL: process.env.DATABASE_URL, SLUICE_DATA: process.env.SLUICE_DATA };
+    try {
+      delete process.env.DATABASE_URL;
+      delete process.env.SLUICE_DATA;
+      assert.deepEqual(resolveTarget(), { provider: "sqlite", file: "/var/lib/sluice/sluice.db" });
+      process.env.SLUICE_DATA = "/srv/x";
+      assert.deepEqual(resolveTarget(), { provider: "sqlite", file: "/srv/x/sluice.db" });
+      assert.deepEqual(resolveTarget({ dataDir: "/d" }), { provider: "sqlite", file: "/d/sluice.db" });
+      process.env.DATABASE_URL = "postgresql://u:p@db.example/sluice?schema=app";
+      assert.deepEqual(resolveTarget(), {
+        provider: "postgres",
+        url: "postgresql://u:p@db.example/sluice?schema=app",
+        schema: "app",
+      });
+      assert.deepEqual(resolveTarget({ url: "file:/tmp/a.db" }), { provider: "sqlite", file: "/tmp/a.db" });
+      assert.deepEqual(resolveTarget({ url: "postgres://h/db" }), {
+        provider: "postgres",
+        url: "postgres://h/db",
+      });
+      assert.throws(() => resolveTarget({ url: "mysql://h/db" }), /unsupported/);
+      assert.throws(() => resolveTarget({ url: ":memory:" }), /in-memory/);
+    } finally {
+      for (const [k, v] of Object.entries(env))
+        if (v === undefined) Reflect.deleteProperty(process.env, k);
+        else process.env[k] = v;
+    }
   });
 });
