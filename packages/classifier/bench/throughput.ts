@@ -119,7 +119,9 @@ const ours = loadPatternDirs([OURS]);
 const classic = existsSync(CLASSIC) ? loadPatternDirs([CLASSIC]) : null;
 
 console.log(`classifier bench: ${packets.length} packets from the nDPI corpus, best of ${ROUNDS} rounds`);
-console.log(`pattern sets: protocols/ ${ours.size} patterns${classic ? `, classic l7-filter ${classic.size} patterns` : ""}\n`);
+console.log(
+  `pattern sets: protocols/ ${ours.size} patterns${classic ? `, classic l7-filter ${classic.size} patterns` : ""}\n`,
+);
 
 const rows: [string, Run][] = [
   ["protocols/  RE2.Set", best(ours)],
@@ -140,7 +142,9 @@ console.log(`\nratio RE2.Set ÷ sequential (protocols/): ${fmt(seq.seconds / set
 if (classic) {
   const [cset, cseq] = [rows[2]![1], rows[3]![1]];
   console.log(`ratio RE2.Set ÷ sequential (classic):    ${fmt(cseq.seconds / cset.seconds, 2)}× faster`);
-  console.log(`ratio protocols/ ÷ classic (RE2.Set):    ${fmt(cset.seconds / set.seconds, 2)}× the classic set's speed`);
+  console.log(
+    `ratio protocols/ ÷ classic (RE2.Set):    ${fmt(cset.seconds / set.seconds, 2)}× the classic set's speed`,
+  );
 }
 const mem = memoryPerFlow(ours);
 console.log(
