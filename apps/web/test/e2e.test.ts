@@ -215,7 +215,7 @@ test("Rules and Protocols pages: picker metadata, pattern tester, capture upload
   await page.goto(`${base}/rules`);
   await page.getByTestId("rules-table").waitFor();
   await page.getByTestId("special-explained").waitFor();
-  await page.getByLabel("protocol of rule 1", { exact: true }).click();
+  await page.getByLabel("protocol of rule 1", { exact: true }).first().click();
   await page
     .getByRole("option", { name: /bittorrent/ })
     .first()
@@ -324,6 +324,11 @@ test("the agent goes down: a banner and the cached data, not a blank page", { sk
   await page.goto(`${base}/apply`);
   await page.getByTestId("agent-down-banner").waitFor();
   await page.getByTestId("history-table").waitFor();
+  await page
+    .getByTestId("error-state")
+    .getByText(/not reachable/)
+    .first()
+    .waitFor();
   await shot("16-apply-agent-down");
   await page.goto(`${base}/flows`);
   await page.getByTestId("flows-stale").waitFor();

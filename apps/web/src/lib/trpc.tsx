@@ -51,7 +51,10 @@ export function Providers({ children }: { children: ReactNode }) {
             refetchOnWindowFocus: false,
             staleTime: 2_000,
             retry: (n, e) =>
-              n < 1 && !["UNAUTHORIZED", "FORBIDDEN", "BAD_REQUEST"].includes(errorCode(e) ?? ""),
+              n < 1 &&
+              !["UNAUTHORIZED", "FORBIDDEN", "BAD_REQUEST", "SERVICE_UNAVAILABLE"].includes(
+                errorCode(e) ?? "",
+              ),
           },
         },
       }),

@@ -80,7 +80,18 @@ export class AgentClient {
     onOpen?: () => void,
   ): () => void {
     let stopped = false;
+    let failed = false;
+    const fail = (e: Error) => {
+      if (stopped || failed) return;
+      failed = true;
+      onError(e);
+    };
     const req = request({ socketPath: this.socket, method: "GET", path }, (res) => {
+      if ((res.statusCode ?? 500) >= 400) {
+        res.resume();
+        fail(new Error(`stream answered ${res.statusCode}`));
+        return;
+      }
       onOpen?.();
       let buf = "";
       res.setEncoding("utf8");
@@ -99,17 +110,16 @@ export class AgentClient {
           try {
             onEvent(JSON.parse(data));
           } catch (e) {
-            onError(e as Error);
+            fail(e as Error);
           }
         }
       });
-      res.on("end", () => {
-        if (!stopped) onError(new Error("stream ended"));
-      });
+      // the agent going away ends the response one way or another
+      res.on("end", () => fail(new Error("stream ended")));
+      res.on("error", (e) => fail(e));
+      res.on("close", () => fail(new Error("stream closed")));
     });
-    req.on("error", (e) => {
-      if (!stopped) onError(new AgentUnreachableError(this.socket, e));
-    });
+    req.on("error", (e) => fail(new AgentUnreachableError(this.socket, e)));
     req.end();
     return () => {
       stopped = true;

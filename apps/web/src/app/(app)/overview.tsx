@@ -435,7 +435,7 @@ export function Overview() {
                 {extra.protocols.slice(0, 10).map((p) => (
                   <Table.Tr key={p.protocol}>
                     <Table.Td>
-                      <Badge variant="dot" color={colorOf(p.protocol)}>
+                      <Badge variant="dot" color={colorOf(p.protocol)} tt="none">
                         {p.protocol}
                       </Badge>
                     </Table.Td>

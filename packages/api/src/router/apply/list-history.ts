@@ -63,7 +63,7 @@ export const listHistory = protectedProcedure.query(async ({ ctx }) => {
       agentEntryId: e.id,
       versionId: v?.id ?? null,
       at: e.at,
-      user: v?.appliedBy ?? e.user,
+      user: e.user,
       status: e.status,
       lastGood: e.lastGood,
       name: e.name ?? null,

@@ -175,11 +175,13 @@ export function ApplyView() {
         <Group justify="space-between" mb="xs">
           <Text fw={600}>Edited policy vs. what is installed</Text>
           <Text size="xs" c="dimmed">
-            {preview.data?.installed
-              ? `installed: #${preview.data.installed.id} "${preview.data.installed.name}" by ${preview.data.installed.user}, ${formatTime(preview.data.installed.at)}`
-              : preview.data
-                ? "nothing installed yet"
-                : ""}
+            {trying
+              ? `last good (restored if the try is not confirmed): #${preview.data?.installed?.id ?? "–"}`
+              : preview.data?.installed
+                ? `installed: #${preview.data.installed.id} "${preview.data.installed.name}" by ${preview.data.installed.user}, ${formatTime(preview.data.installed.at)}`
+                : preview.data
+                  ? "nothing installed yet"
+                  : ""}
           </Text>
         </Group>
         {preview.isLoading ? (

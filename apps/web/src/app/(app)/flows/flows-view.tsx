@@ -85,7 +85,7 @@ export function FlowsView() {
                         <Table.Td className="mono">{c.client}</Table.Td>
                         <Table.Td className="mono">{c.server}</Table.Td>
                         <Table.Td>
-                          <Badge variant="dot" color={colorOf(c.protocol)}>
+                          <Badge variant="dot" color={colorOf(c.protocol)} tt="none">
                             {c.protocol}
                           </Badge>
                         </Table.Td>

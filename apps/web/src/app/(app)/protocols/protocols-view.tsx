@@ -356,7 +356,7 @@ function Capture() {
             {r.summary.length === 0 ? (
               <Empty>No TCP or UDP connections in this capture.</Empty>
             ) : (
-              <SimpleGrid cols={{ base: 1, lg: 2 }}>
+              <Stack gap="xs">
                 <Table fz="xs" striped>
                   <Table.Thead>
                     <Table.Tr>
@@ -375,7 +375,7 @@ function Capture() {
                     ))}
                   </Table.Tbody>
                 </Table>
-                <ScrollArea h={260}>
+                <ScrollArea.Autosize mah={260}>
                   <Table fz="xs" striped data-testid="capture-flows">
                     <Table.Thead>
                       <Table.Tr>
@@ -400,8 +400,8 @@ function Capture() {
                       ))}
                     </Table.Tbody>
                   </Table>
-                </ScrollArea>
-              </SimpleGrid>
+                </ScrollArea.Autosize>
+              </Stack>
             )}
           </Stack>
         )}

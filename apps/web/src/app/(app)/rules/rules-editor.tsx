@@ -201,7 +201,7 @@ export function RulesEditor() {
               <Table.Tr>
                 <Table.Th w={40}>#</Table.Th>
                 <Table.Th w={60}>on</Table.Th>
-                <Table.Th w={380}>protocol</Table.Th>
+                <Table.Th w={440}>protocol</Table.Th>
                 <Table.Th w={180}>class</Table.Th>
                 <Table.Th>comment</Table.Th>
                 <Table.Th w={110} />
@@ -224,6 +224,7 @@ export function RulesEditor() {
                       <Select
                         size="xs"
                         w={150}
+                        style={{ flexShrink: 0 }}
                         searchable
                         value={r.protocol}
                         onChange={(v) => v && update(i, { protocol: v })}
