@@ -15,7 +15,8 @@ export function LoginForm() {
     trpc.auth.login.mutationOptions({
       onSuccess: () => {
         const next = new URLSearchParams(location.search).get("next");
-        location.assign(next && next.startsWith("/") && !next.startsWith("//") ? next : "/");
+        // only a path on this site (not "//host" or "/\\host", which browsers read as another host)
+        location.assign(next && /^\/(?![/\\])/.test(next) ? next : "/");
       },
     }),
   );
