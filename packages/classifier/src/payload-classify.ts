@@ -5,6 +5,7 @@
 import { FlowTable, type Flow, type WindowOptions } from "./flow/flow-table.ts";
 import type { DecodedPacket } from "./capture/decode.ts";
 import type { PatternSet, Transport } from "./pattern-set.ts";
+import type { AppCatalogue } from "./apps/catalogue.ts";
 
 export interface PayloadPacket {
   dir: "c2s" | "s2c";
@@ -13,6 +14,9 @@ export interface PayloadPacket {
 
 export interface PayloadOptions {
   window?: Partial<WindowOptions>;
+  /** Run the dissectors (default true) and match against this application catalogue. */
+  dissect?: boolean;
+  apps?: AppCatalogue | null;
   /** Precede TCP payloads with a three-way handshake, which counts in the packet window (default true). */
   handshake?: boolean;
 }
@@ -26,7 +30,11 @@ export function classifyPayloads(
   packets: PayloadPacket[],
   options: PayloadOptions = {},
 ): Flow {
-  const table = new FlowTable(set, { window: { packets: 10, bytes: 2048, ...options.window } });
+  const table = new FlowTable(set, {
+    window: { packets: 10, bytes: 2048, ...options.window },
+    dissect: options.dissect ?? true,
+    apps: options.apps ?? null,
+  });
   const seq = { c2s: 1000, s2c: 5000 };
   let t = 0;
   let flow: Flow | null = null;
@@ -58,5 +66,6 @@ export function classifyPayloads(
   }
   for (const p of packets) send(p.dir, p.payload);
   if (!flow) throw new Error("no packets given");
+  table.drain(); // the conversation is over: a match waiting for its dissector is final
   return flow;
 }

@@ -26,6 +26,13 @@ export interface FlowRecord {
   last_seen: number;
   decided_at_packet: number | null;
   inspected_bytes: number;
+  /** The server's name (SNI, HTTP Host, DNS query or DNS cache), or null. */
+  hostname: string | null;
+  /** Where the name came from: "sni", "quic-sni", "http-host", "dns-query", "dns-cache". */
+  hostname_source: string | null;
+  /** Catalogue application and category, or null. */
+  app: string | null;
+  category: string | null;
 }
 
 type SkipReason = Exclude<DecodeResult, { ok: true }>["reason"];
@@ -53,6 +60,10 @@ export function toRecord(pcap: string, f: Flow): FlowRecord {
     last_seen: f.lastSeen,
     decided_at_packet: f.decidedAtPacket,
     inspected_bytes: f.inspectedBytes,
+    hostname: f.hostname,
+    hostname_source: f.hostnameSource,
+    app: f.app,
+    category: f.category,
   };
 }
 

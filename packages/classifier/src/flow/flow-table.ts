@@ -5,12 +5,22 @@
 //
 // Memory is bounded: inspection buffers are capped at the window and freed at the verdict,
 // idle flows expire, and an LRU cap evicts the least recently seen flow when full.
+//
+// Dissectors (flow/dissection.ts) read the raw bytes of the same window: when the matched
+// pattern is one they read (ssl, quic, http, ...), the verdict waits until the dissector is
+// done (the ClientHello is complete) or the window is spent, whichever comes first; the
+// flow then carries its host name, application and category. A DNS flow is decided at
+// once and keeps reading its responses (within the window) into the DNS cache, which names
+// the later flows to the addresses it answered.
 
 import type { DecodedPacket } from "../capture/decode.ts";
 import { endpoint } from "../capture/decode.ts";
 import type { Transport } from "../pattern-set.ts";
 import { MARK_UNKNOWN, MARK_UNSET } from "../config-file.ts";
 import { TcpStream } from "./tcp-stream.ts";
+import { FlowDissection, type FlowL7, type HostnameSource } from "./dissection.ts";
+import { DnsCache } from "../dissect/dns.ts";
+import type { AppCatalogue, AppMatchSource } from "../apps/catalogue.ts";
 
 export interface WindowOptions {
   /** Packets (both directions, handshake included) inspected at most; l7-filter default 10. */
@@ -33,6 +43,14 @@ export interface FlowTableOptions {
   /** Seconds without a packet before a flow is forgotten. */
   tcpIdleSeconds: number;
   udpIdleSeconds: number;
+  /** Run the dissectors (host names, DNS cache, applications). Off: plain l7-filter. */
+  dissect: boolean;
+  /** Raw bytes per direction a dissector may keep within the window (NULs included). */
+  dissectBytes: number;
+  /** The address -> name cache the DNS flows fill (default: one of this table's own). */
+  dnsCache?: DnsCache | null;
+  /** The application catalogue flows are matched against (default: none, no app). */
+  apps?: AppCatalogue | null;
 }
 
 export const DEFAULT_FLOW_TABLE: FlowTableOptions = {
@@ -40,6 +58,8 @@ export const DEFAULT_FLOW_TABLE: FlowTableOptions = {
   maxFlows: 65536,
   tcpIdleSeconds: 300,
   udpIdleSeconds: 60,
+  dissect: true,
+  dissectBytes: 8192,
 };
 
 export type Verdict = "unset" | "unknown" | "matched";
@@ -50,6 +70,10 @@ interface Inspection {
   /** NUL-stripped payload so far, one char per byte (latin1). */
   subject: string;
   streams: [TcpStream, TcpStream] | null;
+  /** Raw bytes and dissector state (null when dissection is off). */
+  dissect: FlowDissection | null;
+  /** A pattern matched; the verdict waits for its dissector (within the window). */
+  pending: { name: string; mark: number } | null;
 }
 
 export interface Flow {
@@ -77,6 +101,18 @@ export interface Flow {
   decidedAtPacket: number | null;
   /** Payload bytes that were inspected (NULs stripped). */
   inspectedBytes: number;
+  /** The server's name: TLS/QUIC SNI, HTTP Host, the DNS query, or the DNS cache. */
+  hostname: string | null;
+  hostnameSource: HostnameSource | null;
+  /** Catalogue application (its name), its stable id, and how it was recognised. */
+  app: string | null;
+  appId: number | null;
+  appSource: AppMatchSource | null;
+  /** The application's category and its stable id. */
+  category: string | null;
+  categoryId: number | null;
+  /** What the dissectors read (TLS, QUIC, HTTP, DNS details), or null. */
+  l7: FlowL7 | null;
   inspection: Inspection | null;
   finC2S: boolean;
   finS2C: boolean;
@@ -93,7 +129,10 @@ export interface ObserveResult {
 export interface FlowTableStats {
   active: number;
   inspecting: number;
+  /** Flows whose pattern matched and whose dissector is still reading. */
+  pending: number;
   created: number;
+  dnsCache: { entries: number; learned: number; hits: number } | null;
   ended: Record<FlowEndReason, number>;
   limits: FlowTableOptions;
 }
@@ -103,6 +142,10 @@ const IN_FLIGHT_OOO_FACTOR = 2;
 export class FlowTable {
   readonly options: FlowTableOptions;
   private readonly patterns: Matcher;
+  /** The DNS cache (shared when given in the options), or null when dissection is off. */
+  readonly dnsCache: DnsCache | null;
+  /** The application catalogue, swappable (e.g. on reload). */
+  apps: AppCatalogue | null;
   private readonly flows = new Map<string, Flow>();
   private nextId = 1;
   private created = 0;
@@ -113,7 +156,10 @@ export class FlowTable {
 
   constructor(patterns: Matcher, options: Partial<FlowTableOptions> = {}) {
     this.patterns = patterns;
-    this.options = { ...DEFAULT_FLOW_TABLE, ...options, window: { ...DEFAULT_WINDOW, ...options.window } };
+    const { dnsCache, apps, ...plain } = options;
+    this.options = { ...DEFAULT_FLOW_TABLE, ...plain, window: { ...DEFAULT_WINDOW, ...options.window } };
+    this.dnsCache = this.options.dissect ? (dnsCache === undefined ? new DnsCache() : dnsCache) : null;
+    this.apps = this.options.dissect ? (apps ?? null) : null;
     if (this.options.window.packets < 1) throw new RangeError("window packets must be at least 1");
     if (this.options.window.bytes < 1) throw new RangeError("window bytes must be at least 1");
   }
@@ -135,11 +181,18 @@ export class FlowTable {
 
   stats(): FlowTableStats {
     let inspecting = 0;
-    for (const f of this.flows.values()) if (f.inspection) inspecting++;
+    let pending = 0;
+    for (const f of this.flows.values()) {
+      if (f.inspection) inspecting++;
+      if (f.inspection?.pending) pending++;
+    }
+    const c = this.dnsCache;
     return {
       active: this.flows.size,
       inspecting,
+      pending,
       created: this.created,
+      dnsCache: c ? { entries: c.size, learned: c.learned, hits: c.hits } : null,
       ended: { ...this.ended },
       limits: this.options,
     };
@@ -185,7 +238,7 @@ export class FlowTable {
       }
     }
 
-    const decided = flow.inspection ? this.inspect(flow, p, direction) : false;
+    const decided = flow.inspection ? this.inspect(flow, p, direction, time) : false;
     if (++this.sinceSweep >= 4096) {
       this.sinceSweep = 0;
       this.expire(time);
@@ -206,10 +259,14 @@ export class FlowTable {
     return n;
   }
 
-  /** Ends every flow (end of a capture) without changing verdicts. */
+  /**
+   * Ends every flow (end of a capture) without changing verdicts; a flow whose pattern
+   * matched while its dissector was still waiting for bytes gets that verdict now.
+   */
   drain(): Flow[] {
     const out = [...this.flows.values()];
     this.flows.clear();
+    for (const f of out) this.finish(f);
     return out;
   }
 
@@ -245,8 +302,18 @@ export class FlowTable {
       mark: MARK_UNSET,
       decidedAtPacket: null,
       inspectedBytes: 0,
+      hostname: null,
+      hostnameSource: null,
+      app: null,
+      appId: null,
+      appSource: null,
+      category: null,
+      categoryId: null,
+      l7: null,
       inspection: {
         subject: "",
+        dissect: this.options.dissect ? new FlowDissection(p.l4, this.options.dissectBytes) : null,
+        pending: null,
         streams:
           p.l4 === "tcp"
             ? [
@@ -267,11 +334,21 @@ export class FlowTable {
   private end(key: string, flow: Flow, reason: FlowEndReason): void {
     this.flows.delete(key);
     this.ended[reason]++;
-    flow.inspection = null;
+    this.finish(flow);
     this.onFlowEnd?.(flow, reason);
   }
 
-  private inspect(flow: Flow, p: DecodedPacket, direction: Direction): boolean {
+  /** A flow leaves the table: a pending match becomes its verdict; inspection state goes. */
+  private finish(flow: Flow): void {
+    const insp = flow.inspection;
+    if (insp?.pending) {
+      insp.dissect?.evaluate(insp.pending.name, true);
+      this.decide(flow, insp.pending.name, insp.pending.mark, "matched", flow.lastSeen);
+    }
+    flow.inspection = null;
+  }
+
+  private inspect(flow: Flow, p: DecodedPacket, direction: Direction, time: number): boolean {
     const insp = flow.inspection!;
     const window = this.options.window;
     let chunks: Buffer[];
@@ -279,6 +356,26 @@ export class FlowTable {
       chunks = insp.streams[direction === "c2s" ? 0 : 1].push(p.tcp.seq, p.tcp.syn, p.payload);
     } else {
       chunks = p.payload.length ? [p.payload] : [];
+    }
+    const d = insp.dissect;
+    if (flow.verdict !== "unset") {
+      // Decided, still reading DNS responses, within the packet window.
+      const done = d ? d.dns(this.dnsCache, time, direction, chunks) : true;
+      if (d && !flow.hostname && d.hostname) {
+        flow.hostname = d.hostname;
+        flow.hostnameSource = d.hostnameSource;
+      }
+      if (done || flow.packets >= window.packets) flow.inspection = null;
+      return false;
+    }
+    d?.feed(direction, chunks);
+    if (insp.pending) {
+      const spent = flow.packets >= window.packets || d!.budgetSpent;
+      if (d!.evaluate(insp.pending.name, spent) || spent) {
+        this.decide(flow, insp.pending.name, insp.pending.mark, "matched", time);
+        return true;
+      }
+      return false;
     }
     let grew = false;
     for (const c of chunks) {
@@ -295,23 +392,77 @@ export class FlowTable {
     if (grew) {
       const hit = this.patterns.match(insp.subject, flow.l4);
       if (hit) {
-        this.decide(flow, hit.name, hit.mark, "matched");
+        if (d && !d.evaluate(hit.name, flow.packets >= window.packets)) {
+          // The pattern has spoken; the dissector needs more of the window.
+          insp.pending = { name: hit.name, mark: hit.mark };
+          insp.subject = "";
+          return false;
+        }
+        this.decide(flow, hit.name, hit.mark, "matched", time);
         return true;
       }
     }
     if (flow.packets >= window.packets || insp.subject.length >= window.bytes) {
-      this.decide(flow, "unknown", MARK_UNKNOWN, "unknown");
+      this.decide(flow, "unknown", MARK_UNKNOWN, "unknown", time);
       return true;
     }
     return false;
   }
 
-  private decide(flow: Flow, protocol: string, mark: number, verdict: Verdict): void {
+  private decide(flow: Flow, protocol: string, mark: number, verdict: Verdict, time: number): void {
     flow.protocol = protocol;
     flow.mark = mark;
     flow.verdict = verdict;
     flow.decidedAtPacket = flow.packets;
-    flow.inspection = null; // free the buffer: a decided flow leaves inspection at once
+    const insp = flow.inspection;
+    const d = insp?.dissect ?? null;
+    let lingers = false;
+    if (d) {
+      if (d.active === "dns")
+        lingers = !d.dns(this.dnsCache, time) && flow.packets < this.options.window.packets;
+      this.name(flow, d, time);
+      d.release();
+    }
+    if (lingers && insp) {
+      insp.subject = "";
+      insp.pending = null;
+    } else {
+      flow.inspection = null; // free the buffer: a decided flow leaves inspection at once
+    }
+  }
+
+  /** Host name (dissector, else DNS cache), details and application of a flow being decided. */
+  private name(flow: Flow, d: FlowDissection, time: number): void {
+    if (d.hostname) {
+      flow.hostname = d.hostname;
+      flow.hostnameSource = d.hostnameSource;
+    }
+    if (Object.keys(d.l7).length) flow.l7 = d.l7;
+    const ech = d.l7.tls?.ech === true || d.l7.quic?.ech === true;
+    const isDns = d.active === "dns";
+    if ((!flow.hostname || ech) && !isDns && this.dnsCache) {
+      const looked = this.dnsCache.get(flow.serverIp, time);
+      if (looked) {
+        flow.hostname = looked;
+        flow.hostnameSource = "dns-cache";
+      }
+    }
+    // A DNS lookup is not the application's traffic: DNS flows get a name but no app.
+    if (!this.apps || isDns) return;
+    const m = this.apps.match({
+      hostname: flow.hostname,
+      protocol: flow.protocol,
+      l4: flow.l4,
+      serverIp: flow.serverIp,
+      serverPort: flow.serverPort,
+    });
+    if (m) {
+      flow.app = m.app.name;
+      flow.appId = m.app.id;
+      flow.appSource = m.by;
+      flow.category = m.category.name;
+      flow.categoryId = m.category.id;
+    }
   }
 }
 
