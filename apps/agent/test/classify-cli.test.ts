@@ -10,6 +10,7 @@ import {
   pcapFile,
   tcpConversation,
 } from "../../../packages/classifier/test/helpers/frames.ts";
+import { buildClientHello, tlsRecords } from "@sluice/classifier";
 
 const SLUICE = fileURLToPath(new URL("../bin/sluice", import.meta.url));
 const SHARED = fileURLToPath(new URL("../../../../shared", import.meta.url));
@@ -62,7 +63,18 @@ test("sluice classify --json prints one object per connection with the contract'
     .split("\n")
     .map((l) => JSON.parse(l));
   assert.equal(lines.length, 2);
-  assert.deepEqual(Object.keys(lines[0]), ["pcap", "l4", "client", "server", "protocol", "packets", "bytes"]);
+  assert.deepEqual(Object.keys(lines[0]), [
+    "pcap",
+    "l4",
+    "client",
+    "server",
+    "protocol",
+    "packets",
+    "bytes",
+    "hostname",
+    "app",
+    "category",
+  ]);
   assert.deepEqual(lines[0], {
     pcap: "name.pcap",
     l4: "tcp",
@@ -71,7 +83,12 @@ test("sluice classify --json prints one object per connection with the contract'
     protocol: "http",
     packets: 5,
     bytes: CONV_BYTES,
+    hostname: "example", // the request's Host header
+    app: null, // no catalogue beside this protocols directory
+    category: null,
   });
+  assert.deepEqual(Object.keys(lines[1]), Object.keys(lines[0]));
+  assert.equal(lines[1].hostname, null);
   assert.equal(lines[1].protocol, "unset"); // one UDP packet: the capture ended inside the window
   const wide = sluice("classify", "--protocols", patternDir(), "--packets", "1", "--json", file);
   assert.equal(JSON.parse(wide.stdout.split("\n")[1]!).protocol, "unknown");
@@ -87,6 +104,54 @@ test("sluice classify prints a table and a per-protocol summary; --patterns expl
   assert.match(r.stdout, /tcp\s+10\.0\.0\.1:40000\s+10\.0\.0\.2:80\s+http\s+5\s+271/);
   assert.match(r.stdout, /protocol\s+connections\s+packets\s+bytes\s+share\nhttp\s+1\s+5\s+271 B\s+100\.0%/);
   assert.match(r.stderr, /skipped bad \(.*bad\.pat:2\): kernel pattern at column 5: backreference/);
+});
+
+test("hostname, app and category: a ClientHello split over two segments, the catalogue, --no-dissect", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-cli-"));
+  const pats = patternDir();
+  writeFileSync(join(pats, "ssl.pat"), "ssl\n^\\x16\\x03[\\x01-\\x03]\n");
+  const records = tlsRecords(
+    buildClientHello({ sni: "r4---sn-abc.googlevideo.com", alpn: ["h2"], padding: 600 }),
+  );
+  const file = join(dir, "tls.pcap");
+  const hello = tcpConversation(
+    ["10.0.0.1", 40001],
+    ["10.0.0.9", 443],
+    [
+      { dir: "c2s", data: records.subarray(0, 300) },
+      { dir: "c2s", data: records.subarray(300) },
+    ],
+  );
+  writeFileSync(file, pcapFile(hello.map((s) => ethernetFrame(s))));
+  const apps = join(dir, "catalogue.json");
+  writeFileSync(
+    apps,
+    JSON.stringify({
+      version: 1,
+      categories: [{ id: 1, name: "video-streaming", title: "Video" }],
+      apps: [
+        { id: 7, name: "youtube", title: "YouTube", category: "video-streaming", hosts: ["googlevideo.com"] },
+      ],
+    }),
+  );
+  const r = sluice("classify", "--protocols", pats, "--apps", apps, "--json", file);
+  assert.equal(r.code, 0, r.stderr);
+  const row = JSON.parse(r.stdout);
+  assert.equal(row.protocol, "ssl");
+  assert.equal(row.hostname, "r4---sn-abc.googlevideo.com");
+  assert.equal(row.app, "youtube");
+  assert.equal(row.category, "video-streaming");
+  const table = sluice("classify", "--protocols", pats, "--apps", apps, file);
+  assert.match(table.stdout, /hostname\s+app\s+category\n/);
+  assert.match(table.stdout, /ssl\s+5\s+\d+\s+r4---sn-abc\.googlevideo\.com\s+youtube\s+video-streaming/);
+  const plain = JSON.parse(
+    sluice("classify", "--protocols", pats, "--apps", apps, "--no-dissect", "--json", file).stdout,
+  );
+  assert.equal(plain.protocol, "ssl");
+  assert.deepEqual([plain.hostname, plain.app, plain.category], [null, null, null]);
+  const bad = sluice("classify", "--protocols", pats, "--apps", join(dir, "missing.json"), file);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /missing\.json: cannot read: ENOENT/);
 });
 
 test("a truncated capture: error with file and offset on stderr, the flows read so far, exit 1", () => {
@@ -127,8 +192,13 @@ test(
     const seen = new Set(rows.map((x) => x.pcap));
     // Every capture that holds TCP or UDP yields connections (a few hold only ICMP/ARP/other).
     assert.ok(seen.size >= 190, `only ${seen.size} captures produced connections`);
+    // The dissectors name flows and the repository's catalogue gives them applications.
+    assert.ok(rows.filter((x) => x.hostname).length > 1000);
+    assert.ok(rows.filter((x) => x.app === "youtube").length >= 30);
     for (const x of rows) {
       assert.ok(["tcp", "udp"].includes(x.l4));
+      assert.ok(x.hostname === null || typeof x.hostname === "string");
+      assert.ok(x.app === null || typeof x.category === "string");
       assert.match(x.client, /^(\d+\.\d+\.\d+\.\d+|\[[0-9a-f:.]+\]):\d+$/);
       assert.ok(typeof x.protocol === "string" && x.protocol.length > 0);
       assert.ok(x.packets >= 1 && x.bytes >= 20);

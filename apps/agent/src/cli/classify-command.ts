@@ -1,9 +1,13 @@
 // `sluice classify`: classify the connections in capture files with l7-filter semantics.
 
 import { Command, InvalidArgumentError } from "commander";
+import { existsSync } from "node:fs";
 import {
   loadPatternDirs,
+  loadAppCatalogue,
+  catalogueBeside,
   classifyCaptureFile,
+  type AppCatalogue,
   type CaptureSummary,
   type FlowRecord,
   type PatternSet,
@@ -27,6 +31,8 @@ interface ClassifyOptions {
   bytes: number;
   json?: boolean;
   patterns?: boolean;
+  apps?: string;
+  dissect?: boolean;
 }
 
 export function classifyCommand(): Command {
@@ -42,6 +48,11 @@ export function classifyCommand(): Command {
     .option("--bytes <n>", "inspection window: first N payload bytes of a connection", positiveInt, 2048)
     .option("--json", "one JSON object per line per connection")
     .option("--patterns", "also list which patterns loaded and which were skipped, and why")
+    .option(
+      "--apps <file>",
+      "application catalogue (default: apps/catalogue.json beside the first protocols directory, if any)",
+    )
+    .option("--no-dissect", "patterns only: no host names (TLS/QUIC/HTTP/DNS dissectors) and no applications")
     .action((files: string[], opts: ClassifyOptions) => {
       process.exitCode = runClassify(files, opts);
     });
@@ -66,10 +77,26 @@ export function runClassify(files: string[], opts: ClassifyOptions): number {
     process.stderr.write("sluice classify: no usable pattern loaded\n");
     return 2;
   }
+  let apps: AppCatalogue | null = null;
+  if (opts.dissect !== false) {
+    const path = opts.apps ?? catalogueBeside(dirs[0]!);
+    if (opts.apps || existsSync(path)) {
+      try {
+        apps = loadAppCatalogue(path);
+      } catch (e) {
+        process.stderr.write(`sluice classify: ${(e as Error).message}\n`);
+        return 2;
+      }
+    }
+  }
   let failed = 0;
   const all: FlowRecord[] = [];
   for (const file of files) {
-    const s = classifyCaptureFile(file, set, { window: { packets: opts.packets, bytes: opts.bytes } });
+    const s = classifyCaptureFile(file, set, {
+      window: { packets: opts.packets, bytes: opts.bytes },
+      dissect: opts.dissect !== false,
+      apps,
+    });
     if (s.error) {
       failed++;
       process.stderr.write(`sluice classify: ${s.error.file}: at byte ${s.error.offset}: ${s.error.reason}`);
@@ -88,6 +115,9 @@ export function runClassify(files: string[], opts: ClassifyOptions): number {
             protocol: f.protocol,
             packets: f.packets,
             bytes: f.bytes,
+            hostname: f.hostname,
+            app: f.app,
+            category: f.category,
           }) + "\n",
         );
       }
@@ -114,16 +144,23 @@ function printCapture(s: CaptureSummary): void {
     process.stdout.write("(no TCP or UDP connections)\n");
     return;
   }
-  const rows = s.flows.map((f) => [f.l4, f.client, f.server, f.protocol, f.packets, f.bytes]);
+  const rows = s.flows.map((f) => [
+    f.l4,
+    f.client,
+    f.server,
+    f.protocol,
+    f.packets,
+    f.bytes,
+    f.hostname ?? "-",
+    f.app ?? "-",
+    f.category ?? "-",
+  ]);
   process.stdout.write(
-    formatTable(["l4", "client", "server", "protocol", "packets", "bytes"], rows, [
-      "left",
-      "left",
-      "left",
-      "left",
-      "right",
-      "right",
-    ]) + "\n\n",
+    formatTable(
+      ["l4", "client", "server", "protocol", "packets", "bytes", "hostname", "app", "category"],
+      rows,
+      ["left", "left", "left", "left", "right", "right", "left", "left", "left"],
+    ) + "\n\n",
   );
   process.stdout.write(summaryTable(s.flows) + "\n");
 }
