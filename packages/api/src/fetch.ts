@@ -6,6 +6,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "./root.ts";
 import { createContext, requestMetaOf } from "./context.ts";
 import { createDepsFromEnv, type ApiDeps } from "./deps.ts";
+import { syncVersions } from "./router/apply/shared.ts";
 
 const KEY = Symbol.for("sluice.api.deps");
 type Holder = { [KEY]?: Promise<ApiDeps> };
@@ -20,11 +21,42 @@ export function serverDeps(): Promise<ApiDeps> {
   return g[KEY];
 }
 
-/** Starts the background work: the stats subscription and the minute roll-up. */
+const STARTED = Symbol.for("sluice.api.background");
+
+/**
+ * Starts the background work, once per process: the stats subscription and its minute
+ * roll-up, the protocol catalogue refresh, following tries that revert by themselves (so
+ * the versions and the audit log say so even when nobody has the Apply page open), and
+ * the retention clean-up (expired sessions, old login attempts and accounting rows).
+ */
 export async function startBackground(): Promise<ApiDeps> {
   const deps = await serverDeps();
+  const g = globalThis as { [STARTED]?: boolean };
+  if (g[STARTED]) return deps;
+  g[STARTED] = true;
+  const log = (what: string) => (e: unknown) =>
+    console.error(`[sluice-web] ${what}: ${(e as Error).message ?? String(e)}`);
   deps.stats.start();
   void deps.agent.checkHealth();
+  void deps.agent
+    .protocols()
+    .then((c) => deps.db.protocols.sync(c))
+    .catch(() => undefined); // the agent may not be up yet: the catalogue fills on first use
+  const every = (ms: number, fn: () => Promise<unknown>, what: string) => {
+    const t = setInterval(() => void fn().catch(log(what)), ms);
+    t.unref?.();
+  };
+  every(
+    10_000,
+    async () => {
+      // only while a recorded version is still "trying"
+      const pending = await deps.db.versions.list({ result: "trying", limit: 1 });
+      if (pending.items.length) await syncVersions(deps.db, await deps.agent.history());
+    },
+    "history sync",
+  );
+  every(3600_000, () => deps.db.retention(), "retention");
+  void deps.db.retention().catch(log("retention"));
   return deps;
 }
 

@@ -4,7 +4,6 @@
 
 import { protectedProcedure } from "../../trpc.ts";
 import type { HistorySummary } from "../../agent/types.ts";
-import { audit } from "../../helpers.ts";
 import { syncVersions } from "./shared.ts";
 
 export interface HistoryRow {
@@ -39,14 +38,7 @@ export const listHistory = protectedProcedure.query(async ({ ctx }) => {
   let agentError: string | null = null;
   try {
     entries = await agent.history();
-    for (const e of await syncVersions(db, entries))
-      await audit(
-        ctx,
-        "policy.revert",
-        `agent entry #${e.id}`,
-        { reason: "try not confirmed in time" },
-        "agent",
-      );
+    await syncVersions(db, entries);
   } catch (e) {
     agentError = (e as Error).message;
   }

@@ -28,7 +28,8 @@ export async function dryRun(deps: ApiDeps, policy: Policy): Promise<Extract<Ren
 
 /**
  * Brings the versions table in line with the agent's history: result per entry and the
- * last good one. Returns the entries whose try reverted since the last sync (for the audit).
+ * last good one. A try that reverted by itself is written to the audit log (as "agent").
+ * Runs when the history is read and in the background (see fetch.ts).
  */
 export async function syncVersions(db: Db, history: HistorySummary[]): Promise<HistorySummary[]> {
   const reverted: HistorySummary[] = [];
@@ -41,5 +42,12 @@ export async function syncVersions(db: Db, history: HistorySummary[]): Promise<H
     }
     if (e.lastGood && !v.isLastGood) await db.versions.markLastGood(v.id);
   }
+  for (const e of reverted)
+    await db.audit.write({
+      user: "agent",
+      action: "policy.revert",
+      target: `agent entry #${e.id}`,
+      details: { reason: "try not confirmed in time" },
+    });
   return reverted;
 }
