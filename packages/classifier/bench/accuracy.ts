@@ -2,6 +2,7 @@
 // protocols/ and with the classic l7-protocols set, and scores both against nDPI's labels.
 //
 //   node packages/classifier/bench/accuracy.ts [--markdown] [--list wrong|unknown|all|unlabelled] [--set ours|classic]
+//   node packages/classifier/bench/accuracy.ts --list app-wrong|app-unknown|app-right|app-all
 //
 // --list prints the scored flows of one set (tab-separated: outcome, expected, got, nDPI
 // protocol, l4, endpoints, capture); "unlabelled" lists flows nDPI could not identify that
@@ -17,8 +18,16 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { classifyCaptureFile, loadPatternDirs, type FlowRecord, type PatternSet } from "../src/index.ts";
+import {
+  classifyCaptureFile,
+  loadAppCatalogue,
+  loadPatternDirs,
+  type AppCatalogue,
+  type PatternSet,
+} from "../src/index.ts";
+import { expectedApp } from "./ndpi-apps.ts";
 import { expectedSluiceName, type Expectation, type NdpiLabel } from "./ndpi-names.ts";
+import { findFlow, indexFlows, type FlowIndex } from "./ndpi-flows.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const CORPUS = resolve(ROOT, "../shared/corpus/ndpi");
@@ -79,12 +88,17 @@ function main(): void {
     return { key: s.key, title: s.title, set, scored: [], captureErrors: [], unlabelled: new Map() };
   });
 
+  const catalogue = loadAppCatalogue();
+  const appScore: AppScore = { flows: [], dns: [], notInCatalogue: new Map(), extra: new Map(), catalogue };
   for (const entry of index.pcaps) {
     const labels = JSON.parse(readFileSync(join(CORPUS, entry.labels), "utf8")) as NdpiLabel[];
     for (const r of results) {
-      const summary = classifyCaptureFile(join(CORPUS, entry.pcap), r.set);
+      const summary = classifyCaptureFile(join(CORPUS, entry.pcap), r.set, {
+        apps: r.key === "ours" ? catalogue : null,
+      });
       if (summary.error) r.captureErrors.push(`${entry.pcap}: ${summary.error.message}`);
       const flows = indexFlows(summary.flows);
+      if (r.key === "ours") scoreApps(appScore, entry.pcap, labels, flows);
       for (const label of labels) {
         if (label.confidence === "DPI") {
           r.scored.push(score(r.set, entry.pcap, label, flows));
@@ -104,94 +118,210 @@ function main(): void {
   }
 
   if (opts.list) {
-    if (opts.list !== "unlabelled") listFlows(results, opts.list, opts.set ?? "ours");
+    if (opts.list.startsWith("app-")) listApps(appScore, opts.list.slice(4));
+    else if (opts.list !== "unlabelled") listFlows(results, opts.list, opts.set ?? "ours");
     return;
   }
-  if (opts.markdown) printMarkdown(results);
-  else printText(results);
-}
-
-interface FlowIndex {
-  /** By "l4|endpointA|endpointB" (endpoints canonical and sorted); the first flow of a pair wins. */
-  byPair: Map<string, FlowRecord>;
-  all: FlowRecord[];
-}
-
-function indexFlows(flows: FlowRecord[]): FlowIndex {
-  const byPair = new Map<string, FlowRecord>();
-  for (const f of flows) {
-    const key = pairKey(f.l4, canonicalEndpoint(f.client)!, canonicalEndpoint(f.server)!);
-    if (!byPair.has(key)) byPair.set(key, f);
+  if (opts.markdown) {
+    printMarkdown(results);
+    printAppsMarkdown(appScore);
+  } else {
+    printText(results);
+    printAppsText(appScore);
   }
-  return { byPair, all: flows };
 }
 
-function pairKey(l4: string, x: string, y: string): string {
-  return x < y ? `${l4}|${x}|${y}` : `${l4}|${y}|${x}`;
+// ---------------------------------------------------------------------------------------
+// Applications: nDPI's full name (MASTER.APP) against Sluice's catalogue app.
+
+interface AppScored {
+  pcap: string;
+  label: NdpiLabel;
+  ndpi: string;
+  expect: string;
+  /** Sluice's app ("-" for none), or for DNS lookups the catalogue app of the queried name. */
+  got: string;
+  hostname: string | null;
+  outcome: Outcome;
 }
 
-/**
- * "ip:port" or "[ipv6]:port" with the IPv6 address fully expanded, or null when the address
- * is ambiguous. nDPI compresses a single zero group to "::" (RFC 5952 says ":0:") and
- * sometimes prints "::" twice in one address.
- */
-function canonicalEndpoint(ep: string): string | null {
-  const m = /^\[(.*)\]:(\d+)$/.exec(ep);
-  if (!m) return ep;
-  const groups = expandIpv6(m[1]!);
-  return groups ? `[${groups.join(":")}]:${m[2]}` : null;
+interface AppScore {
+  flows: AppScored[];
+  dns: AppScored[];
+  /** nDPI application names without a catalogue app: flows per name. */
+  notInCatalogue: Map<string, number>;
+  /** DPI flows nDPI gives no application that Sluice puts in one: flows per Sluice app. */
+  extra: Map<string, number>;
+  catalogue: AppCatalogue;
 }
 
-function expandIpv6(addr: string): string[] | null {
-  const parts = addr.split("::");
-  const hex = (p: string) => (p === "" ? [] : p.split(":").map((g) => parseInt(g, 16).toString(16)));
-  if (parts.length === 1) return hex(addr);
-  if (parts.length !== 2) return null;
-  const head = hex(parts[0]!);
-  const tail = hex(parts[1]!);
-  return [...head, ...Array<string>(8 - head.length - tail.length).fill("0"), ...tail];
-}
-
-/** Whether an nDPI address with several "::" could be the fully expanded Sluice address. */
-function ambiguousIpv6Matches(ndpi: string, groups: string[]): boolean {
-  const parts = ndpi
-    .split("::")
-    .map((p) => (p === "" ? [] : p.split(":").map((g) => parseInt(g, 16).toString(16))));
-  const fit = (pi: number, at: number): boolean => {
-    const part = parts[pi]!;
-    if (at + part.length > groups.length) return false;
-    if (part.some((g, i) => groups[at + i] !== g)) return false;
-    const end = at + part.length;
-    if (pi === parts.length - 1) return end === groups.length;
-    // Each "::" stands for at least one zero group.
-    for (let next = end + 1; next <= groups.length; next++) {
-      if (groups[next - 1] !== "0") break;
-      if (fit(pi + 1, next)) return true;
+function scoreApps(score: AppScore, pcap: string, labels: NdpiLabel[], flows: FlowIndex): void {
+  for (const label of labels) {
+    if (label.confidence !== "DPI") continue;
+    const exp = expectedApp(label);
+    const flow = findFlow(flows, label);
+    if (!exp) {
+      if (flow?.app && label.master !== "DNS")
+        score.extra.set(flow.app, (score.extra.get(flow.app) ?? 0) + 1);
+      continue;
     }
-    return false;
-  };
-  return fit(0, 0);
+    if (exp.app === null) {
+      score.notInCatalogue.set(exp.ndpi, (score.notInCatalogue.get(exp.ndpi) ?? 0) + 1);
+      continue;
+    }
+    const got = exp.dnsLookup
+      ? flow?.hostname
+        ? (score.catalogue.matchHostname(flow.hostname)?.app.name ?? null)
+        : null
+      : (flow?.app ?? null);
+    const outcome: Outcome = got === null ? "unknown" : got === exp.app ? "right" : "wrong";
+    const row = {
+      pcap,
+      label,
+      ndpi: exp.ndpi,
+      expect: exp.app,
+      got: got ?? "-",
+      hostname: flow?.hostname ?? null,
+      outcome,
+    };
+    (exp.dnsLookup ? score.dns : score.flows).push(row);
+  }
 }
 
-function endpointMatches(ndpi: string, sluice: string): boolean {
-  const a = canonicalEndpoint(ndpi);
-  const b = canonicalEndpoint(sluice)!;
-  if (a !== null) return a === b;
-  const m = /^\[(.*)\]:(\d+)$/.exec(ndpi)!;
-  const s = /^\[(.*)\]:(\d+)$/.exec(b);
-  return s !== null && s[2] === m[2] && ambiguousIpv6Matches(m[1]!, s[1]!.split(":"));
+function appRows(rows: AppScored[]): [string, Tally][] {
+  const by = new Map<string, Tally>();
+  for (const r of rows) {
+    const t = by.get(r.expect) ?? { flows: 0, right: 0, wrong: 0, unknown: 0 };
+    t.flows++;
+    t[r.outcome]++;
+    by.set(r.expect, t);
+  }
+  return [...by.entries()].sort((a, b) => b[1].flows - a[1].flows || a[0].localeCompare(b[0]));
 }
 
-function findFlow(flows: FlowIndex, label: NdpiLabel): FlowRecord | undefined {
-  const a = canonicalEndpoint(label.a);
-  const b = canonicalEndpoint(label.b);
-  if (a !== null && b !== null) return flows.byPair.get(pairKey(label.l4, a, b));
-  return flows.all.find(
-    (f) =>
-      f.l4 === label.l4 &&
-      ((endpointMatches(label.a, f.client) && endpointMatches(label.b, f.server)) ||
-        (endpointMatches(label.a, f.server) && endpointMatches(label.b, f.client))),
+function appConfusions(rows: AppScored[]): [string, number][] {
+  const c = new Map<string, number>();
+  for (const r of rows) {
+    if (r.outcome !== "wrong") continue;
+    const k = `${r.expect} -> ${r.got}`;
+    c.set(k, (c.get(k) ?? 0) + 1);
+  }
+  return [...c.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
+
+function topEntries(m: Map<string, number>, n: number): string {
+  return [...m.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, n)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+}
+
+function printAppsText(score: AppScore): void {
+  const t = tally(score.flows);
+  const d = tally(score.dns);
+  console.log(`\nApplications (catalogue: ${score.catalogue.size} apps), DPI flows nDPI names an app for:`);
+  console.log(
+    table([
+      ["", "flows", "right", "wrong", "unknown"],
+      [
+        "flows (app of the flow)",
+        String(t.flows),
+        `${pct(t.right, t.flows)} (${t.right})`,
+        `${pct(t.wrong, t.flows)} (${t.wrong})`,
+        `${pct(t.unknown, t.flows)} (${t.unknown})`,
+      ],
+      [
+        "DNS lookups (app of the name)",
+        String(d.flows),
+        `${pct(d.right, d.flows)} (${d.right})`,
+        `${pct(d.wrong, d.flows)} (${d.wrong})`,
+        `${pct(d.unknown, d.flows)} (${d.unknown})`,
+      ],
+    ]),
   );
+  console.log(`  nDPI apps not in the catalogue (flows): ${topEntries(score.notInCatalogue, 12) || "none"}`);
+  console.log(
+    `  DPI flows without an nDPI app given one by Sluice: ${sumValues(score.extra)} (${topEntries(score.extra, 8)})`,
+  );
+  console.log("\nPer application (flows / right / wrong / unknown):");
+  console.log(
+    table([
+      ["app", "flows", "right", "wrong", "unkn"],
+      ...appRows(score.flows).map(([a, x]) => [a, ...cell(x)]),
+    ]),
+  );
+  console.log("\nApplication confusions (expected -> got):");
+  const conf = appConfusions(score.flows);
+  if (conf.length === 0) console.log("  none");
+  for (const [k, n] of conf.slice(0, 20)) console.log(`  ${String(n).padStart(4)}  ${k}`);
+}
+
+function printAppsMarkdown(score: AppScore): void {
+  const t = tally(score.flows);
+  const d = tally(score.dns);
+  const md = (rows: string[][]) =>
+    [
+      `| ${rows[0]!.join(" | ")} |`,
+      `|${rows[0]!.map(() => " --- ").join("|")}|`,
+      ...rows.slice(1).map((r) => `| ${r.join(" | ")} |`),
+    ].join("\n");
+  console.log(`\n### Applications\n`);
+  console.log(
+    md([
+      ["", "flows", "right", "wrong", "unknown"],
+      [
+        "flows (app of the flow)",
+        String(t.flows),
+        `${pct(t.right, t.flows)} (${t.right})`,
+        `${pct(t.wrong, t.flows)} (${t.wrong})`,
+        `${pct(t.unknown, t.flows)} (${t.unknown})`,
+      ],
+      [
+        "DNS lookups (app of the name)",
+        String(d.flows),
+        `${pct(d.right, d.flows)} (${d.right})`,
+        `${pct(d.wrong, d.flows)} (${d.wrong})`,
+        `${pct(d.unknown, d.flows)} (${d.unknown})`,
+      ],
+    ]),
+  );
+  console.log(`\nnDPI apps not in the catalogue (flows): ${topEntries(score.notInCatalogue, 40) || "none"}.`);
+  console.log(
+    `\nDPI flows without an nDPI app given one by Sluice: ${sumValues(score.extra)} (${topEntries(score.extra, 12)}).\n`,
+  );
+  console.log(
+    md([
+      ["app", "flows", "right", "wrong", "unknown"],
+      ...appRows(score.flows).map(([a, x]) => [a, ...cell(x)]),
+    ]),
+  );
+  console.log("");
+  console.log(
+    md([
+      ["expected", "got", "flows"],
+      ...appConfusions(score.flows).map(([k, n]) => [...k.split(" -> "), String(n)]),
+    ]),
+  );
+}
+
+function listApps(score: AppScore, what: string): void {
+  for (const r of [...score.flows, ...score.dns]) {
+    if (what !== "all" && r.outcome !== what) continue;
+    console.log(
+      [
+        r.outcome,
+        r.expect,
+        r.got,
+        r.label.proto,
+        r.hostname ?? "-",
+        r.label.l4,
+        r.label.a,
+        r.label.b,
+        r.pcap,
+      ].join("\t"),
+    );
+  }
 }
 
 function score(set: PatternSet, pcap: string, label: NdpiLabel, flows: FlowIndex): Scored {
@@ -220,7 +350,7 @@ interface Tally {
   unknown: number;
 }
 
-function tally(rows: Scored[]): Tally {
+function tally(rows: { outcome: Outcome }[]): Tally {
   const t: Tally = { flows: rows.length, right: 0, wrong: 0, unknown: 0 };
   for (const r of rows) t[r.outcome]++;
   return t;

@@ -344,6 +344,9 @@ export class FlowTable {
     if (insp?.pending) {
       insp.dissect?.evaluate(insp.pending.name, true);
       this.decide(flow, insp.pending.name, insp.pending.mark, "matched", flow.lastSeen);
+    } else if (insp?.dissect && flow.verdict === "unset") {
+      // Never decided (too short): still named by the DNS cache, its address or port.
+      this.name(flow, insp.dissect, flow.lastSeen);
     }
     flow.inspection = null;
   }
