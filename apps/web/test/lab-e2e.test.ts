@@ -1,0 +1,207 @@
+// The dashboard against the real agent in the lab (root, Debian's chromium): sign up, lower
+// the download "web" class to 4 Mbit/s in the Classes page, Apply, and watch the class's
+// live rate — the numbers the Overview graph plots — follow the new limit under a
+// saturating download. Screenshots go to artifacts/screenshots/lab-*.png.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { ensureBuild, WEB_DIR } from "../scripts/ensure-build.ts";
+import { LAB, labUp, labDown, execInNs } from "../../agent/src/lab/index.ts";
+
+const CHROMIUM = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].find((p) => existsSync(p));
+const ROOT = resolve(WEB_DIR, "../..");
+const SHOTS = join(ROOT, "artifacts/screenshots");
+const SLUICE = join(ROOT, "apps/agent/bin/sluice");
+const skip =
+  process.getuid?.() !== 0
+    ? "needs root (the lab's network namespaces)"
+    : !CHROMIUM
+      ? "Debian's chromium is not installed: lab e2e skipped"
+      : false;
+
+let dir = "";
+let agent: ChildProcess | null = null;
+let web: ChildProcess | null = null;
+let browser: Browser | null = null;
+let page: Page;
+let base = "";
+let log = "";
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitFor(fn: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}\n${log.slice(-3000)}`);
+}
+
+interface Live {
+  samples: { t: number; classes: { direction: string; name: string; rateBps: number }[] }[];
+}
+
+/** The download "web" class's rate over the last `n` live samples, as the Overview gets it. */
+async function webRate(n: number): Promise<number[]> {
+  const r = await page.request.get(
+    `${base}/api/trpc/stats.getLive?input=${encodeURIComponent(JSON.stringify({ since: 0 }))}`,
+  );
+  assert.equal(r.status(), 200);
+  const live = ((await r.json()) as { result: { data: Live } }).result.data;
+  return live.samples
+    .slice(-n)
+    .map((s) => s.classes.find((c) => c.direction === "download" && c.name === "web")?.rateBps ?? 0);
+}
+
+const mbit = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length / 1e6;
+
+before(async () => {
+  if (skip) return;
+  mkdirSync(SHOTS, { recursive: true });
+  ensureBuild({ skipTypecheck: true, log: (s) => console.log(`# ${s}`) });
+  dir = mkdtempSync(join(tmpdir(), "sluice-lab-e2e-"));
+  const socket = join(dir, "agent.sock");
+  await labUp({ traffic: false, greedy: true });
+  agent = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      LAB.ns.box,
+      SLUICE,
+      "agent",
+      "--data",
+      join(dir, "agent"),
+      "--socket",
+      socket,
+      "--initial-policy",
+      join(ROOT, "deploy/lab-policy.json"),
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  agent.stdout!.on("data", (b: Buffer) => (log += b.toString()));
+  agent.stderr!.on("data", (b: Buffer) => (log += b.toString()));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  await waitFor(async () => existsSync(socket), 60_000, "the agent's socket");
+  web = spawn(join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", "127.0.0.1"], {
+    cwd: WEB_DIR,
+    env: {
+      ...process.env,
+      SLUICE_SOCKET: socket,
+      SLUICE_DATA: join(dir, "web"),
+      DATABASE_URL: "",
+      NEXT_TELEMETRY_DISABLED: "1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  web.stdout!.on("data", (b: Buffer) => (log += b.toString()));
+  web.stderr!.on("data", (b: Buffer) => (log += b.toString()));
+  await waitFor(
+    async () => (await fetch(`${base}/login`, { redirect: "manual" })).status < 500,
+    60_000,
+    "next start",
+  );
+  const { chromium } = await import("playwright-core");
+  browser = await chromium.launch({
+    executablePath: CHROMIUM!,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  page.setDefaultTimeout(20_000);
+});
+
+after(async () => {
+  await browser?.close();
+  web?.kill("SIGTERM");
+  agent?.kill("SIGTERM");
+  if (!skip) await labDown();
+});
+
+test(
+  "in the lab: change a class limit in the dashboard, Apply, and the class's live rate follows it",
+  { skip },
+  async () => {
+    await page.goto(`${base}/`);
+    await page.waitForURL(/\/setup$/);
+    await page.locator('input[name="username"]').fill("admin");
+    await page.locator('input[name="password"]').fill("lab password");
+    await page.locator('input[name="password2"]').fill("lab password");
+    await page.getByRole("button", { name: "Create admin and sign in" }).click();
+    await page.waitForURL(`${base}/`);
+    // The agent's real capabilities on this kernel, fallbacks named.
+    await page.getByTestId("capabilities").waitFor();
+
+    // A saturating HTTP download (http → the "web" class) from a LAN client, ~60 s at most.
+    const download = execInNs(
+      LAB.ns.lan,
+      ["curl", "-s", "-o", "/dev/null", "--max-time", "60", `http://${LAB.v4.server}/bulk?mb=1000`],
+      { allowFail: true },
+    );
+    await page.waitForTimeout(6000);
+    const before = mbit(await webRate(3));
+    console.log(`web class before: ${before.toFixed(2)} Mbit/s (ceil 20)`);
+    assert.ok(
+      before > 8,
+      `the download should borrow well above 4 Mbit/s before the change, got ${before.toFixed(2)}`,
+    );
+
+    await page.goto(`${base}/classes`);
+    await page
+      .getByTestId("direction")
+      .getByText(/^Download/)
+      .click();
+    await page.getByTestId("class-download-web-rate").fill("3mbit");
+    await page.getByTestId("class-download-web-ceil").fill("4mbit");
+    await page.getByTestId("save").click();
+    await page.getByTestId("save-status").getByText(/Saved/).waitFor();
+    await page.screenshot({ path: join(SHOTS, "lab-classes.png"), fullPage: true });
+
+    await page.goto(`${base}/apply`);
+    await page
+      .getByTestId("policy-changes")
+      .getByText(/download class "web": rate 7Mbit → 3Mbit, ceil 20Mbit → 4Mbit/)
+      .waitFor();
+    await page.getByTestId("apply-button").click();
+    await page
+      .getByTestId("action-ok")
+      .getByText(/Applied as entry/)
+      .waitFor();
+
+    await page.goto(`${base}/`);
+    await page.waitForTimeout(8000);
+    const afterRates = await webRate(4);
+    const after = mbit(afterRates);
+    console.log(
+      `web class after: ${after.toFixed(2)} Mbit/s (ceil 4); samples ${afterRates.map((r) => (r / 1e6).toFixed(2)).join(", ")}`,
+    );
+    await page.screenshot({ path: join(SHOTS, "lab-overview.png"), fullPage: true });
+    assert.ok(
+      after >= 3.6 && after <= 4.4,
+      `the web class should carry 4 ± 10% Mbit/s after the apply, got ${after.toFixed(2)}`,
+    );
+    await download;
+  },
+);
