@@ -49,6 +49,67 @@ export const RuleSchema = z.strictObject({
   comment: z.string().max(200).optional(),
 });
 
+/** What a targeted rule may target: exactly one of these keys. */
+export const RULE_TARGETS = ["protocol", "app", "category", "hostname"] as const;
+export type RuleTargetKind = (typeof RULE_TARGETS)[number];
+
+export type TargetRule = (
+  { protocol: string } | { app: string } | { category: string } | { hostname: string }
+) & { class: string; comment?: string };
+
+/**
+ * A rule that sends the flows of a protocol (a pattern name, "unset" or "unknown"), of a
+ * catalogue application, of an application category, or to a host name matching a glob
+ * ("*.example.com": any subdomain; "cdn*.example.*": * within one label) to a class:
+ * exactly one of protocol, app, category and hostname. Every RuleSchema rule is one.
+ * (PolicySchema.rules still holds protocol rules only: the store, the API, the dashboard
+ * and the agent's marks read `rule.protocol`; they switch to this schema together.)
+ */
+export const TargetRuleSchema = z
+  .strictObject({
+    protocol: z.string().min(1).optional(),
+    app: z.string().min(1).optional(),
+    category: z.string().min(1).optional(),
+    hostname: z.string().min(1).max(253).optional(),
+    class: z.string().min(1),
+    comment: z.string().max(200).optional(),
+  })
+  .superRefine((r, ctx) => {
+    const given = RULE_TARGETS.filter((k) => r[k] !== undefined);
+    if (given.length !== 1)
+      ctx.addIssue({
+        code: "custom",
+        message:
+          given.length === 0
+            ? "a rule needs one of protocol, app, category or hostname"
+            : `a rule targets exactly one of protocol, app, category or hostname (this one has ${given.join(" and ")})`,
+      });
+  })
+  .transform((r) => r as TargetRule);
+
+/** Which key a rule targets and its value. */
+export function ruleTarget(r: TargetRule): { kind: RuleTargetKind; value: string } {
+  if ("protocol" in r) return { kind: "protocol", value: r.protocol };
+  if ("app" in r) return { kind: "app", value: r.app };
+  if ("category" in r) return { kind: "category", value: r.category };
+  return { kind: "hostname", value: r.hostname };
+}
+
+/** "ssh" for a protocol rule, "app youtube", "category gaming", "hostname *.example.com". */
+export function ruleLabel(r: TargetRule): string {
+  const t = ruleTarget(r);
+  return t.kind === "protocol" ? t.value : `${t.kind} ${t.value}`;
+}
+
+const HOST_GLOB = /^(\*\.)?[a-z0-9_*-]+(\.[a-z0-9_*-]+)*$/;
+
+/** A host name or glob a hostname rule accepts: "www.example.com", "*.example.com", "cdn*.example.*". */
+export function isHostnameGlob(s: string): boolean {
+  return (
+    s.length <= 253 && HOST_GLOB.test(s) && !s.includes("**") && s.split(".").every((l) => l.length <= 63)
+  );
+}
+
 export const PolicySchema = z.strictObject({
   version: z.literal(1),
   name: z.string().max(100).default("policy"),

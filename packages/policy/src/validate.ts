@@ -2,7 +2,18 @@
 // (the class tree against the link, rules against the classes and the protocol catalogue).
 // Every issue names the field it is about, as a path the dashboard can put it next to.
 
-import { PolicySchema, DIRECTIONS, type Policy, type PolicyClass, type Direction } from "./schema.ts";
+import { z } from "zod";
+import {
+  PolicySchema,
+  TargetRuleSchema,
+  DIRECTIONS,
+  isHostnameGlob,
+  ruleTarget,
+  type Policy,
+  type PolicyClass,
+  type Direction,
+  type TargetRule,
+} from "./schema.ts";
 import { formatRate } from "./units.ts";
 
 export interface PolicyIssue {
@@ -16,6 +27,10 @@ export type ValidationResult = { ok: true; policy: Policy } | { ok: false; issue
 export interface ValidationContext {
   /** Names the agent's pattern set knows (and their aliases); omit to skip the check. */
   protocols?: ReadonlySet<string>;
+  /** Application names of the catalogue (targeted rules); omit to skip the check. */
+  apps?: ReadonlySet<string>;
+  /** Category names of the catalogue (targeted rules); omit to skip the check. */
+  categories?: ReadonlySet<string>;
 }
 
 /** The two special classifications every policy may route. */
@@ -53,27 +68,78 @@ export function validatePolicy(input: unknown, ctx: ValidationContext = {}): Val
   };
   for (const dir of DIRECTIONS) validateTree(policy.classes[dir], dir, link[dir], add);
 
-  const seenProtocols = new Map<string, number>();
-  policy.rules.forEach((r, i) => {
+  checkRules(policy.rules, policy.classes, ctx, add);
+
+  return issues.length ? { ok: false, issues } : { ok: true, policy };
+}
+
+/**
+ * Validates rules that may target a protocol, an app, a category or a host name glob
+ * (TargetRuleSchema) against a policy's classes: the shape first, then the same checks
+ * validatePolicy makes for protocol rules (known names, no duplicates, leaf classes).
+ * Paths are "rules[i].app" etc., as in a policy.
+ */
+export function validateTargetRules(
+  input: unknown,
+  classes: Policy["classes"],
+  ctx: ValidationContext = {},
+): { ok: true; rules: TargetRule[] } | { ok: false; issues: PolicyIssue[] } {
+  const parsed = z.array(TargetRuleSchema).max(1000).safeParse(input);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      issues: parsed.error.issues.map((i) => ({ path: pathOf(["rules", ...i.path]), message: i.message })),
+    };
+  }
+  const issues: PolicyIssue[] = [];
+  checkRules(parsed.data, classes, ctx, (path, message) => issues.push({ path, message }));
+  return issues.length ? { ok: false, issues } : { ok: true, rules: parsed.data };
+}
+
+const WHAT: Record<string, string> = {
+  protocol: "protocol",
+  app: "application",
+  category: "category",
+};
+
+function checkRules(
+  rules: readonly TargetRule[],
+  classes: Policy["classes"],
+  ctx: ValidationContext,
+  add: (p: string, m: string) => void,
+): void {
+  const seen = new Map<string, number>();
+  rules.forEach((r, i) => {
     const at = `rules[${i}]`;
-    const known =
-      (SPECIAL_PROTOCOLS as readonly string[]).includes(r.protocol) ||
-      !ctx.protocols ||
-      ctx.protocols.has(r.protocol);
-    if (!known) add(`${at}.protocol`, `unknown protocol "${r.protocol}" (not in the agent's pattern set)`);
-    const prev = seenProtocols.get(r.protocol);
-    if (prev !== undefined)
+    const { kind, value } = ruleTarget(r);
+    const field = `${at}.${kind}`;
+    if (kind === "protocol") {
+      const known =
+        (SPECIAL_PROTOCOLS as readonly string[]).includes(value) ||
+        !ctx.protocols ||
+        ctx.protocols.has(value);
+      if (!known) add(field, `unknown protocol "${value}" (not in the agent's pattern set)`);
+    } else if (kind === "app" || kind === "category") {
+      const names = kind === "app" ? ctx.apps : ctx.categories;
+      if (names && !names.has(value)) add(field, `unknown ${WHAT[kind]} "${value}" (not in the catalogue)`);
+    } else if (!isHostnameGlob(value)) {
       add(
-        `${at}.protocol`,
-        `"${r.protocol}" is already mapped by rules[${prev}]; this rule would never apply`,
+        field,
+        `"${value}" is not a host name or glob (examples: www.example.com, *.example.com, cdn*.example.*)`,
       );
-    else seenProtocols.set(r.protocol, i);
+    }
+    const key = `${kind}\u0000${kind === "hostname" ? value.toLowerCase() : value}`;
+    const prev = seen.get(key);
+    const label = kind === "protocol" ? `"${value}"` : `${kind} "${value}"`;
+    if (prev !== undefined)
+      add(field, `${label} is already mapped by rules[${prev}]; this rule would never apply`);
+    else seen.set(key, i);
     let foundIn = 0;
     for (const dir of DIRECTIONS) {
-      const cls = policy.classes[dir].find((c) => c.name === r.class);
+      const cls = classes[dir].find((c) => c.name === r.class);
       if (!cls) continue;
       foundIn++;
-      if (policy.classes[dir].some((c) => c.parent === cls.name)) {
+      if (classes[dir].some((c) => c.parent === cls.name)) {
         add(
           `${at}.class`,
           `class "${r.class}" has child classes in ${dir}; traffic can only go to a leaf class`,
@@ -82,8 +148,6 @@ export function validatePolicy(input: unknown, ctx: ValidationContext = {}): Val
     }
     if (foundIn === 0) add(`${at}.class`, `no class named "${r.class}" in upload or download`);
   });
-
-  return issues.length ? { ok: false, issues } : { ok: true, policy };
 }
 
 function validateTree(

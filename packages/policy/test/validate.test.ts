@@ -1,6 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { validatePolicy, defaultPolicy, parseRate, formatRate, type PolicyInput } from "../src/index.ts";
+import {
+  validatePolicy,
+  validateTargetRules,
+  ruleLabel,
+  ruleTarget,
+  isHostnameGlob,
+  defaultPolicy,
+  parseRate,
+  formatRate,
+  type PolicyInput,
+} from "../src/index.ts";
 
 const PROTOCOLS = new Set([
   "ssh",
@@ -127,4 +137,76 @@ test("a child's rate above its parent's and a ceil above the parent's ceil", () 
   );
   // A rule may not target a class with children.
   assert.ok(found.some((i) => i.path === "rules[0].class" && /leaf/.test(i.message)));
+});
+
+test("targeted rules: a protocol, an app, a category or a host name glob, exactly one", () => {
+  const policy = validatePolicy(defaultPolicy(), { protocols: PROTOCOLS });
+  assert.ok(policy.ok);
+  const classes = policy.policy.classes;
+  const ctx = {
+    protocols: PROTOCOLS,
+    apps: new Set(["youtube", "zoom", "steam"]),
+    categories: new Set(["video-streaming", "gaming"]),
+  };
+  const good = [
+    { protocol: "ssh", class: "interactive" },
+    { app: "zoom", class: "interactive" },
+    { category: "video-streaming", class: "bulk" },
+    { hostname: "*.googlevideo.com", class: "bulk" },
+    { hostname: "cdn*.example.*", class: "bulk", comment: "a glob" },
+  ];
+  const ok = validateTargetRules(good, classes, ctx);
+  assert.ok(ok.ok, JSON.stringify(!ok.ok && ok.issues));
+  assert.deepEqual(ok.rules.map(ruleLabel), [
+    "ssh",
+    "app zoom",
+    "category video-streaming",
+    "hostname *.googlevideo.com",
+    "hostname cdn*.example.*",
+  ]);
+  assert.deepEqual(ruleTarget(ok.rules[1]!), { kind: "app", value: "zoom" });
+  // Every rule of an existing policy is a valid targeted rule.
+  assert.ok(validateTargetRules(defaultPolicy().rules, classes, ctx).ok);
+
+  const bad = (rules: unknown[], path: string, re: RegExp) => {
+    const r = validateTargetRules(rules, classes, ctx);
+    assert.ok(!r.ok, `expected an issue at ${path}`);
+    assert.ok(
+      r.issues.some((i) => i.path === path && re.test(i.message)),
+      `expected ${path} ~ ${re}, got ${JSON.stringify(r.issues)}`,
+    );
+  };
+  bad(
+    [{ app: "tiktok", class: "bulk" }],
+    "rules[0].app",
+    /unknown application "tiktok" \(not in the catalogue\)/,
+  );
+  bad([{ category: "news", class: "bulk" }], "rules[0].category", /unknown category "news"/);
+  bad([{ protocol: "telnetx", class: "bulk" }], "rules[0].protocol", /unknown protocol "telnetx"/);
+  bad([{ hostname: "bad host", class: "bulk" }], "rules[0].hostname", /not a host name or glob/);
+  bad([{ hostname: "**.example.com", class: "bulk" }], "rules[0].hostname", /not a host name or glob/);
+  bad(
+    [{ app: "zoom", protocol: "stun", class: "bulk" }],
+    "rules[0]",
+    /exactly one of .* \(this one has protocol and app\)/,
+  );
+  bad([{ class: "bulk" }], "rules[0]", /needs one of protocol, app, category or hostname/);
+  bad(
+    [
+      { app: "steam", class: "bulk" },
+      { app: "steam", class: "interactive" },
+    ],
+    "rules[1].app",
+    /app "steam" is already mapped by rules\[0\]/,
+  );
+  bad(
+    [
+      { hostname: "*.Example.com", class: "bulk" },
+      { hostname: "*.example.com", class: "bulk" },
+    ],
+    "rules[1].hostname",
+    /already mapped by rules\[0\]/,
+  );
+  bad([{ category: "gaming", class: "vip" }], "rules[0].class", /no class named "vip"/);
+  assert.ok(isHostnameGlob("www.example.com") && isHostnameGlob("*.example.com") && !isHostnameGlob("a..b"));
 });
