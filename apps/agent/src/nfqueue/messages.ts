@@ -17,6 +17,11 @@ export interface FlowDecidedEvent {
   mark: number;
   /** The flow's packet (1-based, both directions) that decided it. */
   decidedAtPacket: number;
+  /** The server's name (TLS/QUIC SNI, HTTP Host, DNS query or DNS cache), when known. */
+  hostname?: string | null;
+  /** Catalogue application and category, when known (see @sluice/classifier's catalogue). */
+  app?: string | null;
+  category?: string | null;
 }
 
 /** /proc/net/netfilter/nfnetlink_queue for the queue (in the data plane's namespace). */

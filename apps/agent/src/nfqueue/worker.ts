@@ -3,13 +3,16 @@
 // workers share nothing. Counters and decided-flow events go to the main thread in batches.
 
 import { parentPort, workerData } from "node:worker_threads";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import {
   FlowTable,
   decodeIpPacket,
   flowClient,
   flowServer,
   loadPatternDirs,
+  loadAppCatalogue,
+  catalogueBeside,
+  type AppCatalogue,
   type Matcher,
   type PatternSet,
   type Transport,
@@ -69,7 +72,17 @@ function main(): void {
     return;
   }
   const matcher = new SwappableMatcher(patterns);
-  const table = new FlowTable(matcher, { window: init.window, maxFlows: init.maxFlows });
+  // The application catalogue beside the protocols (protocols/apps/catalogue.json), if any.
+  let apps: AppCatalogue | null = null;
+  const cataloguePath = catalogueBeside(init.protocolDirs[0] ?? "");
+  if (existsSync(cataloguePath)) {
+    try {
+      apps = loadAppCatalogue(cataloguePath);
+    } catch (e) {
+      log("warn", `queue ${init.queue.queue}: ${(e as Error).message}; flows get no application`);
+    }
+  }
+  const table = new FlowTable(matcher, { window: init.window, maxFlows: init.maxFlows, apps });
   const mask = init.mask >>> 0;
   const keep = ~mask >>> 0;
   const shift = init.shift;
@@ -138,6 +151,9 @@ function main(): void {
           protocol: flow.protocol,
           mark: flow.mark,
           decidedAtPacket: flow.decidedAtPacket ?? flow.packets,
+          hostname: flow.hostname,
+          app: flow.app,
+          category: flow.category,
         });
       }
       if (key !== null && flow.inspection === null) cache.add(key, flow);
