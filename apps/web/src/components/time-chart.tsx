@@ -19,10 +19,20 @@ export interface TimeChartProps {
   format?: (v: number) => string;
   /** Fill the area under each line. */
   fill?: boolean;
+  /** Fixed time axis [from, to] in unix seconds (history charts: the chosen window). */
+  xRange?: [number, number];
   testId?: string;
 }
 
-export function TimeChart({ series, data, height = 220, format, fill = false, testId }: TimeChartProps) {
+export function TimeChart({
+  series,
+  data,
+  height = 220,
+  format,
+  fill = false,
+  xRange,
+  testId,
+}: TimeChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
   const key = series.map((s) => `${s.label}:${s.color}`).join("|");
@@ -40,7 +50,11 @@ export function TimeChart({ series, data, height = 220, format, fill = false, te
         height,
         legend: { show: true, live: true },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        scales: {
+          // Without a fixed range, a single point makes uPlot spread the axis over years.
+          x: xRange ? { time: true, range: () => xRange } : { time: true },
+          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        },
         axes: [
           { stroke: "#868e96", grid: { stroke: "#f1f3f5" }, ticks: { stroke: "#dee2e6" } },
           {
@@ -75,7 +89,7 @@ export function TimeChart({ series, data, height = 220, format, fill = false, te
       chart.current?.destroy();
       chart.current = null;
     };
-  }, [key, height, fill]);
+  }, [key, height, fill, xRange?.[0], xRange?.[1]]);
 
   useEffect(() => {
     chart.current?.setData(data as uPlot.AlignedData);

@@ -232,7 +232,10 @@ function History() {
       (a, b) => a - b,
     );
     const per = (dir: "upload" | "download"): Series => {
-      const names = [...new Set(q.data.classes.filter((c) => c.direction === dir).map((c) => c.name))];
+      // "link" is the root class (the sum of all classes): not a class of the policy.
+      const names = [
+        ...new Set(q.data.classes.filter((c) => c.direction === dir && c.name !== "link").map((c) => c.name)),
+      ];
       const idx = new Map(
         q.data.classes.filter((c) => c.direction === dir).map((c) => [`${c.t}/${c.name}`, c.avgRateBps]),
       );
@@ -252,8 +255,11 @@ function History() {
       series: top.map((n) => ({ label: n, color: colorOf(n) })),
       data: [xs.map((t) => t / 1000), ...top.map((n) => xs.map((t) => pidx.get(`${t}/${n}`) ?? 0))],
     };
-    return { up: per("upload"), down: per("download"), proto, empty: xs.length === 0 };
-  }, [q.data]);
+    // The chosen window, ending now (rounded to the minute so the chart is not rebuilt every render).
+    const to = Math.ceil(Date.now() / 60_000) * 60;
+    const xRange: [number, number] = [to - Number(hours) * 3600, to];
+    return { up: per("upload"), down: per("download"), proto, xRange, empty: xs.length === 0 };
+  }, [q.data, hours]);
   return (
     <Stack gap="sm">
       <Group justify="space-between">
@@ -283,13 +289,20 @@ function History() {
       ) : (
         <SimpleGrid cols={{ base: 1, lg: 3 }}>
           <ChartCard title={`Upload per class (average per ${q.data!.bucketSeconds / 60} min)`}>
-            <TimeChart {...charts!.up} height={180} format={formatBps} fill testId="history-upload" />
+            <TimeChart
+              {...charts!.up}
+              xRange={charts!.xRange}
+              height={180}
+              format={formatBps}
+              fill
+              testId="history-upload"
+            />
           </ChartCard>
           <ChartCard title="Download per class">
-            <TimeChart {...charts!.down} height={180} format={formatBps} fill />
+            <TimeChart {...charts!.down} xRange={charts!.xRange} height={180} format={formatBps} fill />
           </ChartCard>
           <ChartCard title="Per protocol">
-            <TimeChart {...charts!.proto} height={180} format={formatBps} />
+            <TimeChart {...charts!.proto} xRange={charts!.xRange} height={180} format={formatBps} />
           </ChartCard>
         </SimpleGrid>
       )}
