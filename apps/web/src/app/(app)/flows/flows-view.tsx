@@ -121,6 +121,8 @@ export function FlowsView() {
                     <Table.Th>client</Table.Th>
                     <Table.Th>server</Table.Th>
                     <Table.Th>protocol</Table.Th>
+                    <Table.Th>host name</Table.Th>
+                    <Table.Th>app</Table.Th>
                     <Table.Th ta="right">decided at packet</Table.Th>
                   </Table.Tr>
                 </Table.Thead>
@@ -132,6 +134,14 @@ export function FlowsView() {
                       <Table.Td className="mono">{String(d.client ?? "")}</Table.Td>
                       <Table.Td className="mono">{String(d.server ?? "")}</Table.Td>
                       <Table.Td>{String(d.protocol ?? "")}</Table.Td>
+                      <Table.Td className="mono">
+                        {typeof d.hostname === "string" ? d.hostname : "–"}
+                      </Table.Td>
+                      <Table.Td>
+                        {typeof d.app === "string"
+                          ? `${d.app}${typeof d.category === "string" ? ` (${d.category})` : ""}`
+                          : "–"}
+                      </Table.Td>
                       <Table.Td ta="right">{String(d.decidedAtPacket ?? "–")}</Table.Td>
                     </Table.Tr>
                   ))}
