@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# mmdebstrap --customize-hook for the cached base system: runs once per base (its result is
+# the cached tarball). $1 is the chroot. Trims the kernel to what an appliance with NICs,
+# disks and USB needs, regenerates the initrd, and drops what a headless box never reads.
+set -euo pipefail
+R="$1"
+kver="$(basename "$(ls -d "$R"/usr/lib/modules/*)")"
+M="$R/usr/lib/modules/$kver/kernel"
+
+# Kernel modules nobody uses on a router appliance. Kept: net/ (sched, netfilter, veth, ifb),
+# drivers/net/ethernet + virtio + usb NICs, block, ata, scsi, nvme, usb (storage, HID),
+# mmc, ext4/vfat/iso9660/squashfs/overlay, input.
+rm -rf \
+  "$M"/sound "$M"/drivers/gpu "$M"/drivers/media "$M"/drivers/infiniband "$M"/drivers/staging \
+  "$M"/drivers/net/wireless "$M"/drivers/bluetooth "$M"/drivers/isdn "$M"/drivers/iio \
+  "$M"/drivers/video/fbdev "$M"/drivers/comedi "$M"/drivers/misc/habanalabs "$M"/drivers/accel \
+  "$M"/drivers/net/can "$M"/drivers/net/wwan "$M"/drivers/net/ieee802154 "$M"/drivers/nfc \
+  "$M"/drivers/net/ethernet/mellanox/mlx5 "$M"/drivers/scsi/lpfc "$M"/drivers/scsi/qla2xxx \
+  "$M"/drivers/scsi/mpi3mr "$M"/drivers/scsi/be2iscsi "$M"/drivers/target "$M"/drivers/hwmon \
+  "$M"/drivers/thunderbolt "$M"/drivers/platform/chrome "$M"/drivers/atm "$M"/drivers/fpga \
+  "$M"/net/wireless "$M"/net/mac80211 "$M"/net/bluetooth "$M"/net/nfc "$M"/net/ieee802154 \
+  "$M"/net/mac802154 "$M"/net/can "$M"/net/ceph "$M"/net/sunrpc "$M"/net/rxrpc "$M"/net/tipc \
+  "$M"/net/rds "$M"/net/atm \
+  "$M"/fs/nfs "$M"/fs/nfsd "$M"/fs/smb "$M"/fs/cifs "$M"/fs/ocfs2 "$M"/fs/gfs2 "$M"/fs/btrfs \
+  "$M"/fs/xfs "$M"/fs/ceph "$M"/fs/f2fs "$M"/fs/jfs "$M"/fs/nilfs2 "$M"/fs/ubifs "$M"/fs/dlm \
+  "$M"/fs/afs "$M"/fs/orangefs "$M"/fs/ntfs3 "$M"/fs/reiserfs "$M"/fs/bcachefs "$M"/fs/erofs \
+  "$M"/fs/hfs "$M"/fs/hfsplus "$M"/fs/coda "$M"/fs/9p "$M"/fs/lockd "$M"/fs/nfs_common \
+  "$M"/crypto/qat 2>/dev/null || true
+chroot "$R" depmod -a "$kver"
+rm -rf "$R"/usr/lib/firmware/amdgpu "$R"/usr/lib/firmware/nvidia "$R"/usr/lib/firmware/intel/ipu \
+  "$R"/usr/lib/firmware/qcom "$R"/usr/lib/firmware/mellanox 2>/dev/null || true
+
+# The initrd (live-boot's scripts; MODULES=most keeps whatever disk/USB/CD driver boots us),
+# built once, now that update-initramfs is back (base-essential-hook.sh diverted it).
+rm -f "$R/usr/sbin/update-initramfs"
+chroot "$R" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
+rm -f "$R"/boot/initrd.img-*
+chroot "$R" update-initramfs -c -k "$kver" >/dev/null
+
+# Headless: no docs, man pages, locales (dpkg path-excludes keep them out of later installs).
+rm -rf "$R"/usr/share/doc/* "$R"/usr/share/man/* "$R"/usr/share/info/* "$R"/usr/share/locale/* \
+  "$R"/usr/share/lintian "$R"/usr/share/bug "$R"/var/cache/apt/* "$R"/var/lib/apt/lists/* \
+  "$R"/var/cache/debconf/*-old "$R"/var/log/*.log 2>/dev/null || true

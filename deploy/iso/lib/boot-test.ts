@@ -1,0 +1,387 @@
+// Boots the appliance ISO in QEMU (software emulation, no KVM) twice on one data disk and
+// checks what an admin would: the agent's capability probe chose SFQ leaves and fw filters,
+// the dashboard answers through a port forward on the LAN port, the first visit's setup
+// creates the admin, and after a reboot the admin and the policy are still there. Prints
+// the time from power-on to each milestone. Run through deploy/iso/boot-test.sh.
+//
+// Network: two virtio NICs on QEMU user-mode networking with restrict=on (no packet leaves
+// the VM; only the explicit host port forward reaches it): WAN (slirp DHCP) and LAN
+// (192.168.77.0/24, where the box is 192.168.77.1; host 127.0.0.1:PORT → 192.168.77.1:80).
+//
+// usage: node boot-test.ts [--iso FILE] [--work DIR] [--uefi] [--boots N] [--timeout SECONDS]
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const { values: opt } = parseArgs({
+  options: {
+    iso: { type: "string", default: resolve(HERE, "../out/sluice.iso") },
+    work: { type: "string" },
+    uefi: { type: "boolean", default: false },
+    boots: { type: "string", default: "2" },
+    timeout: { type: "string", default: "1200" },
+    memory: { type: "string", default: "2048" },
+  },
+});
+const ISO = resolve(opt.iso!);
+if (!existsSync(ISO)) {
+  console.error(`boot-test: no ISO at ${ISO}: build it first (npm run iso)`);
+  process.exit(2);
+}
+const WORK = opt.work ? resolve(opt.work) : mkdtempSync(join(tmpdir(), "sluice-boot-"));
+mkdirSync(WORK, { recursive: true });
+const BOOT_TIMEOUT = Number(opt.timeout) * 1000;
+const ADMIN = { username: "admin", password: "sluice-boot-test-1" };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fmt = (ms: number) => `${(ms / 1000).toFixed(1).padStart(6)} s`;
+const ESC = String.fromCharCode(27);
+const ANSI = new RegExp(`${ESC}\\[[0-9;?]*[A-Za-z]|${ESC}[()][A-Z0-9]|\r`, "g");
+/** The serial log without terminal escapes (GRUB draws its menu with them). */
+const plain = (s: string) => s.replace(ANSI, "");
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => res(typeof a === "object" && a ? a.port : 0));
+    });
+  });
+}
+
+function sendTo(sock: string, text: string): Promise<void> {
+  return new Promise((res) => {
+    const c = connect(sock, () => {
+      c.write(text, () => setTimeout(() => (c.end(), res()), 300));
+    });
+    c.on("error", () => res());
+  });
+}
+
+// ---- HTTP against the dashboard, with a cookie jar (tRPC over plain JSON) ------------------------
+class Http {
+  readonly jar = new Map<string, string>();
+  constructor(readonly base: string) {}
+  private cookie() {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+  async req(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+    const r = await fetch(this.base + path, {
+      method: init.method ?? "GET",
+      redirect: "manual",
+      signal: AbortSignal.timeout(60_000),
+      headers: {
+        ...(this.jar.size ? { cookie: this.cookie() } : {}),
+        ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+        ...init.headers,
+      },
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    });
+    for (const c of r.headers.getSetCookie()) {
+      const [kv] = c.split(";");
+      const i = kv!.indexOf("=");
+      const k = kv!.slice(0, i).trim();
+      const v = kv!.slice(i + 1).trim();
+      if (v) this.jar.set(k, v);
+      else this.jar.delete(k);
+    }
+    const text = await r.text();
+    let json: unknown = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      /* a page */
+    }
+    return { status: r.status, location: r.headers.get("location"), text, json };
+  }
+  async query(proc: string) {
+    const r = await this.req(`/api/trpc/${proc}`);
+    return { ...r, data: (r.json as { result?: { data?: unknown } } | null)?.result?.data };
+  }
+  async mutate(proc: string, input: unknown) {
+    const r = await this.req(`/api/trpc/${proc}`, {
+      method: "POST",
+      body: input,
+      headers: { "x-csrf-token": this.jar.get("sluice_csrf") ?? "", origin: this.base },
+    });
+    return { ...r, data: (r.json as { result?: { data?: unknown } } | null)?.result?.data };
+  }
+}
+
+// ---- one boot ------------------------------------------------------------------------------------
+const MILESTONES: [string, RegExp][] = [
+  ["GRUB menu", /GNU GRUB|Booting `Sluice/],
+  ["initramfs (live-boot)", /Loading, please wait|Begin: Loading essential drivers/],
+  ["systemd", /Welcome to .*Debian/],
+  ["data disk mounted", /sluice-storage: (persistent data on|WARNING)/],
+  ["network ports chosen", /sluice-firstboot: WAN=/],
+  ["agent up (sluice status)", /SLUICE-STATUS-END/],
+  ["dashboard answers in the VM", /SLUICE-WEB-(READY|ABSENT)/],
+  ["console login prompt", /login:/],
+];
+
+interface BootResult {
+  log: string;
+  times: Map<string, number>;
+  status: string;
+  web: boolean;
+  failures: string[];
+}
+
+function qemuArgs(port: number, n: number): string[] {
+  const a = [
+    "-accel",
+    "tcg",
+    "-machine",
+    "pc",
+    "-cpu",
+    "max",
+    "-smp",
+    "2",
+    "-m",
+    opt.memory!,
+    "-display",
+    "none",
+    "-vga",
+    "std",
+    "-no-reboot",
+    "-cdrom",
+    ISO,
+    "-boot",
+    "d",
+    "-drive",
+    `file=${join(WORK, "data.qcow2")},if=virtio,format=qcow2`,
+    "-netdev",
+    "user,id=wan,restrict=on",
+    "-device",
+    "virtio-net-pci,netdev=wan,addr=0x3,mac=52:54:00:5a:00:01",
+    "-netdev",
+    `user,id=lan,restrict=on,net=192.168.77.0/24,host=192.168.77.2,dhcpstart=192.168.77.60,hostfwd=tcp:127.0.0.1:${port}-192.168.77.1:80`,
+    "-device",
+    "virtio-net-pci,netdev=lan,addr=0x4,mac=52:54:00:5a:00:02",
+    "-chardev",
+    `socket,id=ser0,path=${join(WORK, "serial.sock")},server=on,wait=off,logfile=${join(WORK, `serial-${n}.log`)}`,
+    "-serial",
+    "chardev:ser0",
+    "-monitor",
+    `unix:${join(WORK, "monitor.sock")},server=on,wait=off`,
+  ];
+  if (opt.uefi) a.push("-bios", "/usr/share/ovmf/OVMF.fd");
+  return a;
+}
+
+async function boot(
+  n: number,
+  port: number,
+  check: (ctx: BootResult, http: Http) => Promise<void>,
+): Promise<BootResult> {
+  const logFile = join(WORK, `serial-${n}.log`);
+  writeFileSync(logFile, "");
+  const res: BootResult = { log: "", times: new Map(), status: "", web: false, failures: [] };
+  const t0 = Date.now();
+  console.log(`\n== boot ${n}: qemu-system-x86_64 -accel tcg (serial log: ${logFile})`);
+  const q: ChildProcess = spawn("qemu-system-x86_64", qemuArgs(port, n), {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  let exited = false;
+  q.on("exit", () => (exited = true));
+  const http = new Http(`http://127.0.0.1:${port}`);
+  const mark = (name: string) => {
+    if (res.times.has(name)) return;
+    res.times.set(name, Date.now() - t0);
+    console.log(`  ${fmt(Date.now() - t0)}  ${name}`);
+  };
+  let httpOk = false;
+  const deadline = t0 + BOOT_TIMEOUT;
+  try {
+    while (Date.now() < deadline && !exited) {
+      res.log = plain(existsSync(logFile) ? readFileSync(logFile, "latin1") : "");
+      for (const [name, re] of MILESTONES) if (re.test(res.log)) mark(name);
+      if (res.log.includes("SLUICE-WEB-ABSENT")) res.web = false;
+      if (!httpOk && res.times.has("agent up (sluice status)")) {
+        if (res.log.includes("SLUICE-WEB-ABSENT")) httpOk = true;
+        else {
+          try {
+            const r = await http.req("/");
+            if (r.status === 200 || r.status === 307 || r.status === 302) {
+              httpOk = true;
+              res.web = true;
+              mark(
+                `dashboard through the port forward (HTTP ${r.status}${r.location ? ` → ${r.location}` : ""})`,
+              );
+            }
+          } catch {
+            /* not yet */
+          }
+        }
+      }
+      if (httpOk && res.times.has("console login prompt") && res.times.has("dashboard answers in the VM"))
+        break;
+      await sleep(500);
+    }
+    if (exited) res.failures.push("QEMU exited before the box was up");
+    else if (Date.now() >= deadline) res.failures.push(`not up within ${BOOT_TIMEOUT / 1000} s`);
+    const m = /SLUICE-STATUS-BEGIN\n([\s\S]*?)SLUICE-STATUS-END/.exec(res.log);
+    res.status = m?.[1]?.trim() ?? "";
+    if (!exited && !res.failures.length) await check(res, http);
+  } catch (e) {
+    res.failures.push(`error: ${(e as Error).message}`);
+  } finally {
+    if (!exited) {
+      const t = Date.now();
+      await sendTo(join(WORK, "monitor.sock"), "system_powerdown\n");
+      for (let i = 0; i < 240 && !exited; i++) await sleep(500);
+      if (!exited) {
+        console.log("  ACPI power-off ignored: poweroff from the serial console");
+        await sendTo(join(WORK, "serial.sock"), "\nroot\n");
+        await sleep(5000);
+        await sendTo(join(WORK, "serial.sock"), "sync; poweroff\n");
+        for (let i = 0; i < 240 && !exited; i++) await sleep(500);
+      }
+      if (!exited) {
+        res.failures.push("the box did not power off");
+        q.kill("SIGKILL");
+      } else
+        console.log(`  ${fmt(Date.now() - t0)}  powered off (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    }
+    res.log = plain(readFileSync(logFile, "latin1"));
+  }
+  return res;
+}
+
+// ---- the checks ----------------------------------------------------------------------------------
+function expect(res: BootResult, ok: boolean, what: string) {
+  console.log(`  ${ok ? "ok  " : "FAIL"} ${what}`);
+  if (!ok) res.failures.push(what);
+}
+
+function checkStatus(res: BootResult) {
+  console.log(res.status.replace(/^/gm, "    | "));
+  expect(res, /leaf=sfq/.test(res.status) && /filter=fw/.test(res.status), "variant leaf=sfq filter=fw");
+  expect(res, /data plane: running/.test(res.status), "NFQUEUE data plane running");
+}
+
+async function firstBoot(res: BootResult, http: Http) {
+  checkStatus(res);
+  expect(
+    res,
+    /sluice-storage: formatting the empty disk \/dev\/vda/.test(res.log),
+    "empty data disk formatted (SLUICE-DATA)",
+  );
+  expect(res, /sluice-firstboot: WAN=\S+ LAN=\S+/.test(res.log), "WAN and LAN ports chosen");
+  expect(
+    res,
+    /policy: #1 "default" applied .* by first boot/.test(res.status),
+    "initial policy applied on the detected ports",
+  );
+  expect(
+    res,
+    /SLUICE-BANNER-BEGIN[\s\S]*192\.168\.77\.1[\s\S]*first visit[\s\S]*SLUICE-BANNER-END/.test(res.log),
+    "console shows the dashboard URL and the first-visit note",
+  );
+  if (!res.web) {
+    console.log("  (no dashboard in this image: the agent's policy history is what must survive)");
+    return;
+  }
+  const s = await http.query("auth.getSession");
+  expect(
+    res,
+    (s.data as { needsSetup?: boolean })?.needsSetup === true,
+    "dashboard asks for setup (no admin yet)",
+  );
+  const r = await http.mutate("auth.setupAdmin", ADMIN);
+  expect(
+    res,
+    r.status === 200 && (r.data as { role?: string })?.role === "admin",
+    `setup creates the admin (HTTP ${r.status} ${r.status === 200 ? "" : r.text.slice(0, 200)})`,
+  );
+  const after = await http.query("auth.getSession");
+  expect(
+    res,
+    (after.data as { user?: { username?: string } })?.user?.username === ADMIN.username,
+    "signed in as the new admin",
+  );
+}
+
+async function secondBoot(res: BootResult, http: Http) {
+  checkStatus(res);
+  expect(
+    res,
+    /sluice-storage: persistent data on \/dev\/vda/.test(res.log) &&
+      !/formatting the empty disk/.test(res.log),
+    "data disk mounted again, not reformatted",
+  );
+  expect(
+    res,
+    /policy: #1 "default" applied .* by first boot/.test(res.status),
+    "the same last good policy (#1) restored from the data disk",
+  );
+  if (!res.web) return;
+  const s = await http.query("auth.getSession");
+  expect(res, (s.data as { needsSetup?: boolean })?.needsSetup === false, "no setup asked: the admin exists");
+  const r = await http.mutate("auth.login", ADMIN);
+  expect(res, r.status === 200, `the admin signs in (HTTP ${r.status})`);
+  const after = await http.query("auth.getSession");
+  expect(
+    res,
+    (after.data as { user?: { username?: string } })?.user?.username === ADMIN.username,
+    "session is the admin's",
+  );
+}
+
+// ---- main ------------------------------------------------------------------------------------------
+const disk = join(WORK, "data.qcow2");
+const mk = spawnSync("qemu-img", ["create", "-q", "-f", "qcow2", disk, "512M"], { encoding: "utf8" });
+if (mk.status !== 0) {
+  console.error(`qemu-img: ${mk.stderr}`);
+  process.exit(2);
+}
+const port = await freePort();
+console.log(
+  `boot-test: ${ISO} (${(readFileSync(ISO).length / 1048576).toFixed(1)} MiB), ${opt.uefi ? "UEFI (OVMF)" : "BIOS (SeaBIOS)"}, work dir ${WORK}, dashboard forward 127.0.0.1:${port}`,
+);
+const results: BootResult[] = [];
+const boots = Number(opt.boots);
+for (let n = 1; n <= boots; n++) {
+  const r = await boot(n, port, n === 1 ? firstBoot : secondBoot);
+  results.push(r);
+  if (r.failures.length && n === 1) break;
+}
+
+console.log("\n== time from power-on (QEMU TCG, 2 vCPUs)");
+const names = [...new Set(results.flatMap((r) => [...r.times.keys()]))];
+console.log(`  ${"milestone".padEnd(60)}${results.map((_, i) => `boot ${i + 1}`.padStart(10)).join("")}`);
+for (const name of names)
+  console.log(
+    `  ${name.padEnd(60)}${results.map((r) => (r.times.has(name) ? fmt(r.times.get(name)!) : "-").padStart(10)).join("")}`,
+  );
+const failures = results.flatMap((r, i) => r.failures.map((f) => `boot ${i + 1}: ${f}`));
+writeFileSync(
+  join(WORK, "result.json"),
+  JSON.stringify(
+    {
+      iso: ISO,
+      results: results.map((r) => ({
+        times: Object.fromEntries(r.times),
+        status: r.status,
+        web: r.web,
+        failures: r.failures,
+      })),
+    },
+    null,
+    2,
+  ),
+);
+if (failures.length) {
+  console.log(`\nboot-test: FAILED\n${failures.map((f) => `  ${f}`).join("\n")}\n(serial logs in ${WORK})`);
+  process.exit(1);
+}
+console.log(`\nboot-test: passed (${boots} boots; serial logs in ${WORK})`);

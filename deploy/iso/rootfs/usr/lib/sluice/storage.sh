@@ -1,0 +1,66 @@
+#!/bin/bash
+# Persistent data for /var/lib/sluice (the agent's policy history, the dashboard's database,
+# the chosen WAN/LAN ports). In order:
+#   1. a filesystem labelled SLUICE-DATA (any disk or partition): checked and mounted;
+#   2. else the first empty disk (virtio, SATA/SCSI, NVMe; not removable, not read-only, no
+#      partition table and no filesystem signature at all): formatted ext4 SLUICE-DATA, mounted;
+#   3. else a tmpfs, with a warning on the console and in /run/sluice/storage-warning (which
+#      the dashboard can show): everything is lost at reboot.
+# Writes the outcome to /run/sluice/storage ("persistent DEVICE" or "tmpfs").
+set -u
+MNT=/var/lib/sluice
+RUN=/run/sluice
+say() { echo "sluice-storage: $*"; }
+
+mkdir -p "$MNT" "$RUN"
+chgrp sluice "$RUN" && chmod 2750 "$RUN"
+rm -f "$RUN/storage-warning"
+udevadm settle --timeout=30 || true
+
+dev="$(blkid -L SLUICE-DATA 2>/dev/null || true)"
+if [[ -z "$dev" ]]; then
+  medium="$(findmnt -no SOURCE /run/live/medium 2>/dev/null || true)"
+  medium_disk="$( [[ -n "$medium" ]] && lsblk -no PKNAME "$medium" 2>/dev/null | head -1 || true)"
+  for d in $(lsblk -dnpo NAME,TYPE | awk '$2 == "disk" { print $1 }'); do
+    name="${d##*/}"
+    case "$name" in vd* | sd* | xvd* | hd* | nvme*n*) ;; *) continue ;; esac
+    [[ "$d" == "$medium" || "$name" == "$medium_disk" ]] && continue
+    [[ "$(cat "/sys/block/$name/ro" 2>/dev/null)" == 1 ]] && continue
+    [[ "$(cat "/sys/block/$name/removable" 2>/dev/null)" == 1 ]] && continue
+    (($(lsblk -nro NAME "$d" | wc -l) > 1)) && continue # has partitions
+    # any signature at all (partition table, filesystem, RAID, LVM...) means "in use"
+    [[ -n "$(blkid -p -o export "$d" 2>/dev/null)" ]] && continue
+    [[ -n "$(wipefs -n "$d" 2>/dev/null | tail -n +2)" ]] && continue
+    size="$(blockdev --getsize64 "$d" 2>/dev/null || echo 0)"
+    ((size < 64 * 1024 * 1024)) && continue
+    say "formatting the empty disk $d ($((size / 1024 / 1024)) MiB) as ext4, label SLUICE-DATA"
+    if mkfs.ext4 -q -F -L SLUICE-DATA -m 1 "$d"; then
+      dev="$d"
+      break
+    fi
+    say "mkfs.ext4 $d failed"
+  done
+fi
+
+if [[ -n "$dev" ]]; then
+  fstype="$(blkid -o value -s TYPE "$dev" 2>/dev/null || true)"
+  [[ "$fstype" == ext* ]] && { fsck -p "$dev" >/dev/null 2>&1 || true; }
+  if mount -o noatime "$dev" "$MNT"; then
+    say "persistent data on $dev ($fstype) at $MNT"
+    echo "persistent $dev" >"$RUN/storage"
+  else
+    say "could not mount $dev"
+    dev=""
+  fi
+fi
+if [[ -z "$dev" ]]; then
+  mount -t tmpfs -o mode=0770,size=25% sluice-data "$MNT"
+  msg="no disk labelled SLUICE-DATA and no empty disk: the admin account, settings and policy history are kept in RAM and LOST at reboot. Add a disk (it is formatted on the next boot) or label a partition SLUICE-DATA (e2label DEV SLUICE-DATA)."
+  echo "$msg" >"$RUN/storage-warning"
+  echo "tmpfs" >"$RUN/storage"
+  for _ in 1 2 3; do say "WARNING: $msg"; done
+fi
+# the agent (root) and the dashboard (user sluice) share it; new files keep group sluice
+chown root:sluice "$MNT"
+chmod 2770 "$MNT"
+exit 0
