@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", ".tools/**", "**/.next/**", "**/dist/**", "**/generated/**"] },
+  { ignores: ["**/node_modules/**", ".tools/**", ".tmp/**", "**/.next/**", "**/dist/**", "**/generated/**"] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
