@@ -49,7 +49,8 @@ PACKAGES=(
   linux-image-amd64 live-boot live-boot-initramfs-tools initramfs-tools
   systemd systemd-sysv systemd-resolved udev dbus kmod procps util-linux e2fsprogs
   iproute2 iptables conntrack libnetfilter-queue1 libnetfilter-conntrack3 libmnl0 libnfnetlink0
-  dnsmasq-base ca-certificates iputils-ping ethtool less
+  dnsmasq-base ca-certificates iputils-ping ethtool less zstd
+  usr-is-merged # not usrmerge, which would bring perl (the tree is merged already)
 )
 # The machine's apt sources (only those that point at Debian), or SLUICE_ISO_MIRROR.
 SOURCES=()
@@ -123,6 +124,7 @@ EOF
 chmod 755 "$OPT/bin/sluice"
 ln -sf /opt/sluice/bin/sluice "$R/usr/local/bin/sluice"
 ln -sf /opt/sluice/node/bin/node "$R/usr/local/bin/node"
+ln -sf /usr/lib/sluice/diag.sh "$R/usr/local/bin/sluice-diag"
 node "$ISO/lib/initial-policy.ts" "$ROOT" >"$OPT/share/initial-policy.template.json"
 git -C "$ROOT" describe --always --dirty >"$OPT/share/version" 2>/dev/null || echo unknown >"$OPT/share/version"
 cp -a "$ISO/rootfs/." "$R/"

@@ -15,12 +15,18 @@ rm -rf \
   "$M"/drivers/net/wireless "$M"/drivers/bluetooth "$M"/drivers/isdn "$M"/drivers/iio \
   "$M"/drivers/video/fbdev "$M"/drivers/comedi "$M"/drivers/misc/habanalabs "$M"/drivers/accel \
   "$M"/drivers/net/can "$M"/drivers/net/wwan "$M"/drivers/net/ieee802154 "$M"/drivers/nfc \
-  "$M"/drivers/net/ethernet/mellanox/mlx5 "$M"/drivers/scsi/lpfc "$M"/drivers/scsi/qla2xxx \
+  "$M"/drivers/accessibility "$M"/drivers/android "$M"/drivers/gnss "$M"/drivers/hwtracing \
+  "$M"/drivers/pcmcia "$M"/drivers/parport "$M"/drivers/firewire "$M"/drivers/mtd "$M"/drivers/w1 \
+  "$M"/drivers/soundwire "$M"/drivers/slimbus "$M"/drivers/memstick "$M"/drivers/nvdimm \
+  "$M"/drivers/cxl "$M"/drivers/input/joystick "$M"/drivers/input/touchscreen \
+  "$M"/drivers/input/tablet "$M"/drivers/block/floppy.ko "$M"/drivers/scsi/lpfc "$M"/drivers/scsi/qla2xxx \
   "$M"/drivers/scsi/mpi3mr "$M"/drivers/scsi/be2iscsi "$M"/drivers/target "$M"/drivers/hwmon \
   "$M"/drivers/thunderbolt "$M"/drivers/platform/chrome "$M"/drivers/atm "$M"/drivers/fpga \
   "$M"/net/wireless "$M"/net/mac80211 "$M"/net/bluetooth "$M"/net/nfc "$M"/net/ieee802154 \
   "$M"/net/mac802154 "$M"/net/can "$M"/net/ceph "$M"/net/sunrpc "$M"/net/rxrpc "$M"/net/tipc \
-  "$M"/net/rds "$M"/net/atm \
+  "$M"/net/rds "$M"/net/atm "$M"/net/6lowpan "$M"/net/appletalk "$M"/net/batman-adv \
+  "$M"/net/x25 "$M"/net/lapb "$M"/net/phonet "$M"/net/netrom "$M"/net/rose "$M"/net/ax25 \
+  "$M"/net/caif "$M"/net/9p "$M"/net/smc "$M"/net/qrtr \
   "$M"/fs/nfs "$M"/fs/nfsd "$M"/fs/smb "$M"/fs/cifs "$M"/fs/ocfs2 "$M"/fs/gfs2 "$M"/fs/btrfs \
   "$M"/fs/xfs "$M"/fs/ceph "$M"/fs/f2fs "$M"/fs/jfs "$M"/fs/nilfs2 "$M"/fs/ubifs "$M"/fs/dlm \
   "$M"/fs/afs "$M"/fs/orangefs "$M"/fs/ntfs3 "$M"/fs/reiserfs "$M"/fs/bcachefs "$M"/fs/erofs \

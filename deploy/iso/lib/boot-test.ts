@@ -43,6 +43,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (ms: number) => `${(ms / 1000).toFixed(1).padStart(6)} s`;
 const ESC = String.fromCharCode(27);
 const ANSI = new RegExp(`${ESC}\\[[0-9;?]*[A-Za-z]|${ESC}[()][A-Z0-9]|\r`, "g");
+/** Console lines written through the journal carry "[  12.3] unit[pid]: ": drop that. */
+const unprefix = (s: string) => s.replace(/^\[\s*[\d.]+\] [\w@.-]+\[\d+\]: ?/gm, "");
 /** The serial log without terminal escapes (GRUB draws its menu with them). */
 const plain = (s: string) => s.replace(ANSI, "");
 
@@ -69,7 +71,10 @@ function sendTo(sock: string, text: string): Promise<void> {
 // ---- HTTP against the dashboard, with a cookie jar (tRPC over plain JSON) ------------------------
 class Http {
   readonly jar = new Map<string, string>();
-  constructor(readonly base: string) {}
+  readonly base: string;
+  constructor(base: string) {
+    this.base = base;
+  }
   private cookie() {
     return [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
   }
@@ -125,6 +130,7 @@ const MILESTONES: [string, RegExp][] = [
   ["network ports chosen", /sluice-firstboot: WAN=/],
   ["agent up (sluice status)", /SLUICE-STATUS-END/],
   ["dashboard answers in the VM", /SLUICE-WEB-(READY|ABSENT)/],
+  ["welcome text on the console", /SLUICE-BANNER-END/],
   ["console login prompt", /login:/],
 ];
 
@@ -214,24 +220,25 @@ async function boot(
             if (r.status === 200 || r.status === 307 || r.status === 302) {
               httpOk = true;
               res.web = true;
-              mark(
-                `dashboard through the port forward (HTTP ${r.status}${r.location ? ` → ${r.location}` : ""})`,
-              );
+              mark("dashboard through the port forward (host)");
+              console.log(`            HTTP ${r.status}${r.location ? ` → ${r.location}` : ""}`);
             }
           } catch {
             /* not yet */
           }
         }
       }
-      if (httpOk && res.times.has("console login prompt") && res.times.has("dashboard answers in the VM"))
-        break;
+      if (httpOk && MILESTONES.every(([name]) => res.times.has(name))) break;
       await sleep(500);
     }
     if (exited) res.failures.push("QEMU exited before the box was up");
     else if (Date.now() >= deadline) res.failures.push(`not up within ${BOOT_TIMEOUT / 1000} s`);
     const m = /SLUICE-STATUS-BEGIN\n([\s\S]*?)SLUICE-STATUS-END/.exec(res.log);
-    res.status = m?.[1]?.trim() ?? "";
-    if (!exited && !res.failures.length) await check(res, http);
+    res.status = unprefix(m?.[1] ?? "").trim();
+    if (!exited && !res.failures.length) {
+      await check(res, http);
+      await diag(res, logFile);
+    }
   } catch (e) {
     res.failures.push(`error: ${(e as Error).message}`);
   } finally {
@@ -255,6 +262,80 @@ async function boot(
     res.log = plain(readFileSync(logFile, "latin1"));
   }
   return res;
+}
+
+// ---- inside the box: log in on the serial console and run sluice-diag ----------------------------
+async function diag(res: BootResult, logFile: string) {
+  const sock = join(WORK, "serial.sock");
+  const read = () => plain(readFileSync(logFile, "latin1"));
+  const before = read().length;
+  await sendTo(sock, "\n");
+  await sleep(3000);
+  await sendTo(sock, "root\n");
+  await sleep(10_000);
+  // the markers are assembled by printf so the echoed command line does not match them
+  await sendTo(sock, "printf 'SLUICE-%s-BEGIN\\n' DIAG; sluice-diag; printf 'SLUICE-%s-END\\n' DIAG\n");
+  let out = "";
+  for (let i = 0; i < 120; i++) {
+    const m = /SLUICE-DIAG-BEGIN\n([\s\S]*?)SLUICE-DIAG-END/.exec(read().slice(before));
+    if (m) {
+      out = m[1]!;
+      break;
+    }
+    await sleep(1000);
+  }
+  await sendTo(sock, "exit\n");
+  if (!out) {
+    expect(res, false, "sluice-diag on the serial console (root login)");
+    return;
+  }
+  console.log(out.replace(/^/gm, "    | ").trimEnd());
+  const sections = new Map<string, string>();
+  for (const part of ("\n" + out).split(/\n== /).slice(1)) {
+    const nl = part.indexOf("\n");
+    sections.set(nl < 0 ? part.trim() : part.slice(0, nl).trim(), nl < 0 ? "" : part.slice(nl + 1));
+  }
+  const section = (name: string) => sections.get(name) ?? "";
+  const ports = Object.fromEntries([...section("ports").matchAll(/(\w+)=(\S*)/g)].map((m) => [m[1]!, m[2]!]));
+  const { WAN: wan = "?", LAN: lan = "?" } = ports;
+  expect(
+    res,
+    new RegExp(`^${lan}\\s+UP\\s+192\\.168\\.77\\.1/24`, "m").test(section("addresses")),
+    `LAN ${lan} has 192.168.77.1/24`,
+  );
+  expect(
+    res,
+    new RegExp(`^${wan}\\s+UP\\s+10\\.0\\.2\\.15/24`, "m").test(section("addresses")),
+    `WAN ${wan} has its DHCP lease (10.0.2.15)`,
+  );
+  expect(res, /ip_forward = 1/.test(section("forwarding")), "IPv4 forwarding on");
+  expect(res, new RegExp(`-o ${wan} -j MASQUERADE`).test(section("nat")), "MASQUERADE on WAN (nat table)");
+  expect(
+    res,
+    /udp \S+:67 .*dnsmasq/.test(section("listening")) &&
+      /192\.168\.77\.1:53 .*dnsmasq/.test(section("listening")),
+    "dnsmasq serves DHCP and DNS on LAN",
+  );
+  expect(
+    res,
+    /\/run\/sluice\/agent\.sock root:sluice 660/.test(section("socket")),
+    "agent socket root:sluice 0660",
+  );
+  if (res.web) {
+    expect(res, /^sluice\s+\d+\s+\d+\s+.*next/m.test(section("processes")), "dashboard runs as user sluice");
+    expect(
+      res,
+      /tcp 0\.0\.0\.0:80 .*(next-server|node)/.test(section("listening")),
+      "dashboard listens on all addresses, port 80",
+    );
+  }
+  const q = section("qdiscs");
+  expect(
+    res,
+    (q.match(/qdisc htb 1: root/g) ?? []).length >= 2 && /qdisc sfq/.test(q),
+    "HTB with SFQ leaves on both ports",
+  );
+  expect(res, section("failed-units").trim() === "", "no failed systemd unit");
 }
 
 // ---- the checks ----------------------------------------------------------------------------------

@@ -1,0 +1,33 @@
+#!/bin/bash
+# sluice-diag: what the box is doing, in one screen (ports, addresses, NAT, listeners, the
+# agent socket, storage, qdiscs, failed units, memory). The boot test reads it too.
+. /run/sluice/ports.env 2>/dev/null
+section() { printf '== %s\n' "$1"; }
+section ports
+echo "WAN=${WAN:-none} LAN=${LAN:-none} LAN_ADDR=${LAN_ADDR:-} WAN_ADMIN=${WAN_ADMIN:-0}"
+section addresses
+ip -br -4 addr show
+section routes
+ip -4 route show
+section forwarding
+sysctl net.ipv4.ip_forward
+section nat
+iptables -t nat -S SLUICE_NAT 2>&1
+section firewall
+iptables -S SLUICE_IN 2>&1
+section listening
+ss -lntu4p | awk '{ print $1, $5, $7 }'
+section socket
+stat -c '%n %U:%G %a' /run/sluice /run/sluice/agent.sock 2>&1
+section storage
+cat /run/sluice/storage 2>/dev/null
+findmnt -no SOURCE,FSTYPE,SIZE,USED /var/lib/sluice
+[[ -f /run/sluice/storage-warning ]] && echo "WARNING: $(cat /run/sluice/storage-warning)"
+section processes
+ps -eo user=,pid=,rss=,args= | grep -E '[n]ode|[n]ext-server|[d]nsmasq' | cut -c1-150
+section qdiscs
+for d in $WAN $LAN; do tc qdisc show dev "$d" | head -4; done
+section failed-units
+systemctl --failed --no-legend --plain
+section memory
+free -m | head -2
