@@ -43,6 +43,11 @@ chroot "$R" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initr
 rm -f "$R"/boot/initrd.img-*
 chroot "$R" update-initramfs -c -k "$kver" >/dev/null
 
+# Perl: only usrmerge wanted it (the essential phase picks it for init-system-helpers);
+# usr-is-merged, in the package list, stands in for it (the tree is merged already).
+chroot "$R" dpkg --purge usrmerge libfile-find-rule-perl libnumber-compare-perl libtext-glob-perl \
+  perl libperl5.36 perl-modules-5.36 >/dev/null
+
 # Headless: no docs, man pages, locales (dpkg path-excludes keep them out of later installs).
 rm -rf "$R"/usr/share/doc/* "$R"/usr/share/man/* "$R"/usr/share/info/* "$R"/usr/share/locale/* \
   "$R"/usr/share/lintian "$R"/usr/share/bug "$R"/var/cache/apt/* "$R"/var/lib/apt/lists/* \
