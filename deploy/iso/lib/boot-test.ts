@@ -429,6 +429,7 @@ const port = await freePort();
 console.log(
   `boot-test: ${ISO} (${(readFileSync(ISO).length / 1048576).toFixed(1)} MiB), ${opt.uefi ? "UEFI (OVMF)" : "BIOS (SeaBIOS)"}, work dir ${WORK}, dashboard forward 127.0.0.1:${port}`,
 );
+const started = Date.now();
 const results: BootResult[] = [];
 const boots = Number(opt.boots);
 for (let n = 1; n <= boots; n++) {
@@ -465,4 +466,6 @@ if (failures.length) {
   console.log(`\nboot-test: FAILED\n${failures.map((f) => `  ${f}`).join("\n")}\n(serial logs in ${WORK})`);
   process.exit(1);
 }
-console.log(`\nboot-test: passed (${boots} boots; serial logs in ${WORK})`);
+console.log(
+  `\nboot-test: passed (${boots} boots in ${((Date.now() - started) / 60_000).toFixed(1)} min; serial logs in ${WORK})`,
+);
