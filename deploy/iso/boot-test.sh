@@ -4,7 +4,7 @@
 # the LAN port; checks the agent's variant (leaf=sfq filter=fw), the dashboard (setup page,
 # admin creation), persistence across the reboot, and prints the time to each milestone.
 #
-#   bash deploy/iso/boot-test.sh [--iso FILE] [--work DIR] [--uefi] [--boots N] [--timeout S]
+#   bash deploy/iso/boot-test.sh [--iso FILE] [--work DIR] [--uefi] [--usb] [--boots N] [--timeout S]
 #
 # Takes about 10 minutes on 2 cores (see docs/iso.md). Installs qemu-system-x86 and ovmf.
 set -euo pipefail

@@ -8,7 +8,7 @@
 // the VM; only the explicit host port forward reaches it): WAN (slirp DHCP) and LAN
 // (192.168.77.0/24, where the box is 192.168.77.1; host 127.0.0.1:PORT → 192.168.77.1:80).
 //
-// usage: node boot-test.ts [--iso FILE] [--work DIR] [--uefi] [--boots N] [--timeout SECONDS]
+// usage: node boot-test.ts [--iso FILE] [--work DIR] [--uefi] [--usb] [--boots N] [--timeout SECONDS]
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -24,6 +24,7 @@ const { values: opt } = parseArgs({
     iso: { type: "string", default: resolve(HERE, "../out/sluice.iso") },
     work: { type: "string" },
     uefi: { type: "boolean", default: false },
+    usb: { type: "boolean", default: false },
     boots: { type: "string", default: "2" },
     timeout: { type: "string", default: "1200" },
     memory: { type: "string", default: "2048" },
@@ -159,10 +160,17 @@ function qemuArgs(port: number, n: number): string[] {
     "-vga",
     "std",
     "-no-reboot",
-    "-cdrom",
-    ISO,
-    "-boot",
-    "d",
+    ...(opt.usb
+      ? // the ISO written to a USB stick (the hybrid image's MBR/GPT side), read-only
+        [
+          "-device",
+          "qemu-xhci,addr=0x5",
+          "-drive",
+          `if=none,id=stick,file=${ISO},format=raw,readonly=on`,
+          "-device",
+          "usb-storage,drive=stick,bootindex=0",
+        ]
+      : ["-cdrom", ISO, "-boot", "d"]),
     "-drive",
     `file=${join(WORK, "data.qcow2")},if=virtio,format=qcow2`,
     "-netdev",
@@ -336,6 +344,12 @@ async function diag(res: BootResult, logFile: string) {
     "HTB with SFQ leaves on both ports",
   );
   expect(res, section("failed-units").trim() === "", "no failed systemd unit");
+  const restarts = section("restarts");
+  expect(
+    res,
+    !/NRestarts=[1-9]/.test(restarts) && !/Fatal|Check failed|exited|Segmentation/.test(restarts),
+    `the agent and the dashboard never crashed or restarted${/NRestarts=[1-9]|Fatal/.test(restarts) ? `:\n${restarts}` : ""}`,
+  );
 }
 
 // ---- the checks ----------------------------------------------------------------------------------
@@ -427,7 +441,7 @@ if (mk.status !== 0) {
 }
 const port = await freePort();
 console.log(
-  `boot-test: ${ISO} (${(readFileSync(ISO).length / 1048576).toFixed(1)} MiB), ${opt.uefi ? "UEFI (OVMF)" : "BIOS (SeaBIOS)"}, work dir ${WORK}, dashboard forward 127.0.0.1:${port}`,
+  `boot-test: ${ISO} (${(readFileSync(ISO).length / 1048576).toFixed(1)} MiB), ${opt.uefi ? "UEFI (OVMF)" : "BIOS (SeaBIOS)"} from ${opt.usb ? "a USB stick" : "a CD"}, work dir ${WORK}, dashboard forward 127.0.0.1:${port}`,
 );
 const started = Date.now();
 const results: BootResult[] = [];

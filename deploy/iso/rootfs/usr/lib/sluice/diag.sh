@@ -29,5 +29,8 @@ section qdiscs
 for d in $WAN $LAN; do tc qdisc show dev "$d" | head -4; done
 section failed-units
 systemctl --failed --no-legend --plain
+section restarts
+systemctl show -p Id -p NRestarts sluice-agent.service sluice-web.service | paste -d' ' - - - | sed 's/^ *//'
+journalctl -b -o cat -u sluice-agent -u sluice-web | grep -E 'Fatal error|Check failed|Main process exited|Segmentation' | head -5
 section memory
 free -m | head -2

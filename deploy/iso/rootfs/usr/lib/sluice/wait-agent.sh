@@ -1,12 +1,17 @@
 #!/bin/bash
 # ExecStartPost of sluice-agent: waits for the control socket (the agent listens last, after
 # the capability probe, the boot policy and the data plane), then makes sure it is
-# root:sluice 0660 (the setgid /run/sluice gives it that group already).
+# root:sluice 0660 (the setgid /run/sluice gives it that group already). Gives up at once if
+# the agent exits meanwhile, so that Restart= brings it back without waiting for a timeout.
 SOCK="${SLUICE_SOCKET:-/run/sluice/agent.sock}"
 for _ in $(seq 1 1150); do
   if [[ -S "$SOCK" ]]; then
     chgrp sluice "$SOCK" && chmod 0660 "$SOCK"
     exit 0
+  fi
+  if [[ -n "${MAINPID:-}" ]] && ! kill -0 "$MAINPID" 2>/dev/null; then
+    echo "sluice-agent: the agent exited before its control socket was up" >&2
+    exit 1
   fi
   sleep 0.5
 done
