@@ -43,12 +43,6 @@ export const ClassSchema = z.strictObject({
 
 const ifname = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, "an interface name (1-15 of A-Z a-z 0-9 _ . -)");
 
-export const RuleSchema = z.strictObject({
-  protocol: z.string().min(1),
-  class: z.string().min(1),
-  comment: z.string().max(200).optional(),
-});
-
 /** What a targeted rule may target: exactly one of these keys. */
 export const RULE_TARGETS = ["protocol", "app", "category", "hostname"] as const;
 export type RuleTargetKind = (typeof RULE_TARGETS)[number];
@@ -61,9 +55,11 @@ export type TargetRule = (
  * A rule that sends the flows of a protocol (a pattern name, "unset" or "unknown"), of a
  * catalogue application, of an application category, or to a host name matching a glob
  * ("*.example.com": any subdomain; "cdn*.example.*": * within one label) to a class:
- * exactly one of protocol, app, category and hostname. Every RuleSchema rule is one.
- * (PolicySchema.rules still holds protocol rules only: the store, the API, the dashboard
- * and the agent's marks read `rule.protocol`; they switch to this schema together.)
+ * exactly one of protocol, app, category and hostname.
+ *
+ * Which rule wins when several match a flow: the most specific kind, hostname > app >
+ * category > protocol (so "app youtube → video" beats "protocol quic → web"); among
+ * hostname rules, the first in the list. The order of the list matters for nothing else.
  */
 export const TargetRuleSchema = z
   .strictObject({
@@ -101,6 +97,25 @@ export function ruleLabel(r: TargetRule): string {
   return t.kind === "protocol" ? t.value : `${t.kind} ${t.value}`;
 }
 
+/** Precedence of the rule kinds, most specific first. */
+export const RULE_PRECEDENCE: readonly RuleTargetKind[] = ["hostname", "app", "category", "protocol"];
+
+/**
+ * The test a hostname rule's glob makes: case-insensitive, "*" stands for any run of
+ * characters within one label, and a leading "*." also matches the bare domain
+ * ("*.example.com" matches example.com and a.b.example.com).
+ */
+export function hostnameGlobMatcher(glob: string): (host: string) => boolean {
+  const g = glob.toLowerCase();
+  const body = (s: string) =>
+    s
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, "\\$&"))
+      .join("[^.]*");
+  const re = g.startsWith("*.") ? new RegExp(`^(?:.+\\.)?${body(g.slice(2))}$`) : new RegExp(`^${body(g)}$`);
+  return (host) => re.test(host.toLowerCase().replace(/\.$/, ""));
+}
+
 const HOST_GLOB = /^(\*\.)?[a-z0-9_*-]+(\.[a-z0-9_*-]+)*$/;
 
 /** A host name or glob a hostname rule accepts: "www.example.com", "*.example.com", "cdn*.example.*". */
@@ -109,6 +124,10 @@ export function isHostnameGlob(s: string): boolean {
     s.length <= 253 && HOST_GLOB.test(s) && !s.includes("**") && s.split(".").every((l) => l.length <= 63)
   );
 }
+
+const markMask = z
+  .union([z.number().int(), z.string().regex(/^0x[0-9a-f]+$/i)])
+  .transform((v) => (typeof v === "number" ? v : parseInt(v, 16)) >>> 0);
 
 export const PolicySchema = z.strictObject({
   version: z.literal(1),
@@ -127,24 +146,28 @@ export const PolicySchema = z.strictObject({
       queueBase: z.number().int().min(0).max(65000).default(0),
     })
     .default({ packets: 10, bytes: 2048, queues: 2, queueBase: 0 }),
+  /**
+   * Which packet/connection mark bits Sluice owns: the protocol's l7 mark (1 unset, 2
+   * unknown, 3+ patterns), the catalogue application (its id, 0 none) and the hostname
+   * rule that matched (its 1-based position among the hostname rules, 0 none).
+   */
   marks: z
     .strictObject({
-      mask: z
-        .union([z.number().int(), z.string().regex(/^0x[0-9a-f]+$/i)])
-        .transform((v) => (typeof v === "number" ? v : parseInt(v, 16)) >>> 0)
-        .default(0xff00),
+      mask: markMask.default(0xff00),
+      appMask: markMask.default(0xff0000),
+      hostMask: markMask.default(0xff000000),
     })
-    .default({ mask: 0xff00 }),
+    .default({ mask: 0xff00, appMask: 0xff0000, hostMask: 0xff000000 }),
   classes: z.strictObject({
     upload: z.array(ClassSchema).min(1).max(200),
     download: z.array(ClassSchema).min(1).max(200),
   }),
-  rules: z.array(RuleSchema).max(1000).default([]),
+  rules: z.array(TargetRuleSchema).max(1000).default([]),
 });
 
 export type PolicyInput = z.input<typeof PolicySchema>;
 export type Policy = z.output<typeof PolicySchema>;
 export type PolicyClass = z.output<typeof ClassSchema>;
-export type PolicyRule = z.output<typeof RuleSchema>;
+export type PolicyRule = TargetRule;
 export type Direction = "upload" | "download";
 export const DIRECTIONS: readonly Direction[] = ["upload", "download"];

@@ -57,10 +57,25 @@ export function validatePolicy(input: unknown, ctx: ValidationContext = {}): Val
   if (policy.interfaces.wan.device === policy.interfaces.lan.device) {
     add("interfaces.lan.device", "the LAN and WAN interfaces must differ");
   }
-  const mask = policy.marks.mask;
-  if (mask === 0 || !isContiguous(mask)) add("marks.mask", "must be one run of contiguous bits, e.g. 0xff00");
-  else if (mask >>> shiftOf(mask) < 3)
-    add("marks.mask", "too narrow: needs room for unset (1), unknown (2) and protocols (3+)");
+  const { mask, appMask, hostMask } = policy.marks;
+  const hostRules = policy.rules.filter((r) => "hostname" in r).length;
+  const fields = [
+    ["mask", mask, 3, "needs room for unset (1), unknown (2) and protocols (3+)"],
+    [
+      "appMask",
+      appMask,
+      ctx.apps?.size ?? 1,
+      `needs room for the ${ctx.apps?.size ?? 1} catalogue applications`,
+    ],
+    ["hostMask", hostMask, hostRules, `needs room for ${hostRules} hostname rules`],
+  ] as const;
+  for (const [name, m, need, why] of fields) {
+    if (m === 0 || !isContiguous(m)) add(`marks.${name}`, "must be one run of contiguous bits, e.g. 0xff00");
+    else if (m >>> shiftOf(m) < need) add(`marks.${name}`, `too narrow: ${why}`);
+  }
+  for (const [i, [a, ma]] of fields.entries())
+    for (const [b, mb] of fields.slice(i + 1))
+      if ((ma & mb) !== 0) add(`marks.${b}`, `overlaps marks.${a} (0x${(ma >>> 0).toString(16)})`);
 
   const link: Record<Direction, number> = {
     upload: policy.interfaces.wan.rate,

@@ -6,6 +6,7 @@ import {
   ruleLabel,
   ruleTarget,
   isHostnameGlob,
+  hostnameGlobMatcher,
   defaultPolicy,
   parseRate,
   formatRate,
@@ -209,4 +210,50 @@ test("targeted rules: a protocol, an app, a category or a host name glob, exactl
   );
   bad([{ category: "gaming", class: "vip" }], "rules[0].class", /no class named "vip"/);
   assert.ok(isHostnameGlob("www.example.com") && isHostnameGlob("*.example.com") && !isHostnameGlob("a..b"));
+});
+
+test("hostname globs: * within a label, a leading *. also matches the domain itself", () => {
+  const m = hostnameGlobMatcher("*.googlevideo.com");
+  assert.ok(m("rr3---sn-4g5e6nze.googlevideo.com") && m("googlevideo.com") && m("A.B.GoogleVideo.com."));
+  assert.ok(!m("googlevideo.com.evil.net") && !m("notgooglevideo.com"));
+  const n = hostnameGlobMatcher("cdn*.example.*");
+  assert.ok(
+    n("cdn.example.org") && n("cdn42.example.net") && !n("cdn.x.example.org") && !n("xcdn.example.org"),
+  );
+  assert.ok(
+    hostnameGlobMatcher("www.example.com")("WWW.example.com") &&
+      !hostnameGlobMatcher("www.example.com")("wwwxexample.com"),
+  );
+});
+
+test("policy rules may target apps, categories and host names; mark fields must not overlap", () => {
+  const p = defaultPolicy();
+  p.rules = [
+    ...p.rules!,
+    { app: "youtube", class: "bulk" },
+    { category: "gaming", class: "interactive" },
+    { hostname: "*.example.com", class: "p2p" },
+  ];
+  const ok = validatePolicy(p, {
+    protocols: PROTOCOLS,
+    apps: new Set(["youtube"]),
+    categories: new Set(["gaming"]),
+  });
+  assert.ok(ok.ok, JSON.stringify(!ok.ok && ok.issues));
+  assert.deepEqual(ok.policy.marks, { mask: 0xff00, appMask: 0xff0000, hostMask: 0xff000000 });
+  const clash = validatePolicy({ ...p, marks: { mask: "0xff00", appMask: "0xfff000" } });
+  assert.ok(
+    !clash.ok &&
+      clash.issues.some((i) => i.path === "marks.appMask" && /overlaps marks.mask/.test(i.message)),
+  );
+  const narrow = validatePolicy({ ...p, marks: { hostMask: 0 } });
+  assert.ok(!narrow.ok && narrow.issues.some((i) => i.path === "marks.hostMask"));
+  const tooFewApps = validatePolicy(
+    { ...p, marks: { appMask: "0x30000" } },
+    { apps: new Set(["a", "b", "c", "d"]) },
+  );
+  assert.ok(
+    !tooFewApps.ok &&
+      tooFewApps.issues.some((i) => i.path === "marks.appMask" && /4 catalogue/.test(i.message)),
+  );
 });
