@@ -17,6 +17,7 @@ import { readInstalled } from "../src/kernel/installed.ts";
 import { Applier, ApplyError, type ProtocolCatalogue } from "../src/apply/applier.ts";
 import { HistoryStore } from "../src/apply/store.ts";
 import type { Capabilities } from "../src/kernel/capabilities.ts";
+import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
 
 const NS = "sltest-apply";
 const root = process.getuid?.() === 0;
@@ -109,7 +110,8 @@ before(async () => {
   }
   caps = await probeCapabilities(ns);
   store = new HistoryStore(mkdtempSync(join(tmpdir(), "sluice-store-")));
-  applier = new Applier({ exec, store, caps, protocols: () => catalogue });
+  const apps = loadAppCatalogue(DEFAULT_CATALOGUE_PATH);
+  applier = new Applier({ exec, store, caps, protocols: () => catalogue, apps: () => apps });
 });
 
 after(async () => {
@@ -134,7 +136,7 @@ test("apply installs the tree and the rules, verified by reading back", opts, as
   assert.equal(entry.status, "applied");
   assert.equal(entry.lastGood, true);
   const s = await state();
-  assert.deepEqual(s.v4.chains.sort(), ["SLUICE_ACCT", "SLUICE_POST", "SLUICE_PRE"]);
+  assert.deepEqual(s.v4.chains.sort(), ["SLUICE_ACCT", "SLUICE_APPS", "SLUICE_POST", "SLUICE_PRE"]);
   assert.deepEqual(s.v4.hooks, { PREROUTING: 1, POSTROUTING: 1 });
   assert.ok(s.v4.rules.some((l) => l.includes("NFQUEUE --queue-balance 0:1 --queue-bypass")));
   assert.ok(
@@ -146,6 +148,43 @@ test("apply installs the tree and the rules, verified by reading back", opts, as
   // Applying again is idempotent: hooks are not duplicated.
   await applier.apply(defaultPolicy(), { user: "test" });
   assert.deepEqual((await state()).v4.hooks, { PREROUTING: 1, POSTROUTING: 1 });
+});
+
+test("app, category and hostname rules install as routes on their own mark fields", opts, async () => {
+  const p = defaultPolicy();
+  p.rules!.push(
+    { app: "youtube", class: "bulk" },
+    { category: "gaming", class: "interactive" },
+    { hostname: "*.example.com", class: "p2p" },
+  );
+  const { entry } = await applier.apply(p, { user: "test" });
+  assert.equal(entry.status, "applied"); // verified by reading back, filters or CLASSIFY rules included
+  const s = await state();
+  const yt = loadAppCatalogue(DEFAULT_CATALOGUE_PATH).app("youtube")!.id;
+  const ytMark = `0x${(yt << 16).toString(16)}/0xff0000`;
+  assert.ok(s.v4.rules.some((l) => l.includes(`--mark ${ytMark} -m comment --comment "sluice-app:youtube"`)));
+  if (caps.classifiers.fw) {
+    assert.ok(s.tc.wan0!.filters.some((l) => l.includes(`handle ${ytMark}`) && l.includes("classid 1:12")));
+    assert.ok(
+      s.tc.wan0!.filters.some((l) => l.includes("handle 0x1000000/0xff000000") && l.includes("1:13")),
+    );
+  } else {
+    assert.ok(
+      s.v4.rules.some((l) =>
+        l.includes(`-o wan0 -m mark --mark ${ytMark} -j CLASSIFY --set-class 0001:0012`),
+      ),
+    );
+    assert.ok(
+      s.v4.rules.some((l) =>
+        l.includes(`-o lan0 -m mark --mark 0x1000000/0xff000000 -j CLASSIFY --set-class 0001:0013`),
+      ),
+    );
+  }
+  // A bad app name is refused with its field.
+  await assert.rejects(
+    applier.apply({ ...p, rules: [{ app: "youtubez", class: "bulk" }] }),
+    (e: unknown) => e instanceof ApplyError && e.issues.some((i) => i.path === "rules[0].app"),
+  );
 });
 
 test("a bad policy is refused before touching the box, naming the field", opts, async () => {
@@ -191,6 +230,7 @@ test("a real tc error (bad leaf for this kernel) is reported with the command's 
     store,
     caps: { ...caps, qdiscs: { ...caps.qdiscs, cake: true } },
     protocols: () => catalogue,
+    apps: () => loadAppCatalogue(DEFAULT_CATALOGUE_PATH),
   });
   const p = defaultPolicy();
   (p.classes.upload[0] as { leaf?: string }).leaf = "cake";

@@ -25,10 +25,36 @@ const MARKS = new Map([
   ["edonkey", 16],
 ]);
 
+/** A slice of the application catalogue (ids as in protocols/apps/catalogue.json's style). */
+const APPS = {
+  apps: [
+    { id: 1, name: "youtube", category: "video" },
+    { id: 2, name: "netflix", category: "video" },
+    { id: 7, name: "steam", category: "gaming" },
+    { id: 8, name: "zoom", category: "calls" },
+  ],
+  categories: [{ name: "video" }, { name: "gaming" }, { name: "calls" }],
+};
+
+/** The golden policy: the default one plus an app, a category and two hostname rules. */
+function targeted(p: ReturnType<typeof defaultPolicy>): void {
+  p.rules!.push(
+    { app: "youtube", class: "bulk" },
+    { category: "video", class: "web" },
+    { category: "gaming", class: "interactive" },
+    { hostname: "*.example.com", class: "p2p" },
+    { hostname: "backup*.example.net", class: "bulk" },
+  );
+}
+
 function policy(over: (p: ReturnType<typeof defaultPolicy>) => void = () => {}): Policy {
   const p = defaultPolicy();
   over(p);
-  const r = validatePolicy(p, { protocols: new Set(MARKS.keys()) });
+  const r = validatePolicy(p, {
+    protocols: new Set(MARKS.keys()),
+    apps: new Set(APPS.apps.map((a) => a.name)),
+    categories: new Set(APPS.categories.map((c) => c.name)),
+  });
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.policy;
 }
@@ -44,7 +70,7 @@ function golden(name: string, actual: string) {
 }
 
 test("golden: appliance kernel (sfq leaves, fw filters)", () => {
-  const r = renderPolicy(policy(), MARKS, FULL_CAPABILITIES);
+  const r = renderPolicy(policy(targeted), MARKS, FULL_CAPABILITIES, APPS);
   const t = scriptText(r);
   golden("full.tc", t.tc);
   golden("full.iptables", t.iptables);
@@ -55,7 +81,7 @@ test("golden: appliance kernel (sfq leaves, fw filters)", () => {
 });
 
 test("golden: this CI kernel (pfifo leaves, CLASSIFY target), fallbacks named in the header", () => {
-  const r = renderPolicy(policy(), MARKS, MINIMAL_CAPABILITIES);
+  const r = renderPolicy(policy(targeted), MARKS, MINIMAL_CAPABILITIES, APPS);
   const t = scriptText(r);
   golden("minimal.tc", t.tc);
   golden("minimal.iptables", t.iptables);
@@ -79,8 +105,11 @@ test("the model: class ids, default class, leaf kinds, routes per direction", ()
     up!.classes.map((c) => c.classid),
     ["1:10", "1:11", "1:12", "1:13", "1:14"],
   );
-  assert.equal(up!.routes.find((x) => x.protocol === "bittorrent")!.className, "p2p");
-  assert.equal(up!.routes.find((x) => x.protocol === "unknown")!.l7mark, 2);
+  assert.equal(up!.routes.find((x) => x.label === "bittorrent")!.className, "p2p");
+  assert.deepEqual(
+    { ...up!.routes.find((x) => x.label === "unknown")! },
+    { field: "protocol", value: 2, label: "unknown", classid: "1:14", className: "default" },
+  );
   // A class with an explicit leaf the kernel lacks falls back, with a warning.
   const r2 = renderPolicy(
     policy((p) => ((p.classes.upload[0] as { leaf?: string }).leaf = "cake")),
@@ -98,7 +127,10 @@ test("iptables rules: masked marks, connbytes window, queue balance with bypass"
     FULL_CAPABILITIES,
   );
   const lines = buildRules(r.model, 4).map((x) => x.spec.join(" "));
-  assert.ok(lines.includes("-j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00"));
+  // Restore and save carry all three fields (protocol, app, hostname rule).
+  assert.ok(lines.includes("-j CONNMARK --restore-mark --nfmask 0xffffff00 --ctmask 0xffffff00"));
+  // DNS answers always reach the data plane (its DNS cache names later flows).
+  assert.ok(lines.includes("-p udp -m udp --sport 53 -j NFQUEUE --queue-balance 8:11 --queue-bypass"));
   assert.ok(
     lines.includes(
       "-m mark --mark 0x0/0xff00 -m connbytes --connbytes 0:12 --connbytes-mode packets --connbytes-dir both -j NFQUEUE --queue-balance 8:11 --queue-bypass",
@@ -141,4 +173,53 @@ test("golden: download shaped on an IFB (box not a router): connmark restored on
       l.includes("matchall action connmark action mirred egress redirect dev ifb-sluice"),
     ),
   );
+});
+
+test("targeted rules: hostname > app > category > protocol, per field, stable app ids", () => {
+  const r = renderPolicy(policy(targeted), MARKS, FULL_CAPABILITIES, APPS);
+  const up = r.model.devices[0]!;
+  const routes = up.routes.map((x) => `${x.field} ${x.value} ${x.label} → ${x.className}`);
+  assert.deepEqual(routes.slice(0, 5), [
+    "host 1 hostname *.example.com → p2p",
+    "host 2 hostname backup*.example.net → bulk",
+    "app 1 app youtube → bulk",
+    "app 2 category video (netflix) → web",
+    "app 7 category gaming (steam) → interactive",
+  ]);
+  assert.ok(routes.includes("protocol 3 http → web"));
+  assert.deepEqual(r.model.hostRules, ["*.example.com", "backup*.example.net"]);
+  assert.deepEqual(
+    r.model.appAccounting.map((a) => a.app),
+    ["youtube", "netflix", "steam", "zoom"],
+  );
+  // fw filters: one instance (prio) per field, most specific first.
+  const f = r.tc.lines.filter((l) => l.startsWith("filter add dev wan0"));
+  assert.equal(
+    f[0],
+    "filter add dev wan0 parent 1: protocol all prio 1 handle 0x1000000/0xff000000 fw classid 1:13",
+  );
+  assert.equal(
+    f[2],
+    "filter add dev wan0 parent 1: protocol all prio 2 handle 0x10000/0xff0000 fw classid 1:12",
+  );
+  assert.match(f.at(-1)!, /prio 3 handle 0x200\/0xff00 fw classid 1:14$/);
+  // CLASSIFY: the last match wins, so hostname rules come last.
+  const m = renderPolicy(policy(targeted), MARKS, MINIMAL_CAPABILITIES, APPS);
+  const post = buildRules(m.model, 4)
+    .filter((x) => x.chain === "SLUICE_POST" && x.spec.includes("CLASSIFY"))
+    .map((x) => x.spec[5]);
+  assert.equal(post.at(-1), "0x2000000/0xff000000");
+  assert.ok(post.indexOf("0x10000/0xff0000") > post.indexOf("0x300/0xff00"));
+  // Per-app accounting only for packets that carry an app.
+  const lines = buildRules(r.model, 4).map((x) => ruleLine(x));
+  assert.ok(lines.includes("-A SLUICE_POST -m mark ! --mark 0x0/0xff0000 -j SLUICE_APPS"));
+  assert.ok(
+    lines.includes(
+      `-A SLUICE_APPS -m mark --mark 0x70000/0xff0000 -m comment --comment "sluice-app:steam" -j RETURN`,
+    ),
+  );
+  // Without a catalogue, app and category rules do nothing, and the header says so.
+  const bare = renderPolicy(policy(targeted), MARKS, FULL_CAPABILITIES, null);
+  assert.ok(!bare.model.devices[0]!.routes.some((x) => x.field === "app"));
+  assert.match(bare.header.join("\n"), /no application catalogue loaded/);
 });

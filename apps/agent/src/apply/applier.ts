@@ -12,7 +12,7 @@ import { readInstalled, rootQdisc, type InstalledState } from "../kernel/install
 import { renderPolicy, scriptText, type RenderedPolicy } from "../render/scripts.ts";
 import { HOOKS, renderIptables, renderIptablesTeardown, ruleLine } from "../render/iptables.ts";
 import { verifyInstalled } from "./verify.ts";
-import { IFB_DEVICE } from "../render/model.ts";
+import { IFB_DEVICE, type AppIndex } from "../render/model.ts";
 import type { HistoryEntry, HistoryStore } from "./store.ts";
 import { diffLines, diffPolicy, type PolicyDiff } from "./diff.ts";
 
@@ -47,11 +47,18 @@ export interface ProtocolCatalogue {
   names: ReadonlySet<string>;
 }
 
+/** What the applier needs of the application catalogue. */
+export interface AppCatalogueView extends AppIndex {
+  categories: readonly { name: string }[];
+}
+
 export interface ApplierDeps {
   exec: Executor;
   store: HistoryStore;
   caps: Capabilities;
   protocols: () => ProtocolCatalogue;
+  /** The application catalogue, when one is loaded (app and category rules need it). */
+  apps?: () => AppCatalogueView | null;
   log?: (msg: string, data?: Record<string, unknown>) => void;
 }
 
@@ -86,7 +93,16 @@ export class Applier {
   }
 
   validate(input: unknown): Policy {
-    const r = validatePolicy(input, { protocols: this.d.protocols().names });
+    const apps = this.d.apps?.() ?? null;
+    const r = validatePolicy(input, {
+      protocols: this.d.protocols().names,
+      ...(apps
+        ? {
+            apps: new Set(apps.apps.map((a) => a.name)),
+            categories: new Set(apps.categories.map((c) => c.name)),
+          }
+        : {}),
+    });
     if (!r.ok)
       throw new ApplyError(
         "validate",
@@ -114,7 +130,7 @@ export class Applier {
   }
 
   render(policy: Policy): RenderedPolicy {
-    return renderPolicy(policy, this.d.protocols().marks, this.d.caps);
+    return renderPolicy(policy, this.d.protocols().marks, this.d.caps, this.d.apps?.() ?? null);
   }
 
   /** Validate, render and diff without touching the box. */

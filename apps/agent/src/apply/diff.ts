@@ -16,7 +16,7 @@ type AnyClass = {
   parent?: string;
   default?: boolean;
 };
-type AnyRule = { protocol: string; class: string };
+type AnyRule = { protocol?: string; app?: string; category?: string; hostname?: string; class: string };
 
 const rate = (v: string | number | undefined) => (v === undefined ? "-" : formatRate(parseRate(v) ?? 0));
 
@@ -57,8 +57,8 @@ export function diffPolicy(before: PolicyInput | null, after: PolicyInput): Poli
     }
     for (const name of old.keys()) if (!neu.has(name)) changes.push(`${dir}: class "${name}" removed`);
   }
-  const oldRules = new Map((b.rules ?? []).map((r) => [r.protocol, r.class]));
-  const newRules = new Map((a.rules ?? []).map((r) => [r.protocol, r.class]));
+  const oldRules = new Map((b.rules ?? []).map((r) => [ruleKey(r), r.class]));
+  const newRules = new Map((a.rules ?? []).map((r) => [ruleKey(r), r.class]));
   for (const [p, c] of newRules) {
     const o = oldRules.get(p);
     if (o === undefined) changes.push(`rule: ${p} → ${c} (new)`);
@@ -70,6 +70,14 @@ export function diffPolicy(before: PolicyInput | null, after: PolicyInput): Poli
   if (order(oldRules) !== order(newRules) && changes.every((c) => !c.startsWith("rule")))
     changes.push("rules reordered");
   return { changes: changes.length ? changes : ["no change"] };
+}
+
+/** "ssh", "app youtube", "category video", "hostname *.example.com" (of a rule as stored). */
+function ruleKey(r: { protocol?: string; app?: string; category?: string; hostname?: string }): string {
+  if (r.protocol !== undefined) return r.protocol;
+  if (r.app !== undefined) return `app ${r.app}`;
+  if (r.category !== undefined) return `category ${r.category}`;
+  return `hostname ${r.hostname ?? "?"}`;
 }
 
 /** `- line` / `+ line` for lines only in `a` / only in `b`, in order. */

@@ -1,6 +1,7 @@
 // Does the kernel hold what was rendered? Compares the read-back state with the model:
 // iptables rules line by line, tc objects by id with rates within tc's rounding.
 
+import { fieldValue } from "../render/model.ts";
 import type { RenderedPolicy } from "../render/scripts.ts";
 import { buildRules, ruleLine, HOOKS, SLUICE_CHAINS, type Family } from "../render/iptables.ts";
 import { parseTcRate, rootQdisc, type InstalledState, type InstalledTables } from "../kernel/installed.ts";
@@ -64,7 +65,7 @@ export function verifyInstalled(r: RenderedPolicy, s: InstalledState): string[] 
     }
     if (r.model.variant.filter === "fw") {
       for (const route of d.routes) {
-        const handle = `handle 0x${((route.l7mark << r.model.shift) >>> 0).toString(16)}/0x${r.model.mask.toString(16)}`;
+        const handle = `handle ${fieldValue(r.model, route.field, route.value)}`;
         if (!dev.filters.some((f) => f.includes(handle) && f.includes(`classid ${route.classid}`))) {
           problems.push(`tc ${d.device}: fw filter ${handle} → ${route.classid} missing`);
         }

@@ -7,10 +7,15 @@
 // mark is untouched (0) or unset (1) and are still inside the inspection window go to
 // NFQUEUE (--queue-bypass: if the agent is down, traffic flows unclassified). The agent's
 // verdict sets the mark; POSTROUTING → SLUICE_POST saves it to the connection, maps marks
-// to classes (CLASSIFY variant) and counts bytes per protocol (SLUICE_ACCT).
+// to classes (CLASSIFY variant) and counts bytes per protocol (SLUICE_ACCT) and per
+// application (SLUICE_APPS, only for packets whose app field is set).
+//
+// The mark has three fields (see model.ts): protocol, application, hostname rule. DNS
+// responses always go to the queue (a single rule matching source port 53), whatever
+// their connection's state, so the data plane's DNS cache learns every answer.
 
 import type { KernelModel } from "./model.ts";
-import { CHAIN_ACCT, CHAIN_POST, CHAIN_PRE, MARK_UNSET, markValue } from "./model.ts";
+import { CHAIN_ACCT, CHAIN_APPS, CHAIN_POST, CHAIN_PRE, MARK_UNSET, fieldValue, markValue } from "./model.ts";
 
 export type Family = 4 | 6;
 
@@ -19,7 +24,7 @@ export interface Rule {
   spec: string[];
 }
 
-export const SLUICE_CHAINS = [CHAIN_PRE, CHAIN_POST, CHAIN_ACCT] as const;
+export const SLUICE_CHAINS = [CHAIN_PRE, CHAIN_POST, CHAIN_ACCT, CHAIN_APPS] as const;
 export const HOOKS: Rule[] = [
   { chain: "PREROUTING", spec: ["-j", CHAIN_PRE] },
   { chain: "POSTROUTING", spec: ["-j", CHAIN_POST] },
@@ -29,6 +34,7 @@ const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
 
 export function buildRules(m: KernelModel, family: Family): Rule[] {
   const mask = hex(m.mask);
+  const own = hex(m.ownMask);
   const queue =
     m.queues.first === m.queues.last
       ? ["-j", "NFQUEUE", "--queue-num", String(m.queues.first), "--queue-bypass"]
@@ -45,9 +51,10 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
   ];
   const classify = family === 4 || m.variant.ipv6;
   const rules: Rule[] = [
-    { chain: CHAIN_PRE, spec: ["-j", "CONNMARK", "--restore-mark", "--nfmask", mask, "--ctmask", mask] },
+    { chain: CHAIN_PRE, spec: ["-j", "CONNMARK", "--restore-mark", "--nfmask", own, "--ctmask", own] },
   ];
   if (classify) {
+    rules.push({ chain: CHAIN_PRE, spec: ["-p", "udp", "-m", "udp", "--sport", "53", ...queue] });
     rules.push({ chain: CHAIN_PRE, spec: ["-m", "mark", "--mark", `0x0/${mask}`, ...window, ...queue] });
     rules.push({
       chain: CHAIN_PRE,
@@ -66,34 +73,44 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
       "CONNMARK",
       "--save-mark",
       "--nfmask",
-      mask,
+      own,
       "--ctmask",
-      mask,
+      own,
     ],
   });
   if (m.variant.filter === "CLASSIFY") {
-    for (const d of m.devices) {
-      for (const r of d.routes) {
-        const [maj, min] = r.classid.split(":") as [string, string];
-        const cls = `${maj.padStart(4, "0")}:${min.padStart(4, "0")}`;
-        rules.push({
-          chain: CHAIN_POST,
-          spec: [
-            "-o",
-            d.device,
-            "-m",
-            "mark",
-            "--mark",
-            markValue(m, r.l7mark),
-            "-j",
-            "CLASSIFY",
-            "--set-class",
-            cls,
-          ],
-        });
+    // CLASSIFY does not stop the chain: the last match wins, so the least specific field
+    // goes first (protocol, application, hostname rule).
+    for (const field of ["protocol", "app", "host"] as const) {
+      for (const d of m.devices) {
+        for (const r of d.routes) {
+          if (r.field !== field) continue;
+          const [maj, min] = r.classid.split(":") as [string, string];
+          const cls = `${maj.padStart(4, "0")}:${min.padStart(4, "0")}`;
+          rules.push({
+            chain: CHAIN_POST,
+            spec: [
+              "-o",
+              d.device,
+              "-m",
+              "mark",
+              "--mark",
+              fieldValue(m, r.field, r.value),
+              "-j",
+              "CLASSIFY",
+              "--set-class",
+              cls,
+            ],
+          });
+        }
       }
     }
   }
+  if (m.appAccounting.length)
+    rules.push({
+      chain: CHAIN_POST,
+      spec: ["-m", "mark", "!", "--mark", `0x0/${hex(m.app.mask)}`, "-j", CHAIN_APPS],
+    });
   rules.push({ chain: CHAIN_POST, spec: ["-j", CHAIN_ACCT] });
   for (const a of m.accounting) {
     rules.push({
@@ -107,6 +124,23 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
         "comment",
         "--comment",
         `sluice:${a.protocol}`,
+        "-j",
+        "RETURN",
+      ],
+    });
+  }
+  for (const a of m.appAccounting) {
+    rules.push({
+      chain: CHAIN_APPS,
+      spec: [
+        "-m",
+        "mark",
+        "--mark",
+        fieldValue(m, "app", a.id),
+        "-m",
+        "comment",
+        "--comment",
+        `sluice-app:${a.app}`,
         "-j",
         "RETURN",
       ],

@@ -2,7 +2,14 @@
 // class ids, leaf qdiscs, which mark goes to which class on which device, the iptables
 // rules. The renderers only turn this model into text.
 
-import { DIRECTIONS, shiftOf, type Direction, type Policy, type PolicyClass } from "@sluice/policy";
+import {
+  DIRECTIONS,
+  shiftOf,
+  ruleTarget,
+  type Direction,
+  type Policy,
+  type PolicyClass,
+} from "@sluice/policy";
 import type { LeafKind, Variant } from "../kernel/capabilities.ts";
 
 export const MARK_UNSET = 1;
@@ -10,6 +17,7 @@ export const MARK_UNKNOWN = 2;
 export const CHAIN_PRE = "SLUICE_PRE";
 export const CHAIN_POST = "SLUICE_POST";
 export const CHAIN_ACCT = "SLUICE_ACCT";
+export const CHAIN_APPS = "SLUICE_APPS";
 export const IFB_DEVICE = "ifb-sluice";
 /** Root qdisc handle major and the link class minor. */
 export const ROOT_MAJOR = 1;
@@ -28,12 +36,29 @@ export interface TcClass {
   leaf: { kind: LeafKind; handle: string; fallbackFrom?: string } | null;
 }
 
+/** Which part of the mark a route (or an accounting rule) looks at. */
+export type MarkField = "protocol" | "app" | "host";
+
 export interface MarkRoute {
-  /** l7 mark (1 unset, 2 unknown, 3+ protocols) and the names that share it. */
-  l7mark: number;
-  protocol: string;
+  field: MarkField;
+  /** The field's value, unshifted: the l7 mark (1 unset, 2 unknown, 3+ protocols), the
+   * catalogue app id, or the 1-based position of the hostname rule. */
+  value: number;
+  /** What the route is for: "ssh", "app youtube", "category video (youtube)", "hostname *.x". */
+  label: string;
   classid: string;
   className: string;
+}
+
+/** One mark field: its mask and shift. */
+export interface FieldMask {
+  mask: number;
+  shift: number;
+}
+
+/** What the model needs of the application catalogue. */
+export interface AppIndex {
+  apps: readonly { id: number; name: string; category: string }[];
 }
 
 export interface DeviceTree {
@@ -48,8 +73,16 @@ export interface DeviceTree {
 export interface KernelModel {
   policyName: string;
   variant: Variant;
+  /** The protocol field (policy marks.mask). */
   mask: number;
   shift: number;
+  /** The application and hostname-rule fields. */
+  app: FieldMask;
+  host: FieldMask;
+  /** Every bit Sluice owns in the mark (saved to and restored from the connection). */
+  ownMask: number;
+  /** Hostname rules in order: the data plane sets host field = index + 1 on a match. */
+  hostRules: string[];
   window: { packets: number };
   queues: { first: number; last: number };
   /** Download via IFB: the WAN device whose ingress is redirected to IFB_DEVICE. */
@@ -57,6 +90,8 @@ export interface KernelModel {
   devices: DeviceTree[];
   /** Per-protocol accounting rules, in mark order. */
   accounting: { l7mark: number; protocol: string }[];
+  /** Per-application accounting rules (SLUICE_APPS), in id order. */
+  appAccounting: { id: number; app: string }[];
   warnings: string[];
 }
 
@@ -73,12 +108,23 @@ export function buildModel(
   protocolMarks: ReadonlyMap<string, number>,
   variant: Variant,
   leafAvailable: (k: LeafKind) => boolean,
+  apps: AppIndex | null = null,
 ): KernelModel {
   const mask = policy.marks.mask;
   const shift = shiftOf(mask);
+  const app: FieldMask = { mask: policy.marks.appMask, shift: shiftOf(policy.marks.appMask) };
+  const host: FieldMask = { mask: policy.marks.hostMask, shift: shiftOf(policy.marks.hostMask) };
   const warnings: string[] = [];
   const devices: DeviceTree[] = [];
   const ifb = policy.download === "ifb";
+  const hostRules: string[] = [];
+  for (const r of policy.rules) if ("hostname" in r) hostRules.push(r.hostname);
+  const maxApp = app.mask >>> app.shift;
+  const knownApps = (apps?.apps ?? []).filter((a) => {
+    if (a.id <= maxApp) return true;
+    warnings.push(`app "${a.name}" has id ${a.id}, beyond marks.appMask: widen it to route or count it`);
+    return false;
+  });
   for (const direction of DIRECTIONS) {
     const device =
       direction === "upload" ? policy.interfaces.wan.device : ifb ? IFB_DEVICE : policy.interfaces.lan.device;
@@ -115,21 +161,44 @@ export function buildModel(
       };
     });
     const def = src.find((c) => c.default)!;
+    // A rule whose class exists only in the other direction does nothing here: the flow
+    // falls through to the less specific rules (and finally the default class).
+    const target = (className: string) => classes.find((c) => c.name === className);
     const routes: MarkRoute[] = [];
+    const route = (field: MarkField, value: number, label: string, className: string) => {
+      const t = target(className);
+      if (t) routes.push({ field, value, label, classid: t.classid, className: t.name });
+    };
+    // Hostname rules: the data plane tells which one matched (host field = position + 1).
+    let hostIndex = 0;
+    for (const r of policy.rules)
+      if ("hostname" in r) route("host", ++hostIndex, `hostname ${r.hostname}`, r.class);
+    // App and category rules become one route per application: its own rule, else its
+    // category's. Ids are stable, so a new apply re-routes live connections at once.
+    if (!apps && policy.rules.some((r) => "app" in r || "category" in r))
+      warnings.push("no application catalogue loaded: app and category rules do nothing");
+    const appRule = new Map<string, string>();
+    const categoryRule = new Map<string, string>();
     for (const r of policy.rules) {
-      const target = classes.find((c) => c.name === r.class);
-      if (!target) continue; // the class exists only in the other direction: default here
+      if ("app" in r) appRule.set(r.app, r.class);
+      else if ("category" in r) categoryRule.set(r.category, r.class);
+    }
+    for (const a of knownApps) {
+      const own = appRule.get(a.name);
+      if (own !== undefined && target(own)) route("app", a.id, `app ${a.name}`, own);
+      else if (categoryRule.has(a.category))
+        route("app", a.id, `category ${a.category} (${a.name})`, categoryRule.get(a.category)!);
+    }
+    for (const r of policy.rules) {
+      const t = ruleTarget(r);
+      if (t.kind !== "protocol") continue;
       const l7mark =
-        r.protocol === "unset"
-          ? MARK_UNSET
-          : r.protocol === "unknown"
-            ? MARK_UNKNOWN
-            : protocolMarks.get(r.protocol);
+        t.value === "unset" ? MARK_UNSET : t.value === "unknown" ? MARK_UNKNOWN : protocolMarks.get(t.value);
       if (l7mark === undefined) {
-        warnings.push(`rule for "${r.protocol}": no such protocol in the pattern set; ignored`);
+        warnings.push(`rule for "${t.value}": no such protocol in the pattern set; ignored`);
         continue;
       }
-      routes.push({ l7mark, protocol: r.protocol, classid: target.classid, className: target.name });
+      route("protocol", l7mark, t.value, r.class);
     }
     devices.push({
       device,
@@ -159,6 +228,10 @@ export function buildModel(
     variant,
     mask,
     shift,
+    app,
+    host,
+    ownMask: (mask | app.mask | host.mask) >>> 0,
+    hostRules,
     window: { packets: policy.inspection.packets },
     queues: {
       first: policy.inspection.queueBase,
@@ -167,10 +240,22 @@ export function buildModel(
     ifbFrom: ifb ? policy.interfaces.wan.device : null,
     devices,
     accounting: accounting.filter((a) => a.l7mark <= maxMark),
+    appAccounting: [...knownApps].sort((a, b) => a.id - b.id).map((a) => ({ id: a.id, app: a.name })),
     warnings,
   };
 }
 
 export function markValue(m: KernelModel, l7mark: number): string {
   return `0x${((l7mark << m.shift) >>> 0).toString(16)}/0x${m.mask.toString(16)}`;
+}
+
+/** The mask and shift of a mark field. */
+export function fieldMask(m: KernelModel, field: MarkField): FieldMask {
+  return field === "protocol" ? { mask: m.mask, shift: m.shift } : m[field];
+}
+
+/** "value/mask" of a field's value, as iptables and tc's fw filter print it. */
+export function fieldValue(m: KernelModel, field: MarkField, value: number): string {
+  const f = fieldMask(m, field);
+  return `0x${((value << f.shift) >>> 0).toString(16)}/0x${(f.mask >>> 0).toString(16)}`;
 }

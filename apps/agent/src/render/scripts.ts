@@ -9,7 +9,7 @@ import {
   type Capabilities,
   type LeafKind,
 } from "../kernel/capabilities.ts";
-import { buildModel, type KernelModel } from "./model.ts";
+import { buildModel, type AppIndex, type KernelModel } from "./model.ts";
 import { renderTc, type TcScript } from "./tc.ts";
 import { renderIptables } from "./iptables.ts";
 
@@ -29,13 +29,15 @@ export function renderPolicy(
   policy: Policy,
   protocolMarks: ReadonlyMap<string, number>,
   caps: Capabilities,
+  apps: AppIndex | null = null,
 ): RenderedPolicy {
   const variant = chooseVariant(caps);
-  const model = buildModel(policy, protocolMarks, variant, leafAvailability(caps));
+  const model = buildModel(policy, protocolMarks, variant, leafAvailability(caps), apps);
+  const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
   const header = [
     `Sluice policy "${policy.name}"`,
     ...capabilitySummary(caps, variant),
-    `marks: mask 0x${model.mask.toString(16)} (1 unset, 2 unknown, 3+ protocols); window ${model.window.packets} packets; queues ${model.queues.first}-${model.queues.last}`,
+    `marks: protocol ${hex(model.mask)} (1 unset, 2 unknown, 3+ protocols), app ${hex(model.app.mask)} (catalogue id), hostname rule ${hex(model.host.mask)} (position); window ${model.window.packets} packets; queues ${model.queues.first}-${model.queues.last}`,
     ...model.warnings.map((w) => `warning: ${w}`),
   ];
   return {

@@ -3,7 +3,7 @@
 // mark route. Pure; golden-file tested.
 
 import type { KernelModel, DeviceTree, TcClass } from "./model.ts";
-import { classid, IFB_DEVICE } from "./model.ts";
+import { classid, fieldValue, IFB_DEVICE, type MarkField } from "./model.ts";
 import type { LeafKind } from "../kernel/capabilities.ts";
 
 export interface TcScript {
@@ -12,6 +12,8 @@ export interface TcScript {
   /** `tc -batch` lines, no comments. */
   lines: string[];
 }
+
+export const FW_PRIO: Record<MarkField, number> = { host: 1, app: 2, protocol: 3 };
 
 const bit = (bps: number) => `${bps}bit`;
 
@@ -67,10 +69,11 @@ function deviceLines(m: KernelModel, d: DeviceTree): string[] {
       );
   }
   if (m.variant.filter === "fw") {
+    // One fw filter instance per mark field (an instance has one mask), the most specific
+    // first: hostname rules, then applications (and categories), then protocols.
     for (const r of d.routes) {
-      const handle = `0x${((r.l7mark << m.shift) >>> 0).toString(16)}/0x${m.mask.toString(16)}`;
       lines.push(
-        `filter add dev ${dev} parent 1: protocol all prio 1 handle ${handle} fw classid ${r.classid}`,
+        `filter add dev ${dev} parent 1: protocol all prio ${FW_PRIO[r.field]} handle ${fieldValue(m, r.field, r.value)} fw classid ${r.classid}`,
       );
     }
   }
