@@ -83,12 +83,16 @@ export type {
   AccountingRepo,
   ClassMinuteRow,
   ProtocolMinuteRow,
+  AppMinuteRow,
   SampleLike,
   RangeQuery,
   ClassPoint,
   ProtocolPoint,
   ClassTotal,
   ProtocolTotal,
+  AppPoint,
+  AppTotal,
+  CategoryTotal,
 } from "./repos/accounting.ts";
 export type { Page, PageOptions, Actor } from "./repos/util.ts";
 
@@ -105,5 +109,6 @@ export type {
   AuditLog,
   ClassMinute,
   ProtocolMinute,
+  AppMinute,
 } from "./generated/sqlite/client.ts";
 export { Role, Direction, LeafKind, ApplyResult } from "./generated/sqlite/enums.ts";

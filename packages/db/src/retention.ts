@@ -12,7 +12,7 @@ export const DEFAULT_RETENTION: RetentionSetting = {
 };
 
 export interface RetentionResult {
-  accounting: { classes: number; protocols: number };
+  accounting: { classes: number; protocols: number; apps: number };
   loginAttempts: number;
   sessions: number;
   audit: number;

@@ -3,7 +3,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { PolicySchema, RuleSchema, defaultPolicy, validatePolicy, type PolicyInput } from "@sluice/policy";
+import {
+  PolicySchema,
+  TargetRuleSchema,
+  defaultPolicy,
+  validatePolicy,
+  type PolicyInput,
+} from "@sluice/policy";
 import {
   PolicyValidationError,
   UserExistsError,
@@ -23,7 +29,7 @@ function fullPolicy(): PolicyInput {
     interfaces: { wan: { device: "eth0", rate: "100mbit" }, lan: { device: "eth1", rate: "1gbit" } },
     download: "ifb",
     inspection: { packets: 8, bytes: 4096, queues: 4, queueBase: 10 },
-    marks: { mask: "0xff0000" },
+    marks: { mask: "0xff0000", appMask: "0xff00" },
     classes: {
       upload: [
         { name: "voice", rate: "10mbit", ceil: "100mbit", priority: 0, leaf: "pfifo", description: "VoIP" },
@@ -324,7 +330,7 @@ export function repositoryTests(backend: TestBackend, extra?: () => void): void 
         const agent = await db.policy.read();
         assert.deepEqual(
           agent?.rules,
-          input.rules!.map((r) => RuleSchema.parse(r)),
+          input.rules!.map((r) => TargetRuleSchema.parse(r)),
         );
         assert.ok(validatePolicy(agent).ok);
         await db.policy.save(editable!);
@@ -368,6 +374,65 @@ export function repositoryTests(backend: TestBackend, extra?: () => void): void 
           (e: unknown) => e instanceof PolicyValidationError && e.issues[0]!.path === "rules[1].protocol",
         );
         assert.deepEqual(await db.policy.readEditable(), before);
+      });
+
+      it("round-trips rules that target an app, a category and a hostname glob", async () => {
+        const input = fullPolicy();
+        const rules = [
+          { hostname: "*.example.com", class: "web", comment: "intranet" },
+          { app: "youtube", class: "other" },
+          { category: "video", class: "web", enabled: false },
+          ...input.rules!,
+        ];
+        const marks = { mask: 0xff00, appMask: 0xff0000, hostMask: 0x7f000000 };
+        const opts = { apps: new Set(["youtube", "netflix"]), categories: new Set(["video", "gaming"]) };
+        const saved = await db.policy.save({ ...input, marks, rules }, opts);
+        assert.deepEqual(saved.marks, marks);
+        assert.deepEqual(
+          (await db.policy.readEditable())!.rules.slice(0, 3),
+          rules.slice(0, 3).map((r) => ({ enabled: true, ...r })),
+        );
+        const read = await db.policy.read();
+        assert.deepEqual(read, saved);
+        assert.deepEqual(
+          read!.rules.slice(0, 2),
+          rules.slice(0, 2),
+          "the disabled category rule is left out",
+        );
+        assert.deepEqual(read!.marks, marks);
+        const rows = await db.prisma.policyRule.findMany({ orderBy: { position: "asc" }, take: 3 });
+        assert.deepEqual(
+          rows.map((r) => [r.protocol, r.app, r.category, r.hostname]),
+          [
+            [null, null, null, "*.example.com"],
+            [null, "youtube", null, null],
+            [null, null, "video", null],
+          ],
+          "one target column per row",
+        );
+        await assert.rejects(
+          db.policy.save({ ...input, rules: [{ app: "tiktok", class: "web" }] }, opts),
+          (e) => {
+            assert.ok(e instanceof PolicyValidationError);
+            assert.equal(e.issues[0]?.path, "rules[0].app");
+            return true;
+          },
+        );
+        await assert.rejects(
+          db.policy.save({ ...input, rules: [{ app: "youtube", hostname: "a.b", class: "web" }] }),
+          (e) => e instanceof PolicyValidationError && e.issues[0]!.path === "rules[0]",
+        );
+      });
+
+      it("loads a policy stored before targeted rules (protocol rows, marks without appMask)", async () => {
+        await db.policy.save(fullPolicy());
+        await db.settings.set("marks", { mask: 0xff00 });
+        await db.prisma.policyRule.deleteMany({});
+        await db.prisma.policyRule.create({ data: { position: 0, protocol: "sip", className: "voice" } });
+        const read = await db.policy.read();
+        assert.deepEqual(read!.rules, [{ protocol: "sip", class: "voice" }]);
+        assert.deepEqual(read!.marks, { mask: 0xff00, appMask: 0xff0000, hostMask: 0xff000000 });
+        assert.ok(validatePolicy(read).ok);
       });
     });
 
@@ -549,6 +614,7 @@ export function repositoryTests(backend: TestBackend, extra?: () => void): void 
           },
         ],
         protocols: [{ protocol: "http", bytes: proto, connections: conns }],
+        apps: [{ app: "youtube", category: "video", bytes: proto * 2, connections: conns }],
       });
 
       it("rolls per-second samples up into minutes", () => {
@@ -575,7 +641,16 @@ export function repositoryTests(backend: TestBackend, extra?: () => void): void 
             [at(MIN).toISOString(), 600, 1],
           ],
         );
+        assert.deepEqual(
+          r.apps.map((a) => [a.minute.toISOString(), a.app, a.category, a.bytes, a.connections]),
+          [
+            [T0.toISOString(), "youtube", "video", 1000, 5],
+            [at(MIN).toISOString(), "youtube", "video", 1200, 1],
+          ],
+        );
+        assert.deepEqual(rollUp([{ ...samples[0]!, apps: undefined }]).apps, [], "older agents send no apps");
         const withPrev = rollUp(samples.slice(3), samples[2]);
+        assert.equal(withPrev.apps[0]?.bytes, 1200);
         assert.equal(withPrev.classes.find((c) => c.direction === "upload")?.bytes, 1100);
       });
 
@@ -675,7 +750,61 @@ export function repositoryTests(backend: TestBackend, extra?: () => void): void 
           { protocol: "http", bytes: 2500, maxConnections: 9 },
           { protocol: "ssl", bytes: 2000, maxConnections: 8 },
         ]);
-        assert.deepEqual(await db.accounting.prune(at(3 * MIN)), { classes: 6, protocols: 3 });
+        assert.deepEqual(await db.accounting.prune(at(3 * MIN)), { classes: 6, protocols: 3, apps: 0 });
+      });
+
+      it("stores per-app minutes and queries series and totals per app and per category", async () => {
+        const apps = [];
+        for (let m = 0; m < 4; m++) {
+          apps.push({
+            minute: at(m * MIN + 1000),
+            app: "youtube",
+            category: "video",
+            bytes: 1000 * (m + 1),
+            connections: m,
+          });
+          apps.push({
+            minute: at(m * MIN),
+            app: "steam",
+            category: "gaming",
+            bytes: 5_000_000_000,
+            connections: 1,
+          });
+          apps.push({ minute: at(m * MIN), app: "netflix", category: "video", bytes: 10, connections: 2 });
+        }
+        await db.accounting.insert({ apps });
+        await db.accounting.insert({ apps: apps.slice(0, 1) });
+        assert.equal(await db.prisma.appMinute.count(), 12, "re-inserting a minute replaces it");
+        assert.deepEqual(
+          (await db.accounting.appSeries({ from: T0, to: at(4 * MIN), app: "youtube" })).map((p) => [
+            p.minute.getTime() - T0.getTime(),
+            p.category,
+            p.bytes,
+            p.connections,
+          ]),
+          [0, 1, 2, 3].map((m) => [m * MIN, "video", 1000 * (m + 1), m]),
+        );
+        const wide = await db.accounting.appSeries({
+          from: T0,
+          to: at(4 * MIN),
+          category: "video",
+          bucketSeconds: 240,
+        });
+        assert.deepEqual(
+          wide.map((p) => [p.app, p.bytes, p.connections]),
+          [
+            ["netflix", 40, 2],
+            ["youtube", 10_000, 3],
+          ],
+        );
+        assert.deepEqual(await db.accounting.appTotals({ from: T0, to: at(4 * MIN), limit: 2 }), [
+          { app: "steam", category: "gaming", bytes: 20_000_000_000, maxConnections: 1 },
+          { app: "youtube", category: "video", bytes: 10_000, maxConnections: 3 },
+        ]);
+        assert.deepEqual(await db.accounting.categoryTotals({ from: T0, to: at(4 * MIN) }), [
+          { category: "gaming", bytes: 20_000_000_000 },
+          { category: "video", bytes: 10_040 },
+        ]);
       });
 
       it("retention prunes old rows and expired sessions", async () => {
@@ -694,7 +823,7 @@ export function repositoryTests(backend: TestBackend, extra?: () => void): void 
         });
         const r = await db.retention({ now, auditDays: null });
         assert.deepEqual(r, {
-          accounting: { classes: 14, protocols: 7 },
+          accounting: { classes: 14, protocols: 7, apps: 12 },
           loginAttempts: 1,
           sessions: 1,
           audit: 0,
@@ -703,6 +832,7 @@ export function repositoryTests(backend: TestBackend, extra?: () => void): void 
         assert.ok(await db.sessions.validate(live.token, { now }));
         assert.equal((await db.retention({ now })).audit, 1, "the setting's auditDays applies");
         assert.equal(await db.prisma.classMinute.count(), 0);
+        assert.equal(await db.prisma.appMinute.count(), 0);
       });
     });
   });

@@ -1,5 +1,5 @@
 // Accounting rolled up per minute: per class (bytes, packets, drops, max and average rate) and
-// per protocol (bytes, connections). rollUp() turns the agent's per-second samples (GET
+// per protocol and per catalogue application (bytes, connections). rollUp() turns the agent's per-second samples (GET
 // /v1/stats, or the stats stream) into minute rows; insert() stores them (idempotent per
 // minute); the queries return a time range, optionally in wider buckets, for the charts.
 
@@ -27,6 +27,17 @@ export interface ProtocolMinuteRow {
   connections: number;
 }
 
+export interface AppMinuteRow {
+  minute: Date;
+  /** Catalogue app name, e.g. "youtube". */
+  app: string;
+  /** Its category, e.g. "video". */
+  category: string;
+  bytes: number;
+  /** Most connections seen at once in the minute. */
+  connections: number;
+}
+
 /** What rollUp() needs of the agent's StatsSample (counters are cumulative). */
 export interface SampleLike {
   /** ms since the epoch */
@@ -40,6 +51,8 @@ export interface SampleLike {
     rateBps: number;
   }[];
   protocols: { protocol: string; bytes: number; rateBps?: number; connections: number }[];
+  /** Per catalogue application (agents before the catalogue have none). */
+  apps?: { app: string; category: string; bytes: number; rateBps?: number; connections: number }[];
 }
 
 export const MINUTE_MS = 60_000;
@@ -55,17 +68,20 @@ export const floorMinute = (d: Date | number): Date =>
 export function rollUp(
   samples: readonly SampleLike[],
   prev?: SampleLike | null,
-): { classes: ClassMinuteRow[]; protocols: ProtocolMinuteRow[] } {
+): { classes: ClassMinuteRow[]; protocols: ProtocolMinuteRow[]; apps: AppMinuteRow[] } {
   const sorted = [...samples].sort((a, b) => a.t - b.t);
   const classes = new Map<string, ClassMinuteRow & { rateSum: number; n: number }>();
   const protocols = new Map<string, ProtocolMinuteRow>();
   const lastClass = new Map<string, { bytes: number; packets: number; drops: number }>();
   const lastProto = new Map<string, number>();
+  const apps = new Map<string, AppMinuteRow>();
+  const lastApp = new Map<string, number>();
   const grow = (now: number, before: number | undefined) =>
     before === undefined ? 0 : now >= before ? now - before : now;
   for (const s of prev ? [prev] : []) {
     for (const c of s.classes) lastClass.set(`${c.direction}\0${c.name}`, c);
     for (const p of s.protocols) lastProto.set(p.protocol, p.bytes);
+    for (const a of s.apps ?? []) lastApp.set(a.app, a.bytes);
   }
   for (const s of sorted) {
     const minute = floorMinute(s.t);
@@ -109,10 +125,23 @@ export function rollUp(
       row.bytes += grow(p.bytes, before);
       row.connections = Math.max(row.connections, p.connections);
     }
+    for (const a of s.apps ?? []) {
+      const before = lastApp.get(a.app);
+      lastApp.set(a.app, a.bytes);
+      const rk = `${minute.getTime()}\0${a.app}`;
+      let row = apps.get(rk);
+      if (!row) {
+        row = { minute, app: a.app, category: a.category, bytes: 0, connections: 0 };
+        apps.set(rk, row);
+      }
+      row.bytes += grow(a.bytes, before);
+      row.connections = Math.max(row.connections, a.connections);
+    }
   }
   return {
     classes: [...classes.values()].map(({ rateSum, n, ...r }) => ({ ...r, avgRateBps: n ? rateSum / n : 0 })),
     protocols: [...protocols.values()],
+    apps: [...apps.values()],
   };
 }
 
@@ -130,6 +159,22 @@ export interface ClassPoint extends ClassMinuteRow {
 
 export interface ProtocolPoint extends ProtocolMinuteRow {
   minute: Date;
+}
+
+export interface AppPoint extends AppMinuteRow {
+  minute: Date;
+}
+
+export interface AppTotal {
+  app: string;
+  category: string;
+  bytes: number;
+  maxConnections: number;
+}
+
+export interface CategoryTotal {
+  category: string;
+  bytes: number;
 }
 
 export interface ClassTotal {
@@ -158,7 +203,11 @@ export function accountingRepo(prisma: PrismaClient) {
     rollUp,
 
     /** Stores minute rows; a row for a minute already stored replaces it. */
-    async insert(rows: { classes?: ClassMinuteRow[]; protocols?: ProtocolMinuteRow[] }): Promise<void> {
+    async insert(rows: {
+      classes?: ClassMinuteRow[];
+      protocols?: ProtocolMinuteRow[];
+      apps?: AppMinuteRow[];
+    }): Promise<void> {
       const ops = [
         ...(rows.classes ?? []).map((r) => {
           const minute = floorMinute(r.minute);
@@ -181,6 +230,19 @@ export function accountingRepo(prisma: PrismaClient) {
           return prisma.protocolMinute.upsert({
             where: { minute_protocol: { minute, protocol: r.protocol } },
             create: { minute, protocol: r.protocol, ...data },
+            update: data,
+          });
+        }),
+        ...(rows.apps ?? []).map((r) => {
+          const minute = floorMinute(r.minute);
+          const data = {
+            category: r.category,
+            bytes: BigInt(Math.round(r.bytes)),
+            connections: Math.round(r.connections),
+          };
+          return prisma.appMinute.upsert({
+            where: { minute_app: { minute, app: r.app } },
+            create: { minute, app: r.app, ...data },
             update: data,
           });
         }),
@@ -259,6 +321,69 @@ export function accountingRepo(prisma: PrismaClient) {
       );
     },
 
+    /** Per app over [from, to): bytes add up, connections is the highest in the bucket. */
+    async appSeries(q: RangeQuery & { app?: string; category?: string }): Promise<AppPoint[]> {
+      const bucket = bucketOf(q);
+      const rows = await prisma.appMinute.findMany({
+        where: {
+          minute: { gte: q.from, lt: q.to },
+          ...(q.app ? { app: q.app } : {}),
+          ...(q.category ? { category: q.category } : {}),
+        },
+        orderBy: [{ minute: "asc" }, { app: "asc" }],
+      });
+      const out = new Map<string, AppPoint>();
+      for (const r of rows) {
+        const start = new Date(Math.floor(r.minute.getTime() / bucket) * bucket);
+        const k = `${start.getTime()}\0${r.app}`;
+        let p = out.get(k);
+        if (!p) {
+          p = { minute: start, app: r.app, category: r.category, bytes: 0, connections: 0 };
+          out.set(k, p);
+        }
+        p.bytes += num(r.bytes);
+        p.connections = Math.max(p.connections, r.connections);
+      }
+      return [...out.values()].sort(
+        (a, b) => a.minute.getTime() - b.minute.getTime() || a.app.localeCompare(b.app),
+      );
+    },
+
+    /** Totals per app over [from, to), most bytes first (category: the latest seen). */
+    async appTotals(q: { from: Date; to: Date; limit?: number }): Promise<AppTotal[]> {
+      const groups = await prisma.appMinute.groupBy({
+        by: ["app", "category"],
+        where: { minute: { gte: q.from, lt: q.to } },
+        _sum: { bytes: true },
+        _max: { connections: true, minute: true },
+      });
+      const byApp = new Map<string, AppTotal & { last: number }>();
+      for (const g of groups) {
+        const last = g._max.minute?.getTime() ?? 0;
+        const t = byApp.get(g.app) ?? { app: g.app, category: g.category, bytes: 0, maxConnections: 0, last };
+        t.bytes += num(g._sum.bytes ?? 0n);
+        t.maxConnections = Math.max(t.maxConnections, g._max.connections ?? 0);
+        if (last >= t.last) [t.category, t.last] = [g.category, last];
+        byApp.set(g.app, t);
+      }
+      return [...byApp.values()]
+        .map(({ last: _, ...t }) => t)
+        .sort((a, b) => b.bytes - a.bytes || a.app.localeCompare(b.app))
+        .slice(0, q.limit ?? 1000);
+    },
+
+    /** Totals per category over [from, to), most bytes first. */
+    async categoryTotals(q: { from: Date; to: Date }): Promise<CategoryTotal[]> {
+      const groups = await prisma.appMinute.groupBy({
+        by: ["category"],
+        where: { minute: { gte: q.from, lt: q.to } },
+        _sum: { bytes: true },
+      });
+      return groups
+        .map((g) => ({ category: g.category, bytes: num(g._sum.bytes ?? 0n) }))
+        .sort((a, b) => b.bytes - a.bytes || a.category.localeCompare(b.category));
+    },
+
     /** Totals per class over [from, to), most bytes first. */
     async classTotals(q: { from: Date; to: Date; direction?: Direction }): Promise<ClassTotal[]> {
       const groups = await prisma.classMinute.groupBy({
@@ -298,12 +423,13 @@ export function accountingRepo(prisma: PrismaClient) {
     },
 
     /** Deletes rows older than the date; returns how many of each went. */
-    async prune(olderThan: Date): Promise<{ classes: number; protocols: number }> {
-      const [c, p] = await prisma.$transaction([
+    async prune(olderThan: Date): Promise<{ classes: number; protocols: number; apps: number }> {
+      const [c, p, a] = await prisma.$transaction([
         prisma.classMinute.deleteMany({ where: { minute: { lt: olderThan } } }),
         prisma.protocolMinute.deleteMany({ where: { minute: { lt: olderThan } } }),
+        prisma.appMinute.deleteMany({ where: { minute: { lt: olderThan } } }),
       ]);
-      return { classes: c.count, protocols: p.count };
+      return { classes: c.count, protocols: p.count, apps: a.count };
     },
   };
 }

@@ -2,11 +2,13 @@
 // mode, inspection, marks) in settings. read() gives the policy as @sluice/policy's schema
 // parses it (rates in bit/s, defaults filled in), which is also a valid PolicyInput, so it
 // can go to the agent as is. Rules can be disabled: they stay in the table but are left out of
-// read(); readEditable() has them all, with `enabled`.
+// read(); readEditable() has them all, with `enabled`. A rule row sets exactly one of protocol,
+// app, category and hostname (rows written before targeted rules have protocol set).
 
 import {
   DIRECTIONS,
   PolicySchema,
+  ruleTarget,
   validatePolicy,
   type Direction,
   type Policy,
@@ -14,7 +16,7 @@ import {
   type PolicyInput,
   type PolicyIssue,
   type PolicyRule,
-  type RuleSchema,
+  type TargetRuleSchema,
 } from "@sluice/policy";
 import type { z } from "zod";
 import type { PrismaClient } from "../generated/sqlite/client.ts";
@@ -24,7 +26,7 @@ import { num } from "./util.ts";
 
 export type EditableRule = PolicyRule & { enabled: boolean };
 export type EditablePolicy = Omit<Policy, "rules"> & { rules: EditableRule[] };
-export type EditableRuleInput = z.input<typeof RuleSchema> & { enabled?: boolean };
+export type EditableRuleInput = z.input<typeof TargetRuleSchema> & { enabled?: boolean };
 /** A PolicyInput whose rules may carry `enabled: false`. */
 export type EditablePolicyInput = Omit<PolicyInput, "rules"> & { rules?: EditableRuleInput[] };
 
@@ -47,7 +49,42 @@ export interface SavePolicyOptions {
   semantic?: boolean;
   /** Protocol names (and aliases) the rules may use; see protocols.names(). Omit to skip. */
   protocols?: ReadonlySet<string>;
+  /** Catalogue application names app rules may use (the agent's GET /v1/apps). Omit to skip. */
+  apps?: ReadonlySet<string>;
+  /** Catalogue category names category rules may use. Omit to skip. */
+  categories?: ReadonlySet<string>;
 }
+
+type RuleRow = {
+  protocol: string | null;
+  app: string | null;
+  category: string | null;
+  hostname: string | null;
+  className: string;
+  comment: string | null;
+};
+
+/** A rule row as a policy rule; a row with no target (never written by save()) reads as unknown. */
+function ruleOf(r: RuleRow): PolicyRule {
+  const rest = { class: r.className, ...(r.comment !== null ? { comment: r.comment } : {}) };
+  if (r.hostname !== null) return { hostname: r.hostname, ...rest };
+  if (r.app !== null) return { app: r.app, ...rest };
+  if (r.category !== null) return { category: r.category, ...rest };
+  return { protocol: r.protocol ?? "unknown", ...rest };
+}
+
+/** The target columns of a rule: the one it targets set, the others null. */
+function targetColumns(r: PolicyRule): Pick<RuleRow, "protocol" | "app" | "category" | "hostname"> {
+  const t = ruleTarget(r);
+  return {
+    protocol: t.kind === "protocol" ? t.value : null,
+    app: t.kind === "app" ? t.value : null,
+    category: t.kind === "category" ? t.value : null,
+    hostname: t.kind === "hostname" ? t.value : null,
+  };
+}
+
+const DEFAULT_MARKS = { mask: 0xff00, appMask: 0xff0000, hostMask: 0xff000000 };
 
 /** The settings keys the policy keeps outside its tables. */
 export const POLICY_SETTING_KEYS = ["policy.name", "interfaces", "download", "inspection", "marks"] as const;
@@ -89,14 +126,10 @@ async function readFrom(db: Db): Promise<EditablePolicy | null> {
     interfaces: s.interfaces,
     download: s.download ?? "lan",
     inspection: s.inspection ?? { packets: 10, bytes: 2048, queues: 2, queueBase: 0 },
-    marks: s.marks ?? { mask: 0xff00 },
+    // marks saved before appMask/hostMask existed get their defaults
+    marks: { ...DEFAULT_MARKS, ...s.marks },
     classes: tree,
-    rules: rules.map((r) => ({
-      protocol: r.protocol,
-      class: r.className,
-      ...(r.comment !== null ? { comment: r.comment } : {}),
-      enabled: r.enabled,
-    })),
+    rules: rules.map((r) => ({ ...ruleOf(r), enabled: r.enabled })),
   };
 }
 
@@ -180,7 +213,11 @@ export function policyRepo(prisma: PrismaClient) {
         const editableIndex = policy.rules.map((_, i) => i).filter((i) => enabled[i]);
         const r = validatePolicy(
           { ...policy, rules: agentRules },
-          opts.protocols ? { protocols: opts.protocols } : {},
+          {
+            ...(opts.protocols ? { protocols: opts.protocols } : {}),
+            ...(opts.apps ? { apps: opts.apps } : {}),
+            ...(opts.categories ? { categories: opts.categories } : {}),
+          },
         );
         if (!r.ok)
           for (const i of r.issues)
@@ -205,7 +242,7 @@ export function policyRepo(prisma: PrismaClient) {
         interfaces: policy.interfaces,
         download: policy.download,
         inspection: policy.inspection,
-        marks: { mask: policy.marks.mask },
+        marks: policy.marks,
       };
       const write = () =>
         prisma.$transaction(
@@ -235,7 +272,7 @@ export function policyRepo(prisma: PrismaClient) {
               await tx.policyRule.createMany({
                 data: policy.rules.map((r, position) => ({
                   position,
-                  protocol: r.protocol,
+                  ...targetColumns(r),
                   className: r.class,
                   comment: r.comment ?? null,
                   enabled: enabled[position] ?? true,

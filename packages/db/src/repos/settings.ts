@@ -29,7 +29,8 @@ export interface KnownSettings {
   /** Where download is shaped: LAN egress, or an IFB on WAN ingress. */
   download: "lan" | "ifb";
   inspection: { packets: number; bytes: number; queues: number; queueBase: number };
-  marks: { mask: number };
+  /** Sluice's mark bits: protocol, catalogue app, hostname rule (the last two may be missing in old rows). */
+  marks: { mask: number; appMask?: number; hostMask?: number };
   /** The agent's control socket. */
   "agent.socket": string;
   retention: RetentionSetting;
