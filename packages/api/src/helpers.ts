@@ -1,5 +1,5 @@
 // Small things most procedures use: who is acting, writing the audit log, the editable
-// policy (seeded on first use), and the protocol names rules are checked against.
+// policy (seeded on first use), and the protocol, app and category names rules are checked against.
 
 import { PolicyValidationError, seed, type EditablePolicy } from "@sluice/db";
 import type { PolicyInput } from "@sluice/policy";
@@ -63,6 +63,27 @@ export async function protocolNames(deps: ApiDeps): Promise<Set<string> | undefi
     }
   }
   return names.size ? names : undefined;
+}
+
+/**
+ * What rules are checked against when saving: protocol names, and the catalogue's app and
+ * category names (from the agent, or its last answer); a list not known is left unchecked.
+ */
+export async function ruleNames(deps: ApiDeps): Promise<{
+  protocols?: Set<string>;
+  apps?: Set<string>;
+  categories?: Set<string>;
+}> {
+  const [protocols, { catalogue }] = await Promise.all([protocolNames(deps), deps.agent.apps()]);
+  return {
+    ...(protocols ? { protocols } : {}),
+    ...(catalogue
+      ? {
+          apps: new Set(catalogue.apps.map((a) => a.name)),
+          categories: new Set(catalogue.categories.map((c) => c.name)),
+        }
+      : {}),
+  };
 }
 
 /** Rethrows a policy validation error as BAD_REQUEST with its field issues. */

@@ -7,6 +7,7 @@ import type { PolicyInput } from "@sluice/policy";
 import { AgentApiError, AgentClient, AgentUnreachableError } from "./client.ts";
 import type {
   AgentStatus,
+  AppCatalogue,
   ApplyErrorBody,
   ApplyResponse,
   CatalogueEntry,
@@ -41,6 +42,7 @@ export class AgentService {
   readonly client: AgentClient;
   private health: AgentHealth;
   private flowsCache: { at: string; flows: FlowsResponse } | null = null;
+  private appsCache: { at: string; catalogue: AppCatalogue } | null = null;
 
   constructor(socket: string, timeoutMs = 30_000) {
     this.client = new AgentClient(socket, timeoutMs);
@@ -115,6 +117,34 @@ export class AgentService {
   stats = () => this.call<{ latest: StatsSample | null; history: StatsSample[] }>("GET", "/v1/stats");
   testPattern = (b: { l4: "tcp" | "udp"; text?: string; hex?: string; dir: "c2s" | "s2c" }) =>
     this.call<TestPatternResult>("POST", "/v1/test-pattern", b);
+
+  /**
+   * The application catalogue (GET /v1/apps), or the last one seen when the agent is down
+   * (null before the first answer, or from an agent without the route).
+   */
+  async apps(): Promise<{
+    live: boolean;
+    at: string | null;
+    catalogue: AppCatalogue | null;
+    error: string | null;
+  }> {
+    try {
+      const catalogue = await this.call<AppCatalogue>("GET", "/v1/apps");
+      this.appsCache = { at: new Date().toISOString(), catalogue };
+      return { live: true, at: this.appsCache.at, catalogue, error: null };
+    } catch (e) {
+      const error =
+        e instanceof AgentApiError && e.status === 404
+          ? "this agent has no application catalogue (GET /v1/apps: 404)"
+          : (e as Error).message;
+      return {
+        live: false,
+        at: this.appsCache?.at ?? null,
+        catalogue: this.appsCache?.catalogue ?? null,
+        error,
+      };
+    }
+  }
 
   /** Live flows, or the last ones seen (with their time) when the agent is down. */
   async flows(): Promise<{

@@ -33,6 +33,14 @@ export interface AgentStatus {
   trying: { entryId: number; until: string } | null;
   dataPlane: { running: true; [k: string]: unknown } | { running: false; error: string };
   devices: { device: string; direction: "upload" | "download"; linkRate: number }[];
+  /** The application catalogue's size (absent or null: an agent without one). */
+  catalogue?: { apps: number; categories: number } | null;
+}
+
+/** GET /v1/apps: the application catalogue (protocols/apps/catalogue.json). */
+export interface AppCatalogue {
+  apps: { id: number; name: string; title: string; category: string }[];
+  categories: { id: number; name: string; title: string }[];
 }
 
 export interface CatalogueEntry {
@@ -131,6 +139,28 @@ export interface ConnectionSample {
   bytes: number;
   rateBps: number;
   state: string | null;
+  /** Catalogue app, category and host name (SNI, Host, DNS) when known; absent from older agents. */
+  app?: string | null;
+  category?: string | null;
+  hostname?: string | null;
+}
+
+export interface AppSample {
+  app: string;
+  title: string;
+  category: string;
+  bytes: number;
+  packets: number;
+  rateBps: number;
+  connections: number;
+}
+
+export interface CategorySample {
+  category: string;
+  title: string;
+  bytes: number;
+  rateBps: number;
+  connections: number;
 }
 
 export interface HostSample {
@@ -146,6 +176,9 @@ export interface StatsSample {
   protocols: ProtocolSample[];
   hosts: HostSample[];
   connections: ConnectionSample[];
+  /** Per catalogue app, highest rate first (absent from agents without a catalogue). */
+  apps?: AppSample[];
+  categories?: CategorySample[];
   totals: { uploadBps: number; downloadBps: number; drops: number; connections: number };
 }
 

@@ -1,7 +1,7 @@
 // One subscription to the agent's stats stream for the whole dashboard: keeps a ring of the
 // last minutes (what the Overview's live graphs read, so N browsers do not mean N streams)
-// and, every minute, rolls the finished minutes up into per-class and per-protocol rows in
-// the database (the "last hours" graphs). Reconnects by itself when the agent goes away.
+// and, every minute, rolls the finished minutes up into per-class, per-protocol and per-app
+// rows in the database (the "last hours" graphs). Reconnects by itself when the agent goes away.
 
 import { floorMinute, MINUTE_MS, type Db } from "@sluice/db";
 import type { AgentService } from "../agent/service.ts";
@@ -23,6 +23,9 @@ export interface LiveSample {
   connections: number;
   classes: LiveClass[];
   protocols: { protocol: string; rateBps: number; connections: number }[];
+  /** Per catalogue app and per category (empty from an agent without a catalogue). */
+  apps: { app: string; category: string; rateBps: number; connections: number }[];
+  categories: { category: string; rateBps: number; connections: number }[];
 }
 
 export interface StatsHubOptions {
@@ -49,7 +52,13 @@ export class StatsHub {
   private rollTimer: NodeJS.Timeout | null = null;
   private streaming = false;
   private started = false;
-  private lastRollup: { at: string; classes: number; protocols: number; error: string | null } | null = null;
+  private lastRollup: {
+    at: string;
+    classes: number;
+    protocols: number;
+    apps: number;
+    error: string | null;
+  } | null = null;
 
   constructor(agent: AgentService, db: Db, opts: StatsHubOptions = {}) {
     this.agent = agent;
@@ -147,6 +156,17 @@ export class StatsHub {
         rateBps: p.rateBps,
         connections: p.connections,
       })),
+      apps: (s.apps ?? []).map((a) => ({
+        app: a.app,
+        category: a.category,
+        rateBps: a.rateBps,
+        connections: a.connections,
+      })),
+      categories: (s.categories ?? []).map((c) => ({
+        category: c.category,
+        rateBps: c.rateBps,
+        connections: c.connections,
+      })),
     };
     this.ring.push(sample);
     const cutoff = s.t - this.opts.keepMs;
@@ -173,10 +193,10 @@ export class StatsHub {
   }
 
   /** Stores the finished minutes; the current minute stays pending. */
-  async rollUpNow(now = Date.now()): Promise<{ classes: number; protocols: number }> {
+  async rollUpNow(now = Date.now()): Promise<{ classes: number; protocols: number; apps: number }> {
     const boundary = floorMinute(now).getTime();
     const done = this.pending.filter((s) => s.t < boundary).sort((a, b) => a.t - b.t);
-    if (!done.length) return { classes: 0, protocols: 0 };
+    if (!done.length) return { classes: 0, protocols: 0, apps: 0 };
     this.pending = this.pending.filter((s) => s.t >= boundary);
     const rows = this.db.accounting.rollUp(done, this.rolledPrev);
     this.rolledPrev = done.at(-1)!;
@@ -186,6 +206,7 @@ export class StatsHub {
         at: new Date().toISOString(),
         classes: rows.classes.length,
         protocols: rows.protocols.length,
+        apps: rows.apps.length,
         error: null,
       };
     } catch (e) {
@@ -193,10 +214,11 @@ export class StatsHub {
         at: new Date().toISOString(),
         classes: 0,
         protocols: 0,
+        apps: 0,
         error: (e as Error).message,
       };
       this.opts.log?.("stats: roll-up failed", e);
     }
-    return { classes: rows.classes.length, protocols: rows.protocols.length };
+    return { classes: rows.classes.length, protocols: rows.protocols.length, apps: rows.apps.length };
   }
 }

@@ -1,21 +1,23 @@
 // A stand-in for the root agent, for tests, the e2e run and the benchmark: the same control
-// API over a unix socket (status, protocols, render, apply with trySeconds and a real
-// revert timer, confirm, rollback, history, stats and its SSE stream, flows, the pattern
-// tester), with policies validated by @sluice/policy like the real one. No kernel involved:
+// API over a unix socket (status, protocols, the app catalogue, render, apply with trySeconds
+// and a real revert timer, confirm, rollback, history, stats and its SSE stream, flows, the
+// pattern tester), with policies validated by @sluice/policy like the real one. No kernel involved:
 // the "rendered" tc lines and the traffic are made up but consistent with the policy.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
-import { formatRate, validatePolicy, type Policy, type PolicyInput } from "@sluice/policy";
+import { formatRate, ruleLabel, validatePolicy, type Policy, type PolicyInput } from "@sluice/policy";
 import type {
   AgentStatus,
+  AppCatalogue,
   Capabilities,
   CatalogueEntry,
   EntryStatus,
   HistorySummary,
   StatsSample,
 } from "../agent/types.ts";
+import { connectionApp, fakeAppSamples, loadFakeAppCatalogue, targetedIptLines } from "./fake-apps.ts";
 
 export interface FakeEntry {
   id: number;
@@ -181,6 +183,8 @@ export interface FakeAgentOptions {
   /** Sample interval for the stats (ms); default 1000; 0 turns sampling off. */
   sampleMs?: number;
   catalogue?: CatalogueEntry[];
+  /** GET /v1/apps; default the repository's catalogue; null: an agent without one (404). */
+  apps?: AppCatalogue | null;
 }
 
 export interface RecordedCall {
@@ -209,17 +213,24 @@ function tcLines(p: Policy): string[] {
   return out;
 }
 
-function iptLines(p: Policy, marks: Map<string, number>): string[] {
-  return p.rules.map((r) => {
-    const m = r.protocol === "unset" ? 1 : r.protocol === "unknown" ? 2 : (marks.get(r.protocol) ?? 0);
-    return `-A SLUICE_POST -m mark --mark 0x${(m << 8).toString(16)}/0xff00 -j CLASSIFY --set-class 1:${
+function iptLines(p: Policy, marks: Map<string, number>, apps: AppCatalogue | null): string[] {
+  const classId = (cls: string) =>
+    `1:${
       10 +
       Math.max(
         0,
-        p.classes.upload.findIndex((c) => c.name === r.class),
+        p.classes.upload.findIndex((c) => c.name === cls),
       )
-    } -m comment --comment "${r.protocol} -> ${r.class}"`;
+    }`;
+  const protocolLines = p.rules.flatMap((r) => {
+    if (!("protocol" in r)) return [];
+    const m = r.protocol === "unset" ? 1 : r.protocol === "unknown" ? 2 : (marks.get(r.protocol) ?? 0);
+    return [
+      `-A SLUICE_POST -m mark --mark 0x${(m << 8).toString(16)}/0xff00 -j CLASSIFY --set-class ${classId(r.class)} -m comment --comment "${r.protocol} -> ${r.class}"`,
+    ];
   });
+  // CLASSIFY: the last match wins, so the more specific kinds come after the protocol lines
+  return [...protocolLines, ...targetedIptLines(p, apps, classId)];
 }
 
 function diffLines(a: string[], b: string[]): string[] {
@@ -260,14 +271,14 @@ function policyChanges(before: Policy | null, after: Policy): string[] {
     for (const name of old.keys())
       if (!after.classes[dir].some((c) => c.name === name)) out.push(`${dir}: class "${name}" removed`);
   }
-  const oldRules = new Map(before.rules.map((r) => [r.protocol, r.class]));
+  const oldRules = new Map(before.rules.map((r) => [ruleLabel(r), r.class]));
   for (const r of after.rules) {
-    const o = oldRules.get(r.protocol);
-    if (o === undefined) out.push(`rule: ${r.protocol} → ${r.class} (new)`);
-    else if (o !== r.class) out.push(`rule: ${r.protocol} → ${r.class} (was ${o})`);
+    const o = oldRules.get(ruleLabel(r));
+    if (o === undefined) out.push(`rule: ${ruleLabel(r)} → ${r.class} (new)`);
+    else if (o !== r.class) out.push(`rule: ${ruleLabel(r)} → ${r.class} (was ${o})`);
   }
   for (const p of oldRules.keys())
-    if (!after.rules.some((r) => r.protocol === p))
+    if (!after.rules.some((r) => ruleLabel(r) === p))
       out.push(`rule for ${p} removed (goes to the default class)`);
   return out.length ? out : ["no change"];
 }
@@ -286,6 +297,7 @@ export class FakeAgent {
   } | null = null;
   private readonly catalogue: CatalogueEntry[];
   private readonly marks: Map<string, number>;
+  private readonly apps: AppCatalogue | null;
   private readonly ring: StatsSample[] = [];
   private sampler: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(s: StatsSample) => void>();
@@ -297,6 +309,7 @@ export class FakeAgent {
   private constructor(opts: FakeAgentOptions) {
     this.socket = opts.socket;
     this.catalogue = opts.catalogue ?? FAKE_CATALOGUE;
+    this.apps = opts.apps === undefined ? loadFakeAppCatalogue() : opts.apps;
     this.marks = new Map<string, number>();
     for (const p of this.catalogue) {
       this.marks.set(p.name, p.mark);
@@ -344,7 +357,15 @@ export class FakeAgent {
   }
 
   private validate(p: unknown) {
-    return validatePolicy(p, { protocols: this.names() });
+    return validatePolicy(p, {
+      protocols: this.names(),
+      ...(this.apps
+        ? {
+            apps: new Set(this.apps.apps.map((a) => a.name)),
+            categories: new Set(this.apps.categories.map((c) => c.name)),
+          }
+        : {}),
+    });
   }
 
   private add(e: Omit<FakeEntry, "id" | "at" | "scripts">, policy: Policy): FakeEntry {
@@ -354,8 +375,8 @@ export class FakeAgent {
       at: new Date().toISOString(),
       scripts: {
         tc: tcLines(policy).join("\n"),
-        iptables: iptLines(policy, this.marks).join("\n"),
-        ip6tables: iptLines(policy, this.marks).join("\n"),
+        iptables: iptLines(policy, this.marks, this.apps).join("\n"),
+        ip6tables: iptLines(policy, this.marks, this.apps).join("\n"),
       },
     };
     this.entries.push(full);
@@ -405,6 +426,7 @@ export class FakeAgent {
       },
       summary: ["kernel 6.1.0-fake (fake agent)"],
       patterns: { loaded: this.catalogue.length, skipped: [] },
+      catalogue: this.apps ? { apps: this.apps.apps.length, categories: this.apps.categories.length } : null,
       policy: g
         ? { id: g.id, name: (g.policy as { name?: string }).name ?? "policy", at: g.at, user: g.user }
         : null,
@@ -431,7 +453,7 @@ export class FakeAgent {
       };
     const good = this.goodPolicy();
     const tc = tcLines(v.policy);
-    const ipt = iptLines(v.policy, this.marks);
+    const ipt = iptLines(v.policy, this.marks, this.apps);
     return {
       ok: true as const,
       policy: v.policy,
@@ -440,7 +462,7 @@ export class FakeAgent {
       diff: {
         policy: { changes: policyChanges(good, v.policy) },
         tc: diffLines(good ? tcLines(good) : [], tc),
-        iptables: diffLines(good ? iptLines(good, this.marks) : [], ipt),
+        iptables: diffLines(good ? iptLines(good, this.marks, this.apps) : [], ipt),
       },
     };
   }
@@ -640,6 +662,7 @@ export class FakeAgent {
         bytes: (this.counters.get(`proto/${name}`)?.bytes ?? 0) >> (j + 1),
         rateBps: Math.round((protocols[i]!.rateBps / 2) * (j ? 0.4 : 0.6)),
         state: name === "quic" || name === "dns" ? null : "ESTABLISHED",
+        ...connectionApp(name, this.apps),
       })),
     );
     connections.sort((a, b) => b.rateBps - a.rateBps);
@@ -659,6 +682,7 @@ export class FakeAgent {
       protocols,
       hosts: [...hosts.values()].sort((a, b) => b.rateBps - a.rateBps),
       connections,
+      ...fakeAppSamples(this.apps, phase, dt, this.counters),
       totals: {
         uploadBps: classes.find((c) => c.direction === "upload" && c.classid === "1:1")?.rateBps ?? 0,
         downloadBps: classes.find((c) => c.direction === "download" && c.classid === "1:1")?.rateBps ?? 0,
@@ -721,6 +745,8 @@ export class FakeAgent {
         return send(res, 200, this.status());
       case "GET /v1/protocols":
         return send(res, 200, this.catalogue);
+      case "GET /v1/apps":
+        return this.apps ? send(res, 200, this.apps) : send(res, 404, { error: `no route ${route}` });
       case "POST /v1/render": {
         const r = this.render(body.policy);
         if (!r.ok) return send(res, 200, r);
@@ -759,6 +785,9 @@ export class FakeAgent {
             server: c.server,
             protocol: c.protocol,
             mark: c.mark,
+            hostname: c.hostname,
+            app: c.app,
+            category: c.category,
             decidedAtPacket: 3 + i,
           })),
         });

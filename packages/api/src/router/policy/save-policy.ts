@@ -1,10 +1,10 @@
 // Saves the edited policy (not applied: see apply.*). Validated as a whole, with the
-// protocol catalogue; a bad policy comes back as BAD_REQUEST with field issues such as
+// protocol and application catalogues; a bad policy comes back as BAD_REQUEST with field issues such as
 // { path: "classes.upload[2].ceil", message: "…" }.
 
 import { z } from "zod";
 import { adminProcedure } from "../../trpc.ts";
-import { audit, policyError, protocolNames } from "../../helpers.ts";
+import { audit, policyError, ruleNames } from "../../helpers.ts";
 
 export const savePolicyInput = z.object({
   /** An EditablePolicyInput (checked by @sluice/policy's schema and validatePolicy). */
@@ -14,9 +14,8 @@ export const savePolicyInput = z.object({
 });
 
 export const savePolicy = adminProcedure.input(savePolicyInput).mutation(async ({ ctx, input }) => {
-  const names = await protocolNames(ctx.deps);
   const saved = await ctx.deps.db.policy
-    .save(input.policy as never, names ? { protocols: names } : {})
+    .save(input.policy as never, await ruleNames(ctx.deps))
     .catch(policyError);
   await audit(ctx, "policy.save", input.what ?? "policy", {
     classes: { upload: saved.classes.upload.length, download: saved.classes.download.length },

@@ -1,5 +1,5 @@
 // The last hours, from the per-minute roll-ups in the database: average rate per class and
-// direction, and rate per protocol, in buckets sized so a chart gets a few hundred points.
+// direction, rate per protocol and per application (with its category), in buckets sized so a chart gets a few hundred points.
 
 import { z } from "zod";
 import { protectedProcedure } from "../../trpc.ts";
@@ -16,9 +16,11 @@ export const getHistory = protectedProcedure.input(getHistoryInput).query(async 
   const to = new Date();
   const from = new Date(to.getTime() - input.hours * 3600_000);
   const bucketSeconds = Math.max(60, Math.ceil((input.hours * 3600) / 240 / 60) * 60);
-  const [classes, protocols] = await Promise.all([
+  const [classes, protocols, apps, categories] = await Promise.all([
     ctx.deps.db.accounting.classSeries({ from, to, bucketSeconds }),
     ctx.deps.db.accounting.protocolSeries({ from, to, bucketSeconds }),
+    ctx.deps.db.accounting.appSeries({ from, to, bucketSeconds }),
+    ctx.deps.db.accounting.categoryTotals({ from, to }),
   ]);
   return {
     from: from.getTime(),
@@ -38,5 +40,14 @@ export const getHistory = protectedProcedure.input(getHistoryInput).query(async 
       rateBps: (p.bytes * 8) / bucketSeconds,
       connections: p.connections,
     })),
+    apps: apps.map((p) => ({
+      t: p.minute.getTime(),
+      app: p.app,
+      category: p.category,
+      rateBps: (p.bytes * 8) / bucketSeconds,
+      connections: p.connections,
+    })),
+    /** Bytes per category over the whole range, most first. */
+    categories,
   };
 });

@@ -1,6 +1,6 @@
 // The live ring for the Overview (polled about once a second with the newest `t` the page
-// has): per-class and per-protocol rates, upload, download and drops, plus the newest top
-// talkers. From the server's one subscription to the agent's stream; when that is not
+// has): per-class, per-protocol and per-app rates, upload, download and drops, plus the
+// newest top talkers, top apps (with their category and title) and categories. From the server's one subscription to the agent's stream; when that is not
 // running (tests, a one-off server), from the agent's own ring.
 
 import { z } from "zod";
@@ -35,6 +35,10 @@ export const getLive = protectedProcedure.input(getLiveInput).query(async ({ ctx
     samples,
     hosts: latest?.hosts.slice(0, 10) ?? [],
     protocols: latest?.protocols.slice(0, 15) ?? [],
+    apps: latest?.apps?.slice(0, 15) ?? [],
+    categories: latest?.categories ?? [],
+    /** false: the agent sends no per-app stats (no catalogue), not "no app traffic". */
+    hasApps: latest ? latest.apps !== undefined : null,
     totals: latest?.totals ?? null,
     latestAt: latest?.t ?? null,
     live: hub.running ? hub.connected : health.reachable,
