@@ -79,6 +79,7 @@ export function createApi(agent: Agent): Server {
   const routes: [string, RegExp, Handler][] = [
     ["GET", /^\/v1\/status$/, async () => agent.status()],
     ["GET", /^\/v1\/protocols$/, async () => agent.protocolCatalogue()],
+    ["GET", /^\/v1\/apps$/, async () => agent.appCatalogue()],
     [
       "POST",
       /^\/v1\/render$/,

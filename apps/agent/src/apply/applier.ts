@@ -60,6 +60,8 @@ export interface ApplierDeps {
   /** The application catalogue, when one is loaded (app and category rules need it). */
   apps?: () => AppCatalogueView | null;
   log?: (msg: string, data?: Record<string, unknown>) => void;
+  /** Called after a try was reverted on its own (the box changed without a caller). */
+  reverted?: () => void;
 }
 
 export interface DryRun {
@@ -314,6 +316,7 @@ export class Applier {
       this.d.store.update(entryId, { status: "reverted" });
       this.d.log?.("try not confirmed in time: reverted", { entryId, restored: ok });
     });
+    this.d.reverted?.();
   }
 
   private clearTry(): void {

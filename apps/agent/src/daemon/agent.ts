@@ -5,7 +5,15 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import pino, { type Logger } from "pino";
-import { loadPatternDirs, classifyPayloads, type PatternSet } from "@sluice/classifier";
+import { existsSync } from "node:fs";
+import {
+  loadPatternDirs,
+  classifyPayloads,
+  loadAppCatalogue,
+  catalogueBeside,
+  type AppCatalogue,
+  type PatternSet,
+} from "@sluice/classifier";
 import type { PolicyInput } from "@sluice/policy";
 import { SystemExecutor, type Executor } from "../kernel/executor.ts";
 import { probeCapabilities } from "../kernel/probe.ts";
@@ -40,10 +48,14 @@ export class Agent {
   readonly accounting: Accounting;
   private patterns: PatternSet;
   private catalogue: ProtocolCatalogue;
+  /** The application catalogue beside the protocols (app and category rules, app ids). */
+  readonly apps: AppCatalogue | null;
   private dataPlane: DataPlane | null = null;
   private dataPlaneError: string | null = null;
   private server: Server | null = null;
   private readonly decisions: FlowDecidedEvent[] = [];
+  /** "client server" → host name of recently decided flows (for the flows view). */
+  private readonly hostnames = new Map<string, string>();
   private readonly startedAt = Date.now();
   private model: KernelModel | null = null;
   private readonly opts: AgentOptions;
@@ -54,8 +66,10 @@ export class Agent {
     exec: Executor,
     caps: Capabilities,
     patterns: PatternSet,
+    apps: AppCatalogue | null,
   ) {
     this.opts = opts;
+    this.apps = apps;
     this.log = log;
     this.exec = exec;
     this.caps = caps;
@@ -67,12 +81,16 @@ export class Agent {
       store: this.store,
       caps,
       protocols: () => this.catalogue,
+      apps: () => this.apps,
       log: (msg, data) => log.info(data ?? {}, msg),
+      reverted: () => this.refreshModel(),
     });
     this.accounting = new Accounting({
       exec,
       model: () => this.model,
       protocolOf: (m) => this.protocolName(m),
+      apps,
+      hostnameOf: (client, server) => this.hostnames.get(`${client} ${server}`) ?? null,
       ipv6: caps.ip6tables.mark,
     });
   }
@@ -90,7 +108,17 @@ export class Agent {
     log.info({ loaded: patterns.size, skipped: patterns.skipped.length }, "pattern set loaded");
     for (const s of patterns.skipped)
       log.warn({ file: s.file, line: s.line }, `pattern skipped: ${s.reason}`);
-    const agent = new Agent(opts, log, exec, caps, patterns);
+    const cataloguePath = catalogueBeside(opts.protocolDirs[0] ?? "");
+    let apps: AppCatalogue | null = null;
+    if (existsSync(cataloguePath)) {
+      try {
+        apps = loadAppCatalogue(cataloguePath);
+        log.info({ apps: apps.size, categories: apps.categories.length }, "application catalogue loaded");
+      } catch (e) {
+        log.error({ err: e }, "application catalogue not loaded: app and category rules do nothing");
+      }
+    } else log.warn(`no application catalogue at ${cataloguePath}: app and category rules do nothing`);
+    const agent = new Agent(opts, log, exec, caps, patterns, apps);
     await agent.boot();
     return agent;
   }
@@ -123,17 +151,20 @@ export class Agent {
     const good = this.store.lastGood();
     const policy = good ? this.applier.validate(good.policy) : null;
     const inspection = policy?.inspection ?? { packets: 10, bytes: 2048, queues: 2, queueBase: 0 };
-    const mask = policy?.marks.mask ?? 0xff00;
     try {
       this.dataPlane = await DataPlane.start({
         queues: Array.from({ length: inspection.queues }, (_, i) => inspection.queueBase + i),
         protocolDirs: this.opts.protocolDirs,
         window: { packets: inspection.packets, bytes: inspection.bytes },
-        mask,
-        shift: this.model?.shift ?? 8,
+        ...this.routing(),
         onFlowDecided: (ev) => {
           this.decisions.push(ev);
           if (this.decisions.length > 1000) this.decisions.splice(0, this.decisions.length - 1000);
+          if (ev.hostname) {
+            this.hostnames.delete(`${ev.client} ${ev.server}`);
+            this.hostnames.set(`${ev.client} ${ev.server}`, ev.hostname);
+            if (this.hostnames.size > 20000) this.hostnames.delete(this.hostnames.keys().next().value!);
+          }
         },
         onLog: (level, msg) => this.log[level](`nfqueue: ${msg}`),
       });
@@ -148,12 +179,27 @@ export class Agent {
     }
   }
 
+  /** The mark fields and hostname rules of the installed policy, for the data plane. */
+  private routing() {
+    const m = this.model;
+    return m
+      ? { mask: m.mask, shift: m.shift, app: m.app, host: m.host, hostRules: m.hostRules }
+      : { mask: 0xff00, shift: 8, hostRules: [] };
+  }
+
+  /** The model of what is installed: the policy being tried, else the last good one. */
   private refreshModel(): void {
-    const good = this.store.lastGood();
+    const trying = this.applier.pendingTry;
+    const good = (trying ? this.store.get(trying.entryId) : undefined) ?? this.store.lastGood();
     try {
       this.model = good ? this.applier.render(this.applier.validate(good.policy)).model : null;
     } catch {
       this.model = null;
+    }
+    try {
+      this.dataPlane?.setRouting(this.routing());
+    } catch (e) {
+      this.log.error({ err: e }, "the data plane kept its previous mark layout");
     }
   }
 
@@ -173,6 +219,7 @@ export class Agent {
       variant,
       summary: capabilitySummary(this.caps, variant),
       patterns: { loaded: this.patterns.size, skipped: this.patterns.skipped },
+      catalogue: this.apps ? { apps: this.apps.size, categories: this.apps.categories.length } : null,
       policy: good
         ? {
             id: good.id,
@@ -211,6 +258,18 @@ export class Agent {
       notes: p.meta.notes,
       pattern: p.l7,
     }));
+  }
+
+  appCatalogue() {
+    return {
+      apps: (this.apps?.apps ?? []).map((a) => ({
+        id: a.id,
+        name: a.name,
+        title: a.title,
+        category: a.category,
+      })),
+      categories: (this.apps?.categories ?? []).map((c) => ({ id: c.id, name: c.name, title: c.title })),
+    };
   }
 
   async render(policy: unknown) {

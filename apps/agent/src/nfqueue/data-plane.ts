@@ -10,9 +10,9 @@ import { Worker } from "node:worker_threads";
 import { DEFAULT_WINDOW, loadPatternDirs, type WindowOptions } from "@sluice/classifier";
 import { DEFAULT_QUEUE_OPTIONS, type QueueIoMode } from "./queue-io.ts";
 import type { WorkerInit } from "./worker.ts";
-import type { FlowDecidedEvent, QueueStats, ToMain, ToWorker } from "./messages.ts";
+import type { FlowDecidedEvent, MarkFieldMask, QueueStats, Routing, ToMain, ToWorker } from "./messages.ts";
 
-export type { FlowDecidedEvent, QueueStats, KernelQueueStats } from "./messages.ts";
+export type { FlowDecidedEvent, QueueStats, KernelQueueStats, Routing } from "./messages.ts";
 
 export interface DataPlaneOptions {
   /** Queue numbers to serve, one worker thread each (the rule's --queue-balance range). */
@@ -25,6 +25,12 @@ export interface DataPlaneOptions {
   mask?: number;
   /** Where the l7 mark goes inside the mask; default 8 (unset 0x100, unknown 0x200, ...). */
   shift?: number;
+  /** The mark bits of the flow's catalogue app id; default 0xff0000 (shift 16). */
+  app?: MarkFieldMask;
+  /** The mark bits of the matching hostname rule's position; default 0xff000000 (shift 24). */
+  host?: MarkFieldMask;
+  /** Hostname rules (globs) in order: a decided flow's host field = first match + 1. */
+  hostRules?: string[];
   /** Bytes of each packet copied to userspace; default window bytes + 128 (headers). */
   copyRange?: number;
   /** Kernel queue length per queue; default 4096. */
@@ -103,6 +109,9 @@ export class DataPlane {
       window,
       mask: opts.mask ?? 0xff00,
       shift: opts.shift ?? 8,
+      app: opts.app ?? { mask: 0xff0000, shift: 16 },
+      host: opts.host ?? { mask: 0xff000000, shift: 24 },
+      hostRules: [...(opts.hostRules ?? [])],
       copyRange: opts.copyRange ?? window.bytes + 128,
       maxlen: opts.maxlen ?? DEFAULT_QUEUE_OPTIONS.maxlen,
       failOpen: opts.failOpen ?? DEFAULT_QUEUE_OPTIONS.failOpen,
@@ -154,8 +163,7 @@ export class DataPlane {
       protocolDirs: o.protocolDirs,
       window: o.window,
       maxFlows: o.maxFlows,
-      mask: o.mask,
-      shift: o.shift,
+      routing: this.routing(),
       statsIntervalMs: o.statsIntervalMs,
     };
     const worker = new Worker(WORKER_URL, { workerData: init, name: `nfqueue-${queue}` });
@@ -200,6 +208,12 @@ export class DataPlane {
           case "log":
             this.log(m.level, m.msg);
             break;
+          case "dns":
+            // Names one worker learned, for the others (see shared-dns-cache.ts).
+            for (const other of this.slots.values())
+              if (other !== slot && !other.stopping)
+                other.worker.postMessage({ type: "dns", entries: m.entries } satisfies ToWorker);
+            break;
         }
       });
       worker.on("error", (e) => {
@@ -227,6 +241,24 @@ export class DataPlane {
         }, 1000).unref();
       });
     });
+  }
+
+  private routing(): Routing {
+    const o = this.opts;
+    return { mask: o.mask, shift: o.shift, app: o.app, host: o.host, hostRules: o.hostRules };
+  }
+
+  /**
+   * New mark fields or hostname rules (after an apply). Workers switch at once; decided
+   * flows get their new bits on their next packet (until then the connection keeps its mark).
+   */
+  setRouting(next: Partial<Routing>): void {
+    const o = this.opts;
+    const merged = { ...this.routing(), ...next };
+    validate({ ...o, ...merged });
+    Object.assign(o, merged);
+    for (const s of this.slots.values())
+      s.worker.postMessage({ type: "routing", routing: this.routing() } satisfies ToWorker);
   }
 
   private emitDecided(ev: FlowDecidedEvent): void {
@@ -361,6 +393,14 @@ function validate(o: DataPlane["opts"]): void {
     throw new RangeError(
       `mask 0x${o.mask.toString(16)} >> ${o.shift} leaves no room for protocol marks (>= 3)`,
     );
+  const fields = [
+    ["protocol", o.mask],
+    ["app", o.app.mask],
+    ["host", o.host.mask],
+  ] as const;
+  for (const [i, [a, ma]] of fields.entries())
+    for (const [b, mb] of fields.slice(i + 1))
+      if ((ma & mb) !== 0) throw new RangeError(`the ${a} and ${b} mark fields overlap`);
   if (!Number.isInteger(o.copyRange) || o.copyRange < 128 || o.copyRange > 65535)
     throw new RangeError(`copy range must be 128..65535, got ${o.copyRange}`);
   if (!Number.isInteger(o.maxlen) || o.maxlen < 1) throw new RangeError(`bad queue maxlen ${o.maxlen}`);

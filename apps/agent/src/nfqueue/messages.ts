@@ -1,6 +1,26 @@
 // What the data-plane workers and the main thread say to each other.
 
 import type { QueueIoStats } from "./queue-io.ts";
+import type { DnsEntry } from "./shared-dns-cache.ts";
+
+/** A mark field: its bits in the packet mark and where its value starts. */
+export interface MarkFieldMask {
+  mask: number;
+  shift: number;
+}
+
+/**
+ * How a decided flow's packet mark is made: the protocol's l7 mark in `mask`, its catalogue
+ * app id in `app`, and the 1-based position of the first hostname rule matching its host
+ * name in `host` (see apps/agent/src/render/model.ts).
+ */
+export interface Routing {
+  mask: number;
+  shift: number;
+  app: MarkFieldMask;
+  host: MarkFieldMask;
+  hostRules: string[];
+}
 
 /** A flow that got its verdict (matched a protocol, or unknown once the window was spent). */
 export interface FlowDecidedEvent {
@@ -22,6 +42,10 @@ export interface FlowDecidedEvent {
   /** Catalogue application and category, when known (see @sluice/classifier's catalogue). */
   app?: string | null;
   category?: string | null;
+  /** The hostname rule that matched (1-based, as in the mark's host field), 0 none. */
+  hostRule?: number;
+  /** The packet mark bits Sluice set (all three fields, shifted). */
+  markBits?: number;
 }
 
 /** /proc/net/netfilter/nfnetlink_queue for the queue (in the data plane's namespace). */
@@ -53,9 +77,17 @@ export interface QueueStats {
   flows: { active: number; inspecting: number; created: number; fastPath: number };
   kernel: KernelQueueStats | null;
   patterns: number;
+  /** The worker's DNS cache (learned here or from the other workers). */
+  dns: { entries: number; learned: number; hits: number };
+  /** Applications in the worker's catalogue (0: none loaded). */
+  apps: number;
 }
 
-export type ToWorker = { type: "stop" } | { type: "reload"; id: number; protocolDirs: string[] };
+export type ToWorker =
+  | { type: "stop" }
+  | { type: "reload"; id: number; protocolDirs: string[] }
+  | { type: "routing"; routing: Routing }
+  | { type: "dns"; entries: DnsEntry[] };
 
 export type ToMain =
   | { type: "ready"; queue: number; patterns: number; skipped: number }
@@ -64,4 +96,5 @@ export type ToMain =
   | { type: "stopped"; stats: QueueStats; events: FlowDecidedEvent[] }
   | { type: "reloaded"; id: number; queue: number; patterns: number; skipped: number }
   | { type: "reload-error"; id: number; queue: number; error: string }
-  | { type: "log"; level: "info" | "warn" | "error"; msg: string };
+  | { type: "log"; level: "info" | "warn" | "error"; msg: string }
+  | { type: "dns"; queue: number; entries: DnsEntry[] };

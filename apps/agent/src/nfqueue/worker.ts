@@ -1,9 +1,12 @@
 // One data-plane worker thread: serves one NFQUEUE queue with its own flow table. The
 // kernel's --queue-balance hash keeps both directions of a flow on the same queue, so the
-// workers share nothing. Counters and decided-flow events go to the main thread in batches.
+// flow tables are not shared; the DNS cache is (through the main thread), since a lookup
+// and the connection after it hash to different queues. Counters and decided-flow events
+// go to the main thread in batches.
 
 import { parentPort, workerData } from "node:worker_threads";
 import { existsSync, readFileSync } from "node:fs";
+import { hostnameGlobMatcher } from "@sluice/policy";
 import {
   FlowTable,
   decodeIpPacket,
@@ -13,6 +16,7 @@ import {
   loadAppCatalogue,
   catalogueBeside,
   type AppCatalogue,
+  type Flow,
   type Matcher,
   type PatternSet,
   type Transport,
@@ -21,15 +25,22 @@ import {
 import { NfQueue, type NfQueueOptions } from "./queue-io.ts";
 import { DecidedFlowCache } from "./flow-cache.ts";
 import type { PacketView } from "./netlink.ts";
-import type { FlowDecidedEvent, KernelQueueStats, QueueStats, ToMain, ToWorker } from "./messages.ts";
+import { SharedDnsCache, dnsAnswerOffset } from "./shared-dns-cache.ts";
+import type {
+  FlowDecidedEvent,
+  KernelQueueStats,
+  QueueStats,
+  Routing,
+  ToMain,
+  ToWorker,
+} from "./messages.ts";
 
 export interface WorkerInit {
   queue: NfQueueOptions;
   protocolDirs: string[];
   window: WindowOptions;
   maxFlows: number;
-  mask: number;
-  shift: number;
+  routing: Routing;
   statsIntervalMs: number;
 }
 
@@ -63,6 +74,18 @@ function readKernelStats(queue: number): KernelQueueStats | null {
   return null;
 }
 
+/** The application catalogue beside the protocols (protocols/apps/catalogue.json), if any. */
+function loadApps(protocolDirs: readonly string[]): AppCatalogue | null {
+  const path = catalogueBeside(protocolDirs[0] ?? "");
+  if (!existsSync(path)) return null;
+  try {
+    return loadAppCatalogue(path);
+  } catch (e) {
+    log("warn", `queue ${init.queue.queue}: ${(e as Error).message}; flows get no application`);
+    return null;
+  }
+}
+
 function main(): void {
   let patterns: PatternSet;
   try {
@@ -72,21 +95,49 @@ function main(): void {
     return;
   }
   const matcher = new SwappableMatcher(patterns);
-  // The application catalogue beside the protocols (protocols/apps/catalogue.json), if any.
-  let apps: AppCatalogue | null = null;
-  const cataloguePath = catalogueBeside(init.protocolDirs[0] ?? "");
-  if (existsSync(cataloguePath)) {
-    try {
-      apps = loadAppCatalogue(cataloguePath);
-    } catch (e) {
-      log("warn", `queue ${init.queue.queue}: ${(e as Error).message}; flows get no application`);
-    }
-  }
-  const table = new FlowTable(matcher, { window: init.window, maxFlows: init.maxFlows, apps });
-  const mask = init.mask >>> 0;
-  const keep = ~mask >>> 0;
-  const shift = init.shift;
+  const dnsCache = new SharedDnsCache();
+  const table = new FlowTable(matcher, {
+    window: init.window,
+    maxFlows: init.maxFlows,
+    apps: loadApps(init.protocolDirs),
+    dnsCache,
+  });
   const queueNum = init.queue.queue;
+
+  // The mark fields, and which hostname rule a flow matches. A new routing (an apply)
+  // bumps `generation`: decided flows recompute their bits on their next packet.
+  let r: Routing = init.routing;
+  let hostMatchers: ((h: string) => boolean)[] = [];
+  let keep = 0;
+  let generation = 0;
+  const setRouting = (next: Routing) => {
+    r = next;
+    hostMatchers = next.hostRules.map((g) => hostnameGlobMatcher(g));
+    keep = ~(next.mask | next.app.mask | next.host.mask) >>> 0;
+    generation++;
+  };
+  setRouting(init.routing);
+  const routed = new WeakMap<Flow, { generation: number; bits: number; hostRule: number }>();
+  const route = (flow: Flow) => {
+    const known = routed.get(flow);
+    if (known && known.generation === generation) return known;
+    let bits = (flow.mark << r.shift) & r.mask;
+    let hostRule = 0;
+    if (flow.verdict !== "unset") {
+      if (flow.appId) bits |= (flow.appId << r.app.shift) & r.app.mask;
+      if (flow.hostname) {
+        const i = hostMatchers.findIndex((m) => m(flow.hostname!));
+        if (i >= 0) {
+          hostRule = i + 1;
+          bits |= (hostRule << r.host.shift) & r.host.mask;
+        }
+      }
+    }
+    const v = { generation, bits: bits >>> 0, hostRule };
+    // Only decided flows keep their bits: an inspected flow's change with every packet.
+    if (flow.verdict !== "unset") routed.set(flow, v);
+    return v;
+  };
 
   const counters = {
     packets: 0,
@@ -111,6 +162,10 @@ function main(): void {
     counters.packets++;
     const off = p.payloadOffset;
     const len = p.payloadLength;
+    // A DNS answer (queued by its own rule, whatever its flow's state) names later flows.
+    if (buf[off + 9] === 17 || buf[off + 6] === 17) {
+      if (dnsAnswerOffset(buf, off, len) >= 0) dnsCache.learnFromPacket(buf, off, len, now);
+    }
     let ipLength = len;
     if (len >= 20) {
       const v = buf[off]! >> 4;
@@ -142,6 +197,7 @@ function main(): void {
       flow = o.flow;
       if (o.decided) {
         counters.decided++;
+        const v = route(flow);
         events.push({
           queue: queueNum,
           time: now,
@@ -154,13 +210,15 @@ function main(): void {
           hostname: flow.hostname,
           app: flow.app,
           category: flow.category,
+          hostRule: v.hostRule,
+          markBits: v.bits,
         });
       }
       if (key !== null && flow.inspection === null) cache.add(key, flow);
     }
     const m = flow.mark;
     verdicts[m] = (verdicts[m] ?? 0) + 1;
-    return ((p.mark & keep) | ((m << shift) & mask)) >>> 0;
+    return ((p.mark & keep) | route(flow).bits) >>> 0;
   };
 
   let q: NfQueue;
@@ -181,6 +239,8 @@ function main(): void {
       flows: { active: ts.active, inspecting: ts.inspecting, created: ts.created, fastPath: cache.size },
       kernel: readKernelStats(queueNum),
       patterns: matcher.current.size,
+      dns: { entries: dnsCache.size, learned: dnsCache.learned, hits: dnsCache.hits },
+      apps: table.apps?.size ?? 0,
     };
   };
 
@@ -191,6 +251,8 @@ function main(): void {
     lastPost = t;
     post({ type: "stats", stats: snapshot(), events });
     events = [];
+    const learned = dnsCache.drain();
+    if (learned.length) post({ type: "dns", queue: queueNum, entries: learned });
   };
 
   let running = true;
@@ -199,10 +261,16 @@ function main(): void {
     if (m.type === "stop") {
       running = false;
       stopRequested = true;
+    } else if (m.type === "routing") {
+      setRouting(m.routing);
+    } else if (m.type === "dns") {
+      dnsCache.apply(m.entries, Date.now() / 1000);
     } else if (m.type === "reload") {
       try {
         const ps = loadPatternDirs(m.protocolDirs);
         matcher.current = ps;
+        table.apps = loadApps(m.protocolDirs);
+        generation++;
         post({ type: "reloaded", id: m.id, queue: queueNum, patterns: ps.size, skipped: ps.skipped.length });
       } catch (e) {
         post({ type: "reload-error", id: m.id, queue: queueNum, error: (e as Error).message });

@@ -1,10 +1,11 @@
 // Live accounting, sampled every second: per class (tc counters), per protocol (the
-// SLUICE_ACCT chain's counters and conntrack marks), top talkers (conntrack byte counts).
+// SLUICE_ACCT chain's counters and conntrack marks), per application and category (the
+// SLUICE_APPS chain and the app field of conntrack marks), top talkers (conntrack bytes).
 // Rates come from deltas between samples; a ring keeps the recent samples.
 
 import type { Executor } from "../kernel/executor.ts";
 import type { KernelModel } from "../render/model.ts";
-import { CHAIN_ACCT } from "../render/model.ts";
+import { CHAIN_ACCT, CHAIN_APPS } from "../render/model.ts";
 import { parseAcctChain, parseConntrackLine, parseTcClassStats, type ConntrackEntry } from "./parse.ts";
 
 export interface ClassSample {
@@ -32,11 +33,34 @@ export interface ProtocolSample {
   connections: number;
 }
 
+export interface AppSample {
+  app: string;
+  title: string;
+  category: string;
+  bytes: number;
+  packets: number;
+  rateBps: number;
+  connections: number;
+}
+
+export interface CategorySample {
+  category: string;
+  title: string;
+  bytes: number;
+  rateBps: number;
+  connections: number;
+}
+
 export interface ConnectionSample {
   l4: string;
   client: string;
   server: string;
   protocol: string;
+  /** The catalogue application and category (from the mark's app field), or null. */
+  app: string | null;
+  category: string | null;
+  /** The server's name, when the data plane saw it (SNI, Host, DNS) for this connection. */
+  hostname: string | null;
   mark: number;
   bytes: number;
   rateBps: number;
@@ -54,6 +78,8 @@ export interface StatsSample {
   t: number;
   classes: ClassSample[];
   protocols: ProtocolSample[];
+  apps: AppSample[];
+  categories: CategorySample[];
   hosts: HostSample[];
   connections: ConnectionSample[];
   totals: { uploadBps: number; downloadBps: number; drops: number; connections: number };
@@ -64,8 +90,19 @@ export interface AccountingDeps {
   model: () => KernelModel | null;
   /** l7 mark (unshifted) → protocol name. */
   protocolOf: (l7mark: number) => string;
+  /** The application catalogue (names, titles, categories of the app ids in marks). */
+  apps?: AppDirectory | null;
+  /** The host name the data plane saw for a connection ("ip:port" client and server). */
+  hostnameOf?: (client: string, server: string) => string | null;
   ipv6: boolean;
   ringSize?: number;
+}
+
+/** What accounting needs of the application catalogue. */
+export interface AppDirectory {
+  appById(id: number): { name: string; title: string; category: string } | undefined;
+  app(name: string): { name: string; title: string; category: string } | undefined;
+  category(name: string): { name: string; title: string } | undefined;
 }
 
 const endpoint = (ip: string, port: number) => (ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`);
@@ -77,6 +114,7 @@ export class Accounting {
     t: number;
     classes: Map<string, number>;
     protocols: Map<string, number>;
+    apps: Map<string, number>;
     conns: Map<string, number>;
   } | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -180,22 +218,44 @@ export class Accounting {
       }
     }
 
+    const appBytes = new Map<string, { bytes: number; packets: number }>();
+    if (model?.appAccounting.length) {
+      for (const bin of this.d.ipv6 ? ["iptables", "ip6tables"] : ["iptables"]) {
+        const r = await this.d.exec.run([bin, "-w", "-t", "mangle", "-nvxL", CHAIN_APPS]);
+        if (r.code !== 0) continue;
+        for (const a of parseAcctChain(r.stdout, "sluice-app")) {
+          const e = appBytes.get(a.protocol) ?? { bytes: 0, packets: 0 };
+          e.bytes += a.bytes;
+          e.packets += a.packets;
+          appBytes.set(a.protocol, e);
+        }
+      }
+    }
+
     const conns: ConnectionSample[] = [];
     const connBytes = new Map<string, number>();
     const ct = await this.d.exec.run(["conntrack", "-L", "-f", "ipv4"]);
     const ct6 = this.d.ipv6 ? await this.d.exec.run(["conntrack", "-L", "-f", "ipv6"]) : null;
     const shift = model?.shift ?? 8;
     const mask = model?.mask ?? 0xff00;
+    const appField = model?.app ?? { mask: 0xff0000, shift: 16 };
     for (const line of `${ct.stdout}\n${ct6?.stdout ?? ""}`.split("\n")) {
       const e: ConntrackEntry | null = parseConntrackLine(line);
       if (!e) continue;
       const l7 = (e.mark & mask) >>> shift;
+      const appId = (e.mark & appField.mask) >>> appField.shift;
+      const app = appId ? this.d.apps?.appById(appId) : undefined;
       const key = `${e.l4} ${e.src}:${e.sport} ${e.dst}:${e.dport}`;
       connBytes.set(key, e.bytes);
+      const client = endpoint(e.src, e.sport);
+      const server = endpoint(e.dst, e.dport);
       conns.push({
         l4: e.l4,
-        client: endpoint(e.src, e.sport),
-        server: endpoint(e.dst, e.dport),
+        client,
+        server,
+        app: app?.name ?? null,
+        category: app?.category ?? null,
+        hostname: this.d.hostnameOf?.(client, server) ?? null,
         protocol: l7 === 0 ? "untouched" : this.d.protocolOf(l7),
         mark: l7,
         bytes: e.bytes,
@@ -219,6 +279,39 @@ export class Accounting {
       .filter((p) => p.bytes > 0 || p.connections > 0)
       .sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes);
 
+    const appConns = new Map<string, number>();
+    for (const c of conns) if (c.app) appConns.set(c.app, (appConns.get(c.app) ?? 0) + 1);
+    const apps: AppSample[] = [...new Set([...appBytes.keys(), ...appConns.keys()])]
+      .map((name) => {
+        const def = this.d.apps?.app(name);
+        const b = appBytes.get(name);
+        return {
+          app: name,
+          title: def?.title ?? name,
+          category: def?.category ?? "other",
+          bytes: b?.bytes ?? 0,
+          packets: b?.packets ?? 0,
+          rateBps: rate(name, b?.bytes ?? 0, this.prev?.apps),
+          connections: appConns.get(name) ?? 0,
+        };
+      })
+      .filter((a) => a.bytes > 0 || a.connections > 0)
+      .sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes);
+    const byCategory = new Map<string, CategorySample>();
+    for (const a of apps) {
+      const c = byCategory.get(a.category) ?? {
+        category: a.category,
+        title: this.d.apps?.category(a.category)?.title ?? a.category,
+        bytes: 0,
+        rateBps: 0,
+        connections: 0,
+      };
+      c.bytes += a.bytes;
+      c.rateBps += a.rateBps;
+      c.connections += a.connections;
+      byCategory.set(a.category, c);
+    }
+
     const hosts = new Map<string, HostSample>();
     for (const c of conns) {
       const host = c.client.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
@@ -234,12 +327,15 @@ export class Accounting {
       t,
       classes: classBytes,
       protocols: new Map([...protoBytes].map(([k, v]) => [k, v.bytes])),
+      apps: new Map([...appBytes].map(([k, v]) => [k, v.bytes])),
       conns: connBytes,
     };
     return {
       t,
       classes,
       protocols,
+      apps,
+      categories: [...byCategory.values()].sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes),
       hosts: [...hosts.values()].sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes).slice(0, 20),
       connections: conns.slice(0, 50),
       totals: {

@@ -61,10 +61,11 @@ export interface AcctCounter {
 }
 
 /** `iptables -t mangle -nvxL SLUICE_ACCT` → counters per `sluice:<protocol>` comment. */
-export function parseAcctChain(text: string): AcctCounter[] {
+export function parseAcctChain(text: string, tag = "sluice"): AcctCounter[] {
   const out: AcctCounter[] = [];
+  const re = new RegExp(`^\\s*(\\d+)\\s+(\\d+)\\s+.*\\/\\* ${tag}:(\\S+) \\*\\/`);
   for (const line of text.split("\n")) {
-    const m = /^\s*(\d+)\s+(\d+)\s+.*\/\* sluice:(\S+) \*\//.exec(line);
+    const m = re.exec(line);
     if (m) out.push({ protocol: m[3]!, packets: Number(m[1]), bytes: Number(m[2]) });
   }
   return out;

@@ -1,0 +1,255 @@
+// Application, category and hostname rules on the real box (the lab's three namespaces):
+// a TLS download with the SNI of a catalogue app lands in the app's class and is shaped
+// there while another TLS download is not; a new apply moves the live connection at once
+// (app ids are stable marks); DNS answers seen on the box name later connections that
+// carry no SNI, whichever queue worker sees them, and hostname rules route those. Needs
+// root; uses the lab's own namespaces and the repository's protocols/ (with its catalogue).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { PolicyInput } from "@sluice/policy";
+import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
+import { LAB, labUp, labDown, execInNs, labProbe, type DnsProbeResult } from "../src/lab/index.ts";
+import { AgentClient } from "../src/api/client.ts";
+import { parseConntrackLine, parseTcClassStats } from "../src/stats/parse.ts";
+import type { FlowDecidedEvent } from "../src/nfqueue/data-plane.ts";
+import type { StatsSample } from "../src/stats/accounting.ts";
+
+const root = process.getuid?.() === 0;
+const opts = { skip: root ? false : "needs root (network namespaces)" };
+const SLUICE = fileURLToPath(new URL("../bin/sluice", import.meta.url));
+const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "sluice-lab-apps-"));
+const socket = join(dir, "agent.sock");
+const client = new AgentClient(socket);
+const BOX = LAB.ns.box;
+const SERVER = LAB.v4.server;
+const YOUTUBE = loadAppCatalogue(DEFAULT_CATALOGUE_PATH).app("youtube")!.id;
+
+let agent: ChildProcess | null = null;
+
+async function startAgent(): Promise<void> {
+  agent = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      BOX,
+      SLUICE,
+      "agent",
+      "--data",
+      join(dir, "data"),
+      "--socket",
+      socket,
+      "--protocols",
+      PROTOCOLS,
+    ],
+    { stdio: "ignore" },
+  );
+  for (let i = 0; i < 160; i++) {
+    try {
+      const s = await client.call<{ dataPlane: { running: boolean } }>("GET", "/v1/status");
+      if (s.dataPlane.running) return;
+    } catch {
+      /* not up yet */
+    }
+    await sleep(250);
+  }
+  throw new Error("agent did not come up");
+}
+
+async function conntrack() {
+  const r = await execInNs(BOX, ["conntrack", "-L", "-f", "ipv4"], { allowFail: true });
+  return r.stdout
+    .split("\n")
+    .map(parseConntrackLine)
+    .filter((x) => x !== null);
+}
+
+async function classBytes(dev: string): Promise<Map<string, number>> {
+  const r = await execInNs(BOX, ["tc", "-s", "class", "show", "dev", dev]);
+  return new Map(parseTcClassStats(r.stdout).map((c) => [c.classid, c.bytes]));
+}
+
+/** An HTTPS download from the lab server, sending `sni` (none when null) from a LAN client. */
+function download(sni: string | null, local: string, mb: number, seconds: number) {
+  const target = sni
+    ? [`--resolve`, `${sni}:443:${SERVER}`, `https://${sni}/bulk?mb=${mb}`]
+    : [`https://${SERVER}/bulk?mb=${mb}`];
+  return execInNs(
+    LAB.ns.lan,
+    [
+      "curl",
+      "-sk",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      "--interface",
+      local,
+      "--max-time",
+      String(seconds),
+      ...target,
+    ],
+    { allowFail: true },
+  );
+}
+
+// Classes 1:10 fast, 1:11 capped, 1:12 named, 1:13 other (default).
+function policy(youtubeClass: string): PolicyInput {
+  const tree = [
+    { name: "fast", rate: "20mbit", ceil: "40mbit", priority: 0 },
+    { name: "capped", rate: "4mbit", ceil: "4mbit", priority: 4 },
+    { name: "named", rate: "4mbit", ceil: "40mbit", priority: 2 },
+    { name: "other", rate: "8mbit", ceil: "40mbit", priority: 3, default: true },
+  ];
+  return {
+    version: 1,
+    name: "lab-apps",
+    interfaces: { wan: { device: "wan0", rate: "40mbit" }, lan: { device: "lan0", rate: "40mbit" } },
+    classes: { upload: tree, download: tree },
+    rules: [
+      { protocol: "ssl", class: "other" },
+      { app: "youtube", class: youtubeClass },
+      { category: "gaming", class: "fast" },
+      { hostname: "video.example.lab", class: "named" },
+    ],
+  };
+}
+
+before(async () => {
+  if (!root) return;
+  await labUp({ traffic: false, greedy: true });
+  await startAgent();
+});
+
+after(async () => {
+  if (!root) return;
+  if (agent) {
+    const a = agent;
+    const exited = new Promise((r) => a.once("exit", r));
+    a.kill("SIGTERM");
+    await exited;
+  }
+  await labDown();
+});
+
+test(
+  "an app rule shapes the app's TLS flows (by SNI), a new apply moves them live, per-app counters move",
+  opts,
+  async () => {
+    const applied = await client.call<{ entry: { status: string } }>("POST", "/v1/apply", {
+      policy: policy("capped"),
+      user: "test",
+    });
+    assert.equal(applied.entry.status, "applied");
+    const yt = download("www.youtube.com", LAB.v4.clients[0], 300, 16);
+    const plain = download("www.example.lab", LAB.v4.clients[1], 300, 16);
+    await sleep(4000); // both classified and saturating
+    const ct = await conntrack();
+    const ytConn = ct.find((c) => c.dport === 443 && c.src === LAB.v4.clients[0]);
+    const plainConn = ct.find((c) => c.dport === 443 && c.src === LAB.v4.clients[1]);
+    assert.ok(ytConn && plainConn, "both downloads are in conntrack");
+    assert.equal((ytConn.mark & 0xff0000) >>> 16, YOUTUBE, `the youtube download carries app id ${YOUTUBE}`);
+    assert.equal(plainConn.mark & 0xff0000, 0, "the other download carries no app");
+    const b0 = await classBytes("lan0");
+    const t0 = Date.now();
+    await sleep(4000);
+    const b1 = await classBytes("lan0");
+    const mbit = (id: string, a: Map<string, number>, b: Map<string, number>, secs: number) =>
+      ((b.get(id)! - a.get(id)!) * 8) / secs / 1e6;
+    const secs = (Date.now() - t0) / 1000;
+    const capped = mbit("1:11", b0, b1, secs);
+    const other = mbit("1:13", b0, b1, secs);
+    console.log(
+      `youtube (app rule → capped 4 Mbit/s): ${capped.toFixed(2)} Mbit/s; other TLS: ${other.toFixed(2)} Mbit/s`,
+    );
+    assert.ok(
+      capped >= 3.6 && capped <= 4.4,
+      `the app's class carried ${capped.toFixed(2)} Mbit/s, expected 4 ± 10%`,
+    );
+    assert.ok(
+      other >= 15,
+      `the other TLS download got ${other.toFixed(2)} Mbit/s, expected the rest of the link`,
+    );
+
+    // Re-apply with youtube → fast: the same connection moves, without a new verdict.
+    await client.call("POST", "/v1/apply", { policy: policy("fast"), user: "test" });
+    await sleep(1000);
+    const c0 = await classBytes("lan0");
+    const t1 = Date.now();
+    await sleep(3000);
+    const c1 = await classBytes("lan0");
+    const secs2 = (Date.now() - t1) / 1000;
+    const fast = mbit("1:10", c0, c1, secs2);
+    const cappedAfter = mbit("1:11", c0, c1, secs2);
+    console.log(
+      `after the re-apply: fast ${fast.toFixed(2)} Mbit/s, capped ${cappedAfter.toFixed(2)} Mbit/s`,
+    );
+    assert.ok(fast > 10, `the live youtube connection moved to "fast" (${fast.toFixed(2)} Mbit/s)`);
+    assert.ok(cappedAfter < 0.5, `and left "capped" (${cappedAfter.toFixed(2)} Mbit/s)`);
+
+    const stats = await client.call<{ latest: StatsSample }>("GET", "/v1/stats");
+    const ytStats = stats.latest.apps.find((a) => a.app === "youtube");
+    assert.ok(ytStats && ytStats.bytes > 1_000_000, `per-app bytes for youtube: ${ytStats?.bytes}`);
+    assert.equal(ytStats.category, "video-streaming");
+    assert.ok(
+      stats.latest.categories.some((c) => c.category === "video-streaming" && c.bytes >= ytStats.bytes),
+    );
+    const conn = stats.latest.connections.find(
+      (c) => c.client.startsWith(`${LAB.v4.clients[0]}:`) && c.server.endsWith(":443"),
+    );
+    assert.equal(conn?.app, "youtube");
+    assert.equal(conn?.hostname, "www.youtube.com");
+    await Promise.all([yt, plain]);
+  },
+);
+
+test(
+  "DNS answers name connections without SNI on every queue worker; a hostname rule routes them",
+  opts,
+  async () => {
+    await client.call("POST", "/v1/apply", { policy: policy("capped"), user: "test" });
+    const before = await classBytes("lan0");
+    // Each client looks the name up, then connects by address (curl sends no SNI for an IP).
+    for (const local of LAB.v4.clients) {
+      const dns = await labProbe<DnsProbeResult>({
+        kind: "dns",
+        name: "video.example.lab",
+        type: "A",
+        local,
+      });
+      assert.deepEqual(dns.addresses, [SERVER]);
+      assert.equal((await download(null, local, 1, 10)).stdout, "200");
+    }
+    await sleep(500);
+    const flows = await client.call<{ decided: FlowDecidedEvent[] }>("GET", "/v1/flows");
+    for (const local of LAB.v4.clients) {
+      const ev = flows.decided.find((e) => e.client.startsWith(`${local}:`) && e.server === `${SERVER}:443`);
+      assert.ok(ev, `a decided TLS flow from ${local}`);
+      assert.equal(
+        ev.hostname,
+        "video.example.lab",
+        `the flow from ${local} (queue ${ev.queue}) was named by the DNS cache`,
+      );
+      assert.equal(ev.hostRule, 1, "and matched the hostname rule");
+    }
+    const queues = new Set(flows.decided.filter((e) => e.server === `${SERVER}:443`).map((e) => e.queue));
+    console.log(`TLS flows decided on queues ${[...queues].join(", ")}`);
+    const ct = (await conntrack()).filter((c) => c.dport === 443);
+    assert.ok(
+      ct.some((c) => c.mark >>> 24 === 1),
+      "conntrack marks carry hostname rule 1",
+    );
+    const after = await classBytes("lan0");
+    assert.ok(
+      after.get("1:12")! - (before.get("1:12") ?? 0) > 3_000_000,
+      "the hostname rule's class carried the downloads",
+    );
+  },
+);
