@@ -222,6 +222,7 @@ export function controlCommands(): Command[] {
           ceil: number;
         }[];
         protocols: { protocol: string; rateBps: number; bytes: number; connections: number }[];
+        apps?: { app: string; category: string; rateBps: number; bytes: number; connections: number }[];
         totals: { uploadBps: number; downloadBps: number };
       };
       const print = (s: Sample | null) => {
@@ -252,7 +253,16 @@ export function controlCommands(): Command[] {
               s.protocols.map((p) => [p.protocol, rate(p.rateBps), humanBytes(p.bytes), p.connections]),
               ["left", "right", "right", "right"],
             ) +
-            "\n",
+            "\n" +
+            (s.apps?.length
+              ? "\n" +
+                formatTable(
+                  ["application", "category", "rate", "bytes", "connections"],
+                  s.apps.map((a) => [a.app, a.category, rate(a.rateBps), humanBytes(a.bytes), a.connections]),
+                  ["left", "left", "right", "right", "right"],
+                ) +
+                "\n"
+              : ""),
         );
       };
       try {
@@ -280,7 +290,7 @@ export function controlCommands(): Command[] {
     });
 
   const flows = new Command("flows")
-    .description("live connections with protocol and rate (conntrack)")
+    .description("live connections with protocol, application, host name and rate (conntrack)")
     .option("--limit <n>", "rows", (v) => Number(v), 40)
     .action(async (o: { limit: number }, cmd: Command) => {
       try {
@@ -290,6 +300,8 @@ export function controlCommands(): Command[] {
             client: string;
             server: string;
             protocol: string;
+            app?: string | null;
+            hostname?: string | null;
             rateBps: number;
             bytes: number;
             state: string | null;
@@ -297,7 +309,7 @@ export function controlCommands(): Command[] {
         }>("GET", "/v1/flows");
         process.stdout.write(
           formatTable(
-            ["l4", "client", "server", "protocol", "rate", "bytes", "state"],
+            ["l4", "client", "server", "protocol", "app", "hostname", "rate", "bytes", "state"],
             r.connections
               .slice(0, o.limit)
               .map((c) => [
@@ -305,11 +317,13 @@ export function controlCommands(): Command[] {
                 c.client,
                 c.server,
                 c.protocol,
+                c.app ?? "",
+                c.hostname ?? "",
                 rate(c.rateBps),
                 humanBytes(c.bytes),
                 c.state ?? "",
               ]),
-            ["left", "left", "left", "left", "right", "right", "left"],
+            ["left", "left", "left", "left", "left", "left", "right", "right", "left"],
           ) + `\n${r.connections.length} connections\n`,
         );
       } catch (e) {
