@@ -1,7 +1,7 @@
 // End to end in headless Chromium (Debian's, driven by playwright-core) against `next build`
 // + `next start` on a free localhost port, with the fake agent on a unix socket: first-run
 // setup, sign-in, a class limit edited (the inline error for a bad value, then a good one),
-// Apply, the history entry, Try left to revert, rollback from history, the agent going
+// an application rule and a hostname rule added on the Rules page, Apply, the history entry, Try left to revert, rollback from history, the agent going
 // down. Screenshots of every page go to artifacts/screenshots/.
 
 import { test, before, after } from "node:test";
@@ -68,6 +68,7 @@ async function seedHistory(dataDir: string): Promise<void> {
   const now = Math.floor(Date.now() / 60_000) * 60_000;
   const classes = [];
   const protocols = [];
+  const apps = [];
   for (let m = 360; m >= 1; m--) {
     const minute = new Date(now - m * 60_000);
     const wave = (k: number) => 0.5 + 0.4 * Math.sin(m / (25 + k * 7) + k);
@@ -93,8 +94,20 @@ async function seedHistory(dataDir: string): Promise<void> {
         bytes: (4e6 * wave(i + 2) * 60) / 8 / (i + 1),
         connections: 10 - i,
       });
+    for (const [i, [app, category]] of [
+      ["youtube", "video-streaming"],
+      ["steam", "gaming"],
+      ["zoom", "conferencing"],
+    ].entries())
+      apps.push({
+        minute,
+        app: app!,
+        category: category!,
+        bytes: (3e6 * wave(i + 4) * 60) / 8 / (i + 1),
+        connections: 5 - i,
+      });
   }
-  await db.accounting.insert({ classes, protocols });
+  await db.accounting.insert({ classes, protocols, apps });
   await db.close();
 }
 
@@ -187,6 +200,13 @@ test(
     await page.getByTestId("chart-upload").locator("canvas").waitFor();
     await page.getByTestId("top-talkers").waitFor();
     await page.getByTestId("history-upload").locator("canvas").waitFor();
+    await page.getByTestId("history-apps").locator("canvas").waitFor();
+    // per-app rows from the fake agent's stats, with their category
+    const yt = page.getByTestId("top-app-youtube");
+    await yt.waitFor();
+    assert.match(await yt.innerText(), /YouTube\s+youtube\s+Video streaming/);
+    await page.getByTestId("categories-now").getByText("Games and game platforms").waitFor();
+    await page.getByTestId("chart-apps").locator("canvas").waitFor();
     const caps = await page.getByTestId("capabilities").innerText();
     assert.match(caps, /leaves: pfifo \(sch_sfq and sch_fq_codel missing\)/);
     assert.match(caps, /marks → classes: CLASSIFY \(cls_fw missing\)/);
@@ -224,6 +244,44 @@ test("Rules and Protocols pages: picker metadata, pattern tester, capture upload
   await page.keyboard.press("Escape");
   await shot("06-rules");
 
+  // Application → youtube → bulk: the kind first, then the app from the catalogue (by category)
+  const pick = async (label: string, option: string | RegExp, type?: string) => {
+    const input = page.getByLabel(label, { exact: true }).first();
+    await input.click();
+    if (type) await input.fill(type);
+    await page
+      .getByRole("option", { name: option, exact: typeof option === "string" })
+      .first()
+      .click();
+  };
+  await page.getByRole("button", { name: "Add rule" }).click();
+  const n = await page.locator('[data-testid^="rule-row-"]').count();
+  await pick(`target of rule ${n}`, "Application");
+  await pick(`application of rule ${n}`, /YouTube/, "youtu");
+  await pick(`class of rule ${n}`, "bulk");
+  await page
+    .getByTestId(`rule-row-${n - 1}`)
+    .getByText("Video streaming")
+    .waitFor();
+  await shot("06-rules-app");
+  // a hostname glob is checked as it is typed
+  await page.getByRole("button", { name: "Add rule" }).click();
+  await pick(`target of rule ${n + 1}`, "Hostname");
+  const host = page.getByLabel(`hostname of rule ${n + 1}`, { exact: true });
+  await host.fill("bad glob!");
+  await page
+    .getByTestId(`rule-row-${n}`)
+    .getByText(/not a host name or glob/)
+    .waitFor();
+  assert.equal(await page.getByTestId("save").isDisabled(), true);
+  await shot("06-rules-hostname-invalid");
+  await host.fill("*.corp.example.com");
+  await page.getByTestId(`rule-row-${n}`).getByText("corp.example.com and every subdomain").waitFor();
+  await page.getByTestId("precedence-help").waitFor();
+  await page.getByTestId("save").click();
+  await page.getByTestId("save-status").getByText(/Saved/).waitFor();
+  await shot("06-rules-targeted");
+
   await page.goto(`${base}/protocols`);
   await page.getByTestId("catalogue").waitFor();
   await page.getByTestId("tester-run").click();
@@ -252,6 +310,11 @@ test("Apply: the diff, Apply, the history entry", { skip }, async () => {
     .getByTestId("policy-changes")
     .getByText(/upload class "p2p": ceil 10Mbit → 8Mbit/)
     .waitFor();
+  await page.getByTestId("policy-changes").getByText("rule: app youtube → bulk (new)").waitFor();
+  await page
+    .getByTestId("policy-changes")
+    .getByText("rule: hostname *.corp.example.com → interactive (new)")
+    .waitFor();
   await page.getByTestId("tc-diff").waitFor();
   await shot("08-apply-preview");
   await page.getByTestId("apply-button").click();
@@ -263,6 +326,11 @@ test("Apply: the diff, Apply, the history entry", { skip }, async () => {
   await row.getByText("applied").waitFor();
   await row.getByText("installed").waitFor();
   assert.match(await row.innerText(), /admin/);
+  const installed = agent.entries.find((e) => e.id === 2)!.policy.rules!;
+  assert.ok(
+    installed.some((r) => "app" in r && r.app === "youtube" && r.class === "bulk"),
+    "the agent got the app rule",
+  );
   await page
     .getByTestId("policy-changes")
     .getByText(/nothing to apply/)
@@ -305,6 +373,8 @@ test("Roll back from history", { skip }, async () => {
 test("Flows and Settings", { skip }, async () => {
   await page.goto(`${base}/flows`);
   await page.getByTestId("flows-table").getByText("ssl").first().waitFor();
+  await page.getByTestId("flows-table").getByText("rr4---sn-fake.googlevideo.com").first().waitFor();
+  await page.getByTestId("flows-table").getByText("video-streaming").first().waitFor();
   await shot("13-flows");
   await page.goto(`${base}/settings`);
   await page.getByTestId("users-table").waitFor();

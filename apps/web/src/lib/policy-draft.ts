@@ -1,11 +1,20 @@
 "use client";
-// The policy as the editors hold it: rates as the admin types them ("5mbit"), rules with an
-// `enabled` flag. Validated as you type with @sluice/policy's validatePolicy, the same check
+// The policy as the editors hold it: rates as the admin types them ("5mbit"), rules as a
+// target kind (protocol, app, category or hostname) and its value, with an `enabled` flag.
+// Validated as you type with @sluice/policy's validatePolicy, the same check
 // the server runs on save; issues carry paths like "classes.upload[2].ceil".
 
 import { useMemo, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { formatRate, validatePolicy, type PolicyIssue } from "@sluice/policy";
+import {
+  formatRate,
+  ruleTarget,
+  validatePolicy,
+  type PolicyIssue,
+  type RuleTargetKind,
+  type TargetRule,
+  type ValidationContext,
+} from "@sluice/policy";
 import type { RouterOutputs } from "@sluice/api/client";
 import { errorIssues, useTRPC } from "./trpc";
 
@@ -28,7 +37,9 @@ export interface DraftClass {
 }
 
 export interface DraftRule {
-  protocol: string;
+  /** Which key the rule targets; the value is a protocol, app or category name, or a host glob. */
+  kind: RuleTargetKind;
+  value: string;
   class: string;
   comment: string;
   enabled: boolean;
@@ -69,13 +80,22 @@ export function toDraft(p: Loaded): Draft {
     },
     classes: { upload: classes.upload.map(cls), download: classes.download.map(cls) },
     rules: rules.map((r) => ({
-      protocol: r.protocol,
+      ...ruleTarget(r as TargetRule),
       class: r.class,
       comment: r.comment ?? "",
       enabled: r.enabled,
     })),
   };
 }
+
+/** A new rule of a kind (value to pick). */
+export const newRule = (kind: RuleTargetKind, cls: string, value = ""): DraftRule => ({
+  kind,
+  value,
+  class: cls,
+  comment: "",
+  enabled: true,
+});
 
 function classInput(c: DraftClass) {
   return {
@@ -100,7 +120,7 @@ export function fromDraft(d: Draft) {
     interfaces: d.interfaces,
     classes: { upload: d.classes.upload.map(classInput), download: d.classes.download.map(classInput) },
     rules: d.rules.map((r) => ({
-      protocol: r.protocol,
+      [r.kind]: r.value,
       class: r.class,
       ...(r.comment.trim() ? { comment: r.comment } : {}),
       enabled: r.enabled,
@@ -109,12 +129,12 @@ export function fromDraft(d: Draft) {
 }
 
 /** validatePolicy over the enabled rules, with rule paths mapped back to the editor's rows. */
-export function validateDraft(d: Draft, protocols: ReadonlySet<string> | null): PolicyIssue[] {
+export function validateDraft(d: Draft, names: ValidationContext): PolicyIssue[] {
   const input = fromDraft(d);
   const enabledIdx = d.rules.map((r, i) => (r.enabled ? i : -1)).filter((i) => i >= 0);
   const r = validatePolicy(
     { ...input, rules: input.rules.filter((x) => x.enabled).map(({ enabled: _, ...x }) => x) },
-    protocols ? { protocols } : {},
+    names,
   );
   if (r.ok) return [];
   return r.issues.map((i) => ({
@@ -142,8 +162,19 @@ export function usePolicyDraft(what: string) {
     setBaseKey(loadedKey);
     setDraft(loaded);
   }
+  const apps = useQuery(trpc.protocols.listApps.queryOptions());
   const names = useMemo(() => (q.data?.protocolNames ? new Set(q.data.protocolNames) : null), [q.data]);
-  const clientIssues = useMemo(() => (draft ? validateDraft(draft, names) : []), [draft, names]);
+  // app and category names are checked once the agent's catalogue is known
+  const context = useMemo<ValidationContext>(() => {
+    const c = apps.data?.apps.length ? apps.data : null;
+    return {
+      ...(names ? { protocols: names } : {}),
+      ...(c
+        ? { apps: new Set(c.apps.map((a) => a.name)), categories: new Set(c.categories.map((x) => x.name)) }
+        : {}),
+    };
+  }, [names, apps.data]);
+  const clientIssues = useMemo(() => (draft ? validateDraft(draft, context) : []), [draft, context]);
   const save = useMutation(
     trpc.policy.savePolicy.mutationOptions({
       onSuccess: () => qc.invalidateQueries({ queryKey: trpc.policy.getPolicy.queryKey() }),
@@ -158,6 +189,7 @@ export function usePolicyDraft(what: string) {
     dirty,
     issues: clientIssues.length ? clientIssues : serverIssues,
     protocolNames: names,
+    apps,
     save: () => draft && save.mutate({ policy: fromDraft(draft) as Record<string, unknown>, what }),
     saving: save,
     reset: () => loaded && setDraft(loaded),

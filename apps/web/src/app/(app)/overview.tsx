@@ -1,7 +1,7 @@
 "use client";
-// Overview: live throughput per class (upload, download) and per protocol, drops, the last
-// hours from the minute roll-ups, top talkers, and the agent's health with the kernel
-// fallbacks in use.
+// Overview: live throughput per class (upload, download), per protocol and per application
+// (with the per-category breakdown), drops, the last hours from the minute roll-ups, top
+// talkers, and the agent's health with the kernel fallbacks in use.
 
 import { useMemo, useState } from "react";
 import {
@@ -24,6 +24,7 @@ import { useLiveStats } from "@/components/live-stats";
 import { TimeChart, type ChartSeries } from "@/components/time-chart";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { useAgentHealth } from "@/components/shell";
+import { AppsLive, appHistorySeries } from "./overview-apps";
 
 type Series = { series: ChartSeries[]; data: [number[], ...(number | null)[][]] };
 
@@ -153,6 +154,14 @@ function Health() {
                 </Table.Td>
               </Table.Tr>
               <Table.Tr>
+                <Table.Td c="dimmed">apps</Table.Td>
+                <Table.Td>
+                  {s.catalogue
+                    ? `${s.catalogue.apps} applications in ${s.catalogue.categories} categories`
+                    : "no application catalogue"}
+                </Table.Td>
+              </Table.Tr>
+              <Table.Tr>
                 <Table.Td c="dimmed">devices</Table.Td>
                 <Table.Td>
                   {s.devices
@@ -228,9 +237,13 @@ function History() {
   });
   const charts = useMemo(() => {
     if (!q.data) return null;
-    const xs = [...new Set([...q.data.classes.map((c) => c.t), ...q.data.protocols.map((p) => p.t)])].sort(
-      (a, b) => a - b,
-    );
+    const xs = [
+      ...new Set([
+        ...q.data.classes.map((c) => c.t),
+        ...q.data.protocols.map((p) => p.t),
+        ...q.data.apps.map((a) => a.t),
+      ]),
+    ].sort((a, b) => a - b);
     const per = (dir: "upload" | "download"): Series => {
       // "link" is the root class (the sum of all classes): not a class of the policy.
       const names = [
@@ -258,7 +271,8 @@ function History() {
     // The chosen window, ending now (rounded to the minute so the chart is not rebuilt every render).
     const to = Math.ceil(Date.now() / 60_000) * 60;
     const xRange: [number, number] = [to - Number(hours) * 3600, to];
-    return { up: per("upload"), down: per("download"), proto, xRange, empty: xs.length === 0 };
+    const apps = appHistorySeries(q.data.apps, xs);
+    return { up: per("upload"), down: per("download"), proto, apps, xRange, empty: xs.length === 0 };
   }, [q.data, hours]);
   return (
     <Stack gap="sm">
@@ -287,7 +301,7 @@ function History() {
           </Empty>
         </Card>
       ) : (
-        <SimpleGrid cols={{ base: 1, lg: 3 }}>
+        <SimpleGrid cols={{ base: 1, lg: 2 }}>
           <ChartCard title={`Upload per class (average per ${q.data!.bucketSeconds / 60} min)`}>
             <TimeChart
               {...charts!.up}
@@ -303,6 +317,15 @@ function History() {
           </ChartCard>
           <ChartCard title="Per protocol">
             <TimeChart {...charts!.proto} xRange={charts!.xRange} height={180} format={formatBps} />
+          </ChartCard>
+          <ChartCard title="Per application" empty={!charts!.apps.series.length}>
+            <TimeChart
+              {...charts!.apps}
+              xRange={charts!.xRange}
+              height={180}
+              format={formatBps}
+              testId="history-apps"
+            />
           </ChartCard>
         </SimpleGrid>
       )}
@@ -397,6 +420,8 @@ export function Overview() {
           </ChartCard>
         </SimpleGrid>
       )}
+
+      {!(live.error && !s.length) && !live.loading && <AppsLive samples={s} extra={extra} />}
 
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <Card withBorder padding="sm">

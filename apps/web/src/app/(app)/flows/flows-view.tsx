@@ -1,6 +1,7 @@
 "use client";
-// Flows: live connections with their protocol, class and rate (conntrack, through the
-// agent), and the classifier's latest decisions.
+// Flows: live connections with their protocol, application, category, host name, class (and
+// the rule that chose it) and rate (conntrack, through the agent), and the classifier's
+// latest decisions.
 
 import { useMemo, useState } from "react";
 import { Badge, Card, Group, ScrollArea, Stack, Table, Text, TextInput, Title } from "@mantine/core";
@@ -17,7 +18,10 @@ export function FlowsView() {
     const w = search.toLowerCase().trim();
     return (q.data?.connections ?? []).filter(
       (c) =>
-        !w || `${c.client} ${c.server} ${c.protocol} ${c.className ?? ""} ${c.l4}`.toLowerCase().includes(w),
+        !w ||
+        `${c.client} ${c.server} ${c.protocol} ${c.app ?? ""} ${c.category ?? ""} ${c.hostname ?? ""} ${c.className ?? ""} ${c.l4}`
+          .toLowerCase()
+          .includes(w),
     );
   }, [q.data, search]);
 
@@ -38,7 +42,7 @@ export function FlowsView() {
             ))}
         </Group>
         <TextInput
-          placeholder="Filter by address, protocol, class"
+          placeholder="Filter by address, protocol, app, host, class"
           value={search}
           onChange={(e) => setSearch(e.currentTarget.value)}
           w={300}
@@ -72,6 +76,9 @@ export function FlowsView() {
                       <Table.Th>client</Table.Th>
                       <Table.Th>server</Table.Th>
                       <Table.Th>protocol</Table.Th>
+                      <Table.Th>app</Table.Th>
+                      <Table.Th>category</Table.Th>
+                      <Table.Th>host name</Table.Th>
                       <Table.Th>class</Table.Th>
                       <Table.Th ta="right">rate</Table.Th>
                       <Table.Th ta="right">bytes</Table.Th>
@@ -89,10 +96,24 @@ export function FlowsView() {
                             {c.protocol}
                           </Badge>
                         </Table.Td>
+                        <Table.Td>{c.app ?? "–"}</Table.Td>
+                        <Table.Td>
+                          <Text size="xs" c="dimmed">
+                            {c.category ?? "–"}
+                          </Text>
+                        </Table.Td>
+                        <Table.Td className="mono" maw={220} style={{ overflowWrap: "anywhere" }}>
+                          {c.hostname ?? "–"}
+                        </Table.Td>
                         <Table.Td>
                           {c.className ?? (
                             <Text c="dimmed" size="sm">
                               not shaped yet
+                            </Text>
+                          )}
+                          {c.className && (
+                            <Text size="xs" c="dimmed">
+                              {c.rule ?? "no rule: default"}
                             </Text>
                           )}
                         </Table.Td>

@@ -1,13 +1,12 @@
 "use client";
-// Rules: which protocol goes to which class, in order (the first rule for a protocol wins).
-// The protocol picker searches the agent's catalogue (name, aliases, title, groups) and
-// shows each pattern's metadata; `unset` and `unknown` are explained and picked explicitly.
+// Rules: which traffic goes to which class. Each rule targets a protocol (the agent's pattern
+// catalogue, with `unset` and `unknown` explained), a catalogue application, a category or
+// a host name glob; when several match a connection the most specific kind wins.
 
-import { useMemo, useState } from "react";
+import { useState } from "react";
 import {
   ActionIcon,
   Alert,
-  Badge,
   Button,
   Card,
   Group,
@@ -18,68 +17,15 @@ import {
   Text,
   TextInput,
   Title,
-  type ComboboxItem,
-  type OptionsFilter,
 } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
-import type { RouterOutputs } from "@sluice/api/client";
-import { usePolicyDraft, issueAt, type DraftRule } from "@/lib/policy-draft";
+import { usePolicyDraft, issueAt, newRule, type DraftRule } from "@/lib/policy-draft";
 import { useTRPC } from "@/lib/trpc";
 import { ErrorState, Loading, Empty } from "@/components/states";
 import { SaveBar } from "@/components/save-bar";
-import { QualityBadge } from "@/components/quality";
 import { useCurrentUser } from "@/components/shell";
-
-type Protocol = RouterOutputs["protocols"]["listProtocols"]["protocols"][number];
-
-export const SPECIAL: Record<string, { title: string; explain: string }> = {
-  unset: {
-    title: "not classified (yet)",
-    explain:
-      "Connections the classifier has not decided: still inside the inspection window, or seen while the agent was down (queue bypass lets them through unclassified).",
-  },
-  unknown: {
-    title: "inspected, no pattern matched",
-    explain:
-      "Connections whose first packets (the inspection window) matched no pattern. Without a rule they go to the default class.",
-  },
-};
-
-function ProtocolInfo({ p, name }: { p: Protocol | undefined; name: string }) {
-  if (SPECIAL[name])
-    return (
-      <Text size="xs" c="dimmed">
-        <Badge size="xs" color="grape" variant="light" mr={4}>
-          special
-        </Badge>
-        {SPECIAL[name].title}
-      </Text>
-    );
-  if (!p)
-    return name ? (
-      <Text size="xs" c="red">
-        not in the agent&apos;s pattern set
-      </Text>
-    ) : null;
-  return (
-    <Group gap={4} wrap="wrap">
-      <Text size="xs" c="dimmed" lineClamp={1} maw={220}>
-        {p.title ?? p.name}
-      </Text>
-      <QualityBadge quality={p.quality} />
-      {p.groups.slice(0, 2).map((g) => (
-        <Badge key={g} size="xs" variant="outline" color="gray">
-          {g}
-        </Badge>
-      ))}
-      {(p.overmatch || p.undermatch) && (
-        <Badge size="xs" color="orange" variant="outline">
-          {p.overmatch ? "overmatches" : "undermatches"}
-        </Badge>
-      )}
-    </Group>
-  );
-}
+import { SPECIAL, useProtocolIndex } from "./protocol-picker";
+import { RuleTarget, KIND_LABELS } from "./rule-target";
 
 export function RulesEditor() {
   const trpc = useTRPC();
@@ -87,46 +33,9 @@ export function RulesEditor() {
   const readOnly = user.role !== "admin";
   const ed = usePolicyDraft("rules");
   const protocols = useQuery(trpc.protocols.listProtocols.queryOptions());
+  const protocolList = protocols.data?.protocols ?? [];
+  const protocolIndex = useProtocolIndex(protocolList);
   const [search, setSearch] = useState("");
-
-  const byName = useMemo(() => {
-    const m = new Map<string, Protocol>();
-    for (const p of protocols.data?.protocols ?? []) {
-      m.set(p.name, p);
-      for (const a of p.aliases) if (!m.has(a)) m.set(a, p);
-    }
-    return m;
-  }, [protocols.data]);
-
-  const options = useMemo(
-    () => [
-      { group: "special", items: Object.keys(SPECIAL).map((n) => ({ value: n, label: n })) },
-      {
-        group: "protocols",
-        items: (protocols.data?.protocols ?? []).map((p) => ({ value: p.name, label: p.name })),
-      },
-    ],
-    [protocols.data],
-  );
-  const filter: OptionsFilter = ({ options: opts, search: s }) => {
-    const words = s.toLowerCase().split(/\s+/).filter(Boolean);
-    const match = (o: ComboboxItem) => {
-      const p = byName.get(o.value);
-      const hay = [
-        o.value,
-        p?.title ?? "",
-        ...(p?.aliases ?? []),
-        ...(p?.groups ?? []),
-        SPECIAL[o.value]?.title ?? "",
-      ]
-        .join(" ")
-        .toLowerCase();
-      return words.every((w) => hay.includes(w));
-    };
-    return opts
-      .map((g) => ("group" in g ? { ...g, items: g.items.filter(match) } : g))
-      .filter((g) => ("group" in g ? g.items.length > 0 : match(g as ComboboxItem)));
-  };
 
   if (ed.query.isLoading || (!ed.draft && !ed.query.isError)) return <Loading label="Loading the policy…" />;
   if (ed.query.isError) return <ErrorState error={ed.query.error} retry={() => void ed.query.refetch()} />;
@@ -148,9 +57,13 @@ export function RulesEditor() {
     .map((r, i) => ({ r, i }))
     .filter(
       ({ r }) =>
-        !search || `${r.protocol} ${r.class} ${r.comment}`.toLowerCase().includes(search.toLowerCase()),
+        !search ||
+        `${KIND_LABELS[r.kind]} ${r.value} ${r.class} ${r.comment}`
+          .toLowerCase()
+          .includes(search.toLowerCase()),
     );
-  const has = (p: string) => d.rules.some((r) => r.protocol === p && r.enabled);
+  const has = (p: string) => d.rules.some((r) => r.kind === "protocol" && r.value === p && r.enabled);
+  const firstClass = leafClasses[0] ?? "default";
 
   return (
     <Stack gap="md">
@@ -181,15 +94,27 @@ export function RulesEditor() {
               )}
             </Text>
           ))}
-          <Text size="sm" c="dimmed">
-            Rules are checked top to bottom; a protocol with no rule goes to the default class of each
-            direction.
-          </Text>
         </Stack>
+      </Alert>
+      <Alert color="blue" variant="light" title="Which rule wins" data-testid="precedence-help">
+        <Text size="sm">
+          A rule targets a protocol, an application, a category of applications or a host name (
+          <span className="mono">*.example.com</span>: the domain and its subdomains). When several match a
+          connection, the most specific kind wins: <b>hostname</b> &gt; <b>application</b> &gt;{" "}
+          <b>category</b> &gt; <b>protocol</b> (so &ldquo;Application youtube&rdquo; beats &ldquo;Protocol
+          quic&rdquo;); among hostname rules, the first in the list. Traffic no rule matches goes to the
+          default class of each direction.
+        </Text>
       </Alert>
       {protocols.isError && (
         <Alert color="orange">
           The protocol catalogue could not be loaded ({protocols.error.message}); names are not checked.
+        </Alert>
+      )}
+      {ed.apps.data && !ed.apps.data.apps.length && (
+        <Alert color="orange" data-testid="apps-unavailable">
+          The application catalogue is not available ({ed.apps.data.error ?? "the agent sent none"}):
+          application and category rules cannot be picked or checked until the agent answers.
         </Alert>
       )}
       <Card withBorder padding={0}>
@@ -201,7 +126,7 @@ export function RulesEditor() {
               <Table.Tr>
                 <Table.Th w={40}>#</Table.Th>
                 <Table.Th w={60}>on</Table.Th>
-                <Table.Th w={440}>protocol</Table.Th>
+                <Table.Th w={560}>target</Table.Th>
                 <Table.Th w={180}>class</Table.Th>
                 <Table.Th>comment</Table.Th>
                 <Table.Th w={110} />
@@ -220,32 +145,16 @@ export function RulesEditor() {
                     />
                   </Table.Td>
                   <Table.Td>
-                    <Group gap="xs" wrap="nowrap" align="flex-start">
-                      <Select
-                        size="xs"
-                        w={150}
-                        style={{ flexShrink: 0 }}
-                        searchable
-                        value={r.protocol}
-                        onChange={(v) => v && update(i, { protocol: v })}
-                        data={options}
-                        filter={filter}
-                        limit={60}
-                        nothingFoundMessage="no such protocol"
-                        error={issueAt(ed.issues, `rules[${i}].protocol`)}
-                        disabled={readOnly}
-                        allowDeselect={false}
-                        renderOption={({ option }) => (
-                          <Stack gap={0}>
-                            <Text size="sm">{option.value}</Text>
-                            <ProtocolInfo p={byName.get(option.value)} name={option.value} />
-                          </Stack>
-                        )}
-                        comboboxProps={{ width: 360, position: "bottom-start" }}
-                        aria-label={`protocol of rule ${i + 1}`}
-                      />
-                      <ProtocolInfo p={byName.get(r.protocol)} name={r.protocol} />
-                    </Group>
+                    <RuleTarget
+                      rule={r}
+                      index={i}
+                      onChange={(patch) => update(i, patch)}
+                      issues={ed.issues}
+                      protocols={protocolList}
+                      protocolIndex={protocolIndex}
+                      apps={ed.apps.data}
+                      disabled={readOnly}
+                    />
                   </Table.Td>
                   <Table.Td>
                     <Select
@@ -309,12 +218,7 @@ export function RulesEditor() {
             <Button
               size="xs"
               variant="light"
-              onClick={() =>
-                set([
-                  ...d.rules,
-                  { protocol: "", class: leafClasses[0] ?? "default", comment: "", enabled: true },
-                ])
-              }
+              onClick={() => set([...d.rules, newRule("protocol", firstClass)])}
             >
               Add rule
             </Button>
@@ -322,12 +226,7 @@ export function RulesEditor() {
               <Button
                 size="xs"
                 variant="subtle"
-                onClick={() =>
-                  set([
-                    ...d.rules,
-                    { protocol: "unknown", class: leafClasses[0] ?? "default", comment: "", enabled: true },
-                  ])
-                }
+                onClick={() => set([...d.rules, newRule("protocol", firstClass, "unknown")])}
               >
                 Add a rule for unknown
               </Button>
@@ -336,12 +235,7 @@ export function RulesEditor() {
               <Button
                 size="xs"
                 variant="subtle"
-                onClick={() =>
-                  set([
-                    ...d.rules,
-                    { protocol: "unset", class: leafClasses[0] ?? "default", comment: "", enabled: true },
-                  ])
-                }
+                onClick={() => set([...d.rules, newRule("protocol", firstClass, "unset")])}
               >
                 Add a rule for unset
               </Button>
