@@ -433,7 +433,7 @@ export class Applier {
     ] as const) {
       if (!t) continue;
       const text = renderIptablesTeardown({
-        hooksPresent: HOOKS.some((h) => (t.hooks[h.chain] ?? 0) > 0),
+        hooksPresent: HOOKS.filter((h) => (t.hooks[h.chain] ?? 0) > 0).map((h) => h.chain),
         chainsPresent: t.chains,
       });
       if (text) await must(this.d.exec, [bin, "-w", "--noflush"], { input: text });

@@ -3,10 +3,13 @@
 // Rules are typed data first; the text uses the exact form iptables-save prints, so the
 // applier can verify what the kernel holds line by line.
 //
-// Packet path: PREROUTING → SLUICE_PRE restores the connection's mark; connections whose
-// mark is untouched (0) or unset (1) and are still inside the inspection window go to
-// NFQUEUE (--queue-bypass: if the agent is down, traffic flows unclassified). The agent's
-// verdict sets the mark; POSTROUTING → SLUICE_POST saves it to the connection, maps marks
+// Packet path: PREROUTING → SLUICE_PRE restores the connection's mark; FORWARD →
+// SLUICE_FWD sends connections whose mark is untouched (0) or unset (1) and are still
+// inside the inspection window to NFQUEUE (--queue-bypass: if the agent is down, traffic
+// flows unclassified). FORWARD, not PREROUTING: there the replies of a masqueraded
+// connection already carry the LAN address again (de-NAT happens in PREROUTING after
+// mangle), so the data plane sees both directions under one 5-tuple. The agent's verdict
+// sets the mark; POSTROUTING → SLUICE_POST saves it to the connection, maps marks
 // to classes (CLASSIFY variant) and counts bytes per protocol (SLUICE_ACCT) and per
 // application (SLUICE_APPS, only for packets whose app field is set).
 //
@@ -15,7 +18,16 @@
 // their connection's state, so the data plane's DNS cache learns every answer.
 
 import type { KernelModel } from "./model.ts";
-import { CHAIN_ACCT, CHAIN_APPS, CHAIN_POST, CHAIN_PRE, MARK_UNSET, fieldValue, markValue } from "./model.ts";
+import {
+  CHAIN_ACCT,
+  CHAIN_APPS,
+  CHAIN_FWD,
+  CHAIN_POST,
+  CHAIN_PRE,
+  MARK_UNSET,
+  fieldValue,
+  markValue,
+} from "./model.ts";
 
 export type Family = 4 | 6;
 
@@ -24,9 +36,10 @@ export interface Rule {
   spec: string[];
 }
 
-export const SLUICE_CHAINS = [CHAIN_PRE, CHAIN_POST, CHAIN_ACCT, CHAIN_APPS] as const;
+export const SLUICE_CHAINS = [CHAIN_PRE, CHAIN_FWD, CHAIN_POST, CHAIN_ACCT, CHAIN_APPS] as const;
 export const HOOKS: Rule[] = [
   { chain: "PREROUTING", spec: ["-j", CHAIN_PRE] },
+  { chain: "FORWARD", spec: ["-j", CHAIN_FWD] },
   { chain: "POSTROUTING", spec: ["-j", CHAIN_POST] },
 ];
 
@@ -55,9 +68,9 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
   ];
   if (classify) {
     rules.push({ chain: CHAIN_PRE, spec: ["-p", "udp", "-m", "udp", "--sport", "53", ...queue] });
-    rules.push({ chain: CHAIN_PRE, spec: ["-m", "mark", "--mark", `0x0/${mask}`, ...window, ...queue] });
+    rules.push({ chain: CHAIN_FWD, spec: ["-m", "mark", "--mark", `0x0/${mask}`, ...window, ...queue] });
     rules.push({
-      chain: CHAIN_PRE,
+      chain: CHAIN_FWD,
       spec: ["-m", "mark", "--mark", markValue(m, MARK_UNSET), ...window, ...queue],
     });
   }
@@ -173,13 +186,14 @@ export function renderIptables(m: KernelModel, family: Family, opts: { addHooks:
 
 /** Restore input that removes every trace of Sluice from the mangle table. */
 export function renderIptablesTeardown(opts: {
-  hooksPresent: boolean;
+  /** The built-in chains whose jump to Sluice's chain is installed. */
+  hooksPresent: readonly string[];
   chainsPresent: readonly string[];
 }): string {
-  if (!opts.chainsPresent.length && !opts.hooksPresent) return "";
+  if (!opts.chainsPresent.length && !opts.hooksPresent.length) return "";
   const out = ["*mangle"];
   for (const c of opts.chainsPresent) out.push(`:${c} - [0:0]`);
-  if (opts.hooksPresent) for (const h of HOOKS) out.push(ruleLine(h, "-D"));
+  for (const h of HOOKS) if (opts.hooksPresent.includes(h.chain)) out.push(ruleLine(h, "-D"));
   for (const c of opts.chainsPresent) out.push(`-X ${c}`);
   out.push("COMMIT", "");
   return out.join("\n");
