@@ -343,6 +343,12 @@ async function diag(res: BootResult, logFile: string) {
     (q.match(/qdisc htb 1: root/g) ?? []).length >= 2 && /qdisc sfq/.test(q),
     "HTB with SFQ leaves on both ports",
   );
+  const f = section("filters");
+  expect(
+    res,
+    [1, 2, 3].every((prio) => new RegExp(`pref ${prio} fw`).test(f)),
+    "fw filters for hostname rules (prio 1), apps (prio 2) and protocols (prio 3)",
+  );
   expect(res, section("failed-units").trim() === "", "no failed systemd unit");
   const restarts = section("restarts");
   expect(

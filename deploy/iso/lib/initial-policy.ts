@@ -16,6 +16,17 @@ const policyPkg = (await import(
 )) as typeof PolicyPkg;
 
 const template = policyPkg.defaultPolicy({ wan: "__WAN__", lan: "__LAN__" });
+// What an appliance that knows applications should do out of the box: calls and games
+// before everything, updates and backups behind browsing (most specific rule wins).
+const targeted = [
+  { category: "conferencing", class: "interactive" },
+  { category: "gaming", class: "interactive" },
+  { category: "software-updates", class: "bulk" },
+  { category: "cloud-storage", class: "bulk" },
+  { hostname: "*.windowsupdate.com", class: "bulk" },
+];
+for (const r of targeted)
+  if (!template.rules!.some((x) => JSON.stringify(x) === JSON.stringify(r))) template.rules!.push(r);
 const sample = JSON.parse(
   JSON.stringify(template).replaceAll("__WAN__", "eth0").replaceAll("__LAN__", "eth1"),
 );
@@ -28,7 +39,15 @@ for (const f of readdirSync(join(repo, "protocols"))) {
   const aliases = /^#\s*aliases?:\s*(.+)$/im.exec(readFileSync(join(repo, "protocols", f), "utf8"));
   for (const a of aliases?.[1]?.split(/[\s,]+/) ?? []) if (a) protocols.add(a);
 }
-const r = policyPkg.validatePolicy(sample, { protocols });
+const catalogue = JSON.parse(readFileSync(join(repo, "protocols/apps/catalogue.json"), "utf8")) as {
+  apps: { name: string }[];
+  categories: { name: string }[];
+};
+const r = policyPkg.validatePolicy(sample, {
+  protocols,
+  apps: new Set(catalogue.apps.map((a) => a.name)),
+  categories: new Set(catalogue.categories.map((c) => c.name)),
+});
 if (!r.ok) {
   console.error("initial-policy: the default policy does not validate:");
   for (const i of r.issues) console.error(`  ${i.path}: ${i.message}`);

@@ -27,6 +27,9 @@ section processes
 ps -eo user=,pid=,rss=,args= | grep -E '[n]ode|[n]ext-server|[d]nsmasq' | cut -c1-150
 section qdiscs
 for d in $WAN $LAN; do tc qdisc show dev "$d" | head -4; done
+section filters
+# fw filters per mark field: prio 1 hostname rules, 2 apps and categories, 3 protocols
+for d in $WAN $LAN; do tc filter show dev "$d" | grep -o 'pref [0-9]* fw' | sort | uniq -c | sed "s/^/$d /"; done
 section failed-units
 systemctl --failed --no-legend --plain
 section restarts
