@@ -245,10 +245,14 @@ test("Rules and Protocols pages: picker metadata, pattern tester, capture upload
   await shot("06-rules");
 
   // Application → youtube → bulk: the kind first, then the app from the catalogue (by category)
-  const pick = async (label: string, option: string | RegExp, type?: string) => {
+  const pick = async (label: string, option: string | RegExp, type?: string, shotName?: string) => {
     const input = page.getByLabel(label, { exact: true }).first();
     await input.click();
     if (type) await input.fill(type);
+    if (shotName) {
+      await page.getByRole("option", { name: option }).first().waitFor();
+      await shot(shotName);
+    }
     await page
       .getByRole("option", { name: option, exact: typeof option === "string" })
       .first()
@@ -257,7 +261,7 @@ test("Rules and Protocols pages: picker metadata, pattern tester, capture upload
   await page.getByRole("button", { name: "Add rule" }).click();
   const n = await page.locator('[data-testid^="rule-row-"]').count();
   await pick(`target of rule ${n}`, "Application");
-  await pick(`application of rule ${n}`, /YouTube/, "youtu");
+  await pick(`application of rule ${n}`, /YouTube/, "video", "06-rules-app-picker");
   await pick(`class of rule ${n}`, "bulk");
   await page
     .getByTestId(`rule-row-${n - 1}`)

@@ -137,11 +137,22 @@ export function validateDraft(d: Draft, names: ValidationContext): PolicyIssue[]
     names,
   );
   if (r.ok) return [];
-  return r.issues.map((i) => ({
-    ...i,
-    path: i.path.replace(/^rules\[(\d+)\]/, (_m, n: string) => `rules[${enabledIdx[Number(n)] ?? n}]`),
-  }));
+  return r.issues.map((i) => {
+    const path = i.path.replace(/^rules\[(\d+)\]/, (_m, n: string) => `rules[${enabledIdx[Number(n)] ?? n}]`);
+    // a new rule's empty value: say what to do rather than zod's "too small"
+    const rule = /^rules\[(\d+)\]\.(\w+)$/.exec(path);
+    const target = rule ? d.rules[Number(rule[1])] : undefined;
+    const empty = target !== undefined && rule![2] === target.kind && target.value.trim() === "";
+    return empty ? { path, message: EMPTY_VALUE[target.kind] } : { ...i, path };
+  });
 }
+
+const EMPTY_VALUE: Record<RuleTargetKind, string> = {
+  protocol: "pick a protocol",
+  app: "pick an application",
+  category: "pick a category",
+  hostname: "type a host name or glob, e.g. *.example.com",
+};
 
 export function issueAt(issues: PolicyIssue[], path: string): string | undefined {
   const hits = issues.filter((i) => i.path === path).map((i) => i.message);
