@@ -77,7 +77,8 @@ export async function ruleNames(deps: ApiDeps): Promise<{
   const [protocols, { catalogue }] = await Promise.all([protocolNames(deps), deps.agent.apps()]);
   return {
     ...(protocols ? { protocols } : {}),
-    ...(catalogue
+    // an agent without a catalogue answers empty lists: leave app rules to its own check
+    ...(catalogue?.apps.length
       ? {
           apps: new Set(catalogue.apps.map((a) => a.name)),
           categories: new Set(catalogue.categories.map((c) => c.name)),

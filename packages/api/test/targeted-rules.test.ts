@@ -11,7 +11,8 @@ import { StatsHub, createDeps, configFromEnv } from "../src/index.ts";
 import { IssuesError } from "../src/trpc.ts";
 import { flowClassifier } from "../src/policy/flow-class.ts";
 import { FakeAgent } from "../src/testing/fake-agent.ts";
-import { harness, adminBrowser, trpcError, type Browser, type Harness } from "./harness.ts";
+import { harness, adminBrowser, trpcError, Browser, type Harness } from "./harness.ts";
+import type { ApiDeps } from "../src/index.ts";
 
 let h: Harness;
 let admin: Browser;
@@ -20,6 +21,13 @@ before(async () => {
   admin = await adminBrowser(h);
 });
 after(() => h.close());
+
+/** The signed-in admin, calling through other deps (another agent socket). */
+function adminCallerOn(deps: ApiDeps) {
+  const b = new Browser(deps);
+  for (const [k, v] of admin.jar) b.jar.set(k, v);
+  return b.api();
+}
 
 const issuesOf = (e: Error) => (e.cause instanceof IssuesError ? e.cause.issues : []);
 
@@ -52,6 +60,21 @@ test("an agent without a catalogue: empty lists and the reason; app names go unc
     assert.match(r.error ?? "", /no application catalogue/);
   } finally {
     await old.stop();
+  }
+  // the real agent without a catalogue file answers empty lists rather than 404
+  const emptySocket = join(h.dir, "no-catalogue.sock");
+  const empty = await FakeAgent.start({
+    socket: emptySocket,
+    apps: { apps: [], categories: [] },
+    sampleMs: 0,
+  });
+  try {
+    const deps = createDeps(h.db, { ...configFromEnv({}), socket: emptySocket });
+    const caller = await adminCallerOn(deps);
+    const r = await caller.protocols.listApps();
+    assert.deepEqual([r.apps, r.error], [[], "the agent has no application catalogue"]);
+  } finally {
+    await empty.stop();
   }
   const down = createDeps(h.db, { ...configFromEnv({}), socket: join(h.dir, "nobody.sock") });
   const r = await down.agent.apps();

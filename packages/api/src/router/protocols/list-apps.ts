@@ -24,6 +24,6 @@ export const listApps = protectedProcedure.input(listAppsInput).query(async ({ c
     live: r.live,
     /** When the list was last fetched from the agent (ISO), null when never. */
     at: r.at,
-    error: r.error,
+    error: r.error ?? (r.catalogue?.apps.length ? null : "the agent has no application catalogue"),
   };
 });
