@@ -162,6 +162,8 @@ test("flows get their class by precedence: hostname > app > category > protocol"
   });
   assert.deepEqual(classOf({ protocol: "ssl" }), { className: "web", rule: "ssl" });
   assert.deepEqual(classOf({ protocol: "ssh", hostname: "x.org" }), { className: "default", rule: null });
+  const byAlias = flowClassifier([{ protocol: "tls", class: "web" }], "default", new Map([["tls", "ssl"]]));
+  assert.equal(byAlias({ protocol: "ssl" }).className, "web", "a rule on an alias takes the pattern's flows");
 
   h.agent.sample();
   const f = await (await admin.api()).flows.listFlows();

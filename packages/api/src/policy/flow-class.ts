@@ -31,6 +31,8 @@ export interface FlowClass {
 export function flowClassifier(
   rules: readonly LooseRule[],
   defaultClass: string,
+  /** Protocol alias → pattern name ("tls" → "ssl"): flows carry the pattern name. */
+  aliases: ReadonlyMap<string, string> = new Map(),
 ): (f: FlowIdentity) => FlowClass {
   const byKind = new Map<string, Map<string, string>>();
   const hosts: { match: (h: string) => boolean; glob: string; className: string }[] = [];
@@ -40,8 +42,9 @@ export function flowClassifier(
       hosts.push({ match: hostnameGlobMatcher(t.value), glob: t.value, className: r.class });
     else {
       const m = byKind.get(t.kind) ?? new Map<string, string>();
+      const value = t.kind === "protocol" ? (aliases.get(t.value) ?? t.value) : t.value;
       // validation refuses duplicates; if one slips through, the first wins like the list order
-      if (!m.has(t.value)) m.set(t.value, r.class);
+      if (!m.has(value)) m.set(value, r.class);
       byKind.set(t.kind, m);
     }
   }

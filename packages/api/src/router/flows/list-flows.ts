@@ -14,7 +14,10 @@ export const listFlows = protectedProcedure.query(async ({ ctx }) => {
   const policy: PolicyInput =
     (await installedPolicy(ctx.deps)) ?? toAgentPolicy(await editablePolicy(ctx.deps));
   const fallback = policy.classes.upload.find((c) => c.default)?.name ?? "default";
-  const classOf = flowClassifier(policy.rules ?? [], fallback);
+  const aliases = new Map(
+    (await ctx.deps.db.protocols.list()).flatMap((p) => p.aliases.map((a) => [a, p.name] as const)),
+  );
+  const classOf = flowClassifier(policy.rules ?? [], fallback, aliases);
   return {
     live: r.live,
     at: r.at,
