@@ -81,6 +81,7 @@ export async function ruleNames(deps: ApiDeps): Promise<{
     ...(catalogue?.apps.length
       ? {
           apps: new Set(catalogue.apps.map((a) => a.name)),
+          maxAppId: Math.max(0, ...catalogue.apps.map((a) => a.id)),
           categories: new Set(catalogue.categories.map((c) => c.name)),
         }
       : {}),

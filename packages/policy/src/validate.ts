@@ -31,6 +31,8 @@ export interface ValidationContext {
   apps?: ReadonlySet<string>;
   /** Category names of the catalogue (targeted rules); omit to skip the check. */
   categories?: ReadonlySet<string>;
+  /** The highest app id of the catalogue (marks carry ids: marks.appMask must hold it). */
+  maxAppId?: number;
 }
 
 /** The two special classifications every policy may route. */
@@ -64,8 +66,10 @@ export function validatePolicy(input: unknown, ctx: ValidationContext = {}): Val
     [
       "appMask",
       appMask,
-      ctx.apps?.size ?? 1,
-      `needs room for the ${ctx.apps?.size ?? 1} catalogue applications`,
+      ctx.maxAppId ?? ctx.apps?.size ?? 1,
+      ctx.maxAppId !== undefined
+        ? `needs room for app ids up to ${ctx.maxAppId}`
+        : `needs room for the ${ctx.apps?.size ?? 1} catalogue applications`,
     ],
     ["hostMask", hostMask, hostRules, `needs room for ${hostRules} hostname rules`],
   ] as const;

@@ -256,4 +256,7 @@ test("policy rules may target apps, categories and host names; mark fields must 
     !tooFewApps.ok &&
       tooFewApps.issues.some((i) => i.path === "marks.appMask" && /4 catalogue/.test(i.message)),
   );
+  // Marks carry app ids, which may be sparse: the highest id must fit.
+  const ids = validatePolicy({ ...p, marks: { appMask: "0x7f0000" } }, { maxAppId: 150 });
+  assert.ok(!ids.ok && ids.issues.some((i) => i.path === "marks.appMask" && /up to 150/.test(i.message)));
 });

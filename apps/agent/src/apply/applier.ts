@@ -102,6 +102,7 @@ export class Applier {
         ? {
             apps: new Set(apps.apps.map((a) => a.name)),
             categories: new Set(apps.categories.map((c) => c.name)),
+            maxAppId: Math.max(0, ...apps.apps.map((a) => a.id)),
           }
         : {}),
     });

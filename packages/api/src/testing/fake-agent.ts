@@ -362,6 +362,7 @@ export class FakeAgent {
       ...(this.apps
         ? {
             apps: new Set(this.apps.apps.map((a) => a.name)),
+            maxAppId: Math.max(0, ...this.apps.apps.map((a) => a.id)),
             categories: new Set(this.apps.categories.map((c) => c.name)),
           }
         : {}),
