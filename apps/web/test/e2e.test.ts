@@ -162,7 +162,15 @@ after(async () => {
 });
 
 test("first-run setup, then sign out and in again", { skip }, async () => {
-  await page.goto(`${base}/`);
+  const violations: string[] = [];
+  page.on("console", (m) => {
+    if (/Content Security Policy|Refused to (execute|load|apply)/i.test(m.text())) violations.push(m.text());
+  });
+  const res = await page.goto(`${base}/`);
+  // A strict CSP with a per-request nonce; the pages still hydrate under it (no violations).
+  const csp = res!.headers()["content-security-policy"];
+  assert.match(csp ?? "", /script-src 'self' 'nonce-[A-Za-z0-9+/=]{20,}' 'strict-dynamic'/);
+  assert.match(csp ?? "", /frame-ancestors 'none'/);
   await page.waitForURL(/\/setup$/);
   await page.locator('input[name="password"]').waitFor();
   await shot("01-setup");
@@ -190,6 +198,7 @@ test("first-run setup, then sign out and in again", { skip }, async () => {
   assert.equal(session?.httpOnly, true);
   assert.equal(session?.sameSite, "Lax");
   assert.ok(!(await page.evaluate(() => document.cookie)).includes("sluice_session"));
+  assert.deepEqual(violations, [], "no CSP violations while signing up and in");
 });
 
 test(
