@@ -368,6 +368,7 @@ function checkStatus(res: BootResult) {
   console.log(res.status.replace(/^/gm, "    | "));
   expect(res, /leaf=sfq/.test(res.status) && /filter=fw/.test(res.status), "variant leaf=sfq filter=fw");
   expect(res, /data plane: running/.test(res.status), "NFQUEUE data plane running");
+  expect(res, /applications: \d+ in \d+ categories/.test(res.status), "application catalogue loaded");
 }
 
 async function firstBoot(res: BootResult, http: Http) {

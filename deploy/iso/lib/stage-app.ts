@@ -2,7 +2,7 @@
 // layout so every relative path the code uses still holds:
 //   apps/agent, packages/{classifier,policy}            always
 //   apps/web (.next build), packages/{api,db}           with --web
-//   protocols/ (the .pat files and l7-filter.conf, no fixtures)
+//   protocols/ (the .pat files, l7-filter.conf and the app catalogue, no fixtures)
 //   node_modules/  the production dependencies only, found by walking `dependencies`,
 //                  `optionalDependencies` and installed `peerDependencies` from the shipped
 //                  workspaces with Node's own resolution, minus build-time-only packages
@@ -151,6 +151,9 @@ mkdirSync(join(DEST, "protocols"), { recursive: true });
 for (const f of readdirSync(join(REPO, "protocols")))
   if (f.endsWith(".pat") || f.endsWith(".conf"))
     cpSync(join(REPO, "protocols", f), join(DEST, "protocols", f));
+// the application catalogue beside them (app and category rules, app ids in the marks)
+mkdirSync(join(DEST, "protocols/apps"), { recursive: true });
+cpSync(join(REPO, "protocols/apps/catalogue.json"), join(DEST, "protocols/apps/catalogue.json"));
 
 // ---- production node_modules -------------------------------------------------------------------
 interface Pkg {

@@ -68,6 +68,7 @@ export function controlCommands(): Command[] {
           trying: { entryId: number; until: string } | null;
           dataPlane: Record<string, unknown>;
           patterns: { loaded: number; skipped: unknown[] };
+          catalogue?: { apps: number; categories: number } | null;
         }>("GET", "/v1/status");
         const dp = s.dataPlane as {
           running: boolean;
@@ -87,6 +88,9 @@ export function controlCommands(): Command[] {
                 ]
               : []),
             `patterns: ${s.patterns.loaded} loaded, ${s.patterns.skipped.length} skipped`,
+            s.catalogue
+              ? `applications: ${s.catalogue.apps} in ${s.catalogue.categories} categories`
+              : "applications: no catalogue (app and category rules do nothing)",
             `data plane: ${dp.running ? `running, ${dp.packets ?? 0} packets inspected, ${dp.decided ?? 0} flows decided, ${dp.activeFlows ?? 0} in table` : `DOWN (${dp.error}); traffic passes unclassified`}`,
           ].join("\n") + "\n",
         );
