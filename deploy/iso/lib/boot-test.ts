@@ -354,7 +354,7 @@ async function diag(res: BootResult, logFile: string) {
   expect(
     res,
     !/NRestarts=[1-9]/.test(restarts) && !/Fatal|Check failed|exited|Segmentation/.test(restarts),
-    `the agent and the dashboard never crashed or restarted${/NRestarts=[1-9]|Fatal/.test(restarts) ? `:\n${restarts}` : ""}`,
+    `the agent and the dashboard never crashed or restarted${/NRestarts=[1-9]|Fatal/.test(restarts) ? `:\n${restarts}\n${section("agent-log")}` : ""}`,
   );
 }
 

@@ -35,5 +35,8 @@ systemctl --failed --no-legend --plain
 section restarts
 systemctl show -p Id -p NRestarts sluice-agent.service sluice-web.service | paste -d' ' - - - | sed 's/^ *//'
 journalctl -b -o cat -u sluice-agent -u sluice-web | grep -E 'Fatal error|Check failed|Main process exited|Segmentation' | head -5
+section agent-log
+# the agent's own words this boot, first start included (what it was doing if it crashed)
+journalctl -b -o short-monotonic -u sluice-agent | grep -v 'pattern skipped' | head -60
 section memory
 free -m | head -2
