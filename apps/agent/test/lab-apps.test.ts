@@ -101,7 +101,7 @@ function download(sni: string | null, local: string, mb: number, seconds: number
 }
 
 // Classes 1:10 fast, 1:11 capped, 1:12 named, 1:13 other (default).
-function policy(youtubeClass: string): PolicyInput {
+function policy(youtubeClass: string, hostRules?: { hostname: string; class: string }[]): PolicyInput {
   const tree = [
     { name: "fast", rate: "20mbit", ceil: "40mbit", priority: 0 },
     { name: "capped", rate: "4mbit", ceil: "4mbit", priority: 4 },
@@ -117,7 +117,7 @@ function policy(youtubeClass: string): PolicyInput {
       { protocol: "ssl", class: "other" },
       { app: "youtube", class: youtubeClass },
       { category: "gaming", class: "fast" },
-      { hostname: "video.example.lab", class: "named" },
+      ...(hostRules ?? [{ hostname: "video.example.lab", class: "named" }]),
     ],
   };
 }
@@ -251,5 +251,44 @@ test(
       after.get("1:12")! - (before.get("1:12") ?? 0) > 3_000_000,
       "the hostname rule's class carried the downloads",
     );
+  },
+);
+
+test(
+  "a hostname rule keeps its mark id across applies: moving it (and adding one before it) moves live connections",
+  opts,
+  async () => {
+    await client.call("POST", "/v1/apply", { policy: policy("capped"), user: "test" });
+    const dl = download("video.example.lab", LAB.v4.clients[2], 300, 14);
+    await sleep(3000);
+    const ct = (await conntrack()).find((c) => c.dport === 443 && c.src === LAB.v4.clients[2]);
+    assert.ok(ct, "the download is in conntrack");
+    const id = ct.mark >>> 24;
+    assert.ok(id > 0, "it carries a hostname rule id");
+    // New first hostname rule, and video.example.lab now → fast: its id must not change.
+    await client.call("POST", "/v1/apply", {
+      policy: policy("capped", [
+        { hostname: "*.other.lab", class: "capped" },
+        { hostname: "video.example.lab", class: "fast" },
+      ]),
+      user: "test",
+    });
+    await sleep(1000);
+    const b0 = await classBytes("lan0");
+    await sleep(3000);
+    const b1 = await classBytes("lan0");
+    const moved = ((b1.get("1:10")! - b0.get("1:10")!) * 8) / 3 / 1e6;
+    const left = ((b1.get("1:12")! - (b0.get("1:12") ?? 0)) * 8) / 3 / 1e6;
+    console.log(
+      `hostname rule moved to "fast": ${moved.toFixed(2)} Mbit/s there, ${left.toFixed(2)} left in "named"`,
+    );
+    assert.ok(
+      moved > 10,
+      `the live connection follows its hostname rule to "fast" (${moved.toFixed(2)} Mbit/s)`,
+    );
+    assert.ok(left < 0.5, `and left "named" (${left.toFixed(2)} Mbit/s)`);
+    const after = (await conntrack()).find((c) => c.dport === 443 && c.src === LAB.v4.clients[2]);
+    assert.equal(after!.mark >>> 24, id, "same id in the mark");
+    await dl;
   },
 );

@@ -1,11 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { validatePolicy, defaultPolicy, type Policy } from "@sluice/policy";
 import { renderPolicy, scriptText } from "../src/render/scripts.ts";
 import { FULL_CAPABILITIES, MINIMAL_CAPABILITIES, chooseVariant } from "../src/kernel/capabilities.ts";
 import { buildRules, ruleLine } from "../src/render/iptables.ts";
+import { HostIdRegistry } from "../src/apply/host-ids.ts";
 
 const GOLDEN = (name: string) => fileURLToPath(new URL(`./golden/${name}`, import.meta.url));
 const MARKS = new Map([
@@ -187,7 +190,10 @@ test("targeted rules: hostname > app > category > protocol, per field, stable ap
     "app 7 category gaming (steam) → interactive",
   ]);
   assert.ok(routes.includes("protocol 3 http → web"));
-  assert.deepEqual(r.model.hostRules, ["*.example.com", "backup*.example.net"]);
+  assert.deepEqual(r.model.hostRules, [
+    { glob: "*.example.com", id: 1 },
+    { glob: "backup*.example.net", id: 2 },
+  ]);
   assert.deepEqual(
     r.model.appAccounting.map((a) => a.app),
     ["youtube", "netflix", "steam", "zoom"],
@@ -222,4 +228,58 @@ test("targeted rules: hostname > app > category > protocol, per field, stable ap
   const bare = renderPolicy(policy(targeted), MARKS, FULL_CAPABILITIES, null);
   assert.ok(!bare.model.devices[0]!.routes.some((x) => x.field === "app"));
   assert.match(bare.header.join("\n"), /no application catalogue loaded/);
+});
+
+test("hostname rules keep their ids across applies, so live connections follow a class change", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-hostids-"));
+  const reg = new HostIdRegistry(dir);
+  assert.deepEqual(
+    [...reg.ids(["*.a.com", "*.b.com"], 255)],
+    [
+      ["*.a.com", 1],
+      ["*.b.com", 2],
+    ],
+  );
+  // Reordered, one removed, one added: the kept glob keeps its id, the new one does not
+  // take the removed one's id (its connections may still be alive).
+  assert.deepEqual(
+    [...reg.ids(["*.c.com", "*.B.com"], 255)],
+    [
+      ["*.c.com", 3],
+      ["*.B.com", 2],
+    ],
+  );
+  // Persisted in the data directory.
+  assert.deepEqual([...new HostIdRegistry(dir).ids(["*.a.com"], 255)], [["*.a.com", 1]]);
+  // A full field reuses the id of the glob out of the policy the longest.
+  const small = new HostIdRegistry(null);
+  small.ids(["x.com", "y.com"], 2);
+  small.ids(["y.com"], 2);
+  assert.deepEqual(
+    [...small.ids(["y.com", "z.com"], 2)],
+    [
+      ["y.com", 2],
+      ["z.com", 1],
+    ],
+  );
+  assert.throws(() => small.ids(["a", "b", "c"], 2), /3 hostname rules, the mark field holds 2/);
+  // The model routes the ids it is given.
+  const r = renderPolicy(
+    policy(targeted),
+    MARKS,
+    FULL_CAPABILITIES,
+    APPS,
+    new Map([
+      ["*.example.com", 7],
+      ["backup*.example.net", 3],
+    ]),
+  );
+  assert.deepEqual(
+    r.model.devices[0]!.routes.filter((x) => x.field === "host").map((x) => [x.value, x.className]),
+    [
+      [7, "p2p"],
+      [3, "bulk"],
+    ],
+  );
+  rmSync(dir, { recursive: true, force: true });
 });

@@ -4,7 +4,7 @@
 // reports the step, the command and its stderr. `try` applies with an automatic revert
 // unless confirmed in time (RouterOS Safe Mode).
 
-import { validatePolicy, type PolicyInput, type PolicyIssue, type Policy } from "@sluice/policy";
+import { shiftOf, validatePolicy, type PolicyInput, type PolicyIssue, type Policy } from "@sluice/policy";
 import type { Executor } from "../kernel/executor.ts";
 import { CommandError, must } from "../kernel/executor.ts";
 import type { Capabilities } from "../kernel/capabilities.ts";
@@ -60,6 +60,8 @@ export interface ApplierDeps {
   /** The application catalogue, when one is loaded (app and category rules need it). */
   apps?: () => AppCatalogueView | null;
   log?: (msg: string, data?: Record<string, unknown>) => void;
+  /** Stable ids for hostname rules (apply/host-ids.ts); default: their positions. */
+  hostIds?: (globs: string[], max: number) => ReadonlyMap<string, number>;
   /** Called after a try was reverted on its own (the box changed without a caller). */
   reverted?: () => void;
 }
@@ -133,7 +135,10 @@ export class Applier {
   }
 
   render(policy: Policy): RenderedPolicy {
-    return renderPolicy(policy, this.d.protocols().marks, this.d.caps, this.d.apps?.() ?? null);
+    const globs = policy.rules.flatMap((r) => ("hostname" in r ? [r.hostname] : []));
+    const max = policy.marks.hostMask >>> shiftOf(policy.marks.hostMask);
+    const ids = this.d.hostIds && globs.length ? this.d.hostIds(globs, max) : null;
+    return renderPolicy(policy, this.d.protocols().marks, this.d.caps, this.d.apps?.() ?? null, ids);
   }
 
   /** Validate, render and diff without touching the box. */

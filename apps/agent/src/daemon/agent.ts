@@ -20,6 +20,7 @@ import { probeCapabilities } from "../kernel/probe.ts";
 import { capabilitySummary, chooseVariant, type Capabilities } from "../kernel/capabilities.ts";
 import { Applier, ApplyError, type ProtocolCatalogue } from "../apply/applier.ts";
 import { HistoryStore } from "../apply/store.ts";
+import { HostIdRegistry } from "../apply/host-ids.ts";
 import { Accounting } from "../stats/accounting.ts";
 import type { KernelModel } from "../render/model.ts";
 import { createApi, listenUnix } from "../api/server.ts";
@@ -56,6 +57,7 @@ export class Agent {
   private readonly decisions: FlowDecidedEvent[] = [];
   /** "client server" → host name of recently decided flows (for the flows view). */
   private readonly hostnames = new Map<string, string>();
+  private readonly hostIds: HostIdRegistry;
   private readonly startedAt = Date.now();
   private model: KernelModel | null = null;
   private readonly opts: AgentOptions;
@@ -76,6 +78,7 @@ export class Agent {
     this.patterns = patterns;
     this.catalogue = catalogueOf(patterns);
     this.store = new HistoryStore(opts.dataDir);
+    this.hostIds = new HostIdRegistry(opts.dataDir);
     this.applier = new Applier({
       exec,
       store: this.store,
@@ -84,6 +87,7 @@ export class Agent {
       apps: () => this.apps,
       log: (msg, data) => log.info(data ?? {}, msg),
       reverted: () => this.refreshModel(),
+      hostIds: (globs, max) => this.hostIds.ids(globs, max),
     });
     this.accounting = new Accounting({
       exec,

@@ -29,8 +29,8 @@ export interface DataPlaneOptions {
   app?: MarkFieldMask;
   /** The mark bits of the matching hostname rule's position; default 0xff000000 (shift 24). */
   host?: MarkFieldMask;
-  /** Hostname rules (globs) in order: a decided flow's host field = first match + 1. */
-  hostRules?: string[];
+  /** Hostname rules in order: a decided flow's host field = the id of the first that matches. */
+  hostRules?: { glob: string; id: number }[];
   /** Bytes of each packet copied to userspace; default window bytes + 128 (headers). */
   copyRange?: number;
   /** Kernel queue length per queue; default 4096. */

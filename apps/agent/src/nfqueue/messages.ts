@@ -11,15 +11,15 @@ export interface MarkFieldMask {
 
 /**
  * How a decided flow's packet mark is made: the protocol's l7 mark in `mask`, its catalogue
- * app id in `app`, and the 1-based position of the first hostname rule matching its host
- * name in `host` (see apps/agent/src/render/model.ts).
+ * app id in `app`, and the id of the first hostname rule (in list order) matching its host
+ * name in `host` (see apps/agent/src/render/model.ts and apply/host-ids.ts).
  */
 export interface Routing {
   mask: number;
   shift: number;
   app: MarkFieldMask;
   host: MarkFieldMask;
-  hostRules: string[];
+  hostRules: { glob: string; id: number }[];
 }
 
 /** A flow that got its verdict (matched a protocol, or unknown once the window was spent). */
@@ -42,7 +42,7 @@ export interface FlowDecidedEvent {
   /** Catalogue application and category, when known (see @sluice/classifier's catalogue). */
   app?: string | null;
   category?: string | null;
-  /** The hostname rule that matched (1-based, as in the mark's host field), 0 none. */
+  /** The id of the hostname rule that matched (as in the mark's host field), 0 none. */
   hostRule?: number;
   /** The packet mark bits Sluice set (all three fields, shifted). */
   markBits?: number;

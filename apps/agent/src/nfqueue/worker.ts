@@ -112,7 +112,7 @@ function main(): void {
   let generation = 0;
   const setRouting = (next: Routing) => {
     r = next;
-    hostMatchers = next.hostRules.map((g) => hostnameGlobMatcher(g));
+    hostMatchers = next.hostRules.map((h) => hostnameGlobMatcher(h.glob));
     keep = ~(next.mask | next.app.mask | next.host.mask) >>> 0;
     generation++;
   };
@@ -128,7 +128,7 @@ function main(): void {
       if (flow.hostname) {
         const i = hostMatchers.findIndex((m) => m(flow.hostname!));
         if (i >= 0) {
-          hostRule = i + 1;
+          hostRule = r.hostRules[i]!.id;
           bits |= (hostRule << r.host.shift) & r.host.mask;
         }
       }

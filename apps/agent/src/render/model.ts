@@ -82,8 +82,9 @@ export interface KernelModel {
   host: FieldMask;
   /** Every bit Sluice owns in the mark (saved to and restored from the connection). */
   ownMask: number;
-  /** Hostname rules in order: the data plane sets host field = index + 1 on a match. */
-  hostRules: string[];
+  /** Hostname rules in order, with the id the data plane writes into the host field on a
+   * match (stable per glob, see apply/host-ids.ts; by default the 1-based position). */
+  hostRules: { glob: string; id: number }[];
   window: { packets: number };
   queues: { first: number; last: number };
   /** Download via IFB: the WAN device whose ingress is redirected to IFB_DEVICE. */
@@ -110,6 +111,7 @@ export function buildModel(
   variant: Variant,
   leafAvailable: (k: LeafKind) => boolean,
   apps: AppIndex | null = null,
+  hostIds: ReadonlyMap<string, number> | null = null,
 ): KernelModel {
   const mask = policy.marks.mask;
   const shift = shiftOf(mask);
@@ -118,8 +120,10 @@ export function buildModel(
   const warnings: string[] = [];
   const devices: DeviceTree[] = [];
   const ifb = policy.download === "ifb";
-  const hostRules: string[] = [];
-  for (const r of policy.rules) if ("hostname" in r) hostRules.push(r.hostname);
+  const hostRules: { glob: string; id: number }[] = [];
+  for (const r of policy.rules)
+    if ("hostname" in r)
+      hostRules.push({ glob: r.hostname, id: hostIds?.get(r.hostname) ?? hostRules.length + 1 });
   const maxApp = app.mask >>> app.shift;
   const knownApps = (apps?.apps ?? []).filter((a) => {
     if (a.id <= maxApp) return true;
@@ -170,10 +174,11 @@ export function buildModel(
       const t = target(className);
       if (t) routes.push({ field, value, label, classid: t.classid, className: t.name });
     };
-    // Hostname rules: the data plane tells which one matched (host field = position + 1).
-    let hostIndex = 0;
-    for (const r of policy.rules)
-      if ("hostname" in r) route("host", ++hostIndex, `hostname ${r.hostname}`, r.class);
+    // Hostname rules: the data plane tells which one matched (host field = the rule's id).
+    for (const h of hostRules) {
+      const r = policy.rules.find((x) => "hostname" in x && x.hostname === h.glob)!;
+      route("host", h.id, `hostname ${h.glob}`, r.class);
+    }
     // App and category rules become one route per application: its own rule, else its
     // category's. Ids are stable, so a new apply re-routes live connections at once.
     if (!apps && policy.rules.some((r) => "app" in r || "category" in r))

@@ -30,14 +30,15 @@ export function renderPolicy(
   protocolMarks: ReadonlyMap<string, number>,
   caps: Capabilities,
   apps: AppIndex | null = null,
+  hostIds: ReadonlyMap<string, number> | null = null,
 ): RenderedPolicy {
   const variant = chooseVariant(caps);
-  const model = buildModel(policy, protocolMarks, variant, leafAvailability(caps), apps);
+  const model = buildModel(policy, protocolMarks, variant, leafAvailability(caps), apps, hostIds);
   const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
   const header = [
     `Sluice policy "${policy.name}"`,
     ...capabilitySummary(caps, variant),
-    `marks: protocol ${hex(model.mask)} (1 unset, 2 unknown, 3+ protocols), app ${hex(model.app.mask)} (catalogue id), hostname rule ${hex(model.host.mask)} (position); window ${model.window.packets} packets; queues ${model.queues.first}-${model.queues.last}`,
+    `marks: protocol ${hex(model.mask)} (1 unset, 2 unknown, 3+ protocols), app ${hex(model.app.mask)} (catalogue id), hostname rule ${hex(model.host.mask)} (rule id); window ${model.window.packets} packets; queues ${model.queues.first}-${model.queues.last}`,
     ...model.warnings.map((w) => `warning: ${w}`),
   ];
   return {
