@@ -6,75 +6,22 @@
 // root; uses the lab's own namespaces and the repository's protocols/ (with its catalogue).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PolicyInput } from "@sluice/policy";
 import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
 import { LAB, labUp, labDown, execInNs, labProbe, type DnsProbeResult } from "../src/lab/index.ts";
-import { AgentClient } from "../src/api/client.ts";
-import { parseConntrackLine, parseTcClassStats } from "../src/stats/parse.ts";
+import { LabAgent, conntrack, classBytes } from "./support/lab-agent.ts";
 import type { FlowDecidedEvent } from "../src/nfqueue/data-plane.ts";
 import type { StatsSample } from "../src/stats/accounting.ts";
 
 const root = process.getuid?.() === 0;
 const opts = { skip: root ? false : "needs root (network namespaces)" };
-const SLUICE = fileURLToPath(new URL("../bin/sluice", import.meta.url));
 const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "sluice-lab-apps-"));
-const socket = join(dir, "agent.sock");
-const client = new AgentClient(socket);
-const BOX = LAB.ns.box;
+const agent = new LabAgent(PROTOCOLS);
+const client = agent.client;
 const SERVER = LAB.v4.server;
 const YOUTUBE = loadAppCatalogue(DEFAULT_CATALOGUE_PATH).app("youtube")!.id;
-
-let agent: ChildProcess | null = null;
-
-async function startAgent(): Promise<void> {
-  agent = spawn(
-    "ip",
-    [
-      "netns",
-      "exec",
-      BOX,
-      SLUICE,
-      "agent",
-      "--data",
-      join(dir, "data"),
-      "--socket",
-      socket,
-      "--protocols",
-      PROTOCOLS,
-    ],
-    { stdio: "ignore" },
-  );
-  for (let i = 0; i < 160; i++) {
-    try {
-      const s = await client.call<{ dataPlane: { running: boolean } }>("GET", "/v1/status");
-      if (s.dataPlane.running) return;
-    } catch {
-      /* not up yet */
-    }
-    await sleep(250);
-  }
-  throw new Error("agent did not come up");
-}
-
-async function conntrack() {
-  const r = await execInNs(BOX, ["conntrack", "-L", "-f", "ipv4"], { allowFail: true });
-  return r.stdout
-    .split("\n")
-    .map(parseConntrackLine)
-    .filter((x) => x !== null);
-}
-
-async function classBytes(dev: string): Promise<Map<string, number>> {
-  const r = await execInNs(BOX, ["tc", "-s", "class", "show", "dev", dev]);
-  return new Map(parseTcClassStats(r.stdout).map((c) => [c.classid, c.bytes]));
-}
 
 /** An HTTPS download from the lab server, sending `sni` (none when null) from a LAN client. */
 function download(sni: string | null, local: string, mb: number, seconds: number) {
@@ -125,17 +72,12 @@ function policy(youtubeClass: string, hostRules?: { hostname: string; class: str
 before(async () => {
   if (!root) return;
   await labUp({ traffic: false, greedy: true });
-  await startAgent();
+  await agent.start();
 });
 
 after(async () => {
   if (!root) return;
-  if (agent) {
-    const a = agent;
-    const exited = new Promise((r) => a.once("exit", r));
-    a.kill("SIGTERM");
-    await exited;
-  }
+  await agent.kill("SIGTERM");
   await labDown();
 });
 

@@ -4,84 +4,24 @@
 // data plane fails open and resumes. Needs root; uses the lab's own namespaces.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { defaultPolicy, type PolicyInput } from "@sluice/policy";
 import { LAB, labUp, labDown, execInNs } from "../src/lab/index.ts";
-import { AgentClient } from "../src/api/client.ts";
-import { parseConntrackLine, parseTcClassStats } from "../src/stats/parse.ts";
+import { LabAgent, conntrack, classBytes } from "./support/lab-agent.ts";
 
 const root = process.getuid?.() === 0;
 const opts = { skip: root ? false : "needs root (network namespaces)" };
-const SLUICE = fileURLToPath(new URL("../bin/sluice", import.meta.url));
 const PATTERNS = fileURLToPath(new URL("./fixtures/patterns", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "sluice-lab-"));
-const socket = join(dir, "agent.sock");
-const client = new AgentClient(socket);
+const agent = new LabAgent(PATTERNS);
+const client = agent.client;
 const BOX = LAB.ns.box;
 const LANNS = LAB.ns.lan;
 const SERVER = LAB.v4.server;
 // Marks of the fixture pattern set (alphabetical, 3 up): bittorrent 3, dns 4, edonkey 5, ftp 6,
 // gnutella 7, http 8, quic 9, rsync 10, rtp 11, sip 12, smtp 13, ssh 14, ssl 15, stun 16.
 const MARK = { http: 8 << 8, rsync: 10 << 8, ssh: 14 << 8, unknown: 2 << 8 };
-
-let agent: ChildProcess | null = null;
-
-async function startAgent(): Promise<void> {
-  agent = spawn(
-    "ip",
-    [
-      "netns",
-      "exec",
-      BOX,
-      SLUICE,
-      "agent",
-      "--data",
-      join(dir, "data"),
-      "--socket",
-      socket,
-      "--protocols",
-      PATTERNS,
-    ],
-    { stdio: "ignore" },
-  );
-  for (let i = 0; i < 120; i++) {
-    try {
-      const s = await client.call<{ dataPlane: { running: boolean } }>("GET", "/v1/status");
-      if (s.dataPlane.running) return;
-    } catch {
-      /* not up yet */
-    }
-    await sleep(250);
-  }
-  throw new Error("agent did not come up");
-}
-
-async function killAgent(signal: NodeJS.Signals): Promise<void> {
-  if (!agent) return;
-  const a = agent;
-  agent = null;
-  const exited = new Promise((r) => a.once("exit", r));
-  a.kill(signal);
-  await exited;
-}
-
-async function conntrack() {
-  const r = await execInNs(BOX, ["conntrack", "-L", "-f", "ipv4"], { allowFail: true });
-  return r.stdout
-    .split("\n")
-    .map(parseConntrackLine)
-    .filter((x) => x !== null);
-}
-
-async function classBytes(dev: string): Promise<Map<string, number>> {
-  const r = await execInNs(BOX, ["tc", "-s", "class", "show", "dev", dev]);
-  return new Map(parseTcClassStats(r.stdout).map((c) => [c.classid, c.bytes]));
-}
 
 function curl(path: string, extra: string[] = []) {
   return execInNs(
@@ -125,12 +65,12 @@ function shapingPolicy(): PolicyInput {
 before(async () => {
   if (!root) return;
   await labUp({ traffic: false, greedy: true });
-  await startAgent();
+  await agent.start();
 });
 
 after(async () => {
   if (!root) return;
-  await killAgent("SIGTERM");
+  await agent.kill("SIGTERM");
   await labDown();
 });
 
@@ -207,7 +147,7 @@ test(
 test("killing the agent does not stop traffic; restarting it resumes classification", opts, async () => {
   await client.call("POST", "/v1/apply", { policy: defaultPolicy(), user: "test" });
   assert.equal((await curl("/")).stdout, "200");
-  await killAgent("SIGKILL");
+  await agent.kill("SIGKILL");
   await execInNs(BOX, ["conntrack", "-F"], { allowFail: true });
   // Fail-open: with no process on the queues, --queue-bypass lets packets through.
   assert.equal((await curl("/", ["--local-port", "45001"])).stdout, "200");
@@ -217,9 +157,9 @@ test("killing the agent does not stop traffic; restarting it resumes classificat
   // The rules stayed in place.
   const rules = await execInNs(BOX, ["iptables-save", "-t", "mangle"]);
   assert.match(rules.stdout, /NFQUEUE --queue-balance 0:1 --queue-bypass/);
-  await startAgent();
+  await agent.start();
   assert.equal((await curl("/", ["--local-port", "45002"])).stdout, "200");
   const up = (await conntrack()).find((c) => c.sport === 45002);
   assert.equal(up!.mark & 0xff00, MARK.http, "classification resumed after the restart");
-  assert.ok(existsSync(socket));
+  assert.ok(existsSync(agent.socket));
 });
