@@ -140,10 +140,11 @@ test("apply installs the tree and the rules, verified by reading back", opts, as
     "SLUICE_ACCT",
     "SLUICE_APPS",
     "SLUICE_FWD",
+    "SLUICE_OUT",
     "SLUICE_POST",
     "SLUICE_PRE",
   ]);
-  assert.deepEqual(s.v4.hooks, { PREROUTING: 1, FORWARD: 1, POSTROUTING: 1 });
+  assert.deepEqual(s.v4.hooks, { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 });
   assert.ok(s.v4.rules.some((l) => l.includes("NFQUEUE --queue-balance 0:1 --queue-bypass")));
   assert.ok(
     s.tc.wan0!.classes.some(
@@ -153,7 +154,7 @@ test("apply installs the tree and the rules, verified by reading back", opts, as
   assert.ok(s.tc.lan0!.qdiscs.some((l) => l.startsWith("qdisc htb 1: root")));
   // Applying again is idempotent: hooks are not duplicated.
   await applier.apply(defaultPolicy(), { user: "test" });
-  assert.deepEqual((await state()).v4.hooks, { PREROUTING: 1, FORWARD: 1, POSTROUTING: 1 });
+  assert.deepEqual((await state()).v4.hooks, { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 });
 });
 
 test("app, category and hostname rules install as routes on their own mark fields", opts, async () => {
@@ -282,6 +283,6 @@ test("rollback to a history entry, and teardown leaves a clean box", opts, async
   await applier.teardown(DEVICES);
   const s = await state();
   assert.deepEqual(s.v4.chains, []);
-  assert.deepEqual(s.v4.hooks, { PREROUTING: 0, FORWARD: 0, POSTROUTING: 0 });
+  assert.deepEqual(s.v4.hooks, { PREROUTING: 0, FORWARD: 0, OUTPUT: 0, POSTROUTING: 0 });
   assert.ok(!s.tc.wan0!.qdiscs.some((l) => l.includes("htb")));
 });

@@ -476,6 +476,21 @@ test("DNS cache: TTL and LRU bounds", () => {
   assert.equal(g.get("192.0.2.9", 71), null);
 });
 
+test("DNS cache: a shared CDN address is named after what each client looked up", () => {
+  const c = new DnsCache();
+  c.learn(
+    parseDnsMessage(dnsResponse("video.example", "edge.cdn.example", "192.0.2.7", V6))!,
+    10,
+    "10.0.0.1",
+  );
+  c.learn(parseDnsMessage(dnsResponse("shop.example", "edge.cdn.example", "192.0.2.7", V6))!, 11, "10.0.0.2");
+  assert.equal(c.get("192.0.2.7", 12, "10.0.0.1"), "video.example");
+  assert.equal(c.get("192.0.2.7", 12, "10.0.0.2"), "shop.example");
+  // Someone whose lookup was not seen gets the last name anybody looked up.
+  assert.equal(c.get("192.0.2.7", 12, "10.0.0.3"), "shop.example");
+  assert.equal(c.get("192.0.2.7", 12), "shop.example");
+});
+
 test("flow table: DNS responses name later flows without SNI, and flows with ECH", () => {
   const cache = new DnsCache();
   const table = new FlowTable(set, { dnsCache: cache });

@@ -3,18 +3,18 @@
 // lookup and the connection that follows usually land on different workers: every worker
 // passes the names it learns to the main thread, which hands them to the others.
 
-import { DnsCache, parseDnsMessage } from "@sluice/classifier";
+import { DnsCache, ipv6, parseDnsMessage } from "@sluice/classifier";
 
-/** [address, name, seconds left] */
-export type DnsEntry = [string, string, number];
+/** [address, name, seconds left, the client it was looked up for (or null)] */
+export type DnsEntry = [string, string, number, string | null];
 
 export class SharedDnsCache extends DnsCache {
   private outbox: DnsEntry[] = [];
   private applying = false;
 
-  override set(address: string, name: string, ttl: number, now: number): void {
-    super.set(address, name, ttl, now);
-    if (!this.applying && this.outbox.length < 10_000) this.outbox.push([address, name, ttl]);
+  override set(address: string, name: string, ttl: number, now: number, client?: string | null): void {
+    super.set(address, name, ttl, now, client);
+    if (!this.applying && this.outbox.length < 10_000) this.outbox.push([address, name, ttl, client ?? null]);
   }
 
   /** Entries learned here since the last call (for the other workers). */
@@ -28,7 +28,7 @@ export class SharedDnsCache extends DnsCache {
   apply(entries: readonly DnsEntry[], now: number): void {
     this.applying = true;
     try {
-      for (const [address, name, ttl] of entries) super.set(address, name, ttl, now);
+      for (const [address, name, ttl, client] of entries) super.set(address, name, ttl, now, client);
     } finally {
       this.applying = false;
     }
@@ -36,13 +36,14 @@ export class SharedDnsCache extends DnsCache {
 
   /**
    * Learns from a DNS answer in a raw IPv4/IPv6 packet from UDP port 53, even when its flow
-   * was decided long ago (the fast path never decodes those). Returns names learned.
+   * was decided long ago (the fast path never decodes those), for the client it goes to.
+   * Returns names learned.
    */
   learnFromPacket(buf: Buffer, off: number, len: number, now: number): number {
     const udp = dnsAnswerOffset(buf, off, len);
     if (udp < 0) return 0;
     const msg = parseDnsMessage(buf.subarray(udp + 8, off + len));
-    return msg ? this.learn(msg, now) : 0;
+    return msg ? this.learn(msg, now, destinationOf(buf, off)) : 0;
   }
 }
 
@@ -55,4 +56,10 @@ export function dnsAnswerOffset(buf: Buffer, off: number, len: number): number {
   else if (v === 6 && len >= 48 && buf[off + 6] === 17) udp = off + 40;
   if (udp < 0 || udp + 8 > off + len) return -1;
   return buf.readUInt16BE(udp) === 53 ? udp : -1;
+}
+
+/** The destination address of a raw IPv4/IPv6 packet, as the flow table writes addresses. */
+export function destinationOf(buf: Buffer, off: number): string {
+  if (buf[off]! >> 4 === 4) return `${buf[off + 16]}.${buf[off + 17]}.${buf[off + 18]}.${buf[off + 19]}`;
+  return ipv6(buf.subarray(off + 24, off + 40));
 }

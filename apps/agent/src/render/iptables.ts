@@ -14,14 +14,16 @@
 // application (SLUICE_APPS, only for packets whose app field is set).
 //
 // The mark has three fields (see model.ts): protocol, application, hostname rule. DNS
-// responses always go to the queue (a single rule matching source port 53), whatever
-// their connection's state, so the data plane's DNS cache learns every answer.
+// answers to LAN clients always go to the queue (one rule matching source port 53 in
+// SLUICE_FWD for outside resolvers, one in OUTPUT → SLUICE_OUT for the box's own), whatever
+// their connection's state, so the data plane's DNS cache learns what each client looked up.
 
 import type { KernelModel } from "./model.ts";
 import {
   CHAIN_ACCT,
   CHAIN_APPS,
   CHAIN_FWD,
+  CHAIN_OUT,
   CHAIN_POST,
   CHAIN_PRE,
   MARK_UNSET,
@@ -36,10 +38,11 @@ export interface Rule {
   spec: string[];
 }
 
-export const SLUICE_CHAINS = [CHAIN_PRE, CHAIN_FWD, CHAIN_POST, CHAIN_ACCT, CHAIN_APPS] as const;
+export const SLUICE_CHAINS = [CHAIN_PRE, CHAIN_FWD, CHAIN_OUT, CHAIN_POST, CHAIN_ACCT, CHAIN_APPS] as const;
 export const HOOKS: Rule[] = [
   { chain: "PREROUTING", spec: ["-j", CHAIN_PRE] },
   { chain: "FORWARD", spec: ["-j", CHAIN_FWD] },
+  { chain: "OUTPUT", spec: ["-j", CHAIN_OUT] },
   { chain: "POSTROUTING", spec: ["-j", CHAIN_POST] },
 ];
 
@@ -67,7 +70,9 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
     { chain: CHAIN_PRE, spec: ["-j", "CONNMARK", "--restore-mark", "--nfmask", own, "--ctmask", own] },
   ];
   if (classify) {
-    rules.push({ chain: CHAIN_PRE, spec: ["-p", "udp", "-m", "udp", "--sport", "53", ...queue] });
+    const dnsAnswers = ["-p", "udp", "-m", "udp", "--sport", "53", ...queue];
+    rules.push({ chain: CHAIN_FWD, spec: dnsAnswers });
+    rules.push({ chain: CHAIN_OUT, spec: ["!", "-o", "lo", ...dnsAnswers] });
     rules.push({ chain: CHAIN_FWD, spec: ["-m", "mark", "--mark", `0x0/${mask}`, ...window, ...queue] });
     rules.push({
       chain: CHAIN_FWD,

@@ -17,6 +17,7 @@ export const MARK_UNKNOWN = 2;
 export const CHAIN_PRE = "SLUICE_PRE";
 export const CHAIN_POST = "SLUICE_POST";
 export const CHAIN_FWD = "SLUICE_FWD";
+export const CHAIN_OUT = "SLUICE_OUT";
 export const CHAIN_ACCT = "SLUICE_ACCT";
 export const CHAIN_APPS = "SLUICE_APPS";
 export const IFB_DEVICE = "ifb-sluice";

@@ -150,35 +150,52 @@ export class DnsCache {
     return this.map.size;
   }
 
-  /** Remembers that `address` is `name` until now + ttl (seconds). */
-  set(address: string, name: string, ttl: number, now: number): void {
+  /**
+   * Remembers that `address` is `name` until now + ttl (seconds): for everyone, and, when
+   * `client` is given, for that client (a CDN address serves many names; the one a client
+   * looked up is the name of its next connection there).
+   */
+  set(address: string, name: string, ttl: number, now: number, client?: string | null): void {
     const life = Math.min(Math.max(0, ttl), this.options.maxTtl) + this.options.graceSeconds;
-    this.map.delete(address);
-    this.map.set(address, { name, expires: now + life });
+    this.put(address, { name, expires: now + life });
+    if (client) this.put(`${client}>${address}`, { name, expires: now + life });
+  }
+
+  private put(key: string, e: CacheEntry): void {
+    this.map.delete(key);
+    this.map.set(key, e);
     while (this.map.size > this.options.maxEntries) {
       const oldest = this.map.keys().next().value as string;
       this.map.delete(oldest);
     }
   }
 
-  /** The name of `address` at time `now`, or null (unknown or expired). */
-  get(address: string, now: number): string | null {
-    const e = this.map.get(address);
+  /**
+   * The name of `address` at time `now`: the one `client` looked up when known, else the
+   * last one anybody looked up; null when unknown or expired.
+   */
+  get(address: string, now: number, client?: string | null): string | null {
+    const own = client ? this.lookup(`${client}>${address}`, now) : null;
+    return own ?? this.lookup(address, now);
+  }
+
+  private lookup(key: string, now: number): string | null {
+    const e = this.map.get(key);
     if (!e) return null;
     if (now > e.expires) {
-      this.map.delete(address);
+      this.map.delete(key);
       return null;
     }
-    this.map.delete(address); // LRU: touch
-    this.map.set(address, e);
+    this.map.delete(key); // LRU: touch
+    this.map.set(key, e);
     this.hits++;
     return e.name;
   }
 
-  /** Learns from a DNS message; returns how many addresses it named. */
-  learn(msg: DnsMessage, now: number): number {
+  /** Learns from a DNS message (sent to `client`, when known); returns how many addresses it named. */
+  learn(msg: DnsMessage, now: number, client?: string | null): number {
     const pairs = addressNames(msg);
-    for (const p of pairs) this.set(p.address, p.name, p.ttl, now);
+    for (const p of pairs) this.set(p.address, p.name, p.ttl, now, client);
     if (pairs.length) this.learned++;
     return pairs.length;
   }

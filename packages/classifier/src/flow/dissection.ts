@@ -226,7 +226,13 @@ export class FlowDissection {
   }
 
   /** Reads the stored and new DNS messages; true when done (a response was read). */
-  dns(cache: DnsCache | null, now: number, direction?: "c2s" | "s2c", chunks?: Buffer[]): boolean {
+  dns(
+    cache: DnsCache | null,
+    now: number,
+    direction?: "c2s" | "s2c",
+    chunks?: Buffer[],
+    client?: string,
+  ): boolean {
     this.l7.dns ??= { query: null, learned: 0 };
     if (chunks?.length) {
       for (const c of chunks) {
@@ -244,7 +250,7 @@ export class FlowDissection {
         if (!this.hostname) this.setHostname(q, "dns-query");
       }
       if (!msg.response) continue;
-      if (cache) this.l7.dns.learned += cache.learn(msg, now);
+      if (cache) this.l7.dns.learned += cache.learn(msg, now, client);
       this.dnsDone = true;
     }
     return this.dnsDone;

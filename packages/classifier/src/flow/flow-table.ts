@@ -363,7 +363,7 @@ export class FlowTable {
     const d = insp.dissect;
     if (flow.verdict !== "unset") {
       // Decided, still reading DNS responses, within the packet window.
-      const done = d ? d.dns(this.dnsCache, time, direction, chunks) : true;
+      const done = d ? d.dns(this.dnsCache, time, direction, chunks, flow.clientIp) : true;
       if (d && !flow.hostname && d.hostname) {
         flow.hostname = d.hostname;
         flow.hostnameSource = d.hostnameSource;
@@ -422,7 +422,9 @@ export class FlowTable {
     let lingers = false;
     if (d) {
       if (d.active === "dns")
-        lingers = !d.dns(this.dnsCache, time) && flow.packets < this.options.window.packets;
+        lingers =
+          !d.dns(this.dnsCache, time, undefined, undefined, flow.clientIp) &&
+          flow.packets < this.options.window.packets;
       this.name(flow, d, time);
       d.release();
     }
@@ -444,7 +446,7 @@ export class FlowTable {
     const ech = d.l7.tls?.ech === true || d.l7.quic?.ech === true;
     const isDns = d.active === "dns";
     if ((!flow.hostname || ech) && !isDns && this.dnsCache) {
-      const looked = this.dnsCache.get(flow.serverIp, time);
+      const looked = this.dnsCache.get(flow.serverIp, time, flow.clientIp);
       if (looked) {
         flow.hostname = looked;
         flow.hostnameSource = "dns-cache";
