@@ -13,6 +13,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
+import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,6 +49,16 @@ const ANSI = new RegExp(`${ESC}\\[[0-9;?]*[A-Za-z]|${ESC}[()][A-Z0-9]|\r`, "g");
 const unprefix = (s: string) => s.replace(/^\[\s*[\d.]+\] [\w@.-]+\[\d+\]: ?/gm, "");
 /** The serial log without terminal escapes (GRUB draws its menu with them). */
 const plain = (s: string) => s.replace(ANSI, "");
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createSocket("udp4");
+    s.bind(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => done(p));
+    });
+  });
+}
 
 async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -178,7 +189,7 @@ function qemuArgs(port: number, n: number): string[] {
     "-device",
     "virtio-net-pci,netdev=wan,addr=0x3,mac=52:54:00:5a:00:01",
     "-netdev",
-    `user,id=lan,restrict=on,net=192.168.77.0/24,host=192.168.77.2,dhcpstart=192.168.77.60,hostfwd=tcp:127.0.0.1:${port}-192.168.77.1:80`,
+    `user,id=lan,restrict=on,net=192.168.77.0/24,host=192.168.77.2,dhcpstart=192.168.77.60,hostfwd=tcp:127.0.0.1:${port}-192.168.77.1:80,hostfwd=udp:127.0.0.1:${dnsPort}-192.168.77.1:53`,
     "-device",
     "virtio-net-pci,netdev=lan,addr=0x4,mac=52:54:00:5a:00:02",
     "-chardev",
@@ -371,8 +382,32 @@ function checkStatus(res: BootResult) {
   expect(res, /applications: \d+ in \d+ categories/.test(res.status), "application catalogue loaded");
 }
 
+/** Asks the box's DNS (through the UDP forward, as a LAN client) for a name's A record. */
+async function lanDnsA(name: string): Promise<string | null> {
+  const q = Buffer.concat([
+    Buffer.from([0x5e, 0x1c, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
+    ...name.split(".").map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
+    Buffer.from([0, 0, 1, 0, 1]),
+  ]);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const answer = await new Promise<Buffer | null>((done) => {
+      const sock = createSocket("udp4");
+      const timer = setTimeout(() => (sock.close(), done(null)), 3000);
+      sock.once("message", (m) => (clearTimeout(timer), sock.close(), done(m)));
+      sock.send(q, dnsPort, "127.0.0.1");
+    });
+    // the last 4 bytes of a one-answer A response are the address
+    if (answer && answer.readUInt16BE(0) === 0x5e1c && answer.readUInt16BE(6) > 0)
+      return [...answer.subarray(-4)].join(".");
+  }
+  return null;
+}
+
 async function firstBoot(res: BootResult, http: Http) {
   checkStatus(res);
+  // LAN DNS answers pass the agent's queue (OUTPUT → SLUICE_OUT) on their way to the client.
+  const a = await lanDnsA("sluice.lan");
+  expect(res, a === "192.168.77.1", `a LAN client resolves sluice.lan to the box (got ${a})`);
   expect(
     res,
     /sluice-storage: formatting the empty disk \/dev\/vda/.test(res.log),
@@ -447,6 +482,7 @@ if (mk.status !== 0) {
   process.exit(2);
 }
 const port = await freePort();
+const dnsPort = await freeUdpPort();
 console.log(
   `boot-test: ${ISO} (${(readFileSync(ISO).length / 1048576).toFixed(1)} MiB), ${opt.uefi ? "UEFI (OVMF)" : "BIOS (SeaBIOS)"} from ${opt.usb ? "a USB stick" : "a CD"}, work dir ${WORK}, dashboard forward 127.0.0.1:${port}`,
 );

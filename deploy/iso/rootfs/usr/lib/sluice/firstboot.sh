@@ -116,6 +116,8 @@ dhcp-authoritative
 dhcp-leasefile=$DATA/dnsmasq.leases
 domain=lan
 local=/lan/
+# the dashboard by name: http://sluice.lan/
+host-record=sluice.lan,$ip
 CONF
 fi
 

@@ -17,7 +17,7 @@ text() { # $1: how to show an address: "issue" (agetty escape) or "now"
   echo
   if [[ -n "$LAN" ]]; then
     if ((web)); then
-      echo "  Dashboard (LAN port $LAN):  http://$lan_ip/"
+      echo "  Dashboard (LAN port $LAN):  http://$lan_ip/  (or http://sluice.lan/)"
       if [[ "${WAN_ADMIN:-0}" == 1 ]]; then
         echo "  Dashboard (WAN port $WAN):  http://$wan_ip/"
       else
