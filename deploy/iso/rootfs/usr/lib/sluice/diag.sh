@@ -30,6 +30,10 @@ for d in $WAN $LAN; do tc qdisc show dev "$d" | head -4; done
 section filters
 # fw filters per mark field: prio 1 hostname rules, 2 apps and categories, 3 protocols
 for d in $WAN $LAN; do tc filter show dev "$d" | grep -o 'pref [0-9]* fw' | sort | uniq -c | sed "s/^/$d /"; done
+section dns-path
+# LAN DNS answers pass SLUICE_OUT (the agent's DNS-answer queue); the queries seen by conntrack
+iptables -t mangle -nvxL SLUICE_OUT 2>&1 | tail -n +3
+conntrack -L -p udp --dport 53 2>/dev/null | head -5
 section failed-units
 systemctl --failed --no-legend --plain
 section restarts
