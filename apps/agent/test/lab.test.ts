@@ -305,7 +305,10 @@ describe("sluice lab (real namespaces, as root)", { skip }, () => {
     assert.deepEqual(r.errors, []);
     assert.deepEqual([...r.namespacesRemoved].sort(), Object.values(LAB.ns).sort());
     assert.match((await labCli("status")).stdout, /^lab: down/);
-    assert.doesNotMatch(spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout, /sluice-/);
+    assert.doesNotMatch(
+      spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout,
+      new RegExp(`^${LAB.prefix}-`, "m"),
+    );
     for (const pid of pids) assert.equal(isLabProcess(pid), false, `pid ${pid} gone`);
     assert.deepEqual(labProcessesRunning(), []);
     const again = await labCli("down");

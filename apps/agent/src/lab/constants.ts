@@ -6,8 +6,15 @@
 //
 // The box forwards and masquerades 10.77.1.0/24 out of wan0 (IPv6 is routed, not NATed).
 
+// SLUICE_LAB_PREFIX renames the namespaces and the state directory, so that two checkouts
+// on one machine can each run their lab tests (default "sluice": sluice-lan, /run/sluice-lab).
+const PREFIX = /^[a-z][a-z0-9]{0,11}$/.test(process.env.SLUICE_LAB_PREFIX ?? "")
+  ? process.env.SLUICE_LAB_PREFIX!
+  : "sluice";
+
 export const LAB = {
-  ns: { lan: "sluice-lan", box: "sluice-box", wan: "sluice-wan" },
+  prefix: PREFIX,
+  ns: { lan: `${PREFIX}-lan`, box: `${PREFIX}-box`, wan: `${PREFIX}-wan` },
   /** Interface names, per namespace. */
   ifaces: {
     box: { lan: "lan0", wan: "wan0" },
@@ -45,7 +52,7 @@ export const LAB = {
   /** The DNS zone the lab's server answers for (every name points at the server). */
   zone: "example.lab",
   /** Runtime state: pid files, logs, the TLS certificate, state.json. */
-  stateDir: "/run/sluice-lab",
+  stateDir: `/run/${PREFIX}-lab`,
 } as const;
 
 export type LabNsName = (typeof LAB.ns)[keyof typeof LAB.ns];
