@@ -59,5 +59,7 @@ export function limitRequestBody(req: Request, limit: number): Request {
   }
   const headers = new Headers(req.headers);
   headers.delete("content-length");
-  return new Request(req.url, { method: req.method, headers, body, signal: req.signal, duplex: "half" });
+  // a streamed body needs duplex "half" (undici); the DOM's RequestInit does not know it
+  const init = { method: req.method, headers, body, signal: req.signal, duplex: "half" };
+  return new Request(req.url, init as RequestInit);
 }
