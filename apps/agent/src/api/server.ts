@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse, type Server } 
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
+import { plainText } from "@sluice/policy";
 import type { Agent } from "../daemon/agent.ts";
 import { ApplyError } from "../apply/applier.ts";
 
@@ -60,11 +61,11 @@ function parse<T extends z.ZodType>(schema: T, v: unknown): z.output<T> {
 const ApplyBody = z.object({
   policy: z.unknown(),
   trySeconds: z.number().int().min(5).max(3600).optional(),
-  user: z.string().max(100).optional(),
+  user: plainText(100).optional(),
 });
 const RollbackBody = z.object({
   id: z.number().int().positive().optional(),
-  user: z.string().max(100).optional(),
+  user: plainText(100).optional(),
 });
 const TestBody = z.object({
   l4: z.enum(["tcp", "udp"]).default("tcp"),
