@@ -2,3 +2,4 @@ export * from "./units.ts";
 export * from "./schema.ts";
 export * from "./validate.ts";
 export * from "./example.ts";
+export * from "./hostname-glob.ts";
