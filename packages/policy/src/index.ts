@@ -3,3 +3,4 @@ export * from "./text.ts";
 export * from "./schema.ts";
 export * from "./validate.ts";
 export * from "./example.ts";
+export * from "./hostname-glob.ts";

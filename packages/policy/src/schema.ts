@@ -101,22 +101,6 @@ export function ruleLabel(r: TargetRule): string {
 /** Precedence of the rule kinds, most specific first. */
 export const RULE_PRECEDENCE: readonly RuleTargetKind[] = ["hostname", "app", "category", "protocol"];
 
-/**
- * The test a hostname rule's glob makes: case-insensitive, "*" stands for any run of
- * characters within one label, and a leading "*." also matches the bare domain
- * ("*.example.com" matches example.com and a.b.example.com).
- */
-export function hostnameGlobMatcher(glob: string): (host: string) => boolean {
-  const g = glob.toLowerCase();
-  const body = (s: string) =>
-    s
-      .split("*")
-      .map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, "\\$&"))
-      .join("[^.]*");
-  const re = g.startsWith("*.") ? new RegExp(`^(?:.+\\.)?${body(g.slice(2))}$`) : new RegExp(`^${body(g)}$`);
-  return (host) => re.test(host.toLowerCase().replace(/\.$/, ""));
-}
-
 const HOST_GLOB = /^(\*\.)?[a-z0-9_*-]+(\.[a-z0-9_*-]+)*$/;
 
 /** A host name or glob a hostname rule accepts: "www.example.com", "*.example.com", "cdn*.example.*". */
