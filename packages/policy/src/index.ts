@@ -1,4 +1,5 @@
 export * from "./units.ts";
+export * from "./text.ts";
 export * from "./schema.ts";
 export * from "./validate.ts";
 export * from "./example.ts";

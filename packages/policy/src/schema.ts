@@ -3,6 +3,7 @@
 
 import { z } from "zod";
 import { parseRate } from "./units.ts";
+import { plainText } from "./text.ts";
 
 const rate = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const bps = parseRate(v);
@@ -29,7 +30,7 @@ export const ClassSchema = z.strictObject({
   name: z
     .string()
     .regex(/^[a-z][a-z0-9_-]{0,31}$/, "lowercase letters, digits, _ and -, starting with a letter (max 32)"),
-  parent: z.string().optional(),
+  parent: plainText(100).optional(),
   rate,
   ceil: rate.optional(),
   priority: z.number().int().min(0).max(7).default(3),
@@ -38,7 +39,7 @@ export const ClassSchema = z.strictObject({
   cburst: sizeBytes.optional(),
   default: z.boolean().default(false),
   leaf: z.enum(LEAF_KINDS).default("auto"),
-  description: z.string().max(200).optional(),
+  description: plainText(200).optional(),
 });
 
 const ifname = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, "an interface name (1-15 of A-Z a-z 0-9 _ . -)");
@@ -63,12 +64,12 @@ export type TargetRule = (
  */
 export const TargetRuleSchema = z
   .strictObject({
-    protocol: z.string().min(1).optional(),
-    app: z.string().min(1).optional(),
-    category: z.string().min(1).optional(),
-    hostname: z.string().min(1).max(253).optional(),
-    class: z.string().min(1),
-    comment: z.string().max(200).optional(),
+    protocol: plainText(100).min(1).optional(),
+    app: plainText(100).min(1).optional(),
+    category: plainText(100).min(1).optional(),
+    hostname: plainText(253).min(1).optional(),
+    class: plainText(100).min(1),
+    comment: plainText(200).optional(),
   })
   .superRefine((r, ctx) => {
     const given = RULE_TARGETS.filter((k) => r[k] !== undefined);
@@ -115,7 +116,7 @@ const markMask = z
 
 export const PolicySchema = z.strictObject({
   version: z.literal(1),
-  name: z.string().max(100).default("policy"),
+  name: plainText(100).default("policy"),
   interfaces: z.strictObject({
     wan: z.strictObject({ device: ifname, rate }),
     lan: z.strictObject({ device: ifname, rate }),

@@ -1,11 +1,13 @@
 // The agent's own persistent state under its data directory: the history of applied
 // policies with their rendered scripts, and which entry is the last good one. Written
-// atomically (temp file + rename) so a crash never leaves half a file. A write that fails
-// (disk full, read-only) changes nothing, in memory or on disk, and says why (StoreError).
+// atomically (temp file + rename) so a crash never leaves half a file, and readable by root
+// only (private-file.ts). A write that fails (disk full, read-only) changes nothing, in
+// memory or on disk, and says why (StoreError).
 
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import type { PolicyInput } from "@sluice/policy";
+import { makePrivate, writePrivateFile } from "./private-file.ts";
 
 export type EntryStatus =
   "applying" | "applied" | "trying" | "confirmed" | "reverted" | "failed" | "superseded";
@@ -55,6 +57,7 @@ export class HistoryStore {
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
     this.file = join(dataDir, "history.json");
+    makePrivate(this.file);
     this.data = existsSync(this.file)
       ? (JSON.parse(readFileSync(this.file, "utf8")) as StoreFile)
       : { nextId: 1, entries: [] };
@@ -132,13 +135,11 @@ export class HistoryStore {
   }
 
   private save(data: StoreFile): void {
-    const tmp = `${this.file}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify(data, null, 1), { mode: 0o600 });
-      renameSync(tmp, this.file);
+      writePrivateFile(this.file, JSON.stringify(data, null, 1));
     } catch (e) {
       try {
-        rmSync(tmp, { force: true }); // a partial temp file only takes space
+        rmSync(`${this.file}.tmp`, { force: true }); // a partial temp file only takes space
       } catch {
         /* read-only: there is none */
       }
