@@ -90,8 +90,9 @@ test(
       user: "test",
     });
     assert.equal(applied.entry.status, "applied");
-    const yt = download("www.youtube.com", LAB.v4.clients[0], 300, 16);
-    const plain = download("www.example.lab", LAB.v4.clients[1], 300, 16);
+    // Long enough to outlive both measurements and the re-apply between them on a loaded box.
+    const yt = download("www.youtube.com", LAB.v4.clients[0], 300, 40);
+    const plain = download("www.example.lab", LAB.v4.clients[1], 300, 40);
     await sleep(4000); // both classified and saturating
     const ct = await conntrack();
     const ytConn = ct.find((c) => c.dport === 443 && c.src === LAB.v4.clients[0]);

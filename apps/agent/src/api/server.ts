@@ -123,7 +123,12 @@ export function createApi(agent: Agent): Server {
     [
       "GET",
       /^\/v1\/flows$/,
-      async () => ({ connections: agent.accounting.allConnections(), decided: agent.recentDecisions() }),
+      async () => ({
+        // The busiest connections (bounded), and how many the table holds in all.
+        connections: agent.accounting.allConnections(),
+        total: agent.accounting.connectionCount(),
+        decided: agent.recentDecisions(),
+      }),
     ],
     ["POST", /^\/v1\/test-pattern$/, async (req) => agent.testPattern(parse(TestBody, await readJson(req)))],
   ];

@@ -26,6 +26,37 @@ import { Empty, ErrorState, Loading } from "@/components/states";
 import { useAgentHealth } from "@/components/shell";
 import { AppsLive, appHistorySeries } from "./overview-apps";
 
+/** The data plane's overload counters, as /v1/status reports them. */
+type ClassificationHealth = { degraded: boolean; reasons: string[]; windowSeconds: number };
+
+/** Keeping up, or degraded (traffic still forwarded, some connections unclassified) and why. */
+function ClassificationRow({ health }: { health: ClassificationHealth | undefined }) {
+  if (!health) return null;
+  return (
+    <Table.Tr>
+      <Table.Td c="dimmed">classification</Table.Td>
+      <Table.Td data-testid="classification-health">
+        {health.degraded ? (
+          <Tooltip label="traffic is still forwarded (fail-open); some connections get no verdict from their payload">
+            <Badge color="orange" variant="light">
+              degraded
+            </Badge>
+          </Tooltip>
+        ) : (
+          <Badge color="green" variant="light">
+            keeping up
+          </Badge>
+        )}
+        {health.reasons.map((r) => (
+          <Text key={r} size="xs" c="dimmed">
+            {r} (last {health.windowSeconds} s)
+          </Text>
+        ))}
+      </Table.Td>
+    </Table.Tr>
+  );
+}
+
 type Series = { series: ChartSeries[]; data: [number[], ...(number | null)[][]] };
 
 function classSeries(samples: LiveSample[], dir: "upload" | "download"): Series {
@@ -146,6 +177,7 @@ function Health() {
                   )}
                 </Table.Td>
               </Table.Tr>
+              <ClassificationRow health={(s.dataPlane as { health?: ClassificationHealth }).health} />
               <Table.Tr>
                 <Table.Td c="dimmed">patterns</Table.Td>
                 <Table.Td>
