@@ -105,7 +105,7 @@ const policy: PolicyInput = {
   interfaces: { wan: { device: "r1", rate: "10gbit" }, lan: { device: "r0", rate: "10gbit" } },
   classes: { upload: tree(), download: tree() },
   rules: [
-    ...(apps ? [{ category: "video", class: "default" }] : []),
+    ...(apps ? [{ category: "video-streaming", class: "default" }] : []),
     ...[...protocols.names]
       .filter((p) => !["unknown", "unset"].includes(p))
       .map((p) => ({ protocol: p, class: fast.includes(p) ? "fast" : "default" })),

@@ -177,7 +177,13 @@ export class DataPlane {
       routing: this.routing(),
       statsIntervalMs: o.statsIntervalMs,
     };
-    const worker = new Worker(WORKER_URL, { workerData: init, name: `nfqueue-${queue}` });
+    // A small young generation: the worker allocates per packet, and V8's default (up to
+    // 3 x 16 MiB semi-spaces per thread) shows up as resident memory under load.
+    const worker = new Worker(WORKER_URL, {
+      workerData: init,
+      name: `nfqueue-${queue}`,
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
     const slot: Slot = {
       queue,
       worker,

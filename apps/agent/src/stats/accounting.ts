@@ -206,6 +206,10 @@ export class Accounting {
   tick(): Promise<StatsSample> {
     const run = this.chain.then(async () => {
       const s = await this.sample();
+      // Only the latest sample keeps its per-connection and per-client lists: the history
+      // is for the graphs, and stays small (and quick to send) whatever the table holds.
+      const prev = this.ring.at(-1);
+      if (prev) this.ring[this.ring.length - 1] = { ...prev, connections: [], hosts: [] };
       this.ring.push(s);
       if (this.ring.length > (this.d.ringSize ?? 600)) this.ring.shift();
       for (const fn of this.listeners) fn(s);
