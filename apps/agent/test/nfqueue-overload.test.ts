@@ -108,7 +108,7 @@ before(() => {
   // The agent's rules for a one-queue policy whose LAN is r0 and WAN r1.
   const p = defaultPolicy({ wan: "r1", lan: "r0" });
   p.inspection = { packets: 10, bytes: 2048, queues: 1, queueBase: 0 };
-  const names = p.rules!.flatMap((x) => ("protocol" in x ? [x.protocol] : []));
+  const names = p.rules!.flatMap((x) => ("protocol" in x && x.protocol ? [x.protocol] : []));
   const v = validatePolicy(p, { protocols: new Set(["hello", ...names]) });
   assert.ok(v.ok, JSON.stringify(v));
   const r = renderPolicy(v.policy, new Map([["hello", 3]]), MINIMAL_CAPABILITIES);

@@ -21,10 +21,10 @@ import { capabilitySummary, chooseVariant, type Capabilities } from "../kernel/c
 import { Applier, ApplyError, type ProtocolCatalogue } from "../apply/applier.ts";
 import { HistoryStore } from "../apply/store.ts";
 import { HostIdRegistry } from "../apply/host-ids.ts";
-import { Accounting } from "../stats/accounting.ts";
+import { Accounting, type StatsSample } from "../stats/accounting.ts";
 import { KernelCounters } from "../stats/kernel-counters.ts";
 import type { KernelModel } from "../render/model.ts";
-import { createApi, listenUnix } from "../api/server.ts";
+import { createApi, listenUnix, type ControlTarget } from "../api/server.ts";
 import { DataPlane, type FlowDecidedEvent } from "../nfqueue/data-plane.ts";
 import { CHAIN_FWD } from "../render/model.ts";
 import { parseLateRuleCount } from "../stats/parse.ts";
@@ -44,7 +44,7 @@ export interface AgentOptions {
 
 const VERSION = "0.1.0";
 
-export class Agent {
+export class Agent implements ControlTarget {
   readonly log: Logger;
   readonly exec: Executor;
   readonly store: HistoryStore;
@@ -337,6 +337,31 @@ export class Agent {
 
   history() {
     return this.store.list().map(summarize);
+  }
+
+  historyEntry(id: number) {
+    return this.store.get(id);
+  }
+
+  stats() {
+    return { latest: this.accounting.latest(), history: this.accounting.history() };
+  }
+
+  flows() {
+    return {
+      // The busiest connections (bounded), and how many the table holds in all.
+      connections: this.accounting.allConnections(),
+      total: this.accounting.connectionCount(),
+      decided: this.recentDecisions(),
+    };
+  }
+
+  latestSample() {
+    return this.accounting.latest();
+  }
+
+  onSample(fn: (sample: StatsSample) => void): () => void {
+    return this.accounting.onSample(fn);
   }
 
   recentDecisions(): FlowDecidedEvent[] {

@@ -119,23 +119,23 @@ export function buildNft(m: KernelModel): NftTable | null {
 export function renderNft(t: NftTable): string {
   const id = `${NFT_FAMILY} ${NFT_TABLE}`;
   const out = [`table ${id}`, `delete table ${id}`, `table ${id} {`];
-  for (const c of t.counters) out.push(`\tcounter ${c} {`, "\t}");
+  for (const c of t.counters) out.push(`  counter ${c} {`, "  }");
   for (const mp of t.maps) {
     const els = mp.elements.map(
       (e) => `${hex8(e.key)} : ${mp.data === "counter" ? `"${e.value}"` : e.value}`,
     );
     out.push(
-      `\tmap ${mp.name} {`,
-      `\t\ttype mark : ${mp.data}`,
-      `\t\telements = { ${els.join(", ")} }`,
-      "\t}",
+      `  map ${mp.name} {`,
+      `    type mark : ${mp.data}`,
+      `    elements = { ${els.join(", ")} }`,
+      "  }",
     );
   }
   for (const ch of t.chains) {
-    out.push(`\tchain ${ch.name} {`);
-    if (ch.hook) out.push(`\t\ttype filter hook ${ch.hook} priority mangle; policy accept;`);
-    for (const r of ch.rules) out.push(`\t\t${r.text}`);
-    out.push("\t}");
+    out.push(`  chain ${ch.name} {`);
+    if (ch.hook) out.push(`    type filter hook ${ch.hook} priority mangle; policy accept;`);
+    for (const r of ch.rules) out.push(`    ${r.text}`);
+    out.push("  }");
   }
   out.push("}", "");
   return out.join("\n");
