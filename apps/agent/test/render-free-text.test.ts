@@ -147,16 +147,16 @@ const NFT_ELEMENT = String.raw`0x[0-9a-f]{8} : (?:"(?:proto|app)_\d+"|\d+:[0-9a-
 const NFT_FORMS = [
   /^(delete )?table inet sluice$/,
   /^table inet sluice \{$/,
-  /^  counter (proto|app)_\d+ \{$/,
-  /^  map (protocols|apps|dev\d+_(protocol|app|host)) \{$/,
-  /^    type mark : (counter|classid)$/,
+  /^ {2}counter (proto|app)_\d+ \{$/,
+  /^ {2}map (protocols|apps|dev\d+_(protocol|app|host)) \{$/,
+  /^ {4}type mark : (counter|classid)$/,
   new RegExp(`^    elements = \\{ ${NFT_ELEMENT}(, ${NFT_ELEMENT})* \\}$`),
-  /^  chain (post|dev\d+) \{$/,
-  /^    type filter hook postrouting priority mangle; policy accept;$/,
-  /^    meta mark & 0x[0-9a-f]{8} == 0x[0-9a-f]{8} accept$/,
-  /^    (counter name|meta priority set) meta mark & 0x[0-9a-f]{8} map @[a-z0-9_]+$/,
-  /^    oifname "[\w.-]+" jump dev\d+$/,
-  /^(  )?\}$/,
+  /^ {2}chain (post|dev\d+) \{$/,
+  /^ {4}type filter hook postrouting priority mangle; policy accept;$/,
+  /^ {4}meta mark & 0x[0-9a-f]{8} == 0x[0-9a-f]{8} accept$/,
+  /^ {4}(counter name|meta priority set) meta mark & 0x[0-9a-f]{8} map @[a-z0-9_]+$/,
+  /^ {4}oifname "[\w.-]+" jump dev\d+$/,
+  /^( {2})?\}$/,
 ];
 
 /** Lines of a script text: the final newline ends the last line, it does not start one. */
