@@ -17,7 +17,7 @@ export interface HistoryEntry {
   policy: PolicyInput;
   status: EntryStatus;
   /** Rendered scripts as shown to the admin (with headers). */
-  scripts: { tc: string; iptables: string; ip6tables: string };
+  scripts: { tc: string; iptables: string; ip6tables: string; nft?: string };
   error?: { step: string; command?: string; stderr?: string; message: string };
   /** Set on the entry the box returns to on failure and on boot. */
   lastGood: boolean;
