@@ -72,7 +72,7 @@ export function classifyCaptureFile(
   patterns: PatternSet,
   options: Partial<FlowTableOptions> = {},
 ): CaptureSummary {
-  return classifyRecords(basename(path), readCaptureFile(path), patterns, options);
+  return collect(basename(path), readCaptureFile(path), patterns, options);
 }
 
 export function classifyCaptureBuffer(
@@ -81,7 +81,37 @@ export function classifyCaptureBuffer(
   patterns: PatternSet,
   options: Partial<FlowTableOptions> = {},
 ): CaptureSummary {
-  return classifyRecords(name, readCaptureBuffer(buf, name), patterns, options);
+  return collect(name, readCaptureBuffer(buf, name), patterns, options);
+}
+
+/** A capture's summary without its flows (they went to the callback). */
+export type CaptureStreamSummary = Omit<CaptureSummary, "flows"> & { flowCount: number };
+
+/**
+ * Classifies a capture file and hands each connection to `onFlow` as soon as it ends
+ * (idle, evicted, closed), the rest at the end of the capture in the order they began:
+ * memory holds only the live connections, whatever the capture's size.
+ */
+export function streamCaptureFile(
+  path: string,
+  patterns: PatternSet,
+  options: Partial<FlowTableOptions>,
+  onFlow: (flow: FlowRecord) => void,
+): CaptureStreamSummary {
+  const pcap = basename(path);
+  return classifyRecords(pcap, readCaptureFile(path), patterns, options, (f) => onFlow(toRecord(pcap, f)));
+}
+
+function collect(
+  pcap: string,
+  records: Generator<CaptureRecord, CaptureFormat>,
+  patterns: PatternSet,
+  options: Partial<FlowTableOptions>,
+): CaptureSummary {
+  const all: Flow[] = [];
+  const { flowCount: _, ...s } = classifyRecords(pcap, records, patterns, options, (f) => all.push(f));
+  all.sort((a, b) => a.id - b.id);
+  return { ...s, flows: all.map((f) => toRecord(pcap, f)) };
 }
 
 function classifyRecords(
@@ -89,17 +119,21 @@ function classifyRecords(
   records: Generator<CaptureRecord, CaptureFormat>,
   patterns: PatternSet,
   options: Partial<FlowTableOptions>,
-): CaptureSummary {
+  onFlow: (flow: Flow) => void,
+): CaptureStreamSummary {
   const table = new FlowTable(patterns, options);
-  const ended: Flow[] = [];
-  table.onFlowEnd = (f) => ended.push(f);
-  const summary: CaptureSummary = {
+  let flowCount = 0;
+  table.onFlowEnd = (f) => {
+    flowCount++;
+    onFlow(f);
+  };
+  const summary: CaptureStreamSummary = {
     pcap,
     format: null,
     frames: 0,
     decoded: 0,
     skipped: { "not-ip": 0, "not-tcp-udp": 0, fragment: 0, truncated: 0, "unsupported-link": 0 },
-    flows: [],
+    flowCount: 0,
     error: null,
   };
   try {
@@ -123,7 +157,8 @@ function classifyRecords(
     if (!(e instanceof CaptureError)) throw e;
     summary.error = e;
   }
-  const all = [...ended, ...table.drain()].sort((a, b) => a.id - b.id);
-  summary.flows = all.map((f) => toRecord(pcap, f));
+  const rest = table.drain().sort((a, b) => a.id - b.id);
+  for (const f of rest) onFlow(f);
+  summary.flowCount = flowCount + rest.length;
   return summary;
 }

@@ -36,22 +36,39 @@ const MAX_RECORD = 256 * 1024;
 
 interface Source {
   size: number;
+  /**
+   * The bytes [offset, offset + length) (fewer at the end of the source). The view may
+   * share memory with a larger chunk: callers that keep bytes past the next read copy them.
+   */
   read(offset: number, length: number): Buffer;
 }
 
+/** Bytes read from the file at once: one read per chunk instead of two per packet. */
+const CHUNK = 1 << 20;
+
 function fileSource(fd: number): Source {
   const size = fstatSync(fd).size;
+  // The chunk holding the last read; a new chunk is allocated for every refill (never
+  // reused), so records handed out earlier stay valid while their consumer holds them.
+  let chunk = Buffer.alloc(0);
+  let chunkStart = 0;
   return {
     size,
     read(offset, length) {
-      const buf = Buffer.allocUnsafe(length);
+      const rel = offset - chunkStart;
+      if (rel >= 0 && rel + length <= chunk.length) return chunk.subarray(rel, rel + length);
+      const want = Math.min(Math.max(CHUNK, length), size - offset);
+      if (want <= 0) return Buffer.alloc(0);
+      const buf = Buffer.allocUnsafeSlow(want);
       let got = 0;
-      while (got < length) {
-        const n = readSync(fd, buf, got, length - got, offset + got);
+      while (got < want) {
+        const n = readSync(fd, buf, got, want - got, offset + got);
         if (n === 0) break;
         got += n;
       }
-      return got === length ? buf : buf.subarray(0, got);
+      chunk = got === want ? buf : buf.subarray(0, got);
+      chunkStart = offset;
+      return chunk.subarray(0, Math.min(length, chunk.length));
     },
   };
 }
@@ -120,10 +137,10 @@ function* readPcap(src: Source, name: string): Generator<CaptureRecord> {
     const rh = src.read(off, 16);
     if (rh.length < 16)
       throw new CaptureError(name, off, `truncated record header (${rh.length} of 16 bytes)`);
-    const sec = u32(rh, 0);
-    const frac = u32(rh, 4);
-    const incl = u32(rh, 8);
-    const orig = u32(rh, 12);
+    const sec = le ? rh.readUInt32LE(0) : rh.readUInt32BE(0);
+    const frac = le ? rh.readUInt32LE(4) : rh.readUInt32BE(4);
+    const incl = le ? rh.readUInt32LE(8) : rh.readUInt32BE(8);
+    const orig = le ? rh.readUInt32LE(12) : rh.readUInt32BE(12);
     if (incl > MAX_RECORD)
       throw new CaptureError(name, off, `record length ${incl} is implausible (corrupt file?)`);
     const data = src.read(off + 16, incl);

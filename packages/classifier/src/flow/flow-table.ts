@@ -18,6 +18,7 @@ import { endpoint } from "../capture/decode.ts";
 import type { Transport } from "../pattern-set.ts";
 import { MARK_UNKNOWN, MARK_UNSET } from "../config-file.ts";
 import { TcpStream } from "./tcp-stream.ts";
+import { FlowSubject } from "./subject.ts";
 import { FlowDissection, type FlowL7, type HostnameSource } from "./dissection.ts";
 import { DnsCache } from "../dissect/dns.ts";
 import type { AppCatalogue, AppMatchSource } from "../apps/catalogue.ts";
@@ -29,9 +30,13 @@ export interface WindowOptions {
   bytes: number;
 }
 
-/** What the flow table needs from a pattern set: the best match for a subject. */
+/**
+ * What the flow table needs from a pattern set: the best match for a subject. The flow
+ * table passes the subject as UTF-8 bytes (see flow/subject.ts); a string is the same
+ * subject as text (one char per byte).
+ */
 export interface Matcher {
-  match(subject: string, transport: Transport): { name: string; mark: number } | null;
+  match(subject: Buffer | string, transport: Transport): { name: string; mark: number } | null;
 }
 
 export const DEFAULT_WINDOW: WindowOptions = { packets: 10, bytes: 2048 };
@@ -67,8 +72,8 @@ export type Direction = "c2s" | "s2c";
 export type FlowEndReason = "idle" | "evicted" | "closed" | "reused";
 
 interface Inspection {
-  /** NUL-stripped payload so far, one char per byte (latin1). */
-  subject: string;
+  /** NUL-stripped payload so far, as the patterns read it. */
+  subject: FlowSubject;
   streams: [TcpStream, TcpStream] | null;
   /** Raw bytes and dissector state (null when dissection is off). */
   dissect: FlowDissection | null;
@@ -164,10 +169,11 @@ export class FlowTable {
     if (this.options.window.bytes < 1) throw new RangeError("window bytes must be at least 1");
   }
 
+  /** The same key for both directions of a connection. */
   static key(l4: string, aIp: string, aPort: number, bIp: string, bPort: number): string {
-    const a = `${aIp}|${aPort}`;
-    const b = `${bIp}|${bPort}`;
-    return a < b ? `${l4}|${a}|${b}` : `${l4}|${b}|${a}`;
+    return aIp < bIp || (aIp === bIp && aPort < bPort)
+      ? `${l4}|${aIp}|${aPort}|${bIp}|${bPort}`
+      : `${l4}|${bIp}|${bPort}|${aIp}|${aPort}`;
   }
 
   get size(): number {
@@ -311,7 +317,7 @@ export class FlowTable {
       categoryId: null,
       l7: null,
       inspection: {
-        subject: "",
+        subject: new FlowSubject(),
         dissect: this.options.dissect ? new FlowDissection(p.l4, this.options.dissectBytes) : null,
         pending: null,
         streams:
@@ -380,35 +386,28 @@ export class FlowTable {
       }
       return false;
     }
+    const subject = insp.subject;
     let grew = false;
-    for (const c of chunks) {
-      if (insp.subject.length >= window.bytes) break;
-      const text = stripNul(c);
-      if (!text) continue;
-      insp.subject +=
-        text.length + insp.subject.length > window.bytes
-          ? text.slice(0, window.bytes - insp.subject.length)
-          : text;
-      grew = true;
-    }
-    flow.inspectedBytes = insp.subject.length;
+    for (const c of chunks) if (subject.append(c, window.bytes)) grew = true;
+    flow.inspectedBytes = subject.chars;
     if (grew) {
-      const hit = this.patterns.match(insp.subject, flow.l4);
+      const hit = this.patterns.match(subject.view(), flow.l4);
       if (hit) {
         if (d && !d.evaluate(hit.name, flow.packets >= window.packets)) {
           // The pattern has spoken; the dissector needs more of the window.
           insp.pending = { name: hit.name, mark: hit.mark };
-          insp.subject = "";
+          subject.clear();
           return false;
         }
         this.decide(flow, hit.name, hit.mark, "matched", time);
         return true;
       }
     }
-    if (flow.packets >= window.packets || insp.subject.length >= window.bytes) {
+    if (flow.packets >= window.packets || subject.chars >= window.bytes) {
       this.decide(flow, "unknown", MARK_UNKNOWN, "unknown", time);
       return true;
     }
+    subject.persist();
     return false;
   }
 
@@ -429,7 +428,7 @@ export class FlowTable {
       d.release();
     }
     if (lingers && insp) {
-      insp.subject = "";
+      insp.subject.clear();
       insp.pending = null;
     } else {
       flow.inspection = null; // free the buffer: a decided flow leaves inspection at once
