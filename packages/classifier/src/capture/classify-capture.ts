@@ -72,7 +72,7 @@ export function classifyCaptureFile(
   patterns: PatternSet,
   options: Partial<FlowTableOptions> = {},
 ): CaptureSummary {
-  return collect(basename(path), readCaptureFile(path), patterns, options);
+  return collect(basename(path), readCaptureFile(path, { transient: true }), patterns, options);
 }
 
 export function classifyCaptureBuffer(
@@ -99,7 +99,9 @@ export function streamCaptureFile(
   onFlow: (flow: FlowRecord) => void,
 ): CaptureStreamSummary {
   const pcap = basename(path);
-  return classifyRecords(pcap, readCaptureFile(path), patterns, options, (f) => onFlow(toRecord(pcap, f)));
+  return classifyRecords(pcap, readCaptureFile(path, { transient: true }), patterns, options, (f) =>
+    onFlow(toRecord(pcap, f)),
+  );
 }
 
 function collect(

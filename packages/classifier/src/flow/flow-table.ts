@@ -122,6 +122,8 @@ export interface Flow {
   finC2S: boolean;
   finS2C: boolean;
   rst: boolean;
+  /** Seen since the LRU sweep last passed it (see `FlowTable.create`). */
+  recent: boolean;
 }
 
 export interface ObserveResult {
@@ -180,7 +182,7 @@ export class FlowTable {
     return this.flows.size;
   }
 
-  /** Every tracked flow, least recently seen first. */
+  /** Every tracked flow, roughly least recently seen first. */
   active(): IterableIterator<Flow> {
     return this.flows.values();
   }
@@ -218,9 +220,7 @@ export class FlowTable {
         this.end(key, flow, "reused");
         flow = undefined;
       } else {
-        // LRU: move to the back.
-        this.flows.delete(key);
-        this.flows.set(key, flow);
+        flow.recent = true;
       }
     }
     if (!flow) flow = this.create(key, p, time);
@@ -283,9 +283,18 @@ export class FlowTable {
     let fromClient = true;
     if (p.tcp?.syn) fromClient = !p.tcp.ackFlag;
     else if (p.l4 === "tcp" && p.sport < 1024 && p.dport >= 1024) fromClient = false;
+    // LRU by second chance: a flow seen since it was (re)queued goes to the back once more,
+    // so a packet costs a flag, not a map delete and insert; the flow evicted is one that
+    // has not been seen since the sweep last passed it.
     while (this.flows.size >= this.options.maxFlows) {
       const [oldKey, oldest] = this.flows.entries().next().value as [string, Flow];
-      this.end(oldKey, oldest, "evicted");
+      if (oldest.recent) {
+        oldest.recent = false;
+        this.flows.delete(oldKey);
+        this.flows.set(oldKey, oldest);
+      } else {
+        this.end(oldKey, oldest, "evicted");
+      }
     }
     const flow: Flow = {
       id: this.nextId++,
@@ -331,6 +340,7 @@ export class FlowTable {
       finC2S: false,
       finS2C: false,
       rst: false,
+      recent: false,
     };
     this.flows.set(key, flow);
     this.created++;
