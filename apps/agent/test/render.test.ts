@@ -62,13 +62,18 @@ function policy(over: (p: ReturnType<typeof defaultPolicy>) => void = () => {}):
   return r.policy;
 }
 
+/**
+ * Compares against a checked-in golden file. A missing golden fails (a deleted golden must
+ * not pass); SLUICE_UPDATE_GOLDEN=1 writes the actual output instead, on purpose.
+ */
 function golden(name: string, actual: string) {
   const file = GOLDEN(name);
-  if (process.env.UPDATE_GOLDEN === "1" || !existsSync(file)) writeFileSync(file, actual);
+  if (process.env.SLUICE_UPDATE_GOLDEN === "1") writeFileSync(file, actual);
+  assert.ok(existsSync(file), `${name}: golden file missing (SLUICE_UPDATE_GOLDEN=1 to write it)`);
   assert.equal(
     actual,
     readFileSync(file, "utf8"),
-    `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`,
+    `${name} differs from its golden file (SLUICE_UPDATE_GOLDEN=1 to accept)`,
   );
 }
 

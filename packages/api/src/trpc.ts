@@ -8,26 +8,9 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import type { Context } from "./context.ts";
 import { checkCsrf } from "./auth/csrf.ts";
+import { IssuesError } from "./issues.ts";
 
-/** A field-level problem, e.g. { path: "classes.upload[2].ceil", message: "…" }. */
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
-
-/** The cause of a BAD_REQUEST that carries field issues. */
-export class IssuesError extends Error {
-  readonly issues: FieldIssue[];
-  constructor(message: string, issues: FieldIssue[]) {
-    super(message);
-    this.name = "IssuesError";
-    this.issues = issues;
-  }
-}
-
-export function badRequest(message: string, issues: FieldIssue[] = []): TRPCError {
-  return new TRPCError({ code: "BAD_REQUEST", message, cause: new IssuesError(message, issues) });
-}
+export { IssuesError, badRequest, type FieldIssue } from "./issues.ts";
 
 function pathOf(p: readonly PropertyKey[]): string {
   let out = "";

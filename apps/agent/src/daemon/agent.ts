@@ -21,9 +21,9 @@ import { capabilitySummary, chooseVariant, type Capabilities } from "../kernel/c
 import { Applier, ApplyError, type ProtocolCatalogue } from "../apply/applier.ts";
 import { HistoryStore } from "../apply/store.ts";
 import { HostIdRegistry } from "../apply/host-ids.ts";
-import { Accounting } from "../stats/accounting.ts";
+import { Accounting, type StatsSample } from "../stats/accounting.ts";
 import type { KernelModel } from "../render/model.ts";
-import { createApi, listenUnix } from "../api/server.ts";
+import { createApi, listenUnix, type ControlTarget } from "../api/server.ts";
 import { DataPlane, type FlowDecidedEvent } from "../nfqueue/data-plane.ts";
 
 export interface AgentOptions {
@@ -40,7 +40,7 @@ export interface AgentOptions {
 
 const VERSION = "0.1.0";
 
-export class Agent {
+export class Agent implements ControlTarget {
   readonly log: Logger;
   readonly exec: Executor;
   readonly store: HistoryStore;
@@ -307,6 +307,26 @@ export class Agent {
 
   history() {
     return this.store.list().map(summarize);
+  }
+
+  historyEntry(id: number) {
+    return this.store.get(id);
+  }
+
+  stats() {
+    return { latest: this.accounting.latest(), history: this.accounting.history() };
+  }
+
+  flows() {
+    return { connections: this.accounting.allConnections(), decided: this.recentDecisions() };
+  }
+
+  latestSample() {
+    return this.accounting.latest();
+  }
+
+  onSample(fn: (sample: StatsSample) => void): () => void {
+    return this.accounting.onSample(fn);
   }
 
   recentDecisions(): FlowDecidedEvent[] {
