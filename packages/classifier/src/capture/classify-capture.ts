@@ -4,7 +4,8 @@
 import { basename } from "node:path";
 import type { PatternSet } from "../pattern-set.ts";
 import { FlowTable, flowClient, flowServer, type Flow, type FlowTableOptions } from "../flow/flow-table.ts";
-import { decodeFrame, type DecodeResult } from "./decode.ts";
+import { decodeFrame, LINKTYPE, type DecodeResult } from "./decode.ts";
+import { DecidedFlows, frameKey } from "./decided-flows.ts";
 import {
   readCaptureBuffer,
   readCaptureFile,
@@ -124,11 +125,15 @@ function classifyRecords(
   onFlow: (flow: Flow) => void,
 ): CaptureStreamSummary {
   const table = new FlowTable(patterns, options);
+  const decided = new DecidedFlows();
   let flowCount = 0;
   table.onFlowEnd = (f) => {
+    decided.drop(f);
     flowCount++;
     onFlow(f);
   };
+  const { tcpIdleSeconds, udpIdleSeconds } = table.options;
+  let sinceSweep = 0;
   const summary: CaptureStreamSummary = {
     pcap,
     format: null,
@@ -147,13 +152,42 @@ function classifyRecords(
       }
       const rec = next.value;
       summary.frames++;
+      const time = rec.time;
+      const k = rec.linkType === LINKTYPE.ETHERNET ? frameKey(rec.data) : null;
+      const key = k ? k.key : null;
+      const tcp = k ? k.tcp : false;
+      if (k) {
+        // A decided flow's packet: count it in place (see decided-flows.ts).
+        const e = decided.get(k);
+        const f = e?.flow;
+        if (f && time - f.lastSeen <= (f.l4 === "tcp" ? tcpIdleSeconds : udpIdleSeconds)) {
+          summary.decoded++;
+          f.packets++;
+          f.bytes += k.ipLength;
+          if (e.c2s) {
+            f.packetsC2S++;
+            f.bytesC2S += k.ipLength;
+          } else {
+            f.packetsS2C++;
+            f.bytesS2C += k.ipLength;
+          }
+          if (time > f.lastSeen) f.lastSeen = time;
+          f.recent = true;
+          if (++sinceSweep >= 4096) {
+            sinceSweep = 0;
+            table.expire(time);
+          }
+          continue;
+        }
+      }
       const d = decodeFrame(rec.linkType, rec.data);
       if (!d.ok) {
         summary.skipped[d.reason]++;
         continue;
       }
       summary.decoded++;
-      table.observe(d.packet, rec.time);
+      const r = table.observe(d.packet, time);
+      if (key !== null && r.flow.inspection === null) decided.add(key, tcp, r.flow, r.direction === "c2s");
     }
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;

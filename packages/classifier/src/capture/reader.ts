@@ -42,6 +42,12 @@ interface Source {
    * share memory with a larger chunk: callers that keep bytes past the next read copy them.
    */
   read(offset: number, length: number): Buffer;
+  /**
+   * Makes [offset, offset + length) readable in `chunk` and returns where it starts there,
+   * or -1 when the source ends first: fixed-size headers are read without a Buffer view.
+   */
+  locate(offset: number, length: number): number;
+  readonly chunk: Buffer;
 }
 
 /** Bytes read from the file at once: one read per chunk instead of two per packet. */
@@ -55,30 +61,51 @@ function fileSource(fd: number, transient: boolean): Source {
   let chunk: Buffer = Buffer.alloc(0);
   let spare: Buffer | null = null;
   let chunkStart = 0;
+  const fill = (offset: number, length: number) => {
+    const want = Math.min(Math.max(CHUNK, length), size - offset);
+    if (want <= 0) return;
+    const buf = transient && spare && spare.length >= want ? spare : Buffer.allocUnsafeSlow(want);
+    if (transient) spare = buf;
+    let got = 0;
+    while (got < want) {
+      const n = readSync(fd, buf, got, want - got, offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    chunk = got === buf.length ? buf : buf.subarray(0, got);
+    chunkStart = offset;
+  };
   return {
     size,
+    get chunk() {
+      return chunk;
+    },
     read(offset, length) {
-      const rel = offset - chunkStart;
-      if (rel >= 0 && rel + length <= chunk.length) return chunk.subarray(rel, rel + length);
-      const want = Math.min(Math.max(CHUNK, length), size - offset);
-      if (want <= 0) return Buffer.alloc(0);
-      const buf = transient && spare && spare.length >= want ? spare : Buffer.allocUnsafeSlow(want);
-      if (transient) spare = buf;
-      let got = 0;
-      while (got < want) {
-        const n = readSync(fd, buf, got, want - got, offset + got);
-        if (n === 0) break;
-        got += n;
+      let rel = offset - chunkStart;
+      if (rel < 0 || rel + length > chunk.length) {
+        fill(offset, length);
+        rel = offset - chunkStart;
+        if (rel < 0 || rel >= chunk.length) return Buffer.alloc(0);
       }
-      chunk = got === buf.length ? buf : buf.subarray(0, got);
-      chunkStart = offset;
-      return chunk.subarray(0, Math.min(length, chunk.length));
+      return chunk.subarray(rel, Math.min(rel + length, chunk.length));
+    },
+    locate(offset, length) {
+      let rel = offset - chunkStart;
+      if (rel >= 0 && rel + length <= chunk.length) return rel;
+      fill(offset, length);
+      rel = offset - chunkStart;
+      return rel >= 0 && rel + length <= chunk.length ? rel : -1;
     },
   };
 }
 
 function bufferSource(buf: Buffer): Source {
-  return { size: buf.length, read: (o, l) => buf.subarray(o, Math.min(buf.length, o + l)) };
+  return {
+    size: buf.length,
+    chunk: buf,
+    read: (o, l) => buf.subarray(o, Math.min(buf.length, o + l)),
+    locate: (o, l) => (o + l <= buf.length ? o : -1),
+  };
 }
 
 export function detectFormat(head: Buffer): CaptureFormat | null {
@@ -150,13 +177,16 @@ function* readPcap(src: Source, name: string): Generator<CaptureRecord> {
   if (!isSupportedLinkType(linkType)) throw new CaptureError(name, 20, unsupportedLinkType(linkType));
   let off = 24;
   while (off < src.size) {
-    const rh = src.read(off, 16);
-    if (rh.length < 16)
-      throw new CaptureError(name, off, `truncated record header (${rh.length} of 16 bytes)`);
-    const sec = le ? u32le(rh, 0) : u32be(rh, 0);
-    const frac = le ? u32le(rh, 4) : u32be(rh, 4);
-    const incl = le ? u32le(rh, 8) : u32be(rh, 8);
-    const orig = le ? u32le(rh, 12) : u32be(rh, 12);
+    const at = src.locate(off, 16);
+    if (at < 0) {
+      const have = Math.min(16, src.size - off);
+      throw new CaptureError(name, off, `truncated record header (${have} of 16 bytes)`);
+    }
+    const rh = src.chunk;
+    const sec = le ? u32le(rh, at) : u32be(rh, at);
+    const frac = le ? u32le(rh, at + 4) : u32be(rh, at + 4);
+    const incl = le ? u32le(rh, at + 8) : u32be(rh, at + 8);
+    const orig = le ? u32le(rh, at + 12) : u32be(rh, at + 12);
     if (incl > MAX_RECORD)
       throw new CaptureError(name, off, `record length ${incl} is implausible (corrupt file?)`);
     const data = src.read(off + 16, incl);
