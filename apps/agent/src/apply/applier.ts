@@ -11,13 +11,14 @@ import type { Capabilities } from "../kernel/capabilities.ts";
 import { readInstalled, rootQdisc, type InstalledState } from "../kernel/installed.ts";
 import { renderPolicy, scriptText, type RenderedPolicy } from "../render/scripts.ts";
 import { HOOKS, renderIptables, renderIptablesTeardown, ruleLine } from "../render/iptables.ts";
+import { renderNftTeardown } from "../render/nft.ts";
 import { verifyInstalled } from "./verify.ts";
 import { IFB_DEVICE, type AppIndex } from "../render/model.ts";
 import type { HistoryEntry, HistoryStore } from "./store.ts";
 import { diffLines, diffPolicy, type PolicyDiff } from "./diff.ts";
 
 export type ApplyStep =
-  "validate" | "render" | "record" | "tc" | "iptables" | "ip6tables" | "verify" | "restore";
+  "validate" | "render" | "record" | "tc" | "iptables" | "ip6tables" | "nft" | "verify" | "restore";
 
 export class ApplyError extends Error {
   readonly step: ApplyStep;
@@ -448,12 +449,20 @@ export class Applier {
         const del = present.map((h) => ruleLine(h, "-D"));
         await step(name, [bin, "-w", "--noflush"], ["*mangle", ...del, "COMMIT", ""].join("\n"));
       }
-      await step(name, [bin, "-w", "--noflush"], renderIptables(r.model, family, { addHooks }));
+      await step(
+        name,
+        [bin, "-w", "--noflush"],
+        renderIptables(r.model, family, { addHooks, removeChains: installed.chains }),
+      );
     }
+    // The nftables table (counters, class maps) is replaced in one transaction.
+    if (r.nft) await step("nft", ["nft", "-f", "-"], r.nft.script);
+    else if (before.nft) await step("nft", ["nft", "-f", "-"], renderNftTeardown());
   }
 
-  /** Removes Sluice's qdiscs and chains found in `s`. */
+  /** Removes Sluice's qdiscs, chains and nftables table found in `s`. */
   private async clear(s: InstalledState): Promise<void> {
+    if (s.nft) await must(this.d.exec, ["nft", "-f", "-"], { input: renderNftTeardown() });
     for (const [dev, st] of Object.entries(s.tc)) {
       // An ingress qdisc that redirects to Sluice's IFB is ours too.
       if (st.filters.some((f) => f.includes(`dev ${IFB_DEVICE}`)))

@@ -1,8 +1,8 @@
 // The agent's own persistent state under its data directory: the history of applied
 // policies with their rendered scripts, and which entry is the last good one. Written
-// atomically (temp file + rename) so a crash never leaves half a file, and readable by root
-// only (private-file.ts). A write that fails (disk full, read-only) changes nothing, in
-// memory or on disk, and says why (StoreError).
+// atomically (temp file + rename) so a crash never leaves half a file, readable by root only
+// (private-file.ts). A write that fails (disk full, read-only) changes nothing, in memory or
+// on disk, and says why (StoreError).
 
 import { mkdirSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { join } from "node:path";
@@ -36,7 +36,7 @@ export interface HistoryEntry {
   policy: PolicyInput;
   status: EntryStatus;
   /** Rendered scripts as shown to the admin (with headers). */
-  scripts: { tc: string; iptables: string; ip6tables: string };
+  scripts: { tc: string; iptables: string; ip6tables: string; nft?: string };
   error?: { step: string; command?: string; stderr?: string; message: string };
   /** Set on the entry the box returns to on failure and on boot. */
   lastGood: boolean;
