@@ -25,6 +25,7 @@ import { Accounting, type StatsSample } from "../stats/accounting.ts";
 import type { KernelModel } from "../render/model.ts";
 import { createApi, listenUnix, type ControlTarget } from "../api/server.ts";
 import { DataPlane, type FlowDecidedEvent } from "../nfqueue/data-plane.ts";
+import { listInterfaces } from "../kernel/interfaces.ts";
 
 export interface AgentOptions {
   socket: string;
@@ -236,6 +237,7 @@ export class Agent implements ControlTarget {
       dataPlane: this.dataPlane
         ? { running: true, ...this.dataPlane.stats().total }
         : { running: false, error: this.dataPlaneError ?? "disabled" },
+      interfaces: listInterfaces(),
       devices:
         this.model?.devices.map((d) => ({
           device: d.device,

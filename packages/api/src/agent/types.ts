@@ -33,6 +33,8 @@ export interface AgentStatus {
   trying: { entryId: number; until: string } | null;
   dataPlane: { running: true; [k: string]: unknown } | { running: false; error: string };
   devices: { device: string; direction: "upload" | "download"; linkRate: number }[];
+  /** The box's network interfaces and link speeds (absent from older agents). */
+  interfaces?: { name: string; speedMbps: number | null }[];
   /** The application catalogue's size (absent or null: an agent without one). */
   catalogue?: { apps: number; categories: number } | null;
 }
