@@ -22,10 +22,14 @@ import { Applier, ApplyError, type ProtocolCatalogue } from "../apply/applier.ts
 import { HistoryStore } from "../apply/store.ts";
 import { HostIdRegistry } from "../apply/host-ids.ts";
 import { Accounting, type StatsSample } from "../stats/accounting.ts";
+import { KernelCounters } from "../stats/kernel-counters.ts";
 import type { KernelModel } from "../render/model.ts";
 import { createApi, listenUnix, type ControlTarget } from "../api/server.ts";
 import { DataPlane, type FlowDecidedEvent } from "../nfqueue/data-plane.ts";
 import { listInterfaces } from "../kernel/interfaces.ts";
+import { CHAIN_FWD } from "../render/model.ts";
+import { parseLateRuleCount } from "../stats/parse.ts";
+import { HealthTracker, countersOf } from "./classification-health.ts";
 
 export interface AgentOptions {
   socket: string;
@@ -62,6 +66,8 @@ export class Agent implements ControlTarget {
   private readonly startedAt = Date.now();
   private model: KernelModel | null = null;
   private readonly opts: AgentOptions;
+  private readonly health = new HealthTracker();
+  private healthTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     opts: AgentOptions,
@@ -97,6 +103,8 @@ export class Agent implements ControlTarget {
       apps,
       hostnameOf: (client, server) => this.hostnames.get(`${client} ${server}`) ?? null,
       ipv6: caps.ip6tables.mark,
+      // In process over netlink (no process per sample); the tools where it can't be opened.
+      kernel: opts.exec ? null : KernelCounters.open(),
     });
   }
 
@@ -147,6 +155,9 @@ export class Agent implements ControlTarget {
     this.refreshModel();
     if (!this.opts.noDataPlane) await this.startDataPlane();
     this.accounting.start(1000);
+    this.healthTimer = setInterval(() => void this.sampleHealth().catch(() => undefined), 5000);
+    this.healthTimer.unref?.();
+    void this.sampleHealth().catch(() => undefined);
     this.server = createApi(this);
     await listenUnix(this.server, this.opts.socket);
     this.log.info({ socket: this.opts.socket }, "control API listening");
@@ -208,6 +219,17 @@ export class Agent implements ControlTarget {
     }
   }
 
+  /** Overload counters (queue, fail-open, late windows), every few seconds. */
+  private async sampleHealth(): Promise<void> {
+    if (!this.dataPlane) return;
+    let late = 0;
+    for (const bin of this.caps.ip6tables.mark ? ["iptables", "ip6tables"] : ["iptables"]) {
+      const r = await this.exec.run([bin, "-w", "-t", "mangle", "-nvxL", CHAIN_FWD]);
+      if (r.code === 0) late += parseLateRuleCount(r.stdout);
+    }
+    this.health.record(countersOf(this.dataPlane.stats().total, late));
+  }
+
   protocolName(l7mark: number): string {
     if (l7mark === 1) return "unset";
     if (l7mark === 2) return "unknown";
@@ -235,8 +257,16 @@ export class Agent implements ControlTarget {
         : null,
       trying: this.applier.pendingTry,
       dataPlane: this.dataPlane
-        ? { running: true, ...this.dataPlane.stats().total }
-        : { running: false, error: this.dataPlaneError ?? "disabled" },
+        ? { running: true, ...this.dataPlane.stats().total, health: this.health.current() }
+        : {
+            running: false,
+            error: this.dataPlaneError ?? "disabled",
+            health: {
+              ...this.health.current(),
+              degraded: true,
+              reasons: ["the data plane is not running: traffic passes unclassified"],
+            },
+          },
       interfaces: listInterfaces(),
       devices:
         this.model?.devices.map((d) => ({
@@ -320,7 +350,12 @@ export class Agent implements ControlTarget {
   }
 
   flows() {
-    return { connections: this.accounting.allConnections(), decided: this.recentDecisions() };
+    return {
+      // The busiest connections (bounded), and how many the table holds in all.
+      connections: this.accounting.allConnections(),
+      total: this.accounting.connectionCount(),
+      decided: this.recentDecisions(),
+    };
   }
 
   latestSample() {
@@ -360,6 +395,7 @@ export class Agent implements ControlTarget {
 
   async stop(): Promise<void> {
     this.accounting.stop();
+    if (this.healthTimer) clearInterval(this.healthTimer);
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     if (this.dataPlane) await this.dataPlane.stop();
     this.log.info("agent stopped; rules stay in place, queue bypass keeps traffic flowing");
