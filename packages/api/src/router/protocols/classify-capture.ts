@@ -8,8 +8,8 @@ import { protectedProcedure } from "../../trpc.ts";
 import { audit } from "../../helpers.ts";
 
 export const classifyCaptureInput = z.object({
-  name: z.string().min(1).max(200),
-  dataBase64: z.string().min(1),
+  name: z.string().min(1, "the file has no name").max(200, "a file name of at most 200 characters"),
+  dataBase64: z.string().min(1, "the file is empty: choose a pcap or pcapng capture"),
 });
 
 export const classifyCapture = protectedProcedure

@@ -3,7 +3,7 @@
 
 import { z } from "zod";
 import { adminProcedure } from "../../trpc.ts";
-import { audit, editablePolicy, policyError, ruleNames } from "../../helpers.ts";
+import { audit, checkKernelFit, editablePolicy, policyError, ruleNames } from "../../helpers.ts";
 
 const iface = z.object({ device: z.string().max(15), rate: z.union([z.string().max(40), z.number()]) });
 
@@ -15,6 +15,7 @@ export const saveInterfacesInput = z.object({
 
 export const saveInterfaces = adminProcedure.input(saveInterfacesInput).mutation(async ({ ctx, input }) => {
   const p = await editablePolicy(ctx.deps);
+  checkKernelFit(ctx.deps, { download: input.download ?? p.download });
   await ctx.deps.db.policy
     .save(
       { ...p, interfaces: { wan: input.wan, lan: input.lan }, download: input.download ?? p.download },
