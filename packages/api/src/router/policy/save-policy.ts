@@ -3,6 +3,7 @@
 // { path: "classes.upload[2].ceil", message: "…" }.
 
 import { z } from "zod";
+import { plainText } from "@sluice/policy";
 import { adminProcedure } from "../../trpc.ts";
 import { audit, policyError, ruleNames } from "../../helpers.ts";
 
@@ -10,7 +11,7 @@ export const savePolicyInput = z.object({
   /** An EditablePolicyInput (checked by @sluice/policy's schema and validatePolicy). */
   policy: z.record(z.string(), z.unknown()),
   /** What changed, for the audit log ("classes", "rules", "interfaces"). */
-  what: z.string().max(40).optional(),
+  what: plainText(40).optional(),
 });
 
 export const savePolicy = adminProcedure.input(savePolicyInput).mutation(async ({ ctx, input }) => {
