@@ -278,6 +278,14 @@ test("control characters in user names and other free text are refused with the 
   );
   assert.match(e2.message, /"username"/);
   assert.match(e2.message, /control characters .* not allowed: found U\+2028/);
+  const e4 = await trpcError(async () =>
+    (await admin.api()).settings.saveInterfaces({
+      wan: { device: "wan0", rate: "20mbit" },
+      lan: { device: "lan0", rate: "20mbit\r\n" },
+    }),
+  );
+  assert.equal(e4.code, "BAD_REQUEST");
+  assert.match(e4.message, /"lan",\s*"rate"/);
   const policy = (await (await admin.api()).policy.getPolicy()).policy;
   const e3 = await trpcError(async () =>
     (await admin.api()).policy.savePolicy({ policy: { ...policy, name: "lab\nCOMMIT\n*filter" } }),
