@@ -488,5 +488,13 @@ test(
     const failed = codes.filter((c) => c === 401).length;
     assert.ok(failed >= 6 && failed <= 8, `${codes.join(" ")}\n${serverLog.slice(-2000)}`);
     assert.deepEqual(codes.slice(failed), Array(codes.length - failed).fill(429));
+    // counted under the socket's address (the server's stamp), not "unknown" nor a claimed one
+    const db = await createDb({ url: `file:${join(dir, "data", "sluice.db")}` });
+    try {
+      const ips = new Set((await db.loginAttempts.latest(20)).map((a) => a.ip));
+      assert.deepEqual([...ips], ["127.0.0.1"]);
+    } finally {
+      await db.close();
+    }
   },
 );
