@@ -23,7 +23,9 @@ export const changePassword = protectedProcedure
     const ok = await users.verify(ctx.auth.user.username, input.current);
     if (!ok) {
       await attempt.failed("user.password.failed");
-      throw badRequest("the current password is wrong", [{ path: "current", message: "wrong password" }]);
+      throw badRequest("the current password is wrong", [
+        { path: "current", message: "the current password is wrong" },
+      ]);
     }
     await attempt.succeeded();
     await users.setPassword(ctx.auth.user.id, input.next, { revokeSessions: false }).catch(userError);
