@@ -4,6 +4,7 @@
 // probed kernel lacks are refused: the agent would silently use something else.
 
 import { z } from "zod";
+import { plainText } from "@sluice/policy";
 import { adminProcedure } from "../../trpc.ts";
 import { audit, checkKernelFit, policyError, ruleNames } from "../../helpers.ts";
 
@@ -11,7 +12,7 @@ export const savePolicyInput = z.object({
   /** An EditablePolicyInput (checked by @sluice/policy's schema and validatePolicy). */
   policy: z.record(z.string(), z.unknown()),
   /** What changed, for the audit log ("classes", "rules", "interfaces"). */
-  what: z.string().max(40).optional(),
+  what: plainText(40).optional(),
 });
 
 export const savePolicy = adminProcedure.input(savePolicyInput).mutation(async ({ ctx, input }) => {
