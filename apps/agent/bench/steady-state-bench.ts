@@ -243,12 +243,18 @@ console.log(
     note: "",
   });
 }
-for (const [key, label, c] of [
-  ["sluice", "(sluice) Sluice as installed (this kernel's variant)", caps],
-  ["legacy", "(legacy) Sluice without nftables (linear iptables chains)", { ...caps, nftables: false }],
-] as const) {
-  const l = newLab(key, key === "sluice" ? 92 : 93);
+// BENCH_SPLIT=1 adds (ipt): Sluice as installed, then its nftables table removed — the
+// iptables part alone, to tell the two costs apart.
+const variants: [string, string, Capabilities, number][] = [
+  ["sluice", "(sluice) Sluice as installed (this kernel's variant)", caps, 92],
+  ["legacy", "(legacy) Sluice without nftables (linear iptables chains)", { ...caps, nftables: false }, 93],
+];
+if (process.env.BENCH_SPLIT === "1")
+  variants.push(["ipt", "(ipt)    Sluice as installed minus its nftables table", caps, 94]);
+for (const [key, label, c, net] of variants) {
+  const l = newLab(key, net);
   const r = await applyPolicy(l, c);
+  if (key === "ipt") l.mustExec(l.router, "nft", ["delete", "table", "inet", "sluice"]);
   const stop = await startInRouter(
     l,
     NODE,
@@ -331,6 +337,10 @@ console.log(
   `  (sluice)/(min)  ${ratio("sluice", "min")}  by CPU ${cpuRatio("sluice", "min")}  goal >= 0.90x`,
 );
 console.log(`  (legacy)/(min)  ${ratio("legacy", "min")}  by CPU ${cpuRatio("legacy", "min")}`);
+if (byKey.has("ipt"))
+  console.log(
+    `  (ipt)/(min)     ${ratio("ipt", "min")}  by CPU ${cpuRatio("ipt", "min")}  (the iptables part alone)`,
+  );
 console.log(`load average before: ${load0}; after: ${load1}`);
 cleanup();
 console.log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
