@@ -53,7 +53,7 @@ class SwappableMatcher implements Matcher {
   constructor(ps: PatternSet) {
     this.current = ps;
   }
-  match(subject: string, transport: Transport) {
+  match(subject: Buffer | string, transport: Transport) {
     return this.current.match(subject, transport);
   }
 }
