@@ -2,7 +2,7 @@
 // applied them) are readable by root only: written 0600 to a temp file and renamed over the
 // old one, so a crash never leaves half a file and no reader ever sees a wider mode.
 
-import { chmodSync, existsSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, renameSync, statSync, writeFileSync } from "node:fs";
 
 export const PRIVATE_MODE = 0o600;
 
@@ -13,7 +13,11 @@ export function writePrivateFile(file: string, text: string): void {
   renameSync(tmp, file);
 }
 
-/** Narrows the mode of a data file written by an older agent. */
+/**
+ * Narrows the mode of a data file written by an older agent. Only when it is wider: a
+ * read-only data directory must not stop the agent from starting on its last good policy.
+ */
 export function makePrivate(file: string): void {
-  if (existsSync(file)) chmodSync(file, PRIVATE_MODE);
+  if (!existsSync(file) || (statSync(file).mode & 0o777) === PRIVATE_MODE) return;
+  chmodSync(file, PRIVATE_MODE);
 }
