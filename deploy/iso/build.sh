@@ -34,7 +34,7 @@ die() { printf '\033[1;31m[iso]\033[0m %s\n' "$*" >&2; exit 1; }
 [[ -d node_modules/re2 ]] || die "node_modules missing: run ./dev setup first"
 
 # ---- 1. build tools ---------------------------------------------------------------------------
-TOOLS=(mmdebstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools dosfstools binutils zstd)
+TOOLS=(mmdebstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools dosfstools binutils zstd cpio kmod)
 missing=()
 for p in "${TOOLS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -180,6 +180,7 @@ bash "$ISO/lib/warm-cache.sh" "$R" $([[ $WEB == 1 ]] && echo --web) | sed 's/^/ 
 # kernel and initrd go beside the squashfs, not in it
 cp "$(ls "$R"/boot/vmlinuz-* | sort -V | tail -1)" "$BUILD/iso/live/vmlinuz"
 cp "$(ls "$R"/boot/initrd.img-* | sort -V | tail -1)" "$BUILD/iso/live/initrd.img"
+bash "$ISO/lib/slim-initrd.sh" "$BUILD/iso/live/initrd.img"
 rm -rf "$R"/boot/* "$R"/var/cache/apt/* "$R"/var/lib/apt/lists/* "$R"/tmp/* "$R"/var/tmp/*
 
 # ---- 5. squashfs and the hybrid ISO -----------------------------------------------------------
