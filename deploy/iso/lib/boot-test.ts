@@ -161,7 +161,7 @@ const MILESTONES: [string, RegExp][] = [
   ["sluice status on the console", /SLUICE-STATUS-END/],
   ["welcome text on the console", /SLUICE-BANNER-END/],
 ];
-const AGENT_UP = "agent up: policy applied, control socket";
+const POLICY = "policy applied (agent's journal)";
 const WEB_HOST = "dashboard through the port forward (host)";
 
 interface BootResult {
@@ -421,6 +421,19 @@ async function diag(res: BootResult, logFile: string) {
     "class selection for hostname rules, apps and protocols (fw filters prio 1-3, or nftables maps)",
   );
   expect(res, section("failed-units").trim() === "", "no failed systemd unit");
+  // the agent's "policy applied", from its journal: the kernel clock, placed on the power-on
+  // clock by the firstboot line that is both in the journal and on the console
+  const mono = (re: RegExp) => {
+    const m = new RegExp(`^\\[\\s*([\\d.]+)\\].*(?:${re.source})`, "m").exec(section("policy-time"));
+    return m ? Number(m[1]) * 1000 : null;
+  };
+  const [portsMono, policy] = [
+    mono(/sluice-firstboot: WAN=/),
+    mono(/policy applied|last good policy in place/),
+  ];
+  const portsAt = res.times.get("network ports chosen");
+  if (portsMono !== null && policy !== null && portsAt !== undefined)
+    res.times.set(POLICY, Math.round(portsAt + policy - portsMono));
   const restarts = section("restarts");
   res.crashes = restarts
     .split("\n")
@@ -581,7 +594,7 @@ if (opt.diskless && !results[0]?.failures.length)
   results.push(await boot(results.length + 1, port, false, firstBoot));
 
 console.log(`\n== time from power-on (QEMU TCG -cpu ${opt.cpu}, 2 vCPUs; load average ${loadavg()})`);
-const names = [...MILESTONES.map(([name]) => name), WEB_HOST].filter((name) =>
+const names = [...MILESTONES.map(([name]) => name), WEB_HOST, POLICY].filter((name) =>
   results.some((r) => r.times.has(name)),
 );
 names.sort((a, b) => (results[0]?.times.get(a) ?? Infinity) - (results[0]?.times.get(b) ?? Infinity));
@@ -593,9 +606,9 @@ for (const name of names)
   );
 if (results.some((r) => !r.disk)) console.log("  (* without a data disk)");
 const order = results.map((r) =>
-  !r.times.has(WEB_HOST) || !r.times.has(AGENT_UP)
+  !r.times.has(WEB_HOST) || !r.times.has(POLICY)
     ? "-"
-    : r.times.get(AGENT_UP)! <= r.times.get(WEB_HOST)!
+    : r.times.get(POLICY)! <= r.times.get(WEB_HOST)!
       ? "yes"
       : "no",
 );
