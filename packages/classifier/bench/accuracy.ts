@@ -11,8 +11,10 @@
 // A labelled flow is matched to a Sluice flow by transport and unordered endpoint pair; only
 // labels whose confidence is exactly "DPI" are scored. nDPI names map onto Sluice names in
 // ndpi-names.ts. A flow is "right" when Sluice says the expected name (or an accepted
-// alternative), "unknown" when Sluice says unknown or unset or saw no such flow, and "wrong"
-// when Sluice names another protocol (worse than unknown for QoS: it lands in the wrong class).
+// alternative), "unknown" when Sluice says unknown or unset or saw no such flow (counted
+// apart: window spent without a match, capture ended inside the window, no flow), and
+// "wrong" when Sluice names another protocol (worse than unknown for QoS: it lands in the
+// wrong class).
 
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -374,6 +376,8 @@ interface Summary {
   /** DPI flows outside the set's coverage that it still put in some class. */
   uncoveredClassified: number;
   uncovered: number;
+  /** Covered unknown flows by why: window spent, capture ended inside it, no such flow. */
+  why: Record<"unknown" | "unset" | "no-flow", number>;
 }
 
 function summarize(r: SetResult): Summary {
@@ -388,6 +392,11 @@ function summarize(r: SetResult): Summary {
       (s) => s.got !== "unknown" && s.got !== "unset" && s.got !== "no-flow",
     ).length,
     uncovered: uncovered.length,
+    why: {
+      unknown: covered.filter((s) => s.got === "unknown").length,
+      unset: covered.filter((s) => s.got === "unset").length,
+      "no-flow": covered.filter((s) => s.got === "no-flow").length,
+    },
   };
 }
 
@@ -456,6 +465,9 @@ function printText(results: SetResult[]): void {
     ["  right", ...sums.map((s) => `${pct(s.covered.right, s.covered.flows)} (${s.covered.right})`)],
     ["  wrong", ...sums.map((s) => `${pct(s.covered.wrong, s.covered.flows)} (${s.covered.wrong})`)],
     ["  unknown", ...sums.map((s) => `${pct(s.covered.unknown, s.covered.flows)} (${s.covered.unknown})`)],
+    ["    window spent, no match", ...sums.map((s) => String(s.why.unknown))],
+    ["    capture ended inside the window", ...sums.map((s) => String(s.why.unset))],
+    ["    no such flow (tunnel, ...)", ...sums.map((s) => String(s.why["no-flow"]))],
     [
       "right over all DPI flows",
       ...sums.map((s) => `${pct(s.all.right, s.all.flows)} (${s.all.right}/${s.all.flows})`),
@@ -513,6 +525,9 @@ function printMarkdown(results: SetResult[]): void {
       ["right", ...sums.map((s) => `${pct(s.covered.right, s.covered.flows)} (${s.covered.right})`)],
       ["wrong", ...sums.map((s) => `${pct(s.covered.wrong, s.covered.flows)} (${s.covered.wrong})`)],
       ["unknown", ...sums.map((s) => `${pct(s.covered.unknown, s.covered.flows)} (${s.covered.unknown})`)],
+      ["- window spent, no match", ...sums.map((s) => String(s.why.unknown))],
+      ["- capture ended inside the window (`unset`)", ...sums.map((s) => String(s.why.unset))],
+      ["- no such flow (tunnels, ...)", ...sums.map((s) => String(s.why["no-flow"]))],
       [
         "right over all DPI flows",
         ...sums.map((s) => `${pct(s.all.right, s.all.flows)} (${s.all.right} of ${s.all.flows})`),

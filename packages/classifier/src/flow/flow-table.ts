@@ -31,7 +31,10 @@ export interface WindowOptions {
 
 /** What the flow table needs from a pattern set: the best match for a subject. */
 export interface Matcher {
-  match(subject: string, transport: Transport): { name: string; mark: number } | null;
+  match(
+    subject: string,
+    transport: Transport,
+  ): { name: string; mark: number; meta?: { overmatch: boolean } } | null;
 }
 
 export const DEFAULT_WINDOW: WindowOptions = { packets: 10, bytes: 2048 };
@@ -381,19 +384,22 @@ export class FlowTable {
       return false;
     }
     let grew = false;
+    let datagram = "";
     for (const c of chunks) {
       if (insp.subject.length >= window.bytes) break;
       const text = stripNul(c);
       if (!text) continue;
-      insp.subject +=
+      const add =
         text.length + insp.subject.length > window.bytes
           ? text.slice(0, window.bytes - insp.subject.length)
           : text;
+      if (flow.l4 === "udp") datagram = add;
+      insp.subject += add;
       grew = true;
     }
     flow.inspectedBytes = insp.subject.length;
     if (grew) {
-      const hit = this.patterns.match(insp.subject, flow.l4);
+      const hit = this.patterns.match(insp.subject, flow.l4) ?? this.matchDatagram(insp.subject, datagram);
       if (hit) {
         if (d && !d.evaluate(hit.name, flow.packets >= window.packets)) {
           // The pattern has spoken; the dissector needs more of the window.
@@ -410,6 +416,18 @@ export class FlowTable {
       return true;
     }
     return false;
+  }
+
+  /**
+   * A UDP datagram is a message of its own: when the flow's first datagrams matched nothing
+   * (a corrupted or unrelated first packet), a later datagram that is a protocol's first
+   * message on its own still decides the flow. Patterns declared `overmatch` are not
+   * trusted this way (they match noise too often to be tried once per datagram).
+   */
+  private matchDatagram(subject: string, datagram: string): ReturnType<Matcher["match"]> {
+    if (!datagram || datagram.length === subject.length) return null;
+    const hit = this.patterns.match(datagram, "udp");
+    return hit && !hit.meta?.overmatch ? hit : null;
   }
 
   private decide(flow: Flow, protocol: string, mark: number, verdict: Verdict, time: number): void {
