@@ -59,7 +59,7 @@ export const NDPI_MASTER_TO_SLUICE: Readonly<Record<string, string | null>> = {
   // files
   FTP_CONTROL: "ftp",
   FTPS: "ssl",
-  FTP_DATA: null, // a data connection has no protocol of its own
+  FTP_DATA: "ftp-data", // told by its control connection (PORT/PASV/EPRT/EPSV)
   SMBv23: "smb",
   NetBIOS: "netbios",
   RSYNC: "rsync",

@@ -5,6 +5,7 @@ import { basename } from "node:path";
 import type { PatternSet } from "../pattern-set.ts";
 import { FlowTable, flowClient, flowServer, type Flow, type FlowTableOptions } from "../flow/flow-table.ts";
 import { decodeFrame, type DecodeResult } from "./decode.ts";
+import { ExpectationTable } from "../flow/expectations.ts";
 import {
   readCaptureBuffer,
   readCaptureFile,
@@ -90,7 +91,9 @@ function classifyRecords(
   patterns: PatternSet,
   options: Partial<FlowTableOptions>,
 ): CaptureSummary {
-  const table = new FlowTable(patterns, options);
+  // Related connections (FTP data, SIP/RTSP media, TFTP transfers) are told by their
+  // control flows seen earlier in the same capture.
+  const table = new FlowTable(patterns, { expectations: new ExpectationTable(), ...options });
   const ended: Flow[] = [];
   table.onFlowEnd = (f) => ended.push(f);
   const summary: CaptureSummary = {

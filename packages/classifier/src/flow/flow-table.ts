@@ -21,6 +21,7 @@ import { TcpStream } from "./tcp-stream.ts";
 import { FlowDissection, type FlowL7, type HostnameSource } from "./dissection.ts";
 import { DnsCache } from "../dissect/dns.ts";
 import type { AppCatalogue, AppMatchSource } from "../apps/catalogue.ts";
+import { RELATED_PROTOCOL, type ExpectationTable } from "./expectations.ts";
 
 export interface WindowOptions {
   /** Packets (both directions, handshake included) inspected at most; l7-filter default 10. */
@@ -35,6 +36,8 @@ export interface Matcher {
     subject: string,
     transport: Transport,
   ): { name: string; mark: number; meta?: { overmatch: boolean } } | null;
+  /** A protocol by name (for verdicts that come from elsewhere: related connections). */
+  get?(name: string): { name: string; mark: number } | undefined;
 }
 
 export const DEFAULT_WINDOW: WindowOptions = { packets: 10, bytes: 2048 };
@@ -54,6 +57,13 @@ export interface FlowTableOptions {
   dnsCache?: DnsCache | null;
   /** The application catalogue flows are matched against (default: none, no app). */
   apps?: AppCatalogue | null;
+  /**
+   * Related connections (FTP data, SIP/RTSP media, TFTP transfers): control flows seen in
+   * full feed it, and a new flow that fits decides at its first packet. Default: none (the
+   * live data plane sees a flow's packets only within the window; there the kernel's
+   * conntrack helpers do this).
+   */
+  expectations?: ExpectationTable | null;
 }
 
 export const DEFAULT_FLOW_TABLE: FlowTableOptions = {
@@ -116,6 +126,8 @@ export interface Flow {
   categoryId: number | null;
   /** What the dissectors read (TLS, QUIC, HTTP, DNS details), or null. */
   l7: FlowL7 | null;
+  /** For a related connection (FTP data, media, TFTP transfer): its control flow. */
+  master?: { id: number; protocol: string };
   inspection: Inspection | null;
   finC2S: boolean;
   finS2C: boolean;
@@ -149,6 +161,8 @@ export class FlowTable {
   readonly dnsCache: DnsCache | null;
   /** The application catalogue, swappable (e.g. on reload). */
   apps: AppCatalogue | null;
+  /** Announced related connections (see FlowTableOptions.expectations), or null. */
+  readonly expectations: ExpectationTable | null;
   private readonly flows = new Map<string, Flow>();
   private nextId = 1;
   private created = 0;
@@ -159,7 +173,8 @@ export class FlowTable {
 
   constructor(patterns: Matcher, options: Partial<FlowTableOptions> = {}) {
     this.patterns = patterns;
-    const { dnsCache, apps, ...plain } = options;
+    const { dnsCache, apps, expectations, ...plain } = options;
+    this.expectations = expectations ?? null;
     this.options = { ...DEFAULT_FLOW_TABLE, ...plain, window: { ...DEFAULT_WINDOW, ...options.window } };
     this.dnsCache = this.options.dissect ? (dnsCache === undefined ? new DnsCache() : dnsCache) : null;
     this.apps = this.options.dissect ? (apps ?? null) : null;
@@ -220,6 +235,7 @@ export class FlowTable {
         this.flows.set(key, flow);
       }
     }
+    const isNew = !flow;
     if (!flow) flow = this.create(key, p, time);
 
     const direction: Direction = p.src === flow.clientIp && p.sport === flow.clientPort ? "c2s" : "s2c";
@@ -241,12 +257,34 @@ export class FlowTable {
       }
     }
 
-    const decided = flow.inspection ? this.inspect(flow, p, direction, time) : false;
+    const decided =
+      isNew && this.expectations && this.relate(flow, p, time)
+        ? true
+        : flow.inspection
+          ? this.inspect(flow, p, direction, time)
+          : false;
+    if (
+      this.expectations &&
+      p.payload.length &&
+      flow.verdict === "matched" &&
+      RELATED_PROTOCOL[flow.protocol]
+    )
+      this.expectations.learn(flow, direction === "c2s", p.payload, time);
     if (++this.sinceSweep >= 4096) {
       this.sinceSweep = 0;
       this.expire(time);
     }
     return { flow, direction, decided };
+  }
+
+  /** A new flow that a control flow announced is decided at once (null when none fits). */
+  private relate(flow: Flow, p: DecodedPacket, time: number): boolean {
+    const e = this.expectations!.take(p.l4, p.src, p.sport, p.dst, p.dport, time);
+    const known = e && this.patterns.get?.(e.protocol);
+    if (!e || !known) return false;
+    flow.master = { id: e.masterId, protocol: e.masterProtocol };
+    this.decide(flow, known.name, known.mark, "matched", time);
+    return true;
   }
 
   /** Ends flows idle at `now`; returns how many. */
