@@ -7,6 +7,7 @@ cd "$ROOT"
 source scripts/env.sh
 echo "== typecheck"
 turbo run typecheck --output-logs=errors-only
+tsc -p deploy/iso # the image build and boot-test scripts (not a workspace)
 echo "== lint"
 eslint .
 prettier --check . >/dev/null || { prettier --check . ; exit 1; }

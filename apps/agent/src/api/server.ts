@@ -6,8 +6,33 @@ import { createServer, type IncomingMessage, type ServerResponse, type Server } 
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
-import type { Agent } from "../daemon/agent.ts";
+import { plainText } from "@sluice/policy";
+import type { Logger } from "pino";
 import { ApplyError } from "../apply/applier.ts";
+
+/**
+ * What the API serves: the agent (daemon/agent.ts) implements it. Declared here so the
+ * server does not import the daemon that starts it.
+ */
+export interface ControlTarget {
+  readonly log: Logger;
+  status(): unknown;
+  protocolCatalogue(): unknown;
+  appCatalogue(): unknown;
+  render(policy: unknown): Promise<unknown>;
+  apply(policy: unknown, opts: { user?: string; trySeconds?: number }): Promise<unknown>;
+  confirm(): Promise<unknown>;
+  rollback(id: number | undefined, user: string): Promise<unknown>;
+  history(): unknown;
+  /** One history entry in full, undefined when there is none with that id. */
+  historyEntry(id: number): unknown;
+  stats(): unknown;
+  flows(): unknown;
+  testPattern(input: z.output<typeof TestBody>): unknown;
+  /** The latest stats sample (null before the first), and a subscription to the next ones. */
+  latestSample(): unknown;
+  onSample(fn: (sample: unknown) => void): () => void;
+}
 
 const MAX_BODY = 1 << 20;
 
@@ -60,11 +85,11 @@ function parse<T extends z.ZodType>(schema: T, v: unknown): z.output<T> {
 const ApplyBody = z.object({
   policy: z.unknown(),
   trySeconds: z.number().int().min(5).max(3600).optional(),
-  user: z.string().max(100).optional(),
+  user: plainText(100).optional(),
 });
 const RollbackBody = z.object({
   id: z.number().int().positive().optional(),
-  user: z.string().max(100).optional(),
+  user: plainText(100).optional(),
 });
 const TestBody = z.object({
   l4: z.enum(["tcp", "udp"]).default("tcp"),
@@ -75,7 +100,7 @@ const TestBody = z.object({
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<unknown>;
 
-export function createApi(agent: Agent): Server {
+export function createApi(agent: ControlTarget): Server {
   const routes: [string, RegExp, Handler][] = [
     ["GET", /^\/v1\/status$/, async () => agent.status()],
     ["GET", /^\/v1\/protocols$/, async () => agent.protocolCatalogue()],
@@ -110,21 +135,13 @@ export function createApi(agent: Agent): Server {
       "GET",
       /^\/v1\/history\/(\d+)$/,
       async (_q, _s, [id]) => {
-        const e = agent.store.get(Number(id));
+        const e = agent.historyEntry(Number(id));
         if (!e) throw new HttpError(404, `no history entry ${id}`);
         return e;
       },
     ],
-    [
-      "GET",
-      /^\/v1\/stats$/,
-      async () => ({ latest: agent.accounting.latest(), history: agent.accounting.history() }),
-    ],
-    [
-      "GET",
-      /^\/v1\/flows$/,
-      async () => ({ connections: agent.accounting.allConnections(), decided: agent.recentDecisions() }),
-    ],
+    ["GET", /^\/v1\/stats$/, async () => agent.stats()],
+    ["GET", /^\/v1\/flows$/, async () => agent.flows()],
     ["POST", /^\/v1\/test-pattern$/, async (req) => agent.testPattern(parse(TestBody, await readJson(req)))],
   ];
 
@@ -163,15 +180,15 @@ export function createApi(agent: Agent): Server {
   });
 }
 
-function streamStats(agent: Agent, req: IncomingMessage, res: ServerResponse): void {
+function streamStats(agent: ControlTarget, req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(200, {
     "content-type": "text/event-stream",
     "cache-control": "no-store",
     connection: "keep-alive",
   });
-  const latest = agent.accounting.latest();
+  const latest = agent.latestSample();
   if (latest) res.write(`data: ${JSON.stringify(latest)}\n\n`);
-  const off = agent.accounting.onSample((s) => res.write(`data: ${JSON.stringify(s)}\n\n`));
+  const off = agent.onSample((s: unknown) => res.write(`data: ${JSON.stringify(s)}\n\n`));
   req.on("close", off);
 }
 

@@ -17,7 +17,7 @@ import type {
   StatsSample,
   TestPatternResult,
 } from "./types.ts";
-import { IssuesError } from "../trpc.ts";
+import { IssuesError } from "../issues.ts";
 
 export interface AgentHealth {
   reachable: boolean;

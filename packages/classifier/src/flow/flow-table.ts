@@ -18,6 +18,7 @@ import { endpoint } from "../capture/decode.ts";
 import type { Transport } from "../pattern-set.ts";
 import { MARK_UNKNOWN, MARK_UNSET } from "../config-file.ts";
 import { TcpStream } from "./tcp-stream.ts";
+import { FlowSubject } from "./subject.ts";
 import { FlowDissection, type FlowL7, type HostnameSource } from "./dissection.ts";
 import { DnsCache } from "../dissect/dns.ts";
 import type { AppCatalogue, AppMatchSource } from "../apps/catalogue.ts";
@@ -30,10 +31,14 @@ export interface WindowOptions {
   bytes: number;
 }
 
-/** What the flow table needs from a pattern set: the best match for a subject. */
+/**
+ * What the flow table needs from a pattern set: the best match for a subject. The flow
+ * table passes the subject as UTF-8 bytes (see flow/subject.ts); a string is the same
+ * subject as text (one char per byte).
+ */
 export interface Matcher {
   match(
-    subject: string,
+    subject: Buffer | string,
     transport: Transport,
   ): { name: string; mark: number; meta?: { overmatch: boolean } } | null;
   /** A protocol by name (for verdicts that come from elsewhere: related connections). */
@@ -80,8 +85,8 @@ export type Direction = "c2s" | "s2c";
 export type FlowEndReason = "idle" | "evicted" | "closed" | "reused";
 
 interface Inspection {
-  /** NUL-stripped payload so far, one char per byte (latin1). */
-  subject: string;
+  /** NUL-stripped payload so far, as the patterns read it. */
+  subject: FlowSubject;
   streams: [TcpStream, TcpStream] | null;
   /** Raw bytes and dissector state (null when dissection is off). */
   dissect: FlowDissection | null;
@@ -132,6 +137,8 @@ export interface Flow {
   finC2S: boolean;
   finS2C: boolean;
   rst: boolean;
+  /** Seen since the LRU sweep last passed it (see `FlowTable.create`). */
+  recent: boolean;
 }
 
 export interface ObserveResult {
@@ -182,17 +189,18 @@ export class FlowTable {
     if (this.options.window.bytes < 1) throw new RangeError("window bytes must be at least 1");
   }
 
+  /** The same key for both directions of a connection. */
   static key(l4: string, aIp: string, aPort: number, bIp: string, bPort: number): string {
-    const a = `${aIp}|${aPort}`;
-    const b = `${bIp}|${bPort}`;
-    return a < b ? `${l4}|${a}|${b}` : `${l4}|${b}|${a}`;
+    return aIp < bIp || (aIp === bIp && aPort < bPort)
+      ? `${l4}|${aIp}|${aPort}|${bIp}|${bPort}`
+      : `${l4}|${bIp}|${bPort}|${aIp}|${aPort}`;
   }
 
   get size(): number {
     return this.flows.size;
   }
 
-  /** Every tracked flow, least recently seen first. */
+  /** Every tracked flow, roughly least recently seen first. */
   active(): IterableIterator<Flow> {
     return this.flows.values();
   }
@@ -230,9 +238,7 @@ export class FlowTable {
         this.end(key, flow, "reused");
         flow = undefined;
       } else {
-        // LRU: move to the back.
-        this.flows.delete(key);
-        this.flows.set(key, flow);
+        flow.recent = true;
       }
     }
     const isNew = !flow;
@@ -277,13 +283,20 @@ export class FlowTable {
     return { flow, direction, decided };
   }
 
-  /** A new flow that a control flow announced is decided at once (null when none fits). */
-  private relate(flow: Flow, p: DecodedPacket, time: number): boolean {
-    const e = this.expectations!.take(p.l4, p.src, p.sport, p.dst, p.dport, time);
-    const known = e && this.patterns.get?.(e.protocol);
-    if (!e || !known) return false;
-    flow.master = { id: e.masterId, protocol: e.masterProtocol };
-    this.decide(flow, known.name, known.mark, "matched", time);
+  /**
+   * Decides a flow whose window is spent though not all of it reached the table (the
+   * kernel accepted some of its packets unseen: a full queue failed open, the data plane
+   * restarted, or it saw the flow only from the middle). A pattern that already matched
+   * (dissector still reading) gives the verdict, else `unknown`. Returns true when this
+   * call decided the flow (false: it was decided already).
+   */
+  conclude(flow: Flow, time: number): boolean {
+    if (flow.verdict !== "unset") return false;
+    const pending = flow.inspection?.pending;
+    if (pending) {
+      flow.inspection!.dissect?.evaluate(pending.name, true);
+      this.decide(flow, pending.name, pending.mark, "matched", time);
+    } else this.decide(flow, "unknown", MARK_UNKNOWN, "unknown", time);
     return true;
   }
 
@@ -318,9 +331,18 @@ export class FlowTable {
     let fromClient = true;
     if (p.tcp?.syn) fromClient = !p.tcp.ackFlag;
     else if (p.l4 === "tcp" && p.sport < 1024 && p.dport >= 1024) fromClient = false;
+    // LRU by second chance: a flow seen since it was (re)queued goes to the back once more,
+    // so a packet costs a flag, not a map delete and insert; the flow evicted is one that
+    // has not been seen since the sweep last passed it.
     while (this.flows.size >= this.options.maxFlows) {
       const [oldKey, oldest] = this.flows.entries().next().value as [string, Flow];
-      this.end(oldKey, oldest, "evicted");
+      if (oldest.recent) {
+        oldest.recent = false;
+        this.flows.delete(oldKey);
+        this.flows.set(oldKey, oldest);
+      } else {
+        this.end(oldKey, oldest, "evicted");
+      }
     }
     const flow: Flow = {
       id: this.nextId++,
@@ -352,7 +374,7 @@ export class FlowTable {
       categoryId: null,
       l7: null,
       inspection: {
-        subject: "",
+        subject: new FlowSubject(),
         dissect: this.options.dissect ? new FlowDissection(p.l4, this.options.dissectBytes) : null,
         pending: null,
         streams:
@@ -366,6 +388,7 @@ export class FlowTable {
       finC2S: false,
       finS2C: false,
       rst: false,
+      recent: false,
     };
     this.flows.set(key, flow);
     this.created++;
@@ -421,39 +444,42 @@ export class FlowTable {
       }
       return false;
     }
+    const subject = insp.subject;
+    const before = subject.chars;
     let grew = false;
-    let datagram = "";
-    for (const c of chunks) {
-      if (insp.subject.length >= window.bytes) break;
-      const text = stripNul(c);
-      if (!text) continue;
-      const add =
-        text.length + insp.subject.length > window.bytes
-          ? text.slice(0, window.bytes - insp.subject.length)
-          : text;
-      if (flow.l4 === "udp") datagram = add;
-      insp.subject += add;
-      grew = true;
-    }
-    flow.inspectedBytes = insp.subject.length;
+    for (const c of chunks) if (subject.append(c, window.bytes)) grew = true;
+    flow.inspectedBytes = subject.chars;
     if (grew) {
-      const hit = this.patterns.match(insp.subject, flow.l4) ?? this.matchDatagram(insp.subject, datagram);
+      const hit =
+        this.patterns.match(subject.view(), flow.l4) ??
+        (flow.l4 === "udp" && before > 0 ? this.matchDatagram(chunks, subject.chars - before) : null);
       if (hit) {
         if (d && !d.evaluate(hit.name, flow.packets >= window.packets)) {
           // The pattern has spoken; the dissector needs more of the window.
           insp.pending = { name: hit.name, mark: hit.mark };
-          insp.subject = "";
+          subject.clear();
           return false;
         }
         this.decide(flow, hit.name, hit.mark, "matched", time);
         return true;
       }
     }
-    if (flow.packets >= window.packets || insp.subject.length >= window.bytes) {
+    if (flow.packets >= window.packets || subject.chars >= window.bytes) {
       this.decide(flow, "unknown", MARK_UNKNOWN, "unknown", time);
       return true;
     }
+    subject.persist();
     return false;
+  }
+
+  /** A new flow that a control flow announced is decided at once (false when none fits). */
+  private relate(flow: Flow, p: DecodedPacket, time: number): boolean {
+    const e = this.expectations!.take(p.l4, p.src, p.sport, p.dst, p.dport, time);
+    const known = e && this.patterns.get?.(e.protocol);
+    if (!e || !known) return false;
+    flow.master = { id: e.masterId, protocol: e.masterProtocol };
+    this.decide(flow, known.name, known.mark, "matched", time);
+    return true;
   }
 
   /**
@@ -462,9 +488,12 @@ export class FlowTable {
    * message on its own still decides the flow. Patterns declared `overmatch` are not
    * trusted this way (they match noise too often to be tried once per datagram).
    */
-  private matchDatagram(subject: string, datagram: string): ReturnType<Matcher["match"]> {
-    if (!datagram || datagram.length === subject.length) return null;
-    const hit = this.patterns.match(datagram, "udp");
+  private matchDatagram(chunks: Buffer[], room: number): ReturnType<Matcher["match"]> {
+    const one = new FlowSubject();
+    let grew = false;
+    for (const c of chunks) if (one.append(c, room)) grew = true;
+    if (!grew) return null;
+    const hit = this.patterns.match(one.view(), "udp");
     return hit && !hit.meta?.overmatch ? hit : null;
   }
 
@@ -485,7 +514,7 @@ export class FlowTable {
       d.release();
     }
     if (lingers && insp) {
-      insp.subject = "";
+      insp.subject.clear();
       insp.pending = null;
     } else {
       flow.inspection = null; // free the buffer: a decided flow leaves inspection at once
