@@ -30,6 +30,7 @@ import {
 import { expectedApp } from "./ndpi-apps.ts";
 import { expectedSluiceName, type Expectation, type NdpiLabel } from "./ndpi-names.ts";
 import { findFlow, indexFlows, type FlowIndex } from "./ndpi-flows.ts";
+import { precisionRecall, scoreOwnCorpus, type PrecisionRecall } from "./own-corpus.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const CORPUS = resolve(ROOT, "../shared/corpus/ndpi");
@@ -69,6 +70,7 @@ const { values: opts } = parseArgs({
     markdown: { type: "boolean", default: false },
     list: { type: "string" },
     set: { type: "string", default: "ours" },
+    own: { type: "string" },
   },
 });
 
@@ -130,6 +132,65 @@ function main(): void {
   } else {
     printText(results);
     printAppsText(appScore);
+  }
+  printPrecisionRecall(
+    "nDPI corpus",
+    results[0]!.scored.filter((s) => s.covered).map((s) => ({ ...s, expect: s.expect!.name })),
+  );
+  printOwnCorpus(results[0]!.set);
+}
+
+// ---------------------------------------------------------------------------------------
+// Sluice's own corpus (corpus/build.sh): real programs, labelled by construction.
+
+function printOwnCorpus(set: PatternSet): void {
+  const dirs = [join(ROOT, "packages/classifier/corpus/own"), ...(opts.own ? [resolve(opts.own)] : [])];
+  for (const dir of dirs) {
+    const r = scoreOwnCorpus(dir, set);
+    if (!r) {
+      console.log(`\nown corpus: no labels.json in ${dir}`);
+      continue;
+    }
+    const t = tally(r.scored);
+    const unset = r.scored.filter((s) => s.got === "unset").length;
+    console.log(`\nOwn corpus "${r.variant}" (${dir}): ${r.captures} captures, ${t.flows} flows`);
+    console.log(
+      `  right ${pct(t.right, t.flows)} (${t.right}), wrong ${pct(t.wrong, t.flows)} (${t.wrong}), ` +
+        `unknown ${pct(t.unknown, t.flows)} (${t.unknown}; capture ended inside the window: ${unset}); ` +
+        `unlabelled flows: ${r.unlabelled.length}; flows without payload (not scored): ${r.empty.length}`,
+    );
+    printPrecisionRecall(`own corpus "${r.variant}"`, r.scored);
+    if (opts.list === "own")
+      for (const s of r.scored)
+        if (s.outcome !== "right")
+          console.log(
+            ["  " + s.outcome, s.expect, s.got, s.flow.l4, s.flow.client, s.flow.server, s.pcap].join("\t"),
+          );
+  }
+}
+
+function printPrecisionRecall(
+  title: string,
+  rows: { expect: string; got: string; outcome: Outcome }[],
+): void {
+  const f = (x: number | null) => (x === null ? "-" : x.toFixed(3));
+  const pr: PrecisionRecall[] = precisionRecall(rows);
+  const head = ["protocol", "flows", "right", "said", "precision", "recall"];
+  const body = pr.map((p) => [
+    p.protocol,
+    String(p.flows),
+    String(p.right),
+    String(p.said),
+    f(p.precision),
+    f(p.recall),
+  ]);
+  if (opts.markdown) {
+    console.log(`\nPer-protocol precision and recall, ${title}:\n`);
+    console.log(`| ${head.join(" | ")} |\n|${head.map(() => " --- ").join("|")}|`);
+    for (const r of body) console.log(`| ${r.join(" | ")} |`);
+  } else {
+    console.log(`\nPer-protocol precision and recall, ${title}:`);
+    console.log(table([head, ...body]));
   }
 }
 
