@@ -125,8 +125,14 @@ function newLab(tag: string, net: number): NetnsLab {
   l.sysctl(l.router, "net.netfilter.nf_conntrack_udp_timeout", "300");
   l.sysctl(l.router, "net.netfilter.nf_conntrack_acct", "1");
   // The box's receive path on CPU 0 (RPS on its client-side veth), whoever sends.
-  l.mustExec(l.router, "sh", ["-c", `echo ${1 << Number(BOX_CPU)} > /sys/class/net/r0/queues/rx-0/rps_cpus`]);
+  rps(l, true);
   return l;
+}
+
+/** RPS on the box's client-side veth: its receive path on CPU 0, or in the sender's context. */
+function rps(l: NetnsLab, on: boolean): void {
+  const mask = on ? 1 << Number(BOX_CPU) : 0;
+  l.mustExec(l.router, "sh", ["-c", `echo ${mask} > /sys/class/net/r0/queues/rx-0/rps_cpus`]);
 }
 
 function serverCount(l: NetnsLab): number {
@@ -147,7 +153,7 @@ function blast(l: NetnsLab, seconds: number, limit = 0, gapUs = 0) {
   if (limit) args.push(String(limit), String(gapUs));
   const r = l.exec(l.client, "taskset", ["-c", GEN_CPU, BLAST, ...args]);
   if (r.code !== 0) throw new Error(`udp-blast failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { sent: number; seconds: number };
+  return JSON.parse(r.stdout) as { sent: number; seconds: number; cpu_us: number };
 }
 
 async function startInRouter(l: NetnsLab, cmd: string, args: string[], ready: RegExp) {
@@ -187,6 +193,8 @@ interface Mode {
   lab: NetnsLab;
   stop: () => Promise<void>;
   pps: number[];
+  /** Sender CPU per datagram with RPS off: the whole forwarding path runs in its sends. */
+  ns: number[];
   note: string;
 }
 
@@ -231,15 +239,22 @@ console.log(
     lab: l,
     stop,
     pps: [],
+    ns: [],
     note: "",
   });
 }
-for (const [key, label, c] of [
-  ["sluice", "(sluice) Sluice as installed (this kernel's variant)", caps],
-  ["legacy", "(legacy) Sluice without nftables (linear iptables chains)", { ...caps, nftables: false }],
-] as const) {
-  const l = newLab(key, key === "sluice" ? 92 : 93);
+// BENCH_SPLIT=1 adds (ipt): Sluice as installed, then its nftables table removed — the
+// iptables part alone, to tell the two costs apart.
+const variants: [string, string, Capabilities, number][] = [
+  ["sluice", "(sluice) Sluice as installed (this kernel's variant)", caps, 92],
+  ["legacy", "(legacy) Sluice without nftables (linear iptables chains)", { ...caps, nftables: false }, 93],
+];
+if (process.env.BENCH_SPLIT === "1")
+  variants.push(["ipt", "(ipt)    Sluice as installed minus its nftables table", caps, 94]);
+for (const [key, label, c, net] of variants) {
+  const l = newLab(key, net);
   const r = await applyPolicy(l, c);
+  if (key === "ipt") l.mustExec(l.router, "nft", ["delete", "table", "inet", "sluice"]);
   const stop = await startInRouter(
     l,
     NODE,
@@ -253,6 +268,7 @@ for (const [key, label, c] of [
     lab: l,
     stop,
     pps: [],
+    ns: [],
     note: `${iptRules} iptables rules, nft ${r.nft ? `${r.nft.table.maps.length} maps / ${r.nft.table.counters.length} counters` : "none"}, filter ${r.model.variant.filter}`,
   });
 }
@@ -261,12 +277,16 @@ probeLab.destroy();
 // Decide every flow first: 12 paced datagrams each spend the 10-packet window.
 for (const m of modes) blast(m.lab, 10, 12, 2000);
 for (const m of modes) {
-  // The verdicts reach conntrack once the data plane has read its queue (slow on a busy box).
+  // A connection's packets that reach the box before its first one was verdicted ride on
+  // unconfirmed conntrack clones, and a mark saved on a clone is lost when conntrack merges
+  // it: the connection is saved by its next packet (past the window: the late rule). So
+  // send one more datagram per flow until every flow's verdict is in conntrack.
   let marks = new Set<number>();
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 50; i++) {
     marks = new Set(m.lab.conntrack(4).flatMap((e) => (e.dport === PORT ? [e.mark & 0xff00] : [])));
     if (![...marks].some((x) => x < 0x200)) break;
-    await sleep(100);
+    blast(m.lab, 1, 1);
+    await sleep(200);
   }
   m.note += `; conntrack marks ${[...marks].map((x) => `0x${x.toString(16)}`).join(",")}`;
 }
@@ -278,6 +298,12 @@ for (let round = 0; round < ROUNDS; round++) {
     const b = blast(m.lab, SECONDS);
     await sleep(50);
     m.pps.push(serverCount(m.lab) / b.seconds);
+    // The same path's CPU cost, measured where other jobs' load matters less: with RPS off
+    // the box's softirq work runs inside the sender's send calls and is charged to it.
+    rps(m.lab, false);
+    const c = blast(m.lab, SECONDS);
+    rps(m.lab, true);
+    m.ns.push((c.cpu_us * 1000) / Math.max(1, c.sent));
   }
 }
 for (const m of modes) await m.stop();
@@ -286,7 +312,8 @@ const load1 = run("cat", ["/proc/loadavg"]).stdout.trim();
 console.log("\nforwarded packets per second at one box core: median [min-max]");
 for (const m of modes) {
   console.log(
-    `  ${m.label.padEnd(58)} ${fmt(median(m.pps)).padStart(9)} pps [${fmt(Math.min(...m.pps))}-${fmt(Math.max(...m.pps))}]`,
+    `  ${m.label.padEnd(58)} ${fmt(median(m.pps)).padStart(9)} pps [${fmt(Math.min(...m.pps))}-${fmt(Math.max(...m.pps))}]` +
+      `  ${median(m.ns).toFixed(0)} ns CPU/datagram`,
   );
   if (m.note) console.log(`  ${"".padEnd(58)} ${m.note}`);
 }
@@ -297,9 +324,23 @@ const ratio = (a: string, b: string) => {
   const rs = x.map((v, i) => v / y[i]!);
   return `${median(rs).toFixed(2)}x [${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)}]`;
 };
-console.log("\nratios (median of per-round ratios [min-max]):");
-console.log(`  (sluice)/(min)  ${ratio("sluice", "min")}  goal >= 0.90x`);
-console.log(`  (legacy)/(min)  ${ratio("legacy", "min")}`);
+const cpuRatio = (a: string, b: string) => {
+  const x = byKey.get(a)!.ns;
+  const y = byKey.get(b)!.ns;
+  const rs = x.map((v, i) => y[i]! / v);
+  return `${median(rs).toFixed(2)}x [${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)}]`;
+};
+console.log(
+  "\nratios (median of per-round ratios [min-max]), forwarded pps and, at equal CPU, CPU(min)/CPU(mode):",
+);
+console.log(
+  `  (sluice)/(min)  ${ratio("sluice", "min")}  by CPU ${cpuRatio("sluice", "min")}  goal >= 0.90x`,
+);
+console.log(`  (legacy)/(min)  ${ratio("legacy", "min")}  by CPU ${cpuRatio("legacy", "min")}`);
+if (byKey.has("ipt"))
+  console.log(
+    `  (ipt)/(min)     ${ratio("ipt", "min")}  by CPU ${cpuRatio("ipt", "min")}  (the iptables part alone)`,
+  );
 console.log(`load average before: ${load0}; after: ${load1}`);
 cleanup();
 console.log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);

@@ -231,11 +231,23 @@ test(
       "the history is unchanged",
     );
     assert.equal((await client.call<Status>("GET", "/v1/status")).policy?.name, "good");
+    // a new hostname rule needs a stable id written first: refused the same way
+    const hosts = policy("4mbit", "new-host-rule");
+    hosts.rules = [...(hosts.rules ?? []), { hostname: "*.full.example", class: "bulk" }];
+    const h = await apply(hosts);
+    assert.equal(h.status, 500);
+    assert.match(String(h.body.error), /host-ids\.json: the data directory is full \(ENOSPC\)/);
+    assert.equal(boxState(), good);
     // space again: nothing was lost, the same apply goes through
     rmSync(filler);
     const ok = await apply(policy("4mbit", "fits"));
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal((await client.call<Status>("GET", "/v1/status")).policy?.name, "fits");
+    hosts.name = "fits-with-host-rule";
+    const ok2 = await apply(hosts);
+    assert.equal(ok2.status, 200, JSON.stringify(ok2.body));
+    const back = await apply(policy("4mbit", "fits"));
+    assert.equal(back.status, 200, JSON.stringify(back.body));
   },
 );
 

@@ -98,7 +98,8 @@ test("golden: appliance kernel (sfq leaves, nftables maps pick classes and count
   assert.match(t.nft, /counter name meta mark & 0x0000ff00 map @protocols/);
   // Least specific first: a hostname rule's class is set last, so it wins.
   const dev0 = r.nft!.table.chains.find((c) => c.name === "dev0")!.rules.map((x) => x.refs[0]);
-  assert.deepEqual(dev0, ["@dev0_protocol", "@dev0_app", "@dev0_host"]);
+  assert.deepEqual(dev0, ["@dev0_protocol", undefined, "@dev0_app", "@dev0_host"]);
+  assert.match(t.nft, /meta mark & 0xffff0000 == 0x00000000 return\n {4}meta priority set .* @dev0_app/);
   const host = r.nft!.table.maps.find((m) => m.name === "dev0_host")!;
   assert.deepEqual(host.elements, [
     { key: 0x1000000, value: "1:13" },

@@ -10,12 +10,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { defaultPolicy } from "@sluice/policy";
 import { FakeAgent } from "@sluice/api/testing";
 import { ensureBuild, WEB_DIR } from "../scripts/ensure-build.ts";
 
-const ROOT = resolve(WEB_DIR, "../..");
 const CHROMIUM = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].find((p) => existsSync(p));
 const MB = 1024 * 1024;
 /**
@@ -114,17 +113,21 @@ before(async () => {
   const socket = join(dir, "agent.sock");
   agent = await FakeAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 0 });
   port = await freePort();
-  server = spawn(join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", "127.0.0.1"], {
-    cwd: WEB_DIR,
-    env: {
-      ...process.env,
-      SLUICE_SOCKET: socket,
-      SLUICE_DATA: join(dir, "data"),
-      DATABASE_URL: "",
-      NEXT_TELEMETRY_DISABLED: "1",
+  server = spawn(
+    process.execPath,
+    [join(WEB_DIR, "server.ts"), "--port", String(port), "--host", "127.0.0.1"],
+    {
+      cwd: WEB_DIR,
+      env: {
+        ...process.env,
+        SLUICE_SOCKET: socket,
+        SLUICE_DATA: join(dir, "data"),
+        DATABASE_URL: "",
+        NEXT_TELEMETRY_DISABLED: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   server.stdout!.on("data", (b: Buffer) => (serverLog += b.toString()));
   server.stderr!.on("data", (b: Buffer) => (serverLog += b.toString()));
   const base = `http://127.0.0.1:${port}`;

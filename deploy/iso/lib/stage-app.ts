@@ -113,7 +113,7 @@ if (WEB)
   workspaces.push(
     { dir: "packages/api", parts: ["package.json", "src"] },
     { dir: "packages/db", parts: ["package.json", "src", "prisma"] },
-    { dir: "apps/web", parts: ["package.json", "next.config.ts", "public", ".next"] },
+    { dir: "apps/web", parts: ["package.json", "server.ts", "next.config.ts", "public", ".next"] },
   );
 
 rmSync(DEST, { recursive: true, force: true });

@@ -36,7 +36,7 @@ chroot "$R" env NODE_COMPILE_CACHE=/opt/sluice/cache/agent "$NODE" "${FLAGS[@]}"
     await import("/opt/sluice/apps/agent/src/nfqueue/queue-io.ts");'
 echo "warm-cache: agent $(find "$R/opt/sluice/cache/agent" -type f | wc -l) entries"
 
-# ---- the dashboard: next start, then the first visit's pages
+# ---- the dashboard: server.ts (as sluice-web.service runs it), then the first visit's pages
 [[ "$WEB" == --web && -d "$R/opt/sluice/apps/web/.next" ]] || exit 0
 rm -rf "$R/opt/sluice/cache/web" "$R/tmp/sluice-warm"
 mkdir -p "$R/opt/sluice/cache/web" "$R/tmp/sluice-warm"
@@ -44,7 +44,7 @@ port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 chroot "$R" env -C /opt/sluice/apps/web NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 HOME=/tmp/sluice-warm \
   SLUICE_DATA=/tmp/sluice-warm SLUICE_SOCKET=/tmp/sluice-warm/agent.sock SLUICE_PROTOCOLS=/opt/sluice/protocols \
   NODE_COMPILE_CACHE=/opt/sluice/cache/web \
-  "$NODE" "${FLAGS[@]}" /opt/sluice/node_modules/next/dist/bin/next start -p "$port" -H 127.0.0.1 \
+  "$NODE" "${FLAGS[@]}" /opt/sluice/apps/web/server.ts --port "$port" --host 127.0.0.1 \
   >"$R/tmp/sluice-warm.log" 2>&1 &
 web_pid=$!
 ok=0

@@ -7,6 +7,7 @@ import { appRouter } from "./root.ts";
 import { createContext, requestMetaOf } from "./context.ts";
 import { createDepsFromEnv, type ApiDeps } from "./deps.ts";
 import { syncVersions } from "./router/apply/shared.ts";
+import { refuseCredentialBatch } from "./http/batch-guard.ts";
 import { bodyLimitFor, limitRequestBody } from "./body-limit.ts";
 
 const KEY = Symbol.for("sluice.api.deps");
@@ -71,10 +72,12 @@ export function handleTrpcWith(deps: ApiDeps, request: Request, endpoint = "/api
     endpoint,
     req,
     router: appRouter,
-    createContext: ({ resHeaders }) =>
-      createContext(deps, requestMetaOf(req, deps.config.trustProxy), {
+    createContext: ({ resHeaders, info }) => {
+      refuseCredentialBatch(info);
+      return createContext(deps, requestMetaOf(req, deps.config.trustedProxies), {
         setCookie: (c) => resHeaders.append("set-cookie", c),
-      }),
+      });
+    },
     responseMeta: () => ({ headers: { "cache-control": "no-store" } }),
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR")

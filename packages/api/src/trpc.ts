@@ -31,10 +31,8 @@ const t = initTRPC.context<Context>().create({
     const { stack: _stack, ...data } = shape.data;
     return {
       ...shape,
-      message:
-        c instanceof ZodError
-          ? (issues?.map((i) => `${i.path}: ${i.message}`).join("; ") ?? "")
-          : shape.message,
+      // the messages alone: the issues carry the paths, and pages put each next to its field
+      message: c instanceof ZodError ? (issues?.map((i) => i.message).join("; ") ?? "") : shape.message,
       data: { ...data, ...(issues ? { issues } : {}) },
     };
   },

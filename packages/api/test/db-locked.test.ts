@@ -76,6 +76,8 @@ async function editedPolicy(rate: string) {
 }
 
 test("a locked database: apply refused with a clear error, box on its last good policy, nothing lost", async () => {
+  // an edit to apply (an unchanged policy is refused: nothing to apply)
+  await (await admin.api()).policy.savePolicy({ policy: await editedPolicy("6500kbit"), what: "classes" });
   const first = await (await admin.api()).deploy.applyPolicy();
   assert.equal(first.entry.status, "applied");
   await (await admin.api()).policy.savePolicy({ policy: await editedPolicy("6mbit"), what: "classes" });

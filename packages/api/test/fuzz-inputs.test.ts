@@ -171,3 +171,61 @@ test("found by the fuzzer: a policy whose rules are not a list of objects is BAD
     assert.match(e.message, /rules/);
   }
 });
+
+test("random requests over HTTP (paths, batches, bodies): never a 500, always a tRPC error with a message", async () => {
+  const { handleTrpcWith } = await import("../src/index.ts");
+  if (!(await (await admin.api()).auth.getSession()).user) {
+    admin = h.browser({ ip: "198.51.100.251" });
+    await admin.signIn("admin", "correct horse");
+  }
+  const csrf = admin.jar.get("sluice_csrf")!;
+  const cookie = `sluice_session=${admin.jar.get("sluice_session")}; sluice_csrf=${csrf}`;
+  const path = fc.oneof(
+    fc.constantFrom(...procedures),
+    fc
+      .array(fc.constantFrom(...procedures, "nope", ""), { minLength: 1, maxLength: 4 })
+      .map((p) => p.join(",")),
+    fc.string({ maxLength: 30 }).map(encodeURIComponent),
+  );
+  const body = fc.oneof(
+    fc.string({ maxLength: 200 }),
+    fc.json({ maxDepth: 3 }),
+    fc.constantFrom("", "{", "[", "null", '{"0":', '{"0":{"json":1}}', "\u0000", "[".repeat(5000)),
+  );
+  const statuses = new Map<number, number>();
+  await fc.assert(
+    fc.asyncProperty(
+      path,
+      body,
+      fc.boolean(),
+      fc.constantFrom("GET", "POST"),
+      fc.constantFrom("application/json", "application/json", "application/json", "text/plain", ""),
+      async (p, b, batch, method, type) => {
+        const url = `http://sluice.test/api/trpc/${p}${batch ? "?batch=1" : ""}${method === "GET" ? `${batch ? "&" : "?"}input=${encodeURIComponent(b)}` : ""}`;
+        const res = await handleTrpcWith(
+          h.deps,
+          new Request(url, {
+            method,
+            headers: {
+              cookie,
+              "x-csrf-token": csrf,
+              host: "sluice.test",
+              ...(type ? { "content-type": type } : {}),
+            },
+            ...(method === "POST" ? { body: b } : {}),
+          }),
+        );
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        const text = await res.text();
+        assert.ok(
+          res.status < 500,
+          `${method} ${url} ${JSON.stringify(b).slice(0, 200)}: ${res.status} ${text.slice(0, 300)}`,
+        );
+        if (res.status >= 400)
+          assert.match(text, /"message":"[^"]+/, `${method} ${url}: an error without a message`);
+      },
+    ),
+    { numRuns: 600 },
+  );
+  console.log(`# HTTP fuzz statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
+});

@@ -4,3 +4,4 @@ export * from "./schema.ts";
 export * from "./validate.ts";
 export * from "./example.ts";
 export * from "./hostname-glob.ts";
+export * from "./kernel-fit.ts";

@@ -26,6 +26,7 @@ import { KernelCounters } from "../stats/kernel-counters.ts";
 import type { KernelModel } from "../render/model.ts";
 import { createApi, listenUnix, type ControlTarget } from "../api/server.ts";
 import { DataPlane, type FlowDecidedEvent } from "../nfqueue/data-plane.ts";
+import { listInterfaces } from "../kernel/interfaces.ts";
 import { CHAIN_FWD } from "../render/model.ts";
 import { parseLateRuleCount } from "../stats/parse.ts";
 import { HealthTracker, countersOf } from "./classification-health.ts";
@@ -266,6 +267,7 @@ export class Agent implements ControlTarget {
               reasons: ["the data plane is not running: traffic passes unclassified"],
             },
           },
+      interfaces: listInterfaces(),
       devices:
         this.model?.devices.map((d) => ({
           device: d.device,

@@ -2,9 +2,11 @@
 // application and picks each packet's class, by map lookups instead of linear rule chains:
 //
 //   postrouting (priority mangle): packets without Sluice's mark leave at once; then one
-//   lookup per field in a mark → named-counter map (protocol, app), then per shaped device
-//   one lookup per mark field in a mark → classid map (`meta priority set`, which HTB reads
-//   before its filters), least specific first so that the hostname rule wins.
+//   lookup per field in a mark → named-counter map (protocol; app when the app field is
+//   set), then per shaped device one lookup per mark field in a mark → classid map (`meta
+//   priority set`, which HTB reads before its filters), least specific first so that the
+//   hostname rule wins; a packet with neither an app nor a hostname rule stops after the
+//   protocol's lookup.
 //
 // A download IFB is not on a netfilter path: its classes keep tc fw filters (render/tc.ts).
 // Typed data first (NftTable), then text; the text replaces the table atomically (one
@@ -82,7 +84,12 @@ export function buildNft(m: KernelModel): NftTable | null {
       }));
       counters.push(...apps.map((e) => e.value));
       maps.push({ name: "apps", data: "counter", elements: apps });
-      post.push({ text: `counter name meta mark & ${hex8(m.app.mask)} map @apps`, refs: ["@apps"] });
+      // Most packets carry no app: a test costs less than a lookup that misses.
+      const app = hex8(m.app.mask);
+      post.push({
+        text: `meta mark & ${app} != ${hex8(0)} counter name meta mark & ${app} map @apps`,
+        refs: ["@apps"],
+      });
     }
   }
   if (classifying) {
@@ -102,6 +109,12 @@ export function buildNft(m: KernelModel): NftTable | null {
         if (!elements.length) continue;
         const name = `${chain}_${field}`;
         maps.push({ name, data: "classid", elements });
+        if (field !== "protocol" && !rules.some((r) => r.refs.length === 0)) {
+          // Most packets carry neither an app nor a hostname rule: they leave after the
+          // protocol lookup instead of missing in two more maps.
+          const rest = hex8((m.app.mask | m.host.mask) >>> 0);
+          rules.push({ text: `meta mark & ${rest} == ${hex8(0)} return`, refs: [] });
+        }
         rules.push({
           text: `meta priority set meta mark & ${hex8(fieldMask(m, field).mask)} map @${name}`,
           refs: [`@${name}`],

@@ -35,6 +35,8 @@ export interface AgentStatus {
     | { running: true; health?: ClassificationHealth; [k: string]: unknown }
     | { running: false; error: string; health?: ClassificationHealth };
   devices: { device: string; direction: "upload" | "download"; linkRate: number }[];
+  /** The box's network interfaces and link speeds (absent from older agents). */
+  interfaces?: { name: string; speedMbps: number | null }[];
   /** The application catalogue's size (absent or null: an agent without one). */
   catalogue?: { apps: number; categories: number } | null;
 }

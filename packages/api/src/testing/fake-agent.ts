@@ -28,7 +28,7 @@ export interface FakeEntry {
   scripts: { tc: string; iptables: string; ip6tables: string };
   lastGood: boolean;
   tryUntil?: string;
-  error?: { step: string; message: string };
+  error?: { step: string; message: string; stderr?: string };
 }
 
 const entry = (
@@ -178,6 +178,8 @@ export const FAKE_CAPABILITIES: Capabilities = {
 
 export interface FakeAgentOptions {
   socket: string;
+  /** The box's interfaces and link speeds its status reports (default: lo, wan0 at 100 Mbit/s, lan0 at 1 Gbit/s). */
+  interfaces?: { name: string; speedMbps: number | null }[];
   /** A policy installed at start (entry #1, "first boot"). */
   initialPolicy?: PolicyInput;
   /** Sample interval for the stats (ms); default 1000; 0 turns sampling off. */
@@ -303,11 +305,17 @@ export class FakeAgent {
   private readonly listeners = new Set<(s: StatsSample) => void>();
   private readonly counters = new Map<string, { bytes: number; packets: number; drops: number }>();
   private readonly started = Date.now();
+  private readonly interfaces: { name: string; speedMbps: number | null }[];
   /** Makes the next apply fail at this step (after validation), like a kernel error. */
-  failNextApply: { step: string; message: string } | null = null;
+  failNextApply: { step: string; message: string; stderr?: string } | null = null;
 
   private constructor(opts: FakeAgentOptions) {
     this.socket = opts.socket;
+    this.interfaces = opts.interfaces ?? [
+      { name: "lo", speedMbps: null },
+      { name: "wan0", speedMbps: 100 },
+      { name: "lan0", speedMbps: 1000 },
+    ];
     this.catalogue = opts.catalogue ?? FAKE_CATALOGUE;
     this.apps = opts.apps === undefined ? loadFakeAppCatalogue() : opts.apps;
     this.marks = new Map<string, number>();
@@ -435,6 +443,7 @@ export class FakeAgent {
         ? { entryId: this.trying.entryId, until: new Date(this.trying.until).toISOString() }
         : null,
       dataPlane: { running: true, packets: 0, decided: 0 },
+      interfaces: this.interfaces,
       devices: p
         ? [
             { device: p.interfaces.wan.device, direction: "upload", linkRate: p.interfaces.wan.rate },
@@ -472,6 +481,16 @@ export class FakeAgent {
     const r = this.render(body.policy);
     if (!r.ok) return { status: 422, body: { error: r.error, step: "validate", issues: r.issues } };
     const user = body.user ?? "api";
+    // like tc on a device the box does not have
+    const missing = [r.policy.interfaces.wan.device, r.policy.interfaces.lan.device].find(
+      (d) => !this.interfaces.some((i) => i.name === d),
+    );
+    if (missing && !this.failNextApply)
+      this.failNextApply = {
+        step: "tc",
+        message: "tc -batch failed",
+        stderr: `Cannot find device "${missing}"`,
+      };
     if (this.failNextApply) {
       const f = this.failNextApply;
       this.failNextApply = null;
@@ -487,7 +506,7 @@ export class FakeAgent {
           issues: [],
           restored: true,
           entry: e.id,
-          stderr: "RTNETLINK answers: fake",
+          stderr: f.stderr ?? "RTNETLINK answers: fake",
         },
       };
     }

@@ -1,6 +1,6 @@
 // Apply (for good) or Try (with automatic revert after `seconds` unless confirmed) the
 // edited policy. Each attempt, failed ones too, becomes a policy version with the user, and
-// an audit row.
+// an audit row. Nothing to apply (the box runs this policy) is refused without a history entry.
 
 import type { PolicyInput } from "@sluice/policy";
 import { adminProcedure } from "../../trpc.ts";
@@ -8,11 +8,17 @@ import { AgentApiError } from "../../agent/client.ts";
 import { agentError } from "../../agent/service.ts";
 import type { ApplyResponse } from "../../agent/types.ts";
 import { actorOf, audit, type AuthedContext } from "../../helpers.ts";
-import { dryRun, policyToSend } from "./shared.ts";
+import { dryRun, nothingToApply, policyToSend } from "./shared.ts";
+import { TRPCError } from "@trpc/server";
 
 export async function applyEdited(ctx: AuthedContext, trySeconds?: number) {
   const policy = await policyToSend(ctx.deps);
   const rendered = await dryRun(ctx.deps, policy);
+  if (nothingToApply(rendered))
+    throw new TRPCError({
+      code: "PRECONDITION_FAILED",
+      message: "nothing to apply: the box already runs the edited policy",
+    });
   const user = ctx.auth.user.username;
   const action = trySeconds ? "policy.try" : "policy.apply";
   // The version must be recorded after the agent applies: a database locked by another
@@ -34,6 +40,7 @@ export async function applyEdited(ctx: AuthedContext, trySeconds?: number) {
       });
       await audit(ctx, `${action}.failed`, entry ? `agent entry #${entry}` : null, {
         versionId: v.id,
+        changes: rendered.diff.policy.changes,
         error: e.message,
         step: e.body.step,
       });

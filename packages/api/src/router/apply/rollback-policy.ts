@@ -1,6 +1,7 @@
 // Re-applies a recorded policy (by the agent's history entry; default: the good one before
-// the current). Recorded as a new version and in the audit log. The edited policy is left
-// alone (load a version into the editor with policy.loadVersion).
+// the current). Recorded as a new version and in the audit log. The edited policy then
+// follows the box (it becomes the rolled-back policy), so the editors and Apply do not keep
+// offering the change that was just rolled back.
 
 import { z } from "zod";
 import type { PolicyInput } from "@sluice/policy";
@@ -32,9 +33,17 @@ export const rollbackPolicy = adminProcedure.input(rollbackPolicyInput).mutation
         lastGood: e.lastGood,
       })
     : null;
+  // the editor follows the box; a policy the editor cannot hold (say, a protocol gone since) stays out
+  const draftReplaced = policy
+    ? await ctx.deps.db.policy.save(policy).then(
+        () => true,
+        () => false,
+      )
+    : false;
   await audit(ctx, "policy.rollback", `agent entry #${input.agentEntryId ?? "previous"}`, {
     newEntry: e.id,
     versionId: v?.id ?? null,
+    draftReplaced,
   });
-  return { entry: e, versionId: v?.id ?? null };
+  return { entry: e, versionId: v?.id ?? null, draftReplaced };
 });

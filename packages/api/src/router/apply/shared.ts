@@ -51,3 +51,14 @@ export async function syncVersions(db: Db, history: HistorySummary[]): Promise<H
     });
   return reverted;
 }
+
+/** The dry run says the box already runs this policy: nothing in words, no tc or iptables line. */
+export function nothingToApply(r: Extract<RenderResult, { ok: true }>): boolean {
+  const changed = (lines: string[]) => lines.some((l) => /^[+-]/.test(l));
+  return (
+    r.diff.policy.changes.length === 1 &&
+    r.diff.policy.changes[0] === "no change" &&
+    !changed(r.diff.tc) &&
+    !changed(r.diff.iptables)
+  );
+}

@@ -204,14 +204,21 @@ function Catalogue() {
   );
 }
 
+/** The tester's caps (as the server's): the classifier reads only the first 2 KiB anyway. */
+const TESTER_MAX = { text: 8192, hex: 8192 * 4 };
+
 function Tester() {
   const trpc = useTRPC();
   const [mode, setMode] = useState<"text" | "hex">("text");
   const [l4, setL4] = useState<"tcp" | "udp">("tcp");
   const [dir, setDir] = useState<"c2s" | "s2c">("c2s");
   const [payload, setPayload] = useState("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  // the size of a paste that did not fit (the box itself cuts at the cap: laying out 100 KB
+  // of pasted text would make the page crawl before any check could refuse it)
+  const [pasted, setPasted] = useState(0);
   const test = useMutation(trpc.protocols.testPattern.mutationOptions());
   const r = test.data;
+  const max = TESTER_MAX[mode];
   return (
     <Card withBorder padding="sm">
       <Text fw={600} mb="xs">
@@ -250,9 +257,20 @@ function Tester() {
           maxRows={10}
           className="mono"
           value={payload}
+          maxLength={max}
+          onPaste={(e) => {
+            const t = e.currentTarget;
+            const room = max - t.value.length + (t.selectionEnd - t.selectionStart);
+            const n = e.clipboardData.getData("text").length;
+            setPasted(n > room ? n : 0);
+          }}
           onChange={(e) => setPayload(e.currentTarget.value)}
           placeholder={mode === "hex" ? "16 03 01 02 00 01 …" : "the first bytes of a connection"}
           aria-label="payload"
+          error={
+            payload.length >= max &&
+            `${pasted ? `${Math.ceil(pasted / 1024)} KiB pasted: ` : ""}the tester takes at most ${max / 1024} KiB${mode === "hex" ? " of hex" : ""} (the classifier only reads the first 2 KiB of a connection): only the first ${max / 1024} KiB are kept`
+          }
           data-testid="tester-payload"
         />
         <Group>
