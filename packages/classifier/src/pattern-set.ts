@@ -289,7 +289,9 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
       anchored: translated.anchored,
       transports: pf.meta.transports,
       meta: pf.meta,
-      warnings: translated.warnings,
+      // A related protocol's pattern never matches on purpose (its verdict comes from
+      // its control connection): no warning for that.
+      warnings: pf.meta.relatedTo ? [] : translated.warnings,
     });
   }
   return new PatternSet(loaded, skipped);

@@ -6,6 +6,7 @@ import type { PatternSet } from "../pattern-set.ts";
 import { FlowTable, flowClient, flowServer, type Flow, type FlowTableOptions } from "../flow/flow-table.ts";
 import { decodeFrame, LINKTYPE, type DecodeResult } from "./decode.ts";
 import { DecidedFlows, frameKey } from "./decided-flows.ts";
+import { ExpectationTable, RELATED_PROTOCOL } from "../flow/expectations.ts";
 import {
   readCaptureBuffer,
   readCaptureFile,
@@ -124,7 +125,9 @@ function classifyRecords(
   options: Partial<FlowTableOptions>,
   onFlow: (flow: Flow) => void,
 ): CaptureStreamSummary {
-  const table = new FlowTable(patterns, options);
+  // Related connections (FTP data, SIP/RTSP media, TFTP transfers) are told by their
+  // control flows seen earlier in the same capture.
+  const table = new FlowTable(patterns, { expectations: new ExpectationTable(), ...options });
   const decided = new DecidedFlows();
   let flowCount = 0;
   table.onFlowEnd = (f) => {
@@ -187,7 +190,14 @@ function classifyRecords(
       }
       summary.decoded++;
       const r = table.observe(d.packet, time);
-      if (key !== null && r.flow.inspection === null) decided.add(key, tcp, r.flow, r.direction === "c2s");
+      // A control flow (FTP, SIP, RTSP, TFTP) keeps going through the table: its later
+      // messages announce related connections.
+      if (
+        key !== null &&
+        r.flow.inspection === null &&
+        !(table.expectations && RELATED_PROTOCOL[r.flow.protocol])
+      )
+        decided.add(key, tcp, r.flow, r.direction === "c2s");
     }
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;

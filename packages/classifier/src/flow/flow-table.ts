@@ -22,6 +22,7 @@ import { FlowSubject } from "./subject.ts";
 import { FlowDissection, type FlowL7, type HostnameSource } from "./dissection.ts";
 import { DnsCache } from "../dissect/dns.ts";
 import type { AppCatalogue, AppMatchSource } from "../apps/catalogue.ts";
+import { RELATED_PROTOCOL, type ExpectationTable } from "./expectations.ts";
 
 export interface WindowOptions {
   /** Packets (both directions, handshake included) inspected at most; l7-filter default 10. */
@@ -36,7 +37,12 @@ export interface WindowOptions {
  * subject as text (one char per byte).
  */
 export interface Matcher {
-  match(subject: Buffer | string, transport: Transport): { name: string; mark: number } | null;
+  match(
+    subject: Buffer | string,
+    transport: Transport,
+  ): { name: string; mark: number; meta?: { overmatch: boolean } } | null;
+  /** A protocol by name (for verdicts that come from elsewhere: related connections). */
+  get?(name: string): { name: string; mark: number } | undefined;
 }
 
 export const DEFAULT_WINDOW: WindowOptions = { packets: 10, bytes: 2048 };
@@ -56,6 +62,13 @@ export interface FlowTableOptions {
   dnsCache?: DnsCache | null;
   /** The application catalogue flows are matched against (default: none, no app). */
   apps?: AppCatalogue | null;
+  /**
+   * Related connections (FTP data, SIP/RTSP media, TFTP transfers): control flows seen in
+   * full feed it, and a new flow that fits decides at its first packet. Default: none (the
+   * live data plane sees a flow's packets only within the window; there the kernel's
+   * conntrack helpers do this).
+   */
+  expectations?: ExpectationTable | null;
 }
 
 export const DEFAULT_FLOW_TABLE: FlowTableOptions = {
@@ -118,6 +131,8 @@ export interface Flow {
   categoryId: number | null;
   /** What the dissectors read (TLS, QUIC, HTTP, DNS details), or null. */
   l7: FlowL7 | null;
+  /** For a related connection (FTP data, media, TFTP transfer): its control flow. */
+  master?: { id: number; protocol: string };
   inspection: Inspection | null;
   finC2S: boolean;
   finS2C: boolean;
@@ -153,6 +168,8 @@ export class FlowTable {
   readonly dnsCache: DnsCache | null;
   /** The application catalogue, swappable (e.g. on reload). */
   apps: AppCatalogue | null;
+  /** Announced related connections (see FlowTableOptions.expectations), or null. */
+  readonly expectations: ExpectationTable | null;
   private readonly flows = new Map<string, Flow>();
   private nextId = 1;
   private created = 0;
@@ -163,7 +180,8 @@ export class FlowTable {
 
   constructor(patterns: Matcher, options: Partial<FlowTableOptions> = {}) {
     this.patterns = patterns;
-    const { dnsCache, apps, ...plain } = options;
+    const { dnsCache, apps, expectations, ...plain } = options;
+    this.expectations = expectations ?? null;
     this.options = { ...DEFAULT_FLOW_TABLE, ...plain, window: { ...DEFAULT_WINDOW, ...options.window } };
     this.dnsCache = this.options.dissect ? (dnsCache === undefined ? new DnsCache() : dnsCache) : null;
     this.apps = this.options.dissect ? (apps ?? null) : null;
@@ -223,6 +241,7 @@ export class FlowTable {
         flow.recent = true;
       }
     }
+    const isNew = !flow;
     if (!flow) flow = this.create(key, p, time);
 
     const direction: Direction = p.src === flow.clientIp && p.sport === flow.clientPort ? "c2s" : "s2c";
@@ -244,7 +263,19 @@ export class FlowTable {
       }
     }
 
-    const decided = flow.inspection ? this.inspect(flow, p, direction, time) : false;
+    const decided =
+      isNew && this.expectations && this.relate(flow, p, time)
+        ? true
+        : flow.inspection
+          ? this.inspect(flow, p, direction, time)
+          : false;
+    if (
+      this.expectations &&
+      p.payload.length &&
+      flow.verdict === "matched" &&
+      RELATED_PROTOCOL[flow.protocol]
+    )
+      this.expectations.learn(flow, direction === "c2s", p.payload, time);
     if (++this.sinceSweep >= 4096) {
       this.sinceSweep = 0;
       this.expire(time);
@@ -414,11 +445,14 @@ export class FlowTable {
       return false;
     }
     const subject = insp.subject;
+    const before = subject.chars;
     let grew = false;
     for (const c of chunks) if (subject.append(c, window.bytes)) grew = true;
     flow.inspectedBytes = subject.chars;
     if (grew) {
-      const hit = this.patterns.match(subject.view(), flow.l4);
+      const hit =
+        this.patterns.match(subject.view(), flow.l4) ??
+        (flow.l4 === "udp" && before > 0 ? this.matchDatagram(chunks, subject.chars - before) : null);
       if (hit) {
         if (d && !d.evaluate(hit.name, flow.packets >= window.packets)) {
           // The pattern has spoken; the dissector needs more of the window.
@@ -436,6 +470,31 @@ export class FlowTable {
     }
     subject.persist();
     return false;
+  }
+
+  /** A new flow that a control flow announced is decided at once (false when none fits). */
+  private relate(flow: Flow, p: DecodedPacket, time: number): boolean {
+    const e = this.expectations!.take(p.l4, p.src, p.sport, p.dst, p.dport, time);
+    const known = e && this.patterns.get?.(e.protocol);
+    if (!e || !known) return false;
+    flow.master = { id: e.masterId, protocol: e.masterProtocol };
+    this.decide(flow, known.name, known.mark, "matched", time);
+    return true;
+  }
+
+  /**
+   * A UDP datagram is a message of its own: when the flow's first datagrams matched nothing
+   * (a corrupted or unrelated first packet), a later datagram that is a protocol's first
+   * message on its own still decides the flow. Patterns declared `overmatch` are not
+   * trusted this way (they match noise too often to be tried once per datagram).
+   */
+  private matchDatagram(chunks: Buffer[], room: number): ReturnType<Matcher["match"]> {
+    const one = new FlowSubject();
+    let grew = false;
+    for (const c of chunks) if (one.append(c, room)) grew = true;
+    if (!grew) return null;
+    const hit = this.patterns.match(one.view(), "udp");
+    return hit && !hit.meta?.overmatch ? hit : null;
   }
 
   private decide(flow: Flow, protocol: string, mark: number, verdict: Verdict, time: number): void {
