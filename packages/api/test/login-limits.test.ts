@@ -266,11 +266,9 @@ test("control characters in user names and other free text are refused with the 
   const r = await c.login("admin\nCOMMIT", "correct horse");
   const body = (await r.json()) as { error: { message: string; data: { code: string; issues: unknown } } };
   assert.equal(body.error.data.code, "BAD_REQUEST");
-  assert.match(
-    body.error.message,
-    /^username: control characters .* not allowed: found U\+000A at character 6$/,
-  );
-  assert.deepEqual(body.error.data.issues, [{ path: "username", message: body.error.message.slice(10) }]);
+  // The message is the page's words; the issue carries the field's path.
+  assert.match(body.error.message, /^control characters .* not allowed: found U\+000A at character 6$/);
+  assert.deepEqual(body.error.data.issues, [{ path: "username", message: body.error.message }]);
   const admin = h.browser({ ip: "192.0.2.211" });
   await admin.signIn("admin", "correct horse");
   const e2 = await trpcError(async () =>
