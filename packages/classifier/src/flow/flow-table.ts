@@ -36,7 +36,8 @@ export interface WindowOptions {
  * subject as text (one char per byte).
  */
 export interface Matcher {
-  match(subject: Buffer | string, transport: Transport): { name: string; mark: number } | null;
+  /** `seen`: how much of the subject an earlier call already matched without a hit. */
+  match(subject: Buffer | string, transport: Transport, seen?: number): { name: string; mark: number } | null;
 }
 
 export const DEFAULT_WINDOW: WindowOptions = { packets: 10, bytes: 2048 };
@@ -397,11 +398,12 @@ export class FlowTable {
       return false;
     }
     const subject = insp.subject;
+    const seen = subject.chars;
     let grew = false;
     for (const c of chunks) if (subject.append(c, window.bytes)) grew = true;
     flow.inspectedBytes = subject.chars;
     if (grew) {
-      const hit = this.patterns.match(subject.view(), flow.l4);
+      const hit = this.patterns.match(subject.view(), flow.l4, seen);
       if (hit) {
         if (d && !d.evaluate(hit.name, flow.packets >= window.packets)) {
           // The pattern has spoken; the dissector needs more of the window.
