@@ -11,7 +11,7 @@ source "$ROOT/scripts/env.sh"
 
 log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
 
-APT_PACKAGES=(build-essential python3 iproute2 iptables conntrack libnetfilter-queue1 libnetfilter-queue-dev
+APT_PACKAGES=(build-essential python3 iproute2 iptables nftables conntrack libnetfilter-queue1 libnetfilter-queue-dev
   libmnl0 libnfnetlink0 procps psmisc curl ca-certificates openssl kmod postgresql chromium libndpi-bin time)
 if [[ "${SLUICE_SKIP_APT:-}" != 1 ]]; then
   missing=()

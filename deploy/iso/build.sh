@@ -49,7 +49,7 @@ fi
 PACKAGES=(
   linux-image-amd64 live-boot live-boot-initramfs-tools initramfs-tools
   systemd systemd-sysv systemd-resolved udev dbus kmod procps util-linux e2fsprogs
-  iproute2 iptables conntrack libnetfilter-queue1 libnetfilter-conntrack3 libmnl0 libnfnetlink0
+  iproute2 iptables nftables conntrack libnetfilter-queue1 libnetfilter-conntrack3 libmnl0 libnfnetlink0
   dnsmasq-base ca-certificates iputils-ping ethtool less zstd
   usr-is-merged # not usrmerge, which would bring perl (the tree is merged already)
 )

@@ -153,7 +153,9 @@ test("killing the agent does not stop traffic; restarting it resumes classificat
   assert.equal((await curl("/", ["--local-port", "45001"])).stdout, "200");
   const down = (await conntrack()).find((c) => c.sport === 45001);
   assert.ok(down, "the connection made while the agent was down is in conntrack");
-  assert.equal(down.mark & 0xff00, 0, "and it was not classified");
+  // Not classified from its payload: its window passed unseen, so the first packet past it
+  // marked the connection unknown (or nothing yet, for a connection shorter than the window).
+  assert.ok([0, 2 << 8].includes(down.mark & 0xff00), `and it was not classified (${down.mark})`);
   // The rules stayed in place.
   const rules = await execInNs(BOX, ["iptables-save", "-t", "mangle"]);
   assert.match(rules.stdout, /NFQUEUE --queue-balance 0:1 --queue-bypass/);

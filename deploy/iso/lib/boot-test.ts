@@ -1,5 +1,5 @@
 // Boots the appliance ISO in QEMU (software emulation, no KVM) twice on one data disk and
-// checks what an admin would: the agent's capability probe chose SFQ leaves and fw filters,
+// checks what an admin would: the agent's capability probe chose SFQ leaves and nftables class maps,
 // the dashboard answers through a port forward on the LAN port, the first visit's setup
 // creates the admin, and after a reboot the admin and the policy are still there. Prints
 // the time from power-on to each milestone. Run through deploy/iso/boot-test.sh.
@@ -416,8 +416,9 @@ async function diag(res: BootResult, logFile: string) {
   const f = section("filters");
   expect(
     res,
-    [1, 2, 3].every((prio) => new RegExp(`pref ${prio} fw`).test(f)),
-    "fw filters for hostname rules (prio 1), apps (prio 2) and protocols (prio 3)",
+    [1, 2, 3].every((prio) => new RegExp(`pref ${prio} fw`).test(f)) ||
+      ["host", "app", "protocol"].every((field) => new RegExp(`map dev\\d+_${field}`).test(f)),
+    "class selection for hostname rules, apps and protocols (fw filters prio 1-3, or nftables maps)",
   );
   expect(res, section("failed-units").trim() === "", "no failed systemd unit");
   const restarts = section("restarts");
@@ -442,7 +443,11 @@ function expect(res: BootResult, ok: boolean, what: string) {
 
 function checkStatus(res: BootResult) {
   console.log(res.status.replace(/^/gm, "    | "));
-  expect(res, /leaf=sfq/.test(res.status) && /filter=fw/.test(res.status), "variant leaf=sfq filter=fw");
+  expect(
+    res,
+    /leaf=sfq/.test(res.status) && /filter=(nft|fw)/.test(res.status),
+    "variant leaf=sfq filter=nft (or fw without nftables)",
+  );
   expect(res, /data plane: running/.test(res.status), "NFQUEUE data plane running");
   expect(res, /applications: \d+ in \d+ categories/.test(res.status), "application catalogue loaded");
 }

@@ -7,6 +7,7 @@ import { appRouter } from "./root.ts";
 import { createContext, requestMetaOf } from "./context.ts";
 import { createDepsFromEnv, type ApiDeps } from "./deps.ts";
 import { syncVersions } from "./router/apply/shared.ts";
+import { bodyLimitFor, limitRequestBody } from "./body-limit.ts";
 
 const KEY = Symbol.for("sluice.api.deps");
 type Holder = { [KEY]?: Promise<ApiDeps> };
@@ -64,7 +65,8 @@ export async function handleTrpc(req: Request, endpoint = "/api/trpc"): Promise<
   return handleTrpcWith(await serverDeps(), req, endpoint);
 }
 
-export function handleTrpcWith(deps: ApiDeps, req: Request, endpoint = "/api/trpc"): Promise<Response> {
+export function handleTrpcWith(deps: ApiDeps, request: Request, endpoint = "/api/trpc"): Promise<Response> {
+  const req = limitRequestBody(request, bodyLimitFor(request.url, endpoint, deps.config.captureMaxBytes));
   return fetchRequestHandler({
     endpoint,
     req,

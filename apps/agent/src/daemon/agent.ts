@@ -22,9 +22,13 @@ import { Applier, ApplyError, type ProtocolCatalogue } from "../apply/applier.ts
 import { HistoryStore } from "../apply/store.ts";
 import { HostIdRegistry } from "../apply/host-ids.ts";
 import { Accounting, type StatsSample } from "../stats/accounting.ts";
+import { KernelCounters } from "../stats/kernel-counters.ts";
 import type { KernelModel } from "../render/model.ts";
 import { createApi, listenUnix, type ControlTarget } from "../api/server.ts";
 import { DataPlane, type FlowDecidedEvent } from "../nfqueue/data-plane.ts";
+import { CHAIN_FWD } from "../render/model.ts";
+import { parseLateRuleCount } from "../stats/parse.ts";
+import { HealthTracker, countersOf } from "./classification-health.ts";
 
 export interface AgentOptions {
   socket: string;
@@ -61,6 +65,8 @@ export class Agent implements ControlTarget {
   private readonly startedAt = Date.now();
   private model: KernelModel | null = null;
   private readonly opts: AgentOptions;
+  private readonly health = new HealthTracker();
+  private healthTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     opts: AgentOptions,
@@ -96,6 +102,8 @@ export class Agent implements ControlTarget {
       apps,
       hostnameOf: (client, server) => this.hostnames.get(`${client} ${server}`) ?? null,
       ipv6: caps.ip6tables.mark,
+      // In process over netlink (no process per sample); the tools where it can't be opened.
+      kernel: opts.exec ? null : KernelCounters.open(),
     });
   }
 
@@ -146,6 +154,9 @@ export class Agent implements ControlTarget {
     this.refreshModel();
     if (!this.opts.noDataPlane) await this.startDataPlane();
     this.accounting.start(1000);
+    this.healthTimer = setInterval(() => void this.sampleHealth().catch(() => undefined), 5000);
+    this.healthTimer.unref?.();
+    void this.sampleHealth().catch(() => undefined);
     this.server = createApi(this);
     await listenUnix(this.server, this.opts.socket);
     this.log.info({ socket: this.opts.socket }, "control API listening");
@@ -207,6 +218,17 @@ export class Agent implements ControlTarget {
     }
   }
 
+  /** Overload counters (queue, fail-open, late windows), every few seconds. */
+  private async sampleHealth(): Promise<void> {
+    if (!this.dataPlane) return;
+    let late = 0;
+    for (const bin of this.caps.ip6tables.mark ? ["iptables", "ip6tables"] : ["iptables"]) {
+      const r = await this.exec.run([bin, "-w", "-t", "mangle", "-nvxL", CHAIN_FWD]);
+      if (r.code === 0) late += parseLateRuleCount(r.stdout);
+    }
+    this.health.record(countersOf(this.dataPlane.stats().total, late));
+  }
+
   protocolName(l7mark: number): string {
     if (l7mark === 1) return "unset";
     if (l7mark === 2) return "unknown";
@@ -234,8 +256,16 @@ export class Agent implements ControlTarget {
         : null,
       trying: this.applier.pendingTry,
       dataPlane: this.dataPlane
-        ? { running: true, ...this.dataPlane.stats().total }
-        : { running: false, error: this.dataPlaneError ?? "disabled" },
+        ? { running: true, ...this.dataPlane.stats().total, health: this.health.current() }
+        : {
+            running: false,
+            error: this.dataPlaneError ?? "disabled",
+            health: {
+              ...this.health.current(),
+              degraded: true,
+              reasons: ["the data plane is not running: traffic passes unclassified"],
+            },
+          },
       devices:
         this.model?.devices.map((d) => ({
           device: d.device,
@@ -318,7 +348,12 @@ export class Agent implements ControlTarget {
   }
 
   flows() {
-    return { connections: this.accounting.allConnections(), decided: this.recentDecisions() };
+    return {
+      // The busiest connections (bounded), and how many the table holds in all.
+      connections: this.accounting.allConnections(),
+      total: this.accounting.connectionCount(),
+      decided: this.recentDecisions(),
+    };
   }
 
   latestSample() {
@@ -358,6 +393,7 @@ export class Agent implements ControlTarget {
 
   async stop(): Promise<void> {
     this.accounting.stop();
+    if (this.healthTimer) clearInterval(this.healthTimer);
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     if (this.dataPlane) await this.dataPlane.stop();
     this.log.info("agent stopped; rules stay in place, queue bypass keeps traffic flowing");

@@ -31,10 +31,29 @@ export interface AgentStatus {
   patterns: { loaded: number; skipped: { file: string; line?: number; reason: string }[] };
   policy: { id: number; name: string; at: string; user: string } | null;
   trying: { entryId: number; until: string } | null;
-  dataPlane: { running: true; [k: string]: unknown } | { running: false; error: string };
+  dataPlane:
+    | { running: true; health?: ClassificationHealth; [k: string]: unknown }
+    | { running: false; error: string; health?: ClassificationHealth };
   devices: { device: string; direction: "upload" | "download"; linkRate: number }[];
   /** The application catalogue's size (absent or null: an agent without one). */
   catalogue?: { apps: number; categories: number } | null;
+}
+
+/**
+ * Whether classification keeps up: overload counters from the kernel (queue full, socket
+ * full, packets passed uninspected by fail-open, connections whose window was partly lost)
+ * and whether any of them moved in the last `windowSeconds`.
+ */
+export interface ClassificationHealth {
+  degraded: boolean;
+  reasons: string[];
+  windowSeconds: number;
+  queueDropped: number;
+  userDropped: number;
+  unseen: number;
+  lateKernel: number;
+  lateSeen: number;
+  restarts: number;
 }
 
 /** GET /v1/apps: the application catalogue (protocols/apps/catalogue.json). */
@@ -70,6 +89,8 @@ export interface Scripts {
   tc: string;
   iptables: string;
   ip6tables: string;
+  /** The nftables table (counters, class maps), "" or absent when not used. */
+  nft?: string;
 }
 
 export type RenderResult =

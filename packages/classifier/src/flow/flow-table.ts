@@ -253,6 +253,23 @@ export class FlowTable {
     return { flow, direction, decided };
   }
 
+  /**
+   * Decides a flow whose window is spent though not all of it reached the table (the
+   * kernel accepted some of its packets unseen: a full queue failed open, the data plane
+   * restarted, or it saw the flow only from the middle). A pattern that already matched
+   * (dissector still reading) gives the verdict, else `unknown`. Returns true when this
+   * call decided the flow (false: it was decided already).
+   */
+  conclude(flow: Flow, time: number): boolean {
+    if (flow.verdict !== "unset") return false;
+    const pending = flow.inspection?.pending;
+    if (pending) {
+      flow.inspection!.dissect?.evaluate(pending.name, true);
+      this.decide(flow, pending.name, pending.mark, "matched", time);
+    } else this.decide(flow, "unknown", MARK_UNKNOWN, "unknown", time);
+    return true;
+  }
+
   /** Ends flows idle at `now`; returns how many. */
   expire(now: number): number {
     let n = 0;

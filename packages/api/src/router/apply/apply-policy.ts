@@ -15,6 +15,9 @@ export async function applyEdited(ctx: AuthedContext, trySeconds?: number) {
   const rendered = await dryRun(ctx.deps, policy);
   const user = ctx.auth.user.username;
   const action = trySeconds ? "policy.try" : "policy.apply";
+  // The version must be recorded after the agent applies: a database locked by another
+  // process refuses the apply here, with the box untouched.
+  await ctx.deps.db.writable();
   let res: ApplyResponse;
   try {
     res = await ctx.deps.agent.apply(policy, { user, ...(trySeconds ? { trySeconds } : {}) });

@@ -13,6 +13,7 @@ export const rollbackPolicyInput = z.object({ agentEntryId: z.number().int().pos
 
 export const rollbackPolicy = adminProcedure.input(rollbackPolicyInput).mutation(async ({ ctx, input }) => {
   let e: HistorySummary;
+  await ctx.deps.db.writable(); // refused here, box untouched, if the database is locked
   try {
     e = await ctx.deps.agent.rollback(input.agentEntryId, ctx.auth.user.username);
   } catch (err) {

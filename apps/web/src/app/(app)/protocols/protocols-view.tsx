@@ -306,11 +306,17 @@ function readBase64(file: File): Promise<string> {
   });
 }
 
-function Capture() {
+function Capture({ maxBytes }: { maxBytes: number }) {
   const trpc = useTRPC();
   const [file, setFile] = useState<File | null>(null);
   const classify = useMutation(trpc.protocols.classifyCapture.mutationOptions());
   const r = classify.data;
+  const maxMiB = Math.round(maxBytes / 1048576);
+  // refused here, before reading or sending it: the server would refuse it anyway
+  const tooLarge =
+    file && file.size > maxBytes
+      ? `${file.name} is ${formatBytes(file.size)}: captures up to ${maxMiB} MiB`
+      : null;
   return (
     <Card withBorder padding="sm">
       <Text fw={600} mb="xs">
@@ -321,20 +327,24 @@ function Capture() {
           <FileInput
             size="xs"
             w={280}
-            label="pcap or pcapng (up to 20 MiB)"
+            label={`pcap or pcapng (up to ${maxMiB} MiB)`}
             placeholder="choose a file"
             accept=".pcap,.pcapng,.cap,application/vnd.tcpdump.pcap"
             value={file}
-            onChange={setFile}
+            onChange={(f) => {
+              classify.reset();
+              setFile(f);
+            }}
+            error={tooLarge}
             clearable
             data-testid="capture-file"
           />
           <Button
             size="xs"
-            disabled={!file}
+            disabled={!file || tooLarge !== null}
             loading={classify.isPending}
             onClick={async () =>
-              file && classify.mutate({ name: file.name, dataBase64: await readBase64(file) })
+              file && !tooLarge && classify.mutate({ name: file.name, dataBase64: await readBase64(file) })
             }
             data-testid="capture-run"
           >
@@ -410,14 +420,14 @@ function Capture() {
   );
 }
 
-export function ProtocolsView() {
+export function ProtocolsView({ captureMaxBytes }: { captureMaxBytes: number }) {
   return (
     <Stack gap="md">
       <Title order={3}>Protocols</Title>
       <Catalogue />
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
         <Tester />
-        <Capture />
+        <Capture maxBytes={captureMaxBytes} />
       </SimpleGrid>
     </Stack>
   );

@@ -30,6 +30,8 @@ for d in $WAN $LAN; do tc qdisc show dev "$d" | head -4; done
 section filters
 # fw filters per mark field: prio 1 hostname rules, 2 apps and categories, 3 protocols
 for d in $WAN $LAN; do tc filter show dev "$d" | grep -o 'pref [0-9]* fw' | sort | uniq -c | sed "s/^/$d /"; done
+# or (nftables variant) one mark -> class map per field and device in the inet sluice table
+nft list table inet sluice 2>/dev/null | grep -oE 'map dev[0-9]+_(host|app|protocol)' | sort | uniq -c
 section dns-path
 # LAN DNS answers pass SLUICE_OUT (the agent's DNS-answer queue); the queries seen by conntrack
 iptables -t mangle -nvxL SLUICE_OUT 2>&1 | tail -n +3
