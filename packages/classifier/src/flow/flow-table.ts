@@ -19,7 +19,7 @@ import type { Transport } from "../pattern-set.ts";
 import { MARK_UNKNOWN, MARK_UNSET } from "../config-file.ts";
 import { TcpStream } from "./tcp-stream.ts";
 import { FlowSubject } from "./subject.ts";
-import { FlowDissection, type FlowL7, type HostnameSource } from "./dissection.ts";
+import { FlowDissection, dissectorCandidates, type FlowL7, type HostnameSource } from "./dissection.ts";
 import { DnsCache } from "../dissect/dns.ts";
 import type { AppCatalogue, AppMatchSource } from "../apps/catalogue.ts";
 
@@ -76,8 +76,13 @@ interface Inspection {
   /** NUL-stripped payload so far, as the patterns read it. */
   subject: FlowSubject;
   streams: [TcpStream, TcpStream] | null;
-  /** Raw bytes and dissector state (null when dissection is off). */
+  /**
+   * Raw bytes and dissector state: null when dissection is off, and until the client's
+   * first bytes show a dissector could read the flow (most flows never need it).
+   */
   dissect: FlowDissection | null;
+  /** The client's first bytes were looked at (or dissection is off). */
+  sniffed: boolean;
   /** A pattern matched; the verdict waits for its dissector (within the window). */
   pending: { name: string; mark: number } | null;
 }
@@ -345,7 +350,8 @@ export class FlowTable {
       l7: null,
       inspection: {
         subject: new FlowSubject(),
-        dissect: this.options.dissect ? new FlowDissection(p.l4, this.options.dissectBytes) : null,
+        dissect: null,
+        sniffed: !this.options.dissect,
         pending: null,
         streams:
           p.l4 === "tcp"
@@ -378,7 +384,7 @@ export class FlowTable {
     if (insp?.pending) {
       insp.dissect?.evaluate(insp.pending.name, true);
       this.decide(flow, insp.pending.name, insp.pending.mark, "matched", flow.lastSeen);
-    } else if (insp?.dissect && flow.verdict === "unset") {
+    } else if (insp && this.options.dissect && flow.verdict === "unset") {
       // Never decided (too short): still named by the DNS cache, its address or port.
       this.name(flow, insp.dissect, flow.lastSeen);
     }
@@ -394,7 +400,7 @@ export class FlowTable {
     } else {
       chunks = p.payload.length ? [p.payload] : [];
     }
-    const d = insp.dissect;
+    let d = insp.dissect;
     if (flow.verdict !== "unset") {
       // Decided, still reading DNS responses, within the packet window.
       const done = d ? d.dns(this.dnsCache, time, direction, chunks, flow.clientIp) : true;
@@ -404,6 +410,11 @@ export class FlowTable {
       }
       if (done || flow.packets >= window.packets) flow.inspection = null;
       return false;
+    }
+    if (!insp.sniffed && direction === "c2s" && chunks.length) {
+      insp.sniffed = true;
+      const candidates = dissectorCandidates(flow.l4, chunks[0]!);
+      if (candidates) d = insp.dissect = new FlowDissection(flow.l4, this.options.dissectBytes, candidates);
     }
     d?.feed(direction, chunks);
     if (insp.pending) {
@@ -455,6 +466,8 @@ export class FlowTable {
           flow.packets < this.options.window.packets;
       this.name(flow, d, time);
       d.release();
+    } else if (this.options.dissect && insp) {
+      this.name(flow, null, time);
     }
     if (lingers && insp) {
       insp.subject.clear();
@@ -465,14 +478,15 @@ export class FlowTable {
   }
 
   /** Host name (dissector, else DNS cache), details and application of a flow being decided. */
-  private name(flow: Flow, d: FlowDissection, time: number): void {
-    if (d.hostname) {
+  private name(flow: Flow, d: FlowDissection | null, time: number): void {
+    if (d?.hostname) {
       flow.hostname = d.hostname;
       flow.hostnameSource = d.hostnameSource;
     }
-    if (Object.keys(d.l7).length) flow.l7 = d.l7;
-    const ech = d.l7.tls?.ech === true || d.l7.quic?.ech === true;
-    const isDns = d.active === "dns";
+    const l7 = d?.l7;
+    if (l7 && (l7.tls || l7.quic || l7.http || l7.dns)) flow.l7 = l7;
+    const ech = l7?.tls?.ech === true || l7?.quic?.ech === true;
+    const isDns = d?.active === "dns";
     if ((!flow.hostname || ech) && !isDns && this.dnsCache) {
       const looked = this.dnsCache.get(flow.serverIp, time, flow.clientIp);
       if (looked) {
