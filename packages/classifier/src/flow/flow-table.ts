@@ -151,6 +151,8 @@ export interface FlowTableStats {
 }
 
 const IN_FLIGHT_OOO_FACTOR = 2;
+const ONE_CHUNK: Buffer[] = [Buffer.alloc(0)];
+const NO_CHUNKS: Buffer[] = [];
 
 export class FlowTable {
   readonly options: FlowTableOptions;
@@ -398,7 +400,12 @@ export class FlowTable {
     if (insp.streams && p.tcp) {
       chunks = insp.streams[direction === "c2s" ? 0 : 1].push(p.tcp.seq, p.tcp.syn, p.payload);
     } else {
-      chunks = p.payload.length ? [p.payload] : [];
+      // One array for every datagram (nothing keeps it past this call): no garbage per packet.
+      chunks = NO_CHUNKS;
+      if (p.payload.length) {
+        ONE_CHUNK[0] = p.payload;
+        chunks = ONE_CHUNK;
+      }
     }
     let d = insp.dissect;
     if (flow.verdict !== "unset") {
