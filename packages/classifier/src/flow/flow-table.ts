@@ -75,7 +75,9 @@ export type FlowEndReason = "idle" | "evicted" | "closed" | "reused";
 interface Inspection {
   /** NUL-stripped payload so far, as the patterns read it. */
   subject: FlowSubject;
-  streams: [TcpStream, TcpStream] | null;
+  /** TCP reassembly per direction, created by the direction's first segment. */
+  c2s: TcpStream | null;
+  s2c: TcpStream | null;
   /**
    * Raw bytes and dissector state: null when dissection is off, and until the client's
    * first bytes show a dissector could read the flow (most flows never need it).
@@ -355,13 +357,8 @@ export class FlowTable {
         dissect: null,
         sniffed: !this.options.dissect,
         pending: null,
-        streams:
-          p.l4 === "tcp"
-            ? [
-                new TcpStream(this.options.window.bytes * IN_FLIGHT_OOO_FACTOR),
-                new TcpStream(this.options.window.bytes * IN_FLIGHT_OOO_FACTOR),
-              ]
-            : null,
+        c2s: null,
+        s2c: null,
       },
       finC2S: false,
       finS2C: false,
@@ -397,8 +394,12 @@ export class FlowTable {
     const insp = flow.inspection!;
     const window = this.options.window;
     let chunks: Buffer[];
-    if (insp.streams && p.tcp) {
-      chunks = insp.streams[direction === "c2s" ? 0 : 1].push(p.tcp.seq, p.tcp.syn, p.payload);
+    if (p.tcp && flow.l4 === "tcp") {
+      const stream =
+        direction === "c2s"
+          ? (insp.c2s ??= new TcpStream(window.bytes * IN_FLIGHT_OOO_FACTOR))
+          : (insp.s2c ??= new TcpStream(window.bytes * IN_FLIGHT_OOO_FACTOR));
+      chunks = stream.push(p.tcp.seq, p.tcp.syn, p.payload);
     } else {
       // One array for every datagram (nothing keeps it past this call): no garbage per packet.
       chunks = NO_CHUNKS;
