@@ -32,6 +32,8 @@ export interface LoadedPattern {
   regex: RE2;
   /** Can only match at the start of the flow's data (every branch begins with `^`). */
   anchored: boolean;
+  /** The longest text the pattern can match, in bytes (Infinity: unbounded). */
+  maxLength: number;
   transports: Transport[];
   meta: PatternMetadata;
   warnings: string[];
@@ -71,6 +73,8 @@ const SET_MAX_MEM = 32 << 20;
 interface SetGroup {
   set: InstanceType<typeof RE2.Set>;
   members: LoadedPattern[];
+  /** Anchored groups: no member can match past this many bytes; unanchored: Infinity. */
+  maxLength: number;
 }
 
 /** Verdict names that no pattern may take. */
@@ -100,14 +104,19 @@ export class PatternSet {
       const members = this.patterns.filter((p) => p.transports.includes(t));
       const groups: SetGroup[] = [];
       for (const anchored of [true, false]) {
-        const m = members.filter((p) => p.anchored === anchored);
+        // Anchored groups hold patterns of similar reach (shortest first), so that a flow
+        // whose data already outgrew a whole group stops paying for it (see `match`).
+        const m = members
+          .filter((p) => p.anchored === anchored)
+          .sort((a, b) => (anchored ? a.maxLength - b.maxLength : 0) || a.priority - b.priority);
         for (let i = 0; i < m.length; i += SET_CHUNK) {
           const chunk = m.slice(i, i + SET_CHUNK);
           const set = new RE2.Set(
             chunk.map((p) => p.re2),
             { anchor: anchored ? "start" : "unanchored", maxMem: SET_MAX_MEM },
           );
-          groups.push({ set, members: chunk });
+          const maxLength = anchored ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity;
+          groups.push({ set, members: chunk, maxLength });
         }
       }
       return groups;
@@ -132,10 +141,13 @@ export class PatternSet {
    * subject is the UTF-8 form of that text (flow/subject.ts): RE2 reads it as it is,
    * where a string is converted to a new UTF-8 buffer on every call of every set.
    */
-  match(subject: Buffer | string, transport: Transport): LoadedPattern | null {
+  match(subject: Buffer | string, transport: Transport, seen = 0): LoadedPattern | null {
     const bytes = typeof subject === "string" ? Buffer.from(subject, "utf8") : subject;
     let best: LoadedPattern | null = null;
     for (const g of this.byTransport[transport]) {
+      // `seen`: the subject's first `seen` bytes (of its text form) were already matched
+      // without a hit. An anchored match no longer than that lies inside them: skip.
+      if (g.maxLength <= seen) continue;
       for (const i of g.set.match(bytes)) {
         const p = g.members[i]!;
         if (!best || p.priority < best.priority) best = p;
@@ -287,6 +299,7 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
       re2: translated.source,
       regex,
       anchored: translated.anchored,
+      maxLength: maxMatchLength(translated.source),
       transports: pf.meta.transports,
       meta: pf.meta,
       // A related protocol's pattern never matches on purpose (its verdict comes from
@@ -313,6 +326,85 @@ export function loadPatternDirs(dirs: string[], options: LoadOptions = {}): Patt
       config = { entries: parseConfigFile(readFileSync(conf, "utf8"), conf), file: conf };
   }
   return compilePatterns(sources, { ...options, ...(config ? { config } : {}) });
+}
+
+/**
+ * The longest text (in code points: bytes of the subject) a translated pattern can match,
+ * or Infinity. Reads the RE2 syntax the dialect emits: literals, `\x{..}` escapes, classes,
+ * `(?:...)`/`(?m:...)` groups, `|`, `^ $ \b \B \A \z`, and `* + ? {n} {n,} {n,m}`.
+ */
+export function maxMatchLength(src: string): number {
+  let i = 0;
+  const skipEscape = () => {
+    if (src[i + 1] === "x" && src[i + 2] === "{") i = src.indexOf("}", i) + 1;
+    else i += 2;
+  };
+  const atom = (): number => {
+    const c = src[i];
+    if (c === "(") {
+      i++;
+      if (src[i] === "?") i = src.indexOf(":", i) + 1;
+      const w = alternation();
+      if (src[i] !== ")") throw new Error(`maxMatchLength: unbalanced group in ${src}`);
+      i++;
+      return w;
+    }
+    if (c === "[") {
+      i++;
+      if (src[i] === "^") i++;
+      if (src[i] === "]") i++;
+      while (i < src.length && src[i] !== "]") {
+        if (src[i] === "\\") skipEscape();
+        else i++;
+      }
+      i++;
+      return 1;
+    }
+    if (c === "\\") {
+      const n = src[i + 1]!;
+      if ("bBAz".includes(n)) {
+        i += 2;
+        return 0;
+      }
+      skipEscape();
+      return 1;
+    }
+    i++;
+    return c === "^" || c === "$" ? 0 : 1;
+  };
+  const quantified = (w: number): number => {
+    for (;;) {
+      const c = src[i];
+      if (c === "*" || c === "+") {
+        i++;
+        if (w > 0) w = Infinity;
+      } else if (c === "?") {
+        i++;
+      } else if (c === "{") {
+        const m = /^\{(\d+)(,(\d*))?\}/.exec(src.slice(i));
+        if (!m) return w;
+        i += m[0].length;
+        const hi = m[2] === undefined ? Number(m[1]) : m[3] === "" ? Infinity : Number(m[3]);
+        if (w > 0) w *= hi;
+      } else return w;
+    }
+  };
+  const sequence = (): number => {
+    let total = 0;
+    while (i < src.length && src[i] !== "|" && src[i] !== ")") total += quantified(atom());
+    return total;
+  };
+  const alternation = (): number => {
+    let w = sequence();
+    while (src[i] === "|") {
+      i++;
+      w = Math.max(w, sequence());
+    }
+    return w;
+  };
+  const w = alternation();
+  if (i < src.length) throw new Error(`maxMatchLength: unexpected ${src[i]} in ${src}`);
+  return w;
 }
 
 export function protocolNameOf(file: string): string {

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { compilePatterns, loadPatternDirs, parseConfigFile, stripNul } from "../src/index.ts";
+import { compilePatterns, loadPatternDirs, maxMatchLength, parseConfigFile, stripNul } from "../src/index.ts";
 
 const CLASSIC = fileURLToPath(new URL("../../../../shared/l7-protocols/protocols", import.meta.url));
 
@@ -95,3 +95,22 @@ test(
     console.log(set.report().split("\n")[0]);
   },
 );
+
+test("maxMatchLength bounds what an anchored pattern can match; `seen` skips only what cannot match", () => {
+  assert.equal(maxMatchLength("^a{2,5}(?:b|cd)?[\\x{01}-\\x{ff}]*"), Infinity);
+  assert.equal(maxMatchLength("^(?:ab|c){3}\\x{00}$"), 7);
+  assert.equal(maxMatchLength("^x?\\by+"), Infinity);
+  assert.equal(maxMatchLength("(?m:^[\\x{5d}-\\x{5e}]{0,4}z)"), 5);
+  const s = compilePatterns([
+    { file: "short.pat", text: "short\n^ab\n" },
+    { file: "late.pat", text: "late\n^.{0,6}xyz\n" },
+  ]);
+  assert.equal(s.get("short")!.maxLength, 2);
+  assert.equal(s.get("late")!.maxLength, 9);
+  // A flow's subject grows: what matched before the skip still matches without it.
+  assert.equal(s.match("abq", "tcp", 0)?.name, "short");
+  assert.equal(s.match("qqqqxyz", "tcp", 3)?.name, "late");
+  // Nine bytes seen without a hit: neither can match any longer subject.
+  assert.equal(s.match("qqqqqqqqqxyz", "tcp", 9), null);
+  assert.equal(s.match("qqqqqqqqqxyz", "tcp", 0), null);
+});

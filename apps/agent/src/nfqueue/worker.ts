@@ -53,8 +53,8 @@ class SwappableMatcher implements Matcher {
   constructor(ps: PatternSet) {
     this.current = ps;
   }
-  match(subject: Buffer | string, transport: Transport) {
-    return this.current.match(subject, transport);
+  match(subject: Buffer | string, transport: Transport, seen?: number) {
+    return this.current.match(subject, transport, seen);
   }
 }
 

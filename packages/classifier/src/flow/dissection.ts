@@ -60,10 +60,30 @@ export interface FlowL7 {
   };
 }
 
+const KIND_BIT: Readonly<Record<DissectorKind, number>> = { tls: 1, http: 2, quic: 4, dns: 8 };
+
+/**
+ * The dissectors that could read a flow, from the first bytes its client sent (a bit per
+ * kind, see KIND_BIT); 0: none could, and the flow needs no dissection state at all.
+ */
+export function dissectorCandidates(l4: "tcp" | "udp", first: Buffer): number {
+  let bits = 0;
+  if (l4 === "tcp") {
+    if (first[0] === 0x16) bits |= KIND_BIT.tls;
+    else if (looksLikeHttp(first)) bits |= KIND_BIT.http;
+    if (looksLikeDnsMessage(first, true)) bits |= KIND_BIT.dns;
+  } else {
+    if (looksLikeQuic(first)) bits |= KIND_BIT.quic;
+    if (looksLikeDnsMessage(first, false)) bits |= KIND_BIT.dns;
+  }
+  return bits;
+}
+
 export class FlowDissection {
   readonly l4: "tcp" | "udp";
   readonly maxBytes: number;
-  private candidates = new Set<DissectorKind>();
+  /** Bits of KIND_BIT: the dissectors the client's first bytes allow. */
+  private candidates = 0;
   private sniffed = false;
   private c2s: Buffer[] = [];
   c2sBytes = 0;
@@ -78,9 +98,17 @@ export class FlowDissection {
   hostnameSource: HostnameSource | null = null;
   private dnsDone = false;
 
-  constructor(l4: "tcp" | "udp", maxBytes: number) {
+  /**
+   * `candidates`: already sniffed from the client's first bytes (dissectorCandidates);
+   * undefined: sniffed from the first client chunk fed.
+   */
+  constructor(l4: "tcp" | "udp", maxBytes: number, candidates?: number) {
     this.l4 = l4;
     this.maxBytes = maxBytes;
+    if (candidates !== undefined) {
+      this.candidates = candidates;
+      this.sniffed = true;
+    }
   }
 
   /** Stores the raw bytes of one packet (a UDP datagram, or the in-order TCP bytes it released). */
@@ -88,9 +116,9 @@ export class FlowDissection {
     if (chunks.length === 0) return;
     if (direction === "c2s" && !this.sniffed) {
       this.sniffed = true;
-      this.sniff(chunks[0]!);
+      this.candidates = dissectorCandidates(this.l4, chunks[0]!);
     }
-    if (this.candidates.size === 0) return;
+    if (this.candidates === 0) return;
     if (direction === "c2s") {
       if (!this.wantsC2S()) return;
       for (const c of chunks) {
@@ -100,7 +128,7 @@ export class FlowDissection {
         this.c2s.push(Buffer.from(part));
         this.c2sBytes += part.length;
       }
-    } else if (this.candidates.has("dns") && this.active === null) {
+    } else if (this.candidates & KIND_BIT.dns && this.active === null) {
       for (const c of chunks) {
         if (this.s2cBytes + c.length > this.maxBytes) break;
         this.s2c.push(Buffer.from(c));
@@ -110,23 +138,7 @@ export class FlowDissection {
   }
 
   private wantsC2S(): boolean {
-    return (
-      this.candidates.has("tls") ||
-      this.candidates.has("http") ||
-      this.candidates.has("quic") ||
-      this.candidates.has("dns")
-    );
-  }
-
-  private sniff(first: Buffer): void {
-    if (this.l4 === "tcp") {
-      if (first[0] === 0x16) this.candidates.add("tls");
-      else if (looksLikeHttp(first)) this.candidates.add("http");
-      if (looksLikeDnsMessage(first, true)) this.candidates.add("dns");
-    } else {
-      if (looksLikeQuic(first)) this.candidates.add("quic");
-      if (looksLikeDnsMessage(first, false)) this.candidates.add("dns");
-    }
+    return this.candidates !== 0;
   }
 
   /** Whether the raw budget of the client's direction is spent. */
@@ -142,7 +154,7 @@ export class FlowDissection {
   evaluate(protocol: string, final: boolean): boolean {
     if (this.active === null) {
       const kind = DISSECTOR_OF_PROTOCOL[protocol];
-      if (kind === undefined || !this.candidates.has(kind)) return true;
+      if (kind === undefined || !(this.candidates & KIND_BIT[kind])) return true;
       this.active = kind;
     }
     switch (this.active) {

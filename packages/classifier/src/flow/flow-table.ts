@@ -19,7 +19,7 @@ import type { Transport } from "../pattern-set.ts";
 import { MARK_UNKNOWN, MARK_UNSET } from "../config-file.ts";
 import { TcpStream } from "./tcp-stream.ts";
 import { FlowSubject } from "./subject.ts";
-import { FlowDissection, type FlowL7, type HostnameSource } from "./dissection.ts";
+import { FlowDissection, dissectorCandidates, type FlowL7, type HostnameSource } from "./dissection.ts";
 import { DnsCache } from "../dissect/dns.ts";
 import type { AppCatalogue, AppMatchSource } from "../apps/catalogue.ts";
 import { RELATED_PROTOCOL, type ExpectationTable } from "./expectations.ts";
@@ -37,9 +37,11 @@ export interface WindowOptions {
  * subject as text (one char per byte).
  */
 export interface Matcher {
+  /** `seen`: how much of the subject an earlier call already matched without a hit. */
   match(
     subject: Buffer | string,
     transport: Transport,
+    seen?: number,
   ): { name: string; mark: number; meta?: { overmatch: boolean } } | null;
   /** A protocol by name (for verdicts that come from elsewhere: related connections). */
   get?(name: string): { name: string; mark: number } | undefined;
@@ -87,9 +89,16 @@ export type FlowEndReason = "idle" | "evicted" | "closed" | "reused";
 interface Inspection {
   /** NUL-stripped payload so far, as the patterns read it. */
   subject: FlowSubject;
-  streams: [TcpStream, TcpStream] | null;
-  /** Raw bytes and dissector state (null when dissection is off). */
+  /** TCP reassembly per direction, created by the direction's first segment. */
+  c2s: TcpStream | null;
+  s2c: TcpStream | null;
+  /**
+   * Raw bytes and dissector state: null when dissection is off, and until the client's
+   * first bytes show a dissector could read the flow (most flows never need it).
+   */
   dissect: FlowDissection | null;
+  /** The client's first bytes were looked at (or dissection is off). */
+  sniffed: boolean;
   /** A pattern matched; the verdict waits for its dissector (within the window). */
   pending: { name: string; mark: number } | null;
 }
@@ -160,6 +169,8 @@ export interface FlowTableStats {
 }
 
 const IN_FLIGHT_OOO_FACTOR = 2;
+const ONE_CHUNK: Buffer[] = [Buffer.alloc(0)];
+const NO_CHUNKS: Buffer[] = [];
 
 export class FlowTable {
   readonly options: FlowTableOptions;
@@ -375,15 +386,11 @@ export class FlowTable {
       l7: null,
       inspection: {
         subject: new FlowSubject(),
-        dissect: this.options.dissect ? new FlowDissection(p.l4, this.options.dissectBytes) : null,
+        dissect: null,
+        sniffed: !this.options.dissect,
         pending: null,
-        streams:
-          p.l4 === "tcp"
-            ? [
-                new TcpStream(this.options.window.bytes * IN_FLIGHT_OOO_FACTOR),
-                new TcpStream(this.options.window.bytes * IN_FLIGHT_OOO_FACTOR),
-              ]
-            : null,
+        c2s: null,
+        s2c: null,
       },
       finC2S: false,
       finS2C: false,
@@ -408,7 +415,7 @@ export class FlowTable {
     if (insp?.pending) {
       insp.dissect?.evaluate(insp.pending.name, true);
       this.decide(flow, insp.pending.name, insp.pending.mark, "matched", flow.lastSeen);
-    } else if (insp?.dissect && flow.verdict === "unset") {
+    } else if (insp && this.options.dissect && flow.verdict === "unset") {
       // Never decided (too short): still named by the DNS cache, its address or port.
       this.name(flow, insp.dissect, flow.lastSeen);
     }
@@ -419,12 +426,21 @@ export class FlowTable {
     const insp = flow.inspection!;
     const window = this.options.window;
     let chunks: Buffer[];
-    if (insp.streams && p.tcp) {
-      chunks = insp.streams[direction === "c2s" ? 0 : 1].push(p.tcp.seq, p.tcp.syn, p.payload);
+    if (p.tcp && flow.l4 === "tcp") {
+      const stream =
+        direction === "c2s"
+          ? (insp.c2s ??= new TcpStream(window.bytes * IN_FLIGHT_OOO_FACTOR))
+          : (insp.s2c ??= new TcpStream(window.bytes * IN_FLIGHT_OOO_FACTOR));
+      chunks = stream.push(p.tcp.seq, p.tcp.syn, p.payload);
     } else {
-      chunks = p.payload.length ? [p.payload] : [];
+      // One array for every datagram (nothing keeps it past this call): no garbage per packet.
+      chunks = NO_CHUNKS;
+      if (p.payload.length) {
+        ONE_CHUNK[0] = p.payload;
+        chunks = ONE_CHUNK;
+      }
     }
-    const d = insp.dissect;
+    let d = insp.dissect;
     if (flow.verdict !== "unset") {
       // Decided, still reading DNS responses, within the packet window.
       const done = d ? d.dns(this.dnsCache, time, direction, chunks, flow.clientIp) : true;
@@ -434,6 +450,11 @@ export class FlowTable {
       }
       if (done || flow.packets >= window.packets) flow.inspection = null;
       return false;
+    }
+    if (!insp.sniffed && direction === "c2s" && chunks.length) {
+      insp.sniffed = true;
+      const candidates = dissectorCandidates(flow.l4, chunks[0]!);
+      if (candidates) d = insp.dissect = new FlowDissection(flow.l4, this.options.dissectBytes, candidates);
     }
     d?.feed(direction, chunks);
     if (insp.pending) {
@@ -451,7 +472,7 @@ export class FlowTable {
     flow.inspectedBytes = subject.chars;
     if (grew) {
       const hit =
-        this.patterns.match(subject.view(), flow.l4) ??
+        this.patterns.match(subject.view(), flow.l4, before) ??
         (flow.l4 === "udp" && before > 0 ? this.matchDatagram(chunks, subject.chars - before) : null);
       if (hit) {
         if (d && !d.evaluate(hit.name, flow.packets >= window.packets)) {
@@ -512,6 +533,8 @@ export class FlowTable {
           flow.packets < this.options.window.packets;
       this.name(flow, d, time);
       d.release();
+    } else if (this.options.dissect && insp) {
+      this.name(flow, null, time);
     }
     if (lingers && insp) {
       insp.subject.clear();
@@ -522,14 +545,15 @@ export class FlowTable {
   }
 
   /** Host name (dissector, else DNS cache), details and application of a flow being decided. */
-  private name(flow: Flow, d: FlowDissection, time: number): void {
-    if (d.hostname) {
+  private name(flow: Flow, d: FlowDissection | null, time: number): void {
+    if (d?.hostname) {
       flow.hostname = d.hostname;
       flow.hostnameSource = d.hostnameSource;
     }
-    if (Object.keys(d.l7).length) flow.l7 = d.l7;
-    const ech = d.l7.tls?.ech === true || d.l7.quic?.ech === true;
-    const isDns = d.active === "dns";
+    const l7 = d?.l7;
+    if (l7 && (l7.tls || l7.quic || l7.http || l7.dns)) flow.l7 = l7;
+    const ech = l7?.tls?.ech === true || l7?.quic?.ech === true;
+    const isDns = d?.active === "dns";
     if ((!flow.hostname || ech) && !isDns && this.dnsCache) {
       const looked = this.dnsCache.get(flow.serverIp, time, flow.clientIp);
       if (looked) {

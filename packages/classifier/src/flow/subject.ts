@@ -55,7 +55,7 @@ export class FlowSubject {
       f.copy(this.store, this.used);
       this.used += f.length;
     }
-    this.fresh = [];
+    this.fresh.length = 0; // the same array for the flow's life: no garbage per packet
     this.freshBytes = 0;
   }
 
@@ -63,7 +63,7 @@ export class FlowSubject {
   clear(): void {
     this.store = null;
     this.used = 0;
-    this.fresh = [];
+    this.fresh.length = 0;
     this.freshBytes = 0;
   }
 }

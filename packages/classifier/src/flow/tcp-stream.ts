@@ -7,10 +7,14 @@ export function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
 
+/** The empty result, shared (callers only read it). */
+const NOTHING: Buffer[] = [];
+
 export class TcpStream {
   /** Next expected sequence number, or null until the first SYN or data segment. */
   next: number | null = null;
-  private pending: { seq: number; data: Buffer }[] = [];
+  /** Early segments (null until the first one: most streams never have any). */
+  private pending: { seq: number; data: Buffer }[] | null = null;
   private pendingBytes = 0;
   /** Early segments held at most; beyond this they are dropped (the window is small anyway). */
   readonly maxPendingBytes: number;
@@ -29,14 +33,14 @@ export class TcpStream {
       if (this.next === null) this.next = (seq + 1) >>> 0;
       seq = (seq + 1) >>> 0; // SYN consumes one sequence number; data after it (TFO) follows
     }
-    if (payload.length === 0) return [];
+    if (payload.length === 0) return NOTHING;
     if (this.next === null) this.next = seq; // picked up mid-stream
-    const out: Buffer[] = [];
     const d = seqDiff(seq, this.next);
     if (d > 0) {
       this.hold(seq, payload);
-      return out;
+      return NOTHING;
     }
+    const out: Buffer[] = [];
     this.deliver(seq, payload, out);
     this.drain(out);
     return out;
@@ -51,6 +55,7 @@ export class TcpStream {
   }
 
   private hold(seq: number, payload: Buffer): void {
+    this.pending ??= [];
     if (this.pending.some((p) => p.seq === seq && p.data.length >= payload.length)) return;
     if (this.pendingBytes + payload.length > this.maxPendingBytes) return;
     this.pending.push({ seq, data: Buffer.from(payload) });
@@ -58,10 +63,12 @@ export class TcpStream {
   }
 
   private drain(out: Buffer[]): void {
+    const pending = this.pending;
+    if (!pending) return;
     for (;;) {
-      const i = this.pending.findIndex((p) => seqDiff(p.seq, this.next!) <= 0);
+      const i = pending.findIndex((p) => seqDiff(p.seq, this.next!) <= 0);
       if (i < 0) return;
-      const [p] = this.pending.splice(i, 1);
+      const [p] = pending.splice(i, 1);
       this.pendingBytes -= p!.data.length;
       this.deliver(p!.seq, p!.data, out);
     }
