@@ -108,6 +108,7 @@ const workspaces: { dir: string; parts: string[] }[] = [
   { dir: "apps/agent", parts: ["package.json", "bin", "src"] },
   { dir: "packages/classifier", parts: ["package.json", "src"] },
   { dir: "packages/policy", parts: ["package.json", "src"] },
+  { dir: "packages/agent-contract", parts: ["package.json", "src"] },
 ];
 if (WEB)
   workspaces.push(

@@ -19,11 +19,23 @@ import { SystemExecutor, type Executor } from "../kernel/executor.ts";
 import { probeCapabilities } from "../kernel/probe.ts";
 import { capabilitySummary, chooseVariant, type Capabilities } from "../kernel/capabilities.ts";
 import { Applier, ApplyError, type ProtocolCatalogue } from "../apply/applier.ts";
-import { HistoryStore } from "../apply/store.ts";
+import { HistoryStore, type HistoryEntry } from "../apply/store.ts";
 import { HostIdRegistry } from "../apply/host-ids.ts";
 import { Accounting, type StatsSample } from "../stats/accounting.ts";
 import type { KernelModel } from "../render/model.ts";
 import { createApi, listenUnix, type ControlTarget } from "../api/server.ts";
+import type {
+  AgentStatus,
+  AppCatalogue as AppCatalogueResponse,
+  ApplyResponse,
+  FlowsResponse,
+  HistorySummary,
+  ProtocolsResponse,
+  RenderResponse,
+  StatsResponse,
+  TestPatternRequest,
+  TestPatternResponse,
+} from "@sluice/agent-contract";
 import { DataPlane, type FlowDecidedEvent } from "../nfqueue/data-plane.ts";
 
 export interface AgentOptions {
@@ -35,6 +47,8 @@ export interface AgentOptions {
   /** Run without the NFQUEUE data plane (render/apply only). */
   noDataPlane?: boolean;
   exec?: Executor;
+  /** What the kernel can do, instead of probing it (tests on a fake kernel). */
+  capabilities?: Capabilities;
   logLevel?: string;
 }
 
@@ -105,7 +119,7 @@ export class Agent implements ControlTarget {
       base: { svc: "sluice-agent" },
     });
     const exec = opts.exec ?? new SystemExecutor();
-    const caps = await probeCapabilities(exec);
+    const caps = opts.capabilities ?? (await probeCapabilities(exec));
     const variant = chooseVariant(caps);
     for (const line of capabilitySummary(caps, variant)) log.info(line);
     const patterns = loadPatternDirs(opts.protocolDirs);
@@ -213,7 +227,7 @@ export class Agent implements ControlTarget {
     return this.patterns.patterns.find((p) => p.mark === l7mark)?.name ?? `mark-${l7mark}`;
   }
 
-  status() {
+  status(): AgentStatus {
     const variant = chooseVariant(this.caps);
     const good = this.store.lastGood();
     return {
@@ -245,7 +259,7 @@ export class Agent implements ControlTarget {
     };
   }
 
-  protocolCatalogue() {
+  protocolCatalogue(): ProtocolsResponse {
     return this.patterns.patterns.map((p) => ({
       name: p.name,
       mark: p.mark,
@@ -264,7 +278,7 @@ export class Agent implements ControlTarget {
     }));
   }
 
-  appCatalogue() {
+  appCatalogue(): AppCatalogueResponse {
     return {
       apps: (this.apps?.apps ?? []).map((a) => ({
         id: a.id,
@@ -276,7 +290,7 @@ export class Agent implements ControlTarget {
     };
   }
 
-  async render(policy: unknown) {
+  async render(policy: unknown): Promise<RenderResponse> {
     try {
       const dry = await this.applier.dryRun(policy);
       return { ok: true, header: dry.rendered.header, scripts: dry.scripts, diff: dry.diff };
@@ -287,37 +301,37 @@ export class Agent implements ControlTarget {
     }
   }
 
-  async apply(policy: unknown, opts: { user?: string; trySeconds?: number }) {
+  async apply(policy: unknown, opts: { user?: string; trySeconds?: number }): Promise<ApplyResponse> {
     const result = await this.applier.apply(policy as PolicyInput, opts);
     this.refreshModel();
     return { entry: summarize(result.entry), diff: result.diff };
   }
 
-  async confirm() {
+  async confirm(): Promise<HistorySummary> {
     const e = await this.applier.confirm();
     this.refreshModel();
     return summarize(e);
   }
 
-  async rollback(id: number | undefined, user: string) {
+  async rollback(id: number | undefined, user: string): Promise<HistorySummary> {
     const e = await this.applier.rollback(id, user);
     this.refreshModel();
     return summarize(e);
   }
 
-  history() {
+  history(): HistorySummary[] {
     return this.store.list().map(summarize);
   }
 
-  historyEntry(id: number) {
+  historyEntry(id: number): HistoryEntry | undefined {
     return this.store.get(id);
   }
 
-  stats() {
+  stats(): StatsResponse {
     return { latest: this.accounting.latest(), history: this.accounting.history() };
   }
 
-  flows() {
+  flows(): FlowsResponse {
     return { connections: this.accounting.allConnections(), decided: this.recentDecisions() };
   }
 
@@ -333,12 +347,7 @@ export class Agent implements ControlTarget {
     return [...this.decisions].reverse().slice(0, 200);
   }
 
-  testPattern(input: {
-    l4: "tcp" | "udp";
-    text?: string | undefined;
-    hex?: string | undefined;
-    dir: "c2s" | "s2c";
-  }) {
+  testPattern(input: TestPatternRequest): TestPatternResponse {
     const payload =
       input.hex !== undefined
         ? Buffer.from(input.hex.replace(/[^0-9a-f]/gi, ""), "hex")
@@ -377,16 +386,7 @@ function catalogueOf(set: PatternSet): ProtocolCatalogue {
   return { marks, names };
 }
 
-function summarize(e: {
-  id: number;
-  at: string;
-  user: string;
-  status: string;
-  lastGood: boolean;
-  error?: unknown;
-  tryUntil?: string;
-  policy: unknown;
-}) {
+function summarize(e: HistoryEntry): HistorySummary {
   return {
     id: e.id,
     at: e.at,

@@ -16,7 +16,7 @@ import type {
   EntryStatus,
   HistorySummary,
   StatsSample,
-} from "../agent/types.ts";
+} from "@sluice/agent-contract";
 import { connectionApp, fakeAppSamples, loadFakeAppCatalogue, targetedIptLines } from "./fake-apps.ts";
 
 export interface FakeEntry {

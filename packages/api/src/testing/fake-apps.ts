@@ -4,7 +4,7 @@
 
 import { loadAppCatalogue } from "@sluice/classifier";
 import { ruleLabel, ruleTarget, type Policy } from "@sluice/policy";
-import type { AppCatalogue, AppSample, CategorySample, ConnectionSample } from "../agent/types.ts";
+import type { AppCatalogue, AppSample, CategorySample, ConnectionSample } from "@sluice/agent-contract";
 
 /** GET /v1/apps from the repository's catalogue file. */
 export function loadFakeAppCatalogue(): AppCatalogue {

@@ -4,9 +4,9 @@
 
 import type { PolicyInput } from "@sluice/policy";
 import { adminProcedure } from "../../trpc.ts";
-import { AgentApiError } from "../../agent/client.ts";
+import { AgentApiError } from "@sluice/agent-contract";
 import { agentError } from "../../agent/service.ts";
-import type { ApplyResponse } from "../../agent/types.ts";
+import type { ApplyResponse } from "@sluice/agent-contract";
 import { actorOf, audit, type AuthedContext } from "../../helpers.ts";
 import { dryRun, policyToSend } from "./shared.ts";
 

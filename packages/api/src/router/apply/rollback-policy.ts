@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { PolicyInput } from "@sluice/policy";
 import { adminProcedure } from "../../trpc.ts";
 import { agentError } from "../../agent/service.ts";
-import type { HistorySummary } from "../../agent/types.ts";
+import type { HistorySummary } from "@sluice/agent-contract";
 import { actorOf, audit } from "../../helpers.ts";
 
 export const rollbackPolicyInput = z.object({ agentEntryId: z.number().int().positive().optional() });

@@ -7,7 +7,7 @@ import type { Policy } from "@sluice/policy";
 import type { ApiDeps } from "../../deps.ts";
 import { editablePolicy } from "../../helpers.ts";
 import { agentError } from "../../agent/service.ts";
-import type { HistorySummary, RenderResult } from "../../agent/types.ts";
+import type { HistorySummary, RenderResponse } from "@sluice/agent-contract";
 import { badRequest } from "../../trpc.ts";
 
 export async function policyToSend(deps: ApiDeps): Promise<Policy> {
@@ -15,8 +15,8 @@ export async function policyToSend(deps: ApiDeps): Promise<Policy> {
 }
 
 /** The agent's dry run of the policy; an invalid policy becomes BAD_REQUEST with issues. */
-export async function dryRun(deps: ApiDeps, policy: Policy): Promise<Extract<RenderResult, { ok: true }>> {
-  let r: RenderResult;
+export async function dryRun(deps: ApiDeps, policy: Policy): Promise<Extract<RenderResponse, { ok: true }>> {
+  let r: RenderResponse;
   try {
     r = await deps.agent.render(policy);
   } catch (e) {
