@@ -12,7 +12,8 @@
 #
 # Environment: SLUICE_ISO_OUT (default deploy/iso/out), SLUICE_ISO_CACHE (deploy/iso/cache),
 # SLUICE_ISO_MIRROR (a Debian mirror URL instead of the machine's apt sources),
-# SLUICE_ISO_WEB=0 (leave the dashboard out), SLUICE_ISO_COMP (squashfs compressor: zstd,
+# SLUICE_ISO_WEB=0 (leave the dashboard out), SLUICE_ISO_BASE_ONLY=1 (stop after the cached
+# base system), SLUICE_ISO_COMP (squashfs compressor: zstd,
 # the default, or xz: smaller, slower to build).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -88,6 +89,8 @@ else
   mv "$BASE.tmp" "$BASE"
 fi
 
+[[ "${SLUICE_ISO_BASE_ONLY:-0}" == 1 ]] && { log "SLUICE_ISO_BASE_ONLY=1: the base system only"; exit 0; }
+
 # ---- 3. the dashboard -------------------------------------------------------------------------
 WEB=0
 if [[ "${SLUICE_ISO_WEB:-1}" != 0 && -f apps/web/package.json ]]; then
@@ -116,10 +119,14 @@ node --disable-warning=ExperimentalWarning "$ISO/lib/stage-app.ts" "$ROOT" "$OPT
 mkdir -p "$OPT/node/bin" "$OPT/bin" "$OPT/share"
 strip --strip-unneeded -o "$OPT/node/bin/node" "$SLUICE_NODE"
 find "$OPT/node_modules/" -name '*.node' -type f -exec strip --strip-debug {} +
+# --no-memory-protection-keys: on CPUs with protection keys (PKU: recent Intel and AMD, and
+# QEMU's "max" CPU) V8 write-protects its JIT memory per thread, and a thread without the key
+# dies with SIGSEGV (V8 issue 360909072, unfixed in Node 24's V8): the agent's start-up crash.
+# The dashboard's unit and warm-cache.sh pass the same flag (the compile cache is per flags).
 cat >"$OPT/bin/sluice" <<'EOF'
 #!/bin/sh
 # The sluice CLI and agent on the appliance's Node 24.
-exec /opt/sluice/node/bin/node --disable-warning=ExperimentalWarning /opt/sluice/apps/agent/src/cli/main.ts "$@"
+exec /opt/sluice/node/bin/node --no-memory-protection-keys --disable-warning=ExperimentalWarning /opt/sluice/apps/agent/src/cli/main.ts "$@"
 EOF
 chmod 755 "$OPT/bin/sluice"
 ln -sf /opt/sluice/bin/sluice "$R/usr/local/bin/sluice"
@@ -146,8 +153,18 @@ units=(systemd-networkd.service systemd-resolved.service sluice-storage.service 
   sluice-dnsmasq.service sluice-agent.service sluice-console.service)
 ((WEB)) && units+=(sluice-web.service) || rm -f "$R/etc/systemd/system/sluice-web.service"
 systemctl --root="$R" enable "${units[@]}" >/dev/null 2>&1
+# Masked: timers for a box that never updates in place; updates that a read-only /usr never
+# needs (hwdb, ldconfig, the journal catalogue: they run at every live boot otherwise, since
+# the RAM /etc has no .updated stamp); kernel debug mounts; waiting for "online" (no unit of
+# ours needs it: the agent and the dashboard work without a WAN lease).
 systemctl --root="$R" mask systemd-firstboot.service apt-daily.timer apt-daily-upgrade.timer \
-  e2scrub_all.timer e2scrub_reap.service >/dev/null 2>&1
+  e2scrub_all.timer e2scrub_reap.service systemd-hwdb-update.service ldconfig.service \
+  systemd-journal-catalog-update.service systemd-update-done.service systemd-pstore.service \
+  sys-kernel-debug.mount sys-kernel-tracing.mount sys-fs-fuse-connections.mount dev-hugepages.mount \
+  modprobe@drm.service modprobe@fuse.service systemd-networkd-wait-online.service >/dev/null 2>&1
+# V8 compile caches for the agent and the dashboard (run once in the root filesystem)
+log "compile cache: agent$([[ $WEB == 1 ]] && echo " and dashboard") (run once inside the image)"
+bash "$ISO/lib/warm-cache.sh" "$R" $([[ $WEB == 1 ]] && echo --web) | sed 's/^/    /'
 # kernel and initrd go beside the squashfs, not in it
 cp "$(ls "$R"/boot/vmlinuz-* | sort -V | tail -1)" "$BUILD/iso/live/vmlinuz"
 cp "$(ls "$R"/boot/initrd.img-* | sort -V | tail -1)" "$BUILD/iso/live/initrd.img"

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import {
   ethernetFrame,
   pcapFile,
+  pcapngFile,
   tcpConversation,
 } from "../../../packages/classifier/test/helpers/frames.ts";
 import { buildClientHello, tlsRecords } from "@sluice/classifier";
@@ -166,6 +167,27 @@ test("a truncated capture: error with file and offset on stderr, the flows read 
     /cut\.pcap: at byte \d+: truncated record: \d+ of \d+ captured bytes present \(showing the 1 connections read before it\)/,
   );
   assert.equal(JSON.parse(r.stdout).packets, 4);
+});
+
+test("a capture of an unsupported link type (999): a clear error naming the type, exit 1", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-cli-"));
+  const frames = conv.map((s) => ethernetFrame(s));
+  writeFileSync(join(dir, "odd.pcap"), pcapFile(frames, 999));
+  writeFileSync(join(dir, "odd.pcapng"), pcapngFile(frames, 999));
+  writeFileSync(join(dir, "empty.pcap"), pcapFile([], 999));
+  for (const name of ["odd.pcap", "odd.pcapng", "empty.pcap"]) {
+    for (const json of [[], ["--json"]]) {
+      const r = sluice("classify", "--protocols", patternDir(), ...json, join(dir, name));
+      assert.equal(r.code, 1, `${name}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `${name.replace(".", "\\.")}: at byte \\d+: unsupported link type 999 \\(Sluice reads .*1 ethernet`,
+        ),
+      );
+      if (json.length) assert.equal(r.stdout, "");
+    }
+  }
 });
 
 test("usage errors exit 2 with a message", () => {

@@ -36,8 +36,25 @@ chroot "$R" depmod -a "$kver"
 rm -rf "$R"/usr/lib/firmware/amdgpu "$R"/usr/lib/firmware/nvidia "$R"/usr/lib/firmware/intel/ipu \
   "$R"/usr/lib/firmware/qcom "$R"/usr/lib/firmware/mellanox 2>/dev/null || true
 
-# The initrd (live-boot's scripts; MODULES=most keeps whatever disk/USB/CD driver boots us),
-# built once, now that update-initramfs is back (base-essential-hook.sh diverted it).
+# The initrd: live-boot's scripts and only the drivers that can carry the boot medium (CD,
+# SATA/PATA, USB, NVMe, SD/eMMC, virtio) and its filesystems. MODULES=most (Debian's default
+# for a live image) also packs every SCSI HBA, NIC and filesystem: a 23 MiB initrd that takes
+# seconds to unpack under emulation. The NICs load later, from the root filesystem. The hook
+# adds the modules without force-loading them: udev loads those the hardware asks for.
+mkdir -p "$R/etc/initramfs-tools/conf.d" "$R/etc/initramfs-tools/hooks"
+printf 'MODULES=list\nCOMPRESS=zstd\n' >"$R/etc/initramfs-tools/conf.d/sluice.conf"
+cat >"$R/etc/initramfs-tools/hooks/sluice-boot-media" <<'HOOK'
+#!/bin/sh
+[ "$1" = prereqs ] && exit 0
+. /usr/share/initramfs-tools/hook-functions
+for d in kernel/drivers/ata kernel/drivers/usb/host kernel/drivers/usb/storage kernel/drivers/nvme/host \
+  kernel/drivers/mmc/host kernel/drivers/mmc/core kernel/drivers/hid/usbhid; do
+  copy_modules_dir "$d"
+done
+manual_add_modules sd_mod sr_mod cdrom virtio_pci virtio_blk virtio_scsi loop isofs udf squashfs \
+  overlay vfat nls_cp437 nls_iso8859_1 nls_utf8 nls_ascii hid_generic
+HOOK
+chmod 755 "$R/etc/initramfs-tools/hooks/sluice-boot-media"
 rm -f "$R/usr/sbin/update-initramfs"
 chroot "$R" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
 rm -f "$R"/boot/initrd.img-*

@@ -8,19 +8,24 @@
 // the VM; only the explicit host port forward reaches it): WAN (slirp DHCP) and LAN
 // (192.168.77.0/24, where the box is 192.168.77.1; host 127.0.0.1:PORT → 192.168.77.1:80).
 //
-// usage: node boot-test.ts [--iso FILE] [--work DIR] [--uefi] [--usb] [--boots N] [--timeout SECONDS]
+// usage: node boot-test.ts [--iso FILE] [--work DIR] [--uefi] [--usb] [--boots N] [--no-diskless]
+//                          [--cpu MODEL] [--timeout SECONDS]
+//   --boots N      N boots on one data disk (the first formats it); then one more without any
+//                  data disk unless --no-diskless. Crashes of the agent and the dashboard are
+//                  counted over all of them.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { createSocket } from "node:dgram";
-import { tmpdir } from "node:os";
+import { loadavg as osLoadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const { values: opt } = parseArgs({
+  allowNegative: true,
   options: {
     iso: { type: "string", default: resolve(HERE, "../out/sluice.iso") },
     work: { type: "string" },
@@ -29,6 +34,9 @@ const { values: opt } = parseArgs({
     boots: { type: "string", default: "2" },
     timeout: { type: "string", default: "1200" },
     memory: { type: "string", default: "2048" },
+    // one more boot without any data disk (settings in RAM, a warning on the console)
+    diskless: { type: "boolean", default: true },
+    cpu: { type: "string", default: "max" },
   },
 });
 const ISO = resolve(opt.iso!);
@@ -41,6 +49,10 @@ mkdirSync(WORK, { recursive: true });
 const BOOT_TIMEOUT = Number(opt.timeout) * 1000;
 const ADMIN = { username: "admin", password: "sluice-boot-test-1" };
 
+const loadavg = () =>
+  osLoadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (ms: number) => `${(ms / 1000).toFixed(1).padStart(6)} s`;
 const ESC = String.fromCharCode(27);
@@ -90,11 +102,14 @@ class Http {
   private cookie() {
     return [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
   }
-  async req(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  async req(
+    path: string,
+    init: { method?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+  ) {
     const r = await fetch(this.base + path, {
       method: init.method ?? "GET",
       redirect: "manual",
-      signal: AbortSignal.timeout(60_000),
+      signal: AbortSignal.timeout(init.timeoutMs ?? 60_000),
       headers: {
         ...(this.jar.size ? { cookie: this.cookie() } : {}),
         ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
@@ -138,13 +153,16 @@ const MILESTONES: [string, RegExp][] = [
   ["GRUB menu", /GNU GRUB|Booting `Sluice/],
   ["initramfs (live-boot)", /Loading, please wait|Begin: Loading essential drivers/],
   ["systemd", /Welcome to .*Debian/],
-  ["data disk mounted", /sluice-storage: (persistent data on|WARNING)/],
+  ["data disk mounted (or RAM)", /sluice-storage: (persistent data on|WARNING)/],
   ["network ports chosen", /sluice-firstboot: WAN=/],
-  ["agent up (sluice status)", /SLUICE-STATUS-END/],
-  ["dashboard answers in the VM", /SLUICE-WEB-(READY|ABSENT)/],
-  ["welcome text on the console", /SLUICE-BANNER-END/],
   ["console login prompt", /login:/],
+  ["agent up: policy applied, control socket", /sluice-agent: control socket up/],
+  ["dashboard answers in the VM", /SLUICE-WEB-(READY|ABSENT)/],
+  ["sluice status on the console", /SLUICE-STATUS-END/],
+  ["welcome text on the console", /SLUICE-BANNER-END/],
 ];
+const AGENT_UP = "agent up: policy applied, control socket";
+const WEB_HOST = "dashboard through the port forward (host)";
 
 interface BootResult {
   log: string;
@@ -152,16 +170,19 @@ interface BootResult {
   status: string;
   web: boolean;
   failures: string[];
+  /** Crashes of the agent or the dashboard seen in the journal (SIGSEGV, core dumps, aborts). */
+  crashes: string[];
+  disk: boolean;
 }
 
-function qemuArgs(port: number, n: number): string[] {
+function qemuArgs(port: number, n: number, disk: boolean): string[] {
   const a = [
     "-accel",
     "tcg",
     "-machine",
     "pc",
     "-cpu",
-    "max",
+    opt.cpu!,
     "-smp",
     "2",
     "-m",
@@ -182,8 +203,7 @@ function qemuArgs(port: number, n: number): string[] {
           "usb-storage,drive=stick,bootindex=0",
         ]
       : ["-cdrom", ISO, "-boot", "d"]),
-    "-drive",
-    `file=${join(WORK, "data.qcow2")},if=virtio,format=qcow2`,
+    ...(disk ? ["-drive", `file=${join(WORK, "data.qcow2")},if=virtio,format=qcow2`] : []),
     "-netdev",
     "user,id=wan,restrict=on",
     "-device",
@@ -206,14 +226,27 @@ function qemuArgs(port: number, n: number): string[] {
 async function boot(
   n: number,
   port: number,
+  disk: boolean,
   check: (ctx: BootResult, http: Http) => Promise<void>,
 ): Promise<BootResult> {
   const logFile = join(WORK, `serial-${n}.log`);
+  const timeline = join(WORK, `serial-${n}.timeline`);
   writeFileSync(logFile, "");
-  const res: BootResult = { log: "", times: new Map(), status: "", web: false, failures: [] };
+  writeFileSync(timeline, "");
+  const res: BootResult = {
+    log: "",
+    times: new Map(),
+    status: "",
+    web: false,
+    failures: [],
+    crashes: [],
+    disk,
+  };
   const t0 = Date.now();
-  console.log(`\n== boot ${n}: qemu-system-x86_64 -accel tcg (serial log: ${logFile})`);
-  const q: ChildProcess = spawn("qemu-system-x86_64", qemuArgs(port, n), {
+  console.log(
+    `\n== boot ${n}${disk ? "" : " (no data disk)"}: qemu-system-x86_64 -accel tcg -cpu ${opt.cpu} (serial log: ${logFile})`,
+  );
+  const q: ChildProcess = spawn("qemu-system-x86_64", qemuArgs(port, n, disk), {
     stdio: ["ignore", "inherit", "inherit"],
   });
   let exited = false;
@@ -226,29 +259,49 @@ async function boot(
   };
   let httpOk = false;
   const deadline = t0 + BOOT_TIMEOUT;
+  // The dashboard is asked from power-on, a new request every second while none has answered
+  // (a request sent before the LAN port is up waits in QEMU's user network for a while, so
+  // one at a time would measure QEMU's retransmissions, not the box).
+  let inFlight = 0;
+  let lastTry = 0;
+  const tryWeb = () => {
+    inFlight++;
+    lastTry = Date.now();
+    void new Http(http.base)
+      .req("/", { timeoutMs: 120_000 })
+      .then((r) => {
+        if (!httpOk && (r.status === 200 || r.status === 307 || r.status === 302)) {
+          httpOk = true;
+          res.web = true;
+          mark(WEB_HOST);
+          console.log(`            HTTP ${r.status}${r.location ? ` → ${r.location}` : ""}`);
+        }
+      })
+      .catch(() => {})
+      .finally(() => inFlight--);
+  };
+  let seenLines = 0;
   try {
     while (Date.now() < deadline && !exited) {
       res.log = plain(existsSync(logFile) ? readFileSync(logFile, "latin1") : "");
-      for (const [name, re] of MILESTONES) if (re.test(res.log)) mark(name);
-      if (res.log.includes("SLUICE-WEB-ABSENT")) res.web = false;
-      if (!httpOk && res.times.has("agent up (sluice status)")) {
-        if (res.log.includes("SLUICE-WEB-ABSENT")) httpOk = true;
-        else {
-          try {
-            const r = await http.req("/");
-            if (r.status === 200 || r.status === 307 || r.status === 302) {
-              httpOk = true;
-              res.web = true;
-              mark("dashboard through the port forward (host)");
-              console.log(`            HTTP ${r.status}${r.location ? ` → ${r.location}` : ""}`);
-            }
-          } catch {
-            /* not yet */
-          }
-        }
+      // the serial console, line by line, with the time each line was first seen
+      const lines = res.log.split("\n");
+      if (lines.length - 1 > seenLines) {
+        const at = fmt(Date.now() - t0);
+        appendFileSync(
+          timeline,
+          lines
+            .slice(seenLines, -1)
+            .map((l) => `${at}  ${l}\n`)
+            .join(""),
+        );
+        seenLines = lines.length - 1;
       }
+      for (const [name, re] of MILESTONES) if (re.test(res.log)) mark(name);
+      if (res.log.includes("SLUICE-WEB-ABSENT")) httpOk = true;
+      if (!httpOk && inFlight < 60 && Date.now() - lastTry >= 1000) tryWeb();
       if (httpOk && MILESTONES.every(([name]) => res.times.has(name))) break;
-      await sleep(500);
+      await sleep(250);
     }
     if (exited) res.failures.push("QEMU exited before the box was up");
     else if (Date.now() >= deadline) res.failures.push(`not up within ${BOOT_TIMEOUT / 1000} s`);
@@ -368,10 +421,16 @@ async function diag(res: BootResult, logFile: string) {
   );
   expect(res, section("failed-units").trim() === "", "no failed systemd unit");
   const restarts = section("restarts");
+  res.crashes = restarts
+    .split("\n")
+    .filter((l) =>
+      /SEGV|Segmentation|segfault at|traps:|code=dumped|core dump|Fatal error|Check failed/.test(l),
+    );
+  const restarted = /NRestarts=[1-9]/.test(restarts) || /Main process exited/.test(restarts);
   expect(
     res,
-    !/NRestarts=[1-9]/.test(restarts) && !/Fatal|Check failed|exited|Segmentation/.test(restarts),
-    `the agent and the dashboard never crashed or restarted${/NRestarts=[1-9]|Fatal/.test(restarts) ? `:\n${restarts}\n${section("agent-log")}` : ""}`,
+    !restarted && !res.crashes.length,
+    `the agent and the dashboard never crashed or restarted${restarted || res.crashes.length ? `:\n${restarts}\n${section("agent-log")}` : ""}`,
   );
 }
 
@@ -416,11 +475,21 @@ async function firstBoot(res: BootResult, http: Http) {
   // not bring UDP replies back to the host here, with or without Sluice: the answer itself
   // is checked inside the box.)
   await lanDnsA("sluice.lan", 1);
-  expect(
-    res,
-    /sluice-storage: formatting the empty disk \/dev\/vda/.test(res.log),
-    "empty data disk formatted (SLUICE-DATA)",
-  );
+  if (res.disk)
+    expect(
+      res,
+      /sluice-storage: formatting the empty disk \/dev\/vda/.test(res.log),
+      "empty data disk formatted (SLUICE-DATA)",
+    );
+  else
+    expect(
+      res,
+      /sluice-storage: WARNING: no disk labelled SLUICE-DATA/.test(res.log) &&
+        /WARNING: no disk labelled SLUICE-DATA/.test(
+          /SLUICE-BANNER-BEGIN([\s\S]*)SLUICE-BANNER-END/.exec(res.log)?.[1] ?? "",
+        ),
+      "no data disk: settings in RAM, and the console says they are lost at reboot",
+    );
   expect(res, /sluice-firstboot: WAN=\S+ LAN=\S+/.test(res.log), "WAN and LAN ports chosen");
   expect(
     res,
@@ -499,18 +568,39 @@ const started = Date.now();
 const results: BootResult[] = [];
 const boots = Number(opt.boots);
 for (let n = 1; n <= boots; n++) {
-  const r = await boot(n, port, n === 1 ? firstBoot : secondBoot);
+  const r = await boot(n, port, true, n === 1 ? firstBoot : secondBoot);
   results.push(r);
   if (r.failures.length && n === 1) break;
 }
+if (opt.diskless && !results[0]?.failures.length)
+  results.push(await boot(results.length + 1, port, false, firstBoot));
 
-console.log("\n== time from power-on (QEMU TCG, 2 vCPUs)");
-const names = [...new Set(results.flatMap((r) => [...r.times.keys()]))];
-console.log(`  ${"milestone".padEnd(60)}${results.map((_, i) => `boot ${i + 1}`.padStart(10)).join("")}`);
+console.log(`\n== time from power-on (QEMU TCG -cpu ${opt.cpu}, 2 vCPUs; load average ${loadavg()})`);
+const names = [...MILESTONES.map(([name]) => name), WEB_HOST].filter((name) =>
+  results.some((r) => r.times.has(name)),
+);
+names.sort((a, b) => (results[0]?.times.get(a) ?? Infinity) - (results[0]?.times.get(b) ?? Infinity));
+const head = results.map((r, i) => `boot ${i + 1}${r.disk ? "" : "*"}`.padStart(10)).join("");
+console.log(`  ${"milestone".padEnd(52)}${head}`);
 for (const name of names)
   console.log(
-    `  ${name.padEnd(60)}${results.map((r) => (r.times.has(name) ? fmt(r.times.get(name)!) : "-").padStart(10)).join("")}`,
+    `  ${name.padEnd(52)}${results.map((r) => (r.times.has(name) ? fmt(r.times.get(name)!) : "-").padStart(10)).join("")}`,
   );
+if (results.some((r) => !r.disk)) console.log("  (* without a data disk)");
+const order = results.map((r) =>
+  !r.times.has(WEB_HOST) || !r.times.has(AGENT_UP)
+    ? "-"
+    : r.times.get(AGENT_UP)! <= r.times.get(WEB_HOST)!
+      ? "yes"
+      : "no",
+);
+console.log(
+  `  ${"policy applied before the dashboard answered".padEnd(52)}${order.map((o) => o.padStart(10)).join("")}`,
+);
+const crashed = results.filter((r) => r.crashes.length);
+console.log(
+  `== crashes of the agent or the dashboard: ${crashed.length} in ${results.length} boots${crashed.length ? `\n${crashed.flatMap((r) => r.crashes).join("\n")}` : ""}`,
+);
 const failures = results.flatMap((r, i) => r.failures.map((f) => `boot ${i + 1}: ${f}`));
 writeFileSync(
   join(WORK, "result.json"),
@@ -522,6 +612,8 @@ writeFileSync(
         status: r.status,
         web: r.web,
         failures: r.failures,
+        crashes: r.crashes,
+        disk: r.disk,
       })),
     },
     null,
@@ -533,5 +625,5 @@ if (failures.length) {
   process.exit(1);
 }
 console.log(
-  `\nboot-test: passed (${boots} boots in ${((Date.now() - started) / 60_000).toFixed(1)} min; serial logs in ${WORK})`,
+  `\nboot-test: passed (${results.length} boots in ${((Date.now() - started) / 60_000).toFixed(1)} min; serial logs in ${WORK})`,
 );

@@ -2,7 +2,7 @@
 // unless confirmed), /v1/confirm, /v1/rollback; GET /v1/history and /v1/history/:id.
 
 import { z } from "zod";
-import type { PolicyInput } from "@sluice/policy";
+import { plainText, type PolicyInput } from "@sluice/policy";
 
 /** A field-level problem of a policy, e.g. { path: "classes.upload[2].ceil", message }. */
 export const PolicyIssue = z.object({ path: z.string(), message: z.string() });
@@ -35,14 +35,16 @@ export const ApplyRequest = z.object({
   policy: z.unknown(),
   /** Revert automatically unless POST /v1/confirm comes within this many seconds. */
   trySeconds: z.number().int().min(5).max(3600).optional(),
-  user: z.string().max(100).optional(),
+  /** Who asked (shown in the history): plain text, no control characters. */
+  user: plainText(100).optional(),
 });
 export type ApplyRequest = z.infer<typeof ApplyRequest>;
 
 export const RollbackRequest = z.object({
   /** The history entry to re-apply; default: the good one before the current. */
   id: z.number().int().positive().optional(),
-  user: z.string().max(100).optional(),
+  /** Who asked (shown in the history): plain text, no control characters. */
+  user: plainText(100).optional(),
 });
 export type RollbackRequest = z.infer<typeof RollbackRequest>;
 

@@ -1,4 +1,6 @@
 export * from "./units.ts";
+export * from "./text.ts";
 export * from "./schema.ts";
 export * from "./validate.ts";
 export * from "./example.ts";
+export * from "./hostname-glob.ts";

@@ -3,6 +3,7 @@
 
 import { z } from "zod";
 import { parseRate } from "./units.ts";
+import { plainText } from "./text.ts";
 
 const rate = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const bps = parseRate(v);
@@ -29,7 +30,7 @@ export const ClassSchema = z.strictObject({
   name: z
     .string()
     .regex(/^[a-z][a-z0-9_-]{0,31}$/, "lowercase letters, digits, _ and -, starting with a letter (max 32)"),
-  parent: z.string().optional(),
+  parent: plainText(100).optional(),
   rate,
   ceil: rate.optional(),
   priority: z.number().int().min(0).max(7).default(3),
@@ -38,7 +39,7 @@ export const ClassSchema = z.strictObject({
   cburst: sizeBytes.optional(),
   default: z.boolean().default(false),
   leaf: z.enum(LEAF_KINDS).default("auto"),
-  description: z.string().max(200).optional(),
+  description: plainText(200).optional(),
 });
 
 const ifname = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, "an interface name (1-15 of A-Z a-z 0-9 _ . -)");
@@ -63,12 +64,12 @@ export type TargetRule = (
  */
 export const TargetRuleSchema = z
   .strictObject({
-    protocol: z.string().min(1).optional(),
-    app: z.string().min(1).optional(),
-    category: z.string().min(1).optional(),
-    hostname: z.string().min(1).max(253).optional(),
-    class: z.string().min(1),
-    comment: z.string().max(200).optional(),
+    protocol: plainText(100).min(1).optional(),
+    app: plainText(100).min(1).optional(),
+    category: plainText(100).min(1).optional(),
+    hostname: plainText(253).min(1).optional(),
+    class: plainText(100).min(1),
+    comment: plainText(200).optional(),
   })
   .superRefine((r, ctx) => {
     const given = RULE_TARGETS.filter((k) => r[k] !== undefined);
@@ -100,22 +101,6 @@ export function ruleLabel(r: TargetRule): string {
 /** Precedence of the rule kinds, most specific first. */
 export const RULE_PRECEDENCE: readonly RuleTargetKind[] = ["hostname", "app", "category", "protocol"];
 
-/**
- * The test a hostname rule's glob makes: case-insensitive, "*" stands for any run of
- * characters within one label, and a leading "*." also matches the bare domain
- * ("*.example.com" matches example.com and a.b.example.com).
- */
-export function hostnameGlobMatcher(glob: string): (host: string) => boolean {
-  const g = glob.toLowerCase();
-  const body = (s: string) =>
-    s
-      .split("*")
-      .map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, "\\$&"))
-      .join("[^.]*");
-  const re = g.startsWith("*.") ? new RegExp(`^(?:.+\\.)?${body(g.slice(2))}$`) : new RegExp(`^${body(g)}$`);
-  return (host) => re.test(host.toLowerCase().replace(/\.$/, ""));
-}
-
 const HOST_GLOB = /^(\*\.)?[a-z0-9_*-]+(\.[a-z0-9_*-]+)*$/;
 
 /** A host name or glob a hostname rule accepts: "www.example.com", "*.example.com", "cdn*.example.*". */
@@ -131,7 +116,7 @@ const markMask = z
 
 export const PolicySchema = z.strictObject({
   version: z.literal(1),
-  name: z.string().max(100).default("policy"),
+  name: plainText(100).default("policy"),
   interfaces: z.strictObject({
     wan: z.strictObject({ device: ifname, rate }),
     lan: z.strictObject({ device: ifname, rate }),

@@ -6,8 +6,9 @@
 // agent's data directory; an id is only reused once its glob has left the policy and the
 // table is full.
 
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writePrivateFile } from "./private-file.ts";
 
 interface Entry {
   id: number;
@@ -80,8 +81,6 @@ export class HostIdRegistry {
 
   private save(): void {
     if (!this.file) return;
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.byGlob), null, 1));
-    renameSync(tmp, this.file);
+    writePrivateFile(this.file, JSON.stringify(Object.fromEntries(this.byGlob), null, 1));
   }
 }

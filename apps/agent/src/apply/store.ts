@@ -1,10 +1,12 @@
 // The agent's own persistent state under its data directory: the history of applied
 // policies with their rendered scripts, and which entry is the last good one. Written
-// atomically (temp file + rename) so a crash never leaves half a file.
+// atomically (temp file + rename) so a crash never leaves half a file, and readable by root
+// only (private-file.ts).
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import type { PolicyInput } from "@sluice/policy";
+import { makePrivate, writePrivateFile } from "./private-file.ts";
 
 export type EntryStatus = "applied" | "trying" | "confirmed" | "reverted" | "failed" | "superseded";
 
@@ -36,6 +38,7 @@ export class HistoryStore {
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
     this.file = join(dataDir, "history.json");
+    makePrivate(this.file);
     this.data = existsSync(this.file)
       ? (JSON.parse(readFileSync(this.file, "utf8")) as StoreFile)
       : { nextId: 1, entries: [] };
@@ -80,8 +83,6 @@ export class HistoryStore {
   }
 
   private save(): void {
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.data, null, 1));
-    renameSync(tmp, this.file);
+    writePrivateFile(this.file, JSON.stringify(this.data, null, 1));
   }
 }

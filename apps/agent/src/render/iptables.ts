@@ -18,6 +18,7 @@
 // SLUICE_FWD for outside resolvers, one in OUTPUT → SLUICE_OUT for the box's own), whatever
 // their connection's state, so the data plane's DNS cache learns what each client looked up.
 
+import { scriptSafe } from "@sluice/policy";
 import type { KernelModel } from "./model.ts";
 import {
   CHAIN_ACCT,
@@ -171,11 +172,16 @@ function quote(arg: string): string {
   return /^[A-Za-z0-9_.:/!+=-]+$/.test(arg) ? arg : `"${arg.replace(/(["\\])/g, "\\$1")}"`;
 }
 
-/** One rule as iptables-save prints it (`-A CHAIN ...`); it always quotes comments. */
+/**
+ * One rule as iptables-save prints it (`-A CHAIN ...`); it always quotes comments. Arguments
+ * are printable ASCII (anything else becomes "?"): a comment naming a protocol or an app
+ * can never end the line.
+ */
 export function ruleLine(r: Rule, verb = "-A"): string {
-  const args = r.spec.map((a, i) =>
-    r.spec[i - 1] === "--comment" ? `"${a.replace(/(["\\])/g, "\\$1")}"` : quote(a),
-  );
+  const args = r.spec.map((raw, i) => {
+    const a = scriptSafe(raw);
+    return r.spec[i - 1] === "--comment" ? `"${a.replace(/(["\\])/g, "\\$1")}"` : quote(a);
+  });
   return [verb, r.chain, ...args].join(" ");
 }
 

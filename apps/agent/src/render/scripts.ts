@@ -2,7 +2,7 @@
 // history keeps, and what the applier installs. Each script carries a header with the
 // policy, the probed capabilities and the fallbacks in use.
 
-import type { Policy } from "@sluice/policy";
+import { scriptSafe, type Policy } from "@sluice/policy";
 import {
   capabilitySummary,
   chooseVariant,
@@ -35,12 +35,14 @@ export function renderPolicy(
   const variant = chooseVariant(caps);
   const model = buildModel(policy, protocolMarks, variant, leafAvailability(caps), apps, hostIds);
   const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
+  // Header lines embed free text (the policy name, protocol and app names in warnings):
+  // printable ASCII only, so none can end its comment line and start a command.
   const header = [
     `Sluice policy "${policy.name}"`,
     ...capabilitySummary(caps, variant),
     `marks: protocol ${hex(model.mask)} (1 unset, 2 unknown, 3+ protocols), app ${hex(model.app.mask)} (catalogue id), hostname rule ${hex(model.host.mask)} (rule id); window ${model.window.packets} packets; queues ${model.queues.first}-${model.queues.last}`,
     ...model.warnings.map((w) => `warning: ${w}`),
-  ];
+  ].map(scriptSafe);
   return {
     model,
     header,

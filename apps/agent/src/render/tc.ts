@@ -80,9 +80,15 @@ function deviceLines(m: KernelModel, d: DeviceTree): string[] {
   return lines;
 }
 
+/** Interface names are the only text tc lines embed: the schema's form, or no script at all. */
+function checkDevice(dev: string): void {
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(dev)) throw new Error(`${JSON.stringify(dev)} is not an interface name`);
+}
+
 export function renderTc(m: KernelModel): TcScript {
   const lines: string[] = [];
   const devices: string[] = [];
+  for (const dev of [m.ifbFrom ?? "lo", ...m.devices.map((d) => d.device)]) checkDevice(dev);
   if (m.ifbFrom) {
     // Download via IFB: WAN ingress → restore the connmark → redirect into the IFB device.
     devices.push(`${m.ifbFrom}@ingress`);

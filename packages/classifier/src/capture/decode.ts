@@ -15,6 +15,21 @@ export const LINKTYPE = {
   LINUX_SLL2: 276,
 } as const;
 
+const SUPPORTED = new Set<number>(Object.values(LINKTYPE));
+
+/** Link types decodeFrame reads; anything else is refused with its number. */
+export function isSupportedLinkType(linkType: number): boolean {
+  return SUPPORTED.has(linkType);
+}
+
+/** "unsupported link type 999 (Sluice reads …)": the error for a capture of another link type. */
+export function unsupportedLinkType(linkType: number): string {
+  const known = Object.entries(LINKTYPE)
+    .map(([name, n]) => `${n} ${name.toLowerCase()}`)
+    .join(", ");
+  return `unsupported link type ${linkType} (Sluice reads ${known})`;
+}
+
 export interface TcpInfo {
   seq: number;
   ack: number;

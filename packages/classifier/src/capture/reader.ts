@@ -4,6 +4,7 @@
 // records read before the error have already been yielded.
 
 import { openSync, readSync, closeSync, fstatSync } from "node:fs";
+import { isSupportedLinkType, unsupportedLinkType } from "./decode.ts";
 
 export interface CaptureRecord {
   /** Seconds since the epoch, with sub-second precision. */
@@ -115,6 +116,7 @@ function* readPcap(src: Source, name: string): Generator<CaptureRecord> {
   if (major !== 2) throw new CaptureError(name, 4, `unsupported pcap version ${major}`);
   // The link type's low 16 bits; the upper bits may carry an FCS length.
   const linkType = u32(hdr, 20) & 0xffff;
+  if (!isSupportedLinkType(linkType)) throw new CaptureError(name, 20, unsupportedLinkType(linkType));
   let off = 24;
   while (off < src.size) {
     const rh = src.read(off, 16);
@@ -179,8 +181,11 @@ function* readPcapng(src: Source, name: string): Generator<CaptureRecord> {
       case 1: {
         // Interface description block.
         if (body.length < 8) throw new CaptureError(name, off, "truncated interface description block");
+        const linkType = u16(body, 0);
+        if (!isSupportedLinkType(linkType))
+          throw new CaptureError(name, off + 8, unsupportedLinkType(linkType));
         ifaces.push({
-          linkType: u16(body, 0),
+          linkType,
           snapLen: u32(body, 4),
           tsPerSecond: ifTsResolution(body.subarray(8), u16),
         });

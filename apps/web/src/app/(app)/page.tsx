@@ -1,4 +1,4 @@
-import { Overview } from "./overview";
+import { Overview } from "./_overview/overview";
 
 export const metadata = { title: "Overview" };
 

@@ -38,9 +38,22 @@ section failed-units
 systemctl --failed --no-legend --plain
 section restarts
 systemctl show -p Id -p NRestarts sluice-agent.service sluice-web.service | paste -d' ' - - - | sed 's/^ *//'
-journalctl -b -o cat -u sluice-agent -u sluice-web | grep -E 'Fatal error|Check failed|Main process exited|Segmentation' | head -5
+# crashes: systemd's "Main process exited, code=dumped/killed, status=11/SEGV" and V8's own
+journalctl -b -o cat -u sluice-agent -u sluice-web |
+  grep -E 'Fatal error|Check failed|Main process exited|Segmentation|SEGV|code=dumped|core dump' | head -5
+journalctl -b -k -o cat | grep -E 'segfault at|traps:' | head -5
 section agent-log
 # the agent's own words this boot, first start included (what it was doing if it crashed)
 journalctl -b -o short-monotonic -u sluice-agent | grep -v 'pattern skipped' | head -60
+section boot-time
+# where the boot went (the kernel's clock; the boot test adds the time before the kernel)
+systemd-analyze time 2>&1 | head -2
+systemd-analyze blame 2>/dev/null | head -12
+systemd-analyze critical-chain sluice-web.service sluice-agent.service 2>/dev/null | grep -v '^The time\|^$'
+journalctl -b -o short-monotonic -u sluice-agent -u sluice-web 2>/dev/null |
+  grep -E 'Started|policy applied|last good policy|control API listening|data plane running|Ready in|Listening|capabilit' | head -12
+section cpu
+# pku: V8 would protect its JIT memory with protection keys (Sluice runs Node without that)
+grep -m1 -o -w -E 'pku|ospke|avx2|sse4_2' /proc/cpuinfo | sort -u | tr '\n' ' '; echo
 section memory
 free -m | head -2

@@ -1,19 +1,21 @@
 #!/bin/bash
 # ExecStartPost of sluice-agent: waits for the control socket (the agent listens last, after
 # the capability probe, the boot policy and the data plane), then makes sure it is
-# root:sluice 0660 (the setgid /run/sluice gives it that group already). Gives up at once if
-# the agent exits meanwhile, so that Restart= brings it back without waiting for a timeout.
+# root:sluice 0660 (the setgid /run/sluice gives it that group already), and says so on the
+# console (the boot test's "agent up" milestone). Gives up at once if the agent exits
+# meanwhile, so that Restart= brings it back without waiting for a timeout.
 SOCK="${SLUICE_SOCKET:-/run/sluice/agent.sock}"
-for _ in $(seq 1 1150); do
+for _ in $(seq 1 2300); do
   if [[ -S "$SOCK" ]]; then
     chgrp sluice "$SOCK" && chmod 0660 "$SOCK"
+    echo "sluice-agent: control socket up, policy applied" >/dev/console 2>/dev/null || true
     exit 0
   fi
   if [[ -n "${MAINPID:-}" ]] && ! kill -0 "$MAINPID" 2>/dev/null; then
     echo "sluice-agent: the agent exited before its control socket was up" >&2
     exit 1
   fi
-  sleep 0.5
+  sleep 0.25
 done
 echo "sluice-agent: no control socket at $SOCK after 575 s" >&2
 exit 1

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Fills V8's compile cache (NODE_COMPILE_CACHE, set in the agent's and the dashboard's units)
+# at build time, by running their code once inside the image's root filesystem: the same Node
+# binary and the same absolute paths as on the appliance, so the cache entries hold there and
+# Node skips parsing and compiling most of its JavaScript on every boot (about half of the
+# agent's module loading; Next's server code and the first pages for the dashboard).
+#
+#   warm-cache.sh ROOTFS [--web]
+#
+# The agent's modules are only imported (nothing is started: no rule touches the build
+# machine). The dashboard is started on a loopback port with a throw-away data directory and
+# asked for the pages the first visit sees, then stopped; its database and caches are removed.
+set -euo pipefail
+R="$(cd "$1" && pwd)"
+WEB="${2:-}"
+NODE=/opt/sluice/node/bin/node
+# the flags the units run Node with: V8 rejects a cache made under other flags
+FLAGS=(--no-memory-protection-keys)
+mounted=()
+cleanup() {
+  local m
+  [[ -n "${web_pid:-}" ]] && kill "$web_pid" 2>/dev/null || true
+  for m in "${mounted[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" || true; done
+}
+trap cleanup EXIT
+mount -t proc proc "$R/proc" && mounted+=("$R/proc")
+mount --bind /dev "$R/dev" && mounted=("$R/dev" "${mounted[@]}")
+
+# ---- the agent: the CLI and the daemon's module graph
+rm -rf "$R/opt/sluice/cache/agent"
+mkdir -p "$R/opt/sluice/cache/agent"
+chroot "$R" env NODE_COMPILE_CACHE=/opt/sluice/cache/agent "$NODE" "${FLAGS[@]}" \
+  --disable-warning=ExperimentalWarning /opt/sluice/apps/agent/src/cli/main.ts --help >/dev/null
+chroot "$R" env NODE_COMPILE_CACHE=/opt/sluice/cache/agent "$NODE" "${FLAGS[@]}" \
+  --disable-warning=ExperimentalWarning --input-type=module -e 'await import("/opt/sluice/apps/agent/src/daemon/agent.ts");
+    await import("/opt/sluice/apps/agent/src/nfqueue/queue-io.ts");'
+echo "warm-cache: agent $(find "$R/opt/sluice/cache/agent" -type f | wc -l) entries"
+
+# ---- the dashboard: next start, then the first visit's pages
+[[ "$WEB" == --web && -d "$R/opt/sluice/apps/web/.next" ]] || exit 0
+rm -rf "$R/opt/sluice/cache/web" "$R/tmp/sluice-warm"
+mkdir -p "$R/opt/sluice/cache/web" "$R/tmp/sluice-warm"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 39517)"
+chroot "$R" env -C /opt/sluice/apps/web NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 HOME=/tmp/sluice-warm \
+  SLUICE_DATA=/tmp/sluice-warm SLUICE_SOCKET=/tmp/sluice-warm/agent.sock SLUICE_PROTOCOLS=/opt/sluice/protocols \
+  NODE_COMPILE_CACHE=/opt/sluice/cache/web \
+  "$NODE" "${FLAGS[@]}" /opt/sluice/node_modules/next/dist/bin/next start -p "$port" -H 127.0.0.1 \
+  >"$R/tmp/sluice-warm.log" 2>&1 &
+web_pid=$!
+ok=0
+for _ in $(seq 1 240); do
+  if curl -fs -o /dev/null -m 60 "http://127.0.0.1:$port/setup" 2>/dev/null; then
+    ok=1
+    break
+  fi
+  kill -0 "$web_pid" 2>/dev/null || break
+  sleep 0.5
+done
+if ((ok)); then
+  for path in / /setup /login /api/trpc/auth.getSession; do
+    curl -s -o /dev/null -m 60 "http://127.0.0.1:$port$path" || true
+  done
+fi
+# next exits on SIGTERM through process.exit, which writes the compile cache
+kill -TERM "$web_pid" 2>/dev/null || true
+for _ in $(seq 1 60); do kill -0 "$web_pid" 2>/dev/null || break; sleep 0.5; done
+kill -KILL "$web_pid" 2>/dev/null || true
+wait "$web_pid" 2>/dev/null || true
+web_pid=""
+((ok)) || { echo "warm-cache: WARNING the dashboard did not start:"; tail -20 "$R/tmp/sluice-warm.log"; }
+rm -rf "$R/tmp/sluice-warm" "$R/tmp/sluice-warm.log" "$R/opt/sluice/apps/web/.next/cache"/*
+chown -R 977:977 "$R/opt/sluice/cache/web"
+echo "warm-cache: dashboard $(find "$R/opt/sluice/cache/web" -type f | wc -l) entries"
