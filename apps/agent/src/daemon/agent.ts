@@ -14,7 +14,7 @@ import {
   type AppCatalogue,
   type PatternSet,
 } from "@sluice/classifier";
-import type { PolicyInput } from "@sluice/policy";
+import { markFields, reservedProtocol, type PolicyInput } from "@sluice/policy";
 import { SystemExecutor, type Executor } from "../kernel/executor.ts";
 import { probeCapabilities } from "../kernel/probe.ts";
 import { capabilitySummary, chooseVariant, type Capabilities } from "../kernel/capabilities.ts";
@@ -200,9 +200,9 @@ export class Agent implements ControlTarget {
   /** The mark fields and hostname rules of the installed policy, for the data plane. */
   private routing() {
     const m = this.model;
-    return m
-      ? { mask: m.mask, shift: m.shift, app: m.app, host: m.host, hostRules: m.hostRules }
-      : { mask: 0xff00, shift: 8, hostRules: [] };
+    if (m) return { mask: m.mask, shift: m.shift, app: m.app, host: m.host, hostRules: m.hostRules };
+    const { protocol, app, host } = markFields();
+    return { mask: protocol.mask, shift: protocol.shift, app, host, hostRules: [] };
   }
 
   /** The model of what is installed: the policy being tried, else the last good one. */
@@ -222,9 +222,11 @@ export class Agent implements ControlTarget {
   }
 
   protocolName(l7mark: number): string {
-    if (l7mark === 1) return "unset";
-    if (l7mark === 2) return "unknown";
-    return this.patterns.patterns.find((p) => p.mark === l7mark)?.name ?? `mark-${l7mark}`;
+    return (
+      reservedProtocol(l7mark) ??
+      this.patterns.patterns.find((p) => p.mark === l7mark)?.name ??
+      `mark-${l7mark}`
+    );
   }
 
   status(): AgentStatus {

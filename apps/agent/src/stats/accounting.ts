@@ -3,10 +3,14 @@
 // SLUICE_APPS chain and the app field of conntrack marks), top talkers (conntrack bytes).
 // Rates come from deltas between samples; a ring keeps the recent samples.
 
+import { markFields } from "@sluice/policy";
 import type { Executor } from "../kernel/executor.ts";
 import type { KernelModel } from "../render/model.ts";
 import { CHAIN_ACCT, CHAIN_APPS } from "../render/model.ts";
 import { parseAcctChain, parseConntrackLine, parseTcClassStats, type ConntrackEntry } from "./parse.ts";
+
+/** Before any policy is in place, marks are read with the default fields. */
+const DEFAULT_FIELDS = markFields();
 
 export interface ClassSample {
   device: string;
@@ -236,9 +240,9 @@ export class Accounting {
     const connBytes = new Map<string, number>();
     const ct = await this.d.exec.run(["conntrack", "-L", "-f", "ipv4"]);
     const ct6 = this.d.ipv6 ? await this.d.exec.run(["conntrack", "-L", "-f", "ipv6"]) : null;
-    const shift = model?.shift ?? 8;
-    const mask = model?.mask ?? 0xff00;
-    const appField = model?.app ?? { mask: 0xff0000, shift: 16 };
+    const shift = model?.shift ?? DEFAULT_FIELDS.protocol.shift;
+    const mask = model?.mask ?? DEFAULT_FIELDS.protocol.mask;
+    const appField = model?.app ?? DEFAULT_FIELDS.app;
     for (const line of `${ct.stdout}\n${ct6?.stdout ?? ""}`.split("\n")) {
       const e: ConntrackEntry | null = parseConntrackLine(line);
       if (!e) continue;
