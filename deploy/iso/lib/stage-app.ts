@@ -134,7 +134,7 @@ for (const w of workspaces) {
         return !["cache", "trace", "trace-build", "diagnostics", "types", "lock", "turbopack"].includes(top);
       });
     } else if (lstatSync(src).isDirectory())
-      copyTree(src, join(DEST, w.dir, part), (rel) => !/(^|\/)(test|bench)(\/|$)/.test(rel));
+      copyTree(src, join(DEST, w.dir, part), (rel) => !/(^|\/)(test|testing|bench)(\/|$)/.test(rel));
     else cpSync(src, join(DEST, w.dir, part));
   }
 }

@@ -93,8 +93,7 @@ test("apply records a version (last good) and an audit row with the user", async
   const a = await h.db.audit.list({ action: "policy.apply" });
   assert.equal(a.items[0]?.username, "admin");
   assert.equal(a.items[0]?.target, `agent entry #${r.entry.id}`);
-  const call = h.agent.calls.findLast((c) => c.path === "/v1/apply");
-  assert.equal((call?.body as { user: string }).user, "admin");
+  assert.equal(h.agent.entries.at(-1)!.user, "admin", "the agent recorded who applied");
   const hist = await (await admin.api()).deploy.listHistory();
   assert.equal(hist.rows[0]?.agentEntryId, r.entry.id);
   assert.equal(hist.rows[0]?.source, "dashboard");
@@ -148,7 +147,7 @@ test("rollback from history: a new version and an audit row", async () => {
 });
 
 test("a failed apply is recorded as a failed version with the agent's error", async () => {
-  h.agent.failNextApply = { step: "tc", message: "tc failed: RTNETLINK answers: Invalid argument" };
+  h.agent.failNextTc("RTNETLINK answers: Invalid argument");
   const e = await trpcError(async () => (await admin.api()).deploy.applyPolicy());
   assert.equal(e.code, "BAD_GATEWAY");
   assert.match(e.message, /restored/);

@@ -49,6 +49,10 @@ export interface AgentOptions {
   exec?: Executor;
   /** What the kernel can do, instead of probing it (tests on a fake kernel). */
   capabilities?: Capabilities;
+  /** The application catalogue file; default the one beside the protocols; null: none. */
+  appCatalogue?: string | null;
+  /** Accounting sample interval (ms), default 1000; 0: only when asked (tests). */
+  sampleMs?: number;
   logLevel?: string;
 }
 
@@ -126,9 +130,11 @@ export class Agent implements ControlTarget {
     log.info({ loaded: patterns.size, skipped: patterns.skipped.length }, "pattern set loaded");
     for (const s of patterns.skipped)
       log.warn({ file: s.file, line: s.line }, `pattern skipped: ${s.reason}`);
-    const cataloguePath = catalogueBeside(opts.protocolDirs[0] ?? "");
+    const cataloguePath =
+      opts.appCatalogue === undefined ? catalogueBeside(opts.protocolDirs[0] ?? "") : opts.appCatalogue;
     let apps: AppCatalogue | null = null;
-    if (existsSync(cataloguePath)) {
+    if (cataloguePath === null) log.info("no application catalogue (none asked for)");
+    else if (existsSync(cataloguePath)) {
       try {
         apps = loadAppCatalogue(cataloguePath);
         log.info({ apps: apps.size, categories: apps.categories.length }, "application catalogue loaded");
@@ -159,7 +165,7 @@ export class Agent implements ControlTarget {
     }
     this.refreshModel();
     if (!this.opts.noDataPlane) await this.startDataPlane();
-    this.accounting.start(1000);
+    if (this.opts.sampleMs !== 0) this.accounting.start(this.opts.sampleMs ?? 1000);
     this.server = createApi(this);
     await listenUnix(this.server, this.opts.socket);
     this.log.info({ socket: this.opts.socket }, "control API listening");
@@ -175,15 +181,7 @@ export class Agent implements ControlTarget {
         protocolDirs: this.opts.protocolDirs,
         window: { packets: inspection.packets, bytes: inspection.bytes },
         ...this.routing(),
-        onFlowDecided: (ev) => {
-          this.decisions.push(ev);
-          if (this.decisions.length > 1000) this.decisions.splice(0, this.decisions.length - 1000);
-          if (ev.hostname) {
-            this.hostnames.delete(`${ev.client} ${ev.server}`);
-            this.hostnames.set(`${ev.client} ${ev.server}`, ev.hostname);
-            if (this.hostnames.size > 20000) this.hostnames.delete(this.hostnames.keys().next().value!);
-          }
-        },
+        onFlowDecided: (ev) => this.recordDecision(ev),
         onLog: (level, msg) => this.log[level](`nfqueue: ${msg}`),
       });
       this.dataPlaneError = null;
@@ -194,6 +192,17 @@ export class Agent implements ControlTarget {
         { err: e },
         "NFQUEUE data plane failed to start; traffic passes unclassified (queue bypass)",
       );
+    }
+  }
+
+  /** A flow the data plane decided: kept for the flows view, its host name for accounting. */
+  recordDecision(ev: FlowDecidedEvent): void {
+    this.decisions.push(ev);
+    if (this.decisions.length > 1000) this.decisions.splice(0, this.decisions.length - 1000);
+    if (ev.hostname) {
+      this.hostnames.delete(`${ev.client} ${ev.server}`);
+      this.hostnames.set(`${ev.client} ${ev.server}`, ev.hostname);
+      if (this.hostnames.size > 20000) this.hostnames.delete(this.hostnames.keys().next().value!);
     }
   }
 
@@ -369,6 +378,8 @@ export class Agent implements ControlTarget {
 
   async stop(): Promise<void> {
     this.accounting.stop();
+    // open stats streams (the dashboard's) would keep close() waiting for ever
+    this.server?.closeAllConnections();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     if (this.dataPlane) await this.dataPlane.stop();
     this.log.info("agent stopped; rules stay in place, queue bypass keeps traffic flowing");
