@@ -7,7 +7,8 @@
 # Transport: udp
 #
 # The client's UDP broadcasts on port 17500 are JSON objects with host_int, version,
-# port and namespaces. File transfer itself is ssl.
+# port and namespaces. The LAN sync bus between clients (also port 17500) is CoAP whose
+# path names `Bus17Cmd`: listed before coap. File transfer itself is ssl.
 
 dropbox
-^\{[^}]{0,400}"host_int": ?[0-9]
+^\{[^}]{0,400}"host_int": ?[0-9]|^[\x40-\x7f][\x01-\x45].{1,40}bus17cmd

@@ -11,8 +11,15 @@ source "$ROOT/scripts/env.sh"
 
 log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
 
-APT_PACKAGES=(build-essential python3 iproute2 iptables conntrack libnetfilter-queue1 libnetfilter-queue-dev
-  libmnl0 libnfnetlink0 procps psmisc curl ca-certificates openssl kmod postgresql chromium)
+APT_PACKAGES=(build-essential python3 iproute2 iptables nftables conntrack libnetfilter-queue1 libnetfilter-queue-dev
+  libmnl0 libnfnetlink0 procps psmisc curl ca-certificates openssl kmod postgresql chromium libndpi-bin time)
+# The servers and clients packages/classifier/corpus/build.sh captures (SLUICE_CORPUS=1 only:
+# the tests read the committed captures, they do not rebuild them). proftpd-core and vsftpd
+# exclude each other (both are ftp-server); pyftpdlib is the second FTP server.
+CORPUS_APT_PACKAGES=(tcpdump nginx-light apache2 lighttpd wget squid tinyproxy proftpd-core python3-pyftpdlib lftp ftp
+  chrony ntpsec-ntpdate dnsmasq-base bind9-dnsutils knot-dnsutils memcached redis-server redis-tools netcat-openbsd
+  openssh-server openssh-client dropbear-bin tftpd-hpa tftp-hpa atftp mosquitto mosquitto-clients)
+[[ "${SLUICE_CORPUS:-}" == 1 ]] && APT_PACKAGES+=("${CORPUS_APT_PACKAGES[@]}")
 if [[ "${SLUICE_SKIP_APT:-}" != 1 ]]; then
   missing=()
   for p in "${APT_PACKAGES[@]}" ${SLUICE_EXTRA_APT:-}; do

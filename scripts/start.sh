@@ -40,7 +40,7 @@ echo "[start] traffic generators in sluice-lan"
 "$SLUICE" lab traffic >/dev/null
 
 if [[ -f apps/web/package.json ]]; then
-  echo "[start] dashboard on http://localhost:3000"
+  echo "[start] dashboard on http://${SLUICE_WEB_HOST:-127.0.0.1}:${SLUICE_WEB_PORT:-3000} (loopback unless SLUICE_WEB_HOST is set)"
   bash scripts/start-web.sh >"$RUN/web.log" 2>&1 &
   WEB_PID=$!
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots deploy/iso/out/sluice.iso in QEMU (TCG, no KVM) twice on one fresh data disk, with two
 # virtio NICs on restricted user-mode networking and a host port forward to the dashboard on
-# the LAN port; checks the agent's variant (leaf=sfq filter=fw), the dashboard (setup page,
+# the LAN port; checks the agent's variant (leaf=sfq filter=nft), the dashboard (setup page,
 # admin creation), persistence across the reboot, and prints the time to each milestone.
 #
 #   bash deploy/iso/boot-test.sh [--iso FILE] [--work DIR] [--uefi] [--usb] [--boots N] [--timeout S]

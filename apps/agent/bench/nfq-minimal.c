@@ -2,7 +2,10 @@
  * The baseline NFQUEUE consumer for the benchmark: libnetfilter_queue's textbook loop
  * (recv, nfq_handle_packet, callback, nfq_set_verdict NF_ACCEPT), no classification.
  *
- *   nfq-minimal QUEUE [COPY_RANGE [MAXLEN [FAIL_OPEN]]]
+ *   nfq-minimal QUEUE [COPY_RANGE [MAXLEN [FAIL_OPEN [MARK]]]]
+ *
+ * MARK (non-zero): every verdict also sets this packet mark (the steady-state bench's
+ * baseline decides its flows with it, so their connmark is saved).
  *
  * Prints "ready" once bound; on SIGTERM/SIGINT prints {"packets":N,"enobufs":N} and exits.
  */
@@ -19,6 +22,7 @@
 
 static volatile sig_atomic_t stop;
 static unsigned long packets, enobufs;
+static uint32_t verdict_mark;
 
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
@@ -28,18 +32,20 @@ static int cb(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nf
 	struct nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfa);
 	uint32_t id = ph ? ntohl(ph->packet_id) : 0;
 	packets++;
+	if (verdict_mark) return nfq_set_verdict2(qh, id, NF_ACCEPT, verdict_mark, 0, NULL);
 	return nfq_set_verdict(qh, id, NF_ACCEPT, 0, NULL);
 }
 
 int main(int argc, char **argv) {
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s QUEUE [COPY_RANGE [MAXLEN [FAIL_OPEN]]]\n", argv[0]);
+		fprintf(stderr, "usage: %s QUEUE [COPY_RANGE [MAXLEN [FAIL_OPEN [MARK]]]]\n", argv[0]);
 		return 2;
 	}
 	int queue = atoi(argv[1]);
 	int range = argc > 2 ? atoi(argv[2]) : 0xffff;
 	int maxlen = argc > 3 ? atoi(argv[3]) : 4096;
 	int failopen = argc > 4 ? atoi(argv[4]) : 1;
+	verdict_mark = argc > 5 ? (uint32_t)strtoul(argv[5], NULL, 0) : 0;
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);

@@ -101,6 +101,28 @@ test("render: an invalid policy comes back with field paths; a valid one with sc
   assert.match(good.scripts.iptables, /NFQUEUE/);
 });
 
+test(
+  "render: the report's injection through the policy name is refused, naming the field",
+  opts,
+  async () => {
+    const p = defaultPolicy();
+    p.name = "lab\nCOMMIT\n*filter\n-I INPUT 1 -j DROP\nCOMMIT\n*mangle";
+    const r = await client.call<{ ok: boolean; issues: { path: string; message: string }[] }>(
+      "POST",
+      "/v1/render",
+      { policy: p },
+    );
+    assert.equal(r.ok, false);
+    assert.deepEqual(
+      r.issues.map((i) => i.path),
+      ["name"],
+    );
+    assert.match(r.issues[0]!.message, /control characters .* found U\+000A/);
+    const e = await client.call("POST", "/v1/apply", { policy: p }).catch((x: unknown) => x);
+    assert.ok(e instanceof AgentApiError, "apply refuses it too");
+  },
+);
+
 test("apply, stats move, history, rollback; refusals carry step and issues", opts, async () => {
   const a = await checked("apply", client.apply({ policy: defaultPolicy(), user: "test" }));
   assert.equal(a.entry.status, "applied");

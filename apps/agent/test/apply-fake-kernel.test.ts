@@ -12,7 +12,15 @@ import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
 import { readInstalled } from "../src/kernel/installed.ts";
 import { Applier, ApplyError, type ProtocolCatalogue } from "../src/apply/applier.ts";
 import { HistoryStore } from "../src/apply/store.ts";
-import { FULL_CAPABILITIES, MINIMAL_CAPABILITIES, type Capabilities } from "../src/kernel/capabilities.ts";
+import {
+  FULL_CAPABILITIES as FULL_WITH_NFT,
+  MINIMAL_CAPABILITIES as MINIMAL_WITH_NFT,
+  type Capabilities,
+} from "../src/kernel/capabilities.ts";
+
+// The fake kernel has no `nft`: the variants without nftables (apply-kernel.test.ts covers nft).
+const FULL_CAPABILITIES: Capabilities = { ...FULL_WITH_NFT, nftables: false };
+const MINIMAL_CAPABILITIES: Capabilities = { ...MINIMAL_WITH_NFT, nftables: false };
 import { FakeKernel } from "../src/testing/fake-kernel.ts";
 
 const DEVICES = ["wan0", "lan0"];

@@ -126,7 +126,8 @@ test("the probe finds what this kernel has, and the renderer follows it", opts, 
   assert.equal(caps.iptables.NFQUEUE, true);
   assert.equal(caps.iptables.connbytes, true);
   const r = applier.render(applier.validate(defaultPolicy()));
-  assert.equal(r.model.variant.filter, caps.classifiers.fw ? "fw" : "CLASSIFY");
+  assert.equal(r.model.variant.filter, caps.nftables ? "nft" : caps.classifiers.fw ? "fw" : "CLASSIFY");
+  assert.equal(r.model.variant.accounting, caps.nftables ? "nft" : "iptables");
   assert.equal(r.model.variant.leaf, caps.qdiscs.sfq ? "sfq" : caps.qdiscs.fq_codel ? "fq_codel" : "pfifo");
   console.log(`probe: ${r.header.slice(1, 6).join(" | ")}`);
 });
@@ -137,15 +138,23 @@ test("apply installs the tree and the rules, verified by reading back", opts, as
   assert.equal(entry.lastGood, true);
   const s = await state();
   assert.deepEqual(s.v4.chains.sort(), [
-    "SLUICE_ACCT",
-    "SLUICE_APPS",
+    ...(caps.nftables ? [] : ["SLUICE_ACCT", "SLUICE_APPS"]),
     "SLUICE_FWD",
     "SLUICE_OUT",
     "SLUICE_POST",
     "SLUICE_PRE",
   ]);
+  // With nftables: one table counts per protocol and app and maps marks to classes.
+  if (caps.nftables) {
+    assert.ok(s.nft);
+    assert.ok(s.nft.counters.includes("proto_1") && s.nft.counters.includes("proto_2"));
+    assert.ok(s.nft.maps.find((m) => m.name === "dev0_protocol")!.elements.includes(`${4 << 8} : 1:10`));
+    assert.equal(s.nft.chains.find((c) => c.name === "post")!.hook, "postrouting -150");
+  } else assert.equal(s.nft, null);
   assert.deepEqual(s.v4.hooks, { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 });
-  assert.ok(s.v4.rules.some((l) => l.includes("NFQUEUE --queue-balance 0:1 --queue-bypass")));
+  assert.ok(
+    s.v4.rules.some((l) => l.includes("NFQUEUE --queue-balance 0:1 --queue-bypass --queue-cpu-fanout")),
+  );
   assert.ok(
     s.tc.wan0!.classes.some(
       (l) => l.startsWith("class htb 1:11 parent 1:1") && l.includes("rate 7Mbit ceil 20Mbit"),
@@ -169,8 +178,21 @@ test("app, category and hostname rules install as routes on their own mark field
   const s = await state();
   const yt = loadAppCatalogue(DEFAULT_CATALOGUE_PATH).app("youtube")!.id;
   const ytMark = `0x${(yt << 16).toString(16)}/0xff0000`;
-  assert.ok(s.v4.rules.some((l) => l.includes(`--mark ${ytMark} -m comment --comment "sluice-app:youtube"`)));
-  if (caps.classifiers.fw) {
+  if (caps.nftables) {
+    const map = (name: string) => s.nft!.maps.find((m) => m.name === name)!.elements;
+    assert.ok(map("apps").includes(`${yt << 16} : app_${yt}`));
+    assert.ok(s.nft!.counters.includes(`app_${yt}`));
+    assert.ok(map("dev0_app").includes(`${yt << 16} : 1:12`));
+    assert.ok(map("dev1_host").includes(`${1 << 24} : 1:13`));
+  } else {
+    assert.ok(
+      s.v4.rules.some((l) => l.includes(`--mark ${ytMark} -m comment --comment "sluice-app:youtube"`)),
+    );
+  }
+  if (caps.nftables) {
+    // Classes come from the nft maps (checked above), not from fw filters or CLASSIFY rules.
+    assert.ok(!s.v4.rules.some((l) => l.includes("CLASSIFY")));
+  } else if (caps.classifiers.fw) {
     assert.ok(s.tc.wan0!.filters.some((l) => l.includes(`handle ${ytMark}`) && l.includes("classid 1:12")));
     assert.ok(
       s.tc.wan0!.filters.some((l) => l.includes("handle 0x1000000/0xff000000") && l.includes("1:13")),
@@ -211,8 +233,10 @@ for (const [what, match] of [
   ["tc batch", (a: string[]) => a.includes("-batch")],
   ["iptables-restore", (a: string[]) => a.includes("iptables-restore")],
   ["ip6tables-restore (tc and IPv4 already changed)", (a: string[]) => a.includes("ip6tables-restore")],
+  ["nft (tc, IPv4 and IPv6 already changed)", (a: string[]) => a[0] === "nft" && a.includes("-f")],
 ] as const) {
   test(`a ${what} failure half-way restores the last good state exactly`, opts, async () => {
+    if (what.startsWith("nft") && !caps.nftables) return; // no nft step without nftables
     const before = await state();
     exec.failNext(match);
     await assert.rejects(applier.apply(withUpload("6mbit"), { user: "test" }), (e: unknown) => {
@@ -283,6 +307,7 @@ test("rollback to a history entry, and teardown leaves a clean box", opts, async
   await applier.teardown(DEVICES);
   const s = await state();
   assert.deepEqual(s.v4.chains, []);
+  assert.equal(s.nft, null);
   assert.deepEqual(s.v4.hooks, { PREROUTING: 0, FORWARD: 0, OUTPUT: 0, POSTROUTING: 0 });
   assert.ok(!s.tc.wan0!.qdiscs.some((l) => l.includes("htb")));
 });

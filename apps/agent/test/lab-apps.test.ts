@@ -7,6 +7,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PolicyInput } from "@sluice/policy";
 import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
@@ -22,6 +24,24 @@ const agent = new LabAgent(PROTOCOLS);
 const client = agent.client;
 const SERVER = LAB.v4.server;
 const YOUTUBE = loadAppCatalogue(DEFAULT_CATALOGUE_PATH).app("youtube")!.id;
+
+/**
+ * Ends the LAN namespace's downloads. They run with a generous --max-time (an apply on a
+ * loaded machine can take seconds, and a download that ended early measures 0 Mbit/s), so
+ * each test stops them itself once it has measured.
+ */
+function stopDownloads(): void {
+  const pids = spawnSync("ip", ["netns", "pids", LAB.ns.lan], { encoding: "utf8" }).stdout;
+  for (const pid of pids.split("\n").filter(Boolean)) {
+    let comm = "";
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    } catch {
+      continue; // already gone
+    }
+    if (comm === "curl") process.kill(Number(pid), "SIGTERM");
+  }
+}
 
 /** An HTTPS download from the lab server, sending `sni` (none when null) from a LAN client. */
 function download(sni: string | null, local: string, mb: number, seconds: number) {
@@ -77,6 +97,7 @@ before(async () => {
 
 after(async () => {
   if (!root) return;
+  stopDownloads();
   await agent.kill("SIGTERM");
   await labDown();
 });
@@ -90,8 +111,8 @@ test(
       user: "test",
     });
     assert.equal(applied.entry.status, "applied");
-    const yt = download("www.youtube.com", LAB.v4.clients[0], 300, 16);
-    const plain = download("www.example.lab", LAB.v4.clients[1], 300, 16);
+    const yt = download("www.youtube.com", LAB.v4.clients[0], 300, 120);
+    const plain = download("www.example.lab", LAB.v4.clients[1], 300, 120);
     await sleep(4000); // both classified and saturating
     const ct = await conntrack();
     const ytConn = ct.find((c) => c.dport === 443 && c.src === LAB.v4.clients[0]);
@@ -148,6 +169,7 @@ test(
     );
     assert.equal(conn?.app, "youtube");
     assert.equal(conn?.hostname, "www.youtube.com");
+    stopDownloads();
     await Promise.all([yt, plain]);
   },
 );
@@ -199,7 +221,7 @@ test(
   opts,
   async () => {
     await client.call("POST", "/v1/apply", { policy: policy("capped"), user: "test" });
-    const dl = download("video.example.lab", LAB.v4.clients[2], 300, 14);
+    const dl = download("video.example.lab", LAB.v4.clients[2], 300, 120);
     await sleep(3000);
     const ct = (await conntrack()).find((c) => c.dport === 443 && c.src === LAB.v4.clients[2]);
     assert.ok(ct, "the download is in conntrack");
@@ -229,6 +251,7 @@ test(
     assert.ok(left < 0.5, `and left "named" (${left.toFixed(2)} Mbit/s)`);
     const after = (await conntrack()).find((c) => c.dport === 443 && c.src === LAB.v4.clients[2]);
     assert.equal(after!.mark >>> 24, id, "same id in the mark");
+    stopDownloads();
     await dl;
   },
 );

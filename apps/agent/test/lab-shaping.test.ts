@@ -116,11 +116,18 @@ test(
     const rsyncClient = `const s=require("net").connect(${LAB.ports.rsync},"${SERVER}");let n=0;s.once("data",()=>{s.write("@RSYNCD: 31.0\\nbackup\\n--server\\0--sender\\0-r\\0.\\0backup/200000000\\0\\0")});s.on("data",d=>n+=d.length);setTimeout(()=>{console.log(n);process.exit(0)},14000);s.on("error",e=>{console.error(e.message);process.exit(1)})`;
     const rsync = execInNs(LANNS, ["node", "-e", rsyncClient], { allowFail: true });
     await sleep(4000); // both flows classified and saturating
-    const t0 = Date.now();
-    const b0 = await classBytes("lan0");
+    // Each read's counters are taken somewhere inside its `tc` run, which takes a while on a
+    // loaded machine: time each read at its midpoint, not the whole span of both.
+    const read = async () => {
+      const start = Date.now();
+      const bytes = await classBytes("lan0");
+      return { bytes, at: (start + Date.now()) / 2 };
+    };
+    const r0 = await read();
     await sleep(6000);
-    const b1 = await classBytes("lan0");
-    const secs = (Date.now() - t0) / 1000;
+    const r1 = await read();
+    const [b0, b1] = [r0.bytes, r1.bytes];
+    const secs = (r1.at - r0.at) / 1000;
     const mbit = (id: string) => ((b1.get(id)! - b0.get(id)!) * 8) / secs / 1e6;
     const capped = mbit("1:11");
     const priority = mbit("1:10");
@@ -153,7 +160,9 @@ test("killing the agent does not stop traffic; restarting it resumes classificat
   assert.equal((await curl("/", ["--local-port", "45001"])).stdout, "200");
   const down = (await conntrack()).find((c) => c.sport === 45001);
   assert.ok(down, "the connection made while the agent was down is in conntrack");
-  assert.equal(down.mark & 0xff00, 0, "and it was not classified");
+  // Not classified from its payload: its window passed unseen, so the first packet past it
+  // marked the connection unknown (or nothing yet, for a connection shorter than the window).
+  assert.ok([0, 2 << 8].includes(down.mark & 0xff00), `and it was not classified (${down.mark})`);
   // The rules stayed in place.
   const rules = await execInNs(BOX, ["iptables-save", "-t", "mangle"]);
   assert.match(rules.stdout, /NFQUEUE --queue-balance 0:1 --queue-bypass/);

@@ -138,9 +138,26 @@ const IPT_FORMS = [
   new RegExp(`^:${CHAIN} - \\[0:0\\]$`),
   new RegExp(`^-I (PREROUTING|FORWARD|OUTPUT|POSTROUTING) 1 -j ${CHAIN}$`),
   new RegExp(
-    `^-A ${CHAIN}(?: ${ARG})* -j (NFQUEUE|CONNMARK|CLASSIFY|RETURN|SLUICE_APPS|SLUICE_ACCT)(?: ${ARG})*$`,
+    `^-A ${CHAIN}(?: ${ARG})* -j (NFQUEUE|CONNMARK|CLASSIFY|MARK|RETURN|SLUICE_APPS|SLUICE_ACCT)(?: ${ARG})*$`,
   ),
   /^COMMIT$/,
+];
+
+const NFT_ELEMENT = String.raw`0x[0-9a-f]{8} : (?:"(?:proto|app)_\d+"|\d+:[0-9a-f]+)`;
+const NFT_FORMS = [
+  /^(delete )?table inet sluice$/,
+  /^table inet sluice \{$/,
+  /^ {2}counter (proto|app)_\d+ \{$/,
+  /^ {2}map (protocols|apps|dev\d+_(protocol|app|host)) \{$/,
+  /^ {4}type mark : (counter|classid)$/,
+  new RegExp(`^    elements = \\{ ${NFT_ELEMENT}(, ${NFT_ELEMENT})* \\}$`),
+  /^ {2}chain (post|dev\d+) \{$/,
+  /^ {4}type filter hook postrouting priority mangle; policy accept;$/,
+  /^ {4}meta mark & 0x[0-9a-f]{8} == 0x[0-9a-f]{8} (accept|return)$/,
+  /^ {4}meta mark & 0x[0-9a-f]{8} != 0x[0-9a-f]{8} counter name meta mark & 0x[0-9a-f]{8} map @apps$/,
+  /^ {4}(counter name|meta priority set) meta mark & 0x[0-9a-f]{8} map @[a-z0-9_]+$/,
+  /^ {4}oifname "[\w.-]+" jump dev\d+$/,
+  /^( {2})?\}$/,
 ];
 
 /** Lines of a script text: the final newline ends the last line, it does not start one. */
@@ -155,11 +172,11 @@ function check(s: Sample): void {
     const good = build(s, plainNames());
     const scripts = scriptText(renderPolicy(bad.policy, bad.marks, caps, bad.apps));
     const plain = scriptText(renderPolicy(good.policy, good.marks, caps, good.apps));
-    for (const which of ["tc", "iptables", "ip6tables"] as const) {
+    for (const which of ["tc", "iptables", "ip6tables", "nft"] as const) {
       const text = scripts[which];
       assert.doesNotMatch(text, /[^\n\x20-\x7e]/, `${which}: only printable ASCII and newlines`);
       assert.equal(linesOf(text).length, linesOf(plain[which]).length, `${which}: no line from free text`);
-      const forms = which === "tc" ? TC_FORMS : IPT_FORMS;
+      const forms = which === "tc" ? TC_FORMS : which === "nft" ? NFT_FORMS : IPT_FORMS;
       for (const line of commands(text))
         assert.ok(
           forms.some((f) => f.test(line)),

@@ -6,8 +6,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { validatePolicy, defaultPolicy, type Policy } from "@sluice/policy";
 import { renderPolicy, scriptText } from "../src/render/scripts.ts";
-import { FULL_CAPABILITIES, MINIMAL_CAPABILITIES, chooseVariant } from "../src/kernel/capabilities.ts";
-import { buildRules, ruleLine } from "../src/render/iptables.ts";
+import {
+  FULL_CAPABILITIES,
+  LEGACY_CAPABILITIES,
+  MINIMAL_CAPABILITIES,
+  chooseVariant,
+} from "../src/kernel/capabilities.ts";
+import { buildRules, renderIptables, ruleLine } from "../src/render/iptables.ts";
 import { HostIdRegistry } from "../src/apply/host-ids.ts";
 
 const GOLDEN = (name: string) => fileURLToPath(new URL(`./golden/${name}`, import.meta.url));
@@ -77,18 +82,47 @@ function golden(name: string, actual: string) {
   );
 }
 
-test("golden: appliance kernel (sfq leaves, fw filters)", () => {
+test("golden: appliance kernel (sfq leaves, nftables maps pick classes and count)", () => {
   const r = renderPolicy(policy(targeted), MARKS, FULL_CAPABILITIES, APPS);
   const t = scriptText(r);
   golden("full.tc", t.tc);
   golden("full.iptables", t.iptables);
   golden("full.ip6tables", t.ip6tables);
+  golden("full.nft", t.nft);
   assert.ok(r.tc.lines.some((l) => l.includes("sfq perturb 10")));
-  assert.ok(r.tc.lines.some((l) => / fw classid 1:10$/.test(l)));
+  // Classes come from one map lookup per field, not from fw filters or CLASSIFY rules.
+  assert.ok(!r.tc.lines.some((l) => l.includes(" fw ")));
   assert.ok(!r.iptables.v4.includes("CLASSIFY"));
+  assert.ok(!r.iptables.v4.includes("SLUICE_ACCT"));
+  assert.match(t.nft, /meta priority set meta mark & 0x0000ff00 map @dev0_protocol/);
+  assert.match(t.nft, /counter name meta mark & 0x0000ff00 map @protocols/);
+  // Least specific first: a hostname rule's class is set last, so it wins.
+  const dev0 = r.nft!.table.chains.find((c) => c.name === "dev0")!.rules.map((x) => x.refs[0]);
+  assert.deepEqual(dev0, ["@dev0_protocol", undefined, "@dev0_app", "@dev0_host"]);
+  assert.match(t.nft, /meta mark & 0xffff0000 == 0x00000000 return\n {4}meta priority set .* @dev0_app/);
+  const host = r.nft!.table.maps.find((m) => m.name === "dev0_host")!;
+  assert.deepEqual(host.elements, [
+    { key: 0x1000000, value: "1:13" },
+    { key: 0x2000000, value: "1:12" },
+  ]);
 });
 
-test("golden: this CI kernel (pfifo leaves, CLASSIFY target), fallbacks named in the header", () => {
+test("golden: without nftables (fw filters, iptables accounting chains)", () => {
+  const r = renderPolicy(policy(targeted), MARKS, LEGACY_CAPABILITIES, APPS);
+  const t = scriptText(r);
+  golden("legacy.tc", t.tc);
+  golden("legacy.iptables", t.iptables);
+  assert.equal(r.nft, null);
+  assert.equal(t.nft, "");
+  assert.ok(r.tc.lines.some((l) => / fw classid 1:10$/.test(l)));
+  assert.ok(!r.iptables.v4.includes("CLASSIFY"));
+  assert.match(
+    t.tc,
+    /fallback: nftables missing: per-protocol and per-app bytes are counted by one iptables rule each/,
+  );
+});
+
+test("golden: this CI kernel (pfifo leaves, no cls_fw), fallbacks named in the header", () => {
   const r = renderPolicy(policy(targeted), MARKS, MINIMAL_CAPABILITIES, APPS);
   const t = scriptText(r);
   golden("minimal.tc", t.tc);
@@ -96,9 +130,17 @@ test("golden: this CI kernel (pfifo leaves, CLASSIFY target), fallbacks named in
   assert.ok(!r.tc.lines.some((l) => l.includes(" fw ")));
   assert.ok(r.tc.lines.every((l) => !l.includes("sfq")));
   assert.match(t.tc, /fallback: sch_sfq and fq_codel missing: leaves use pfifo/);
-  assert.match(t.tc, /fallback: cls_fw missing: marks map to classes with the iptables CLASSIFY target/);
+  assert.equal(r.model.variant.filter, "nft");
+  // Without nftables either: the CLASSIFY target, a linear chain.
+  const c = renderPolicy(policy(targeted), MARKS, { ...MINIMAL_CAPABILITIES, nftables: false }, APPS);
+  const ct = scriptText(c);
+  golden("minimal-classify.iptables", ct.iptables);
   assert.match(
-    r.iptables.v4,
+    ct.tc,
+    /fallback: nftables and cls_fw missing: marks map to classes with the iptables CLASSIFY target/,
+  );
+  assert.match(
+    c.iptables.v4,
     /-A SLUICE_POST -o wan0 -m mark --mark 0x400\/0xff00 -j CLASSIFY --set-class 0001:0010/,
   );
 });
@@ -128,29 +170,41 @@ test("the model: class ids, default class, leaf kinds, routes per direction", ()
   assert.match(r2.header.join("\n"), /cake is not available in this kernel, using pfifo/);
 });
 
-test("iptables rules: masked marks, connbytes window, queue balance with bypass", () => {
+test("iptables rules: decided flows leave at once, window, late verdicts, save once", () => {
   const r = renderPolicy(
     policy((p) => (p.inspection = { packets: 12, bytes: 2048, queues: 4, queueBase: 8 })),
     MARKS,
     FULL_CAPABILITIES,
   );
-  const lines = buildRules(r.model, 4).map((x) => x.spec.join(" "));
+  const rules = buildRules(r.model, 4);
+  const lines = rules.map((x) => x.spec.join(" "));
   // Restore and save carry all three fields (protocol, app, hostname rule).
   assert.ok(lines.includes("-j CONNMARK --restore-mark --nfmask 0xffffff00 --ctmask 0xffffff00"));
-  // DNS answers always reach the data plane (its DNS cache names later flows).
-  assert.ok(lines.includes("-p udp -m udp --sport 53 -j NFQUEUE --queue-balance 8:11 --queue-bypass"));
-  assert.ok(
-    lines.includes(
-      "-m mark --mark 0x0/0xff00 -m connbytes --connbytes 0:12 --connbytes-mode packets --connbytes-dir both -j NFQUEUE --queue-balance 8:11 --queue-bypass",
-    ),
+  const q = "-j NFQUEUE --queue-balance 8:11 --queue-bypass --queue-cpu-fanout";
+  // SLUICE_FWD in order: DNS answers always reach the data plane (its DNS cache names later
+  // flows); a decided connection (protocol field neither 0 nor 1) leaves after one test; an
+  // undecided one is queued inside the window; past it, it is marked unknown and queued once
+  // more so the data plane records the verdict (the queue fails open, the mark stays).
+  assert.deepEqual(
+    rules.filter((x) => x.chain === "SLUICE_FWD").map((x) => x.spec.join(" ")),
+    [
+      `-p udp -m udp --sport 53 ${q}`,
+      "-m mark ! --mark 0x0/0xfe00 -j RETURN",
+      `-m connbytes --connbytes 0:12 --connbytes-mode packets --connbytes-dir both ${q}`,
+      "-j MARK --set-xmark 0x200/0xff00",
+      q,
+    ],
   );
-  assert.ok(
-    lines.includes(
-      "-m mark --mark 0x100/0xff00 -m connbytes --connbytes 0:12 --connbytes-mode packets --connbytes-dir both -j NFQUEUE --queue-balance 8:11 --queue-bypass",
-    ),
+  // The mark is saved once: only while the connection's own mark is undecided.
+  assert.deepEqual(
+    rules.filter((x) => x.chain === "SLUICE_POST").map((x) => x.spec.join(" ")),
+    [
+      "-m connmark --mark 0x0/0xfe00 -m mark ! --mark 0x0/0xfe00 -j CONNMARK --save-mark --nfmask 0xffffff00 --ctmask 0xffffff00",
+    ],
   );
+  const legacy = renderPolicy(policy(), MARKS, LEGACY_CAPABILITIES);
   assert.ok(
-    buildRules(r.model, 4)
+    buildRules(legacy.model, 4)
       .map((x) => ruleLine(x))
       .includes(`-A SLUICE_ACCT -m mark --mark 0x300/0xff00 -m comment --comment "sluice:http" -j RETURN`),
   );
@@ -159,11 +213,19 @@ test("iptables rules: masked marks, connbytes window, queue balance with bypass"
     MARKS,
     FULL_CAPABILITIES,
   );
-  assert.match(single.iptables.v4, /-j NFQUEUE --queue-num 3 --queue-bypass/);
+  assert.match(single.iptables.v4, /-j NFQUEUE --queue-num 3 --queue-bypass\n/);
   // Without IPv6 classification support, v6 keeps restore/save but does not queue.
   const no6 = { ...FULL_CAPABILITIES, ip6tables: { ...FULL_CAPABILITIES.ip6tables, NFQUEUE: false } };
   assert.equal(chooseVariant(no6).ipv6, false);
   assert.doesNotMatch(renderPolicy(policy(), MARKS, no6).iptables.v6, /NFQUEUE/);
+  // Chains of an older layout are flushed and removed by the same restore.
+  const upgrade = renderIptables(r.model, 4, {
+    addHooks: false,
+    removeChains: ["SLUICE_ACCT", "SLUICE_PRE"],
+  });
+  assert.match(upgrade, /:SLUICE_ACCT - \[0:0\]\n/);
+  assert.match(upgrade, /-X SLUICE_ACCT\nCOMMIT/);
+  assert.doesNotMatch(upgrade, /-X SLUICE_PRE/);
 });
 
 test("golden: download shaped on an IFB (box not a router): connmark restored on WAN ingress", () => {
@@ -203,8 +265,9 @@ test("targeted rules: hostname > app > category > protocol, per field, stable ap
     r.model.appAccounting.map((a) => a.app),
     ["youtube", "netflix", "steam", "zoom"],
   );
-  // fw filters: one instance (prio) per field, most specific first.
-  const f = r.tc.lines.filter((l) => l.startsWith("filter add dev wan0"));
+  // fw filters (without nftables): one instance (prio) per field, most specific first.
+  const lr = renderPolicy(policy(targeted), MARKS, LEGACY_CAPABILITIES, APPS);
+  const f = lr.tc.lines.filter((l) => l.startsWith("filter add dev wan0"));
   assert.equal(
     f[0],
     "filter add dev wan0 parent 1: protocol all prio 1 handle 0x1000000/0xff000000 fw classid 1:13",
@@ -215,14 +278,14 @@ test("targeted rules: hostname > app > category > protocol, per field, stable ap
   );
   assert.match(f.at(-1)!, /prio 3 handle 0x200\/0xff00 fw classid 1:14$/);
   // CLASSIFY: the last match wins, so hostname rules come last.
-  const m = renderPolicy(policy(targeted), MARKS, MINIMAL_CAPABILITIES, APPS);
+  const m = renderPolicy(policy(targeted), MARKS, { ...MINIMAL_CAPABILITIES, nftables: false }, APPS);
   const post = buildRules(m.model, 4)
     .filter((x) => x.chain === "SLUICE_POST" && x.spec.includes("CLASSIFY"))
     .map((x) => x.spec[5]);
   assert.equal(post.at(-1), "0x2000000/0xff000000");
   assert.ok(post.indexOf("0x10000/0xff0000") > post.indexOf("0x300/0xff00"));
-  // Per-app accounting only for packets that carry an app.
-  const lines = buildRules(r.model, 4).map((x) => ruleLine(x));
+  // Per-app accounting (iptables) only for packets that carry an app.
+  const lines = buildRules(lr.model, 4).map((x) => ruleLine(x));
   assert.ok(lines.includes("-A SLUICE_POST -m mark ! --mark 0x0/0xff0000 -j SLUICE_APPS"));
   assert.ok(
     lines.includes(

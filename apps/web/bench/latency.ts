@@ -1,7 +1,7 @@
 // Dashboard latency: page loads (server-rendered HTML) and tRPC calls, p50/p95/max over N
 // requests each, against a running server. Prints numbers; asserts nothing.
 //
-//   node apps/web/bench/latency.ts                       # own server: test agent (real agent, in-memory kernel) + next start
+//   node apps/web/bench/latency.ts                       # own server: test agent (real agent, in-memory kernel) + server.ts
 //   SLUICE_WEB_URL=http://127.0.0.1:3000 SLUICE_BENCH_USER=admin SLUICE_BENCH_PASSWORD=… \
 //     node apps/web/bench/latency.ts                     # a running dashboard (the lab's)
 //
@@ -37,15 +37,15 @@ async function freePort(): Promise<number> {
 
 async function ownServer(): Promise<string> {
   console.log(
-    "# no SLUICE_WEB_URL: starting a test agent (real agent, in-memory kernel) and `next start` on a free port",
+    "# no SLUICE_WEB_URL: starting a test agent (real agent, in-memory kernel) and the dashboard server on a free port",
   );
   ensureBuild({ skipTypecheck: true, log: (s) => console.log(`# ${s}`) });
   const dir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
   const agent = await TestAgent.start({ socket: join(dir, "agent.sock"), initialPolicy: defaultPolicy() });
   const port = await freePort();
   const server: ChildProcess = spawn(
-    resolve(WEB_DIR, "../../node_modules/.bin/next"),
-    ["start", "-p", String(port), "-H", "127.0.0.1"],
+    process.execPath,
+    [resolve(WEB_DIR, "server.ts"), "--port", String(port), "--host", "127.0.0.1"],
     {
       cwd: WEB_DIR,
       env: { ...process.env, SLUICE_SOCKET: agent.socket, SLUICE_DATA: join(dir, "data"), DATABASE_URL: "" },

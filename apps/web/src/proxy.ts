@@ -30,14 +30,7 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // Pages only: not the API route, not static assets.
-  matcher: [
-    {
-      source: "/((?!api/|_next/static|_next/image|favicon.ico).*)",
-      missing: [
-        { type: "header", key: "next-router-prefetch" },
-        { type: "header", key: "purpose", value: "prefetch" },
-      ],
-    },
-  ],
+  // Pages only: not the API route, not static assets. Prefetches too (a request that says
+  // "purpose: prefetch" is still a page a browser may render).
+  matcher: ["/((?!api/|_next/static|_next/image|favicon.ico).*)"],
 };

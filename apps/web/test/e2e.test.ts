@@ -121,23 +121,29 @@ before(async () => {
   await seedHistory(join(dir, "data"));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn(join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", "127.0.0.1"], {
-    cwd: WEB_DIR,
-    env: {
-      ...process.env,
-      SLUICE_SOCKET: socket,
-      SLUICE_DATA: join(dir, "data"),
-      DATABASE_URL: "",
-      NEXT_TELEMETRY_DISABLED: "1",
+  // server.ts: `next start` plus the socket address for the API (login limits per client)
+  server = spawn(
+    process.execPath,
+    [join(WEB_DIR, "server.ts"), "--port", String(port), "--host", "127.0.0.1"],
+    {
+      cwd: WEB_DIR,
+      env: {
+        ...process.env,
+        SLUICE_SOCKET: socket,
+        SLUICE_DATA: join(dir, "data"),
+        DATABASE_URL: "",
+        SLUICE_LOGIN_MAX_PER_IP: "8",
+        NEXT_TELEMETRY_DISABLED: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   server.stdout!.on("data", (b: Buffer) => (serverLog += b.toString()));
   server.stderr!.on("data", (b: Buffer) => (serverLog += b.toString()));
   await waitFor(
     async () => (await fetch(`${base}/login`, { redirect: "manual" })).status < 500,
     30_000,
-    "next start",
+    "the dashboard server",
   );
   const { chromium } = await import("playwright-core");
   browser = await chromium.launch({
@@ -374,6 +380,9 @@ test("Try for 5 s, watch the countdown, let it revert", { skip }, async () => {
 
 test("Roll back from history", { skip }, async () => {
   await page.getByTestId("rollback-1").click();
+  // the editor still holds the reverted try (6mbit): rolling back over it asks first
+  await page.getByText("Roll back over your edits?").waitFor();
+  await page.getByTestId("confirm-modal-ok").click();
   await page
     .getByTestId("action-ok")
     .getByText(/Rolled back: entry #4/)
@@ -417,3 +426,78 @@ test("the agent goes down: a banner and the cached data, not a blank page", { sk
   await page.getByTestId("flows-stale").waitFor();
   await shot("17-flows-agent-down");
 });
+
+test(
+  "the real server: prefetches get the CSP, sign-in batches are refused, a client's X-Forwarded-* count for nothing",
+  { skip },
+  async () => {
+    const prefetches: Record<string, string>[] = [
+      { purpose: "prefetch" },
+      { "next-router-prefetch": "1" },
+      {},
+    ];
+    for (const h of prefetches) {
+      const r = await fetch(`${base}/login`, { headers: h, redirect: "manual" });
+      assert.match(
+        r.headers.get("content-security-policy") ?? "",
+        /script-src 'self' 'nonce-/,
+        JSON.stringify(h),
+      );
+    }
+    const probe = await fetch(`${base}/api/trpc/auth.getSession`, {
+      headers: { "x-forwarded-proto": "https" },
+    });
+    const set = probe.headers.getSetCookie();
+    const csrf = /sluice_csrf=([^;]+)/.exec(set.join("\n"))![1]!;
+    assert.ok(
+      set.every((c) => !/Secure/.test(c)),
+      "X-Forwarded-Proto from a client: no Secure cookies",
+    );
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${base}/api/trpc/${path}`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          cookie: `sluice_csrf=${csrf}`,
+          "x-csrf-token": decodeURIComponent(csrf),
+          origin: base,
+          ...headers,
+        },
+        body: JSON.stringify(body),
+      });
+    const n = 100;
+    const batch = await post(
+      `${Array(n).fill("auth.login").join(",")}?batch=1`,
+      Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [i, { username: "admin", password: `guess${i}` }]),
+      ),
+    );
+    assert.equal(batch.status, 400);
+    assert.ok(!batch.headers.getSetCookie().some((c) => c.startsWith("sluice_session=")));
+    // rotating X-Forwarded-For: every attempt still counts against 127.0.0.1 (limit 8 here)
+    const codes: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const r = await post(
+        "auth.login",
+        { username: `spray${i}`, password: "Winter2026!" },
+        {
+          "x-forwarded-for": `10.7.${i}.1`,
+          "x-real-ip": `10.8.${i}.1`,
+        },
+      );
+      codes.push(r.status);
+    }
+    // (the first test's wrong password counts too: 7 or 8 more failures, then 429 whatever the header)
+    const failed = codes.filter((c) => c === 401).length;
+    assert.ok(failed >= 6 && failed <= 8, `${codes.join(" ")}\n${serverLog.slice(-2000)}`);
+    assert.deepEqual(codes.slice(failed), Array(codes.length - failed).fill(429));
+    // counted under the socket's address (the server's stamp), not "unknown" nor a claimed one
+    const db = await createDb({ url: `file:${join(dir, "data", "sluice.db")}` });
+    try {
+      const ips = new Set((await db.loginAttempts.latest(20)).map((a) => a.ip));
+      assert.deepEqual([...ips], ["127.0.0.1"]);
+    } finally {
+      await db.close();
+    }
+  },
+);

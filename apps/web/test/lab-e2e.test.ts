@@ -107,17 +107,21 @@ before(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   await waitFor(async () => existsSync(socket), 60_000, "the agent's socket");
-  web = spawn(join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", "127.0.0.1"], {
-    cwd: WEB_DIR,
-    env: {
-      ...process.env,
-      SLUICE_SOCKET: socket,
-      SLUICE_DATA: join(dir, "web"),
-      DATABASE_URL: "",
-      NEXT_TELEMETRY_DISABLED: "1",
+  web = spawn(
+    process.execPath,
+    [join(ROOT, "apps/web/server.ts"), "--port", String(port), "--host", "127.0.0.1"],
+    {
+      cwd: WEB_DIR,
+      env: {
+        ...process.env,
+        SLUICE_SOCKET: socket,
+        SLUICE_DATA: join(dir, "web"),
+        DATABASE_URL: "",
+        NEXT_TELEMETRY_DISABLED: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   web.stdout!.on("data", (b: Buffer) => (log += b.toString()));
   web.stderr!.on("data", (b: Buffer) => (log += b.toString()));
   await waitFor(

@@ -114,7 +114,7 @@ if (WEB)
   workspaces.push(
     { dir: "packages/api", parts: ["package.json", "src"] },
     { dir: "packages/db", parts: ["package.json", "src", "prisma"] },
-    { dir: "apps/web", parts: ["package.json", "next.config.ts", "public", ".next"] },
+    { dir: "apps/web", parts: ["package.json", "server.ts", "next.config.ts", "public", ".next"] },
   );
 
 rmSync(DEST, { recursive: true, force: true });
@@ -235,12 +235,33 @@ while (queue.length) {
   }
 }
 
-// Trim Prisma's runtime to the two providers the dashboard can use (SQLite, PostgreSQL).
+// Trim Prisma's runtime to the query compilers the generated clients import (SQLite and
+// PostgreSQL, their ES-module copies: about 4.5 MB of base64 WebAssembly each); the CommonJS
+// copies and the other databases' compilers are never loaded.
 const prismaRuntime = join(DEST, "node_modules/@prisma/client/runtime");
-if (existsSync(prismaRuntime))
+if (existsSync(prismaRuntime)) {
+  const imported = new Set<string>();
+  const scan = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) scan(p);
+      else if (e.name.endsWith(".ts"))
+        for (const m of readFileSync(p, "utf8").matchAll(
+          /@prisma\/client\/runtime\/(query_compiler[\w.-]+)/g,
+        ))
+          imported.add(m[1]!);
+    }
+  };
+  const generated = join(DEST, "packages/db/src/generated");
+  if (existsSync(generated)) scan(generated);
   for (const f of readdirSync(prismaRuntime))
-    if (/\.(mysql|cockroachdb|sqlserver)\./.test(f) || /^query_compiler_small_bg\./.test(f))
+    if (
+      /\.(mysql|cockroachdb|sqlserver)\./.test(f) ||
+      /^query_compiler_small_bg\./.test(f) ||
+      (imported.size && f.startsWith("query_compiler") && !imported.has(f))
+    )
       rmSync(join(prismaRuntime, f));
+}
 // Next's documentation copy and its dev-only bundles
 for (const d of ["node_modules/next/dist/docs", "node_modules/next/dist/bundle-analyzer"])
   rmSync(join(DEST, d), { recursive: true, force: true });

@@ -36,15 +36,21 @@ chroot "$R" env NODE_COMPILE_CACHE=/opt/sluice/cache/agent "$NODE" "${FLAGS[@]}"
     await import("/opt/sluice/apps/agent/src/nfqueue/queue-io.ts");'
 echo "warm-cache: agent $(find "$R/opt/sluice/cache/agent" -type f | wc -l) entries"
 
-# ---- the dashboard: next start, then the first visit's pages
+# ---- the dashboard: server.ts (as sluice-web.service runs it), then the first visit's pages
 [[ "$WEB" == --web && -d "$R/opt/sluice/apps/web/.next" ]] || exit 0
 rm -rf "$R/opt/sluice/cache/web" "$R/tmp/sluice-warm"
 mkdir -p "$R/opt/sluice/cache/web" "$R/tmp/sluice-warm"
+# Node writes the cache at a normal exit; next start's SIGTERM ends it without that: flush
+# every two seconds instead (build time only: this preload is not in the image)
+cat >"$R/tmp/sluice-warm/flush.cjs" <<'JS'
+const m = require("node:module");
+setInterval(() => m.flushCompileCache?.(), 2000).unref();
+JS
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 39517)"
 chroot "$R" env -C /opt/sluice/apps/web NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 HOME=/tmp/sluice-warm \
   SLUICE_DATA=/tmp/sluice-warm SLUICE_SOCKET=/tmp/sluice-warm/agent.sock SLUICE_PROTOCOLS=/opt/sluice/protocols \
   NODE_COMPILE_CACHE=/opt/sluice/cache/web \
-  "$NODE" "${FLAGS[@]}" /opt/sluice/node_modules/next/dist/bin/next start -p "$port" -H 127.0.0.1 \
+  "$NODE" "${FLAGS[@]}" --require /tmp/sluice-warm/flush.cjs /opt/sluice/apps/web/server.ts --port "$port" --host 127.0.0.1 \
   >"$R/tmp/sluice-warm.log" 2>&1 &
 web_pid=$!
 ok=0
@@ -61,7 +67,7 @@ if ((ok)); then
     curl -s -o /dev/null -m 60 "http://127.0.0.1:$port$path" || true
   done
 fi
-# next exits on SIGTERM through process.exit, which writes the compile cache
+sleep 3 # a last flush
 kill -TERM "$web_pid" 2>/dev/null || true
 for _ in $(seq 1 60); do kill -0 "$web_pid" 2>/dev/null || break; sleep 0.5; done
 kill -KILL "$web_pid" 2>/dev/null || true

@@ -15,7 +15,7 @@ const ISO = join(ISO_DIR, "out/sluice.iso");
 const enabled = process.env.SLUICE_ISO_TEST === "1";
 
 test(
-  "the ISO boots in QEMU: sfq/fw variant, dashboard setup, admin and policy survive a reboot",
+  "the ISO boots in QEMU: sfq/nft variant, dashboard setup, admin and policy survive a reboot",
   {
     skip: enabled
       ? false

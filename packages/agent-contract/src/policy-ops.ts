@@ -11,7 +11,13 @@ export type PolicyIssue = z.infer<typeof PolicyIssue>;
 /** A policy as sent or stored; the agent validates it (@sluice/policy), the wire does not. */
 const PolicyDocument = z.custom<PolicyInput>((v) => typeof v === "object" && v !== null, "a policy object");
 
-export const Scripts = z.object({ tc: z.string(), iptables: z.string(), ip6tables: z.string() });
+export const Scripts = z.object({
+  tc: z.string(),
+  iptables: z.string(),
+  ip6tables: z.string(),
+  /** The nftables table (counters, class maps), "" or absent when not used. */
+  nft: z.string().optional(),
+});
 export type Scripts = z.infer<typeof Scripts>;
 
 /** What changes against the last good policy: in words, and the scripts line by line. */
@@ -48,7 +54,15 @@ export const RollbackRequest = z.object({
 });
 export type RollbackRequest = z.infer<typeof RollbackRequest>;
 
-export const EntryStatus = z.enum(["applied", "trying", "confirmed", "reverted", "failed", "superseded"]);
+export const EntryStatus = z.enum([
+  "applying",
+  "applied",
+  "trying",
+  "confirmed",
+  "reverted",
+  "failed",
+  "superseded",
+]);
 export type EntryStatus = z.infer<typeof EntryStatus>;
 
 export const EntryError = z.object({

@@ -93,6 +93,8 @@ export const StatsSample = z.object({
     drops: z.number(),
     connections: z.number(),
   }),
+  /** How the connection figures were read: when, and how long the conntrack dump took. */
+  conntrack: z.object({ at: z.number(), ms: z.number(), entries: z.number() }).optional(),
 });
 export type StatsSample = z.infer<typeof StatsSample>;
 
@@ -125,6 +127,8 @@ export type FlowDecided = z.infer<typeof FlowDecided>;
 
 export const FlowsResponse = z.object({
   connections: z.array(ConnectionSample),
+  /** How many connections the table holds in all (connections is the busiest, bounded). */
+  total: z.number(),
   /** Recently decided flows, newest first. */
   decided: z.array(FlowDecided),
 });

@@ -5,9 +5,10 @@
 import type { PublicUser, SessionInfo } from "@sluice/db";
 import type { ApiDeps } from "./deps.ts";
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, parseCookies, serializeCookie } from "./auth/cookies.ts";
+import { clientOf, forwardedProto } from "./http/client-address.ts";
 
 export interface RequestMeta {
-  /** The client's address (see clientIp in fetch.ts). */
+  /** The client's address (see http/client-address.ts), "unknown" when not known. */
   ip: string;
   userAgent: string | null;
   origin: string | null;
@@ -51,34 +52,25 @@ export async function createContext(deps: ApiDeps, req: RequestMeta, res: Respon
   return { deps, req, res, auth };
 }
 
-/** Builds RequestMeta from a fetch Request (the Next route handler's). */
-export function requestMetaOf(req: Request, trustProxy: boolean): RequestMeta {
+/**
+ * Builds RequestMeta from a fetch Request (the Next route handler's). The client address and
+ * https come from the socket, or from a proxy listed in SLUICE_TRUSTED_PROXIES
+ * (http/client-address.ts): a client's own X-Forwarded-For or X-Forwarded-Proto counts for
+ * nothing.
+ */
+export function requestMetaOf(req: Request, trustedProxies: readonly string[]): RequestMeta {
   const h = req.headers;
-  const url = new URL(req.url);
-  const proto = trustProxy
-    ? (h.get("x-forwarded-proto") ?? url.protocol.replace(":", ""))
-    : url.protocol.replace(":", "");
+  const client = clientOf(h, trustedProxies);
   const cookies = parseCookies(h.get("cookie"));
   return {
-    ip: clientIp(h),
+    ip: client.ip,
     userAgent: h.get("user-agent"),
     origin: h.get("origin"),
     host: h.get("host"),
-    secure: proto === "https",
+    secure: forwardedProto(h, client) === "https",
     cookies: { session: cookies[SESSION_COOKIE], csrf: cookies[CSRF_COOKIE] },
     csrfHeader: h.get(CSRF_HEADER),
   };
-}
-
-/**
- * The client address. `next start` fills x-forwarded-for with the socket's address when the
- * request has none; the first entry is the original client (a client can claim another
- * address there, so login limits also count per username).
- */
-export function clientIp(h: Headers): string {
-  const xff = h.get("x-forwarded-for");
-  const first = xff?.split(",")[0]?.trim();
-  return (first || h.get("x-real-ip") || "unknown").replace(/^::ffff:/, "").slice(0, 100);
 }
 
 export function sessionCookie(req: RequestMeta, token: string, maxAgeSeconds: number): string {

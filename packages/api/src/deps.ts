@@ -8,6 +8,7 @@ import { createDb, type Db } from "@sluice/db";
 import { loadPatternDirs, type PatternSet } from "@sluice/classifier";
 import { AgentService } from "./agent/service.ts";
 import { StatsHub } from "./stats/hub.ts";
+import { trustedProxiesFromEnv } from "./http/client-address.ts";
 
 export interface ApiConfig {
   /** The agent's control socket. */
@@ -16,8 +17,11 @@ export interface ApiConfig {
   protocolDirs: string[];
   /** Origins besides the request's own host that may send mutations. */
   allowedOrigins: string[];
-  /** Believe x-forwarded-proto (behind a TLS-terminating proxy). */
-  trustProxy: boolean;
+  /**
+   * Reverse proxies (addresses, CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto
+   * are believed; nobody's by default.
+   */
+  trustedProxies: string[];
   /** Session lifetime, extended while in use. */
   sessionTtlMs: number;
   /** Sign out after this long without a request. */
@@ -55,7 +59,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
-    trustProxy: env.SLUICE_TRUST_PROXY === "1",
+    trustedProxies: trustedProxiesFromEnv(env),
     sessionTtlMs: int(env.SLUICE_SESSION_HOURS, 12) * 3600_000,
     idleTimeoutMs: int(env.SLUICE_IDLE_MINUTES, 120) * 60_000,
     login: {

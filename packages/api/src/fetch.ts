@@ -7,6 +7,8 @@ import { appRouter } from "./root.ts";
 import { createContext, requestMetaOf } from "./context.ts";
 import { createDepsFromEnv, type ApiDeps } from "./deps.ts";
 import { syncVersions } from "./router/apply/shared.ts";
+import { refuseCredentialBatch } from "./http/batch-guard.ts";
+import { bodyLimitFor, limitRequestBody } from "./body-limit.ts";
 
 const KEY = Symbol.for("sluice.api.deps");
 type Holder = { [KEY]?: Promise<ApiDeps> };
@@ -64,15 +66,18 @@ export async function handleTrpc(req: Request, endpoint = "/api/trpc"): Promise<
   return handleTrpcWith(await serverDeps(), req, endpoint);
 }
 
-export function handleTrpcWith(deps: ApiDeps, req: Request, endpoint = "/api/trpc"): Promise<Response> {
+export function handleTrpcWith(deps: ApiDeps, request: Request, endpoint = "/api/trpc"): Promise<Response> {
+  const req = limitRequestBody(request, bodyLimitFor(request.url, endpoint, deps.config.captureMaxBytes));
   return fetchRequestHandler({
     endpoint,
     req,
     router: appRouter,
-    createContext: ({ resHeaders }) =>
-      createContext(deps, requestMetaOf(req, deps.config.trustProxy), {
+    createContext: ({ resHeaders, info }) => {
+      refuseCredentialBatch(info);
+      return createContext(deps, requestMetaOf(req, deps.config.trustedProxies), {
         setCookie: (c) => resHeaders.append("set-cookie", c),
-      }),
+      });
+    },
     responseMeta: () => ({ headers: { "cache-control": "no-store" } }),
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR")

@@ -2,7 +2,7 @@
 // policy (seeded on first use), and the protocol, app and category names rules are checked against.
 
 import { PolicyValidationError, seed, type EditablePolicy } from "@sluice/db";
-import type { PolicyInput } from "@sluice/policy";
+import { kernelIssues, type KernelFeatures, type PolicyInput } from "@sluice/policy";
 import type { Context, AuthInfo } from "./context.ts";
 import type { ApiDeps } from "./deps.ts";
 import { badRequest } from "./trpc.ts";
@@ -98,7 +98,8 @@ const installedCache = new Map<number, PolicyInput>();
 
 /** The policy the box runs (the agent's last good entry), cached by entry id; null if unknown. */
 export async function installedPolicy(deps: ApiDeps): Promise<PolicyInput | null> {
-  const id = deps.agent.lastHealth().status?.policy?.id;
+  // a fresh status: a cached one still names the entry before the last apply or rollback
+  const id = (await deps.agent.checkHealth()).status?.policy?.id;
   if (id === undefined) return null;
   const hit = installedCache.get(id);
   if (hit) return hit;
@@ -109,4 +110,19 @@ export async function installedPolicy(deps: ApiDeps): Promise<PolicyInput | null
   } catch {
     return null;
   }
+}
+
+/** The probed kernel's features (null until the agent has answered once). */
+export function kernelFeatures(deps: ApiDeps): KernelFeatures | null {
+  const c = deps.agent.lastHealth().status?.capabilities;
+  if (!c) return null;
+  return { qdiscs: c.qdiscs, ifb: c.actions.connmark && c.actions.mirred && c.links.ifb };
+}
+
+/** Refuses a policy the box's kernel cannot run as written (a leaf it lacks, download on an IFB without one). */
+export function checkKernelFit(deps: ApiDeps, policy: unknown): void {
+  const k = kernelFeatures(deps);
+  if (!k) return;
+  const issues = kernelIssues(policy as Parameters<typeof kernelIssues>[0], k);
+  if (issues.length) throw badRequest(issues.map((i) => i.message).join("; "), issues);
 }

@@ -7,6 +7,7 @@ export type { FieldIssue } from "./trpc.ts";
 export { createContext, type Context, type RequestMeta, type ResponseMeta } from "./context.ts";
 export { createDeps, configFromEnv, defaultProtocolsDir, type ApiDeps, type ApiConfig } from "./deps.ts";
 export { handleTrpc, handleTrpcWith, serverDeps, startBackground } from "./fetch.ts";
+export { BODY_LIMIT_BYTES, UPLOAD_PROCEDURES } from "./body-limit.ts";
 export { sessionFromCookies } from "./auth/session.ts";
 export { SESSION_COOKIE, CSRF_COOKIE, CSRF_HEADER } from "./auth/cookies.ts";
 export { AgentService } from "./agent/service.ts";

@@ -6,6 +6,7 @@
 
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
+import { isBusyError } from "@sluice/db";
 import type { Context } from "./context.ts";
 import { checkCsrf } from "./auth/csrf.ts";
 import { IssuesError } from "./issues.ts";
@@ -30,10 +31,8 @@ const t = initTRPC.context<Context>().create({
     const { stack: _stack, ...data } = shape.data;
     return {
       ...shape,
-      message:
-        c instanceof ZodError
-          ? (issues?.map((i) => `${i.path}: ${i.message}`).join("; ") ?? "")
-          : shape.message,
+      // the messages alone: the issues carry the paths, and pages put each next to its field
+      message: c instanceof ZodError ? (issues?.map((i) => i.message).join("; ") ?? "") : shape.message,
       data: { ...data, ...(issues ? { issues } : {}) },
     };
   },
@@ -42,6 +41,18 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
+
+/** A database locked by another process is a clear, retryable error, not a 500. */
+const databaseBusy = t.middleware(async ({ next }) => {
+  const r = await next();
+  if (!r.ok && r.error.code === "INTERNAL_SERVER_ERROR" && isBusyError(r.error.cause))
+    throw new TRPCError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "the database is busy (another process holds it locked): try again in a moment",
+      cause: r.error.cause,
+    });
+  return r;
+});
 
 const csrf = t.middleware(({ ctx, type, next }) => {
   if (type === "mutation") checkCsrf(ctx);
@@ -54,10 +65,10 @@ const signedIn = t.middleware(({ ctx, next }) => {
 });
 
 /** No session needed (sign-in, first-run setup, the session probe). Mutations still need CSRF. */
-export const publicProcedure = t.procedure.use(csrf);
+export const publicProcedure = t.procedure.use(databaseBusy).use(csrf);
 
 /** Any signed-in user (admins and viewers). */
-export const protectedProcedure = t.procedure.use(signedIn).use(csrf);
+export const protectedProcedure = t.procedure.use(databaseBusy).use(signedIn).use(csrf);
 
 /** Signed-in admins: everything that changes the box, the policy or the users. */
 export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {

@@ -133,9 +133,14 @@ test("a try that is not confirmed reverts by itself; the history shows it and th
   assert.equal(a.items[0]?.username, "agent");
 });
 
-test("rollback from history: a new version and an audit row", async () => {
+test("rollback from history: a new version and an audit row; the editor follows the box", async () => {
   const r = await (await admin.api()).deploy.rollbackPolicy({ agentEntryId: 1 });
   assert.equal(r.entry.status, "applied");
+  assert.equal(r.draftReplaced, true);
+  // the edited policy is now what the box runs: the reverted try's 7mbit is gone
+  const p = await (await admin.api()).deploy.previewApply();
+  assert.equal(p.nothingToApply, true, JSON.stringify(p.result));
+  assert.equal(p.installed?.id, r.entry.id, "the preview names the entry just installed");
   assert.match(h.agent.entries.at(-1)!.user, /^admin \(rollback to #1\)$/);
   const v = await h.db.versions.get(r.versionId!);
   assert.equal(v?.isLastGood, true);
@@ -146,8 +151,20 @@ test("rollback from history: a new version and an audit row", async () => {
   assert.equal(e.code, "BAD_REQUEST");
 });
 
+test("nothing to apply is refused without a history entry", async () => {
+  const before = h.agent.entries.length;
+  const e = await trpcError(async () => (await admin.api()).deploy.applyPolicy());
+  assert.equal(e.code, "PRECONDITION_FAILED");
+  assert.match(e.message, /nothing to apply/);
+  const t = await trpcError(async () => (await admin.api()).deploy.tryPolicy({ seconds: 30 }));
+  assert.equal(t.code, "PRECONDITION_FAILED");
+  assert.equal(h.agent.entries.length, before);
+});
+
 test("a failed apply is recorded as a failed version with the agent's error", async () => {
-  h.agent.failNextTc("RTNETLINK answers: Invalid argument");
+  const { next } = await editUploadClass("p2p", { ceil: "5mbit" });
+  await (await admin.api()).policy.savePolicy({ policy: next });
+  h.agent.failNextTc("Error: Specified qdisc kind is unknown.");
   const e = await trpcError(async () => (await admin.api()).deploy.applyPolicy());
   assert.equal(e.code, "BAD_GATEWAY");
   assert.match(e.message, /restored/);
@@ -155,6 +172,30 @@ test("a failed apply is recorded as a failed version with the agent's error", as
   assert.equal(latest.result, "failed");
   assert.equal((latest.error as { step: string }).step, "tc");
   assert.equal((await h.db.audit.list({ action: "policy.apply.failed" })).total, 1);
+  // the history row says why, in the agent's words, and what the apply would have changed
+  const row = (await (await admin.api()).deploy.listHistory()).rows.find((r) => r.versionId === latest.id)!;
+  assert.match(row.error ?? "", /\(step tc\): Error: Specified qdisc kind/);
+  assert.deepEqual(row.changes, ['upload class "p2p": ceil 10Mbit → 5Mbit']);
+});
+
+test("history rows say what each apply changed", async () => {
+  const hist = await (await admin.api()).deploy.listHistory();
+  const tried = hist.rows.find((r) => r.status === "confirmed")!;
+  assert.ok(
+    tried.changes.some((c) => /ceil .* → 9Mbit/.test(c)),
+    JSON.stringify(tried.changes),
+  );
+});
+
+test("a leaf the probed kernel lacks is refused when saved", async () => {
+  await (await admin.api()).agent.getHealth(); // the server has the agent's capabilities
+  const { next, index } = await editUploadClass("web", { leaf: "cake" });
+  const e = await trpcError(async () => (await admin.api()).policy.savePolicy({ policy: next }));
+  assert.equal(e.code, "BAD_REQUEST");
+  assert.ok(
+    issuesOf(e).some((i) => i.path === `classes.upload[${index}].leaf` && /no cake/.test(i.message)),
+    JSON.stringify(issuesOf(e)),
+  );
 });
 
 test("load a version into the editor", async () => {

@@ -64,6 +64,12 @@ test("the catalogue is cached from the agent; the pattern tester and capture cla
   assert.equal(hex.ok && hex.verdict, "ssh");
   const odd = await (await admin.api()).protocols.testPattern({ l4: "tcp", dir: "c2s", hex: "123" });
   assert.equal(odd.ok, false);
+  // 100 KB is refused by the input check, in words (the classifier reads 2 KiB)
+  const big = await trpcError(async () =>
+    (await admin.api()).protocols.testPattern({ l4: "tcp", dir: "c2s", text: "A".repeat(100_000) }),
+  );
+  assert.equal(big.code, "BAD_REQUEST");
+  assert.match(big.message, /at most 8 KiB: the classifier only reads the first 2 KiB of a connection/);
 
   const frames = tcpConversation(
     ["10.0.0.2", 40000],

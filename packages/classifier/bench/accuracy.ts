@@ -11,8 +11,10 @@
 // A labelled flow is matched to a Sluice flow by transport and unordered endpoint pair; only
 // labels whose confidence is exactly "DPI" are scored. nDPI names map onto Sluice names in
 // ndpi-names.ts. A flow is "right" when Sluice says the expected name (or an accepted
-// alternative), "unknown" when Sluice says unknown or unset or saw no such flow, and "wrong"
-// when Sluice names another protocol (worse than unknown for QoS: it lands in the wrong class).
+// alternative), "unknown" when Sluice says unknown or unset or saw no such flow (counted
+// apart: window spent without a match, capture ended inside the window, no flow), and
+// "wrong" when Sluice names another protocol (worse than unknown for QoS: it lands in the
+// wrong class).
 
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -28,6 +30,7 @@ import {
 import { expectedApp } from "./ndpi-apps.ts";
 import { expectedSluiceName, type Expectation, type NdpiLabel } from "./ndpi-names.ts";
 import { findFlow, indexFlows, type FlowIndex } from "./ndpi-flows.ts";
+import { precisionRecall, scoreOwnCorpus, type PrecisionRecall } from "./own-corpus.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const CORPUS = resolve(ROOT, "../shared/corpus/ndpi");
@@ -67,6 +70,7 @@ const { values: opts } = parseArgs({
     markdown: { type: "boolean", default: false },
     list: { type: "string" },
     set: { type: "string", default: "ours" },
+    own: { type: "string" },
   },
 });
 
@@ -128,6 +132,65 @@ function main(): void {
   } else {
     printText(results);
     printAppsText(appScore);
+  }
+  printPrecisionRecall(
+    "nDPI corpus",
+    results[0]!.scored.filter((s) => s.covered).map((s) => ({ ...s, expect: s.expect!.name })),
+  );
+  printOwnCorpus(results[0]!.set);
+}
+
+// ---------------------------------------------------------------------------------------
+// Sluice's own corpus (corpus/build.sh): real programs, labelled by construction.
+
+function printOwnCorpus(set: PatternSet): void {
+  const dirs = [join(ROOT, "packages/classifier/corpus/own"), ...(opts.own ? [resolve(opts.own)] : [])];
+  for (const dir of dirs) {
+    const r = scoreOwnCorpus(dir, set);
+    if (!r) {
+      console.log(`\nown corpus: no labels.json in ${dir}`);
+      continue;
+    }
+    const t = tally(r.scored);
+    const unset = r.scored.filter((s) => s.got === "unset").length;
+    console.log(`\nOwn corpus "${r.variant}" (${dir}): ${r.captures} captures, ${t.flows} flows`);
+    console.log(
+      `  right ${pct(t.right, t.flows)} (${t.right}), wrong ${pct(t.wrong, t.flows)} (${t.wrong}), ` +
+        `unknown ${pct(t.unknown, t.flows)} (${t.unknown}; capture ended inside the window: ${unset}); ` +
+        `unlabelled flows: ${r.unlabelled.length}; flows without payload (not scored): ${r.empty.length}`,
+    );
+    printPrecisionRecall(`own corpus "${r.variant}"`, r.scored);
+    if (opts.list === "own")
+      for (const s of r.scored)
+        if (s.outcome !== "right")
+          console.log(
+            ["  " + s.outcome, s.expect, s.got, s.flow.l4, s.flow.client, s.flow.server, s.pcap].join("\t"),
+          );
+  }
+}
+
+function printPrecisionRecall(
+  title: string,
+  rows: { expect: string; got: string; outcome: Outcome }[],
+): void {
+  const f = (x: number | null) => (x === null ? "-" : x.toFixed(3));
+  const pr: PrecisionRecall[] = precisionRecall(rows);
+  const head = ["protocol", "flows", "right", "said", "precision", "recall"];
+  const body = pr.map((p) => [
+    p.protocol,
+    String(p.flows),
+    String(p.right),
+    String(p.said),
+    f(p.precision),
+    f(p.recall),
+  ]);
+  if (opts.markdown) {
+    console.log(`\nPer-protocol precision and recall, ${title}:\n`);
+    console.log(`| ${head.join(" | ")} |\n|${head.map(() => " --- ").join("|")}|`);
+    for (const r of body) console.log(`| ${r.join(" | ")} |`);
+  } else {
+    console.log(`\nPer-protocol precision and recall, ${title}:`);
+    console.log(table([head, ...body]));
   }
 }
 
@@ -374,6 +437,8 @@ interface Summary {
   /** DPI flows outside the set's coverage that it still put in some class. */
   uncoveredClassified: number;
   uncovered: number;
+  /** Covered unknown flows by why: window spent, capture ended inside it, no such flow. */
+  why: Record<"unknown" | "unset" | "no-flow", number>;
 }
 
 function summarize(r: SetResult): Summary {
@@ -388,6 +453,11 @@ function summarize(r: SetResult): Summary {
       (s) => s.got !== "unknown" && s.got !== "unset" && s.got !== "no-flow",
     ).length,
     uncovered: uncovered.length,
+    why: {
+      unknown: covered.filter((s) => s.got === "unknown").length,
+      unset: covered.filter((s) => s.got === "unset").length,
+      "no-flow": covered.filter((s) => s.got === "no-flow").length,
+    },
   };
 }
 
@@ -456,6 +526,9 @@ function printText(results: SetResult[]): void {
     ["  right", ...sums.map((s) => `${pct(s.covered.right, s.covered.flows)} (${s.covered.right})`)],
     ["  wrong", ...sums.map((s) => `${pct(s.covered.wrong, s.covered.flows)} (${s.covered.wrong})`)],
     ["  unknown", ...sums.map((s) => `${pct(s.covered.unknown, s.covered.flows)} (${s.covered.unknown})`)],
+    ["    window spent, no match", ...sums.map((s) => String(s.why.unknown))],
+    ["    capture ended inside the window", ...sums.map((s) => String(s.why.unset))],
+    ["    no such flow (tunnel, ...)", ...sums.map((s) => String(s.why["no-flow"]))],
     [
       "right over all DPI flows",
       ...sums.map((s) => `${pct(s.all.right, s.all.flows)} (${s.all.right}/${s.all.flows})`),
@@ -513,6 +586,9 @@ function printMarkdown(results: SetResult[]): void {
       ["right", ...sums.map((s) => `${pct(s.covered.right, s.covered.flows)} (${s.covered.right})`)],
       ["wrong", ...sums.map((s) => `${pct(s.covered.wrong, s.covered.flows)} (${s.covered.wrong})`)],
       ["unknown", ...sums.map((s) => `${pct(s.covered.unknown, s.covered.flows)} (${s.covered.unknown})`)],
+      ["- window spent, no match", ...sums.map((s) => String(s.why.unknown))],
+      ["- capture ended inside the window (`unset`)", ...sums.map((s) => String(s.why.unset))],
+      ["- no such flow (tunnels, ...)", ...sums.map((s) => String(s.why["no-flow"]))],
       [
         "right over all DPI flows",
         ...sums.map((s) => `${pct(s.all.right, s.all.flows)} (${s.all.right} of ${s.all.flows})`),

@@ -59,7 +59,7 @@ export const NDPI_MASTER_TO_SLUICE: Readonly<Record<string, string | null>> = {
   // files
   FTP_CONTROL: "ftp",
   FTPS: "ssl",
-  FTP_DATA: null, // a data connection has no protocol of its own
+  FTP_DATA: "ftp-data", // told by its control connection (PORT/PASV/EPRT/EPSV)
   SMBv23: "smb",
   NetBIOS: "netbios",
   RSYNC: "rsync",
@@ -85,8 +85,8 @@ export const NDPI_MASTER_TO_SLUICE: Readonly<Record<string, string | null>> = {
   Memcached: "memcached",
   MongoDB: "mongodb",
   "MsSQL-TDS": "mssql",
-  Kafka: null,
-  Elasticsearch: null,
+  Kafka: "kafka",
+  Elasticsearch: "elasticsearch",
   // messaging, voice, video
   SIP: "sip",
   RTSP: "rtsp",
@@ -106,7 +106,7 @@ export const NDPI_MASTER_TO_SLUICE: Readonly<Record<string, string | null>> = {
   Spotify: "spotify",
   Dropbox: "dropbox",
   TeamSpeak: "teamspeak",
-  COAP: null,
+  COAP: "coap",
   Megaco: null,
   IAX: null,
   CiscoSkinny: null,

@@ -6,6 +6,7 @@ export * from "./pattern-set.ts";
 export * from "./flow/tcp-stream.ts";
 export * from "./flow/flow-table.ts";
 export * from "./flow/dissection.ts";
+export * from "./flow/expectations.ts";
 export * from "./capture/reader.ts";
 export * from "./capture/decode.ts";
 export * from "./capture/classify-capture.ts";

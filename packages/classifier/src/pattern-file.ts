@@ -34,6 +34,11 @@ export interface PatternMetadata {
   notes: string[];
   /** Sluice extension: other names this protocol is known by (`# Aliases: tls https`). */
   aliases: string[];
+  /**
+   * Sluice extension: the control protocol whose connections announce this one
+   * (`# Related to: ftp`); its verdict comes from the expectation table, not the pattern.
+   */
+  relatedTo: string | null;
   /** Sluice extension: transports the pattern applies to (`# Transport: udp`); default both. */
   transports: ("tcp" | "udp")[];
 }
@@ -166,11 +171,14 @@ function parseMetadata(header: string[]): PatternMetadata {
     copyright: null,
     notes: [],
     aliases: [],
+    relatedTo: null,
     transports: ["tcp", "udp"],
   };
   for (const [i, line] of header.entries()) {
     const kv =
-      /^(Pattern attributes|Pattern quality|Protocol groups|Wiki|Aliases|Transport)\s*:\s*(.*)$/i.exec(line);
+      /^(Pattern attributes|Pattern quality|Protocol groups|Wiki|Aliases|Transport|Related to)\s*:\s*(.*)$/i.exec(
+        line,
+      );
     if (kv) {
       const key = kv[1]!.toLowerCase();
       const words = kv[2]!.trim().split(/\s+/).filter(Boolean);
@@ -189,7 +197,8 @@ function parseMetadata(header: string[]): PatternMetadata {
           .map((w) => w.toLowerCase())
           .filter((w): w is "tcp" | "udp" => w === "tcp" || w === "udp");
         if (t.length) meta.transports = t;
-      } else meta.aliases.push(...words);
+      } else if (key === "related to") meta.relatedTo = words[0]?.toLowerCase() ?? null;
+      else meta.aliases.push(...words);
       continue;
     }
     if (/^copyright\b/i.test(line)) {

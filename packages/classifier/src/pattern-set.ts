@@ -127,11 +127,16 @@ export class PatternSet {
     return this.byName.get(nameOrAlias);
   }
 
-  /** The highest-priority pattern matching the subject (see `stripNul`), or null. */
-  match(subject: string, transport: Transport): LoadedPattern | null {
+  /**
+   * The highest-priority pattern matching the subject (see `stripNul`), or null. A Buffer
+   * subject is the UTF-8 form of that text (flow/subject.ts): RE2 reads it as it is,
+   * where a string is converted to a new UTF-8 buffer on every call of every set.
+   */
+  match(subject: Buffer | string, transport: Transport): LoadedPattern | null {
+    const bytes = typeof subject === "string" ? Buffer.from(subject, "utf8") : subject;
     let best: LoadedPattern | null = null;
     for (const g of this.byTransport[transport]) {
-      for (const i of g.set.match(subject)) {
+      for (const i of g.set.match(bytes)) {
         const p = g.members[i]!;
         if (!best || p.priority < best.priority) best = p;
       }
@@ -140,16 +145,17 @@ export class PatternSet {
   }
 
   /** Every matching pattern, in priority order (for the pattern tester). */
-  matchAll(subject: string, transport?: Transport): LoadedPattern[] {
+  matchAll(subject: Buffer | string, transport?: Transport): LoadedPattern[] {
+    const bytes = typeof subject === "string" ? Buffer.from(subject, "utf8") : subject;
     const out = new Set<LoadedPattern>();
     for (const t of transport ? [transport] : (["tcp", "udp"] as const)) {
-      for (const g of this.byTransport[t]) for (const i of g.set.match(subject)) out.add(g.members[i]!);
+      for (const g of this.byTransport[t]) for (const i of g.set.match(bytes)) out.add(g.members[i]!);
     }
     return [...out].sort((a, b) => a.priority - b.priority);
   }
 
   /** The same answer as `match`, by trying each regex in priority order (the benchmark baseline). */
-  matchSequential(subject: string, transport: Transport): LoadedPattern | null {
+  matchSequential(subject: Buffer | string, transport: Transport): LoadedPattern | null {
     for (const p of this.sequential[transport]) if (p.regex.test(subject)) return p;
     return null;
   }
@@ -283,7 +289,9 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
       anchored: translated.anchored,
       transports: pf.meta.transports,
       meta: pf.meta,
-      warnings: translated.warnings,
+      // A related protocol's pattern never matches on purpose (its verdict comes from
+      // its control connection): no warning for that.
+      warnings: pf.meta.relatedTo ? [] : translated.warnings,
     });
   }
   return new PatternSet(loaded, skipped);

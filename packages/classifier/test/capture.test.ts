@@ -9,6 +9,7 @@ import {
   classifyCaptureFile,
   decodeFrame,
   readCaptureBuffer,
+  readCaptureFile,
   CaptureError,
   LINKTYPE,
   ipv6,
@@ -177,4 +178,33 @@ test("pcapng: big-endian sections and nanosecond if_tsresol", () => {
     assert.equal(records[1]!.time, 1_700_000_001);
     assert.ok(decodeFrame(1, records[0]!.data).ok);
   }
+});
+
+test("a capture larger than the read chunk reads the same, with or without buffer reuse", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-cap-"));
+  const file = join(dir, "big.pcap");
+  // ~2.5 MiB of frames of varied sizes, so records straddle the 1 MiB read chunks.
+  const frames = Array.from({ length: 3000 }, (_, i) =>
+    ethernetFrame({
+      src: "10.0.0.1",
+      dst: "10.0.0.2",
+      sport: 1000 + (i % 50),
+      dport: 9,
+      l4: "udp",
+      payload: String.fromCharCode(65 + (i % 26)).repeat(200 + ((i * 37) % 1200)),
+    }),
+  );
+  writeFileSync(file, pcapFile(frames));
+  for (const transient of [false, true]) {
+    let n = 0;
+    for (const r of readCaptureFile(file, { transient })) {
+      assert.ok(r.data.equals(frames[n]!), `record ${n} (transient ${transient})`);
+      n++;
+    }
+    assert.equal(n, frames.length);
+  }
+  // Cut inside the last record: an error, whether or not the buffer is reused.
+  writeFileSync(file, pcapFile(frames).subarray(0, -5));
+  for (const transient of [false, true])
+    assert.throws(() => [...readCaptureFile(file, { transient })], /truncated record/);
 });

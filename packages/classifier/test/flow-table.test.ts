@@ -192,3 +192,29 @@ test("a new SYN on a closed 5-tuple starts a new connection", () => {
   assert.equal(again.flow.protocol, "unset");
   assert.equal(again.flow.packets, 1);
 });
+
+test("UDP: a later datagram that is a first message on its own decides the flow (not an overmatching pattern)", () => {
+  const udp = compilePatterns([
+    { file: "hello.pat", text: "hello\n^hello world\n" },
+    { file: "noise.pat", text: "# Noise\n# Pattern attributes: marginal veryfast overmatch\nnoise\n^zz\n" },
+  ]);
+  // The concatenation "junk!hello world" does not match the anchored pattern; the datagram does.
+  const f = classifyPayloads(udp, "udp", [
+    { dir: "c2s", payload: tx("junk!") },
+    { dir: "c2s", payload: tx("hello world") },
+  ]);
+  assert.equal(f.protocol, "hello");
+  assert.equal(f.decidedAtPacket, 2);
+  // TCP is a byte stream: no message boundaries to trust.
+  const t = classifyPayloads(udp, "tcp", [
+    { dir: "c2s", payload: tx("junk!") },
+    { dir: "c2s", payload: tx("hello world") },
+  ]);
+  assert.equal(t.protocol, "unset");
+  // An overmatch pattern is only tried on the whole flow, never per datagram.
+  const n = classifyPayloads(udp, "udp", [
+    { dir: "c2s", payload: tx("junk!") },
+    { dir: "c2s", payload: tx("zz top") },
+  ]);
+  assert.equal(n.protocol, "unset");
+});

@@ -6,7 +6,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
@@ -15,6 +16,7 @@ import {
   parsePatternFile,
   PatternFileError,
   classifyCaptureBuffer,
+  classifyCaptureFile,
   CaptureError,
   readCaptureBuffer,
   loadPatternDirs,
@@ -185,6 +187,8 @@ test(
     );
     let errors = 0;
     let flows = 0;
+    const dir = mkdtempSync(join(tmpdir(), "sluice-fuzz-"));
+    const file = join(dir, "fuzz.pcap");
     fc.assert(
       fc.property(bytes, (buf) => {
         // the reader alone
@@ -199,9 +203,17 @@ test(
         if (s.error) errors++;
         flows += s.flows.length;
         for (const f of s.flows) assert.ok(typeof f.protocol === "string" && f.protocol.length > 0);
+        // the file path (`sluice classify`: chunked reads, reused buffers) says the same
+        writeFileSync(file, buf);
+        const fromFile = classifyCaptureFile(file, patterns);
+        assert.deepEqual(fromFile.flows, s.flows);
+        assert.equal(fromFile.frames, s.frames);
+        assert.equal(fromFile.error?.reason, s.error?.reason);
+        assert.equal(fromFile.error?.offset, s.error?.offset);
       }),
-      { numRuns: 4000 },
+      { numRuns: 3000 },
     );
+    rmSync(dir, { recursive: true, force: true });
     console.log(`# capture fuzz: ${seeds.length} seeds, ${errors} reported errors, ${flows} flows`);
     assert.ok(errors > 0 && flows > 0, "the inputs reach both outcomes");
   },

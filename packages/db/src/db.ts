@@ -18,6 +18,8 @@ export interface CreateDbOptions {
   dataDir?: string;
   /** Apply pending migrations on open (default true). */
   migrate?: boolean;
+  /** SQLite: how long a write waits for another process's lock before failing (default 15 s). */
+  busyTimeoutMs?: number;
 }
 
 export interface DbHandle {
@@ -81,7 +83,7 @@ export async function openDatabase(opts: CreateDbOptions = {}): Promise<DbHandle
       import("@prisma/adapter-better-sqlite3"),
     ]);
     const prisma = new PrismaClient({
-      adapter: new PrismaBetterSqlite3({ url: `file:${target.file}`, timeout: 15_000 }),
+      adapter: new PrismaBetterSqlite3({ url: `file:${target.file}`, timeout: opts.busyTimeoutMs ?? 15_000 }),
     });
     return {
       prisma,

@@ -14,15 +14,28 @@ export type Db = DbHandle &
   Repositories & {
     /** Prunes old rows (see applyRetention). */
     retention(opts?: Partial<RetentionSetting> & { now?: Date }): Promise<RetentionResult>;
+    /**
+     * Takes the write lock for a moment and changes nothing: throws (isBusyError) when
+     * another process holds the database locked, before a caller starts work it must record.
+     */
+    writable(): Promise<void>;
   };
 
 /** Opens the database (applying pending migrations) with every repository on it. */
 export async function createDb(opts: CreateDbOptions = {}): Promise<Db> {
   const handle = await openDatabase(opts);
   const repos = repositories(handle.prisma);
-  return { ...handle, ...repos, retention: (o) => applyRetention(repos, o) };
+  return {
+    ...handle,
+    ...repos,
+    retention: (o) => applyRetention(repos, o),
+    // an UPDATE that matches no row still needs the write lock
+    writable: async () =>
+      void (await handle.prisma.setting.updateMany({ where: { key: "" }, data: { key: "" } })),
+  };
 }
 
+export { isBusyError } from "./busy.ts";
 export { openDatabase, resolveTarget, DEFAULT_DATA_DIR, SQLITE_FILE } from "./db.ts";
 export type { CreateDbOptions, DbHandle, DbProvider, DbTarget, PrismaClient } from "./db.ts";
 export { migrateSqlite, migratePostgres, readMigrations, migrationsDir, MigrationError } from "./migrate.ts";

@@ -247,17 +247,33 @@ export function repositoryTests(backend: TestBackend, extra?: () => void): void 
         const now = at(5 * MIN);
         assert.deepEqual(
           await db.loginAttempts.recentFailures({ ip: "198.51.100.7", username: "alice", now }),
-          {
-            ip: 3,
-            username: 4,
-          },
+          { ip: 3, username: 4, pair: 3 },
         );
         assert.deepEqual(
           await db.loginAttempts.recentFailures({ ip: "198.51.100.7", windowMs: 3 * MIN, now }),
-          { ip: 1, username: 0 },
+          { ip: 1, username: 0, pair: 0 },
         );
         assert.equal((await db.loginAttempts.latest(2)).length, 2);
         assert.equal(await db.loginAttempts.prune(at(0)), 1);
+      });
+
+      it("begin records an attempt before counting: of 40 at once, at most 5 see ≤ 5", async () => {
+        const attempts = await Promise.all(
+          Array.from({ length: 40 }, () => db.loginAttempts.begin({ ip: "192.0.2.77", username: "Dave" })),
+        );
+        const passed = attempts.filter((a) => a.failures.pair <= 5);
+        assert.ok(passed.length <= 5, `${passed.length} passed`);
+        for (const a of attempts) if (!passed.includes(a)) await db.loginAttempts.forget(a.id);
+        assert.deepEqual(await db.loginAttempts.recentFailures({ ip: "192.0.2.77", username: "dave" }), {
+          ip: passed.length,
+          username: passed.length,
+          pair: passed.length,
+        });
+        // sequentially, exactly the limit pass; a success no longer counts as a failure
+        const next = await db.loginAttempts.begin({ ip: "192.0.2.78", username: "erin" });
+        assert.equal(next.failures.pair, 1);
+        await db.loginAttempts.succeeded(next.id);
+        assert.equal((await db.loginAttempts.recentFailures({ ip: "192.0.2.78", username: "erin" })).pair, 0);
       });
     });
 

@@ -6,3 +6,4 @@ export * from "./example.ts";
 export * from "./hostname-glob.ts";
 export * from "./marks.ts";
 export * from "./resolve.ts";
+export * from "./kernel-fit.ts";

@@ -6,10 +6,17 @@ import { parseRate } from "./units.ts";
 import { plainText } from "./text.ts";
 import { DEFAULT_MARKS } from "./marks.ts";
 
+/** No link a Sluice box shapes is faster; above this a rate is a typo (99999gbit). */
+export const MAX_RATE_BPS = 100e9;
+
 const rate = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const bps = parseRate(v);
   if (bps === null) {
     ctx.addIssue({ code: "custom", message: `"${v}" is not a rate (examples: 20mbit, 512kbit, 1gbit)` });
+    return z.NEVER;
+  }
+  if (bps > MAX_RATE_BPS) {
+    ctx.addIssue({ code: "custom", message: `"${v}" is more than 100gbit: no link is that fast` });
     return z.NEVER;
   }
   if (bps < 8000) {

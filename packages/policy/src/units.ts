@@ -21,7 +21,9 @@ export function parseRate(v: string | number): number | null {
   const unit = (m[2] || "bit").toLowerCase();
   const mult = UNITS[unit];
   if (mult === undefined) return null;
-  return Math.round(Number(m[1]) * mult);
+  const bps = Math.round(Number(m[1]) * mult);
+  // "1e400" digits overflow to Infinity: not a rate
+  return Number.isFinite(bps) ? bps : null;
 }
 
 /** Formats bits per second the way an admin reads them ("20Mbit", "512Kbit"). */

@@ -11,12 +11,14 @@ import type { Capabilities } from "../kernel/capabilities.ts";
 import { readInstalled, rootQdisc, type InstalledState } from "../kernel/installed.ts";
 import { renderPolicy, scriptText, type RenderedPolicy } from "../render/scripts.ts";
 import { HOOKS, renderIptables, renderIptablesTeardown, ruleLine } from "../render/iptables.ts";
+import { renderNftTeardown } from "../render/nft.ts";
 import { verifyInstalled } from "./verify.ts";
 import { IFB_DEVICE, type AppIndex } from "../render/model.ts";
 import type { HistoryEntry, HistoryStore } from "./store.ts";
 import { diffLines, diffPolicy, type PolicyDiff } from "./diff.ts";
 
-export type ApplyStep = "validate" | "render" | "tc" | "iptables" | "ip6tables" | "verify" | "restore";
+export type ApplyStep =
+  "validate" | "render" | "record" | "tc" | "iptables" | "ip6tables" | "nft" | "verify" | "restore";
 
 export class ApplyError extends Error {
   readonly step: ApplyStep;
@@ -171,9 +173,13 @@ export class Applier {
     return this.exclusive(async () => {
       if (!this.trying) throw new ApplyError("validate", "no policy is being tried");
       const id = this.trying.entryId;
+      // recorded first: if the history cannot be written, the try goes on (and reverts)
+      try {
+        this.d.store.update(id, { status: "confirmed" }, { lastGood: true });
+      } catch (e) {
+        throw new ApplyError("record", `${(e as Error).message}; the try was not confirmed`);
+      }
       this.clearTry();
-      this.d.store.update(id, { status: "confirmed" });
-      this.d.store.markLastGood(id);
       this.d.log?.("try confirmed", { id });
       return this.d.store.get(id)!;
     });
@@ -198,6 +204,12 @@ export class Applier {
   /** On boot: install the last good policy again. */
   restoreLastGood(): Promise<HistoryEntry | null> {
     return this.exclusive(async () => {
+      try {
+        const open = this.d.store.closeInterrupted();
+        if (open.length) this.d.log?.("applies interrupted by a stop, recorded as failed", { ids: open });
+      } catch (e) {
+        this.d.log?.("could not record interrupted applies", { error: (e as Error).message });
+      }
       const good = this.d.store.lastGood();
       if (!good) return null;
       const rendered = this.render(this.validate(good.policy));
@@ -237,10 +249,27 @@ export class Applier {
     } catch (e) {
       throw new ApplyError("render", `rendering failed: ${(e as Error).message}`);
     }
-    if (this.trying && opts.trySeconds === undefined) {
-      // A normal apply during a try supersedes it; the try's entry stays unconfirmed.
-      this.d.store.update(this.trying.entryId, { status: "superseded" });
-      this.clearTry();
+    const scripts = scriptText(rendered);
+    const user = opts.user ?? "cli";
+    // Recorded before the box is touched: a history that cannot be written (disk full,
+    // read-only) refuses the apply with the box unchanged.
+    let pending: HistoryEntry;
+    try {
+      pending = this.d.store.add({
+        at: new Date().toISOString(),
+        user,
+        policy: input,
+        status: "applying",
+        scripts,
+        lastGood: false,
+      });
+      if (this.trying && opts.trySeconds === undefined) {
+        // A normal apply during a try supersedes it; the try's entry stays unconfirmed.
+        this.d.store.update(this.trying.entryId, { status: "superseded" });
+        this.clearTry();
+      }
+    } catch (e) {
+      throw new ApplyError("record", `${(e as Error).message}; nothing was changed`);
     }
     const good = this.d.store.lastGood();
     const goodRendered = good ? this.tryRender(good.policy) : null;
@@ -248,8 +277,6 @@ export class Applier {
     const ipv6 = rendered.model.variant.ipv6 || this.d.caps.ip6tables.mark;
     const before = await readInstalled(this.d.exec, devices, ipv6);
     const diff = this.diff(policy, rendered, good?.policy ?? null, goodRendered, before);
-    const scripts = scriptText(rendered);
-    const user = opts.user ?? "cli";
     try {
       await this.install(rendered, before);
       const after = await readInstalled(this.d.exec, devices, ipv6);
@@ -259,20 +286,8 @@ export class Applier {
     } catch (e) {
       const err = e instanceof ApplyError ? e : toApplyError(e);
       err.restored = await this.restore(goodRendered, before, devices, ipv6);
-      err.entry = this.d.store.add({
-        at: new Date().toISOString(),
-        user,
-        policy: input,
-        status: "failed",
-        scripts,
-        lastGood: false,
-        error: {
-          step: err.step,
-          message: err.message,
-          ...(err.command ? { command: err.command.join(" ") } : {}),
-          ...(err.stderr ? { stderr: err.stderr } : {}),
-        },
-      });
+      this.recordFailure(pending.id, err);
+      err.entry = this.d.store.get(pending.id) ?? null;
       this.d.log?.("apply failed, restored last good", {
         step: err.step,
         restored: err.restored,
@@ -280,32 +295,43 @@ export class Applier {
       });
       throw err;
     }
+    const until = Date.now() + (opts.trySeconds ?? 0) * 1000;
+    try {
+      if (opts.trySeconds !== undefined)
+        this.d.store.update(pending.id, { status: "trying", tryUntil: new Date(until).toISOString() });
+      else this.d.store.update(pending.id, { status: "applied" }, { lastGood: true });
+    } catch (e) {
+      // Installed but not recorded: the box goes back to what the history says is good.
+      const err = new ApplyError("record", `${(e as Error).message}; the last good policy was put back`);
+      err.restored = await this.restore(goodRendered, before, devices, ipv6);
+      this.recordFailure(pending.id, err);
+      err.entry = this.d.store.get(pending.id) ?? null;
+      throw err;
+    }
+    const entry = this.d.store.get(pending.id)!;
     if (opts.trySeconds !== undefined) {
-      const until = Date.now() + opts.trySeconds * 1000;
-      const entry = this.d.store.add({
-        at: new Date().toISOString(),
-        user,
-        policy: input,
-        status: "trying",
-        scripts,
-        lastGood: false,
-        tryUntil: new Date(until).toISOString(),
-      });
       this.trying = { entryId: entry.id, previousGood: good?.id ?? null, until };
       this.tryTimer = setTimeout(() => void this.revertTry(entry.id), opts.trySeconds * 1000);
       this.tryTimer.unref?.();
-      return { entry, diff };
     }
-    const entry = this.d.store.add({
-      at: new Date().toISOString(),
-      user,
-      policy: input,
-      status: "applied",
-      scripts,
-      lastGood: false,
-    });
-    this.d.store.markLastGood(entry.id);
-    return { entry: this.d.store.get(entry.id)!, diff };
+    return { entry, diff };
+  }
+
+  /** Marks a pending entry failed; if even that cannot be written, the next boot will. */
+  private recordFailure(id: number, err: ApplyError): void {
+    try {
+      this.d.store.update(id, {
+        status: "failed",
+        error: {
+          step: err.step,
+          message: err.message,
+          ...(err.command ? { command: err.command.join(" ") } : {}),
+          ...(err.stderr ? { stderr: err.stderr } : {}),
+        },
+      });
+    } catch (e) {
+      this.d.log?.("could not record the failure", { id, error: (e as Error).message });
+    }
   }
 
   private async revertTry(entryId: number): Promise<void> {
@@ -319,7 +345,11 @@ export class Applier {
       const devices = this.devicesOf(triedRendered ?? prevRendered!, prevRendered);
       const now = await readInstalled(this.d.exec, devices, true);
       const ok = await this.restore(prevRendered, null, devices, true, now);
-      this.d.store.update(entryId, { status: "reverted" });
+      try {
+        this.d.store.update(entryId, { status: "reverted" });
+      } catch (e) {
+        this.d.log?.("could not record the revert", { entryId, error: (e as Error).message });
+      }
       this.d.log?.("try not confirmed in time: reverted", { entryId, restored: ok });
     });
     this.d.reverted?.();
@@ -419,12 +449,20 @@ export class Applier {
         const del = present.map((h) => ruleLine(h, "-D"));
         await step(name, [bin, "-w", "--noflush"], ["*mangle", ...del, "COMMIT", ""].join("\n"));
       }
-      await step(name, [bin, "-w", "--noflush"], renderIptables(r.model, family, { addHooks }));
+      await step(
+        name,
+        [bin, "-w", "--noflush"],
+        renderIptables(r.model, family, { addHooks, removeChains: installed.chains }),
+      );
     }
+    // The nftables table (counters, class maps) is replaced in one transaction.
+    if (r.nft) await step("nft", ["nft", "-f", "-"], r.nft.script);
+    else if (before.nft) await step("nft", ["nft", "-f", "-"], renderNftTeardown());
   }
 
-  /** Removes Sluice's qdiscs and chains found in `s`. */
+  /** Removes Sluice's qdiscs, chains and nftables table found in `s`. */
   private async clear(s: InstalledState): Promise<void> {
+    if (s.nft) await must(this.d.exec, ["nft", "-f", "-"], { input: renderNftTeardown() });
     for (const [dev, st] of Object.entries(s.tc)) {
       // An ingress qdisc that redirects to Sluice's IFB is ours too.
       if (st.filters.some((f) => f.includes(`dev ${IFB_DEVICE}`)))

@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writePrivateFile } from "./private-file.ts";
+import { StoreError } from "./store.ts";
 
 interface Entry {
   id: number;
@@ -41,6 +42,7 @@ export class HostIdRegistry {
    */
   ids(globs: readonly string[], max: number): Map<string, number> {
     const now = Date.now();
+    const before = new Map([...this.byGlob].map(([k, v]) => [k, { ...v }]));
     const keys = [...new Set(globs.map((g) => g.toLowerCase()))];
     if (keys.length > max) throw new RangeError(`${keys.length} hostname rules, the mark field holds ${max}`);
     const out = new Map<string, number>();
@@ -75,7 +77,16 @@ export class HostIdRegistry {
       out.set(k, id);
       changed = true;
     }
-    if (changed) this.save();
+    if (changed) {
+      try {
+        this.save();
+      } catch (e) {
+        // not recorded, so not given: the next render tries again with the ids on disk
+        this.byGlob.clear();
+        for (const [k, v] of before) this.byGlob.set(k, v);
+        throw new StoreError(this.file ?? "host-ids.json", e);
+      }
+    }
     return new Map(globs.map((g) => [g, out.get(g.toLowerCase())!]));
   }
 

@@ -3,15 +3,25 @@
 
 import { fieldValue } from "../render/model.ts";
 import type { RenderedPolicy } from "../render/scripts.ts";
-import { buildRules, ruleLine, HOOKS, SLUICE_CHAINS, type Family } from "../render/iptables.ts";
-import { parseTcRate, rootQdisc, type InstalledState, type InstalledTables } from "../kernel/installed.ts";
+import { usesFwFilters } from "../render/tc.ts";
+import { buildRules, chainsOf, ruleLine, HOOKS, type Family } from "../render/iptables.ts";
+import type { NftTable } from "../render/nft.ts";
+import {
+  parseTcRate,
+  rootQdisc,
+  type InstalledNft,
+  type InstalledState,
+  type InstalledTables,
+} from "../kernel/installed.ts";
 
 export function verifyInstalled(r: RenderedPolicy, s: InstalledState): string[] {
   const problems: string[] = [];
   const tables = (t: InstalledTables | null, family: Family) => {
     const name = family === 4 ? "iptables" : "ip6tables";
     if (!t) return;
-    for (const c of SLUICE_CHAINS) if (!t.chains.includes(c)) problems.push(`${name}: chain ${c} missing`);
+    const wanted = chainsOf(r.model);
+    for (const c of wanted) if (!t.chains.includes(c)) problems.push(`${name}: chain ${c} missing`);
+    for (const c of t.chains) if (!wanted.includes(c)) problems.push(`${name}: chain ${c} left over`);
     for (const h of HOOKS)
       if (t.hooks[h.chain] !== 1)
         problems.push(`${name}: ${h.chain} hook present ${t.hooks[h.chain]} times, expected once`);
@@ -30,6 +40,7 @@ export function verifyInstalled(r: RenderedPolicy, s: InstalledState): string[] 
   };
   tables(s.v4, 4);
   tables(s.v6, 6);
+  problems.push(...verifyNft(r.nft?.table ?? null, s.nft));
   for (const d of r.model.devices) {
     const dev = s.tc[d.device];
     if (!dev) {
@@ -63,7 +74,7 @@ export function verifyInstalled(r: RenderedPolicy, s: InstalledState): string[] 
         problems.push(`tc ${d.device}: leaf ${c.leaf.kind} ${c.leaf.handle} under ${c.classid} missing`);
       }
     }
-    if (r.model.variant.filter === "fw") {
+    if (usesFwFilters(r.model, d.device)) {
       for (const route of d.routes) {
         const handle = `handle ${fieldValue(r.model, route.field, route.value)}`;
         if (!dev.filters.some((f) => f.includes(handle) && f.includes(`classid ${route.classid}`))) {
@@ -72,5 +83,46 @@ export function verifyInstalled(r: RenderedPolicy, s: InstalledState): string[] 
       }
     }
   }
+  return problems;
+}
+
+/**
+ * The nftables table against what was rendered: the same counters, the same map elements
+ * (key and value), the same chains and hooks, and rule by rule the maps, jump targets and
+ * devices each rule names (nft prints rules in its own canonical form, so the rule text
+ * is not compared).
+ */
+export function verifyNft(want: NftTable | null, got: InstalledNft | null): string[] {
+  if (!want) return got ? ["nft: table inet sluice is there, the policy does not use it"] : [];
+  if (!got) return ["nft: table inet sluice missing"];
+  const problems: string[] = [];
+  const same = (a: string[], b: string[]) => [...a].sort().join("\n") === [...b].sort().join("\n");
+  if (!same(want.counters, got.counters)) problems.push("nft: named counters differ");
+  for (const m of want.maps) {
+    const g = got.maps.find((x) => x.name === m.name);
+    const els = m.elements.map((e) => `${e.key} : ${e.value}`);
+    if (!g) problems.push(`nft: map ${m.name} missing`);
+    else if (!same(els, g.elements)) problems.push(`nft: map ${m.name} holds other elements`);
+  }
+  if (got.maps.length !== want.maps.length) problems.push("nft: unexpected maps");
+  for (const c of want.chains) {
+    const g = got.chains.find((x) => x.name === c.name);
+    if (!g) {
+      problems.push(`nft: chain ${c.name} missing`);
+      continue;
+    }
+    if ((c.hook === null) !== (g.hook === null) || (c.hook && !g.hook!.startsWith(`${c.hook} `)))
+      problems.push(`nft: chain ${c.name} hooked as ${g.hook ?? "none"}`);
+    if (g.rules.length !== c.rules.length) {
+      problems.push(`nft: chain ${c.name} has ${g.rules.length} rules, expected ${c.rules.length}`);
+      continue;
+    }
+    c.rules.forEach((rule, i) => {
+      for (const ref of rule.refs)
+        if (!g.rules[i]!.includes(JSON.stringify(ref).slice(1, -1)))
+          problems.push(`nft: chain ${c.name} rule ${i + 1} does not name ${ref}`);
+    });
+  }
+  if (got.chains.length !== want.chains.length) problems.push("nft: unexpected chains");
   return problems;
 }

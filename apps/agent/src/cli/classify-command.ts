@@ -7,6 +7,7 @@ import {
   loadAppCatalogue,
   catalogueBeside,
   classifyCaptureFile,
+  streamCaptureFile,
   type AppCatalogue,
   type CaptureSummary,
   type FlowRecord,
@@ -46,7 +47,7 @@ export function classifyCommand(): Command {
     )
     .option("--packets <n>", "inspection window: first N packets of a connection", positiveInt, 10)
     .option("--bytes <n>", "inspection window: first N payload bytes of a connection", positiveInt, 2048)
-    .option("--json", "one JSON object per line per connection")
+    .option("--json", "one JSON object per line per connection, printed as each connection ends")
     .option("--patterns", "also list which patterns loaded and which were skipped, and why")
     .option(
       "--apps <file>",
@@ -91,45 +92,65 @@ export function runClassify(files: string[], opts: ClassifyOptions): number {
   }
   let failed = 0;
   const all: FlowRecord[] = [];
+  const options = {
+    window: { packets: opts.packets, bytes: opts.bytes },
+    dissect: opts.dissect !== false,
+    apps,
+  };
+  const out = new LineWriter();
   for (const file of files) {
-    const s = classifyCaptureFile(file, set, {
-      window: { packets: opts.packets, bytes: opts.bytes },
-      dissect: opts.dissect !== false,
-      apps,
-    });
+    // --json streams: a connection is printed when it ends, so memory holds only the live ones.
+    const s = opts.json
+      ? streamCaptureFile(file, set, options, (f) => out.line(jsonLine(f)))
+      : classifyCaptureFile(file, set, options);
+    out.flush();
     if (s.error) {
       failed++;
+      const n = "flows" in s ? s.flows.length : s.flowCount;
       process.stderr.write(`sluice classify: ${s.error.file}: at byte ${s.error.offset}: ${s.error.reason}`);
-      process.stderr.write(
-        s.flows.length ? ` (showing the ${s.flows.length} connections read before it)\n` : "\n",
-      );
+      process.stderr.write(n ? ` (showing the ${n} connections read before it)\n` : "\n");
     }
-    if (opts.json) {
-      for (const f of s.flows) {
-        process.stdout.write(
-          JSON.stringify({
-            pcap: f.pcap,
-            l4: f.l4,
-            client: f.client,
-            server: f.server,
-            protocol: f.protocol,
-            packets: f.packets,
-            bytes: f.bytes,
-            hostname: f.hostname,
-            app: f.app,
-            category: f.category,
-          }) + "\n",
-        );
-      }
-    } else {
+    if ("flows" in s) {
       printCapture(s);
+      all.push(...s.flows);
     }
-    all.push(...s.flows);
   }
   if (!opts.json && files.length > 1) {
     process.stdout.write(`\n== all ${files.length} captures ==\n${summaryTable(all)}\n`);
   }
   return failed ? 1 : 0;
+}
+
+function jsonLine(f: FlowRecord): string {
+  return JSON.stringify({
+    pcap: f.pcap,
+    l4: f.l4,
+    client: f.client,
+    server: f.server,
+    protocol: f.protocol,
+    packets: f.packets,
+    bytes: f.bytes,
+    hostname: f.hostname,
+    app: f.app,
+    category: f.category,
+  });
+}
+
+/** Lines to stdout in blocks of about 64 KiB: one write per block, not per connection. */
+class LineWriter {
+  private buf: string[] = [];
+  private size = 0;
+  line(s: string): void {
+    this.buf.push(s);
+    this.size += s.length + 1;
+    if (this.size >= 65536) this.flush();
+  }
+  flush(): void {
+    if (!this.buf.length) return;
+    process.stdout.write(this.buf.join("\n") + "\n");
+    this.buf = [];
+    this.size = 0;
+  }
 }
 
 function printCapture(s: CaptureSummary): void {

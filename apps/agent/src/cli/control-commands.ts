@@ -67,7 +67,26 @@ export function controlCommands(): Command[] {
           packets?: number;
           decided?: number;
           activeFlows?: number;
+          health?: {
+            degraded: boolean;
+            reasons: string[];
+            windowSeconds: number;
+            queueDropped: number;
+            userDropped: number;
+            unseen: number;
+            lateKernel: number;
+            lateSeen: number;
+          };
         };
+        const h = dp.health;
+        const healthLines = h
+          ? [
+              h.degraded
+                ? `classification: DEGRADED in the last ${h.windowSeconds}s (traffic still forwarded): ${h.reasons.join("; ")}`
+                : "classification: healthy (no queue overflow, no lost windows in the last minute)",
+              `  overload counters: queue full ${h.queueDropped}, socket full ${h.userDropped}, passed uninspected ${h.unseen}, windows lost ${h.lateKernel} (${h.lateSeen} recorded as unknown by the data plane)`,
+            ]
+          : [];
         process.stdout.write(
           [
             `sluice agent ${s.version}, up ${s.uptimeSeconds}s`,
@@ -83,6 +102,7 @@ export function controlCommands(): Command[] {
               ? `applications: ${s.catalogue.apps} in ${s.catalogue.categories} categories`
               : "applications: no catalogue (app and category rules do nothing)",
             `data plane: ${dp.running ? `running, ${dp.packets ?? 0} packets inspected, ${dp.decided ?? 0} flows decided, ${dp.activeFlows ?? 0} in table` : `DOWN (${dp.error}); traffic passes unclassified`}`,
+            ...healthLines,
           ].join("\n") + "\n",
         );
       } catch (e) {
@@ -102,7 +122,8 @@ export function controlCommands(): Command[] {
           process.exitCode = 1;
           return;
         }
-        process.stdout.write(`${r.scripts.tc}\n${r.scripts.iptables}\n${r.scripts.ip6tables}\n`);
+        const s = r.scripts;
+        process.stdout.write(`${s.tc}\n${s.iptables}\n${s.ip6tables}\n${s.nft ? `${s.nft}\n` : ""}`);
         process.stdout.write(
           `# policy changes against the last good policy:\n${r.diff.policy.changes.map((c) => `#   ${c}`).join("\n")}\n`,
         );

@@ -22,6 +22,7 @@ import { Applier, ApplyError, type ProtocolCatalogue } from "../apply/applier.ts
 import { HistoryStore, type HistoryEntry } from "../apply/store.ts";
 import { HostIdRegistry } from "../apply/host-ids.ts";
 import { Accounting, type StatsSample } from "../stats/accounting.ts";
+import { KernelCounters } from "../stats/kernel-counters.ts";
 import type { KernelModel } from "../render/model.ts";
 import { createApi, listenUnix, type ControlTarget } from "../api/server.ts";
 import type {
@@ -37,6 +38,10 @@ import type {
   TestPatternResponse,
 } from "@sluice/agent-contract";
 import { DataPlane, type FlowDecidedEvent } from "../nfqueue/data-plane.ts";
+import { listInterfaces, type NetInterface } from "../kernel/interfaces.ts";
+import { CHAIN_FWD } from "../render/model.ts";
+import { parseLateRuleCount } from "../stats/parse.ts";
+import { HealthTracker, countersOf } from "./classification-health.ts";
 
 export interface AgentOptions {
   socket: string;
@@ -53,6 +58,8 @@ export interface AgentOptions {
   appCatalogue?: string | null;
   /** Accounting sample interval (ms), default 1000; 0: only when asked (tests). */
   sampleMs?: number;
+  /** The box's network interfaces; default read from sysfs (tests: the fake kernel's). */
+  interfaces?: () => NetInterface[];
   logLevel?: string;
 }
 
@@ -79,6 +86,8 @@ export class Agent implements ControlTarget {
   private readonly startedAt = Date.now();
   private model: KernelModel | null = null;
   private readonly opts: AgentOptions;
+  private readonly health = new HealthTracker();
+  private healthTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     opts: AgentOptions,
@@ -114,6 +123,8 @@ export class Agent implements ControlTarget {
       apps,
       hostnameOf: (client, server) => this.hostnames.get(`${client} ${server}`) ?? null,
       ipv6: caps.ip6tables.mark,
+      // In process over netlink (no process per sample); the tools where it can't be opened.
+      kernel: opts.exec ? null : KernelCounters.open(),
     });
   }
 
@@ -166,6 +177,9 @@ export class Agent implements ControlTarget {
     this.refreshModel();
     if (!this.opts.noDataPlane) await this.startDataPlane();
     if (this.opts.sampleMs !== 0) this.accounting.start(this.opts.sampleMs ?? 1000);
+    this.healthTimer = setInterval(() => void this.sampleHealth().catch(() => undefined), 5000);
+    this.healthTimer.unref?.();
+    void this.sampleHealth().catch(() => undefined);
     this.server = createApi(this);
     await listenUnix(this.server, this.opts.socket);
     this.log.info({ socket: this.opts.socket }, "control API listening");
@@ -230,6 +244,17 @@ export class Agent implements ControlTarget {
     }
   }
 
+  /** Overload counters (queue, fail-open, late windows), every few seconds. */
+  private async sampleHealth(): Promise<void> {
+    if (!this.dataPlane) return;
+    let late = 0;
+    for (const bin of this.caps.ip6tables.mark ? ["iptables", "ip6tables"] : ["iptables"]) {
+      const r = await this.exec.run([bin, "-w", "-t", "mangle", "-nvxL", CHAIN_FWD]);
+      if (r.code === 0) late += parseLateRuleCount(r.stdout);
+    }
+    this.health.record(countersOf(this.dataPlane.stats().total, late));
+  }
+
   protocolName(l7mark: number): string {
     return (
       reservedProtocol(l7mark) ??
@@ -259,8 +284,17 @@ export class Agent implements ControlTarget {
         : null,
       trying: this.applier.pendingTry,
       dataPlane: this.dataPlane
-        ? { running: true, ...this.dataPlane.stats().total }
-        : { running: false, error: this.dataPlaneError ?? "disabled" },
+        ? { running: true, ...this.dataPlane.stats().total, health: this.health.current() }
+        : {
+            running: false,
+            error: this.dataPlaneError ?? "disabled",
+            health: {
+              ...this.health.current(),
+              degraded: true,
+              reasons: ["the data plane is not running: traffic passes unclassified"],
+            },
+          },
+      interfaces: this.opts.interfaces ? this.opts.interfaces() : listInterfaces(),
       devices:
         this.model?.devices.map((d) => ({
           device: d.device,
@@ -343,7 +377,12 @@ export class Agent implements ControlTarget {
   }
 
   flows(): FlowsResponse {
-    return { connections: this.accounting.allConnections(), decided: this.recentDecisions() };
+    return {
+      // The busiest connections (bounded), and how many the table holds in all.
+      connections: this.accounting.allConnections(),
+      total: this.accounting.connectionCount(),
+      decided: this.recentDecisions(),
+    };
   }
 
   latestSample() {
@@ -380,6 +419,7 @@ export class Agent implements ControlTarget {
     this.accounting.stop();
     // open stats streams (the dashboard's) would keep close() waiting for ever
     this.server?.closeAllConnections();
+    if (this.healthTimer) clearInterval(this.healthTimer);
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     if (this.dataPlane) await this.dataPlane.stop();
     this.log.info("agent stopped; rules stay in place, queue bypass keeps traffic flowing");

@@ -23,19 +23,33 @@ export interface Capabilities {
     mark: boolean;
     comment: boolean;
   };
+  /**
+   * nf_tables through the `nft` tool: a table with named counters, a mark → counter map,
+   * a mark → classid map (`meta priority set`) and a postrouting base chain, all tried.
+   */
+  nftables: boolean;
   /** When the probe ran (ISO time) and where (kernel release). */
   probedAt: string;
   kernel: string;
 }
 
 export type LeafKind = "sfq" | "fq_codel" | "cake" | "pfifo";
-export type FilterMethod = "fw" | "CLASSIFY";
+export type FilterMethod = "nft" | "fw" | "CLASSIFY";
+export type AccountingMethod = "nft" | "iptables";
 
 export interface Variant {
   /** Leaf qdisc for classes whose policy says `auto`. */
   leaf: LeafKind;
-  /** How a mark becomes a class: tc `fw` filters, or the iptables CLASSIFY target. */
+  /**
+   * How a mark becomes a class: nftables maps (one lookup per mark field), tc `fw` filters,
+   * or the iptables CLASSIFY target (a linear chain).
+   */
   filter: FilterMethod;
+  /** Per protocol/app byte counters: nftables named counters behind one map lookup, or one
+   * iptables rule per protocol and per app (a linear chain every packet walks). */
+  accounting: AccountingMethod;
+  /** cls_fw is there: a download IFB (no netfilter on its path) gets fw filters. */
+  fw: boolean;
   ipv6: boolean;
   /** Human notes on fallbacks in use (shown in the UI and script headers). */
   notes: string[];
@@ -52,14 +66,21 @@ export function chooseVariant(c: Capabilities): Variant {
     leaf = "pfifo";
     notes.push("sch_sfq and fq_codel missing: leaves use pfifo (no per-flow fairness inside a class)");
   }
-  let filter: FilterMethod = "fw";
-  if (!c.classifiers.fw) {
-    filter = "CLASSIFY";
-    notes.push("cls_fw missing: marks map to classes with the iptables CLASSIFY target");
+  let filter: FilterMethod = "nft";
+  if (!c.nftables) {
+    notes.push(
+      "nftables missing: per-protocol and per-app bytes are counted by one iptables rule each (a linear chain per packet)",
+    );
+    filter = "fw";
+    if (!c.classifiers.fw) {
+      filter = "CLASSIFY";
+      notes.push("nftables and cls_fw missing: marks map to classes with the iptables CLASSIFY target");
+    }
   }
+  const accounting: AccountingMethod = c.nftables ? "nft" : "iptables";
   const ipv6 = c.ip6tables.NFQUEUE && c.ip6tables.CONNMARK && c.ip6tables.connbytes && c.ip6tables.mark;
   if (!ipv6) notes.push("ip6tables lacks NFQUEUE/CONNMARK/connbytes: IPv6 is shaped but not classified");
-  return { leaf, filter, ipv6, notes };
+  return { leaf, filter, accounting, fw: c.classifiers.fw, ipv6, notes };
 }
 
 /** Every capability present: the appliance kernel, and the golden files' reference. */
@@ -70,8 +91,16 @@ export const FULL_CAPABILITIES: Capabilities = {
   links: { ifb: true },
   iptables: { NFQUEUE: true, CONNMARK: true, CLASSIFY: true, connbytes: true, mark: true, comment: true },
   ip6tables: { NFQUEUE: true, CONNMARK: true, CLASSIFY: true, connbytes: true, mark: true, comment: true },
+  nftables: true,
   probedAt: "2026-01-01T00:00:00.000Z",
   kernel: "reference",
+};
+
+/** Every capability but nftables (no `nft` tool): fw filters and iptables accounting. */
+export const LEGACY_CAPABILITIES: Capabilities = {
+  ...FULL_CAPABILITIES,
+  nftables: false,
+  kernel: "reference-legacy",
 };
 
 /** What this CI kernel has: no sch_sfq, cls_fw, fq_codel, cake, act_connmark, matchall. */
@@ -98,7 +127,8 @@ export function capabilitySummary(c: Capabilities, v: Variant): string[] {
     `kernel ${c.kernel}, probed ${c.probedAt}`,
     `qdiscs: ${yes(c.qdiscs)} (missing: ${no(c.qdiscs)}); classifiers: ${yes(c.classifiers)} (missing: ${no(c.classifiers)})`,
     `iptables: ${yes(c.iptables)}; ip6tables: ${yes(c.ip6tables)}`,
-    `variant: leaf=${v.leaf} filter=${v.filter} ipv6=${v.ipv6 ? "classified" : "shaped only"}`,
+    `nftables: ${c.nftables ? "yes" : "no"}`,
+    `variant: leaf=${v.leaf} filter=${v.filter} accounting=${v.accounting} ipv6=${v.ipv6 ? "classified" : "shaped only"}`,
     ...v.notes.map((n) => `fallback: ${n}`),
   ];
 }

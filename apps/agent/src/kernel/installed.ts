@@ -4,6 +4,7 @@
 
 import type { Executor } from "./executor.ts";
 import { HOOKS, SLUICE_CHAINS, ruleLine } from "../render/iptables.ts";
+import { NFT_FAMILY, NFT_TABLE } from "../render/nft.ts";
 
 export interface InstalledTables {
   /** Sluice's chains that exist. */
@@ -20,10 +21,66 @@ export interface InstalledDevice {
   filters: string[];
 }
 
+/** Sluice's nftables table, without counter values and handles (so two reads compare). */
+export interface InstalledNft {
+  counters: string[];
+  /** Elements as "key : value", sorted. */
+  maps: { name: string; type: string; data: string; elements: string[] }[];
+  /** Each rule as its expression JSON (as `nft -j` prints it). */
+  chains: { name: string; hook: string | null; rules: string[] }[];
+}
+
 export interface InstalledState {
   v4: InstalledTables;
   v6: InstalledTables | null;
   tc: Record<string, InstalledDevice>;
+  /** null: no Sluice table (or no nft tool). */
+  nft: InstalledNft | null;
+}
+
+type NftJson = { nftables?: Record<string, Record<string, unknown>>[] };
+
+/** `nft -j list table inet sluice` → the normalized form. */
+export function parseNftJson(text: string): InstalledNft {
+  const items = (JSON.parse(text) as NftJson).nftables ?? [];
+  const out: InstalledNft = { counters: [], maps: [], chains: [] };
+  const rules = new Map<string, string[]>();
+  for (const it of items) {
+    if (it.counter) out.counters.push(String(it.counter.name));
+    else if (it.map) {
+      const elem = (it.map.elem as unknown[] | undefined) ?? [];
+      out.maps.push({
+        name: String(it.map.name),
+        type: JSON.stringify(it.map.type),
+        data: JSON.stringify(it.map.map),
+        elements: elem.map((e) => (Array.isArray(e) ? `${e[0]} : ${e[1]}` : JSON.stringify(e))).sort(),
+      });
+    } else if (it.chain) {
+      out.chains.push({
+        name: String(it.chain.name),
+        hook: it.chain.hook ? `${it.chain.hook} ${it.chain.prio}` : null,
+        rules: [],
+      });
+    } else if (it.rule) {
+      const chain = String(it.rule.chain);
+      rules.set(chain, [...(rules.get(chain) ?? []), JSON.stringify(it.rule.expr)]);
+    }
+  }
+  for (const c of out.chains) c.rules = rules.get(c.name) ?? [];
+  out.counters.sort();
+  out.maps.sort((a, b) => (a.name < b.name ? -1 : 1));
+  out.chains.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return out;
+}
+
+/** Sluice's nftables table, or null when it is absent (or nft is not installed). */
+export async function readNft(exec: Executor): Promise<InstalledNft | null> {
+  const r = await exec.run(["nft", "-j", "list", "table", NFT_FAMILY, NFT_TABLE]);
+  if (r.code !== 0) {
+    if (r.code === 127 || /No such file|does not exist/i.test(r.stderr)) return null;
+    throw new Error(`nft list table failed: ${r.stderr.trim()}`);
+  }
+  return parseNftJson(r.stdout);
 }
 
 export function parseMangle(save: string): InstalledTables {
@@ -62,7 +119,12 @@ export async function readInstalled(
     };
     tc[dev] = { qdiscs: await show("qdisc"), classes: await show("class"), filters: await show("filter") };
   }
-  return { v4: await save("iptables-save"), v6: ipv6 ? await save("ip6tables-save") : null, tc };
+  return {
+    v4: await save("iptables-save"),
+    v6: ipv6 ? await save("ip6tables-save") : null,
+    tc,
+    nft: await readNft(exec),
+  };
 }
 
 /** Root qdisc kind of a device per `tc qdisc show`, or null for the kernel default. */

@@ -9,6 +9,7 @@ const P0 = "slprobe0";
 const P1 = "slprobe1";
 const IFB = "slprobeifb";
 const CHAIN = "SLUICE_PROBE";
+const NFT_PROBE_TABLE = "sluice_probe";
 
 export async function probeCapabilities(exec: Executor): Promise<Capabilities> {
   const ok = async (argv: string[]) => (await exec.run(argv)).code === 0;
@@ -80,6 +81,7 @@ export async function probeCapabilities(exec: Executor): Promise<Capabilities> {
     };
     const iptables = await probeTables(exec, "iptables");
     const ip6tables = await probeTables(exec, "ip6tables");
+    const nftables = await probeNft(exec);
     return {
       qdiscs,
       classifiers,
@@ -87,6 +89,7 @@ export async function probeCapabilities(exec: Executor): Promise<Capabilities> {
       links,
       iptables,
       ip6tables,
+      nftables,
       probedAt: new Date().toISOString(),
       kernel: release(),
     };
@@ -133,4 +136,34 @@ async function probeTables(exec: Executor, bin: "iptables" | "ip6tables"): Promi
     await t(["-F", CHAIN]);
     await t(["-X", CHAIN]);
   }
+}
+
+/**
+ * nftables as the renderer uses it (render/nft.ts): named counters behind a mark → counter
+ * map, a mark → classid map feeding `meta priority`, a postrouting base chain, all in one
+ * transaction; then the table is removed.
+ */
+async function probeNft(exec: Executor): Promise<boolean> {
+  const table = `inet ${NFT_PROBE_TABLE}`;
+  const script = [
+    `table ${table}`,
+    `delete table ${table}`,
+    `table ${table} {`,
+    "  counter c1 { }",
+    '  map counters { type mark : counter; elements = { 0x100 : "c1" } }',
+    "  map classes { type mark : classid; elements = { 0x100 : 1:10 } }",
+    "  chain post {",
+    "    type filter hook postrouting priority mangle; policy accept;",
+    "    counter name meta mark & 0xff00 map @counters",
+    '    oifname "lo" jump dev0',
+    "  }",
+    "  chain dev0 {",
+    "    meta priority set meta mark & 0xff00 map @classes",
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+  const r = await exec.run(["nft", "-f", "-"], { input: script });
+  await exec.run(["nft", "delete", "table", "inet", NFT_PROBE_TABLE]);
+  return r.code === 0;
 }

@@ -64,11 +64,22 @@ export interface DataPlaneStats {
     bytes: number;
     passthrough: number;
     decided: number;
+    /** Flows decided from the kernel's past-the-window signal (part of their window lost). */
+    late: number;
     verdicts: Record<number, number>;
     enobufs: number;
     /** Kernel-side losses: full queue plus full socket buffer. */
     queueDropped: number;
     userDropped: number;
+    /**
+     * Packets the kernel numbered for a queue that its worker never read (a full socket
+     * buffer with fail-open accepts them unseen; the kernel counts those nowhere else).
+     * A full queue with fail-open is not counted by the kernel at all: the late verdicts
+     * (`late`, and the kernel's past-the-window rule) show it.
+     */
+    unseen: number;
+    /** Packets waiting in the kernel queues right now. */
+    waiting: number;
     activeFlows: number;
     /** Workers that died and were restarted. */
     restarts: number;
@@ -170,7 +181,13 @@ export class DataPlane {
       routing: this.routing(),
       statsIntervalMs: o.statsIntervalMs,
     };
-    const worker = new Worker(WORKER_URL, { workerData: init, name: `nfqueue-${queue}` });
+    // A small young generation: the worker allocates per packet, and V8's default (up to
+    // 3 x 16 MiB semi-spaces per thread) shows up as resident memory under load.
+    const worker = new Worker(WORKER_URL, {
+      workerData: init,
+      name: `nfqueue-${queue}`,
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
     const slot: Slot = {
       queue,
       worker,
@@ -282,10 +299,13 @@ export class DataPlane {
       bytes: 0,
       passthrough: 0,
       decided: 0,
+      late: 0,
       verdicts: {},
       enobufs: 0,
       queueDropped: 0,
       userDropped: 0,
+      unseen: 0,
+      waiting: 0,
       activeFlows: 0,
       restarts: this.restarts,
     };
@@ -294,6 +314,7 @@ export class DataPlane {
       total.bytes += q.bytes;
       total.passthrough += q.passthrough;
       total.decided += q.decided;
+      total.late += q.late ?? 0;
       total.enobufs += q.io.enobufs;
       for (const [m, n] of Object.entries(q.verdicts))
         total.verdicts[Number(m)] = (total.verdicts[Number(m)] ?? 0) + n;
@@ -302,6 +323,11 @@ export class DataPlane {
         // Kernel counters are per queue and survive a worker restart: count live ones only.
         total.queueDropped += q.kernel?.queueDropped ?? 0;
         total.userDropped += q.kernel?.userDropped ?? 0;
+        if (q.kernel) {
+          total.waiting += q.kernel.waiting;
+          // id_sequence numbers every packet handed to the socket since the queue was bound.
+          total.unseen += Math.max(0, q.kernel.idSequence - q.kernel.waiting - q.packets);
+        }
       }
     }
     return { queues, total };

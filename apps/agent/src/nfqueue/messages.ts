@@ -66,6 +66,11 @@ export interface QueueStats {
   passthrough: number;
   /** Flows decided. */
   decided: number;
+  /**
+   * Of those, flows decided because the kernel marked them past their window while still
+   * undecided (part of their window never reached the queue: overflow, fail-open, restart).
+   */
+  late: number;
   /** Packets the classifier threw on (accepted with their mark untouched). */
   errors: number;
   /** Packets by the l7 mark they were given (1 unset, 2 unknown, >= 3 protocols). */

@@ -26,6 +26,9 @@ import { NfQueue, type NfQueueOptions } from "./queue-io.ts";
 import { DecidedFlowCache } from "./flow-cache.ts";
 import type { PacketView } from "./netlink.ts";
 import { SharedDnsCache, dnsAnswerOffset } from "./shared-dns-cache.ts";
+
+/** l7 mark of "unknown" (packages/classifier's MARK_UNKNOWN). */
+const MARK_UNKNOWN = 2;
 import type {
   FlowDecidedEvent,
   KernelQueueStats,
@@ -50,7 +53,7 @@ class SwappableMatcher implements Matcher {
   constructor(ps: PatternSet) {
     this.current = ps;
   }
-  match(subject: string, transport: Transport) {
+  match(subject: Buffer | string, transport: Transport) {
     return this.current.match(subject, transport);
   }
 }
@@ -144,6 +147,7 @@ function main(): void {
     bytes: 0,
     passthrough: 0,
     decided: 0,
+    late: 0,
     errors: 0,
   };
   const verdicts: Record<number, number> = {};
@@ -163,9 +167,15 @@ function main(): void {
     const off = p.payloadOffset;
     const len = p.payloadLength;
     // A DNS answer (queued by its own rule, whatever its flow's state) names later flows.
+    let dnsAnswer = false;
     if (buf[off + 9] === 17 || buf[off + 6] === 17) {
-      if (dnsAnswerOffset(buf, off, len) >= 0) dnsCache.learnFromPacket(buf, off, len, now);
+      dnsAnswer = dnsAnswerOffset(buf, off, len) >= 0;
+      if (dnsAnswer) dnsCache.learnFromPacket(buf, off, len, now);
     }
+    // The kernel's late rule: an undecided connection past its window comes with the
+    // protocol field already "unknown" (see render/iptables.ts). DNS answers are queued
+    // before that rule, whatever their mark says.
+    const late = !dnsAnswer && (p.mark & r.mask) >>> r.shift === MARK_UNKNOWN;
     let ipLength = len;
     if (len >= 20) {
       const v = buf[off]! >> 4;
@@ -195,7 +205,12 @@ function main(): void {
         return p.mark;
       }
       flow = o.flow;
-      if (o.decided) {
+      let decided = o.decided;
+      if (!decided && late && table.conclude(flow, now)) {
+        decided = true;
+        counters.late++;
+      }
+      if (decided) {
         counters.decided++;
         const v = route(flow);
         events.push({

@@ -4,14 +4,19 @@
 // applier can verify what the kernel holds line by line.
 //
 // Packet path: PREROUTING → SLUICE_PRE restores the connection's mark; FORWARD →
-// SLUICE_FWD sends connections whose mark is untouched (0) or unset (1) and are still
-// inside the inspection window to NFQUEUE (--queue-bypass: if the agent is down, traffic
-// flows unclassified). FORWARD, not PREROUTING: there the replies of a masqueraded
-// connection already carry the LAN address again (de-NAT happens in PREROUTING after
-// mangle), so the data plane sees both directions under one 5-tuple. The agent's verdict
-// sets the mark; POSTROUTING → SLUICE_POST saves it to the connection, maps marks
-// to classes (CLASSIFY variant) and counts bytes per protocol (SLUICE_ACCT) and per
-// application (SLUICE_APPS, only for packets whose app field is set).
+// SLUICE_FWD: a connection whose protocol field is decided (neither 0 nor unset) leaves
+// after one mark test; an undecided one inside the inspection window goes to NFQUEUE
+// (--queue-bypass: if the agent is down, traffic flows unclassified); an undecided one past
+// the window (its first packets were lost: a full queue failed open, the agent restarted)
+// gets "unknown" and goes to the queue once more so the data plane records the verdict
+// (fail-open, the verdict stays). FORWARD, not PREROUTING: there the replies of a
+// masqueraded connection already carry the LAN address again (de-NAT happens in
+// PREROUTING after mangle), so the data plane sees both directions under one 5-tuple.
+// POSTROUTING → SLUICE_POST saves a decided mark to the connection, once: only while the
+// connection's own mark is still undecided. Counting per protocol and application and
+// mapping marks to classes is done by nftables maps (render/nft.ts) where the kernel has
+// them; otherwise by linear iptables chains: SLUICE_ACCT (one rule per protocol),
+// SLUICE_APPS (one per app) and the CLASSIFY target (when cls_fw is missing too).
 //
 // The mark has three fields (see model.ts): protocol, application, hostname rule. DNS
 // answers to LAN clients always go to the queue (one rule matching source port 53 in
@@ -27,6 +32,7 @@ import {
   CHAIN_OUT,
   CHAIN_POST,
   CHAIN_PRE,
+  MARK_UNKNOWN,
   MARK_UNSET,
   fieldValue,
   markValue,
@@ -39,7 +45,15 @@ export interface Rule {
   spec: string[];
 }
 
+/** Every chain Sluice may own (read back, removed on teardown). */
 export const SLUICE_CHAINS = [CHAIN_PRE, CHAIN_FWD, CHAIN_OUT, CHAIN_POST, CHAIN_ACCT, CHAIN_APPS] as const;
+
+/** The chains a model uses (the accounting chains only without nftables). */
+export function chainsOf(m: KernelModel): string[] {
+  return m.variant.accounting === "iptables"
+    ? [...SLUICE_CHAINS]
+    : [CHAIN_PRE, CHAIN_FWD, CHAIN_OUT, CHAIN_POST];
+}
 export const HOOKS: Rule[] = [
   { chain: "PREROUTING", spec: ["-j", CHAIN_PRE] },
   { chain: "FORWARD", spec: ["-j", CHAIN_FWD] },
@@ -50,12 +64,20 @@ export const HOOKS: Rule[] = [
 const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
 
 export function buildRules(m: KernelModel, family: Family): Rule[] {
-  const mask = hex(m.mask);
   const own = hex(m.ownMask);
+  // Protocol field 0 (untouched) or 1 (unset): the field's mask without its lowest bit.
+  const undecided = `0x0/${hex(m.mask & ~(MARK_UNSET << m.shift))}`;
   const queue =
     m.queues.first === m.queues.last
       ? ["-j", "NFQUEUE", "--queue-num", String(m.queues.first), "--queue-bypass"]
-      : ["-j", "NFQUEUE", "--queue-balance", `${m.queues.first}:${m.queues.last}`, "--queue-bypass"];
+      : [
+          "-j",
+          "NFQUEUE",
+          "--queue-balance",
+          `${m.queues.first}:${m.queues.last}`,
+          "--queue-bypass",
+          "--queue-cpu-fanout",
+        ];
   const window = [
     "-m",
     "connbytes",
@@ -74,20 +96,23 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
     const dnsAnswers = ["-p", "udp", "-m", "udp", "--sport", "53", ...queue];
     rules.push({ chain: CHAIN_FWD, spec: dnsAnswers });
     rules.push({ chain: CHAIN_OUT, spec: ["!", "-o", "lo", ...dnsAnswers] });
-    rules.push({ chain: CHAIN_FWD, spec: ["-m", "mark", "--mark", `0x0/${mask}`, ...window, ...queue] });
-    rules.push({
-      chain: CHAIN_FWD,
-      spec: ["-m", "mark", "--mark", markValue(m, MARK_UNSET), ...window, ...queue],
-    });
+    rules.push({ chain: CHAIN_FWD, spec: ["-m", "mark", "!", "--mark", undecided, "-j", "RETURN"] });
+    rules.push({ chain: CHAIN_FWD, spec: [...window, ...queue] });
+    rules.push({ chain: CHAIN_FWD, spec: ["-j", "MARK", "--set-xmark", markValue(m, MARK_UNKNOWN)] });
+    rules.push({ chain: CHAIN_FWD, spec: queue });
   }
   rules.push({
     chain: CHAIN_POST,
     spec: [
       "-m",
+      "connmark",
+      "--mark",
+      undecided,
+      "-m",
       "mark",
       "!",
       "--mark",
-      `0x0/${mask}`,
+      undecided,
       "-j",
       "CONNMARK",
       "--save-mark",
@@ -125,6 +150,7 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
       }
     }
   }
+  if (m.variant.accounting !== "iptables") return rules;
   if (m.appAccounting.length)
     rules.push({
       chain: CHAIN_POST,
@@ -186,11 +212,20 @@ export function ruleLine(r: Rule, verb = "-A"): string {
 }
 
 /** The restore input: declare (and so flush) our chains, optionally hook them, refill them. */
-export function renderIptables(m: KernelModel, family: Family, opts: { addHooks: boolean }): string {
-  const out = ["*mangle", ...SLUICE_CHAINS.map((c) => `:${c} - [0:0]`)];
+export function renderIptables(
+  m: KernelModel,
+  family: Family,
+  opts: { addHooks: boolean; removeChains?: readonly string[] },
+): string {
+  const out = ["*mangle", ...chainsOf(m).map((c) => `:${c} - [0:0]`)];
+  // Chains of an earlier layout this one does not use (their jumps were in SLUICE_POST,
+  // which the restore flushes): declared (flushed) and deleted in the same transaction.
+  const stale = (opts.removeChains ?? []).filter((c) => !chainsOf(m).includes(c));
+  for (const c of stale) out.push(`:${c} - [0:0]`);
   if (opts.addHooks)
     for (const h of HOOKS) out.push(ruleLine(h, "-I").replace(`-I ${h.chain}`, `-I ${h.chain} 1`));
   for (const r of buildRules(m, family)) out.push(ruleLine(r));
+  for (const c of stale) out.push(`-X ${c}`);
   out.push("COMMIT", "");
   return out.join("\n");
 }

@@ -12,6 +12,7 @@ import {
 import { buildModel, type AppIndex, type KernelModel } from "./model.ts";
 import { renderTc, type TcScript } from "./tc.ts";
 import { renderIptables } from "./iptables.ts";
+import { buildNft, renderNft, type NftTable } from "./nft.ts";
 
 export interface RenderedPolicy {
   model: KernelModel;
@@ -19,6 +20,8 @@ export interface RenderedPolicy {
   tc: TcScript;
   /** iptables-restore input (v4, v6) including the hook rules, as installed on a clean box. */
   iptables: { v4: string; v6: string };
+  /** The nftables table (counters, class maps), when the variant uses one. */
+  nft: { table: NftTable; script: string } | null;
 }
 
 export function leafAvailability(c: Capabilities): (k: LeafKind) => boolean {
@@ -43,9 +46,11 @@ export function renderPolicy(
     `marks: protocol ${hex(model.mask)} (1 unset, 2 unknown, 3+ protocols), app ${hex(model.app.mask)} (catalogue id), hostname rule ${hex(model.host.mask)} (rule id); window ${model.window.packets} packets; queues ${model.queues.first}-${model.queues.last}`,
     ...model.warnings.map((w) => `warning: ${w}`),
   ].map(scriptSafe);
+  const table = buildNft(model);
   return {
     model,
     header,
+    nft: table ? { table, script: renderNft(table) } : null,
     tc: renderTc(model),
     iptables: {
       v4: renderIptables(model, 4, { addHooks: true }),
@@ -55,9 +60,15 @@ export function renderPolicy(
 }
 
 /** Human-readable text of all scripts, with the header as comments. */
-export function scriptText(r: RenderedPolicy): { tc: string; iptables: string; ip6tables: string } {
+export function scriptText(r: RenderedPolicy): {
+  tc: string;
+  iptables: string;
+  ip6tables: string;
+  nft: string;
+} {
   const head = r.header.map((h) => `# ${h}`).join("\n");
   return {
+    nft: r.nft ? `${head}\n# nft -f -\n${r.nft.script}` : "",
     tc: `${head}\n# tc -batch - (devices cleared first: ${r.tc.devices.join(", ")})\n${r.tc.lines.join("\n")}\n`,
     iptables: `${head}\n# iptables-restore --noflush\n${r.iptables.v4}`,
     ip6tables: `${head}\n# ip6tables-restore --noflush\n${r.iptables.v6}`,

@@ -1,6 +1,6 @@
 // KernelModel → `tc -batch` input: per shaped device, an HTB root, the link class, the
-// policy's classes, a leaf qdisc under every leaf class, and (fw variant) one filter per
-// mark route. Pure; golden-file tested.
+// policy's classes, a leaf qdisc under every leaf class, and (fw variant, or a download
+// IFB) one filter per mark route. Pure; golden-file tested.
 
 import type { KernelModel, DeviceTree, TcClass } from "./model.ts";
 import { classid, fieldValue, IFB_DEVICE, type MarkField } from "./model.ts";
@@ -68,7 +68,7 @@ function deviceLines(m: KernelModel, d: DeviceTree): string[] {
         `qdisc add dev ${dev} parent ${c.classid} handle ${c.leaf.handle} ${leafOptions(c.leaf.kind).join(" ")}`,
       );
   }
-  if (m.variant.filter === "fw") {
+  if (usesFwFilters(m, d.device)) {
     // One fw filter instance per mark field (an instance has one mask), the most specific
     // first: hostname rules, then applications (and categories), then protocols.
     for (const r of d.routes) {
@@ -78,6 +78,14 @@ function deviceLines(m: KernelModel, d: DeviceTree): string[] {
     }
   }
   return lines;
+}
+
+/**
+ * Whether a device's classes are picked by tc fw filters: the fw variant, and a download
+ * IFB (its packets never cross netfilter, so nft maps and CLASSIFY can't reach them).
+ */
+export function usesFwFilters(m: KernelModel, device: string): boolean {
+  return m.variant.filter === "fw" || (device === IFB_DEVICE && m.variant.fw);
 }
 
 /** Interface names are the only text tc lines embed: the schema's form, or no script at all. */

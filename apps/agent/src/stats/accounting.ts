@@ -1,13 +1,31 @@
-// Live accounting, sampled every second: per class (tc counters), per protocol (the
-// SLUICE_ACCT chain's counters and conntrack marks), per application and category (the
-// SLUICE_APPS chain and the app field of conntrack marks), top talkers (conntrack bytes).
+// Live accounting, sampled every second: per class (tc counters), per protocol (nftables
+// named counters, or the SLUICE_ACCT chain's counters without nftables, and conntrack
+// marks), per application and category (the same, and the app field of conntrack marks),
+// top talkers (conntrack bytes).
+//
+// The counters are read in process over netlink (kernel-counters.ts): no process per
+// sample. The conntrack table is the one part whose cost grows with the number of
+// connections, so it is dumped (streamed, never held as text) at most as often as keeps
+// its cost under a fixed share of a core (DUMP_BUDGET), and only bounded results are kept:
+// per-protocol and per-app connection counts, per-client totals, and the top connections
+// by rate. Without netlink (tests, odd hosts) the same is read from tc/nft/iptables/conntrack.
 // Rates come from deltas between samples; a ring keeps the recent samples.
 
 import { markFields } from "@sluice/policy";
 import type { Executor } from "../kernel/executor.ts";
 import type { KernelModel } from "../render/model.ts";
 import { CHAIN_ACCT, CHAIN_APPS } from "../render/model.ts";
-import { parseAcctChain, parseConntrackLine, parseTcClassStats, type ConntrackEntry } from "./parse.ts";
+import { NFT_FAMILY, NFT_TABLE, appCounter, protocolCounter } from "../render/nft.ts";
+import type { KernelCounters } from "./kernel-counters.ts";
+import type { CtEntry } from "./ctnetlink.ts";
+import {
+  parseAcctChain,
+  parseConntrackLine,
+  parseNftCounters,
+  parseTcClassStats,
+  type ClassCounters,
+  type NftCounter,
+} from "./parse.ts";
 
 /** Before any policy is in place, marks are read with the default fields. */
 const DEFAULT_FIELDS = markFields();
@@ -87,6 +105,8 @@ export interface StatsSample {
   hosts: HostSample[];
   connections: ConnectionSample[];
   totals: { uploadBps: number; downloadBps: number; drops: number; connections: number };
+  /** How the connection figures were read: when, and how long the conntrack dump took. */
+  conntrack?: { at: number; ms: number; entries: number };
 }
 
 export interface AccountingDeps {
@@ -100,6 +120,10 @@ export interface AccountingDeps {
   hostnameOf?: (client: string, server: string) => string | null;
   ipv6: boolean;
   ringSize?: number;
+  /** Netlink readers (null or absent: run the tools instead). */
+  kernel?: KernelCounters | null;
+  /** Connections kept for the flows view (the highest rates); default 2000. */
+  maxConnections?: number;
 }
 
 /** What accounting needs of the application catalogue. */
@@ -110,6 +134,21 @@ export interface AppDirectory {
 }
 
 const endpoint = (ip: string, port: number) => (ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`);
+/** Share of one core the conntrack dumps may take, on average. */
+const DUMP_BUDGET = 0.05;
+
+type Counted = Map<string, { bytes: number; packets: number }>;
+
+/** What one pass over the conntrack table leaves behind: bounded, whatever its size. */
+interface ConnView {
+  at: number;
+  ms: number;
+  entries: number;
+  top: ConnectionSample[];
+  protocolConns: Map<string, number>;
+  appConns: Map<string, number>;
+  hosts: HostSample[];
+}
 
 export class Accounting {
   private readonly d: AccountingDeps;
@@ -119,12 +158,14 @@ export class Accounting {
     classes: Map<string, number>;
     protocols: Map<string, number>;
     apps: Map<string, number>;
-    conns: Map<string, number>;
   } | null = null;
+  /** Bytes per connection at the last dump (for rates), and when it was taken. */
+  private connBytes = new Map<string, number>();
+  private connAt = 0;
+  private view: ConnView | null = null;
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(s: StatsSample) => void>();
-  private connections: ConnectionSample[] = [];
 
   constructor(deps: AccountingDeps) {
     this.d = deps;
@@ -155,15 +196,24 @@ export class Accounting {
     return [...this.ring];
   }
 
-  /** Every tracked connection of the last sample (flows view). */
+  /** The busiest connections of the last conntrack pass (flows view), at most maxConnections. */
   allConnections(): ConnectionSample[] {
-    return this.connections;
+    return this.view?.top ?? [];
+  }
+
+  /** Connections in the conntrack table at the last pass. */
+  connectionCount(): number {
+    return this.view?.entries ?? 0;
   }
 
   /** Takes one sample now (after any sample in progress) and returns it. */
   tick(): Promise<StatsSample> {
     const run = this.chain.then(async () => {
       const s = await this.sample();
+      // Only the latest sample keeps its per-connection and per-client lists: the history
+      // is for the graphs, and stays small (and quick to send) whatever the table holds.
+      const prev = this.ring.at(-1);
+      if (prev) this.ring[this.ring.length - 1] = { ...prev, connections: [], hosts: [] };
       this.ring.push(s);
       if (this.ring.length > (this.d.ringSize ?? 600)) this.ring.shift();
       for (const fn of this.listeners) fn(s);
@@ -171,6 +221,150 @@ export class Accounting {
     });
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  private async classCounters(device: string): Promise<ClassCounters[] | null> {
+    if (this.d.kernel) return this.d.kernel.classes(device);
+    const r = await this.d.exec.run(["tc", "-s", "class", "show", "dev", device]);
+    return r.code === 0 ? parseTcClassStats(r.stdout) : null;
+  }
+
+  private async nftCounters(): Promise<NftCounter[]> {
+    if (this.d.kernel) return this.d.kernel.nftCounters(NFT_TABLE);
+    const r = await this.d.exec.run(["nft", "-j", "list", "counters", "table", NFT_FAMILY, NFT_TABLE]);
+    return r.code === 0 ? parseNftCounters(r.stdout) : [];
+  }
+
+  /**
+   * Bytes and packets per protocol and per app: the nftables named counters, or the
+   * iptables accounting chains' rule counters.
+   */
+  private async readCounters(model: KernelModel | null): Promise<{ protoBytes: Counted; appBytes: Counted }> {
+    const protoBytes: Counted = new Map();
+    const appBytes: Counted = new Map();
+    const add = (m: Counted, k: string, b: number, p: number) => {
+      const e = m.get(k) ?? { bytes: 0, packets: 0 };
+      e.bytes += b;
+      e.packets += p;
+      m.set(k, e);
+    };
+    if (model?.variant.accounting === "nft") {
+      const byName = new Map<string, string>();
+      for (const a of model.accounting) byName.set(protocolCounter(a.l7mark), a.protocol);
+      const appByName = new Map<string, string>();
+      for (const a of model.appAccounting) appByName.set(appCounter(a.id), a.app);
+      for (const c of await this.nftCounters()) {
+        const p = byName.get(c.name);
+        if (p !== undefined) add(protoBytes, p, c.bytes, c.packets);
+        const a = appByName.get(c.name);
+        if (a !== undefined) add(appBytes, a, c.bytes, c.packets);
+      }
+      return { protoBytes, appBytes };
+    }
+    for (const bin of this.d.ipv6 ? ["iptables", "ip6tables"] : ["iptables"]) {
+      const r = await this.d.exec.run([bin, "-w", "-t", "mangle", "-nvxL", CHAIN_ACCT]);
+      if (r.code !== 0) continue;
+      for (const a of parseAcctChain(r.stdout)) add(protoBytes, a.protocol, a.bytes, a.packets);
+    }
+    if (model?.appAccounting.length) {
+      for (const bin of this.d.ipv6 ? ["iptables", "ip6tables"] : ["iptables"]) {
+        const r = await this.d.exec.run([bin, "-w", "-t", "mangle", "-nvxL", CHAIN_APPS]);
+        if (r.code !== 0) continue;
+        for (const a of parseAcctChain(r.stdout, "sluice-app")) add(appBytes, a.protocol, a.bytes, a.packets);
+      }
+    }
+    return { protoBytes, appBytes };
+  }
+
+  /** Streams the conntrack table once; keeps only bounded results (see ConnView). */
+  private async passConntrack(model: KernelModel | null): Promise<ConnView> {
+    const started = Date.now();
+    const dt = this.connAt ? Math.max(0.001, (started - this.connAt) / 1000) : 0;
+    const shift = model?.shift ?? DEFAULT_FIELDS.protocol.shift;
+    const mask = model?.mask ?? DEFAULT_FIELDS.protocol.mask;
+    const appField = model?.app ?? DEFAULT_FIELDS.app;
+    const keep = this.d.maxConnections ?? 2000;
+    const before = this.connBytes;
+    const bytesNow = new Map<string, number>();
+    const protocolConns = new Map<string, number>();
+    const appConns = new Map<string, number>();
+    const hosts = new Map<string, HostSample>();
+    const protoName = new Map<number, string>();
+    let candidates: { e: CtEntry; rate: number; protocol: string; l7: number }[] = [];
+    let floor = 0;
+    let entries = 0;
+    const onEntry = (e: CtEntry) => {
+      entries++;
+      const l7 = (e.mark & mask) >>> shift;
+      let protocol = protoName.get(l7);
+      if (protocol === undefined) {
+        protocol = l7 === 0 ? "untouched" : this.d.protocolOf(l7);
+        protoName.set(l7, protocol);
+      }
+      protocolConns.set(protocol, (protocolConns.get(protocol) ?? 0) + 1);
+      const appId = (e.mark & appField.mask) >>> appField.shift;
+      const app = appId ? this.d.apps?.appById(appId) : undefined;
+      if (app) appConns.set(app.name, (appConns.get(app.name) ?? 0) + 1);
+      const key = `${e.l4} ${e.src} ${e.sport} ${e.dst} ${e.dport}`;
+      bytesNow.set(key, e.bytes);
+      const prior = before.get(key);
+      const rate = prior === undefined || dt === 0 || e.bytes < prior ? 0 : ((e.bytes - prior) * 8) / dt;
+      const h = hosts.get(e.src) ?? { host: e.src, rateBps: 0, bytes: 0, connections: 0 };
+      h.rateBps += rate;
+      h.bytes += e.bytes;
+      h.connections++;
+      hosts.set(e.src, h);
+      // Top connections by rate (then bytes): a bounded buffer, trimmed when it doubles.
+      if (candidates.length < keep || rate > floor) {
+        candidates.push({ e, rate, protocol, l7 });
+        if (candidates.length >= 2 * keep) {
+          candidates.sort((a, b) => b.rate - a.rate || b.e.bytes - a.e.bytes);
+          candidates = candidates.slice(0, keep);
+          floor = candidates.at(-1)!.rate;
+        }
+      }
+    };
+    if (this.d.kernel) await this.d.kernel.conntrack(onEntry);
+    else {
+      for (const fam of this.d.ipv6 ? ["ipv4", "ipv6"] : ["ipv4"]) {
+        const r = await this.d.exec.run(["conntrack", "-L", "-f", fam]);
+        for (const line of r.stdout.split("\n")) {
+          const c = parseConntrackLine(line);
+          if (c) onEntry({ ...c, l4: c.l4 as "tcp" | "udp" });
+        }
+      }
+    }
+    this.connBytes = bytesNow;
+    this.connAt = started;
+    candidates.sort((a, b) => b.rate - a.rate || b.e.bytes - a.e.bytes);
+    const top = candidates.slice(0, keep).map(({ e, rate, protocol, l7 }): ConnectionSample => {
+      const appId = (e.mark & appField.mask) >>> appField.shift;
+      const app = appId ? this.d.apps?.appById(appId) : undefined;
+      const client = endpoint(e.src, e.sport);
+      const server = endpoint(e.dst, e.dport);
+      return {
+        l4: e.l4,
+        client,
+        server,
+        app: app?.name ?? null,
+        category: app?.category ?? null,
+        hostname: this.d.hostnameOf?.(client, server) ?? null,
+        protocol,
+        mark: l7,
+        bytes: e.bytes,
+        rateBps: rate,
+        state: e.state,
+      };
+    });
+    return {
+      at: started,
+      ms: Date.now() - started,
+      entries,
+      top,
+      protocolConns,
+      appConns,
+      hosts: [...hosts.values()].sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes).slice(0, 20),
+    };
   }
 
   private async sample(): Promise<StatsSample> {
@@ -185,9 +379,8 @@ export class Accounting {
     const classes: ClassSample[] = [];
     const classBytes = new Map<string, number>();
     for (const dev of model?.devices ?? []) {
-      const r = await this.d.exec.run(["tc", "-s", "class", "show", "dev", dev.device]);
-      if (r.code !== 0) continue;
-      for (const c of parseTcClassStats(r.stdout)) {
+      const list = await this.classCounters(dev.device);
+      for (const c of list ?? []) {
         const def = dev.classes.find((x) => x.classid === c.classid);
         const key = `${dev.device}/${c.classid}`;
         classBytes.set(key, c.bytes);
@@ -210,82 +403,27 @@ export class Accounting {
       }
     }
 
-    const protoBytes = new Map<string, { bytes: number; packets: number }>();
-    for (const bin of this.d.ipv6 ? ["iptables", "ip6tables"] : ["iptables"]) {
-      const r = await this.d.exec.run([bin, "-w", "-t", "mangle", "-nvxL", CHAIN_ACCT]);
-      if (r.code !== 0) continue;
-      for (const a of parseAcctChain(r.stdout)) {
-        const e = protoBytes.get(a.protocol) ?? { bytes: 0, packets: 0 };
-        e.bytes += a.bytes;
-        e.packets += a.packets;
-        protoBytes.set(a.protocol, e);
-      }
-    }
+    const { protoBytes, appBytes } = await this.readCounters(model);
 
-    const appBytes = new Map<string, { bytes: number; packets: number }>();
-    if (model?.appAccounting.length) {
-      for (const bin of this.d.ipv6 ? ["iptables", "ip6tables"] : ["iptables"]) {
-        const r = await this.d.exec.run([bin, "-w", "-t", "mangle", "-nvxL", CHAIN_APPS]);
-        if (r.code !== 0) continue;
-        for (const a of parseAcctChain(r.stdout, "sluice-app")) {
-          const e = appBytes.get(a.protocol) ?? { bytes: 0, packets: 0 };
-          e.bytes += a.bytes;
-          e.packets += a.packets;
-          appBytes.set(a.protocol, e);
-        }
-      }
-    }
+    // The conntrack pass: every second while it is cheap, less often as the table grows
+    // (its average cost stays under DUMP_BUDGET of a core); samples in between reuse it.
+    const last = this.view;
+    if (!last || t - last.at >= Math.max(900, last.ms / DUMP_BUDGET))
+      this.view = await this.passConntrack(model);
+    const view = this.view!;
 
-    const conns: ConnectionSample[] = [];
-    const connBytes = new Map<string, number>();
-    const ct = await this.d.exec.run(["conntrack", "-L", "-f", "ipv4"]);
-    const ct6 = this.d.ipv6 ? await this.d.exec.run(["conntrack", "-L", "-f", "ipv6"]) : null;
-    const shift = model?.shift ?? DEFAULT_FIELDS.protocol.shift;
-    const mask = model?.mask ?? DEFAULT_FIELDS.protocol.mask;
-    const appField = model?.app ?? DEFAULT_FIELDS.app;
-    for (const line of `${ct.stdout}\n${ct6?.stdout ?? ""}`.split("\n")) {
-      const e: ConntrackEntry | null = parseConntrackLine(line);
-      if (!e) continue;
-      const l7 = (e.mark & mask) >>> shift;
-      const appId = (e.mark & appField.mask) >>> appField.shift;
-      const app = appId ? this.d.apps?.appById(appId) : undefined;
-      const key = `${e.l4} ${e.src}:${e.sport} ${e.dst}:${e.dport}`;
-      connBytes.set(key, e.bytes);
-      const client = endpoint(e.src, e.sport);
-      const server = endpoint(e.dst, e.dport);
-      conns.push({
-        l4: e.l4,
-        client,
-        server,
-        app: app?.name ?? null,
-        category: app?.category ?? null,
-        hostname: this.d.hostnameOf?.(client, server) ?? null,
-        protocol: l7 === 0 ? "untouched" : this.d.protocolOf(l7),
-        mark: l7,
-        bytes: e.bytes,
-        rateBps: rate(key, e.bytes, this.prev?.conns),
-        state: e.state,
-      });
-    }
-    conns.sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes);
-    this.connections = conns;
-
-    const connCount = new Map<string, number>();
-    for (const c of conns) connCount.set(c.protocol, (connCount.get(c.protocol) ?? 0) + 1);
-    const protocols: ProtocolSample[] = [...new Set([...protoBytes.keys(), ...connCount.keys()])]
+    const protocols: ProtocolSample[] = [...new Set([...protoBytes.keys(), ...view.protocolConns.keys()])]
       .map((p) => ({
         protocol: p,
         bytes: protoBytes.get(p)?.bytes ?? 0,
         packets: protoBytes.get(p)?.packets ?? 0,
         rateBps: rate(p, protoBytes.get(p)?.bytes ?? 0, this.prev?.protocols),
-        connections: connCount.get(p) ?? 0,
+        connections: view.protocolConns.get(p) ?? 0,
       }))
       .filter((p) => p.bytes > 0 || p.connections > 0)
       .sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes);
 
-    const appConns = new Map<string, number>();
-    for (const c of conns) if (c.app) appConns.set(c.app, (appConns.get(c.app) ?? 0) + 1);
-    const apps: AppSample[] = [...new Set([...appBytes.keys(), ...appConns.keys()])]
+    const apps: AppSample[] = [...new Set([...appBytes.keys(), ...view.appConns.keys()])]
       .map((name) => {
         const def = this.d.apps?.app(name);
         const b = appBytes.get(name);
@@ -296,7 +434,7 @@ export class Accounting {
           bytes: b?.bytes ?? 0,
           packets: b?.packets ?? 0,
           rateBps: rate(name, b?.bytes ?? 0, this.prev?.apps),
-          connections: appConns.get(name) ?? 0,
+          connections: view.appConns.get(name) ?? 0,
         };
       })
       .filter((a) => a.bytes > 0 || a.connections > 0)
@@ -316,15 +454,6 @@ export class Accounting {
       byCategory.set(a.category, c);
     }
 
-    const hosts = new Map<string, HostSample>();
-    for (const c of conns) {
-      const host = c.client.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-      const h = hosts.get(host) ?? { host, rateBps: 0, bytes: 0, connections: 0 };
-      h.rateBps += c.rateBps;
-      h.bytes += c.bytes;
-      h.connections++;
-      hosts.set(host, h);
-    }
     const leafRate = (dir: string) =>
       classes.filter((c) => c.direction === dir && c.classid === "1:1").reduce((n, c) => n + c.rateBps, 0);
     this.prev = {
@@ -332,7 +461,6 @@ export class Accounting {
       classes: classBytes,
       protocols: new Map([...protoBytes].map(([k, v]) => [k, v.bytes])),
       apps: new Map([...appBytes].map(([k, v]) => [k, v.bytes])),
-      conns: connBytes,
     };
     return {
       t,
@@ -340,14 +468,15 @@ export class Accounting {
       protocols,
       apps,
       categories: [...byCategory.values()].sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes),
-      hosts: [...hosts.values()].sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes).slice(0, 20),
-      connections: conns.slice(0, 50),
+      hosts: view.hosts,
+      connections: view.top.slice(0, 50),
       totals: {
         uploadBps: leafRate("upload"),
         downloadBps: leafRate("download"),
         drops: classes.reduce((n, c) => n + (c.leaf ? c.drops : 0), 0),
-        connections: conns.length,
+        connections: view.entries,
       },
+      conntrack: { at: view.at, ms: view.ms, entries: view.entries },
     };
   }
 }

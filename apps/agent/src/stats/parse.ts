@@ -107,3 +107,37 @@ export function parseConntrackLine(line: string): ConntrackEntry | null {
     state: l4[2] ?? null,
   };
 }
+
+export interface NftCounter {
+  name: string;
+  packets: number;
+  bytes: number;
+}
+
+/** `nft -j list counters table ...` → every named counter. */
+export function parseNftCounters(text: string): NftCounter[] {
+  const items = (JSON.parse(text) as { nftables?: { counter?: NftCounter }[] }).nftables ?? [];
+  return items.flatMap((it) =>
+    it.counter
+      ? [
+          {
+            name: String(it.counter.name),
+            packets: Number(it.counter.packets),
+            bytes: Number(it.counter.bytes),
+          },
+        ]
+      : [],
+  );
+}
+
+/**
+ * `iptables -t mangle -nvxL SLUICE_FWD` → packets of the rule that marks connections past
+ * their window still undecided as unknown (`MARK xset ...`), or 0 when it is not there.
+ */
+export function parseLateRuleCount(text: string): number {
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\d+)\s+\d+\s+MARK\s.*\bMARK xset\b/.exec(line);
+    if (m) return Number(m[1]);
+  }
+  return 0;
+}

@@ -31,6 +31,12 @@ export interface TestAgentOptions {
   capabilities?: Capabilities;
   /** Network devices the fake kernel has (default wan0, lan0, eth0, eth1). */
   links?: string[];
+  /**
+   * The interfaces and link speeds the status reports (default: lo, the links; wan0 at
+   * 100 Mbit/s, lan0 at 1 Gbit/s); their names are also the fake kernel's devices, so tc
+   * refuses a policy naming any other device, as the kernel does.
+   */
+  interfaces?: { name: string; speedMbps: number | null }[];
   dataDir?: string;
 }
 
@@ -90,7 +96,15 @@ export class TestAgent {
       initialPolicy = join(dataDir, "initial-policy.json");
       writeFileSync(initialPolicy, JSON.stringify(opts.initialPolicy));
     }
-    const kernel = new FakeKernel({ links: opts.links ?? ["wan0", "lan0", "eth0", "eth1"] });
+    const speeds: Record<string, number> = { wan0: 100, lan0: 1000 };
+    const interfaces = opts.interfaces ?? [
+      { name: "lo", speedMbps: null },
+      ...(opts.links ?? ["wan0", "lan0", "eth0", "eth1"]).map((name) => ({
+        name,
+        speedMbps: speeds[name] ?? null,
+      })),
+    ];
+    const kernel = new FakeKernel({ links: interfaces.map((i) => i.name) });
     const agent = await Agent.start({
       socket: opts.socket,
       dataDir,
@@ -98,7 +112,9 @@ export class TestAgent {
       ...(initialPolicy ? { initialPolicy } : {}),
       noDataPlane: true,
       exec: kernel,
-      capabilities: opts.capabilities ?? MINIMAL_CAPABILITIES,
+      // without nftables: the fake kernel has no `nft` (CLASSIFY target, iptables accounting)
+      capabilities: opts.capabilities ?? { ...MINIMAL_CAPABILITIES, nftables: false },
+      interfaces: () => interfaces,
       sampleMs: 0,
       ...(opts.appCatalogue === false ? { appCatalogue: null } : {}),
       logLevel: "silent",

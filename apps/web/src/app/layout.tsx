@@ -28,15 +28,15 @@ const theme = createTheme({
 });
 
 export default async function RootLayout({ children }: { children: React.ReactNode }) {
-  // The per-request CSP nonce from src/proxy.ts (reading headers makes every page dynamic).
+  // Light or dark as the OS asks (prefers-color-scheme). The per-request CSP nonce from src/proxy.ts (reading headers makes every page dynamic).
   const nonce = (await headers()).get("x-nonce") ?? undefined;
   return (
     <html lang="en" {...mantineHtmlProps} className={inter.variable}>
       <head>
-        <ColorSchemeScript defaultColorScheme="light" nonce={nonce} />
+        <ColorSchemeScript defaultColorScheme="auto" nonce={nonce} />
       </head>
       <body>
-        <MantineProvider theme={theme} defaultColorScheme="light">
+        <MantineProvider theme={theme} defaultColorScheme="auto">
           <Providers>{children}</Providers>
         </MantineProvider>
       </body>

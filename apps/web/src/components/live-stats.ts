@@ -39,7 +39,10 @@ export function useLiveStats(windowMs: number, intervalMs = 1000): LiveState {
         if (samples.length) last.current = samples.at(-1)!.t;
         setState((s) => {
           const cutoff = Date.now() - windowRef.current;
-          const merged = [...s.samples, ...samples].filter((x) => x.t >= cutoff);
+          // a wider window refetches what the page already has: one sample per time stamp, in order
+          const byT = new Map<number, LiveSample>();
+          for (const x of [...s.samples, ...samples]) if (x.t >= cutoff) byT.set(x.t, x);
+          const merged = [...byT.values()].sort((a, b) => a.t - b.t);
           return { samples: merged, extra, error: null, loading: false };
         });
       } catch (e) {

@@ -4,7 +4,30 @@
 
 import Link from "next/link";
 import { Alert, Anchor, Button, Card, Group, List, Text } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
 import type { PolicyIssue } from "@sluice/policy";
+import { useTRPC } from "@/lib/trpc";
+import { issueLine, type IssueContext } from "@/lib/issue-words";
+
+/** Whether the saved policy is what the box runs (the agent's dry run), so "No changes" never hides a difference. */
+function BoxState() {
+  const trpc = useTRPC();
+  const q = useQuery({ ...trpc.deploy.previewApply.queryOptions(), refetchInterval: 15_000 });
+  if (!q.data?.result.ok) return null;
+  const id = q.data.installed?.id;
+  return q.data.nothingToApply ? (
+    <Text size="sm" c="dimmed" data-testid="box-state">
+      The box runs this policy{id ? ` (#${id})` : ""}.
+    </Text>
+  ) : (
+    <Text size="sm" c="orange" data-testid="box-state">
+      Saved, not applied: the box runs {id ? `#${id}` : "another policy"}.{" "}
+      <Anchor component={Link} href="/apply" size="sm">
+        Review and apply →
+      </Anchor>
+    </Text>
+  );
+}
 
 export function SaveBar(props: {
   dirty: boolean;
@@ -17,6 +40,8 @@ export function SaveBar(props: {
   readOnly: boolean;
   onSave: () => void;
   onReset: () => void;
+  /** Names for the issues' paths (class names). */
+  context?: IssueContext;
 }) {
   const { dirty, issues, otherIssues, saving, saved, error, readOnly } = props;
   return (
@@ -25,9 +50,7 @@ export function SaveBar(props: {
         <Alert color="red" mb="sm" title="Problems elsewhere in the policy">
           <List size="sm">
             {otherIssues.map((i) => (
-              <List.Item key={`${i.path}:${i.message}`}>
-                <code>{i.path || "(policy)"}</code>: {i.message}
-              </List.Item>
+              <List.Item key={`${i.path}:${i.message}`}>{issueLine(i, props.context)}</List.Item>
             ))}
           </List>
         </Alert>
@@ -46,17 +69,10 @@ export function SaveBar(props: {
               : dirty
                 ? "Unsaved changes"
                 : saved
-                  ? "Saved. Nothing is applied to the box until you apply it."
-                  : "No changes"}
-          {saved && !dirty && !readOnly && (
-            <>
-              {" "}
-              <Anchor component={Link} href="/apply" size="sm">
-                Review and apply →
-              </Anchor>
-            </>
-          )}
+                  ? "Saved."
+                  : "No unsaved changes"}
         </Text>
+        {!dirty && !issues.length && <BoxState />}
         {!readOnly && (
           <Group gap="xs">
             <Button variant="default" disabled={!dirty || saving} onClick={props.onReset}>

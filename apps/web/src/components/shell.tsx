@@ -22,6 +22,7 @@ import { useDisclosure } from "@mantine/hooks";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/lib/trpc";
 import { ago, formatTime } from "@/lib/format";
+import { useStackLabels } from "./stack-labels";
 
 const NAV = [
   { href: "/", label: "Overview" },
@@ -100,7 +101,8 @@ function TryBanner() {
 }
 
 export function Shell({ user, children }: { user: CurrentUser; children: ReactNode }) {
-  const [opened, { toggle }] = useDisclosure();
+  const [opened, { toggle, close }] = useDisclosure();
+  useStackLabels();
   const path = usePathname();
   const trpc = useTRPC();
   const logout = useMutation(
@@ -110,20 +112,28 @@ export function Shell({ user, children }: { user: CurrentUser; children: ReactNo
     <UserContext.Provider value={user}>
       <AppShell
         header={{ height: 56 }}
+        data-nav-open={opened ? "true" : "false"}
         navbar={{ width: 200, breakpoint: "sm", collapsed: { mobile: !opened } }}
         padding="md"
       >
         <AppShell.Header>
           <Group h="100%" px="md" justify="space-between">
-            <Group gap="sm">
-              <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" />
+            <Group gap="sm" wrap="nowrap">
+              <Burger
+                opened={opened}
+                onClick={toggle}
+                hiddenFrom="sm"
+                size="sm"
+                aria-label="navigation"
+                data-testid="nav-burger"
+              />
               <Title order={4}>Sluice</Title>
               <AgentBadge />
             </Group>
-            <Group gap="sm">
-              <Text size="sm" data-testid="current-user">
+            <Group gap="sm" wrap="nowrap">
+              <Text size="sm" data-testid="current-user" truncate maw={{ base: 90, sm: 240 }}>
                 {user.username}{" "}
-                <Text span c="dimmed" size="xs">
+                <Text span c="dimmed" size="xs" visibleFrom="sm">
                   ({user.role})
                 </Text>
               </Text>
@@ -142,6 +152,7 @@ export function Shell({ user, children }: { user: CurrentUser; children: ReactNo
                 href={n.href}
                 label={n.label}
                 active={n.href === "/" ? path === "/" : path.startsWith(n.href)}
+                onClick={close}
               />
             ))}
           </Stack>

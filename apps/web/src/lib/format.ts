@@ -49,24 +49,39 @@ export function ago(iso: string | number | null | undefined, now = Date.now()): 
   return `${formatDuration((now - new Date(iso).getTime()) / 1000)} ago`;
 }
 
-/** A stable colour per name (classes, protocols) from a palette that reads on white. */
+/**
+ * Twelve colours far apart (Tableau 10 and two more), readable on light and dark. Each kind
+ * of name (classes, protocols, apps, categories) gets its own assignment: a name keeps its
+ * colour on every chart of the page, and names of one kind get different colours while
+ * there are colours left (a name starts at its hash's slot and takes the next free one).
+ */
 const PALETTE = [
-  "#1c7ed6",
-  "#e8590c",
-  "#2f9e44",
-  "#ae3ec9",
-  "#f08c00",
-  "#0c8599",
-  "#e03131",
-  "#5f3dc4",
-  "#66a80f",
-  "#c2255c",
-  "#495057",
-  "#1098ad",
+  "#4e79a7",
+  "#f28e2b",
+  "#59a14f",
+  "#e15759",
+  "#b07aa1",
+  "#76b7b2",
+  "#edc948",
+  "#9c755f",
+  "#ff9da7",
+  "#17becf",
+  "#2f4b7c",
+  "#bab0ac",
 ];
-export function colorOf(name: string, index?: number): string {
-  if (index !== undefined) return PALETTE[index % PALETTE.length]!;
+export type ColorKind = "class" | "protocol" | "app" | "category";
+const assigned = new Map<string, Map<string, number>>();
+
+export function colorOf(name: string, kind: ColorKind): string {
+  const mine = assigned.get(kind) ?? new Map<string, number>();
+  assigned.set(kind, mine);
+  const hit = mine.get(name);
+  if (hit !== undefined) return PALETTE[hit]!;
   let h = 0;
   for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return PALETTE[h % PALETTE.length]!;
+  const taken = new Set(mine.values());
+  let slot = h % PALETTE.length;
+  for (let k = 0; k < PALETTE.length && taken.has(slot); k++) slot = (slot + 1) % PALETTE.length;
+  mine.set(name, slot);
+  return PALETTE[slot]!;
 }

@@ -8,7 +8,9 @@ import { useMemo, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import {
   formatRate,
+  kernelIssues,
   ruleTarget,
+  type KernelFeatures,
   validatePolicy,
   type PolicyIssue,
   type RuleTargetKind,
@@ -17,6 +19,7 @@ import {
 } from "@sluice/policy";
 import type { RouterOutputs } from "@sluice/api/client";
 import { errorIssues, useTRPC } from "./trpc";
+import { humanIssues } from "./issue-words";
 
 type Loaded = RouterOutputs["policy"]["getPolicy"]["policy"];
 type LoadedClass = Loaded["classes"]["upload"][number];
@@ -24,6 +27,8 @@ export type LeafKind = LoadedClass["leaf"];
 
 export interface DraftClass {
   name: string;
+  /** The name it was loaded with (absent: added in the editor); a rename carries its rules. */
+  was?: string | undefined;
   parent?: string | undefined;
   rate: string;
   ceil: string;
@@ -61,6 +66,7 @@ export function toDraft(p: Loaded): Draft {
   const { classes, rules, interfaces, ...rest } = p;
   const cls = (c: LoadedClass): DraftClass => ({
     name: c.name,
+    was: c.name,
     parent: c.parent,
     rate: rateText(c.rate),
     ceil: rateText(c.ceil),
@@ -113,15 +119,53 @@ function classInput(c: DraftClass) {
   };
 }
 
-/** The draft as the server's savePolicy takes it (rules keep `enabled`). */
+export interface Rename {
+  from: string;
+  to: string;
+  /** Why the rules cannot follow (the old name still names a class elsewhere, …). */
+  blocked?: string;
+}
+
+/**
+ * Classes renamed in the editor, by their old name. A rename carries the rules of the old
+ * name along, unless the old name still names a class in the other direction (the rules
+ * would then split across two names) or the two directions renamed it differently.
+ */
+export function classRenames(d: Draft): Map<string, Rename> {
+  const out = new Map<string, Rename>();
+  const names = new Set([...d.classes.upload, ...d.classes.download].map((c) => c.name));
+  for (const dir of ["upload", "download"] as const)
+    for (const c of d.classes[dir]) {
+      if (c.was === undefined || c.was === c.name) continue;
+      const prev = out.get(c.was);
+      const other = dir === "upload" ? "download" : "upload";
+      if (prev && prev.to !== c.name)
+        out.set(c.was, { ...prev, blocked: `upload and download renamed "${c.was}" differently` });
+      else if (names.has(c.was))
+        out.set(c.was, {
+          from: c.was,
+          to: c.name,
+          blocked: `the ${other} class "${c.was}" keeps its name, so its rules cannot follow: rename it in ${other} too, or move the rules on the Rules page first`,
+        });
+      else if (!prev) out.set(c.was, { from: c.was, to: c.name });
+    }
+  return out;
+}
+
+/** The draft as the server's savePolicy takes it (rules keep `enabled`; renamed classes take their rules along). */
 export function fromDraft(d: Draft) {
+  const renames = classRenames(d);
+  const classOf = (name: string) => {
+    const r = renames.get(name);
+    return r && !r.blocked ? r.to : name;
+  };
   return {
     ...d.rest,
     interfaces: d.interfaces,
     classes: { upload: d.classes.upload.map(classInput), download: d.classes.download.map(classInput) },
     rules: d.rules.map((r) => ({
       [r.kind]: r.value,
-      class: r.class,
+      class: classOf(r.class),
       ...(r.comment.trim() ? { comment: r.comment } : {}),
       enabled: r.enabled,
     })),
@@ -136,14 +180,33 @@ export function validateDraft(d: Draft, names: ValidationContext): PolicyIssue[]
     { ...input, rules: input.rules.filter((x) => x.enabled).map(({ enabled: _, ...x }) => x) },
     names,
   );
-  if (r.ok) return [];
-  return r.issues.map((i) => {
-    const path = i.path.replace(/^rules\[(\d+)\]/, (_m, n: string) => `rules[${enabledIdx[Number(n)] ?? n}]`);
+  const blocked: PolicyIssue[] = [];
+  for (const rn of classRenames(d).values()) {
+    const users = d.rules.filter((x) => x.class === rn.from).length;
+    if (!rn.blocked || !users) continue;
+    for (const dir of ["upload", "download"] as const)
+      d.classes[dir].forEach((c, i) => {
+        if (c.was === rn.from && c.name !== rn.from)
+          blocked.push({
+            path: `classes.${dir}[${i}].name`,
+            message: `"${rn.from}" is the class of ${users} rule${users > 1 ? "s" : ""}; ${rn.blocked}`,
+          });
+      });
+  }
+  if (r.ok) return blocked;
+  return [...blocked, ...r.issues].map((i) => {
+    const toRow = (_m: string, n: string) => `rules[${enabledIdx[Number(n)] ?? n}]`;
+    const path = i.path.replace(/^rules\[(\d+)\]/, toRow);
+    const message = i.message.replace(/\brules\[(\d+)\]/g, toRow);
     // a new rule's empty value: say what to do rather than zod's "too small"
     const rule = /^rules\[(\d+)\]\.(\w+)$/.exec(path);
     const target = rule ? d.rules[Number(rule[1])] : undefined;
     const empty = target !== undefined && rule![2] === target.kind && target.value.trim() === "";
-    return empty ? { path, message: EMPTY_VALUE[target.kind] } : { ...i, path };
+    if (empty) return { path, message: EMPTY_VALUE[target.kind] };
+    const cls = /^classes\.(upload|download)\[(\d+)\]\.name$/.exec(path);
+    if (cls && d.classes[cls[1] as Direction][Number(cls[2])]?.name.trim() === "")
+      return { path, message: "a class needs a name" };
+    return { path, message };
   });
 }
 
@@ -185,21 +248,46 @@ export function usePolicyDraft(what: string) {
         : {}),
     };
   }, [names, apps.data]);
-  const clientIssues = useMemo(() => (draft ? validateDraft(draft, context) : []), [draft, context]);
+  // what the probed kernel can do (the agent's status): leaves it lacks are refused here
+  const health = useQuery({ ...trpc.agent.getHealth.queryOptions(), refetchInterval: 5000, staleTime: 4000 });
+  const caps = health.data?.status?.capabilities;
+  const kernel = useMemo<KernelFeatures | null>(
+    () =>
+      caps
+        ? { qdiscs: caps.qdiscs, ifb: caps.actions.connmark && caps.actions.mirred && caps.links.ifb }
+        : null,
+    [caps],
+  );
+  const clientIssues = useMemo(
+    () =>
+      draft
+        ? [...validateDraft(draft, context), ...(kernel ? kernelIssues(fromDraft(draft), kernel) : [])]
+        : [],
+    [draft, context, kernel],
+  );
   const save = useMutation(
     trpc.policy.savePolicy.mutationOptions({
-      onSuccess: () => qc.invalidateQueries({ queryKey: trpc.policy.getPolicy.queryKey() }),
+      onSuccess: () => {
+        void qc.invalidateQueries({ queryKey: trpc.policy.getPolicy.queryKey() });
+        void qc.invalidateQueries({ queryKey: trpc.deploy.previewApply.queryKey() });
+      },
     }),
   );
   const serverIssues = errorIssues(save.error);
+  const issues = useMemo(
+    () => humanIssues(clientIssues.length ? clientIssues : serverIssues),
+    [clientIssues, serverIssues],
+  );
   const dirty = !!draft && JSON.stringify(draft) !== loadedKey;
   return {
     query: q,
     draft,
     setDraft,
     dirty,
-    issues: clientIssues.length ? clientIssues : serverIssues,
+    issues,
     protocolNames: names,
+    kernel,
+    status: health.data?.status ?? null,
     apps,
     save: () => draft && save.mutate({ policy: fromDraft(draft) as Record<string, unknown>, what }),
     saving: save,

@@ -5,7 +5,7 @@
 
 import { useState, type ReactNode } from "react";
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpLink, splitLink, TRPCClientError } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import type { AppRouter, FieldIssue } from "@sluice/api/client";
 
@@ -30,6 +30,8 @@ export function errorIssues(e: unknown): FieldIssue[] {
   if (!(e instanceof TRPCClientError)) return [];
   return ((e.data as { issues?: FieldIssue[] } | undefined)?.issues ?? []) as FieldIssue[];
 }
+
+const csrfHeader = () => ({ "x-csrf-token": readCookie("sluice_csrf") ?? "" });
 
 function onAuthError(e: unknown): void {
   if (
@@ -62,9 +64,12 @@ export function Providers({ children }: { children: ReactNode }) {
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
       links: [
-        httpBatchLink({
-          url: "/api/trpc",
-          headers: () => ({ "x-csrf-token": readCookie("sluice_csrf") ?? "" }),
+        // The server refuses sign-in and password calls inside a batch: they go alone.
+        splitLink({
+          condition: (op) =>
+            op.type === "mutation" && (op.path.startsWith("auth.") || op.path === "users.changePassword"),
+          true: httpLink({ url: "/api/trpc", headers: csrfHeader }),
+          false: httpBatchLink({ url: "/api/trpc", headers: csrfHeader }),
         }),
       ],
     }),

@@ -172,6 +172,39 @@ function inCidr(c: Cidr, v6: boolean, ip: bigint): boolean {
   return (ip >> shift) << shift === c.net;
 }
 
+/** An IPv4 range as plain numbers: every flow is checked against them (no BigInt). */
+interface V4Range {
+  net: number;
+  mask: number;
+}
+
+function v4Range(c: Cidr): V4Range {
+  const mask = c.bits === 0 ? 0 : (0xffffffff << (32 - c.bits)) >>> 0;
+  return { net: Number(c.net) >>> 0, mask };
+}
+
+/** Dotted IPv4 to a 32-bit number, or -1. */
+function ipv4ToNumber(s: string): number {
+  let v = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      v = v * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      if (part > 255) return -1;
+      digits++;
+    } else return -1;
+  }
+  return dots === 3 && digits > 0 ? v * 256 + part : -1;
+}
+
 function parsePorts(spec: string): PortRange | null {
   const m = /^(tcp|udp)\/(\d{1,5})(?:-(\d{1,5}))?$/.exec(spec);
   if (!m) return null;
@@ -221,7 +254,7 @@ export class AppCatalogue {
   private readonly suffixes = new Map<string, AppDefinition>();
   private readonly patterns: CompiledPattern[] = [];
   private readonly protocols = new Map<string, AppDefinition>();
-  private readonly ranges: { app: AppDefinition; cidr: Cidr }[] = [];
+  private readonly ranges: { app: AppDefinition; cidr: Cidr; v4: V4Range | null }[] = [];
   private readonly portRules: { app: AppDefinition; range: PortRange; text: string }[] = [];
 
   constructor(apps: AppDefinition[], categories: AppCategory[]) {
@@ -240,7 +273,10 @@ export class AppCatalogue {
           weight: g.replace(/\*/g, "").length,
         });
       for (const p of a.protocols) this.protocols.set(p, a);
-      for (const r of a.addresses) this.ranges.push({ app: a, cidr: parseCidr(r)! });
+      for (const r of a.addresses) {
+        const cidr = parseCidr(r)!;
+        this.ranges.push({ app: a, cidr, v4: cidr.v6 ? null : v4Range(cidr) });
+      }
       a.ports.forEach((range) =>
         this.portRules.push({
           app: a,
@@ -318,10 +354,20 @@ export class AppCatalogue {
     const applies = (a: AppDefinition) => a.only.length === 0 || a.only.includes(s.protocol);
     if (this.ranges.length) {
       const v6 = s.serverIp.includes(":");
-      const ip = v6 ? ipv6ToBig(s.serverIp) : ipv4ToBig(s.serverIp);
-      if (ip !== null) {
-        for (const r of this.ranges)
-          if (applies(r.app) && inCidr(r.cidr, v6, ip)) return this.result(r.app, "address", r.cidr.text);
+      if (!v6) {
+        const ip = ipv4ToNumber(s.serverIp);
+        if (ip >= 0) {
+          for (const r of this.ranges)
+            if (r.v4 && (ip & r.v4.mask) >>> 0 === r.v4.net && applies(r.app))
+              return this.result(r.app, "address", r.cidr.text);
+        }
+      } else {
+        const ip = ipv6ToBig(s.serverIp);
+        if (ip !== null) {
+          for (const r of this.ranges)
+            if (!r.v4 && applies(r.app) && inCidr(r.cidr, true, ip))
+              return this.result(r.app, "address", r.cidr.text);
+        }
       }
     }
     for (const p of this.portRules) {

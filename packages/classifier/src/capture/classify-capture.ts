@@ -4,7 +4,9 @@
 import { basename } from "node:path";
 import type { PatternSet } from "../pattern-set.ts";
 import { FlowTable, flowClient, flowServer, type Flow, type FlowTableOptions } from "../flow/flow-table.ts";
-import { decodeFrame, type DecodeResult } from "./decode.ts";
+import { decodeFrame, LINKTYPE, type DecodeResult } from "./decode.ts";
+import { DecidedFlows, frameKey } from "./decided-flows.ts";
+import { ExpectationTable, RELATED_PROTOCOL } from "../flow/expectations.ts";
 import {
   readCaptureBuffer,
   readCaptureFile,
@@ -72,7 +74,7 @@ export function classifyCaptureFile(
   patterns: PatternSet,
   options: Partial<FlowTableOptions> = {},
 ): CaptureSummary {
-  return classifyRecords(basename(path), readCaptureFile(path), patterns, options);
+  return collect(basename(path), readCaptureFile(path, { transient: true }), patterns, options);
 }
 
 export function classifyCaptureBuffer(
@@ -81,7 +83,39 @@ export function classifyCaptureBuffer(
   patterns: PatternSet,
   options: Partial<FlowTableOptions> = {},
 ): CaptureSummary {
-  return classifyRecords(name, readCaptureBuffer(buf, name), patterns, options);
+  return collect(name, readCaptureBuffer(buf, name), patterns, options);
+}
+
+/** A capture's summary without its flows (they went to the callback). */
+export type CaptureStreamSummary = Omit<CaptureSummary, "flows"> & { flowCount: number };
+
+/**
+ * Classifies a capture file and hands each connection to `onFlow` as soon as it ends
+ * (idle, evicted, closed), the rest at the end of the capture in the order they began:
+ * memory holds only the live connections, whatever the capture's size.
+ */
+export function streamCaptureFile(
+  path: string,
+  patterns: PatternSet,
+  options: Partial<FlowTableOptions>,
+  onFlow: (flow: FlowRecord) => void,
+): CaptureStreamSummary {
+  const pcap = basename(path);
+  return classifyRecords(pcap, readCaptureFile(path, { transient: true }), patterns, options, (f) =>
+    onFlow(toRecord(pcap, f)),
+  );
+}
+
+function collect(
+  pcap: string,
+  records: Generator<CaptureRecord, CaptureFormat>,
+  patterns: PatternSet,
+  options: Partial<FlowTableOptions>,
+): CaptureSummary {
+  const all: Flow[] = [];
+  const { flowCount: _, ...s } = classifyRecords(pcap, records, patterns, options, (f) => all.push(f));
+  all.sort((a, b) => a.id - b.id);
+  return { ...s, flows: all.map((f) => toRecord(pcap, f)) };
 }
 
 function classifyRecords(
@@ -89,17 +123,27 @@ function classifyRecords(
   records: Generator<CaptureRecord, CaptureFormat>,
   patterns: PatternSet,
   options: Partial<FlowTableOptions>,
-): CaptureSummary {
-  const table = new FlowTable(patterns, options);
-  const ended: Flow[] = [];
-  table.onFlowEnd = (f) => ended.push(f);
-  const summary: CaptureSummary = {
+  onFlow: (flow: Flow) => void,
+): CaptureStreamSummary {
+  // Related connections (FTP data, SIP/RTSP media, TFTP transfers) are told by their
+  // control flows seen earlier in the same capture.
+  const table = new FlowTable(patterns, { expectations: new ExpectationTable(), ...options });
+  const decided = new DecidedFlows();
+  let flowCount = 0;
+  table.onFlowEnd = (f) => {
+    decided.drop(f);
+    flowCount++;
+    onFlow(f);
+  };
+  const { tcpIdleSeconds, udpIdleSeconds } = table.options;
+  let sinceSweep = 0;
+  const summary: CaptureStreamSummary = {
     pcap,
     format: null,
     frames: 0,
     decoded: 0,
     skipped: { "not-ip": 0, "not-tcp-udp": 0, fragment: 0, truncated: 0, "unsupported-link": 0 },
-    flows: [],
+    flowCount: 0,
     error: null,
   };
   try {
@@ -111,19 +155,56 @@ function classifyRecords(
       }
       const rec = next.value;
       summary.frames++;
+      const time = rec.time;
+      const k = rec.linkType === LINKTYPE.ETHERNET ? frameKey(rec.data) : null;
+      const key = k ? k.key : null;
+      const tcp = k ? k.tcp : false;
+      if (k) {
+        // A decided flow's packet: count it in place (see decided-flows.ts).
+        const e = decided.get(k);
+        const f = e?.flow;
+        if (f && time - f.lastSeen <= (f.l4 === "tcp" ? tcpIdleSeconds : udpIdleSeconds)) {
+          summary.decoded++;
+          f.packets++;
+          f.bytes += k.ipLength;
+          if (e.c2s) {
+            f.packetsC2S++;
+            f.bytesC2S += k.ipLength;
+          } else {
+            f.packetsS2C++;
+            f.bytesS2C += k.ipLength;
+          }
+          if (time > f.lastSeen) f.lastSeen = time;
+          f.recent = true;
+          if (++sinceSweep >= 4096) {
+            sinceSweep = 0;
+            table.expire(time);
+          }
+          continue;
+        }
+      }
       const d = decodeFrame(rec.linkType, rec.data);
       if (!d.ok) {
         summary.skipped[d.reason]++;
         continue;
       }
       summary.decoded++;
-      table.observe(d.packet, rec.time);
+      const r = table.observe(d.packet, time);
+      // A control flow (FTP, SIP, RTSP, TFTP) keeps going through the table: its later
+      // messages announce related connections.
+      if (
+        key !== null &&
+        r.flow.inspection === null &&
+        !(table.expectations && RELATED_PROTOCOL[r.flow.protocol])
+      )
+        decided.add(key, tcp, r.flow, r.direction === "c2s");
     }
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     summary.error = e;
   }
-  const all = [...ended, ...table.drain()].sort((a, b) => a.id - b.id);
-  summary.flows = all.map((f) => toRecord(pcap, f));
+  const rest = table.drain().sort((a, b) => a.id - b.id);
+  for (const f of rest) onFlow(f);
+  summary.flowCount = flowCount + rest.length;
   return summary;
 }

@@ -122,8 +122,8 @@ export function decodeFrame(linkType: number, frame: Buffer): DecodeResult {
     default:
       return { ok: false, reason: "unsupported-link" };
   }
-  if (ethType === ETH_IPV4) return decodeIp(frame.subarray(off), 4, vlan, 0);
-  if (ethType === ETH_IPV6) return decodeIp(frame.subarray(off), 6, vlan, 0);
+  if (ethType === ETH_IPV4) return decodeIp(frame, off, frame.length, 4, vlan, 0);
+  if (ethType === ETH_IPV6) return decodeIp(frame, off, frame.length, 6, vlan, 0);
   return { ok: false, reason: "not-ip" };
 }
 
@@ -131,40 +131,50 @@ export function decodeFrame(linkType: number, frame: Buffer): DecodeResult {
 export function decodeIpPacket(packet: Buffer): DecodeResult {
   if (packet.length < 1) return { ok: false, reason: "truncated" };
   const version = packet[0]! >> 4;
-  if (version === 4) return decodeIp(packet, 4, null, 0);
-  if (version === 6) return decodeIp(packet, 6, null, 0);
+  if (version === 4) return decodeIp(packet, 0, packet.length, 4, null, 0);
+  if (version === 6) return decodeIp(packet, 0, packet.length, 6, null, 0);
   return { ok: false, reason: "not-ip" };
 }
 
 const IPV6_EXT = new Set([0, 43, 60, 51]);
 
-function decodeIp(b: Buffer, family: 4 | 6, vlan: number | null, depth: number): DecodeResult {
+// Offsets into the frame rather than subarrays: one Buffer view per packet (the payload).
+function decodeIp(
+  b: Buffer,
+  start: number,
+  frameEnd: number,
+  family: 4 | 6,
+  vlan: number | null,
+  depth: number,
+): DecodeResult {
   let proto: number;
-  let l4: Buffer;
+  let l4: number;
+  let end: number;
   let src: string;
   let dst: string;
   let ipLength: number;
+  const len = frameEnd - start;
   if (family === 4) {
-    if (b.length < 20 || b[0]! >> 4 !== 4) return { ok: false, reason: "truncated" };
-    const ihl = (b[0]! & 0x0f) * 4;
-    ipLength = b.readUInt16BE(2);
-    if (ihl < 20 || b.length < ihl) return { ok: false, reason: "truncated" };
-    const fragOff = b.readUInt16BE(6) & 0x1fff;
+    if (len < 20 || b[start]! >> 4 !== 4) return { ok: false, reason: "truncated" };
+    const ihl = (b[start]! & 0x0f) * 4;
+    ipLength = b.readUInt16BE(start + 2);
+    if (ihl < 20 || len < ihl) return { ok: false, reason: "truncated" };
+    const fragOff = b.readUInt16BE(start + 6) & 0x1fff;
     if (fragOff !== 0) return { ok: false, reason: "fragment" };
-    proto = b[9]!;
-    src = `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-    dst = `${b[16]}.${b[17]}.${b[18]}.${b[19]}`;
+    proto = b[start + 9]!;
+    src = ipv4At(b, start + 12);
+    dst = ipv4At(b, start + 16);
     // Trust the header's length over the frame's (Ethernet padding), but never past the frame.
-    const end = ipLength >= ihl ? Math.min(ipLength, b.length) : b.length;
-    l4 = b.subarray(ihl, end);
+    end = start + (ipLength >= ihl ? Math.min(ipLength, len) : len);
+    l4 = start + ihl;
   } else {
-    if (b.length < 40 || b[0]! >> 4 !== 6) return { ok: false, reason: "truncated" };
-    ipLength = 40 + b.readUInt16BE(4);
-    proto = b[6]!;
-    src = ipv6(b.subarray(8, 24));
-    dst = ipv6(b.subarray(24, 40));
-    let off = 40;
-    const end = Math.min(ipLength, b.length);
+    if (len < 40 || b[start]! >> 4 !== 6) return { ok: false, reason: "truncated" };
+    ipLength = 40 + b.readUInt16BE(start + 4);
+    proto = b[start + 6]!;
+    src = ipv6At(b, start + 8);
+    dst = ipv6At(b, start + 24);
+    let off = start + 40;
+    end = start + Math.min(ipLength, len);
     while (IPV6_EXT.has(proto) || proto === 44) {
       if (end < off + 8) return { ok: false, reason: "truncated" };
       const next = b[off]!;
@@ -178,14 +188,16 @@ function decodeIp(b: Buffer, family: 4 | 6, vlan: number | null, depth: number):
       }
       proto = next;
     }
-    l4 = b.subarray(off, end);
+    l4 = Math.min(off, end);
   }
-  if ((proto === 4 || proto === 41) && depth < 2) return decodeIp(l4, proto === 4 ? 4 : 6, vlan, depth + 1);
+  if ((proto === 4 || proto === 41) && depth < 2)
+    return decodeIp(b, l4, end, proto === 4 ? 4 : 6, vlan, depth + 1);
+  const l4Len = end - l4;
   if (proto === 6) {
-    if (l4.length < 20) return { ok: false, reason: "truncated" };
-    const dataOff = (l4[12]! >> 4) * 4;
-    if (dataOff < 20 || l4.length < dataOff) return { ok: false, reason: "truncated" };
-    const flags = l4[13]!;
+    if (l4Len < 20) return { ok: false, reason: "truncated" };
+    const dataOff = (b[l4 + 12]! >> 4) * 4;
+    if (dataOff < 20 || l4Len < dataOff) return { ok: false, reason: "truncated" };
+    const flags = b[l4 + 13]!;
     return {
       ok: true,
       packet: {
@@ -193,13 +205,13 @@ function decodeIp(b: Buffer, family: 4 | 6, vlan: number | null, depth: number):
         l4: "tcp",
         src,
         dst,
-        sport: l4.readUInt16BE(0),
-        dport: l4.readUInt16BE(2),
+        sport: b.readUInt16BE(l4),
+        dport: b.readUInt16BE(l4 + 2),
         ipLength,
-        payload: l4.subarray(dataOff),
+        payload: b.subarray(l4 + dataOff, end),
         tcp: {
-          seq: l4.readUInt32BE(4),
-          ack: l4.readUInt32BE(8),
+          seq: b.readUInt32BE(l4 + 4),
+          ack: b.readUInt32BE(l4 + 8),
           fin: (flags & 0x01) !== 0,
           syn: (flags & 0x02) !== 0,
           rst: (flags & 0x04) !== 0,
@@ -210,9 +222,9 @@ function decodeIp(b: Buffer, family: 4 | 6, vlan: number | null, depth: number):
     };
   }
   if (proto === 17) {
-    if (l4.length < 8) return { ok: false, reason: "truncated" };
-    const udpLen = l4.readUInt16BE(4);
-    const end = udpLen >= 8 ? Math.min(udpLen, l4.length) : l4.length;
+    if (l4Len < 8) return { ok: false, reason: "truncated" };
+    const udpLen = b.readUInt16BE(l4 + 4);
+    const udpEnd = udpLen >= 8 ? l4 + Math.min(udpLen, l4Len) : end;
     return {
       ok: true,
       packet: {
@@ -220,10 +232,10 @@ function decodeIp(b: Buffer, family: 4 | 6, vlan: number | null, depth: number):
         l4: "udp",
         src,
         dst,
-        sport: l4.readUInt16BE(0),
-        dport: l4.readUInt16BE(2),
+        sport: b.readUInt16BE(l4),
+        dport: b.readUInt16BE(l4 + 2),
         ipLength,
-        payload: l4.subarray(8, end),
+        payload: b.subarray(l4 + 8, udpEnd),
         tcp: null,
         vlan,
       },
@@ -232,28 +244,42 @@ function decodeIp(b: Buffer, family: 4 | 6, vlan: number | null, depth: number):
   return { ok: false, reason: "not-tcp-udp" };
 }
 
+function ipv4At(b: Buffer, o: number): string {
+  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+}
+
 /** RFC 5952 text form of an IPv6 address. */
 export function ipv6(b: Buffer): string {
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push(b.readUInt16BE(i));
+  return ipv6At(b, 0);
+}
+
+function ipv6At(b: Buffer, at: number): string {
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8;) {
-    if (words[i] !== 0) {
+    if (b[at + 2 * i] !== 0 || b[at + 2 * i + 1] !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && words[j] === 0) j++;
+    while (j < 8 && b[at + 2 * j] === 0 && b[at + 2 * j + 1] === 0) j++;
     if (j - i > bestLen) {
       bestStart = i;
       bestLen = j - i;
     }
     i = j;
   }
-  const hex = words.map((w) => w.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
+  let s = "";
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      s += "::";
+      i += bestLen - 1;
+      continue;
+    }
+    if (s !== "" && !s.endsWith(":")) s += ":";
+    s += ((b[at + 2 * i]! << 8) | b[at + 2 * i + 1]!).toString(16);
+  }
+  return s;
 }
 
 /** "ip:port" or "[ipv6]:port", the form nDPI and Sluice print. */

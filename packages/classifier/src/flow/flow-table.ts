@@ -18,9 +18,11 @@ import { endpoint } from "../capture/decode.ts";
 import type { Transport } from "../pattern-set.ts";
 import { MARK_UNKNOWN, MARK_UNSET } from "../config-file.ts";
 import { TcpStream } from "./tcp-stream.ts";
+import { FlowSubject } from "./subject.ts";
 import { FlowDissection, type FlowL7, type HostnameSource } from "./dissection.ts";
 import { DnsCache } from "../dissect/dns.ts";
 import type { AppCatalogue, AppMatchSource } from "../apps/catalogue.ts";
+import { RELATED_PROTOCOL, type ExpectationTable } from "./expectations.ts";
 
 export interface WindowOptions {
   /** Packets (both directions, handshake included) inspected at most; l7-filter default 10. */
@@ -29,9 +31,18 @@ export interface WindowOptions {
   bytes: number;
 }
 
-/** What the flow table needs from a pattern set: the best match for a subject. */
+/**
+ * What the flow table needs from a pattern set: the best match for a subject. The flow
+ * table passes the subject as UTF-8 bytes (see flow/subject.ts); a string is the same
+ * subject as text (one char per byte).
+ */
 export interface Matcher {
-  match(subject: string, transport: Transport): { name: string; mark: number } | null;
+  match(
+    subject: Buffer | string,
+    transport: Transport,
+  ): { name: string; mark: number; meta?: { overmatch: boolean } } | null;
+  /** A protocol by name (for verdicts that come from elsewhere: related connections). */
+  get?(name: string): { name: string; mark: number } | undefined;
 }
 
 export const DEFAULT_WINDOW: WindowOptions = { packets: 10, bytes: 2048 };
@@ -51,6 +62,13 @@ export interface FlowTableOptions {
   dnsCache?: DnsCache | null;
   /** The application catalogue flows are matched against (default: none, no app). */
   apps?: AppCatalogue | null;
+  /**
+   * Related connections (FTP data, SIP/RTSP media, TFTP transfers): control flows seen in
+   * full feed it, and a new flow that fits decides at its first packet. Default: none (the
+   * live data plane sees a flow's packets only within the window; there the kernel's
+   * conntrack helpers do this).
+   */
+  expectations?: ExpectationTable | null;
 }
 
 export const DEFAULT_FLOW_TABLE: FlowTableOptions = {
@@ -67,8 +85,8 @@ export type Direction = "c2s" | "s2c";
 export type FlowEndReason = "idle" | "evicted" | "closed" | "reused";
 
 interface Inspection {
-  /** NUL-stripped payload so far, one char per byte (latin1). */
-  subject: string;
+  /** NUL-stripped payload so far, as the patterns read it. */
+  subject: FlowSubject;
   streams: [TcpStream, TcpStream] | null;
   /** Raw bytes and dissector state (null when dissection is off). */
   dissect: FlowDissection | null;
@@ -113,10 +131,14 @@ export interface Flow {
   categoryId: number | null;
   /** What the dissectors read (TLS, QUIC, HTTP, DNS details), or null. */
   l7: FlowL7 | null;
+  /** For a related connection (FTP data, media, TFTP transfer): its control flow. */
+  master?: { id: number; protocol: string };
   inspection: Inspection | null;
   finC2S: boolean;
   finS2C: boolean;
   rst: boolean;
+  /** Seen since the LRU sweep last passed it (see `FlowTable.create`). */
+  recent: boolean;
 }
 
 export interface ObserveResult {
@@ -146,6 +168,8 @@ export class FlowTable {
   readonly dnsCache: DnsCache | null;
   /** The application catalogue, swappable (e.g. on reload). */
   apps: AppCatalogue | null;
+  /** Announced related connections (see FlowTableOptions.expectations), or null. */
+  readonly expectations: ExpectationTable | null;
   private readonly flows = new Map<string, Flow>();
   private nextId = 1;
   private created = 0;
@@ -156,7 +180,8 @@ export class FlowTable {
 
   constructor(patterns: Matcher, options: Partial<FlowTableOptions> = {}) {
     this.patterns = patterns;
-    const { dnsCache, apps, ...plain } = options;
+    const { dnsCache, apps, expectations, ...plain } = options;
+    this.expectations = expectations ?? null;
     this.options = { ...DEFAULT_FLOW_TABLE, ...plain, window: { ...DEFAULT_WINDOW, ...options.window } };
     this.dnsCache = this.options.dissect ? (dnsCache === undefined ? new DnsCache() : dnsCache) : null;
     this.apps = this.options.dissect ? (apps ?? null) : null;
@@ -164,17 +189,18 @@ export class FlowTable {
     if (this.options.window.bytes < 1) throw new RangeError("window bytes must be at least 1");
   }
 
+  /** The same key for both directions of a connection. */
   static key(l4: string, aIp: string, aPort: number, bIp: string, bPort: number): string {
-    const a = `${aIp}|${aPort}`;
-    const b = `${bIp}|${bPort}`;
-    return a < b ? `${l4}|${a}|${b}` : `${l4}|${b}|${a}`;
+    return aIp < bIp || (aIp === bIp && aPort < bPort)
+      ? `${l4}|${aIp}|${aPort}|${bIp}|${bPort}`
+      : `${l4}|${bIp}|${bPort}|${aIp}|${aPort}`;
   }
 
   get size(): number {
     return this.flows.size;
   }
 
-  /** Every tracked flow, least recently seen first. */
+  /** Every tracked flow, roughly least recently seen first. */
   active(): IterableIterator<Flow> {
     return this.flows.values();
   }
@@ -212,11 +238,10 @@ export class FlowTable {
         this.end(key, flow, "reused");
         flow = undefined;
       } else {
-        // LRU: move to the back.
-        this.flows.delete(key);
-        this.flows.set(key, flow);
+        flow.recent = true;
       }
     }
+    const isNew = !flow;
     if (!flow) flow = this.create(key, p, time);
 
     const direction: Direction = p.src === flow.clientIp && p.sport === flow.clientPort ? "c2s" : "s2c";
@@ -238,12 +263,41 @@ export class FlowTable {
       }
     }
 
-    const decided = flow.inspection ? this.inspect(flow, p, direction, time) : false;
+    const decided =
+      isNew && this.expectations && this.relate(flow, p, time)
+        ? true
+        : flow.inspection
+          ? this.inspect(flow, p, direction, time)
+          : false;
+    if (
+      this.expectations &&
+      p.payload.length &&
+      flow.verdict === "matched" &&
+      RELATED_PROTOCOL[flow.protocol]
+    )
+      this.expectations.learn(flow, direction === "c2s", p.payload, time);
     if (++this.sinceSweep >= 4096) {
       this.sinceSweep = 0;
       this.expire(time);
     }
     return { flow, direction, decided };
+  }
+
+  /**
+   * Decides a flow whose window is spent though not all of it reached the table (the
+   * kernel accepted some of its packets unseen: a full queue failed open, the data plane
+   * restarted, or it saw the flow only from the middle). A pattern that already matched
+   * (dissector still reading) gives the verdict, else `unknown`. Returns true when this
+   * call decided the flow (false: it was decided already).
+   */
+  conclude(flow: Flow, time: number): boolean {
+    if (flow.verdict !== "unset") return false;
+    const pending = flow.inspection?.pending;
+    if (pending) {
+      flow.inspection!.dissect?.evaluate(pending.name, true);
+      this.decide(flow, pending.name, pending.mark, "matched", time);
+    } else this.decide(flow, "unknown", MARK_UNKNOWN, "unknown", time);
+    return true;
   }
 
   /** Ends flows idle at `now`; returns how many. */
@@ -277,9 +331,18 @@ export class FlowTable {
     let fromClient = true;
     if (p.tcp?.syn) fromClient = !p.tcp.ackFlag;
     else if (p.l4 === "tcp" && p.sport < 1024 && p.dport >= 1024) fromClient = false;
+    // LRU by second chance: a flow seen since it was (re)queued goes to the back once more,
+    // so a packet costs a flag, not a map delete and insert; the flow evicted is one that
+    // has not been seen since the sweep last passed it.
     while (this.flows.size >= this.options.maxFlows) {
       const [oldKey, oldest] = this.flows.entries().next().value as [string, Flow];
-      this.end(oldKey, oldest, "evicted");
+      if (oldest.recent) {
+        oldest.recent = false;
+        this.flows.delete(oldKey);
+        this.flows.set(oldKey, oldest);
+      } else {
+        this.end(oldKey, oldest, "evicted");
+      }
     }
     const flow: Flow = {
       id: this.nextId++,
@@ -311,7 +374,7 @@ export class FlowTable {
       categoryId: null,
       l7: null,
       inspection: {
-        subject: "",
+        subject: new FlowSubject(),
         dissect: this.options.dissect ? new FlowDissection(p.l4, this.options.dissectBytes) : null,
         pending: null,
         streams:
@@ -325,6 +388,7 @@ export class FlowTable {
       finC2S: false,
       finS2C: false,
       rst: false,
+      recent: false,
     };
     this.flows.set(key, flow);
     this.created++;
@@ -380,36 +444,57 @@ export class FlowTable {
       }
       return false;
     }
+    const subject = insp.subject;
+    const before = subject.chars;
     let grew = false;
-    for (const c of chunks) {
-      if (insp.subject.length >= window.bytes) break;
-      const text = stripNul(c);
-      if (!text) continue;
-      insp.subject +=
-        text.length + insp.subject.length > window.bytes
-          ? text.slice(0, window.bytes - insp.subject.length)
-          : text;
-      grew = true;
-    }
-    flow.inspectedBytes = insp.subject.length;
+    for (const c of chunks) if (subject.append(c, window.bytes)) grew = true;
+    flow.inspectedBytes = subject.chars;
     if (grew) {
-      const hit = this.patterns.match(insp.subject, flow.l4);
+      const hit =
+        this.patterns.match(subject.view(), flow.l4) ??
+        (flow.l4 === "udp" && before > 0 ? this.matchDatagram(chunks, subject.chars - before) : null);
       if (hit) {
         if (d && !d.evaluate(hit.name, flow.packets >= window.packets)) {
           // The pattern has spoken; the dissector needs more of the window.
           insp.pending = { name: hit.name, mark: hit.mark };
-          insp.subject = "";
+          subject.clear();
           return false;
         }
         this.decide(flow, hit.name, hit.mark, "matched", time);
         return true;
       }
     }
-    if (flow.packets >= window.packets || insp.subject.length >= window.bytes) {
+    if (flow.packets >= window.packets || subject.chars >= window.bytes) {
       this.decide(flow, "unknown", MARK_UNKNOWN, "unknown", time);
       return true;
     }
+    subject.persist();
     return false;
+  }
+
+  /** A new flow that a control flow announced is decided at once (false when none fits). */
+  private relate(flow: Flow, p: DecodedPacket, time: number): boolean {
+    const e = this.expectations!.take(p.l4, p.src, p.sport, p.dst, p.dport, time);
+    const known = e && this.patterns.get?.(e.protocol);
+    if (!e || !known) return false;
+    flow.master = { id: e.masterId, protocol: e.masterProtocol };
+    this.decide(flow, known.name, known.mark, "matched", time);
+    return true;
+  }
+
+  /**
+   * A UDP datagram is a message of its own: when the flow's first datagrams matched nothing
+   * (a corrupted or unrelated first packet), a later datagram that is a protocol's first
+   * message on its own still decides the flow. Patterns declared `overmatch` are not
+   * trusted this way (they match noise too often to be tried once per datagram).
+   */
+  private matchDatagram(chunks: Buffer[], room: number): ReturnType<Matcher["match"]> {
+    const one = new FlowSubject();
+    let grew = false;
+    for (const c of chunks) if (one.append(c, room)) grew = true;
+    if (!grew) return null;
+    const hit = this.patterns.match(one.view(), "udp");
+    return hit && !hit.meta?.overmatch ? hit : null;
   }
 
   private decide(flow: Flow, protocol: string, mark: number, verdict: Verdict, time: number): void {
@@ -429,7 +514,7 @@ export class FlowTable {
       d.release();
     }
     if (lingers && insp) {
-      insp.subject = "";
+      insp.subject.clear();
       insp.pending = null;
     } else {
       flow.inspection = null; // free the buffer: a decided flow leaves inspection at once

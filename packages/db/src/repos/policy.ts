@@ -191,9 +191,18 @@ export function policyRepo(prisma: PrismaClient) {
      * the rules as given, disabled ones included). Returns what read() now returns.
      */
     async save(input: EditablePolicyInput, opts: SavePolicyOptions = {}): Promise<Policy> {
-      const given = input.rules ?? [];
-      const enabled = given.map((r) => r.enabled ?? true);
-      const rules = given.map(({ enabled: _, ...r }) => r);
+      // anything but a list of objects goes to the schema as it is, which says what is wrong
+      const given: unknown = input.rules ?? [];
+      const list = Array.isArray(given) ? (given as unknown[]) : [];
+      const isObject = (r: unknown): r is Record<string, unknown> => typeof r === "object" && r !== null;
+      const enabled = list.map((r) => !isObject(r) || r.enabled !== false);
+      const rules = Array.isArray(given)
+        ? list.map((r) => {
+            if (!isObject(r)) return r;
+            const { enabled: _, ...rest } = r;
+            return rest;
+          })
+        : given;
       const parsed = PolicySchema.safeParse({ ...input, rules });
       if (!parsed.success) {
         throw new PolicyValidationError(

@@ -17,19 +17,22 @@ export interface HistoryRow {
   name: string | null;
   error: string | null;
   tryUntil: string | null;
+  /** What the apply changed, in words (from the audit log of the dashboard's applies). */
+  changes: string[];
   /** Applied from the dashboard (a recorded version) or only known to the agent. */
   source: "dashboard" | "agent";
 }
 
+/** Why an entry failed, in the agent's words: the message, the step, the kernel's stderr. */
 const errorText = (e: unknown): string | null => {
   if (!e) return null;
   if (typeof e === "string") return e;
-  const o = e as { error?: unknown; message?: unknown };
-  return typeof o.error === "string"
-    ? o.error
-    : typeof o.message === "string"
-      ? o.message
-      : JSON.stringify(e);
+  const o = e as { error?: unknown; message?: unknown; step?: unknown; stderr?: unknown };
+  const main =
+    typeof o.error === "string" ? o.error : typeof o.message === "string" ? o.message : JSON.stringify(e);
+  const step = typeof o.step === "string" && o.step !== "validate" ? ` (step ${o.step})` : "";
+  const stderr = typeof o.stderr === "string" && o.stderr.trim() ? `: ${o.stderr.trim().slice(0, 300)}` : "";
+  return `${main}${step}${stderr}`;
 };
 
 export const listHistory = protectedProcedure.query(async ({ ctx }) => {
@@ -44,6 +47,15 @@ export const listHistory = protectedProcedure.query(async ({ ctx }) => {
   }
   const health = await agent.checkHealth();
   const versions = (await db.versions.list({ limit: 200 })).items;
+  const changesOf = new Map<number, string[]>();
+  for (const a of (await db.audit.list({ action: "policy.", limit: 200 })).items) {
+    const d = a.details as { versionId?: unknown; changes?: unknown } | null;
+    if (typeof d?.versionId === "number" && Array.isArray(d.changes))
+      changesOf.set(
+        d.versionId,
+        d.changes.filter((c): c is string => typeof c === "string"),
+      );
+  }
   const byEntry = new Map(versions.filter((v) => v.agentEntryId !== null).map((v) => [v.agentEntryId!, v]));
   const rows: HistoryRow[] = [];
   const seen = new Set<number>();
@@ -59,8 +71,9 @@ export const listHistory = protectedProcedure.query(async ({ ctx }) => {
       status: e.status,
       lastGood: e.lastGood,
       name: e.name ?? null,
-      error: errorText(e.error),
+      error: errorText(v?.error ?? e.error),
       tryUntil: e.tryUntil ?? null,
+      changes: v ? (changesOf.get(v.id) ?? []) : [],
       source: v ? "dashboard" : "agent",
     });
   }
@@ -77,6 +90,7 @@ export const listHistory = protectedProcedure.query(async ({ ctx }) => {
       name: (v.policy as { name?: string }).name ?? null,
       error: errorText(v.error),
       tryUntil: v.tryUntil?.toISOString() ?? null,
+      changes: changesOf.get(v.id) ?? [],
       source: "dashboard",
     });
   }

@@ -4,7 +4,7 @@
 import { protectedProcedure } from "../../trpc.ts";
 import { agentError } from "../../agent/service.ts";
 import type { RenderResponse } from "@sluice/agent-contract";
-import { policyToSend } from "./shared.ts";
+import { nothingToApply, policyToSend } from "./shared.ts";
 
 export const previewApply = protectedProcedure.query(async ({ ctx }) => {
   const policy = await policyToSend(ctx.deps);
@@ -14,6 +14,12 @@ export const previewApply = protectedProcedure.query(async ({ ctx }) => {
   } catch (e) {
     throw agentError(e);
   }
-  const status = ctx.deps.agent.lastHealth().status;
-  return { result: r, installed: status?.policy ?? null, policy };
+  // a fresh status: right after a rollback the cached one names the entry before it
+  const status = (await ctx.deps.agent.checkHealth()).status;
+  return {
+    result: r,
+    installed: status?.policy ?? null,
+    policy,
+    nothingToApply: r.ok && nothingToApply(r),
+  };
 });

@@ -7,7 +7,7 @@ import type { Policy } from "@sluice/policy";
 import type { ApiDeps } from "../../deps.ts";
 import { editablePolicy } from "../../helpers.ts";
 import { agentError } from "../../agent/service.ts";
-import type { HistorySummary, RenderResponse } from "@sluice/agent-contract";
+import type { EntryStatus, HistorySummary, RenderResponse } from "@sluice/agent-contract";
 import { badRequest } from "../../trpc.ts";
 
 export async function policyToSend(deps: ApiDeps): Promise<Policy> {
@@ -35,7 +35,8 @@ export async function syncVersions(db: Db, history: HistorySummary[]): Promise<H
   const reverted: HistorySummary[] = [];
   for (const e of history) {
     const v = await db.versions.findByAgentEntry(e.id);
-    if (!v) continue;
+    // an apply in flight: its outcome is recorded when it is known
+    if (!v || e.status === "applying") continue;
     if (v.result !== e.status) {
       if (v.result === "trying" && e.status === "reverted") reverted.push(e);
       await db.versions.update(v.id, { result: e.status });
@@ -50,4 +51,21 @@ export async function syncVersions(db: Db, history: HistorySummary[]): Promise<H
       details: { reason: "try not confirmed in time" },
     });
   return reverted;
+}
+
+/** The dry run says the box already runs this policy: nothing in words, no tc or iptables line. */
+export function nothingToApply(r: Extract<RenderResponse, { ok: true }>): boolean {
+  const changed = (lines: string[]) => lines.some((l) => /^[+-]/.test(l));
+  return (
+    r.diff.policy.changes.length === 1 &&
+    r.diff.policy.changes[0] === "no change" &&
+    !changed(r.diff.tc) &&
+    !changed(r.diff.iptables)
+  );
+}
+
+/** A finished entry's status as a version's result (an apply's answer is never `applying`). */
+export function versionResult(s: EntryStatus): Exclude<EntryStatus, "applying"> {
+  if (s === "applying") throw new Error("the agent answered with an apply still in flight");
+  return s;
 }

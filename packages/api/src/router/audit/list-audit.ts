@@ -1,12 +1,13 @@
 // The audit log, newest first (who did what, from where).
 
 import { z } from "zod";
+import { plainText } from "@sluice/policy";
 import { protectedProcedure } from "../../trpc.ts";
 
 export const listAuditInput = z.object({
   limit: z.number().int().min(1).max(500).default(50),
   offset: z.number().int().min(0).default(0),
-  action: z.string().max(60).optional(),
+  action: plainText(60).optional(),
 });
 
 export const listAudit = protectedProcedure.input(listAuditInput).query(async ({ ctx, input }) => {

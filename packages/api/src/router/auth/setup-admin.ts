@@ -3,13 +3,14 @@
 
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { plainText } from "@sluice/policy";
 import { PASSWORD_MIN_LENGTH, UserInputError } from "@sluice/db";
 import { publicProcedure, badRequest } from "../../trpc.ts";
 import { audit, editablePolicy } from "../../helpers.ts";
 import { startSession } from "./session-cookies.ts";
 
 export const setupAdminInput = z.object({
-  username: z.string().trim().min(1, "choose a username").max(64),
+  username: plainText(64).trim().min(1, "choose a username"),
   password: z.string().min(PASSWORD_MIN_LENGTH, `at least ${PASSWORD_MIN_LENGTH} characters`).max(1024),
 });
 

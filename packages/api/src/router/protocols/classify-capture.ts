@@ -3,13 +3,14 @@
 
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { plainText } from "@sluice/policy";
 import { classifyCaptureBuffer } from "@sluice/classifier";
 import { protectedProcedure } from "../../trpc.ts";
 import { audit } from "../../helpers.ts";
 
 export const classifyCaptureInput = z.object({
-  name: z.string().min(1).max(200),
-  dataBase64: z.string().min(1),
+  name: plainText(200).min(1, "the file has no name"),
+  dataBase64: z.string().min(1, "the file is empty: choose a pcap or pcapng capture"),
 });
 
 export const classifyCapture = protectedProcedure

@@ -4,12 +4,13 @@
 // the error, so the page can say why there is nothing to pick.
 
 import { z } from "zod";
+import { plainText } from "@sluice/policy";
 import { protectedProcedure } from "../../trpc.ts";
 
 export const listAppsInput = z
   .object({
     /** Only the apps of this category. */
-    category: z.string().max(64).optional(),
+    category: plainText(64).optional(),
   })
   .default({});
 

@@ -2,10 +2,11 @@
 // edited policy (validated as a whole: class rates must still fit the links).
 
 import { z } from "zod";
+import { plainText } from "@sluice/policy";
 import { adminProcedure } from "../../trpc.ts";
-import { audit, editablePolicy, policyError, ruleNames } from "../../helpers.ts";
+import { audit, checkKernelFit, editablePolicy, policyError, ruleNames } from "../../helpers.ts";
 
-const iface = z.object({ device: z.string().max(15), rate: z.union([z.string().max(40), z.number()]) });
+const iface = z.object({ device: plainText(15), rate: z.union([plainText(40), z.number()]) });
 
 export const saveInterfacesInput = z.object({
   wan: iface,
@@ -15,6 +16,7 @@ export const saveInterfacesInput = z.object({
 
 export const saveInterfaces = adminProcedure.input(saveInterfacesInput).mutation(async ({ ctx, input }) => {
   const p = await editablePolicy(ctx.deps);
+  checkKernelFit(ctx.deps, { download: input.download ?? p.download });
   await ctx.deps.db.policy
     .save(
       { ...p, interfaces: { wan: input.wan, lan: input.lan }, download: input.download ?? p.download },

@@ -1,11 +1,13 @@
 "use client";
 // The agent's health: reachable or down (then its cached status), version, installed policy,
-// data plane, patterns, catalogue, shaped devices and the stats stream.
+// data plane (and whether classification keeps up), patterns, catalogue, shaped devices and
+// the stats stream.
 
 import { Badge, Card, Group, Table, Text } from "@mantine/core";
 import { formatBps, formatDuration, formatTime } from "@/lib/format";
 import { Empty } from "@/components/states";
 import type { AgentHealth } from "./health";
+import { ClassificationRow, type ClassificationHealth } from "./classification-row";
 
 export function AgentHealthCard({ d }: { d: AgentHealth }) {
   const s = d.status;
@@ -59,6 +61,7 @@ export function AgentHealthCard({ d }: { d: AgentHealth }) {
                 )}
               </Table.Td>
             </Table.Tr>
+            <ClassificationRow health={(s.dataPlane as { health?: ClassificationHealth }).health} />
             <Table.Tr>
               <Table.Td c="dimmed">patterns</Table.Td>
               <Table.Td>

@@ -7,8 +7,12 @@ import { useMemo } from "react";
 import { Card, ColorSwatch, Group, Progress, SimpleGrid, Stack, Table, Text } from "@mantine/core";
 import type { LiveSample, RouterOutputs } from "@sluice/api/client";
 import { colorOf, formatBps, formatBytes } from "@/lib/format";
-import { TimeChart, type ChartSeries } from "@/components/time-chart";
+import { TimeChart, type ChartMark, type ChartSeries } from "@/components/time-chart";
 import { Empty } from "@/components/states";
+import { smoothRates } from "@/lib/smooth";
+
+/** Live per-app lines are a running average over this long (bursty counters otherwise zigzag). */
+export const SMOOTH_MS = 5000;
 
 type Live = RouterOutputs["stats"]["getLive"];
 type HistoryApps = RouterOutputs["stats"]["getHistory"]["apps"];
@@ -24,7 +28,7 @@ function topSeries(points: { t: number; app: string; rateBps: number }[], xs: nu
     .map(([n]) => n);
   const idx = new Map(points.map((p) => [`${p.t}/${p.app}`, p.rateBps]));
   return {
-    series: names.map((n) => ({ label: n, color: colorOf(n) })),
+    series: names.map((n) => ({ label: n, color: colorOf(n, "app") })),
     data: [xs.map((t) => t / 1000), ...names.map((n) => xs.map((t) => idx.get(`${t}/${n}`) ?? 0))],
   };
 }
@@ -34,16 +38,27 @@ export function appHistorySeries(apps: HistoryApps, xs: number[], top = 8): Seri
   return topSeries(apps, xs, top);
 }
 
-export function AppsLive({ samples, extra }: { samples: LiveSample[]; extra: Omit<Live, "samples"> | null }) {
-  const chart = useMemo(
-    () =>
-      topSeries(
-        samples.flatMap((s) => s.apps.map((a) => ({ t: s.t, app: a.app, rateBps: a.rateBps }))),
-        samples.map((s) => s.t),
-        8,
-      ),
-    [samples],
-  );
+export function AppsLive({
+  samples,
+  extra,
+  windowSeconds,
+  marks,
+}: {
+  samples: LiveSample[];
+  extra: Omit<Live, "samples"> | null;
+  windowSeconds: number;
+  marks: ChartMark[];
+}) {
+  const chart = useMemo(() => {
+    const ts = samples.map((s) => s.t);
+    const top = topSeries(
+      samples.flatMap((s) => s.apps.map((a) => ({ t: s.t, app: a.app, rateBps: a.rateBps }))),
+      ts,
+      8,
+    );
+    const [xs, ...ys] = top.data;
+    return { ...top, data: [xs, ...ys.map((y) => smoothRates(ts, y, SMOOTH_MS))] as Series["data"] };
+  }, [samples]);
   const catTitle = new Map((extra?.categories ?? []).map((c) => [c.category, c.title]));
   const catTotal = (extra?.categories ?? []).reduce((n, c) => n + c.rateBps, 0);
   if (extra && extra.hasApps === false)
@@ -57,12 +72,18 @@ export function AppsLive({ samples, extra }: { samples: LiveSample[]; extra: Omi
       <Stack gap="md">
         <Card withBorder padding="sm">
           <Text fw={600} size="sm" mb="xs">
-            Per application
+            Per application (5 s average)
           </Text>
           {!chart.series.length ? (
             <Empty>No application traffic yet.</Empty>
           ) : (
-            <TimeChart {...chart} format={formatBps} testId="chart-apps" />
+            <TimeChart
+              {...chart}
+              format={formatBps}
+              windowSeconds={windowSeconds}
+              marks={marks}
+              testId="chart-apps"
+            />
           )}
         </Card>
         <Card withBorder padding="sm">
@@ -83,7 +104,7 @@ export function AppsLive({ samples, extra }: { samples: LiveSample[]; extra: Omi
                   </Group>
                   <Progress
                     value={catTotal ? (100 * c.rateBps) / catTotal : 0}
-                    color={colorOf(c.category)}
+                    color={colorOf(c.category, "category")}
                     size="sm"
                     aria-label={`${c.title} share`}
                   />
@@ -115,7 +136,7 @@ export function AppsLive({ samples, extra }: { samples: LiveSample[]; extra: Omi
                 <Table.Tr key={a.app} data-testid={`top-app-${a.app}`}>
                   <Table.Td>
                     <Group gap={6} wrap="nowrap">
-                      <ColorSwatch color={colorOf(a.app)} size={10} />
+                      <ColorSwatch color={colorOf(a.app, "app")} size={10} />
                       <Text size="sm">{a.title}</Text>
                       <Text size="xs" c="dimmed" className="mono">
                         {a.app}

@@ -7,13 +7,13 @@ import { Card, Group, SegmentedControl, SimpleGrid, Stack, Title } from "@mantin
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/lib/trpc";
 import { colorOf, formatBps } from "@/lib/format";
-import { TimeChart } from "@/components/time-chart";
+import { TimeChart, type ChartMark } from "@/components/time-chart";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { appHistorySeries } from "./apps-cards";
 import { ChartCard } from "./chart-card";
 import type { Series } from "./series";
 
-export function History() {
+export function History({ marks }: { marks: ChartMark[] }) {
   const trpc = useTRPC();
   const [hours, setHours] = useState("6");
   const q = useQuery({
@@ -38,7 +38,7 @@ export function History() {
         q.data.classes.filter((c) => c.direction === dir).map((c) => [`${c.t}/${c.name}`, c.avgRateBps]),
       );
       return {
-        series: names.map((n, i) => ({ label: n, color: colorOf(n, i) })),
+        series: names.map((n) => ({ label: n, color: colorOf(n, "class") })),
         data: [xs.map((t) => t / 1000), ...names.map((n) => xs.map((t) => idx.get(`${t}/${n}`) ?? 0))],
       };
     };
@@ -50,7 +50,7 @@ export function History() {
       .map(([n]) => n);
     const pidx = new Map(q.data.protocols.map((p) => [`${p.t}/${p.protocol}`, p.rateBps]));
     const proto: Series = {
-      series: top.map((n) => ({ label: n, color: colorOf(n) })),
+      series: top.map((n) => ({ label: n, color: colorOf(n, "protocol") })),
       data: [xs.map((t) => t / 1000), ...top.map((n) => xs.map((t) => pidx.get(`${t}/${n}`) ?? 0))],
     };
     // The chosen window, ending now (rounded to the minute so the chart is not rebuilt every render).
@@ -91,6 +91,7 @@ export function History() {
             <TimeChart
               {...charts!.up}
               xRange={charts!.xRange}
+              marks={marks}
               height={180}
               format={formatBps}
               fill
@@ -98,15 +99,29 @@ export function History() {
             />
           </ChartCard>
           <ChartCard title="Download per class">
-            <TimeChart {...charts!.down} xRange={charts!.xRange} height={180} format={formatBps} fill />
+            <TimeChart
+              {...charts!.down}
+              xRange={charts!.xRange}
+              marks={marks}
+              height={180}
+              format={formatBps}
+              fill
+            />
           </ChartCard>
           <ChartCard title="Per protocol">
-            <TimeChart {...charts!.proto} xRange={charts!.xRange} height={180} format={formatBps} />
+            <TimeChart
+              {...charts!.proto}
+              xRange={charts!.xRange}
+              marks={marks}
+              height={180}
+              format={formatBps}
+            />
           </ChartCard>
           <ChartCard title="Per application" empty={!charts!.apps.series.length}>
             <TimeChart
               {...charts!.apps}
               xRange={charts!.xRange}
+              marks={marks}
               height={180}
               format={formatBps}
               testId="history-apps"

@@ -5,11 +5,19 @@ import { useMemo } from "react";
 import { SimpleGrid } from "@mantine/core";
 import type { LiveSample } from "@sluice/api/client";
 import { formatBps } from "@/lib/format";
-import { TimeChart } from "@/components/time-chart";
+import { TimeChart, type ChartMark } from "@/components/time-chart";
 import { ChartCard } from "./chart-card";
 import { classSeries, protocolSeries, type Series } from "./series";
 
-export function LiveCharts({ samples: s }: { samples: LiveSample[] }) {
+export function LiveCharts({
+  samples: s,
+  windowSeconds,
+  marks,
+}: {
+  samples: LiveSample[];
+  windowSeconds: number;
+  marks: ChartMark[];
+}) {
   const up = useMemo(() => classSeries(s, "upload"), [s]);
   const down = useMemo(() => classSeries(s, "download"), [s]);
   const proto = useMemo(() => protocolSeries(s), [s]);
@@ -38,17 +46,48 @@ export function LiveCharts({ samples: s }: { samples: LiveSample[] }) {
   return (
     <SimpleGrid cols={{ base: 1, lg: 2 }}>
       <ChartCard title="Upload per class" empty={!s.length}>
-        <TimeChart {...up} format={formatBps} testId="chart-upload" />
+        <TimeChart
+          {...up}
+          windowSeconds={windowSeconds}
+          marks={marks}
+          format={formatBps}
+          testId="chart-upload"
+        />
       </ChartCard>
       <ChartCard title="Download per class" empty={!s.length}>
-        <TimeChart {...down} format={formatBps} testId="chart-download" />
+        <TimeChart
+          {...down}
+          windowSeconds={windowSeconds}
+          marks={marks}
+          format={formatBps}
+          testId="chart-download"
+        />
       </ChartCard>
-      <ChartCard title="Per protocol" empty={!s.length}>
-        <TimeChart {...proto} format={formatBps} testId="chart-protocols" />
+      <ChartCard title="Per protocol (5 s average)" empty={!s.length}>
+        <TimeChart
+          {...proto}
+          windowSeconds={windowSeconds}
+          marks={marks}
+          format={formatBps}
+          testId="chart-protocols"
+        />
       </ChartCard>
       <ChartCard title="Upload, download and drops" empty={!s.length}>
-        <TimeChart {...totals} height={130} format={formatBps} fill />
-        <TimeChart {...drops} height={90} format={(v) => `${v.toFixed(1)}/s`} />
+        <TimeChart
+          {...totals}
+          windowSeconds={windowSeconds}
+          marks={marks}
+          height={130}
+          format={formatBps}
+          fill
+        />
+        <TimeChart
+          {...drops}
+          windowSeconds={windowSeconds}
+          marks={marks}
+          height={90}
+          format={(v) => `${v.toFixed(1)}/s`}
+        />
       </ChartCard>
     </SimpleGrid>
   );

@@ -11,14 +11,16 @@ import { ErrorState, Loading } from "@/components/states";
 import { AppsLive } from "./apps-cards";
 import { Health } from "./health";
 import { History } from "./history-charts";
-import { LiveCharts } from "./live-charts";
 import { ProtocolsNowCard } from "./protocols-now-card";
+import { LiveCharts } from "./live-charts";
+import { useApplyMarks } from "./apply-marks";
 import { StatCard } from "./stat-card";
 import { TopTalkersCard } from "./top-talkers-card";
 
 export function Overview() {
   const [minutes, setMinutes] = useState("5");
   const live = useLiveStats(Number(minutes) * 60_000);
+  const marks = useApplyMarks();
   const s = live.samples;
   const last = s.at(-1);
   const extra = live.extra;
@@ -66,10 +68,12 @@ export function Overview() {
       ) : live.loading ? (
         <Loading label="Waiting for the first samples…" />
       ) : (
-        <LiveCharts samples={s} />
+        <LiveCharts samples={s} windowSeconds={Number(minutes) * 60} marks={marks} />
       )}
 
-      {!(live.error && !s.length) && !live.loading && <AppsLive samples={s} extra={extra} />}
+      {!(live.error && !s.length) && !live.loading && (
+        <AppsLive samples={s} extra={extra} windowSeconds={Number(minutes) * 60} marks={marks} />
+      )}
 
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <TopTalkersCard extra={extra} />
@@ -79,7 +83,7 @@ export function Overview() {
       <Title order={4}>Agent health</Title>
       <Health />
 
-      <History />
+      <History marks={marks} />
     </Stack>
   );
 }

@@ -28,7 +28,7 @@ export function ProtocolsNowCard({ extra }: { extra: LiveExtra | null }) {
             {extra.protocols.slice(0, 10).map((p) => (
               <Table.Tr key={p.protocol}>
                 <Table.Td>
-                  <Badge variant="dot" color={colorOf(p.protocol)} tt="none">
+                  <Badge variant="dot" color={colorOf(p.protocol, "protocol")} tt="none">
                     {p.protocol}
                   </Badge>
                 </Table.Td>

@@ -3,6 +3,7 @@
 import type { LiveSample, RouterOutputs } from "@sluice/api/client";
 import type { ChartSeries } from "@/components/time-chart";
 import { colorOf } from "@/lib/format";
+import { smoothRates } from "@/lib/smooth";
 
 export type Series = { series: ChartSeries[]; data: [number[], ...(number | null)[][]] };
 
@@ -14,7 +15,7 @@ export function classSeries(samples: LiveSample[], dir: "upload" | "download"): 
   const ys = names.map((n) =>
     samples.map((s) => s.classes.find((c) => c.direction === dir && c.name === n)?.rateBps ?? null),
   );
-  return { series: names.map((n, i) => ({ label: n, color: colorOf(n, i) })), data: [xs, ...ys] };
+  return { series: names.map((n) => ({ label: n, color: colorOf(n, "class") })), data: [xs, ...ys] };
 }
 
 export function protocolSeries(samples: LiveSample[], top = 8): Series {
@@ -26,8 +27,16 @@ export function protocolSeries(samples: LiveSample[], top = 8): Series {
     .slice(0, top)
     .map(([n]) => n);
   const xs = samples.map((s) => s.t / 1000);
-  const ys = names.map((n) => samples.map((s) => s.protocols.find((p) => p.protocol === n)?.rateBps ?? 0));
-  return { series: names.map((n) => ({ label: n, color: colorOf(n) })), data: [xs, ...ys] };
+  const ts = samples.map((s) => s.t);
+  // protocol counters are read once a second like the apps': averaged so bursts do not zigzag
+  const ys = names.map((n) =>
+    smoothRates(
+      ts,
+      samples.map((s) => s.protocols.find((p) => p.protocol === n)?.rateBps ?? 0),
+      5000,
+    ),
+  );
+  return { series: names.map((n) => ({ label: n, color: colorOf(n, "protocol") })), data: [xs, ...ys] };
 }
 
 /** What the live query returns besides the samples (hosts, protocols, apps now). */

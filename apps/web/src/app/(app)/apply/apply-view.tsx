@@ -28,6 +28,8 @@ import { useTRPC } from "@/lib/trpc";
 import { formatTime } from "@/lib/format";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { DiffBlock } from "@/components/diff-block";
+import { ConfirmModal } from "@/components/confirm-modal";
+import { issueLine } from "@/lib/issue-words";
 import { useCurrentUser } from "@/components/shell";
 
 const STATUS_COLOR: Record<string, string> = {
@@ -121,20 +123,35 @@ export function ApplyView() {
   const apply = useMutation(trpc.deploy.applyPolicy.mutationOptions({ onSettled: refresh }));
   const tryIt = useMutation(trpc.deploy.tryPolicy.mutationOptions({ onSettled: refresh }));
   const confirm = useMutation(trpc.deploy.confirmTry.mutationOptions({ onSettled: refresh }));
-  const rollback = useMutation(trpc.deploy.rollbackPolicy.mutationOptions({ onSettled: refresh }));
-  const load = useMutation(
-    trpc.policy.loadVersion.mutationOptions({
+  const rollback = useMutation(
+    trpc.deploy.rollbackPolicy.mutationOptions({
       onSettled: () => {
         refresh();
         void qc.invalidateQueries({ queryKey: trpc.policy.getPolicy.queryKey() });
       },
     }),
   );
+  const editorChanged = () => {
+    refresh();
+    void qc.invalidateQueries({ queryKey: trpc.policy.getPolicy.queryKey() });
+  };
+  const load = useMutation(trpc.policy.loadVersion.mutationOptions({ onSettled: editorChanged }));
+  const loadInstalled = useMutation(trpc.policy.loadInstalled.mutationOptions({ onSettled: editorChanged }));
+  // "Load into editor" and a rollback over unapplied edits ask first
+  const [asking, setAsking] = useState<
+    { kind: "load"; versionId: number; label: string } | { kind: "rollback"; entryId: number } | null
+  >(null);
   const busy = apply.isPending || tryIt.isPending || confirm.isPending || rollback.isPending;
-  const lastError = apply.error ?? tryIt.error ?? confirm.error ?? rollback.error ?? load.error;
+  const lastError =
+    apply.error ?? tryIt.error ?? confirm.error ?? rollback.error ?? load.error ?? loadInstalled.error;
   const trying = history.data?.trying ?? null;
   const r = preview.data?.result;
-  const noChange = r?.ok && r.diff.policy.changes.length === 1 && r.diff.policy.changes[0] === "no change";
+  const noChange = !!preview.data?.nothingToApply;
+  // the history's status is read fresh; the preview's may be a few seconds older
+  const installed = history.data?.installed ?? preview.data?.installed ?? null;
+  // the newest entry was a try that reverted, and the editor still holds what was tried
+  const newest = history.data?.rows.find((h) => h.agentEntryId !== null);
+  const revertedDraft = !trying && newest?.status === "reverted" && r?.ok && !noChange ? newest : null;
 
   return (
     <Stack gap="md">
@@ -153,7 +170,8 @@ export function ApplyView() {
           color="red"
           title="The last action failed"
           withCloseButton
-          onClose={() => [apply, tryIt, confirm, rollback, load].forEach((m) => m.reset())}
+          onClose={() => [apply, tryIt, confirm, rollback, load, loadInstalled].forEach((m) => m.reset())}
+          data-testid="action-error"
         >
           {lastError.message}
         </Alert>
@@ -166,9 +184,59 @@ export function ApplyView() {
           data-testid="action-ok"
         >
           {apply.data && `Applied as entry #${apply.data.entry.id}.`}
-          {rollback.data && `Rolled back: entry #${rollback.data.entry.id} is now installed.`}
+          {rollback.data &&
+            `Rolled back: entry #${rollback.data.entry.id} is now installed.${rollback.data.draftReplaced ? " The editor now holds its policy." : " The editor still holds your edited policy (below: what applying it would change)."}`}
           {confirm.data && `Confirmed: entry #${confirm.data.entry.id} is now the last good policy.`}
         </Alert>
+      )}
+
+      {revertedDraft && admin && (
+        <Alert
+          color="orange"
+          title={`Entry #${revertedDraft.agentEntryId} was reverted`}
+          data-testid="draft-differs"
+        >
+          <Group justify="space-between">
+            <Text size="sm">
+              The box runs #{installed?.id ?? "?"} again, but the editor still holds the policy you tried:
+              Apply would install it again. Keep editing it, or go back to what the box runs.
+            </Text>
+            <Button
+              size="xs"
+              variant="light"
+              loading={loadInstalled.isPending}
+              onClick={() => loadInstalled.mutate()}
+              data-testid="load-installed"
+            >
+              Load the box&apos;s policy (#{installed?.id ?? "?"}) into the editor
+            </Button>
+          </Group>
+        </Alert>
+      )}
+      {asking && (
+        <ConfirmModal
+          title={
+            asking.kind === "load" ? `Load ${asking.label} into the editor?` : "Roll back over your edits?"
+          }
+          confirm={asking.kind === "load" ? "Replace the edited policy" : "Roll back"}
+          onCancel={() => setAsking(null)}
+          onConfirm={() => {
+            if (asking.kind === "load") load.mutate({ versionId: asking.versionId });
+            else rollback.mutate({ agentEntryId: asking.entryId });
+            setAsking(null);
+          }}
+        >
+          {asking.kind === "load"
+            ? "The edited policy (classes, rules, interfaces) is replaced by this version. Nothing is applied until you apply it."
+            : `The edited policy has changes the box does not run. Rolling back to #${asking.entryId} replaces them with that entry's policy.`}
+          {!noChange && r?.ok && (
+            <List size="sm" mt="xs">
+              {r.diff.policy.changes.slice(0, 6).map((c) => (
+                <List.Item key={c}>{c}</List.Item>
+              ))}
+            </List>
+          )}
+        </ConfirmModal>
       )}
 
       <Card withBorder padding="sm">
@@ -176,9 +244,9 @@ export function ApplyView() {
           <Text fw={600}>Edited policy vs. what is installed</Text>
           <Text size="xs" c="dimmed">
             {trying
-              ? `last good (restored if the try is not confirmed): #${preview.data?.installed?.id ?? "–"}`
-              : preview.data?.installed
-                ? `installed: #${preview.data.installed.id} "${preview.data.installed.name}" by ${preview.data.installed.user}, ${formatTime(preview.data.installed.at)}`
+              ? `last good (restored if the try is not confirmed): #${installed?.id ?? "–"}`
+              : installed
+                ? `installed: #${installed.id} "${installed.name}" by ${installed.user}, ${formatTime(installed.at)}`
                 : preview.data
                   ? "nothing installed yet"
                   : ""}
@@ -197,7 +265,7 @@ export function ApplyView() {
             <List size="sm">
               {r!.issues.map((i) => (
                 <List.Item key={`${i.path}:${i.message}`}>
-                  <code>{i.path}</code>: {i.message}{" "}
+                  {issueLine(i)}{" "}
                   <Anchor component={Link} href={pageOf(i.path).href} size="sm">
                     ({pageOf(i.path).label})
                   </Anchor>
@@ -267,7 +335,7 @@ export function ApplyView() {
                 <Button
                   onClick={() => apply.mutate()}
                   loading={apply.isPending}
-                  disabled={busy || !!trying}
+                  disabled={busy || !!trying || noChange}
                   data-testid="apply-button"
                 >
                   Apply
@@ -289,7 +357,7 @@ export function ApplyView() {
                   color="yellow"
                   onClick={() => tryIt.mutate({ seconds })}
                   loading={tryIt.isPending}
-                  disabled={busy || !!trying || seconds < 5 || seconds > 3600}
+                  disabled={busy || !!trying || noChange || seconds < 5 || seconds > 3600}
                   data-testid="try-button"
                 >
                   Try
@@ -324,14 +392,14 @@ export function ApplyView() {
         ) : !history.data!.rows.length ? (
           <Empty>Nothing applied yet.</Empty>
         ) : (
-          <Table fz="sm" striped data-testid="history-table">
+          <Table fz="sm" striped className="stack-sm" data-testid="history-table">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>entry</Table.Th>
                 <Table.Th>when</Table.Th>
                 <Table.Th>who</Table.Th>
                 <Table.Th>status</Table.Th>
-                <Table.Th>policy</Table.Th>
+                <Table.Th>policy and changes</Table.Th>
                 <Table.Th />
               </Table.Tr>
             </Table.Thead>
@@ -371,7 +439,20 @@ export function ApplyView() {
                       </Badge>
                     </Tooltip>
                   </Table.Td>
-                  <Table.Td>{h.name ?? "–"}</Table.Td>
+                  <Table.Td data-label="changes">
+                    {h.name ?? "–"}
+                    {h.changes.length > 0 && !(h.changes.length === 1 && h.changes[0] === "no change") && (
+                      <Text size="xs" c="dimmed" data-testid="history-changes">
+                        {h.changes.slice(0, 3).join("; ")}
+                        {h.changes.length > 3 ? `; and ${h.changes.length - 3} more` : ""}
+                      </Text>
+                    )}
+                    {h.error && (
+                      <Text size="xs" c="red" data-testid="history-error">
+                        {h.error}
+                      </Text>
+                    )}
+                  </Table.Td>
                   <Table.Td>
                     {admin && (
                       <Group gap={4} justify="flex-end" wrap="nowrap">
@@ -383,7 +464,11 @@ export function ApplyView() {
                               size="compact-xs"
                               variant="light"
                               disabled={busy || !!trying}
-                              onClick={() => rollback.mutate({ agentEntryId: h.agentEntryId! })}
+                              onClick={() =>
+                                r?.ok && !noChange
+                                  ? setAsking({ kind: "rollback", entryId: h.agentEntryId! })
+                                  : rollback.mutate({ agentEntryId: h.agentEntryId! })
+                              }
                               data-testid={`rollback-${h.agentEntryId}`}
                             >
                               Roll back to this
@@ -394,7 +479,14 @@ export function ApplyView() {
                             size="compact-xs"
                             variant="subtle"
                             disabled={load.isPending}
-                            onClick={() => load.mutate({ versionId: h.versionId! })}
+                            onClick={() =>
+                              setAsking({
+                                kind: "load",
+                                versionId: h.versionId!,
+                                label: h.agentEntryId !== null ? `entry #${h.agentEntryId}` : "this version",
+                              })
+                            }
+                            data-testid={`load-${h.agentEntryId ?? `v${h.versionId}`}`}
                           >
                             Load into editor
                           </Button>

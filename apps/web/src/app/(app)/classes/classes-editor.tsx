@@ -21,8 +21,9 @@ import {
   Title,
   Tooltip,
 } from "@mantine/core";
-import { parseRate } from "@sluice/policy";
+import { fairLeaves, parseRate } from "@sluice/policy";
 import { usePolicyDraft, issueAt, type DraftClass, type Direction, type LeafKind } from "@/lib/policy-draft";
+import { RemoveClassModal, type PendingRemove } from "./remove-class-modal";
 import { formatBps } from "@/lib/format";
 import { ErrorState, Loading } from "@/components/states";
 import { SaveBar } from "@/components/save-bar";
@@ -60,6 +61,7 @@ export function ClassesEditor() {
   const readOnly = user.role !== "admin";
   const ed = usePolicyDraft("classes");
   const [dir, setDir] = useState<Direction>("upload");
+  const [removing, setRemoving] = useState<PendingRemove | null>(null);
   const rows = useMemo(() => (ed.draft ? treeOrder(ed.draft.classes[dir]) : []), [ed.draft, dir]);
 
   if (ed.query.isLoading || (!ed.draft && !ed.query.isError)) return <Loading label="Loading the policy…" />;
@@ -75,14 +77,24 @@ export function ClassesEditor() {
     x.path.startsWith(`classes.${dir === "upload" ? "download" : "upload"}`),
   ).length;
 
-  const update = (i: number, patch: Partial<DraftClass>) =>
+  const update = (i: number, patch: Partial<DraftClass>) => {
+    const old = list[i]!.name;
+    // children follow a rename while the old name was this class's alone
+    const follow = patch.name !== undefined && old !== "" && list.filter((c) => c.name === old).length === 1;
     ed.setDraft({
       ...d,
-      classes: { ...d.classes, [dir]: list.map((c, j) => (j === i ? { ...c, ...patch } : c)) },
+      classes: {
+        ...d.classes,
+        [dir]: list.map((c, j) =>
+          j === i ? { ...c, ...patch } : follow && c.parent === old ? { ...c, parent: patch.name } : c,
+        ),
+      },
     });
+  };
   const setDefault = (i: number) =>
     ed.setDraft({ ...d, classes: { ...d.classes, [dir]: list.map((c, j) => ({ ...c, default: j === i })) } });
-  const remove = (i: number) => {
+  /** Removes class i; its rules move to `moveTo` (when given). Children move up. */
+  const removeNow = (i: number, moveTo?: string) => {
     const name = list[i]!.name;
     ed.setDraft({
       ...d,
@@ -92,8 +104,17 @@ export function ClassesEditor() {
           .filter((_, j) => j !== i)
           .map((c) => (c.parent === name ? { ...c, parent: list[i]!.parent } : c)),
       },
+      rules: moveTo ? d.rules.map((r) => (r.class === name ? { ...r, class: moveTo } : r)) : d.rules,
     });
   };
+  // a class with rules: say which, and where they should go, before removing it
+  const remove = (i: number) => {
+    const name = list[i]!.name;
+    const rules = d.rules.map((r, n) => ({ r, n })).filter(({ r }) => r.class === name);
+    if (!rules.length) return removeNow(i);
+    setRemoving({ index: i, dir, name, rules });
+  };
+  const fair = ed.kernel ? fairLeaves(ed.kernel) : null;
   const add = () => {
     let n = 1;
     while (list.some((c) => c.name === `class${n}`)) n++;
@@ -141,6 +162,13 @@ export function ClassesEditor() {
         lower <b>priority</b> numbers borrow first. Link: <b>{formatBps(linkBps)}</b>; top-level guarantees
         add up to <b>{formatBps(sumTop)}</b>. Rates like 512kbit, 5mbit, 1gbit.
       </Text>
+      {fair && fair.length === 0 && (
+        <Alert color="orange" title="No fair queueing on this box" data-testid="no-fair-queueing">
+          This kernel has none of sfq, fq_codel or cake, so inside each class every connection shares one FIFO
+          queue: one big download can delay the other connections of its class. Classes still get their rates.
+          Use a kernel with sch_fq_codel (the appliance image has it) for fairness within a class.
+        </Alert>
+      )}
       {otherDirCount > 0 && (
         <Alert color="orange">
           {otherDirCount} problem{otherDirCount > 1 ? "s" : ""} in the{" "}
@@ -153,7 +181,12 @@ export function ClassesEditor() {
         </Alert>
       ))}
       <Card withBorder padding={0}>
-        <Table verticalSpacing="xs" data-testid={`classes-${dir}`} style={{ minWidth: 900 }}>
+        <Table
+          verticalSpacing="xs"
+          className="stack-sm"
+          data-testid={`classes-${dir}`}
+          style={{ minWidth: 900 }}
+        >
           <Table.Thead>
             <Table.Tr>
               <Table.Th w={190}>name</Table.Th>
@@ -193,9 +226,10 @@ export function ClassesEditor() {
                       onChange={(v) => update(i, { parent: v || undefined })}
                       data={[
                         { value: "", label: "(link)" },
-                        ...list
-                          .filter((x) => x.name !== c.name)
-                          .map((x) => ({ value: x.name, label: x.name })),
+                        // unique, non-empty names: Select refuses duplicate options
+                        ...[...new Set(list.map((x) => x.name))]
+                          .filter((n) => n && n !== c.name)
+                          .map((n) => ({ value: n, label: n })),
                       ]}
                       error={at(i, "parent")}
                       disabled={readOnly}
@@ -243,7 +277,11 @@ export function ClassesEditor() {
                       size="xs"
                       value={c.leaf}
                       onChange={(v) => update(i, { leaf: (v ?? "auto") as LeafKind })}
-                      data={LEAVES}
+                      data={LEAVES.map((l) =>
+                        ed.kernel && l.value !== "auto" && ed.kernel.qdiscs[l.value] === false
+                          ? { ...l, label: `${l.label} (not in this kernel)`, disabled: true }
+                          : l,
+                      )}
                       disabled={readOnly || hasChildren}
                       allowDeselect={false}
                       error={at(i, "leaf")}
@@ -304,6 +342,17 @@ export function ClassesEditor() {
           </Group>
         )}
       </Card>
+      {removing && (
+        <RemoveClassModal
+          pending={removing}
+          classes={d.classes}
+          onCancel={() => setRemoving(null)}
+          onRemove={(moveTo) => {
+            if (removing.dir === dir) removeNow(removing.index, moveTo);
+            setRemoving(null);
+          }}
+        />
+      )}
       <SaveBar
         dirty={ed.dirty}
         issues={ed.issues}
@@ -314,6 +363,7 @@ export function ClassesEditor() {
         readOnly={readOnly}
         onSave={ed.save}
         onReset={ed.reset}
+        context={ed.draft ?? undefined}
       />
     </Stack>
   );

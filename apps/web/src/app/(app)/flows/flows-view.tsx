@@ -69,7 +69,7 @@ export function FlowsView() {
               </Empty>
             ) : (
               <ScrollArea h={420}>
-                <Table fz="sm" striped highlightOnHover data-testid="flows-table">
+                <Table fz="sm" striped highlightOnHover className="stack-sm" data-testid="flows-table">
                   <Table.Thead>
                     <Table.Tr>
                       <Table.Th>l4</Table.Th>
@@ -92,7 +92,7 @@ export function FlowsView() {
                         <Table.Td className="mono">{c.client}</Table.Td>
                         <Table.Td className="mono">{c.server}</Table.Td>
                         <Table.Td>
-                          <Badge variant="dot" color={colorOf(c.protocol)} tt="none">
+                          <Badge variant="dot" color={colorOf(c.protocol, "protocol")} tt="none">
                             {c.protocol}
                           </Badge>
                         </Table.Td>

@@ -204,14 +204,21 @@ function Catalogue() {
   );
 }
 
+/** The tester's caps (as the server's): the classifier reads only the first 2 KiB anyway. */
+const TESTER_MAX = { text: 8192, hex: 8192 * 4 };
+
 function Tester() {
   const trpc = useTRPC();
   const [mode, setMode] = useState<"text" | "hex">("text");
   const [l4, setL4] = useState<"tcp" | "udp">("tcp");
   const [dir, setDir] = useState<"c2s" | "s2c">("c2s");
   const [payload, setPayload] = useState("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  // the size of a paste that did not fit (the box itself cuts at the cap: laying out 100 KB
+  // of pasted text would make the page crawl before any check could refuse it)
+  const [pasted, setPasted] = useState(0);
   const test = useMutation(trpc.protocols.testPattern.mutationOptions());
   const r = test.data;
+  const max = TESTER_MAX[mode];
   return (
     <Card withBorder padding="sm">
       <Text fw={600} mb="xs">
@@ -250,9 +257,20 @@ function Tester() {
           maxRows={10}
           className="mono"
           value={payload}
+          maxLength={max}
+          onPaste={(e) => {
+            const t = e.currentTarget;
+            const room = max - t.value.length + (t.selectionEnd - t.selectionStart);
+            const n = e.clipboardData.getData("text").length;
+            setPasted(n > room ? n : 0);
+          }}
           onChange={(e) => setPayload(e.currentTarget.value)}
           placeholder={mode === "hex" ? "16 03 01 02 00 01 …" : "the first bytes of a connection"}
           aria-label="payload"
+          error={
+            payload.length >= max &&
+            `${pasted ? `${Math.ceil(pasted / 1024)} KiB pasted: ` : ""}the tester takes at most ${max / 1024} KiB${mode === "hex" ? " of hex" : ""} (the classifier only reads the first 2 KiB of a connection): only the first ${max / 1024} KiB are kept`
+          }
           data-testid="tester-payload"
         />
         <Group>
@@ -306,11 +324,17 @@ function readBase64(file: File): Promise<string> {
   });
 }
 
-function Capture() {
+function Capture({ maxBytes }: { maxBytes: number }) {
   const trpc = useTRPC();
   const [file, setFile] = useState<File | null>(null);
   const classify = useMutation(trpc.protocols.classifyCapture.mutationOptions());
   const r = classify.data;
+  const maxMiB = Math.round(maxBytes / 1048576);
+  // refused here, before reading or sending it: the server would refuse it anyway
+  const tooLarge =
+    file && file.size > maxBytes
+      ? `${file.name} is ${formatBytes(file.size)}: captures up to ${maxMiB} MiB`
+      : null;
   return (
     <Card withBorder padding="sm">
       <Text fw={600} mb="xs">
@@ -321,20 +345,24 @@ function Capture() {
           <FileInput
             size="xs"
             w={280}
-            label="pcap or pcapng (up to 20 MiB)"
+            label={`pcap or pcapng (up to ${maxMiB} MiB)`}
             placeholder="choose a file"
             accept=".pcap,.pcapng,.cap,application/vnd.tcpdump.pcap"
             value={file}
-            onChange={setFile}
+            onChange={(f) => {
+              classify.reset();
+              setFile(f);
+            }}
+            error={tooLarge}
             clearable
             data-testid="capture-file"
           />
           <Button
             size="xs"
-            disabled={!file}
+            disabled={!file || tooLarge !== null}
             loading={classify.isPending}
             onClick={async () =>
-              file && classify.mutate({ name: file.name, dataBase64: await readBase64(file) })
+              file && !tooLarge && classify.mutate({ name: file.name, dataBase64: await readBase64(file) })
             }
             data-testid="capture-run"
           >
@@ -410,14 +438,14 @@ function Capture() {
   );
 }
 
-export function ProtocolsView() {
+export function ProtocolsView({ captureMaxBytes }: { captureMaxBytes: number }) {
   return (
     <Stack gap="md">
       <Title order={3}>Protocols</Title>
       <Catalogue />
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
         <Tester />
-        <Capture />
+        <Capture maxBytes={captureMaxBytes} />
       </SimpleGrid>
     </Stack>
   );

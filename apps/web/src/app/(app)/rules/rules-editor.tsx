@@ -121,7 +121,7 @@ export function RulesEditor() {
         {d.rules.length === 0 ? (
           <Empty>No rules: every connection goes to the default class.</Empty>
         ) : (
-          <Table verticalSpacing="xs" data-testid="rules-table">
+          <Table verticalSpacing="xs" className="stack-sm" data-testid="rules-table">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th w={40}>#</Table.Th>
@@ -253,6 +253,7 @@ export function RulesEditor() {
         readOnly={readOnly}
         onSave={ed.save}
         onReset={ed.reset}
+        context={ed.draft ?? undefined}
       />
     </Stack>
   );

@@ -22,7 +22,7 @@ export function AuditCard() {
       ) : !q.data!.items.length ? (
         <Empty>Nothing yet.</Empty>
       ) : (
-        <Table fz="xs" striped data-testid="audit-table">
+        <Table fz="xs" striped className="stack-sm" data-testid="audit-table">
           <Table.Thead>
             <Table.Tr>
               <Table.Th>when</Table.Th>

@@ -4,7 +4,9 @@
 import { Alert, Button, Card, Group, Select, SimpleGrid, Stack, Text, TextInput } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { errorIssues, useTRPC } from "@/lib/trpc";
+import { parseRate } from "@sluice/policy";
 import { usePolicyDraft, issueAt } from "@/lib/policy-draft";
+import { humanIssues, issueLine } from "@/lib/issue-words";
 import { ErrorState, Loading } from "@/components/states";
 import { useCurrentUser } from "@/components/shell";
 
@@ -23,10 +25,23 @@ export function InterfacesCard() {
   if (ed.query.isLoading || (!ed.draft && !ed.query.isError)) return <Loading />;
   if (ed.query.isError) return <ErrorState error={ed.query.error} retry={() => void ed.query.refetch()} />;
   const d = ed.draft!;
-  const issues = ed.issues.length ? ed.issues : errorIssues(save.error);
+  const issues = ed.issues.length ? ed.issues : humanIssues(errorIssues(save.error));
   const set = (role: "wan" | "lan", f: "device" | "rate", v: string) =>
     ed.setDraft({ ...d, interfaces: { ...d.interfaces, [role]: { ...d.interfaces[role], [f]: v } } });
   const mine = issues.filter((i) => i.path.startsWith("interfaces") || i.path === "download");
+  // warnings against what the agent found on the box (an apply would fail, or shape nothing)
+  const probed = ed.status?.interfaces;
+  const deviceWarning = (dev: string) =>
+    probed?.length && dev && !probed.some((i) => i.name === dev)
+      ? `the box has no interface "${dev}" (it has ${probed.map((i) => i.name).join(", ")}): an apply would fail`
+      : undefined;
+  const rateWarning = (dev: string, rate: string) => {
+    const link = probed?.find((i) => i.name === dev);
+    const bps = parseRate(rate);
+    return link?.speedMbps && bps && bps > link.speedMbps * 1e6
+      ? `above ${dev}'s link speed (${link.speedMbps} Mbit/s): the queue would build past the box, so shaping would do nothing`
+      : undefined;
+  };
   const others = issues.filter((i) => !mine.includes(i));
   return (
     <Card withBorder padding="sm">
@@ -46,6 +61,13 @@ export function InterfacesCard() {
               value={d.interfaces[role].device}
               onChange={(e) => set(role, "device", e.currentTarget.value)}
               error={issueAt(issues, `interfaces.${role}.device`)}
+              description={
+                deviceWarning(d.interfaces[role].device) && (
+                  <Text span size="xs" c="orange" data-testid={`${role}-device-warning`}>
+                    {deviceWarning(d.interfaces[role].device)}
+                  </Text>
+                )
+              }
               disabled={readOnly}
               data-testid={`${role}-device`}
             />
@@ -54,6 +76,13 @@ export function InterfacesCard() {
               value={d.interfaces[role].rate}
               onChange={(e) => set(role, "rate", e.currentTarget.value)}
               error={issueAt(issues, `interfaces.${role}.rate`)}
+              description={
+                rateWarning(d.interfaces[role].device, d.interfaces[role].rate) && (
+                  <Text span size="xs" c="orange" data-testid={`${role}-rate-warning`}>
+                    {rateWarning(d.interfaces[role].device, d.interfaces[role].rate)}
+                  </Text>
+                )
+              }
               disabled={readOnly}
               data-testid={`${role}-rate`}
             />
@@ -78,7 +107,7 @@ export function InterfacesCard() {
         <Alert color="red" mt="sm" title="These link rates do not fit the classes">
           {others.slice(0, 6).map((i) => (
             <Text size="sm" key={`${i.path}${i.message}`}>
-              <code>{i.path}</code>: {i.message}
+              {issueLine(i, d)}
             </Text>
           ))}
         </Alert>

@@ -54,7 +54,7 @@ export function UsersCard() {
       ) : !q.data!.length ? (
         <Empty>No users.</Empty>
       ) : (
-        <Table fz="sm" striped data-testid="users-table">
+        <Table fz="sm" striped className="stack-sm" data-testid="users-table">
           <Table.Thead>
             <Table.Tr>
               <Table.Th>user</Table.Th>

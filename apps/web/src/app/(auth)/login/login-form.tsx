@@ -4,6 +4,7 @@ import { useState } from "react";
 import { Alert, Button, PasswordInput, Stack, TextInput, Title } from "@mantine/core";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { errorCode, useTRPC } from "@/lib/trpc";
+import { safeNext } from "@/lib/safe-next";
 
 export function LoginForm() {
   const trpc = useTRPC();
@@ -14,9 +15,7 @@ export function LoginForm() {
   const login = useMutation(
     trpc.auth.login.mutationOptions({
       onSuccess: () => {
-        const next = new URLSearchParams(location.search).get("next");
-        // only a path on this site (not "//host" or "/\\host", which browsers read as another host)
-        location.assign(next && /^\/(?![/\\])/.test(next) ? next : "/");
+        location.assign(safeNext(new URLSearchParams(location.search).get("next"), location.origin));
       },
     }),
   );

@@ -30,6 +30,8 @@ for d in $WAN $LAN; do tc qdisc show dev "$d" | head -4; done
 section filters
 # fw filters per mark field: prio 1 hostname rules, 2 apps and categories, 3 protocols
 for d in $WAN $LAN; do tc filter show dev "$d" | grep -o 'pref [0-9]* fw' | sort | uniq -c | sed "s/^/$d /"; done
+# or (nftables variant) one mark -> class map per field and device in the inet sluice table
+nft list table inet sluice 2>/dev/null | grep -oE 'map dev[0-9]+_(host|app|protocol)' | sort | uniq -c
 section dns-path
 # LAN DNS answers pass SLUICE_OUT (the agent's DNS-answer queue); the queries seen by conntrack
 iptables -t mangle -nvxL SLUICE_OUT 2>&1 | tail -n +3
@@ -52,6 +54,11 @@ systemd-analyze blame 2>/dev/null | head -12
 systemd-analyze critical-chain sluice-web.service sluice-agent.service 2>/dev/null | grep -v '^The time\|^$'
 journalctl -b -o short-monotonic -u sluice-agent -u sluice-web 2>/dev/null |
   grep -E 'Started|policy applied|last good policy|control API listening|data plane running|Ready in|Listening|capabilit' | head -12
+section policy-time
+# the kernel clock when the ports were chosen (also on the console) and when the agent had
+# its policy in place: the boot test turns the second into time from power-on
+journalctl -b -o short-monotonic -u sluice-firstboot -u sluice-agent 2>/dev/null |
+  grep -E 'sluice-firstboot: WAN=|initial policy applied|last good policy in place' | head -3
 section cpu
 # pku: V8 would protect its JIT memory with protection keys (Sluice runs Node without that)
 grep -m1 -o -w -E 'pku|ospke|avx2|sse4_2' /proc/cpuinfo | sort -u | tr '\n' ' '; echo

@@ -20,7 +20,20 @@ STATE="$DATA/network.env"
 say() { echo "sluice-firstboot: $*"; }
 arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^sluice\.$1=//p" | tail -1; }
 
-udevadm settle --timeout=30 || true
+# The saved ports (a box that has booted before): go on as soon as both have their final
+# names; else (first boot, or they are gone) wait for udev to finish naming every port.
+saved_ports_present() {
+  local WAN="" LAN=""
+  [[ -f "$STATE" ]] && . "$STATE"
+  [[ -n "$WAN" && -e "/sys/class/net/$WAN" ]] && [[ -z "$LAN" || -e "/sys/class/net/$LAN" ]]
+}
+settled=0
+for _ in $(seq 1 20); do
+  saved_ports_present && { settled=1; break; }
+  [[ -f "$STATE" ]] || break
+  sleep 0.25
+done
+((settled)) || udevadm settle --timeout=30 || true
 
 ports() {
   local p n

@@ -15,9 +15,14 @@ say() { echo "sluice-storage: $*"; }
 mkdir -p "$MNT" "$RUN"
 chgrp sluice "$RUN" && chmod 2750 "$RUN"
 rm -f "$RUN/storage-warning"
-udevadm settle --timeout=30 || true
-
+# A disk labelled SLUICE-DATA that is there already (the usual case: the disk drivers load in
+# the initrd) is used at once; else wait for udev to finish adding devices (USB disks come
+# late) before looking again and for an empty disk.
 dev="$(blkid -L SLUICE-DATA 2>/dev/null || true)"
+if [[ -z "$dev" ]]; then
+  udevadm settle --timeout=30 || true
+  dev="$(blkid -L SLUICE-DATA 2>/dev/null || true)"
+fi
 if [[ -z "$dev" ]]; then
   medium="$(findmnt -no SOURCE /run/live/medium 2>/dev/null || true)"
   medium_disk="$( [[ -n "$medium" ]] && lsblk -no PKNAME "$medium" 2>/dev/null | head -1 || true)"

@@ -1,0 +1,31 @@
+// The box's network interfaces and their link speeds, from sysfs (of the agent's own network
+// namespace), so the dashboard can warn about a WAN device that does not exist or a rate
+// above what the link can carry. Virtual links (veth, ifb, lo) have no speed: null.
+
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+
+export interface NetInterface {
+  name: string;
+  /** Link speed in Mbit/s as the driver reports it; null when unknown (virtual, down). */
+  speedMbps: number | null;
+}
+
+export function listInterfaces(sys = "/sys/class/net"): NetInterface[] {
+  let names: string[];
+  try {
+    names = readdirSync(sys);
+  } catch {
+    return [];
+  }
+  return names.sort().map((name) => {
+    let speedMbps: number | null = null;
+    try {
+      const v = Number(readFileSync(join(sys, name, "speed"), "utf8").trim());
+      speedMbps = Number.isFinite(v) && v > 0 ? v : null;
+    } catch {
+      /* EINVAL for links without a speed */
+    }
+    return { name, speedMbps };
+  });
+}

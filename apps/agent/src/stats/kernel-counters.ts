@@ -1,0 +1,136 @@
+// The sampler's kernel counters, read in process over netlink (netlink-dump.ts): tc class
+// counters (RTM_GETTCLASS), Sluice's nftables named counters (NFT_MSG_GETOBJ) and the
+// conntrack table (ctnetlink). Each read costs one dump on an open socket, no process.
+
+import {
+  NETLINK_NETFILTER,
+  NETLINK_ROUTE,
+  NetlinkSocket,
+  attr,
+  attrs,
+  be64,
+  ifIndex,
+  le64,
+} from "./netlink-dump.ts";
+import { dumpConntrack, type CtEntry } from "./ctnetlink.ts";
+import type { ClassCounters, NftCounter } from "./parse.ts";
+
+const RTM_NEWTCLASS = 40;
+const RTM_GETTCLASS = 42;
+const TCA_STATS = 3;
+const NFNL_SUBSYS_NFTABLES = 10;
+const NFT_MSG_GETOBJ = 19;
+const NFTA_OBJ_TABLE = 1;
+const NFTA_OBJ_NAME = 2;
+const NFTA_OBJ_TYPE = 3;
+const NFTA_OBJ_DATA = 4;
+const NFT_OBJECT_COUNTER = 1;
+const NFTA_COUNTER_BYTES = 1;
+const NFTA_COUNTER_PACKETS = 2;
+const NFPROTO_INET = 1;
+
+const handle = (h: number) => `${(h >>> 16).toString(16)}:${(h & 0xffff).toString(16)}`;
+
+/** One RTM_NEWTCLASS message (after the netlink header) → its counters. */
+export function parseTcClassMessage(buf: Buffer, start: number, end: number): ClassCounters {
+  const h = buf.readUInt32LE(start + 8);
+  const parent = buf.readUInt32LE(start + 12);
+  const c: ClassCounters = {
+    classid: handle(h),
+    parent: parent === 0xffffffff ? null : handle(parent),
+    bytes: 0,
+    packets: 0,
+    drops: 0,
+    overlimits: 0,
+    backlogBytes: 0,
+    backlogPackets: 0,
+  };
+  attrs(buf, start + 20, end, (t, o, len) => {
+    if (t !== TCA_STATS || len < 36) return;
+    // struct tc_stats: bytes u64, packets, drops, overlimits, bps, pps, qlen, backlog (u32)
+    c.bytes = le64(buf, o);
+    c.packets = buf.readUInt32LE(o + 8);
+    c.drops = buf.readUInt32LE(o + 12);
+    c.overlimits = buf.readUInt32LE(o + 16);
+    c.backlogPackets = buf.readUInt32LE(o + 28);
+    c.backlogBytes = buf.readUInt32LE(o + 32);
+  });
+  return c;
+}
+
+/** One NFT_MSG_NEWOBJ message → a named counter, or null for another object type. */
+export function parseNftObjMessage(buf: Buffer, start: number, end: number): NftCounter | null {
+  let name = "";
+  let type = 0;
+  let bytes = 0;
+  let packets = 0;
+  attrs(buf, start + 4, end, (t, o, len) => {
+    if (t === NFTA_OBJ_NAME) name = buf.toString("latin1", o, o + len).replace(/\0+$/, "");
+    else if (t === NFTA_OBJ_TYPE) type = buf.readUInt32BE(o);
+    else if (t === NFTA_OBJ_DATA)
+      attrs(buf, o, o + len, (dt, dof) => {
+        if (dt === NFTA_COUNTER_BYTES) bytes = be64(buf, dof);
+        else if (dt === NFTA_COUNTER_PACKETS) packets = be64(buf, dof);
+      });
+  });
+  return type === NFT_OBJECT_COUNTER && name ? { name, bytes, packets } : null;
+}
+
+export class KernelCounters {
+  private readonly route: NetlinkSocket;
+  private readonly netfilter: NetlinkSocket;
+
+  private constructor(route: NetlinkSocket, netfilter: NetlinkSocket) {
+    this.route = route;
+    this.netfilter = netfilter;
+  }
+
+  /** Both sockets, or null where netlink can't be used (the sampler then runs the tools). */
+  static open(): KernelCounters | null {
+    const route = NetlinkSocket.open(NETLINK_ROUTE);
+    const netfilter = NetlinkSocket.open(NETLINK_NETFILTER);
+    if (route && netfilter) return new KernelCounters(route, netfilter);
+    route?.close();
+    netfilter?.close();
+    return null;
+  }
+
+  /** Every tc class of a device with its counters; null when the device is not there. */
+  async classes(device: string): Promise<ClassCounters[] | null> {
+    const index = ifIndex(device);
+    if (!index) return null;
+    const tcmsg = Buffer.alloc(20);
+    tcmsg.writeInt32LE(index, 4);
+    const out: ClassCounters[] = [];
+    await this.route.dump(RTM_GETTCLASS, tcmsg, (buf, start, end, type) => {
+      if (type === RTM_NEWTCLASS && buf.readInt32LE(start + 4) === index)
+        out.push(parseTcClassMessage(buf, start, end));
+    });
+    return out;
+  }
+
+  /** The named counters of an nftables table (inet family). */
+  async nftCounters(table: string): Promise<NftCounter[]> {
+    const payload = Buffer.concat([
+      Buffer.from([NFPROTO_INET, 0, 0, 0]),
+      attr(NFTA_OBJ_TABLE, Buffer.from(`${table}\0`, "latin1")),
+      attr(NFTA_OBJ_TYPE, Buffer.from([0, 0, 0, NFT_OBJECT_COUNTER])),
+    ]);
+    const out: NftCounter[] = [];
+    await this.netfilter.dump((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETOBJ, payload, (buf, start, end) => {
+      const c = parseNftObjMessage(buf, start, end);
+      if (c) out.push(c);
+    });
+    return out;
+  }
+
+  /** Every TCP/UDP connection in the conntrack table. */
+  conntrack(onEntry: (e: CtEntry) => void): Promise<number> {
+    return dumpConntrack(this.netfilter, onEntry);
+  }
+
+  close(): void {
+    this.route.close();
+    this.netfilter.close();
+  }
+}

@@ -1,0 +1,38 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { defaultPolicy, fairLeaves, kernelIssues, parseRate, validatePolicy } from "../src/index.ts";
+
+test("absurd rates are refused in words: 99999gbit, digits that overflow to Infinity", () => {
+  assert.equal(parseRate(`1${"0".repeat(400)}mbit`), null);
+  const p = defaultPolicy();
+  for (const [rate, why] of [
+    ["99999gbit", /"99999gbit" is more than 100gbit: no link is that fast/],
+    [`1${"0".repeat(400)}mbit`, /is not a rate/],
+  ] as const) {
+    const r = validatePolicy({ ...p, interfaces: { ...p.interfaces, wan: { device: "wan0", rate } } });
+    assert.equal(r.ok, false);
+    if (r.ok) continue;
+    const issue = r.issues.find((i) => i.path === "interfaces.wan.rate");
+    assert.match(issue?.message ?? "", why);
+    assert.doesNotMatch(JSON.stringify(r.issues), /Infinity/);
+  }
+  const fast = { ...p, interfaces: { ...p.interfaces, wan: { device: "wan0", rate: "100gbit" } } };
+  assert.equal(validatePolicy(fast).ok, true, "100gbit is the highest rate taken");
+});
+
+test("leaves the kernel lacks and download on an IFB without one are flagged at their field", () => {
+  const p = defaultPolicy();
+  p.classes.upload[1]!.leaf = "cake";
+  p.classes.download[0]!.leaf = "sfq";
+  const bare = { qdiscs: { htb: true, sfq: false, fq_codel: false, cake: false, pfifo: true }, ifb: false };
+  assert.deepEqual(fairLeaves(bare), []);
+  const issues = kernelIssues({ ...p, download: "ifb" }, bare);
+  assert.deepEqual(
+    issues.map((i) => i.path),
+    ["classes.upload[1].leaf", "classes.download[0].leaf", "download"],
+  );
+  assert.match(issues[0]!.message, /no cake \(sch_cake missing\).*pick one of auto, pfifo/);
+  const full = { qdiscs: { sfq: true, fq_codel: true, cake: true, pfifo: true }, ifb: true };
+  assert.deepEqual(kernelIssues({ ...p, download: "ifb" }, full), []);
+  assert.deepEqual(fairLeaves(full), ["sfq", "fq_codel", "cake"]);
+});
