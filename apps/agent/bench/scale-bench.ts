@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultPolicy } from "@sluice/policy";
 import { NetnsLab, labUnavailable, removeStaleLabs, run } from "../src/nfqueue/netns-lab.ts";
-import { AgentClient } from "../src/api/client.ts";
+import { AgentClient } from "@sluice/agent-contract";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));

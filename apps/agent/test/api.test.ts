@@ -1,5 +1,7 @@
 // The agent's control API end to end: a real Agent (without the data plane) in a namespace
-// made for the test, reached through the AgentClient over its unix socket.
+// made for the test, reached through the contract's AgentClient over its unix socket. Every
+// answer is checked against its schema in @sluice/agent-contract (nothing missing, nothing
+// the contract does not declare).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, statSync } from "node:fs";
@@ -9,7 +11,17 @@ import { fileURLToPath } from "node:url";
 import { defaultPolicy } from "@sluice/policy";
 import { SystemExecutor, NetnsExecutor } from "../src/kernel/executor.ts";
 import { Agent } from "../src/daemon/agent.ts";
-import { AgentClient, AgentApiError, AgentUnreachableError } from "../src/api/client.ts";
+import {
+  AgentClient,
+  AgentApiError,
+  AgentUnreachableError,
+  ApplyErrorBody,
+  ErrorBody,
+  ROUTES,
+  type ResponseOf,
+  type RouteName,
+} from "@sluice/agent-contract";
+import type { z } from "zod";
 
 const NS = "sltest-api";
 const root = process.getuid?.() === 0;
@@ -50,14 +62,27 @@ after(async () => {
 
 const opts = { skip: root ? false : "needs root (network namespaces)" };
 
+/** `value` is exactly what `schema` declares: it parses, and parsing drops nothing. */
+function conforms(schema: z.ZodType, value: unknown, what: string): void {
+  const r = schema.safeParse(value);
+  assert.ok(r.success, `${what}: ${r.error?.message}`);
+  assert.deepEqual(
+    JSON.parse(JSON.stringify(r.data)),
+    value,
+    `${what}: fields the contract does not declare`,
+  );
+}
+
+/** The answer of a route through the typed client, checked against the route's schema. */
+async function checked<N extends RouteName>(name: N, p: Promise<ResponseOf<N>>): Promise<ResponseOf<N>> {
+  const v = await p;
+  conforms(ROUTES[name].response, v, name);
+  return v;
+}
+
 test("the socket is private and status reports capabilities and the pattern set", opts, async () => {
   assert.equal(statSync(socket).mode & 0o777, 0o660);
-  const s = await client.call<{
-    summary: string[];
-    patterns: { loaded: number };
-    policy: unknown;
-    dataPlane: { running: boolean };
-  }>("GET", "/v1/status");
+  const s = await checked("status", client.status());
   assert.ok(s.summary.some((l) => l.startsWith("variant: leaf=")));
   assert.ok(s.patterns.loaded >= 5);
   assert.equal(s.policy, null);
@@ -67,17 +92,11 @@ test("the socket is private and status reports capabilities and the pattern set"
 test("render: an invalid policy comes back with field paths; a valid one with scripts", opts, async () => {
   const bad = defaultPolicy();
   (bad.classes.upload[0] as { ceil: string }).ceil = "99mbit";
-  const r = await client.call<{ ok: boolean; issues: { path: string }[] }>("POST", "/v1/render", {
-    policy: bad,
-  });
-  assert.equal(r.ok, false);
+  const r = await checked("render", client.render(bad));
+  assert.ok(!r.ok);
   assert.ok(r.issues.some((i) => i.path === "classes.upload[0].ceil"));
-  const good = await client.call<{ ok: boolean; scripts: { tc: string; iptables: string } }>(
-    "POST",
-    "/v1/render",
-    { policy: defaultPolicy() },
-  );
-  assert.equal(good.ok, true);
+  const good = await checked("render", client.render(defaultPolicy()));
+  assert.ok(good.ok);
   assert.match(good.scripts.tc, /qdisc add dev wan0 root handle 1: htb/);
   assert.match(good.scripts.iptables, /NFQUEUE/);
 });
@@ -105,46 +124,43 @@ test(
 );
 
 test("apply, stats move, history, rollback; refusals carry step and issues", opts, async () => {
-  const a = await client.call<{ entry: { id: number; status: string } }>("POST", "/v1/apply", {
-    policy: defaultPolicy(),
-    user: "test",
-  });
+  const a = await checked("apply", client.apply({ policy: defaultPolicy(), user: "test" }));
   assert.equal(a.entry.status, "applied");
   const bad = defaultPolicy();
   bad.rules!.push({ protocol: "nope", class: "web" });
-  await assert.rejects(
-    client.call("POST", "/v1/apply", { policy: bad }),
-    (e: unknown) =>
-      e instanceof AgentApiError &&
-      e.status === 422 &&
-      (e.body.issues as { path: string }[]).some((i) => i.path === "rules[16].protocol"),
-  );
-  await assert.rejects(
-    client.call("POST", "/v1/apply", { policy: defaultPolicy(), trySeconds: 1 }),
-    (e: unknown) => e instanceof AgentApiError && e.status === 400,
-  );
+  await assert.rejects(client.apply({ policy: bad }), (e: unknown) => {
+    assert.ok(e instanceof AgentApiError && e.status === 422);
+    conforms(ApplyErrorBody, e.body, "apply refusal");
+    return (e.body.issues as { path: string }[]).some((i) => i.path === "rules[16].protocol");
+  });
+  await assert.rejects(client.apply({ policy: defaultPolicy(), trySeconds: 1 }), (e: unknown) => {
+    assert.ok(e instanceof AgentApiError && e.status === 400);
+    conforms(ErrorBody, e.body, "bad request");
+    return true;
+  });
   const p2 = defaultPolicy();
   (p2.classes.upload[1] as { rate: string }).rate = "6mbit";
-  await client.call("POST", "/v1/apply", { policy: p2, user: "test" });
+  await checked("apply", client.apply({ policy: p2, user: "test" }));
   const sample = await agent.accounting.tick();
   assert.ok(sample.classes.some((c) => c.device === "wan0" && c.name === "web" && c.rate === 6_000_000));
-  const h = await client.call<{ id: number; status: string; lastGood: boolean }[]>("GET", "/v1/history");
+  const h = await checked("history", client.history());
   // A refused policy never touched the box, so it is not in the history.
   assert.deepEqual(
     h.map((e) => e.status),
     ["applied", "applied"],
   );
-  const rb = await client.call<{ id: number }>("POST", "/v1/rollback", {});
+  const rb = await checked("rollback", client.rollback({}));
   assert.equal(rb.id, 3);
+  const full = await checked("historyEntry", client.historyEntry(rb.id));
+  assert.match(full.scripts.tc, /htb/);
+  await checked("stats", client.stats());
+  await checked("flows", client.flows());
   const s2 = await agent.accounting.tick();
   assert.ok(s2.classes.some((c) => c.device === "wan0" && c.name === "web" && c.rate === 7_000_000));
 });
 
 test("the pattern tester shows the verdict and every matching pattern", opts, async () => {
-  const r = await client.call<{ verdict: string; matches: { name: string }[] }>("POST", "/v1/test-pattern", {
-    l4: "tcp",
-    text: "SSH-2.0-OpenSSH_9.2\r\n",
-  });
+  const r = await checked("testPattern", client.testPattern({ l4: "tcp", text: "SSH-2.0-OpenSSH_9.2\r\n" }));
   assert.equal(r.verdict, "ssh");
   assert.deepEqual(
     r.matches.map((m) => m.name),
@@ -152,10 +168,21 @@ test("the pattern tester shows the verdict and every matching pattern", opts, as
   );
 });
 
+test("the catalogues and the stats stream answer as the contract says", opts, async () => {
+  const protocols = await checked("protocols", client.protocols());
+  assert.ok(protocols.some((p) => p.name === "ssh"));
+  await checked("apps", client.apps());
+  await agent.accounting.tick();
+  const first = await new Promise<unknown>((resolve, reject) => {
+    const stop = client.stream(ROUTES.statsStream.path, (d) => (stop(), resolve(d)), reject);
+  });
+  conforms(ROUTES.statsStream.response, first, "stats stream");
+});
+
 test("bad requests: unknown route 404, bad JSON 400, unreachable agent a clear error", opts, async () => {
   await assert.rejects(
     client.call("GET", "/v1/nope"),
-    (e: unknown) => e instanceof AgentApiError && e.status === 404,
+    (e: unknown) => e instanceof AgentApiError && e.status === 404 && ErrorBody.safeParse(e.body).success,
   );
   await assert.rejects(
     new AgentClient(join(dir, "missing.sock")).call("GET", "/v1/status"),

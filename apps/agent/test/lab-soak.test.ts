@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { defaultPolicy } from "@sluice/policy";
-import { AgentClient } from "../src/api/client.ts";
+import { AgentClient } from "@sluice/agent-contract";
 
 const root = process.getuid?.() === 0;
 const PREFIX = /^[a-z][a-z0-9]{0,11}$/.test(process.env.SLUICE_LAB_PREFIX ?? "")

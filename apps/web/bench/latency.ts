@@ -1,7 +1,7 @@
 // Dashboard latency: page loads (server-rendered HTML) and tRPC calls, p50/p95/max over N
 // requests each, against a running server. Prints numbers; asserts nothing.
 //
-//   node apps/web/bench/latency.ts                       # own server: fake agent + server.ts
+//   node apps/web/bench/latency.ts                       # own server: test agent (real agent, in-memory kernel) + server.ts
 //   SLUICE_WEB_URL=http://127.0.0.1:3000 SLUICE_BENCH_USER=admin SLUICE_BENCH_PASSWORD=… \
 //     node apps/web/bench/latency.ts                     # a running dashboard (the lab's)
 //
@@ -14,7 +14,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { defaultPolicy } from "@sluice/policy";
-import { FakeAgent } from "@sluice/api/testing";
+import { TestAgent } from "@sluice/agent/testing";
 import { ensureBuild, WEB_DIR } from "../scripts/ensure-build.ts";
 
 const N_PAGE = Number(process.env.SLUICE_BENCH_PAGES ?? 30);
@@ -36,10 +36,12 @@ async function freePort(): Promise<number> {
 }
 
 async function ownServer(): Promise<string> {
-  console.log("# no SLUICE_WEB_URL: starting a fake agent and the dashboard server on a free port");
+  console.log(
+    "# no SLUICE_WEB_URL: starting a test agent (real agent, in-memory kernel) and the dashboard server on a free port",
+  );
   ensureBuild({ skipTypecheck: true, log: (s) => console.log(`# ${s}`) });
   const dir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
-  const agent = await FakeAgent.start({ socket: join(dir, "agent.sock"), initialPolicy: defaultPolicy() });
+  const agent = await TestAgent.start({ socket: join(dir, "agent.sock"), initialPolicy: defaultPolicy() });
   const port = await freePort();
   const server: ChildProcess = spawn(
     process.execPath,

@@ -1,4 +1,4 @@
-// Body size limits against the real server (`next build` + `next start`, fake agent), issue
+// Body size limits against the real server (`next build` + `next start`, test agent: the real agent on an in-memory kernel), issue
 // 17.2: 100 MB sign-ins and capture uploads, chunked and with Content-Length, one at a time
 // and three at once, are refused with 413 and the server's memory (RSS of the Next process
 // tree) stays within a bound; the upload form refuses a too-large file before sending it.
@@ -12,7 +12,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultPolicy } from "@sluice/policy";
-import { FakeAgent } from "@sluice/api/testing";
+import { TestAgent } from "@sluice/agent/testing";
 import { ensureBuild, WEB_DIR } from "../scripts/ensure-build.ts";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].find((p) => existsSync(p));
@@ -25,7 +25,7 @@ const MB = 1024 * 1024;
 const RSS_BOUND = 3 * 28 * MB + 48 * MB;
 
 let dir: string;
-let agent: FakeAgent;
+let agent: TestAgent;
 let server: ChildProcess | null = null;
 let port = 0;
 let serverLog = "";
@@ -111,7 +111,7 @@ before(async () => {
   ensureBuild({ skipTypecheck: true, log: (s) => console.log(`# ${s}`) });
   dir = mkdtempSync(join(tmpdir(), "sluice-body-limit-"));
   const socket = join(dir, "agent.sock");
-  agent = await FakeAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 0 });
+  agent = await TestAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 0 });
   port = await freePort();
   server = spawn(
     process.execPath,

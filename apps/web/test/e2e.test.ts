@@ -1,5 +1,5 @@
 // End to end in headless Chromium (Debian's, driven by playwright-core) against `next build`
-// + `next start` on a free localhost port, with the fake agent on a unix socket: first-run
+// + `next start` on a free localhost port, with the real agent on an in-memory kernel (@sluice/agent/testing) on a unix socket: first-run
 // setup, sign-in, a class limit edited (the inline error for a bad value, then a good one),
 // an application rule and a hostname rule added on the Rules page, Apply, the history entry, Try left to revert, rollback from history, the agent going
 // down. Screenshots of every page go to artifacts/screenshots/.
@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { createDb } from "@sluice/db";
 import { defaultPolicy } from "@sluice/policy";
-import { FakeAgent } from "@sluice/api/testing";
+import { TestAgent } from "@sluice/agent/testing";
 import {
   tcpConversation,
   ethernetFrame,
@@ -30,7 +30,7 @@ const skip = CHROMIUM
   : "Debian's chromium is not installed (apt-get install -y chromium): e2e skipped";
 
 let dir: string;
-let agent: FakeAgent;
+let agent: TestAgent;
 let server: ChildProcess | null = null;
 let browser: Browser | null = null;
 let page: Page;
@@ -117,7 +117,7 @@ before(async () => {
   ensureBuild({ skipTypecheck: true, log: (s) => console.log(`# ${s}`) });
   dir = mkdtempSync(join(tmpdir(), "sluice-e2e-"));
   const socket = join(dir, "agent.sock");
-  agent = await FakeAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 1000 });
+  agent = await TestAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 1000 });
   await seedHistory(join(dir, "data"));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
@@ -216,7 +216,7 @@ test(
     await page.getByTestId("top-talkers").waitFor();
     await page.getByTestId("history-upload").locator("canvas").waitFor();
     await page.getByTestId("history-apps").locator("canvas").waitFor();
-    // per-app rows from the fake agent's stats, with their category
+    // per-app rows from the test agent's made-up traffic, with their category
     const yt = page.getByTestId("top-app-youtube");
     await yt.waitFor();
     assert.match(await yt.innerText(), /YouTube\s+youtube\s+Video streaming/);

@@ -1,5 +1,5 @@
 // "The dashboard an admin can trust" (issue 18), in headless Chromium against `next start`
-// and the fake agent: no crash on a bad class name, renames carry their rules, what the
+// and the test agent: no crash on a bad class name, renames carry their rules, what the
 // kernel cannot do is refused, the editor follows the box after a rollback and says so
 // after a Try reverted, absurd values and failed applies explained, the Overview's window,
 // marks and colours, errors in the page's words, a phone in dark mode, the smaller things.
@@ -84,7 +84,7 @@ test(
   { skip },
   async () => {
     await page.goto(`${d.base}/classes`);
-    // the fake agent's kernel has no sfq, fq_codel or cake
+    // the test agent's kernel has no sfq, fq_codel or cake
     await page
       .getByTestId("no-fair-queueing")
       .getByText(/none of sfq, fq_codel or cake/)

@@ -108,6 +108,7 @@ const workspaces: { dir: string; parts: string[] }[] = [
   { dir: "apps/agent", parts: ["package.json", "bin", "src"] },
   { dir: "packages/classifier", parts: ["package.json", "src"] },
   { dir: "packages/policy", parts: ["package.json", "src"] },
+  { dir: "packages/agent-contract", parts: ["package.json", "src"] },
 ];
 if (WEB)
   workspaces.push(
@@ -133,7 +134,7 @@ for (const w of workspaces) {
         return !["cache", "trace", "trace-build", "diagnostics", "types", "lock", "turbopack"].includes(top);
       });
     } else if (lstatSync(src).isDirectory())
-      copyTree(src, join(DEST, w.dir, part), (rel) => !/(^|\/)(test|bench)(\/|$)/.test(rel));
+      copyTree(src, join(DEST, w.dir, part), (rel) => !/(^|\/)(test|testing|bench)(\/|$)/.test(rel));
     else cpSync(src, join(DEST, w.dir, part));
   }
 }

@@ -1,6 +1,6 @@
 // Everything the procedures need, built once per server process: configuration (from the
 // environment), the database, the agent client and the stats hub. Tests build their own
-// with a temporary database and a fake agent.
+// with a temporary database and the test agent (@sluice/agent/testing).
 
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";

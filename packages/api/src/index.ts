@@ -11,6 +11,30 @@ export { BODY_LIMIT_BYTES, UPLOAD_PROCEDURES } from "./body-limit.ts";
 export { sessionFromCookies } from "./auth/session.ts";
 export { SESSION_COOKIE, CSRF_COOKIE, CSRF_HEADER } from "./auth/cookies.ts";
 export { AgentService } from "./agent/service.ts";
-export { AgentClient, AgentApiError, AgentUnreachableError } from "./agent/client.ts";
+export { AgentClient, AgentApiError, AgentUnreachableError } from "@sluice/agent-contract";
 export { StatsHub } from "./stats/hub.ts";
-export type * from "./agent/types.ts";
+/** The agent's answers, as the contract declares them. */
+export type {
+  AgentStatus,
+  AppCatalogue,
+  AppSample,
+  ApplyErrorBody,
+  ApplyResponse,
+  Capabilities,
+  CatalogueEntry,
+  CategorySample,
+  ClassSample,
+  ConnectionSample,
+  EntryStatus,
+  FlowDecided,
+  FlowsResponse,
+  HistorySummary,
+  HostSample,
+  PolicyDiff,
+  ProtocolSample,
+  RenderResponse,
+  Scripts,
+  StatsSample,
+  TestPatternResponse,
+  Variant,
+} from "@sluice/agent-contract";

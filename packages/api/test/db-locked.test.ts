@@ -14,12 +14,12 @@ import { once } from "node:events";
 import { createDb, type Db } from "@sluice/db";
 import { defaultPolicy } from "@sluice/policy";
 import { createDeps, configFromEnv, type ApiDeps } from "../src/index.ts";
-import { FakeAgent } from "../src/testing/fake-agent.ts";
+import { TestAgent } from "@sluice/agent/testing";
 import { Browser, trpcError } from "./harness.ts";
 
 let dir: string;
 let db: Db;
-let agent: FakeAgent;
+let agent: TestAgent;
 let deps: ApiDeps;
 let admin: Browser;
 
@@ -28,7 +28,7 @@ before(async () => {
   const socket = join(dir, "agent.sock");
   // a short busy timeout keeps the test quick (the default waits 15 s for the lock)
   db = await createDb({ url: `file:${join(dir, "sluice.db")}`, busyTimeoutMs: 300 });
-  agent = await FakeAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 0 });
+  agent = await TestAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 0 });
   deps = createDeps(db, { ...configFromEnv({}), socket });
   admin = new Browser(deps);
   await (await admin.api()).auth.getSession();

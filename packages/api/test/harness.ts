@@ -1,5 +1,5 @@
-// Test harness: a real database (SQLite in a temp dir, through @sluice/db), a fake agent on a
-// unix socket in the same dir, and "browsers" that keep cookies between calls and send the
+// Test harness: a real database (SQLite in a temp dir, through @sluice/db), the real agent on
+// an in-memory kernel (@sluice/agent/testing) on a unix socket in the same dir, and "browsers" that keep cookies between calls and send the
 // CSRF header the way the dashboard's client does. Each call builds a fresh context, like
 // one HTTP request.
 
@@ -12,7 +12,7 @@ import { TRPCError } from "@trpc/server";
 import { appRouter, createCallerFactory, createContext, createDeps, configFromEnv } from "../src/index.ts";
 import type { ApiConfig, ApiDeps, RequestMeta } from "../src/index.ts";
 import { CSRF_COOKIE, SESSION_COOKIE } from "../src/auth/cookies.ts";
-import { FakeAgent } from "../src/testing/fake-agent.ts";
+import { TestAgent } from "@sluice/agent/testing";
 
 const createCaller = createCallerFactory(appRouter);
 export type Caller = ReturnType<typeof createCaller>;
@@ -21,7 +21,7 @@ export interface Harness {
   dir: string;
   db: Db;
   deps: ApiDeps;
-  agent: FakeAgent;
+  agent: TestAgent;
   browser(opts?: { ip?: string }): Browser;
   close(): Promise<void>;
 }
@@ -30,7 +30,7 @@ export async function harness(config: Partial<ApiConfig> = {}): Promise<Harness>
   const dir = mkdtempSync(join(tmpdir(), "sluice-api-test-"));
   const socket = join(dir, "agent.sock");
   const db = await createDb({ url: `file:${join(dir, "sluice.db")}` });
-  const agent = await FakeAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 0 });
+  const agent = await TestAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 0 });
   const deps = createDeps(db, { ...configFromEnv({}), socket, ...config });
   return {
     dir,

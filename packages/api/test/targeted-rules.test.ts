@@ -1,6 +1,6 @@
 // Rules that target an application, a category or a host name glob: the catalogue from the
 // agent (and what the page gets when the agent has none or is down), saving with field
-// issues for unknown apps and bad globs, applying through the fake agent, the class a flow
+// issues for unknown apps and bad globs, applying through the agent, the class a flow
 // gets by precedence, and per-app live stats and minute roll-ups.
 
 import { test, before, after } from "node:test";
@@ -10,7 +10,8 @@ import { floorMinute } from "@sluice/db";
 import { StatsHub, createDeps, configFromEnv } from "../src/index.ts";
 import { IssuesError } from "../src/trpc.ts";
 import { flowClassifier } from "../src/policy/flow-class.ts";
-import { FakeAgent } from "../src/testing/fake-agent.ts";
+import { createServer } from "node:http";
+import { TestAgent } from "@sluice/agent/testing";
 import { harness, adminBrowser, trpcError, Browser, type Harness } from "./harness.ts";
 import type { ApiDeps } from "../src/index.ts";
 
@@ -52,22 +53,23 @@ test("the app catalogue comes from the agent, grouped by category", async () => 
 
 test("an agent without a catalogue: empty lists and the reason; app names go unchecked", async () => {
   const socket = join(h.dir, "old-agent.sock");
-  const old = await FakeAgent.start({ socket, apps: null, sampleMs: 0 });
+  // an agent from before GET /v1/apps: every route but that one, which is 404
+  const old = createServer((req, res) => {
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: `no route ${req.method} ${req.url}` }));
+  });
+  await new Promise<void>((r) => old.listen(socket, r));
   try {
     const deps = createDeps(h.db, { ...configFromEnv({}), socket });
     const r = await deps.agent.apps();
     assert.deepEqual([r.live, r.catalogue], [false, null]);
     assert.match(r.error ?? "", /no application catalogue/);
   } finally {
-    await old.stop();
+    await new Promise((r) => old.close(r));
   }
   // the real agent without a catalogue file answers empty lists rather than 404
   const emptySocket = join(h.dir, "no-catalogue.sock");
-  const empty = await FakeAgent.start({
-    socket: emptySocket,
-    apps: { apps: [], categories: [] },
-    sampleMs: 0,
-  });
+  const empty = await TestAgent.start({ socket: emptySocket, appCatalogue: false, sampleMs: 0 });
   try {
     const deps = createDeps(h.db, { ...configFromEnv({}), socket: emptySocket });
     const caller = await adminCallerOn(deps);
@@ -126,7 +128,10 @@ test("targeted rules apply through the agent: the diff names them, the agent's h
   assert.ok(changes.includes("rule: hostname *.corp.example.com → interactive (new)"));
   assert.ok(
     p.result.diff.iptables.some(
-      (l) => l.startsWith("+ ") && /0x10000\/0xff0000 .*app youtube -> bulk/.test(l),
+      // the agent's own renderer: youtube's app id in the app field → the bulk class (1:12)
+      (l) =>
+        l.startsWith("+ ") &&
+        /-o wan0 -m mark --mark 0x10000\/0xff0000 -j CLASSIFY --set-class 0001:0012$/.test(l),
     ),
   );
   const r = await (await admin.api()).deploy.applyPolicy();
@@ -165,7 +170,7 @@ test("flows get their class by precedence: hostname > app > category > protocol"
   const byAlias = flowClassifier([{ protocol: "tls", class: "web" }], "default", new Map([["tls", "ssl"]]));
   assert.equal(byAlias({ protocol: "ssl" }).className, "web", "a rule on an alias takes the pattern's flows");
 
-  h.agent.sample();
+  await h.agent.sample();
   const f = await (await admin.api()).flows.listFlows();
   const ssl = f.connections.find((c) => c.protocol === "ssl");
   assert.deepEqual(
@@ -178,7 +183,7 @@ test("flows get their class by precedence: hostname > app > category > protocol"
 });
 
 test("per-app live stats, and per-app minutes rolled up into the history", async () => {
-  for (let i = 0; i < 2; i++) h.agent.sample();
+  for (let i = 0; i < 2; i++) await h.agent.sample();
   const live = await (await admin.api()).stats.getLive({ since: 0 });
   assert.equal(live.hasApps, true);
   const yt = live.apps.find((a) => a.app === "youtube");
@@ -189,7 +194,7 @@ test("per-app live stats, and per-app minutes rolled up into the history", async
   const hub = new StatsHub(h.deps.agent, h.db);
   const now = Date.now();
   const start = floorMinute(now - 3 * 60_000).getTime();
-  const base = h.agent.sample();
+  const base = await h.agent.sample();
   for (let i = 0; i < 120; i++) {
     const s = structuredClone(base);
     s.t = start + i * 1000;

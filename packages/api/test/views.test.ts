@@ -17,7 +17,7 @@ before(async () => {
 after(() => h.close());
 
 test("live stats from the agent's ring, with per-class drops per second", async () => {
-  for (let i = 0; i < 3; i++) h.agent.sample();
+  for (let i = 0; i < 3; i++) await h.agent.sample();
   const live = await (await admin.api()).stats.getLive({ since: 0 });
   assert.equal(live.samples.length, 3);
   const s = live.samples.at(-1)!;
@@ -35,7 +35,7 @@ test("the roll-up stores finished minutes per class and protocol; the history re
   const hub = new StatsHub(h.deps.agent, h.db);
   const now = Date.now();
   const start = floorMinute(now - 3 * 60_000).getTime();
-  const base = h.agent.sample();
+  const base = await h.agent.sample();
   for (let i = 0; i < 120; i++) {
     const s = structuredClone(base);
     s.t = start + i * 1000;
@@ -97,7 +97,7 @@ test("the catalogue is cached from the agent; the pattern tester and capture cla
 });
 
 test("flows carry protocol, class and rate", async () => {
-  h.agent.sample();
+  await h.agent.sample();
   const f = await (await admin.api()).flows.listFlows();
   assert.equal(f.live, true);
   const ssl = f.connections.find((c) => c.protocol === "ssl");

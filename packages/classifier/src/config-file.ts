@@ -1,6 +1,8 @@
 // Parser for the l7-filter userspace configuration file: one `protocol mark` pair a line.
 // The order of the lines is the matching priority (the first listed protocol wins).
 
+import { FIRST_PROTOCOL_MARK, MARK_UNKNOWN, MARK_UNSET, MARK_UNTOUCHED } from "@sluice/policy";
+
 export interface ConfigEntry {
   protocol: string;
   mark: number;
@@ -19,10 +21,7 @@ export class ConfigFileError extends Error {
 }
 
 /** Marks 0, 1 and 2 mean untouched, unset and unknown in l7-filter; protocols get 3 and up. */
-export const MARK_UNTOUCHED = 0;
-export const MARK_UNSET = 1;
-export const MARK_UNKNOWN = 2;
-export const FIRST_PROTOCOL_MARK = 3;
+export { MARK_UNTOUCHED, MARK_UNSET, MARK_UNKNOWN, FIRST_PROTOCOL_MARK };
 
 export function parseConfigFile(text: string, file = "l7-filter.conf"): ConfigEntry[] {
   const out: ConfigEntry[] = [];

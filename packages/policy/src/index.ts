@@ -4,4 +4,6 @@ export * from "./schema.ts";
 export * from "./validate.ts";
 export * from "./example.ts";
 export * from "./hostname-glob.ts";
+export * from "./marks.ts";
+export * from "./resolve.ts";
 export * from "./kernel-fit.ts";

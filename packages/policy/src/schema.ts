@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { parseRate } from "./units.ts";
 import { plainText } from "./text.ts";
+import { DEFAULT_MARKS } from "./marks.ts";
 
 /** No link a Sluice box shapes is faster; above this a rate is a typo (99999gbit). */
 export const MAX_RATE_BPS = 100e9;
@@ -145,11 +146,11 @@ export const PolicySchema = z.strictObject({
    */
   marks: z
     .strictObject({
-      mask: markMask.default(0xff00),
-      appMask: markMask.default(0xff0000),
-      hostMask: markMask.default(0xff000000),
+      mask: markMask.default(DEFAULT_MARKS.mask),
+      appMask: markMask.default(DEFAULT_MARKS.appMask),
+      hostMask: markMask.default(DEFAULT_MARKS.hostMask),
     })
-    .default({ mask: 0xff00, appMask: 0xff0000, hostMask: 0xff000000 }),
+    .default({ ...DEFAULT_MARKS }),
   classes: z.strictObject({
     upload: z.array(ClassSchema).min(1).max(200),
     download: z.array(ClassSchema).min(1).max(200),

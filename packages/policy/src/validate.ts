@@ -15,6 +15,7 @@ import {
   type TargetRule,
 } from "./schema.ts";
 import { formatRate } from "./units.ts";
+import { shiftOf } from "./marks.ts";
 
 export interface PolicyIssue {
   /** Dotted path with indexes, e.g. "classes.upload[2].ceil". */
@@ -262,11 +263,4 @@ function validateTree(
 function isContiguous(mask: number): boolean {
   const shifted = mask >>> shiftOf(mask);
   return (shifted & (shifted + 1)) === 0;
-}
-
-/** Bit position of the lowest set bit of the mark mask. */
-export function shiftOf(mask: number): number {
-  let s = 0;
-  while (s < 32 && ((mask >>> s) & 1) === 0) s++;
-  return s;
 }

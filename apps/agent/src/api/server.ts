@@ -1,13 +1,31 @@
 // The agent's local control API: HTTP over a unix socket (file mode 0660, so only root
 // and the dashboard's group can reach it). JSON in and out; stats also as a Server-Sent
-// Events stream. The dashboard and the `sluice` CLI are its only clients.
+// Events stream. The routes, their requests and answers are @sluice/agent-contract's; the
+// dashboard and the `sluice` CLI use its client.
 
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
-import { z } from "zod";
-import { plainText } from "@sluice/policy";
+import type { z } from "zod";
 import type { Logger } from "pino";
+import {
+  ApplyRequest,
+  RenderRequest,
+  RollbackRequest,
+  TestPatternRequest,
+  type AgentStatus,
+  type AppCatalogue,
+  type ApplyErrorBody,
+  type ApplyResponse,
+  type FlowsResponse,
+  type HistoryEntry,
+  type HistorySummary,
+  type ProtocolsResponse,
+  type RenderResponse,
+  type StatsResponse,
+  type StatsSample,
+  type TestPatternResponse,
+} from "@sluice/agent-contract";
 import { ApplyError } from "../apply/applier.ts";
 
 /**
@@ -16,22 +34,22 @@ import { ApplyError } from "../apply/applier.ts";
  */
 export interface ControlTarget {
   readonly log: Logger;
-  status(): unknown;
-  protocolCatalogue(): unknown;
-  appCatalogue(): unknown;
-  render(policy: unknown): Promise<unknown>;
-  apply(policy: unknown, opts: { user?: string; trySeconds?: number }): Promise<unknown>;
-  confirm(): Promise<unknown>;
-  rollback(id: number | undefined, user: string): Promise<unknown>;
-  history(): unknown;
+  status(): AgentStatus;
+  protocolCatalogue(): ProtocolsResponse;
+  appCatalogue(): AppCatalogue;
+  render(policy: unknown): Promise<RenderResponse>;
+  apply(policy: unknown, opts: { user?: string; trySeconds?: number }): Promise<ApplyResponse>;
+  confirm(): Promise<HistorySummary>;
+  rollback(id: number | undefined, user: string): Promise<HistorySummary>;
+  history(): HistorySummary[];
   /** One history entry in full, undefined when there is none with that id. */
-  historyEntry(id: number): unknown;
-  stats(): unknown;
-  flows(): unknown;
-  testPattern(input: z.output<typeof TestBody>): unknown;
+  historyEntry(id: number): HistoryEntry | undefined;
+  stats(): StatsResponse;
+  flows(): FlowsResponse;
+  testPattern(input: TestPatternRequest): TestPatternResponse;
   /** The latest stats sample (null before the first), and a subscription to the next ones. */
-  latestSample(): unknown;
-  onSample(fn: (sample: unknown) => void): () => void;
+  latestSample(): StatsSample | null;
+  onSample(fn: (sample: StatsSample) => void): () => void;
 }
 
 const MAX_BODY = 1 << 20;
@@ -82,22 +100,6 @@ function parse<T extends z.ZodType>(schema: T, v: unknown): z.output<T> {
   return r.data;
 }
 
-const ApplyBody = z.object({
-  policy: z.unknown(),
-  trySeconds: z.number().int().min(5).max(3600).optional(),
-  user: plainText(100).optional(),
-});
-const RollbackBody = z.object({
-  id: z.number().int().positive().optional(),
-  user: plainText(100).optional(),
-});
-const TestBody = z.object({
-  l4: z.enum(["tcp", "udp"]).default("tcp"),
-  text: z.string().max(65536).optional(),
-  hex: z.string().max(131072).optional(),
-  dir: z.enum(["c2s", "s2c"]).default("c2s"),
-});
-
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<unknown>;
 
 export function createApi(agent: ControlTarget): Server {
@@ -105,16 +107,12 @@ export function createApi(agent: ControlTarget): Server {
     ["GET", /^\/v1\/status$/, async () => agent.status()],
     ["GET", /^\/v1\/protocols$/, async () => agent.protocolCatalogue()],
     ["GET", /^\/v1\/apps$/, async () => agent.appCatalogue()],
-    [
-      "POST",
-      /^\/v1\/render$/,
-      async (req) => agent.render(((await readJson(req)) as { policy?: unknown }).policy),
-    ],
+    ["POST", /^\/v1\/render$/, async (req) => agent.render(parse(RenderRequest, await readJson(req)).policy)],
     [
       "POST",
       /^\/v1\/apply$/,
       async (req) => {
-        const b = parse(ApplyBody, await readJson(req));
+        const b = parse(ApplyRequest, await readJson(req));
         return agent.apply(b.policy, {
           ...(b.user ? { user: b.user } : {}),
           ...(b.trySeconds ? { trySeconds: b.trySeconds } : {}),
@@ -126,7 +124,7 @@ export function createApi(agent: ControlTarget): Server {
       "POST",
       /^\/v1\/rollback$/,
       async (req) => {
-        const b = parse(RollbackBody, await readJson(req));
+        const b = parse(RollbackRequest, await readJson(req));
         return agent.rollback(b.id, b.user ?? "api");
       },
     ],
@@ -142,7 +140,11 @@ export function createApi(agent: ControlTarget): Server {
     ],
     ["GET", /^\/v1\/stats$/, async () => agent.stats()],
     ["GET", /^\/v1\/flows$/, async () => agent.flows()],
-    ["POST", /^\/v1\/test-pattern$/, async (req) => agent.testPattern(parse(TestBody, await readJson(req)))],
+    [
+      "POST",
+      /^\/v1\/test-pattern$/,
+      async (req) => agent.testPattern(parse(TestPatternRequest, await readJson(req))),
+    ],
   ];
 
   return createServer((req, res) => {
@@ -162,15 +164,16 @@ export function createApi(agent: ControlTarget): Server {
       (e: unknown) => {
         if (e instanceof HttpError) send(res, e.status, { error: e.message, ...e.body });
         else if (e instanceof ApplyError) {
-          send(res, e.step === "validate" ? 422 : 500, {
+          const body: ApplyErrorBody = {
             error: e.message,
             step: e.step,
             issues: e.issues,
-            command: e.command?.join(" "),
-            stderr: e.stderr,
+            ...(e.command ? { command: e.command.join(" ") } : {}),
+            ...(e.stderr !== undefined ? { stderr: e.stderr } : {}),
             restored: e.restored,
-            entry: e.entry?.id,
-          });
+            ...(e.entry ? { entry: e.entry.id } : {}),
+          };
+          send(res, e.step === "validate" ? 422 : 500, body);
         } else {
           agent.log.error({ err: e }, "api error");
           send(res, 500, { error: (e as Error).message });
@@ -188,7 +191,7 @@ function streamStats(agent: ControlTarget, req: IncomingMessage, res: ServerResp
   });
   const latest = agent.latestSample();
   if (latest) res.write(`data: ${JSON.stringify(latest)}\n\n`);
-  const off = agent.onSample((s: unknown) => res.write(`data: ${JSON.stringify(s)}\n\n`));
+  const off = agent.onSample((s) => res.write(`data: ${JSON.stringify(s)}\n\n`));
   req.on("close", off);
 }
 

@@ -3,7 +3,13 @@
 
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
-import { AgentClient, AgentApiError, DEFAULT_SOCKET } from "../api/client.ts";
+import {
+  AgentClient,
+  AgentApiError,
+  socketFromEnv,
+  type ApplyErrorBody,
+  type StatsSample,
+} from "@sluice/agent-contract";
 import { formatTable, humanBytes } from "./format-table.ts";
 import { DEFAULT_PROTOCOLS_DIR } from "./paths.ts";
 
@@ -16,7 +22,7 @@ const rate = (bps: number) =>
 
 function client(cmd: Command): AgentClient {
   const o = cmd.optsWithGlobals<{ socket?: string }>();
-  return new AgentClient(o.socket ?? DEFAULT_SOCKET);
+  return new AgentClient(o.socket ?? socketFromEnv());
 }
 
 function readPolicy(file: string): unknown {
@@ -30,13 +36,7 @@ function readPolicy(file: string): unknown {
 /** Prints an API refusal the way an admin wants to read it, and sets exit code 1. */
 function report(e: unknown): void {
   if (e instanceof AgentApiError) {
-    const b = e.body as {
-      step?: string;
-      issues?: { path: string; message: string }[];
-      command?: string;
-      stderr?: string;
-      restored?: boolean | null;
-    };
+    const b = e.body as Partial<ApplyErrorBody>;
     process.stderr.write(`sluice: ${b.step ? `${b.step} failed: ` : ""}${e.message}\n`);
     for (const i of b.issues ?? []) process.stderr.write(`  ${i.path || "(policy)"}: ${i.message}\n`);
     if (b.command) process.stderr.write(`  command: ${b.command}\n`);
@@ -60,16 +60,7 @@ export function controlCommands(): Command[] {
     .description("agent health, kernel capabilities and fallbacks, current policy")
     .action(async (_o, cmd: Command) => {
       try {
-        const s = await client(cmd).call<{
-          version: string;
-          uptimeSeconds: number;
-          summary: string[];
-          policy: { id: number; name: string; at: string; user: string } | null;
-          trying: { entryId: number; until: string } | null;
-          dataPlane: Record<string, unknown>;
-          patterns: { loaded: number; skipped: unknown[] };
-          catalogue?: { apps: number; categories: number } | null;
-        }>("GET", "/v1/status");
+        const s = await client(cmd).status();
         const dp = s.dataPlane as {
           running: boolean;
           error?: string;
@@ -124,22 +115,17 @@ export function controlCommands(): Command[] {
     .argument("<policy.json>")
     .action(async (file: string, _o, cmd: Command) => {
       try {
-        const r = await client(cmd).call<{
-          ok: boolean;
-          issues?: { path: string; message: string }[];
-          scripts?: Record<string, string>;
-          diff?: { policy: { changes: string[] }; tc: string[]; iptables: string[] };
-        }>("POST", "/v1/render", { policy: readPolicy(file) });
+        const r = await client(cmd).render(readPolicy(file));
         if (!r.ok) {
           process.stderr.write("sluice: the policy is invalid\n");
-          for (const i of r.issues ?? []) process.stderr.write(`  ${i.path || "(policy)"}: ${i.message}\n`);
+          for (const i of r.issues) process.stderr.write(`  ${i.path || "(policy)"}: ${i.message}\n`);
           process.exitCode = 1;
           return;
         }
-        const s = r.scripts!;
+        const s = r.scripts;
         process.stdout.write(`${s.tc}\n${s.iptables}\n${s.ip6tables}\n${s.nft ? `${s.nft}\n` : ""}`);
         process.stdout.write(
-          `# policy changes against the last good policy:\n${r.diff!.policy.changes.map((c) => `#   ${c}`).join("\n")}\n`,
+          `# policy changes against the last good policy:\n${r.diff.policy.changes.map((c) => `#   ${c}`).join("\n")}\n`,
         );
       } catch (e) {
         report(e);
@@ -152,10 +138,7 @@ export function controlCommands(): Command[] {
     .option("--try <seconds>", "revert automatically unless `sluice confirm` runs within this time", seconds)
     .action(async (file: string, o: { try?: number }, cmd: Command) => {
       try {
-        const r = await client(cmd).call<{
-          entry: { id: number; status: string; tryUntil?: string };
-          diff: { policy: { changes: string[] } };
-        }>("POST", "/v1/apply", {
+        const r = await client(cmd).apply({
           policy: readPolicy(file),
           user: `cli:${process.env.SUDO_USER ?? process.env.USER ?? "root"}`,
           ...(o.try ? { trySeconds: o.try } : {}),
@@ -174,7 +157,7 @@ export function controlCommands(): Command[] {
     .description("keep the policy being tried")
     .action(async (_o, cmd: Command) => {
       try {
-        const e = await client(cmd).call<{ id: number }>("POST", "/v1/confirm");
+        const e = await client(cmd).confirm();
         process.stdout.write(`#${e.id} confirmed: it is now the last good policy\n`);
       } catch (e) {
         report(e);
@@ -186,7 +169,7 @@ export function controlCommands(): Command[] {
     .argument("[id]", "history entry", (v) => Number(v))
     .action(async (id: number | undefined, _o, cmd: Command) => {
       try {
-        const e = await client(cmd).call<{ id: number }>("POST", "/v1/rollback", {
+        const e = await client(cmd).rollback({
           ...(id ? { id } : {}),
           user: `cli:${process.env.USER ?? "root"}`,
         });
@@ -200,17 +183,7 @@ export function controlCommands(): Command[] {
     .description("applied policies, newest first")
     .action(async (_o, cmd: Command) => {
       try {
-        const list = await client(cmd).call<
-          {
-            id: number;
-            at: string;
-            user: string;
-            status: string;
-            lastGood: boolean;
-            name?: string;
-            error?: { step: string; message: string };
-          }[]
-        >("GET", "/v1/history");
+        const list = await client(cmd).history();
         process.stdout.write(
           formatTable(
             ["id", "at", "status", "by", "policy", "note"],
@@ -233,24 +206,7 @@ export function controlCommands(): Command[] {
     .description("live per-class and per-protocol rates")
     .option("--watch", "keep printing every second")
     .action(async (o: { watch?: boolean }, cmd: Command) => {
-      type Sample = {
-        t: number;
-        classes: {
-          device: string;
-          direction: string;
-          name: string;
-          classid: string;
-          rateBps: number;
-          bytes: number;
-          drops: number;
-          backlogPackets: number;
-          ceil: number;
-        }[];
-        protocols: { protocol: string; rateBps: number; bytes: number; connections: number }[];
-        apps?: { app: string; category: string; rateBps: number; bytes: number; connections: number }[];
-        totals: { uploadBps: number; downloadBps: number };
-      };
-      const print = (s: Sample | null) => {
+      const print = (s: StatsSample | null) => {
         if (!s) {
           process.stdout.write("no sample yet\n");
           return;
@@ -293,15 +249,14 @@ export function controlCommands(): Command[] {
       try {
         const c = client(cmd);
         if (!o.watch) {
-          print((await c.call<{ latest: Sample | null }>("GET", "/v1/stats")).latest);
+          print((await c.stats()).latest);
           return;
         }
         await new Promise<void>((resolve) => {
-          c.stream(
-            "/v1/stats/stream",
+          c.streamStats(
             (s) => {
               process.stdout.write("\x1b[2J\x1b[H");
-              print(s as Sample);
+              print(s);
             },
             (e) => {
               report(e);
@@ -319,19 +274,7 @@ export function controlCommands(): Command[] {
     .option("--limit <n>", "rows", (v) => Number(v), 40)
     .action(async (o: { limit: number }, cmd: Command) => {
       try {
-        const r = await client(cmd).call<{
-          connections: {
-            l4: string;
-            client: string;
-            server: string;
-            protocol: string;
-            app?: string | null;
-            hostname?: string | null;
-            rateBps: number;
-            bytes: number;
-            state: string | null;
-          }[];
-        }>("GET", "/v1/flows");
+        const r = await client(cmd).flows();
         process.stdout.write(
           formatTable(
             ["l4", "client", "server", "protocol", "app", "hostname", "rate", "bytes", "state"],
@@ -375,7 +318,7 @@ export function controlCommands(): Command[] {
         cmd: Command,
       ) => {
         const { Agent } = await import("../daemon/agent.ts");
-        const socket = cmd.optsWithGlobals<{ socket?: string }>().socket ?? DEFAULT_SOCKET;
+        const socket = cmd.optsWithGlobals<{ socket?: string }>().socket ?? socketFromEnv();
         const agent = await Agent.start({
           socket,
           dataDir: o.data,

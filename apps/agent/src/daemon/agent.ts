@@ -14,19 +14,31 @@ import {
   type AppCatalogue,
   type PatternSet,
 } from "@sluice/classifier";
-import type { PolicyInput } from "@sluice/policy";
+import { markFields, reservedProtocol, type PolicyInput } from "@sluice/policy";
 import { SystemExecutor, type Executor } from "../kernel/executor.ts";
 import { probeCapabilities } from "../kernel/probe.ts";
 import { capabilitySummary, chooseVariant, type Capabilities } from "../kernel/capabilities.ts";
 import { Applier, ApplyError, type ProtocolCatalogue } from "../apply/applier.ts";
-import { HistoryStore } from "../apply/store.ts";
+import { HistoryStore, type HistoryEntry } from "../apply/store.ts";
 import { HostIdRegistry } from "../apply/host-ids.ts";
 import { Accounting, type StatsSample } from "../stats/accounting.ts";
 import { KernelCounters } from "../stats/kernel-counters.ts";
 import type { KernelModel } from "../render/model.ts";
 import { createApi, listenUnix, type ControlTarget } from "../api/server.ts";
+import type {
+  AgentStatus,
+  AppCatalogue as AppCatalogueResponse,
+  ApplyResponse,
+  FlowsResponse,
+  HistorySummary,
+  ProtocolsResponse,
+  RenderResponse,
+  StatsResponse,
+  TestPatternRequest,
+  TestPatternResponse,
+} from "@sluice/agent-contract";
 import { DataPlane, type FlowDecidedEvent } from "../nfqueue/data-plane.ts";
-import { listInterfaces } from "../kernel/interfaces.ts";
+import { listInterfaces, type NetInterface } from "../kernel/interfaces.ts";
 import { CHAIN_FWD } from "../render/model.ts";
 import { parseLateRuleCount } from "../stats/parse.ts";
 import { HealthTracker, countersOf } from "./classification-health.ts";
@@ -40,6 +52,14 @@ export interface AgentOptions {
   /** Run without the NFQUEUE data plane (render/apply only). */
   noDataPlane?: boolean;
   exec?: Executor;
+  /** What the kernel can do, instead of probing it (tests on a fake kernel). */
+  capabilities?: Capabilities;
+  /** The application catalogue file; default the one beside the protocols; null: none. */
+  appCatalogue?: string | null;
+  /** Accounting sample interval (ms), default 1000; 0: only when asked (tests). */
+  sampleMs?: number;
+  /** The box's network interfaces; default read from sysfs (tests: the fake kernel's). */
+  interfaces?: () => NetInterface[];
   logLevel?: string;
 }
 
@@ -114,16 +134,18 @@ export class Agent implements ControlTarget {
       base: { svc: "sluice-agent" },
     });
     const exec = opts.exec ?? new SystemExecutor();
-    const caps = await probeCapabilities(exec);
+    const caps = opts.capabilities ?? (await probeCapabilities(exec));
     const variant = chooseVariant(caps);
     for (const line of capabilitySummary(caps, variant)) log.info(line);
     const patterns = loadPatternDirs(opts.protocolDirs);
     log.info({ loaded: patterns.size, skipped: patterns.skipped.length }, "pattern set loaded");
     for (const s of patterns.skipped)
       log.warn({ file: s.file, line: s.line }, `pattern skipped: ${s.reason}`);
-    const cataloguePath = catalogueBeside(opts.protocolDirs[0] ?? "");
+    const cataloguePath =
+      opts.appCatalogue === undefined ? catalogueBeside(opts.protocolDirs[0] ?? "") : opts.appCatalogue;
     let apps: AppCatalogue | null = null;
-    if (existsSync(cataloguePath)) {
+    if (cataloguePath === null) log.info("no application catalogue (none asked for)");
+    else if (existsSync(cataloguePath)) {
       try {
         apps = loadAppCatalogue(cataloguePath);
         log.info({ apps: apps.size, categories: apps.categories.length }, "application catalogue loaded");
@@ -154,7 +176,7 @@ export class Agent implements ControlTarget {
     }
     this.refreshModel();
     if (!this.opts.noDataPlane) await this.startDataPlane();
-    this.accounting.start(1000);
+    if (this.opts.sampleMs !== 0) this.accounting.start(this.opts.sampleMs ?? 1000);
     this.healthTimer = setInterval(() => void this.sampleHealth().catch(() => undefined), 5000);
     this.healthTimer.unref?.();
     void this.sampleHealth().catch(() => undefined);
@@ -173,15 +195,7 @@ export class Agent implements ControlTarget {
         protocolDirs: this.opts.protocolDirs,
         window: { packets: inspection.packets, bytes: inspection.bytes },
         ...this.routing(),
-        onFlowDecided: (ev) => {
-          this.decisions.push(ev);
-          if (this.decisions.length > 1000) this.decisions.splice(0, this.decisions.length - 1000);
-          if (ev.hostname) {
-            this.hostnames.delete(`${ev.client} ${ev.server}`);
-            this.hostnames.set(`${ev.client} ${ev.server}`, ev.hostname);
-            if (this.hostnames.size > 20000) this.hostnames.delete(this.hostnames.keys().next().value!);
-          }
-        },
+        onFlowDecided: (ev) => this.recordDecision(ev),
         onLog: (level, msg) => this.log[level](`nfqueue: ${msg}`),
       });
       this.dataPlaneError = null;
@@ -195,12 +209,23 @@ export class Agent implements ControlTarget {
     }
   }
 
+  /** A flow the data plane decided: kept for the flows view, its host name for accounting. */
+  recordDecision(ev: FlowDecidedEvent): void {
+    this.decisions.push(ev);
+    if (this.decisions.length > 1000) this.decisions.splice(0, this.decisions.length - 1000);
+    if (ev.hostname) {
+      this.hostnames.delete(`${ev.client} ${ev.server}`);
+      this.hostnames.set(`${ev.client} ${ev.server}`, ev.hostname);
+      if (this.hostnames.size > 20000) this.hostnames.delete(this.hostnames.keys().next().value!);
+    }
+  }
+
   /** The mark fields and hostname rules of the installed policy, for the data plane. */
   private routing() {
     const m = this.model;
-    return m
-      ? { mask: m.mask, shift: m.shift, app: m.app, host: m.host, hostRules: m.hostRules }
-      : { mask: 0xff00, shift: 8, hostRules: [] };
+    if (m) return { mask: m.mask, shift: m.shift, app: m.app, host: m.host, hostRules: m.hostRules };
+    const { protocol, app, host } = markFields();
+    return { mask: protocol.mask, shift: protocol.shift, app, host, hostRules: [] };
   }
 
   /** The model of what is installed: the policy being tried, else the last good one. */
@@ -231,12 +256,14 @@ export class Agent implements ControlTarget {
   }
 
   protocolName(l7mark: number): string {
-    if (l7mark === 1) return "unset";
-    if (l7mark === 2) return "unknown";
-    return this.patterns.patterns.find((p) => p.mark === l7mark)?.name ?? `mark-${l7mark}`;
+    return (
+      reservedProtocol(l7mark) ??
+      this.patterns.patterns.find((p) => p.mark === l7mark)?.name ??
+      `mark-${l7mark}`
+    );
   }
 
-  status() {
+  status(): AgentStatus {
     const variant = chooseVariant(this.caps);
     const good = this.store.lastGood();
     return {
@@ -267,7 +294,7 @@ export class Agent implements ControlTarget {
               reasons: ["the data plane is not running: traffic passes unclassified"],
             },
           },
-      interfaces: listInterfaces(),
+      interfaces: this.opts.interfaces ? this.opts.interfaces() : listInterfaces(),
       devices:
         this.model?.devices.map((d) => ({
           device: d.device,
@@ -277,7 +304,7 @@ export class Agent implements ControlTarget {
     };
   }
 
-  protocolCatalogue() {
+  protocolCatalogue(): ProtocolsResponse {
     return this.patterns.patterns.map((p) => ({
       name: p.name,
       mark: p.mark,
@@ -296,7 +323,7 @@ export class Agent implements ControlTarget {
     }));
   }
 
-  appCatalogue() {
+  appCatalogue(): AppCatalogueResponse {
     return {
       apps: (this.apps?.apps ?? []).map((a) => ({
         id: a.id,
@@ -308,7 +335,7 @@ export class Agent implements ControlTarget {
     };
   }
 
-  async render(policy: unknown) {
+  async render(policy: unknown): Promise<RenderResponse> {
     try {
       const dry = await this.applier.dryRun(policy);
       return { ok: true, header: dry.rendered.header, scripts: dry.scripts, diff: dry.diff };
@@ -319,37 +346,37 @@ export class Agent implements ControlTarget {
     }
   }
 
-  async apply(policy: unknown, opts: { user?: string; trySeconds?: number }) {
+  async apply(policy: unknown, opts: { user?: string; trySeconds?: number }): Promise<ApplyResponse> {
     const result = await this.applier.apply(policy as PolicyInput, opts);
     this.refreshModel();
     return { entry: summarize(result.entry), diff: result.diff };
   }
 
-  async confirm() {
+  async confirm(): Promise<HistorySummary> {
     const e = await this.applier.confirm();
     this.refreshModel();
     return summarize(e);
   }
 
-  async rollback(id: number | undefined, user: string) {
+  async rollback(id: number | undefined, user: string): Promise<HistorySummary> {
     const e = await this.applier.rollback(id, user);
     this.refreshModel();
     return summarize(e);
   }
 
-  history() {
+  history(): HistorySummary[] {
     return this.store.list().map(summarize);
   }
 
-  historyEntry(id: number) {
+  historyEntry(id: number): HistoryEntry | undefined {
     return this.store.get(id);
   }
 
-  stats() {
+  stats(): StatsResponse {
     return { latest: this.accounting.latest(), history: this.accounting.history() };
   }
 
-  flows() {
+  flows(): FlowsResponse {
     return {
       // The busiest connections (bounded), and how many the table holds in all.
       connections: this.accounting.allConnections(),
@@ -370,12 +397,7 @@ export class Agent implements ControlTarget {
     return [...this.decisions].reverse().slice(0, 200);
   }
 
-  testPattern(input: {
-    l4: "tcp" | "udp";
-    text?: string | undefined;
-    hex?: string | undefined;
-    dir: "c2s" | "s2c";
-  }) {
+  testPattern(input: TestPatternRequest): TestPatternResponse {
     const payload =
       input.hex !== undefined
         ? Buffer.from(input.hex.replace(/[^0-9a-f]/gi, ""), "hex")
@@ -395,6 +417,8 @@ export class Agent implements ControlTarget {
 
   async stop(): Promise<void> {
     this.accounting.stop();
+    // open stats streams (the dashboard's) would keep close() waiting for ever
+    this.server?.closeAllConnections();
     if (this.healthTimer) clearInterval(this.healthTimer);
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     if (this.dataPlane) await this.dataPlane.stop();
@@ -415,16 +439,7 @@ function catalogueOf(set: PatternSet): ProtocolCatalogue {
   return { marks, names };
 }
 
-function summarize(e: {
-  id: number;
-  at: string;
-  user: string;
-  status: string;
-  lastGood: boolean;
-  error?: unknown;
-  tryUntil?: string;
-  policy: unknown;
-}) {
+function summarize(e: HistoryEntry): HistorySummary {
   return {
     id: e.id,
     at: e.at,

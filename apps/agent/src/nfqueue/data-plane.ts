@@ -8,9 +8,13 @@
 
 import { Worker } from "node:worker_threads";
 import { DEFAULT_WINDOW, loadPatternDirs, type WindowOptions } from "@sluice/classifier";
+import { markFields } from "@sluice/policy";
 import { DEFAULT_QUEUE_OPTIONS, type QueueIoMode } from "./queue-io.ts";
 import type { WorkerInit } from "./worker.ts";
 import type { FlowDecidedEvent, MarkFieldMask, QueueStats, Routing, ToMain, ToWorker } from "./messages.ts";
+
+/** The mark fields of a policy that leaves `marks` at its defaults. */
+const DEFAULT_FIELDS = markFields();
 
 export type { FlowDecidedEvent, QueueStats, KernelQueueStats, Routing } from "./messages.ts";
 
@@ -118,10 +122,10 @@ export class DataPlane {
       queues: [...opts.queues],
       protocolDirs: [...opts.protocolDirs],
       window,
-      mask: opts.mask ?? 0xff00,
-      shift: opts.shift ?? 8,
-      app: opts.app ?? { mask: 0xff0000, shift: 16 },
-      host: opts.host ?? { mask: 0xff000000, shift: 24 },
+      mask: opts.mask ?? DEFAULT_FIELDS.protocol.mask,
+      shift: opts.shift ?? DEFAULT_FIELDS.protocol.shift,
+      app: opts.app ?? DEFAULT_FIELDS.app,
+      host: opts.host ?? DEFAULT_FIELDS.host,
       hostRules: [...(opts.hostRules ?? [])],
       copyRange: opts.copyRange ?? window.bytes + 128,
       maxlen: opts.maxlen ?? DEFAULT_QUEUE_OPTIONS.maxlen,

@@ -1,13 +1,11 @@
 // What the data-plane workers and the main thread say to each other.
 
+import type { MarkFieldMask } from "@sluice/policy";
 import type { QueueIoStats } from "./queue-io.ts";
 import type { DnsEntry } from "./shared-dns-cache.ts";
 
 /** A mark field: its bits in the packet mark and where its value starts. */
-export interface MarkFieldMask {
-  mask: number;
-  shift: number;
-}
+export type { MarkFieldMask };
 
 /**
  * How a decided flow's packet mark is made: the protocol's l7 mark in `mask`, its catalogue

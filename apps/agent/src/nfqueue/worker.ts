@@ -6,7 +6,7 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { existsSync, readFileSync } from "node:fs";
-import { hostnameGlobMatcher } from "@sluice/policy";
+import { HostnameRules } from "@sluice/policy";
 import {
   FlowTable,
   decodeIpPacket,
@@ -110,12 +110,12 @@ function main(): void {
   // The mark fields, and which hostname rule a flow matches. A new routing (an apply)
   // bumps `generation`: decided flows recompute their bits on their next packet.
   let r: Routing = init.routing;
-  let hostMatchers: ((h: string) => boolean)[] = [];
+  let hostnames = new HostnameRules([]);
   let keep = 0;
   let generation = 0;
   const setRouting = (next: Routing) => {
     r = next;
-    hostMatchers = next.hostRules.map((h) => hostnameGlobMatcher(h.glob));
+    hostnames = new HostnameRules(next.hostRules.map((h) => h.glob));
     keep = ~(next.mask | next.app.mask | next.host.mask) >>> 0;
     generation++;
   };
@@ -129,7 +129,7 @@ function main(): void {
     if (flow.verdict !== "unset") {
       if (flow.appId) bits |= (flow.appId << r.app.shift) & r.app.mask;
       if (flow.hostname) {
-        const i = hostMatchers.findIndex((m) => m(flow.hostname!));
+        const i = hostnames.first(flow.hostname);
         if (i >= 0) {
           hostRule = r.hostRules[i]!.id;
           bits |= (hostRule << r.host.shift) & r.host.mask;

@@ -4,16 +4,20 @@
 
 import {
   DIRECTIONS,
-  shiftOf,
+  MARK_UNKNOWN,
+  MARK_UNSET,
+  RuleResolver,
+  markField,
+  protocolMark,
   ruleTarget,
   type Direction,
+  type MarkFieldMask,
   type Policy,
   type PolicyClass,
 } from "@sluice/policy";
 import type { LeafKind, Variant } from "../kernel/capabilities.ts";
 
-export const MARK_UNSET = 1;
-export const MARK_UNKNOWN = 2;
+export { MARK_UNSET, MARK_UNKNOWN };
 export const CHAIN_PRE = "SLUICE_PRE";
 export const CHAIN_POST = "SLUICE_POST";
 export const CHAIN_FWD = "SLUICE_FWD";
@@ -53,10 +57,7 @@ export interface MarkRoute {
 }
 
 /** One mark field: its mask and shift. */
-export interface FieldMask {
-  mask: number;
-  shift: number;
-}
+export type FieldMask = MarkFieldMask;
 
 /** What the model needs of the application catalogue. */
 export interface AppIndex {
@@ -114,10 +115,9 @@ export function buildModel(
   apps: AppIndex | null = null,
   hostIds: ReadonlyMap<string, number> | null = null,
 ): KernelModel {
-  const mask = policy.marks.mask;
-  const shift = shiftOf(mask);
-  const app: FieldMask = { mask: policy.marks.appMask, shift: shiftOf(policy.marks.appMask) };
-  const host: FieldMask = { mask: policy.marks.hostMask, shift: shiftOf(policy.marks.hostMask) };
+  const { mask, shift } = markField(policy.marks.mask);
+  const app = markField(policy.marks.appMask);
+  const host = markField(policy.marks.hostMask);
   const warnings: string[] = [];
   const devices: DeviceTree[] = [];
   const ifb = policy.download === "ifb";
@@ -125,6 +125,7 @@ export function buildModel(
   for (const r of policy.rules)
     if ("hostname" in r)
       hostRules.push({ glob: r.hostname, id: hostIds?.get(r.hostname) ?? hostRules.length + 1 });
+  const resolver = new RuleResolver(policy.rules);
   const maxApp = app.mask >>> app.shift;
   const knownApps = (apps?.apps ?? []).filter((a) => {
     if (a.id <= maxApp) return true;
@@ -184,23 +185,18 @@ export function buildModel(
     // category's. Ids are stable, so a new apply re-routes live connections at once.
     if (!apps && policy.rules.some((r) => "app" in r || "category" in r))
       warnings.push("no application catalogue loaded: app and category rules do nothing");
-    const appRule = new Map<string, string>();
-    const categoryRule = new Map<string, string>();
-    for (const r of policy.rules) {
-      if ("app" in r) appRule.set(r.app, r.class);
-      else if ("category" in r) categoryRule.set(r.category, r.class);
-    }
     for (const a of knownApps) {
-      const own = appRule.get(a.name);
-      if (own !== undefined && target(own)) route("app", a.id, `app ${a.name}`, own);
-      else if (categoryRule.has(a.category))
-        route("app", a.id, `category ${a.category} (${a.name})`, categoryRule.get(a.category)!);
+      const r = resolver.resolve(
+        { app: a.name, category: a.category },
+        { kinds: ["app", "category"], usable: (c) => target(c) !== undefined },
+      );
+      if (r?.kind === "app") route("app", a.id, `app ${a.name}`, r.className);
+      else if (r) route("app", a.id, `category ${a.category} (${a.name})`, r.className);
     }
     for (const r of policy.rules) {
       const t = ruleTarget(r);
       if (t.kind !== "protocol") continue;
-      const l7mark =
-        t.value === "unset" ? MARK_UNSET : t.value === "unknown" ? MARK_UNKNOWN : protocolMarks.get(t.value);
+      const l7mark = protocolMark(t.value, protocolMarks);
       if (l7mark === undefined) {
         warnings.push(`rule for "${t.value}": no such protocol in the pattern set; ignored`);
         continue;

@@ -11,6 +11,7 @@
 // by rate. Without netlink (tests, odd hosts) the same is read from tc/nft/iptables/conntrack.
 // Rates come from deltas between samples; a ring keeps the recent samples.
 
+import { markFields } from "@sluice/policy";
 import type { Executor } from "../kernel/executor.ts";
 import type { KernelModel } from "../render/model.ts";
 import { CHAIN_ACCT, CHAIN_APPS } from "../render/model.ts";
@@ -25,6 +26,9 @@ import {
   type ClassCounters,
   type NftCounter,
 } from "./parse.ts";
+
+/** Before any policy is in place, marks are read with the default fields. */
+const DEFAULT_FIELDS = markFields();
 
 export interface ClassSample {
   device: string;
@@ -276,9 +280,9 @@ export class Accounting {
   private async passConntrack(model: KernelModel | null): Promise<ConnView> {
     const started = Date.now();
     const dt = this.connAt ? Math.max(0.001, (started - this.connAt) / 1000) : 0;
-    const shift = model?.shift ?? 8;
-    const mask = model?.mask ?? 0xff00;
-    const appField = model?.app ?? { mask: 0xff0000, shift: 16 };
+    const shift = model?.shift ?? DEFAULT_FIELDS.protocol.shift;
+    const mask = model?.mask ?? DEFAULT_FIELDS.protocol.mask;
+    const appField = model?.app ?? DEFAULT_FIELDS.app;
     const keep = this.d.maxConnections ?? 2000;
     const before = this.connBytes;
     const bytesNow = new Map<string, number>();

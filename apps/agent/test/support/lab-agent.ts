@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LAB, execInNs } from "../../src/lab/index.ts";
-import { AgentClient } from "../../src/api/client.ts";
+import { AgentClient } from "@sluice/agent-contract";
 import { parseConntrackLine, parseTcClassStats } from "../../src/stats/parse.ts";
 
 const SLUICE = fileURLToPath(new URL("../../bin/sluice", import.meta.url));

@@ -1,5 +1,5 @@
 // A dashboard in headless Chromium for a test file: `next build` (when stale) + `next start`
-// on a free localhost port, with the fake agent on a unix socket in a temporary directory.
+// on a free localhost port, with the test agent (the real agent on an in-memory kernel) on a unix socket in a temporary directory.
 // Debian's chromium driven by playwright-core; screenshots go to artifacts/screenshots/.
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { createDb } from "@sluice/db";
 import { defaultPolicy } from "@sluice/policy";
-import { FakeAgent } from "@sluice/api/testing";
+import { TestAgent } from "@sluice/agent/testing";
 import { ensureBuild, WEB_DIR } from "../../scripts/ensure-build.ts";
 
 export const CHROMIUM = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].find((p) => existsSync(p));
@@ -63,7 +63,7 @@ async function seedHistory(dataDir: string): Promise<void> {
 export interface Dashboard {
   base: string;
   dir: string;
-  agent: FakeAgent;
+  agent: TestAgent;
   browser: Browser;
   page: Page;
   log: () => string;
@@ -76,7 +76,7 @@ export async function startDashboard(): Promise<Dashboard> {
   ensureBuild({ skipTypecheck: true, log: (s) => console.log(`# ${s}`) });
   const dir = mkdtempSync(join(tmpdir(), "sluice-web-"));
   const socket = join(dir, "agent.sock");
-  const agent = await FakeAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 1000 });
+  const agent = await TestAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 1000 });
   await seedHistory(join(dir, "data"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;

@@ -1,7 +1,7 @@
 // The kernel capabilities as an admin reads them: what is used, and which fallback is in
 // use and why ("leaves: pfifo (sch_sfq missing)").
 
-import type { AgentStatus } from "./types.ts";
+import type { AgentStatus } from "@sluice/agent-contract";
 
 export interface CapabilityLine {
   label: string;

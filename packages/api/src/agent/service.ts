@@ -1,22 +1,19 @@
-// The dashboard's view of the agent: typed calls over the unix socket, and what it last
-// knew (status, flows) so pages can show cached data with a "the agent is down" banner
-// instead of nothing. Every call updates the reachability it reports.
+// The dashboard's view of the agent: the contract's client (@sluice/agent-contract), and
+// what it last knew (status, flows) so pages can show cached data with a "the agent is down"
+// banner instead of nothing. Every call updates the reachability it reports.
 
 import { TRPCError } from "@trpc/server";
-import type { PolicyInput } from "@sluice/policy";
-import { AgentApiError, AgentClient, AgentUnreachableError } from "./client.ts";
-import type {
-  AgentStatus,
-  AppCatalogue,
-  ApplyErrorBody,
-  ApplyResponse,
-  CatalogueEntry,
-  FlowsResponse,
-  HistorySummary,
-  RenderResult,
-  StatsSample,
-  TestPatternResult,
-} from "./types.ts";
+import {
+  AgentApiError,
+  AgentClient,
+  AgentUnreachableError,
+  type AgentStatus,
+  type AppCatalogue,
+  type ApplyErrorBody,
+  type FlowsResponse,
+  type HistoryEntry,
+  type TestPatternInput,
+} from "@sluice/agent-contract";
 import { IssuesError } from "../issues.ts";
 
 export interface AgentHealth {
@@ -33,10 +30,8 @@ export interface AgentHealth {
   downSince: string | null;
 }
 
-export interface HistoryEntryFull extends HistorySummary {
-  policy: PolicyInput;
-  scripts: { tc: string; iptables: string; ip6tables: string };
-}
+/** A history entry with its policy and scripts (GET /v1/history/:id). */
+export type HistoryEntryFull = HistoryEntry;
 
 export class AgentService {
   readonly client: AgentClient;
@@ -57,9 +52,10 @@ export class AgentService {
     };
   }
 
-  private async call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+  /** Runs one client call and records whether the agent answered. */
+  private async call<T>(request: (c: AgentClient) => Promise<T>): Promise<T> {
     try {
-      const r = await this.client.call<T>(method, path, body);
+      const r = await request(this.client);
       this.mark(null);
       return r;
     } catch (e) {
@@ -86,7 +82,7 @@ export class AgentService {
   /** Asks the agent for its status; never throws (the answer says whether it is reachable). */
   async checkHealth(): Promise<AgentHealth> {
     try {
-      const s = await this.call<AgentStatus>("GET", "/v1/status");
+      const s = await this.call((c) => c.status());
       this.health.status = s;
       this.health.statusAt = new Date().toISOString();
     } catch {
@@ -104,19 +100,18 @@ export class AgentService {
     this.mark(err);
   }
 
-  status = () => this.call<AgentStatus>("GET", "/v1/status");
-  protocols = () => this.call<CatalogueEntry[]>("GET", "/v1/protocols");
-  render = (policy: unknown) => this.call<RenderResult>("POST", "/v1/render", { policy });
+  status = () => this.call((c) => c.status());
+  protocols = () => this.call((c) => c.protocols());
+  render = (policy: unknown) => this.call((c) => c.render(policy));
   apply = (policy: unknown, opts: { user: string; trySeconds?: number }) =>
-    this.call<ApplyResponse>("POST", "/v1/apply", { policy, ...opts });
-  confirm = () => this.call<HistorySummary>("POST", "/v1/confirm");
+    this.call((c) => c.apply({ policy, ...opts }));
+  confirm = () => this.call((c) => c.confirm());
   rollback = (id: number | undefined, user: string) =>
-    this.call<HistorySummary>("POST", "/v1/rollback", { ...(id !== undefined ? { id } : {}), user });
-  history = () => this.call<HistorySummary[]>("GET", "/v1/history");
-  historyEntry = (id: number) => this.call<HistoryEntryFull>("GET", `/v1/history/${id}`);
-  stats = () => this.call<{ latest: StatsSample | null; history: StatsSample[] }>("GET", "/v1/stats");
-  testPattern = (b: { l4: "tcp" | "udp"; text?: string; hex?: string; dir: "c2s" | "s2c" }) =>
-    this.call<TestPatternResult>("POST", "/v1/test-pattern", b);
+    this.call((c) => c.rollback({ ...(id !== undefined ? { id } : {}), user }));
+  history = () => this.call((c) => c.history());
+  historyEntry = (id: number) => this.call((c) => c.historyEntry(id));
+  stats = () => this.call((c) => c.stats());
+  testPattern = (b: TestPatternInput) => this.call((c) => c.testPattern(b));
 
   /**
    * The application catalogue (GET /v1/apps), or the last one seen when the agent is down
@@ -129,7 +124,7 @@ export class AgentService {
     error: string | null;
   }> {
     try {
-      const catalogue = await this.call<AppCatalogue>("GET", "/v1/apps");
+      const catalogue = await this.call((c) => c.apps());
       this.appsCache = { at: new Date().toISOString(), catalogue };
       return { live: true, at: this.appsCache.at, catalogue, error: null };
     } catch (e) {
@@ -154,7 +149,7 @@ export class AgentService {
     error: string | null;
   }> {
     try {
-      const flows = await this.call<FlowsResponse>("GET", "/v1/flows");
+      const flows = await this.call((c) => c.flows());
       this.flowsCache = { at: new Date().toISOString(), flows };
       return { live: true, at: this.flowsCache.at, flows, error: null };
     } catch (e) {

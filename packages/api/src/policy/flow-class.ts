@@ -1,25 +1,15 @@
-// Which rule (and so which class) a flow falls under, the way the agent decides it: the most
-// specific kind of rule that matches wins, hostname > app > category > protocol
-// (RULE_PRECEDENCE); among hostname rules, the first in the list. No rule: the default class.
+// Which rule (and so which class) a flow falls under, the way the agent decides it: the
+// policy's RuleResolver (hostname > app > category > protocol; among hostname rules, the
+// first in the list). No rule: the default class.
 
-import { RULE_PRECEDENCE, hostnameGlobMatcher, ruleTarget, type TargetRule } from "@sluice/policy";
+import { RuleResolver, type FlowIdentity as PolicyFlowIdentity, type LooseRule } from "@sluice/policy";
+
+export type { LooseRule };
 
 /** What a flow is known by (app, category and hostname may be unknown). */
-export interface FlowIdentity {
+export interface FlowIdentity extends PolicyFlowIdentity {
   protocol: string;
-  app?: string | null | undefined;
-  category?: string | null | undefined;
-  hostname?: string | null | undefined;
 }
-
-/** A rule as stored or sent (PolicyInput rules have every target key optional). */
-export type LooseRule = {
-  protocol?: string;
-  app?: string;
-  category?: string;
-  hostname?: string;
-  class: string;
-};
 
 export interface FlowClass {
   className: string;
@@ -34,32 +24,11 @@ export function flowClassifier(
   /** Protocol alias → pattern name ("tls" → "ssl"): flows carry the pattern name. */
   aliases: ReadonlyMap<string, string> = new Map(),
 ): (f: FlowIdentity) => FlowClass {
-  const byKind = new Map<string, Map<string, string>>();
-  const hosts: { match: (h: string) => boolean; glob: string; className: string }[] = [];
-  for (const r of rules) {
-    const t = ruleTarget(r as TargetRule);
-    if (t.kind === "hostname")
-      hosts.push({ match: hostnameGlobMatcher(t.value), glob: t.value, className: r.class });
-    else {
-      const m = byKind.get(t.kind) ?? new Map<string, string>();
-      const value = t.kind === "protocol" ? (aliases.get(t.value) ?? t.value) : t.value;
-      // validation refuses duplicates; if one slips through, the first wins like the list order
-      if (!m.has(value)) m.set(value, r.class);
-      byKind.set(t.kind, m);
-    }
-  }
+  const resolver = new RuleResolver(rules, aliases);
   return (f) => {
-    for (const kind of RULE_PRECEDENCE) {
-      if (kind === "hostname") {
-        const h = f.hostname ? hosts.find((x) => x.match(f.hostname!)) : undefined;
-        if (h) return { className: h.className, rule: `hostname ${h.glob}` };
-        continue;
-      }
-      const value = f[kind];
-      const cls = value ? byKind.get(kind)?.get(value) : undefined;
-      if (cls !== undefined)
-        return { className: cls, rule: kind === "protocol" ? value! : `${kind} ${value}` };
-    }
-    return { className: defaultClass, rule: null };
+    const r = resolver.resolve(f);
+    if (!r) return { className: defaultClass, rule: null };
+    // a protocol rule is named after the flow's pattern (an alias rule names its pattern)
+    return { className: r.className, rule: r.kind === "protocol" ? f.protocol : `${r.kind} ${r.value}` };
   };
 }

@@ -5,7 +5,7 @@
 
 import { floorMinute, MINUTE_MS, type Db } from "@sluice/db";
 import type { AgentService } from "../agent/service.ts";
-import type { StatsSample } from "../agent/types.ts";
+import type { StatsSample } from "@sluice/agent-contract";
 
 export interface LiveClass {
   direction: "upload" | "download";
@@ -95,9 +95,8 @@ export class StatsHub {
 
   private connect(): void {
     if (!this.started) return;
-    this.stopStream = this.agent.client.stream(
-      "/v1/stats/stream",
-      (data) => this.ingest(data as StatsSample),
+    this.stopStream = this.agent.client.streamStats(
+      (sample) => this.ingest(sample),
       (err) => {
         this.streaming = false;
         this.agent.noteReachable(err);

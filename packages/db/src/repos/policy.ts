@@ -6,6 +6,7 @@
 // app, category and hostname (rows written before targeted rules have protocol set).
 
 import {
+  DEFAULT_MARKS,
   DIRECTIONS,
   PolicySchema,
   ruleTarget,
@@ -83,8 +84,6 @@ function targetColumns(r: PolicyRule): Pick<RuleRow, "protocol" | "app" | "categ
     hostname: t.kind === "hostname" ? t.value : null,
   };
 }
-
-const DEFAULT_MARKS = { mask: 0xff00, appMask: 0xff0000, hostMask: 0xff000000 };
 
 /** The settings keys the policy keeps outside its tables. */
 export const POLICY_SETTING_KEYS = ["policy.name", "interfaces", "download", "inspection", "marks"] as const;

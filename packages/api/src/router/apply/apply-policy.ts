@@ -4,11 +4,11 @@
 
 import type { PolicyInput } from "@sluice/policy";
 import { adminProcedure } from "../../trpc.ts";
-import { AgentApiError } from "../../agent/client.ts";
+import { AgentApiError } from "@sluice/agent-contract";
 import { agentError } from "../../agent/service.ts";
-import type { ApplyResponse } from "../../agent/types.ts";
+import type { ApplyResponse } from "@sluice/agent-contract";
 import { actorOf, audit, type AuthedContext } from "../../helpers.ts";
-import { dryRun, nothingToApply, policyToSend } from "./shared.ts";
+import { dryRun, nothingToApply, policyToSend, versionResult } from "./shared.ts";
 import { TRPCError } from "@trpc/server";
 
 export async function applyEdited(ctx: AuthedContext, trySeconds?: number) {
@@ -51,7 +51,7 @@ export async function applyEdited(ctx: AuthedContext, trySeconds?: number) {
     policy: policy as PolicyInput,
     scripts: rendered.scripts,
     user: actorOf(ctx),
-    result: res.entry.status,
+    result: versionResult(res.entry.status),
     agentEntryId: res.entry.id,
     tryUntil: res.entry.tryUntil ? new Date(res.entry.tryUntil) : null,
     lastGood: res.entry.lastGood,

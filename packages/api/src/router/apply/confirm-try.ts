@@ -3,7 +3,7 @@
 import type { PolicyInput } from "@sluice/policy";
 import { adminProcedure } from "../../trpc.ts";
 import { agentError } from "../../agent/service.ts";
-import type { HistorySummary } from "../../agent/types.ts";
+import type { HistorySummary } from "@sluice/agent-contract";
 import { actorOf, audit } from "../../helpers.ts";
 
 export const confirmTry = adminProcedure.mutation(async ({ ctx }) => {

@@ -3,7 +3,7 @@
 // recorded versions alone, marked as such.
 
 import { protectedProcedure } from "../../trpc.ts";
-import type { HistorySummary } from "../../agent/types.ts";
+import type { HistorySummary } from "@sluice/agent-contract";
 import { syncVersions } from "./shared.ts";
 
 export interface HistoryRow {

@@ -3,12 +3,12 @@
 
 import { protectedProcedure } from "../../trpc.ts";
 import { agentError } from "../../agent/service.ts";
-import type { RenderResult } from "../../agent/types.ts";
+import type { RenderResponse } from "@sluice/agent-contract";
 import { nothingToApply, policyToSend } from "./shared.ts";
 
 export const previewApply = protectedProcedure.query(async ({ ctx }) => {
   const policy = await policyToSend(ctx.deps);
-  let r: RenderResult;
+  let r: RenderResponse;
   try {
     r = await ctx.deps.agent.render(policy);
   } catch (e) {

@@ -7,8 +7,9 @@ import { z } from "zod";
 import type { PolicyInput } from "@sluice/policy";
 import { adminProcedure } from "../../trpc.ts";
 import { agentError } from "../../agent/service.ts";
-import type { HistorySummary } from "../../agent/types.ts";
+import type { HistorySummary } from "@sluice/agent-contract";
 import { actorOf, audit } from "../../helpers.ts";
+import { versionResult } from "./shared.ts";
 
 export const rollbackPolicyInput = z.object({ agentEntryId: z.number().int().positive().optional() });
 
@@ -28,7 +29,7 @@ export const rollbackPolicy = adminProcedure.input(rollbackPolicyInput).mutation
         policy,
         scripts: full?.scripts ?? source?.scripts ?? null,
         user: actorOf(ctx),
-        result: e.status,
+        result: versionResult(e.status),
         agentEntryId: e.id,
         lastGood: e.lastGood,
       })

@@ -7,7 +7,7 @@ import type { Policy } from "@sluice/policy";
 import type { ApiDeps } from "../../deps.ts";
 import { editablePolicy } from "../../helpers.ts";
 import { agentError } from "../../agent/service.ts";
-import type { HistorySummary, RenderResult } from "../../agent/types.ts";
+import type { EntryStatus, HistorySummary, RenderResponse } from "@sluice/agent-contract";
 import { badRequest } from "../../trpc.ts";
 
 export async function policyToSend(deps: ApiDeps): Promise<Policy> {
@@ -15,8 +15,8 @@ export async function policyToSend(deps: ApiDeps): Promise<Policy> {
 }
 
 /** The agent's dry run of the policy; an invalid policy becomes BAD_REQUEST with issues. */
-export async function dryRun(deps: ApiDeps, policy: Policy): Promise<Extract<RenderResult, { ok: true }>> {
-  let r: RenderResult;
+export async function dryRun(deps: ApiDeps, policy: Policy): Promise<Extract<RenderResponse, { ok: true }>> {
+  let r: RenderResponse;
   try {
     r = await deps.agent.render(policy);
   } catch (e) {
@@ -35,7 +35,8 @@ export async function syncVersions(db: Db, history: HistorySummary[]): Promise<H
   const reverted: HistorySummary[] = [];
   for (const e of history) {
     const v = await db.versions.findByAgentEntry(e.id);
-    if (!v) continue;
+    // an apply in flight: its outcome is recorded when it is known
+    if (!v || e.status === "applying") continue;
     if (v.result !== e.status) {
       if (v.result === "trying" && e.status === "reverted") reverted.push(e);
       await db.versions.update(v.id, { result: e.status });
@@ -53,7 +54,7 @@ export async function syncVersions(db: Db, history: HistorySummary[]): Promise<H
 }
 
 /** The dry run says the box already runs this policy: nothing in words, no tc or iptables line. */
-export function nothingToApply(r: Extract<RenderResult, { ok: true }>): boolean {
+export function nothingToApply(r: Extract<RenderResponse, { ok: true }>): boolean {
   const changed = (lines: string[]) => lines.some((l) => /^[+-]/.test(l));
   return (
     r.diff.policy.changes.length === 1 &&
@@ -61,4 +62,10 @@ export function nothingToApply(r: Extract<RenderResult, { ok: true }>): boolean 
     !changed(r.diff.tc) &&
     !changed(r.diff.iptables)
   );
+}
+
+/** A finished entry's status as a version's result (an apply's answer is never `applying`). */
+export function versionResult(s: EntryStatus): Exclude<EntryStatus, "applying"> {
+  if (s === "applying") throw new Error("the agent answered with an apply still in flight");
+  return s;
 }

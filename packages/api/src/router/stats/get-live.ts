@@ -7,7 +7,7 @@ import { z } from "zod";
 import { protectedProcedure } from "../../trpc.ts";
 import { agentError } from "../../agent/service.ts";
 import { StatsHub, type LiveSample } from "../../stats/hub.ts";
-import type { StatsSample } from "../../agent/types.ts";
+import type { StatsSample } from "@sluice/agent-contract";
 
 export const getLiveInput = z.object({ since: z.number().min(0).default(0) });
 

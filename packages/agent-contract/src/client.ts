@@ -1,10 +1,15 @@
-// Client of the agent's control API over its unix socket. Copied from
-// apps/agent/src/api/client.ts (the agent's own, used by its CLI) so the dashboard does not
-// depend on the agent package; keep the two in step. Changes here: the socket is always
-// passed in, and `stream` reports the open/close of the connection.
+// The one client of the agent's control API (the CLI's and the dashboard's): JSON over HTTP
+// on the unix socket, and the stats stream as Server-Sent Events. Answers are typed by the
+// contract's schemas; they are not re-parsed here (the agent's tests check them).
 
 import { request } from "node:http";
+import { ROUTES, type ResponseOf } from "./routes.ts";
+import type { ApplyRequest, RollbackRequest } from "./policy-ops.ts";
+import type { StatsSample } from "./stats.ts";
+import type { TestPatternInput } from "./test-pattern.ts";
+import { socketFromEnv } from "./socket.ts";
 
+/** The agent answered with an error status; `body` is its JSON ({ error, … }). */
 export class AgentApiError extends Error {
   readonly status: number;
   readonly body: Record<string, unknown>;
@@ -16,6 +21,7 @@ export class AgentApiError extends Error {
   }
 }
 
+/** Nobody answers on the socket (not running, wrong path, no permission). */
 export class AgentUnreachableError extends Error {
   readonly socket: string;
   constructor(socket: string, cause: Error) {
@@ -30,11 +36,12 @@ export class AgentUnreachableError extends Error {
 export class AgentClient {
   readonly socket: string;
   readonly timeoutMs: number;
-  constructor(socket: string, timeoutMs = 30_000) {
+  constructor(socket: string = socketFromEnv(), timeoutMs = 30_000) {
     this.socket = socket;
     this.timeoutMs = timeoutMs;
   }
 
+  /** One request; rejects with AgentApiError (4xx/5xx) or AgentUnreachableError. */
   call<T = unknown>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
     return new Promise((resolve, reject) => {
       const text = body === undefined ? undefined : JSON.stringify(body);
@@ -72,7 +79,34 @@ export class AgentClient {
     });
   }
 
-  /** Server-Sent Events from `path`; returns a function that stops the stream. */
+  status = () => this.call<ResponseOf<"status">>("GET", ROUTES.status.path);
+  protocols = () => this.call<ResponseOf<"protocols">>("GET", ROUTES.protocols.path);
+  apps = () => this.call<ResponseOf<"apps">>("GET", ROUTES.apps.path);
+  render = (policy: unknown) => this.call<ResponseOf<"render">>("POST", ROUTES.render.path, { policy });
+  apply = (body: ApplyRequest) => this.call<ResponseOf<"apply">>("POST", ROUTES.apply.path, body);
+  confirm = () => this.call<ResponseOf<"confirm">>("POST", ROUTES.confirm.path);
+  rollback = (body: RollbackRequest) => this.call<ResponseOf<"rollback">>("POST", ROUTES.rollback.path, body);
+  history = () => this.call<ResponseOf<"history">>("GET", ROUTES.history.path);
+  historyEntry = (id: number) =>
+    this.call<ResponseOf<"historyEntry">>("GET", ROUTES.historyEntry.path.replace(":id", String(id)));
+  stats = () => this.call<ResponseOf<"stats">>("GET", ROUTES.stats.path);
+  flows = () => this.call<ResponseOf<"flows">>("GET", ROUTES.flows.path);
+  testPattern = (body: TestPatternInput) =>
+    this.call<ResponseOf<"testPattern">>("POST", ROUTES.testPattern.path, body);
+
+  /** The stats samples as they come (GET /v1/stats/stream); returns a function that stops. */
+  streamStats(
+    onSample: (s: StatsSample) => void,
+    onError: (e: Error) => void,
+    onOpen?: () => void,
+  ): () => void {
+    return this.stream(ROUTES.statsStream.path, (d) => onSample(d as StatsSample), onError, onOpen);
+  }
+
+  /**
+   * Server-Sent Events from `path`; returns a function that stops the stream. `onError` is
+   * called once, when the stream fails or ends (not after the caller stopped it).
+   */
   stream(
     path: string,
     onEvent: (data: unknown) => void,

@@ -1,0 +1,175 @@
+// The applier's apply / try / confirm / rollback and its restore-on-failure, without root:
+// against FakeKernel, which keeps what tc and iptables-restore installed and answers the
+// read-backs from it. Runs for both renderer variants (fw filters and the CLASSIFY target).
+// apply-kernel.test.ts runs the same paths against the real kernel as root.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultPolicy, type PolicyInput } from "@sluice/policy";
+import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
+import { readInstalled } from "../src/kernel/installed.ts";
+import { Applier, ApplyError, type ProtocolCatalogue } from "../src/apply/applier.ts";
+import { HistoryStore } from "../src/apply/store.ts";
+import {
+  FULL_CAPABILITIES as FULL_WITH_NFT,
+  MINIMAL_CAPABILITIES as MINIMAL_WITH_NFT,
+  type Capabilities,
+} from "../src/kernel/capabilities.ts";
+
+// The fake kernel has no `nft`: the variants without nftables (apply-kernel.test.ts covers nft).
+const FULL_CAPABILITIES: Capabilities = { ...FULL_WITH_NFT, nftables: false };
+const MINIMAL_CAPABILITIES: Capabilities = { ...MINIMAL_WITH_NFT, nftables: false };
+import { FakeKernel } from "../src/testing/fake-kernel.ts";
+
+const DEVICES = ["wan0", "lan0"];
+const PROTOCOLS = [
+  "ssh",
+  "dns",
+  "rtp",
+  "sip",
+  "stun",
+  "http",
+  "ssl",
+  "quic",
+  "ftp",
+  "rsync",
+  "smtp",
+  "bittorrent",
+  "gnutella",
+  "edonkey",
+];
+const catalogue: ProtocolCatalogue = {
+  marks: new Map(PROTOCOLS.map((p, i) => [p, i + 3])),
+  names: new Set(PROTOCOLS),
+};
+const apps = loadAppCatalogue(DEFAULT_CATALOGUE_PATH);
+
+function withUpload(rateWeb: string): PolicyInput {
+  const p = defaultPolicy();
+  (p.classes.upload[1] as { rate: string }).rate = rateWeb;
+  return p;
+}
+
+function setup(caps: Capabilities) {
+  const kernel = new FakeKernel();
+  const store = new HistoryStore(mkdtempSync(join(tmpdir(), "sluice-fake-store-")));
+  const applier = new Applier({ exec: kernel, store, caps, protocols: () => catalogue, apps: () => apps });
+  const state = () => readInstalled(kernel, DEVICES, true);
+  return { kernel, store, applier, state };
+}
+
+for (const [variant, caps] of [
+  ["fw filters", FULL_CAPABILITIES],
+  ["CLASSIFY target", MINIMAL_CAPABILITIES],
+] as const) {
+  test(`${variant}: apply installs, verifies by reading back, and is idempotent`, async () => {
+    const { kernel, applier, state } = setup(caps);
+    const { entry, diff } = await applier.apply(defaultPolicy(), { user: "test" });
+    assert.equal(entry.status, "applied");
+    assert.deepEqual(diff.policy.changes, ["first policy on this box"]);
+    const s = await state();
+    assert.deepEqual(s.v4.hooks, { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 });
+    assert.ok(
+      s.tc.wan0!.classes.some((l) => l.startsWith("class htb 1:11 parent 1:1") && l.includes("rate 7Mbit")),
+    );
+    assert.equal(kernel.ran("tc", "-batch").length, 1);
+    const again = await applier.apply(defaultPolicy(), { user: "test" });
+    assert.deepEqual(again.diff.tc, []);
+    assert.deepEqual((await state()).v4.hooks, { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 });
+  });
+
+  test(`${variant}: app, category and hostname rules become routes the read-back verifies`, async () => {
+    const { applier, state } = setup(caps);
+    const p = defaultPolicy();
+    p.rules!.push(
+      { app: "youtube", class: "bulk" },
+      { category: "gaming", class: "interactive" },
+      { hostname: "*.example.com", class: "p2p" },
+    );
+    assert.equal((await applier.apply(p, { user: "test" })).entry.status, "applied");
+    const ytMark = `0x${(apps.app("youtube")!.id << 16).toString(16)}/0xff0000`;
+    const s = await state();
+    if (caps.classifiers.fw)
+      assert.ok(s.tc.wan0!.filters.some((l) => l.includes(`handle ${ytMark}`) && l.includes("classid 1:12")));
+    else assert.ok(s.v4.rules.some((l) => l.includes(`-o wan0 -m mark --mark ${ytMark} -j CLASSIFY`)));
+  });
+
+  for (const [what, match] of [
+    ["tc batch", (a: string[]) => a.includes("-batch")],
+    ["iptables-restore", (a: string[]) => a[0] === "iptables-restore"],
+    ["ip6tables-restore (tc and IPv4 already changed)", (a: string[]) => a[0] === "ip6tables-restore"],
+  ] as const) {
+    test(`${variant}: a ${what} failure restores the last good state exactly`, async () => {
+      const { kernel, store, applier, state } = setup(caps);
+      await applier.apply(defaultPolicy(), { user: "test" });
+      const before = await state();
+      kernel.failWhen((argv, input) => match(argv) && !(input ?? "").includes("-D "));
+      await assert.rejects(applier.apply(withUpload("6mbit"), { user: "test" }), (e: unknown) => {
+        assert.ok(e instanceof ApplyError);
+        assert.match(e.stderr ?? "", /injected failure/);
+        assert.equal(e.restored, true);
+        assert.equal(e.entry!.status, "failed");
+        return true;
+      });
+      assert.deepEqual(await state(), before);
+      assert.equal(store.lastGood()!.policy.classes.upload[1]!.rate, "7000kbit");
+    });
+  }
+}
+
+test("a refused tc batch (a leaf this kernel lacks) is reported with tc's stderr and rolled back", async () => {
+  const { kernel, applier, state } = setup(MINIMAL_CAPABILITIES);
+  await applier.apply(defaultPolicy(), { user: "test" });
+  const before = await state();
+  // tc refuses the batch (as it does a leaf qdisc this kernel lacks)
+  kernel.failWhen((argv) => argv.includes("-batch"), "Error: Specified qdisc kind is unknown.");
+  await assert.rejects(
+    applier.apply(withUpload("5mbit")),
+    (e: unknown) =>
+      e instanceof ApplyError && e.step === "tc" && /unknown/.test(e.stderr ?? "") && e.restored === true,
+  );
+  assert.deepEqual(await state(), before);
+});
+
+test("a bad policy is refused before any command runs", async () => {
+  const { kernel, applier } = setup(FULL_CAPABILITIES);
+  await assert.rejects(
+    applier.apply(withUpload("25mbit")),
+    (e: unknown) =>
+      e instanceof ApplyError &&
+      e.step === "validate" &&
+      e.issues.some((i) => i.path.startsWith("classes.upload")),
+  );
+  assert.equal(kernel.log.length, 0);
+});
+
+test("try reverts on its own unless confirmed; confirm keeps it; rollback and teardown", async () => {
+  const { store, applier, state } = setup(FULL_CAPABILITIES);
+  await applier.apply(defaultPolicy(), { user: "test" });
+  const before = await state();
+  const { entry } = await applier.apply(withUpload("5mbit"), { user: "test", trySeconds: 1 });
+  assert.equal(entry.status, "trying");
+  assert.ok(
+    (await state()).tc.wan0!.classes.some((l) => l.startsWith("class htb 1:11") && l.includes("rate 5Mbit")),
+  );
+  for (let i = 0; i < 300 && store.get(entry.id)!.status !== "reverted"; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(store.get(entry.id)!.status, "reverted");
+  assert.deepEqual(await state(), before);
+  const t2 = await applier.apply(withUpload("5mbit"), { user: "test", trySeconds: 5 });
+  await applier.confirm();
+  assert.equal(store.get(t2.entry.id)!.lastGood, true);
+  const first = store.list().find((e) => e.status === "applied")!;
+  const rb = await applier.rollback(first.id, "test");
+  assert.match(rb.user, /rollback to #/);
+  assert.ok(
+    (await state()).tc.wan0!.classes.some((l) => l.startsWith("class htb 1:11") && l.includes("rate 7Mbit")),
+  );
+  await applier.teardown(DEVICES);
+  const s = await state();
+  assert.deepEqual(s.v4.chains, []);
+  assert.deepEqual(s.v4.hooks, { PREROUTING: 0, FORWARD: 0, OUTPUT: 0, POSTROUTING: 0 });
+  assert.ok(!s.tc.wan0!.qdiscs.some((l) => l.includes("htb")));
+});

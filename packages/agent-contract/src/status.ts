@@ -1,0 +1,97 @@
+// GET /v1/status: the agent's health, the kernel's capabilities and the renderer variant
+// chosen from them, the pattern set, the policy in place and the data plane.
+
+import { z } from "zod";
+
+const flags = <K extends string>(keys: readonly [K, ...K[]]) =>
+  z.object(Object.fromEntries(keys.map((k) => [k, z.boolean()])) as Record<K, z.ZodBoolean>);
+
+const iptablesFlags = flags(["NFQUEUE", "CONNMARK", "CLASSIFY", "connbytes", "mark", "comment"]);
+
+/** What the capability probe found in this kernel (and its iptables/tc). */
+export const Capabilities = z.object({
+  qdiscs: flags(["htb", "sfq", "fq_codel", "cake", "pfifo", "ingress"]),
+  classifiers: flags(["fw", "u32", "matchall"]),
+  actions: flags(["connmark", "mirred"]),
+  links: flags(["ifb"]),
+  iptables: iptablesFlags,
+  ip6tables: iptablesFlags,
+  /** nf_tables through the `nft` tool (named counters, maps). */
+  nftables: z.boolean(),
+  /** When the probe ran (ISO time) and where (kernel release). */
+  probedAt: z.string(),
+  kernel: z.string(),
+});
+export type Capabilities = z.infer<typeof Capabilities>;
+
+export const LeafKind = z.enum(["sfq", "fq_codel", "cake", "pfifo"]);
+export type LeafKind = z.infer<typeof LeafKind>;
+export const FilterMethod = z.enum(["nft", "fw", "CLASSIFY"]);
+export type FilterMethod = z.infer<typeof FilterMethod>;
+
+/** The renderer variant the capabilities allow, with notes on the fallbacks in use. */
+export const Variant = z.object({
+  /** Leaf qdisc for classes whose policy says `auto`. */
+  leaf: LeafKind,
+  /** How a mark becomes a class: tc `fw` filters, or the iptables CLASSIFY target. */
+  filter: FilterMethod,
+  /** Per protocol/app byte counters: nftables named counters, or one iptables rule each. */
+  accounting: z.enum(["nft", "iptables"]),
+  /** cls_fw is there: a download IFB gets fw filters. */
+  fw: z.boolean(),
+  ipv6: z.boolean(),
+  /** Human notes on fallbacks in use (shown in the UI and script headers). */
+  notes: z.array(z.string()),
+});
+export type Variant = z.infer<typeof Variant>;
+
+export const Direction = z.enum(["upload", "download"]);
+
+export const SkippedPattern = z.object({
+  file: z.string(),
+  line: z.number().optional(),
+  reason: z.string(),
+});
+
+/**
+ * Whether classification keeps up: overload counters from the kernel (queue full, socket
+ * full, packets passed uninspected by fail-open, connections whose window was partly lost)
+ * and whether any of them moved in the last `windowSeconds`.
+ */
+export const ClassificationHealth = z.object({
+  degraded: z.boolean(),
+  reasons: z.array(z.string()),
+  windowSeconds: z.number(),
+  queueDropped: z.number(),
+  userDropped: z.number(),
+  unseen: z.number(),
+  lateKernel: z.number(),
+  lateSeen: z.number(),
+  restarts: z.number(),
+});
+export type ClassificationHealth = z.infer<typeof ClassificationHealth>;
+
+/** The data plane: running with its counters (open-ended: more may come), or down and why. */
+export const DataPlaneStatus = z.union([
+  z.looseObject({ running: z.literal(true), health: ClassificationHealth.optional() }),
+  z.looseObject({ running: z.literal(false), error: z.string(), health: ClassificationHealth.optional() }),
+]);
+export type DataPlaneStatus = z.infer<typeof DataPlaneStatus>;
+
+export const AgentStatus = z.object({
+  version: z.string(),
+  uptimeSeconds: z.number(),
+  capabilities: Capabilities,
+  variant: Variant,
+  summary: z.array(z.string()),
+  patterns: z.object({ loaded: z.number(), skipped: z.array(SkippedPattern) }),
+  /** The application catalogue's size; null when the agent has none. */
+  catalogue: z.object({ apps: z.number(), categories: z.number() }).nullable().optional(),
+  policy: z.object({ id: z.number(), name: z.string(), at: z.string(), user: z.string() }).nullable(),
+  trying: z.object({ entryId: z.number(), until: z.string() }).nullable(),
+  dataPlane: DataPlaneStatus,
+  devices: z.array(z.object({ device: z.string(), direction: Direction, linkRate: z.number() })),
+  /** The box's network interfaces and link speeds (absent from older agents). */
+  interfaces: z.array(z.object({ name: z.string(), speedMbps: z.number().nullable() })).optional(),
+});
+export type AgentStatus = z.infer<typeof AgentStatus>;
