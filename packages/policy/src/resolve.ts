@@ -88,14 +88,16 @@ export class RuleResolver {
     for (const kind of RULE_PRECEDENCE) {
       if (opts.kinds && !opts.kinds.includes(kind)) continue;
       if (kind === "hostname") {
-        if (!f.hostname) continue;
+        if (f.hostname == null) continue;
         const i = this.hostnames.first(f.hostname);
         if (i >= 0 && usable(this.hostClasses[i]!))
           return { kind, value: this.hostnames.globs[i]!, className: this.hostClasses[i]! };
         continue;
       }
       const value = f[kind];
-      const r = value ? this.byKind.get(kind)?.get(value) : undefined;
+      // an empty name is still a name (only a missing one skips the kind): the renderer must
+      // route exactly what the rules say, whatever text they hold
+      const r = value != null ? this.byKind.get(kind)?.get(value) : undefined;
       if (r && usable(r.className)) return r;
     }
     return null;
