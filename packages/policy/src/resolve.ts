@@ -88,7 +88,7 @@ export class RuleResolver {
     for (const kind of RULE_PRECEDENCE) {
       if (opts.kinds && !opts.kinds.includes(kind)) continue;
       if (kind === "hostname") {
-        if (f.hostname == null) continue;
+        if (!f.hostname) continue;
         const i = this.hostnames.first(f.hostname);
         if (i >= 0 && usable(this.hostClasses[i]!))
           return { kind, value: this.hostnames.globs[i]!, className: this.hostClasses[i]! };
