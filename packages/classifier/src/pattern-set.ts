@@ -148,6 +148,8 @@ export class PatternSet {
       // `seen`: the subject's first `seen` bytes (of its text form) were already matched
       // without a hit. An anchored match no longer than that lies inside them: skip.
       if (g.maxLength <= seen) continue;
+      // `test` may stop at the first hit and builds no array; most subjects match nothing.
+      if (!g.set.test(bytes)) continue;
       for (const i of g.set.match(bytes)) {
         const p = g.members[i]!;
         if (!best || p.priority < best.priority) best = p;
