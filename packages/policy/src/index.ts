@@ -7,3 +7,4 @@ export * from "./hostname-glob.ts";
 export * from "./marks.ts";
 export * from "./resolve.ts";
 export * from "./kernel-fit.ts";
+export * from "./related.ts";
