@@ -11,7 +11,7 @@ const iptablesFlags = flags(["NFQUEUE", "CONNMARK", "CLASSIFY", "connbytes", "ma
 /** What the capability probe found in this kernel (and its iptables/tc). */
 export const Capabilities = z.object({
   qdiscs: flags(["htb", "sfq", "fq_codel", "cake", "pfifo", "ingress"]),
-  classifiers: flags(["fw", "u32", "matchall"]),
+  classifiers: flags(["fw", "u32", "matchall", "flow"]),
   actions: flags(["connmark", "mirred"]),
   links: flags(["ifb"]),
   iptables: iptablesFlags,
@@ -40,6 +40,8 @@ export const Variant = z.object({
   /** cls_fw is there: a download IFB gets fw filters. */
   fw: z.boolean(),
   ipv6: z.boolean(),
+  /** Per-host fairness: SFQ hashed by host, HTB buckets picked in nftables, or none. */
+  hostFair: z.enum(["sfq-flow", "htb-buckets", "none"]),
   /** Human notes on fallbacks in use (shown in the UI and script headers). */
   notes: z.array(z.string()),
 });
