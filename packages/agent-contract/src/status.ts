@@ -11,7 +11,7 @@ const iptablesFlags = flags(["NFQUEUE", "CONNMARK", "CLASSIFY", "connbytes", "ma
 /** What the capability probe found in this kernel (and its iptables/tc). */
 export const Capabilities = z.object({
   qdiscs: flags(["htb", "sfq", "fq_codel", "cake", "pfifo", "ingress"]),
-  classifiers: flags(["fw", "u32", "matchall"]),
+  classifiers: flags(["fw", "u32", "matchall", "flow"]),
   actions: flags(["connmark", "mirred"]),
   links: flags(["ifb"]),
   iptables: iptablesFlags,
@@ -44,6 +44,8 @@ export const Variant = z.object({
   ipv6: z.boolean(),
   /** Conntrack helpers assigned: their related connections inherit the control connection's mark. */
   helpers: z.array(z.enum(["ftp", "sip", "tftp"])),
+  /** Per-host fairness: SFQ hashed by host, HTB buckets picked in nftables, or none. */
+  hostFair: z.enum(["sfq-flow", "htb-buckets", "none"]),
   /** Human notes on fallbacks in use (shown in the UI and script headers). */
   notes: z.array(z.string()),
 });
