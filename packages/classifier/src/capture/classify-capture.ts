@@ -154,12 +154,17 @@ function classifyRecords(
       const rec = next.value;
       summary.frames++;
       const time = rec.time;
-      const k = rec.linkType === LINKTYPE.ETHERNET ? frameKey(rec.data) : null;
+      // A transient record is read in place (no Buffer view unless the frame is decoded).
+      const chunk = rec.chunk;
+      const buf = chunk ?? rec.data;
+      const at = chunk ? rec.at! : 0;
+      const k =
+        rec.linkType === LINKTYPE.ETHERNET ? frameKey(buf, at, chunk ? at + rec.length! : buf.length) : null;
       if (k) {
         // A decided flow's packet: count it in place (see decided-flows.ts). A control
         // flow (FTP, SIP, RTSP, TFTP) keeps going through the table: its later messages
         // announce related connections.
-        const f = table.lookup(k.tcp, k.family, rec.data, k.srcAt, k.dstAt, k.sport, k.dport);
+        const f = table.lookup(k.tcp, k.family, buf, k.srcAt, k.dstAt, k.sport, k.dport);
         if (
           f &&
           f.inspection === null &&
@@ -171,7 +176,7 @@ function classifyRecords(
           continue;
         }
       }
-      const d = decodeFrame(rec.linkType, rec.data);
+      const d = decodeFrame(rec.linkType, chunk ? rec.data : buf);
       if (!d.ok) {
         summary.skipped[d.reason]++;
         continue;
