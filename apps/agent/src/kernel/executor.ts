@@ -73,7 +73,10 @@ export function runSync(argv: string[], opts: RunOptions = {}): CommandResult {
     argv,
     code: r.status ?? 128,
     stdout: r.stdout ?? "",
-    stderr: (r.stderr ?? "") + (r.signal ? `\nkilled by ${r.signal}` : "") + (r.error ? `\n${r.error.message}` : ""),
+    stderr:
+      (r.stderr ?? "") +
+      (r.signal ? `\nkilled by ${r.signal}` : "") +
+      (r.error ? `\n${r.error.message}` : ""),
   };
 }
 
