@@ -1,6 +1,6 @@
-// Related connections on the real box (the lab's three namespaces): a passive FTP download
-// (curl, EPSV and PASV, IPv4 through the box's NAT and IPv6) from a small FTP server in the
-// WAN namespace. The kernel's FTP helper, assigned by Sluice's nftables table, expects the
+// Related connections on the real box (the lab's three namespaces): FTP downloads by curl
+// (passive by EPSV and PASV, active by PORT and EPRT; IPv4 through the box's NAT, and IPv6)
+// from a small FTP server in the WAN namespace. The kernel's FTP helper, assigned by Sluice's nftables table, expects the
 // data connection; it carries the control connection's mark from its first packet, with
 // the protocol field set to ftp-data, never reaches the queue, and is shaped by a rule on
 // ftp-data, or, without one, by the FTP session's own rule. Needs root; uses the lab's own
@@ -21,8 +21,8 @@ const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 const FTP_SERVER = fileURLToPath(new URL("./support/ftp-server.ts", import.meta.url));
 const agent = new LabAgent(PROTOCOLS);
 const client = agent.client;
-/** The file: 1.5 MB, about 3 s through a 4 Mbit/s class. */
-const SIZE = 1_500_000;
+/** The file: 1 MB, about 2 s through a 4 Mbit/s class. */
+const SIZE = 1_000_000;
 const CAPPED = "1:11";
 let server: ChildProcess | null = null;
 let marks = new Map<string, number>();
@@ -43,13 +43,21 @@ function policy(rules: PolicyInput["rules"]): PolicyInput {
   };
 }
 
-/** A passive download by curl from a LAN client: EPSV by default, PASV with `pasv`. */
-async function download(url: string, pasv = false): Promise<{ size: number; mbit: number }> {
+type Mode = "EPSV" | "PASV" | "PORT" | "EPRT";
+const CURL_MODE: Record<Mode, string[]> = {
+  EPSV: [],
+  PASV: ["--disable-epsv"],
+  PORT: ["-P", "-", "--disable-eprt"],
+  EPRT: ["-P", "-"],
+};
+
+/** A download by curl from a LAN client, in the given FTP mode. */
+async function download(url: string, mode: Mode): Promise<{ size: number; mbit: number }> {
   const r = await execInNs(LAB.ns.lan, [
     "curl",
     "-s",
     "-g",
-    ...(pasv ? ["--disable-epsv"] : []),
+    ...CURL_MODE[mode],
     "--max-time",
     "30",
     "-o",
@@ -62,14 +70,22 @@ async function download(url: string, pasv = false): Promise<{ size: number; mbit
   return { size, mbit: (speed * 8) / 1e6 };
 }
 
-/** The box's conntrack entries between a LAN client and the server, per family. */
+/**
+ * The box's TCP conntrack entries with the server, per family: control connections (to
+ * port 21) and data connections, whether the client opened them (passive) or the server
+ * did (active; to the box's WAN address when NATed).
+ */
 async function ftpConnections(family: "ipv4" | "ipv6", serverAddr: string) {
   const r = await execInNs(LAB.ns.box, ["conntrack", "-L", "-f", family, "-p", "tcp"], { allowFail: true });
-  return r.stdout
+  const all = r.stdout
     .split("\n")
     .map(parseConntrackLine)
-    .filter((c) => c !== null)
-    .filter((c) => c.dst === serverAddr);
+    .filter((c) => c !== null);
+  const toServer = all.filter((c) => c.dst === serverAddr);
+  return {
+    control: toServer.filter((c) => c.dport === 21),
+    data: [...toServer.filter((c) => c.dport !== 21), ...all.filter((c) => c.src === serverAddr)],
+  };
 }
 
 const field = (mark: number) => (mark & 0xff00) >>> 8;
@@ -104,7 +120,7 @@ after(async () => {
 });
 
 test(
-  "a passive FTP download is ftp-data from its first packet and shaped by the ftp-data rule",
+  "FTP data connections are ftp-data from their first packet and shaped by the ftp-data rule",
   opts,
   async () => {
     const applied = await client.call<{ entry: { status: string } }>("POST", "/v1/apply", {
@@ -119,31 +135,29 @@ test(
     assert.ok(status.variant.helpers.includes("ftp"), "the probe found the kernel's FTP helper");
     await flushConntrack();
     const before = await classBytes("lan0");
-    const epsv = await download(`ftp://${LAB.v4.server}/file.bin`);
-    const pasv = await download(`ftp://${LAB.v4.server}/file.bin`, true);
+    const modes: Mode[] = ["EPSV", "PASV", "PORT"];
+    const results: { size: number; mbit: number }[] = [];
+    for (const mode of modes) results.push(await download(`ftp://${LAB.v4.server}/file.bin`, mode));
     const after = await classBytes("lan0");
     console.log(
-      `EPSV ${epsv.mbit.toFixed(2)} Mbit/s, PASV ${pasv.mbit.toFixed(2)} Mbit/s through "capped" (4 Mbit/s)`,
+      `through "capped" (4 Mbit/s): ${modes.map((m, i) => `${m} ${results[i]!.mbit.toFixed(2)} Mbit/s`).join(", ")}`,
     );
-    assert.equal(epsv.size, SIZE);
-    assert.equal(pasv.size, SIZE);
+    for (const r of results) assert.equal(r.size, SIZE);
 
-    const conns = await ftpConnections("ipv4", LAB.v4.server);
-    const control = conns.filter((c) => c.dport === 21);
-    const data = conns.filter((c) => c.dport !== 21);
-    assert.equal(control.length, 2, "two control connections");
-    assert.equal(data.length, 2, "two data connections");
+    const { control, data } = await ftpConnections("ipv4", LAB.v4.server);
+    assert.equal(control.length, 3, "three control connections");
+    assert.equal(data.length, 3, "three data connections");
     for (const c of control) assert.equal(field(c.mark), marks.get("ftp"), "the control connection is ftp");
     for (const d of data) {
-      assert.equal(field(d.mark), marks.get("ftp-data"), `data connection :${d.dport} is ftp-data`);
+      assert.equal(field(d.mark), marks.get("ftp-data"), `data connection ${d.src}:${d.sport} → :${d.dport}`);
       assert.ok(d.bytes >= SIZE, `it carried the file (${d.bytes} bytes)`);
     }
     const capped = after.get(CAPPED)! - before.get(CAPPED)!;
-    assert.ok(capped >= 2 * SIZE, `the capped class sent both files (${capped} bytes)`);
-    for (const r of [epsv, pasv]) assert.ok(r.mbit <= 4.4, `shaped to 4 Mbit/s (${r.mbit.toFixed(2)})`);
+    assert.ok(capped >= 3 * SIZE, `the capped class sent the three files (${capped} bytes)`);
+    for (const r of results) assert.ok(r.mbit <= 4.4, `shaped to 4 Mbit/s (${r.mbit.toFixed(2)})`);
 
     // Never queued: the data plane decided only the control connections.
-    const flows = await client.call<{ decided: { protocol: string; server: string }[] }>("GET", "/v1/flows");
+    const flows = await client.call<{ decided: { protocol: string }[] }>("GET", "/v1/flows");
     assert.ok(!flows.decided.some((f) => f.protocol === "ftp-data" || f.protocol === "unknown"));
     const counter = await execInNs(LAB.ns.box, [
       "nft",
@@ -155,12 +169,12 @@ test(
       `proto_${marks.get("ftp-data")}`,
     ]);
     const bytes = Number(/"bytes":\s*(\d+)/.exec(counter.stdout)?.[1]);
-    assert.ok(bytes >= 2 * SIZE, `ftp-data's counter: ${bytes} bytes`);
+    assert.ok(bytes >= 3 * SIZE, `ftp-data's counter: ${bytes} bytes`);
   },
 );
 
 test(
-  "without a rule of its own, the data connection follows the FTP session's rule (IPv6 too)",
+  "without a rule of its own, the data connection follows the FTP session's rule (IPv6, EPSV and EPRT)",
   opts,
   async () => {
     await client.call("POST", "/v1/apply", {
@@ -169,14 +183,20 @@ test(
     });
     await flushConntrack();
     const before = await classBytes("lan0");
-    const v6 = await download(`ftp://[${LAB.v6.server}]/file.bin`);
+    const epsv = await download(`ftp://[${LAB.v6.server}]/file.bin`, "EPSV");
+    const eprt = await download(`ftp://[${LAB.v6.server}]/file.bin`, "EPRT");
     const after = await classBytes("lan0");
-    assert.equal(v6.size, SIZE);
-    const data = (await ftpConnections("ipv6", LAB.v6.server)).filter((c) => c.dport !== 21);
-    assert.equal(data.length, 1);
-    assert.equal(field(data[0]!.mark), marks.get("ftp-data"));
+    console.log(
+      `IPv6 through "capped" by the ftp rule: EPSV ${epsv.mbit.toFixed(2)}, EPRT ${eprt.mbit.toFixed(2)} Mbit/s`,
+    );
+    const { data } = await ftpConnections("ipv6", LAB.v6.server);
+    assert.equal(data.length, 2, "two data connections");
+    for (const d of data) assert.equal(field(d.mark), marks.get("ftp-data"));
     const capped = after.get(CAPPED)! - before.get(CAPPED)!;
-    assert.ok(capped >= SIZE, `the FTP session's class sent the file (${capped} bytes)`);
-    assert.ok(v6.mbit <= 4.4, `shaped to 4 Mbit/s (${v6.mbit.toFixed(2)})`);
+    assert.ok(capped >= 2 * SIZE, `the FTP session's class sent the files (${capped} bytes)`);
+    for (const r of [epsv, eprt]) {
+      assert.equal(r.size, SIZE);
+      assert.ok(r.mbit <= 4.4, `shaped to 4 Mbit/s (${r.mbit.toFixed(2)})`);
+    }
   },
 );
