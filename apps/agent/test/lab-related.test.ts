@@ -3,7 +3,8 @@
 // from a small FTP server in the WAN namespace. The kernel's FTP helper, assigned by Sluice's nftables table, expects the
 // data connection; it carries the control connection's mark from its first packet, with
 // the protocol field set to ftp-data, never reaches the queue, and is shaped by a rule on
-// ftp-data, or, without one, by the FTP session's own rule. Needs root; uses the lab's own
+// ftp-data, or, without one, by the FTP session's own rule. Likewise the RTP media of a SIP
+// call (rtp) and a TFTP transfer from the server's new port (tftp). Needs root; uses the lab's own
 // namespaces and the repository's protocols/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -14,17 +15,20 @@ import type { ProtocolsResponse } from "@sluice/agent-contract";
 import { LAB, labUp, labDown, execInNs } from "../src/lab/index.ts";
 import { parseConntrackLine } from "../src/stats/parse.ts";
 import { LabAgent, classBytes } from "./support/lab-agent.ts";
+import { CLIENT_RTP_PORT, SERVER_RTP_PORT, TFTP_BLOCKS } from "./support/sip-tftp.ts";
 
 const root = process.getuid?.() === 0;
 const opts = { skip: root ? false : "needs root (network namespaces)" };
 const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 const FTP_SERVER = fileURLToPath(new URL("./support/ftp-server.ts", import.meta.url));
+const SIP_TFTP = fileURLToPath(new URL("./support/sip-tftp.ts", import.meta.url));
 const agent = new LabAgent(PROTOCOLS);
 const client = agent.client;
 /** The file: 1 MB, about 2 s through a 4 Mbit/s class. */
 const SIZE = 1_000_000;
 const CAPPED = "1:11";
 let server: ChildProcess | null = null;
+let udpServer: ChildProcess | null = null;
 let marks = new Map<string, number>();
 
 // Classes 1:10 fast, 1:11 capped (4 Mbit/s hard), 1:12 other (default).
@@ -102,19 +106,28 @@ before(async () => {
   marks = new Map(
     (await client.call<ProtocolsResponse>("GET", "/v1/protocols")).map((p) => [p.name, p.mark]),
   );
-  server = spawn("ip", ["netns", "exec", LAB.ns.wan, process.execPath, FTP_SERVER, "21", String(SIZE)], {
+  server = await startServer([FTP_SERVER, "21", String(SIZE)]);
+  udpServer = await startServer([SIP_TFTP, "server", LAB.v4.server]);
+});
+
+/** Starts a test server in the WAN namespace; resolves once it prints that it listens. */
+async function startServer(args: string[]): Promise<ChildProcess> {
+  const p = spawn("ip", ["netns", "exec", LAB.ns.wan, process.execPath, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   await new Promise<void>((resolve, reject) => {
-    server!.once("exit", (code) => reject(new Error(`the FTP server exited (${code})`)));
-    server!.stdout!.once("data", () => resolve());
+    p.once("exit", (code) => reject(new Error(`${args[0]} exited (${code})`)));
+    p.stdout!.once("data", () => resolve());
   });
-});
+  return p;
+}
 
 after(async () => {
   if (!root) return;
-  server?.removeAllListeners("exit");
-  server?.kill("SIGTERM");
+  for (const p of [server, udpServer]) {
+    p?.removeAllListeners("exit");
+    p?.kill("SIGTERM");
+  }
   await agent.kill("SIGTERM");
   await labDown();
 });
@@ -127,6 +140,9 @@ test(
       policy: policy([
         { protocol: "ftp", class: "fast" },
         { protocol: "ftp-data", class: "capped" },
+        { protocol: "sip", class: "fast" },
+        { protocol: "rtp", class: "capped" },
+        { protocol: "tftp", class: "capped" },
       ]),
       user: "test",
     });
@@ -170,6 +186,45 @@ test(
     ]);
     const bytes = Number(/"bytes":\s*(\d+)/.exec(counter.stdout)?.[1]);
     assert.ok(bytes >= 3 * SIZE, `ftp-data's counter: ${bytes} bytes`);
+  },
+);
+
+test(
+  "SIP media is rtp and a TFTP transfer from the server's new port is tftp, from their first packet",
+  opts,
+  async () => {
+    // The policy the FTP test applied: sip → fast, rtp and tftp → capped.
+    await flushConntrack();
+    const before = await classBytes("wan0");
+    const local = LAB.v4.clients[1];
+    const r = await execInNs(LAB.ns.lan, [process.execPath, SIP_TFTP, "client", LAB.v4.server, local]);
+    const after = await classBytes("wan0");
+    const out = JSON.parse(r.stdout) as { rtpPackets: number; tftpBytes: number };
+    assert.equal(out.tftpBytes, TFTP_BLOCKS * 512);
+    const ct = await execInNs(LAB.ns.box, ["conntrack", "-L", "-f", "ipv4", "-p", "udp"], {
+      allowFail: true,
+    });
+    const udp = ct.stdout
+      .split("\n")
+      .map(parseConntrackLine)
+      .filter((c) => c !== null);
+    const sip = udp.find((c) => c.src === local && c.dport === 5060);
+    const media = udp.find(
+      (c) => c.src === local && c.sport === CLIENT_RTP_PORT && c.dport === SERVER_RTP_PORT,
+    );
+    const request = udp.find((c) => c.src === local && c.dport === 69);
+    const transfer = udp.find((c) => c.src === LAB.v4.server && c.sport !== 69 && c.sport !== 5060);
+    assert.ok(sip && media && request && transfer, "the call, its media, the TFTP request and its transfer");
+    assert.equal(field(sip.mark), marks.get("sip"));
+    assert.equal(field(media.mark), marks.get("rtp"), "the media is rtp");
+    assert.equal(field(request.mark), marks.get("tftp"));
+    assert.equal(field(transfer.mark), marks.get("tftp"), "the transfer from the server's new port is tftp");
+    // Decided by the helper's expectation, not by the data plane: neither was queued.
+    const flows = await client.call<{ decided: { client: string; server: string }[] }>("GET", "/v1/flows");
+    assert.ok(!flows.decided.some((f) => f.client === `${local}:${CLIENT_RTP_PORT}`));
+    assert.ok(!flows.decided.some((f) => f.client.startsWith(`${LAB.v4.server}:`)));
+    const sent = after.get(CAPPED)! - before.get(CAPPED)!;
+    assert.ok(sent >= out.rtpPackets * 172, `the media went up in rtp's class (${sent} bytes)`);
   },
 );
 
