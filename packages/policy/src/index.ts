@@ -10,3 +10,4 @@ export * from "./kernel-fit.ts";
 export * from "./rate-schema.ts";
 export * from "./devices.ts";
 export * from "./kernel-fit-hosts.ts";
+export * from "./related.ts";

@@ -8,17 +8,27 @@
 //   hostname rule wins; a packet with neither an app nor a hostname rule stops after the
 //   protocol's lookup.
 //
+//   prerouting (priority mangle - 10, between conntrack and SLUICE_PRE's restore): assigns
+//   the kernel's conntrack helpers to new control connections and gives the connections
+//   they expect the related protocol (render/helpers.ts).
+//
 // A download IFB is not on a netfilter path: its classes keep tc fw filters (render/tc.ts).
 // Typed data first (NftTable), then text; the text replaces the table atomically (one
 // `nft -f` transaction: add, delete, define).
 
 import type { KernelModel, MarkField } from "./model.ts";
+import type { HelperSpec } from "./helpers.ts";
 import { IFB_DEVICE, fieldMask } from "./model.ts";
 import { buildHostChain } from "./nft-hosts.ts";
 
 export const NFT_FAMILY = "inet";
 export const NFT_TABLE = "sluice";
 export const NFT_POST_CHAIN = "post";
+export const NFT_PRE_CHAIN = "pre";
+/** Hook priorities: after conntrack (-200) and before the iptables mangle table (-150) for
+ * prerouting; mangle for postrouting. */
+export const NFT_HOOK_PRIORITY = { prerouting: "mangle - 10", postrouting: "mangle" } as const;
+export const NFT_HOOK_PRIORITY_VALUE = { prerouting: -160, postrouting: -150 } as const;
 
 export interface NftMap {
   name: string;
@@ -36,13 +46,15 @@ export interface NftRule {
 
 export interface NftChain {
   name: string;
-  /** Base chain hooked at postrouting, or a regular chain (jump target). */
-  hook: "postrouting" | null;
+  /** Base chain hooked at postrouting or prerouting, or a regular chain (jump target). */
+  hook: "postrouting" | "prerouting" | null;
   rules: NftRule[];
 }
 
 export interface NftTable {
   counters: string[];
+  /** `ct helper` objects (conntrack helpers the prerouting chain assigns). */
+  helpers: Pick<HelperSpec, "name" | "type" | "l4">[];
   maps: NftMap[];
   chains: NftChain[];
 }
@@ -145,7 +157,31 @@ export function buildNft(m: KernelModel): NftTable | null {
     });
   }
   post.push(...hostJumps);
-  return { counters, maps, chains };
+  const pre = relatedRules(m);
+  if (pre.length) chains.unshift({ name: NFT_PRE_CHAIN, hook: "prerouting", rules: pre });
+  const helpers = m.related.helpers.map(({ name, type, l4 }) => ({ name, type, l4 }));
+  return { counters, helpers, maps, chains };
+}
+
+/**
+ * New control connections get their helper; a connection a helper expected (it carries
+ * its control connection's mark from conntrack) gets the related protocol in its protocol
+ * field, once: the test skips it afterwards.
+ */
+function relatedRules(m: KernelModel): NftRule[] {
+  const rules: NftRule[] = m.related.helpers.map((h) => ({
+    text: `ct state new ${h.l4} dport ${h.port} ct helper set "${h.name}"`,
+    refs: [h.name],
+  }));
+  const keep = hex8(~m.mask >>> 0);
+  for (const r of m.related.relabel) {
+    const value = hex8((r.l7mark << m.shift) >>> 0);
+    rules.push({
+      text: `ct status expected ct helper "${r.helper}" ct mark & ${hex8(m.mask)} != ${value} ct mark set ct mark & ${keep} | ${value}`,
+      refs: [r.helper],
+    });
+  }
+  return rules;
 }
 
 /** One `nft -f` transaction that replaces the table (or creates it). */
@@ -153,6 +189,8 @@ export function renderNft(t: NftTable): string {
   const id = `${NFT_FAMILY} ${NFT_TABLE}`;
   const out = [`table ${id}`, `delete table ${id}`, `table ${id} {`];
   for (const c of t.counters) out.push(`  counter ${c} {`, "  }");
+  for (const h of t.helpers)
+    out.push(`  ct helper ${h.name} {`, `    type "${h.type}" protocol ${h.l4}`, "  }");
   for (const mp of t.maps) {
     const els = mp.elements.map(
       (e) =>
@@ -167,7 +205,8 @@ export function renderNft(t: NftTable): string {
   }
   for (const ch of t.chains) {
     out.push(`  chain ${ch.name} {`);
-    if (ch.hook) out.push(`    type filter hook ${ch.hook} priority mangle; policy accept;`);
+    if (ch.hook)
+      out.push(`    type filter hook ${ch.hook} priority ${NFT_HOOK_PRIORITY[ch.hook]}; policy accept;`);
     for (const r of ch.rules) out.push(`    ${r.text}`);
     out.push("  }");
   }
