@@ -11,12 +11,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PolicyInput } from "@sluice/policy";
 import { AgentApiError } from "@sluice/agent-contract";
-import { LAB, labUp, labDown, execInNs } from "../src/lab/index.ts";
+import { LAB, labUp, labDown, execInNs } from "../src/index.ts";
 import { LabAgent, classBytes } from "./support/lab-agent.ts";
 
 const root = process.getuid?.() === 0;
 const opts = { skip: root ? false : "needs root (network namespaces)" };
-const PATTERNS = fileURLToPath(new URL("./fixtures/patterns", import.meta.url));
+const PATTERNS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 const LEASES = join(mkdtempSync(join(tmpdir(), "sluice-leases-")), "dnsmasq.leases");
 const agent = new LabAgent(PATTERNS, ["--leases", LEASES]);
 const client = agent.client;
