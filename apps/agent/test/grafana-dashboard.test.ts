@@ -15,7 +15,7 @@ import parsePrometheus from "parse-prometheus-text-format";
 import { defaultPolicy } from "@sluice/policy";
 import { TestAgent } from "../src/testing/index.ts";
 import { renderMetrics } from "../src/metrics/exposition.ts";
-import { httpGet } from "./support/scrape.ts";
+import { httpGet } from "../src/testing/scrape.ts";
 
 const DASHBOARD = fileURLToPath(new URL("../../../deploy/grafana/sluice-dashboard.json", import.meta.url));
 /** Labels Prometheus adds to every series it scrapes. */

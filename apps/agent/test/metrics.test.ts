@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { defaultPolicy, type PolicyInput } from "@sluice/policy";
 import { AgentApiError, AgentClient } from "@sluice/agent-contract";
 import { TestAgent } from "../src/testing/index.ts";
-import { OPENMETRICS_ACCEPT, httpGet, openMetricsSamples, samplesOf, valueOf } from "./support/scrape.ts";
+import { OPENMETRICS_ACCEPT, httpGet, openMetricsSamples, samplesOf, valueOf } from "../src/testing/scrape.ts";
 
 const SLUICE = fileURLToPath(new URL("../bin/sluice", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "sluice-metrics-"));

@@ -224,7 +224,7 @@ test(
     await page.getByTestId("chart-apps").locator("canvas").waitFor();
     const caps = await page.getByTestId("capabilities").innerText();
     assert.match(caps, /leaves: pfifo \(sch_sfq and sch_fq_codel missing\)/);
-    assert.match(caps, /marks → classes: CLASSIFY \(cls_fw missing\)/);
+    assert.match(caps, /marks → classes: nftables maps/);
     await page.waitForTimeout(2500); // a few live samples
     await shot("03-overview");
   },
@@ -432,7 +432,7 @@ test("the agent goes down: a banner and the cached data, not a blank page", { sk
   await page.getByTestId("agent-down-banner").waitFor({ timeout: 20_000 });
   await page
     .getByTestId("capabilities")
-    .getByText(/CLASSIFY/)
+    .getByText(/nftables maps/)
     .waitFor();
   await shot("15-overview-agent-down");
   await page.goto(`${base}/apply`);

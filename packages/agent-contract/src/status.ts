@@ -11,13 +11,15 @@ const iptablesFlags = flags(["NFQUEUE", "CONNMARK", "CLASSIFY", "connbytes", "ma
 /** What the capability probe found in this kernel (and its iptables/tc). */
 export const Capabilities = z.object({
   qdiscs: flags(["htb", "sfq", "fq_codel", "cake", "pfifo", "ingress"]),
-  classifiers: flags(["fw", "u32", "matchall"]),
+  classifiers: flags(["fw", "u32", "matchall", "flow"]),
   actions: flags(["connmark", "mirred"]),
   links: flags(["ifb"]),
   iptables: iptablesFlags,
   ip6tables: iptablesFlags,
   /** nf_tables through the `nft` tool (named counters, maps). */
   nftables: z.boolean(),
+  /** The kernel's conntrack helpers, assigned from nftables (related connections followed). */
+  ctHelpers: flags(["ftp", "sip", "tftp"]),
   /** When the probe ran (ISO time) and where (kernel release). */
   probedAt: z.string(),
   kernel: z.string(),
@@ -40,6 +42,10 @@ export const Variant = z.object({
   /** cls_fw is there: a download IFB gets fw filters. */
   fw: z.boolean(),
   ipv6: z.boolean(),
+  /** Conntrack helpers assigned: their related connections inherit the control connection's mark. */
+  helpers: z.array(z.enum(["ftp", "sip", "tftp"])),
+  /** Per-host fairness: SFQ hashed by host, HTB buckets picked in nftables, or none. */
+  hostFair: z.enum(["sfq-flow", "htb-buckets", "none"]),
   /** Human notes on fallbacks in use (shown in the UI and script headers). */
   notes: z.array(z.string()),
 });

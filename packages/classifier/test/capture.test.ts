@@ -199,6 +199,8 @@ test("a capture larger than the read chunk reads the same, with or without buffe
     let n = 0;
     for (const r of readCaptureFile(file, { transient })) {
       assert.ok(r.data.equals(frames[n]!), `record ${n} (transient ${transient})`);
+      // A transient record also says where its bytes are in the read chunk.
+      if (transient) assert.ok(r.chunk!.subarray(r.at!, r.at! + r.length!).equals(frames[n]!));
       n++;
     }
     assert.equal(n, frames.length);

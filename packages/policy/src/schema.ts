@@ -2,30 +2,11 @@
 // live in this zod schema; rules that relate fields to each other live in validate.ts.
 
 import { z } from "zod";
-import { parseRate } from "./units.ts";
+import { rateSchema as rate } from "./rate-schema.ts";
+import { FairnessSchema, DeviceSchema, NetworkListSchema } from "./devices.ts";
 import { plainText } from "./text.ts";
 import { DEFAULT_MARKS } from "./marks.ts";
 import { DEFAULT_METRICS_PORT, canonicalAddress, notListenable } from "./metrics-listen.ts";
-
-/** No link a Sluice box shapes is faster; above this a rate is a typo (99999gbit). */
-export const MAX_RATE_BPS = 100e9;
-
-const rate = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const bps = parseRate(v);
-  if (bps === null) {
-    ctx.addIssue({ code: "custom", message: `"${v}" is not a rate (examples: 20mbit, 512kbit, 1gbit)` });
-    return z.NEVER;
-  }
-  if (bps > MAX_RATE_BPS) {
-    ctx.addIssue({ code: "custom", message: `"${v}" is more than 100gbit: no link is that fast` });
-    return z.NEVER;
-  }
-  if (bps < 8000) {
-    ctx.addIssue({ code: "custom", message: `${bps} bit/s is below the 8kbit minimum` });
-    return z.NEVER;
-  }
-  return bps;
-});
 
 const sizeBytes = z
   .number()
@@ -48,6 +29,8 @@ export const ClassSchema = z.strictObject({
   cburst: sizeBytes.optional(),
   default: z.boolean().default(false),
   leaf: z.enum(LEAF_KINDS).default("auto"),
+  /** How the class shares among its traffic: per flow (the leaf's own), or per LAN host. */
+  fairness: FairnessSchema.optional(),
   description: plainText(200).optional(),
 });
 
@@ -157,7 +140,7 @@ export const PolicySchema = z.strictObject({
   name: plainText(100).default("policy"),
   interfaces: z.strictObject({
     wan: z.strictObject({ device: ifname, rate }),
-    lan: z.strictObject({ device: ifname, rate }),
+    lan: z.strictObject({ device: ifname, rate, networks: NetworkListSchema.optional() }),
   }),
   /** Where download is shaped: LAN egress when the box routes, an IFB on WAN ingress otherwise. */
   download: z.enum(["lan", "ifb"]).default("lan"),
@@ -187,6 +170,8 @@ export const PolicySchema = z.strictObject({
     download: z.array(ClassSchema).min(1).max(200),
   }),
   rules: z.array(TargetRuleSchema).max(1000).default([]),
+  /** Per-device limits (devices.ts): LAN hosts or groups with their own rate/ceil. */
+  devices: z.array(DeviceSchema).max(200).optional(),
 });
 
 export type PolicyInput = z.input<typeof PolicySchema>;

@@ -324,9 +324,21 @@ export function controlCommands(): Command[] {
     ])
     .option("--initial-policy <file>", "policy to apply on first boot when none was ever applied")
     .option("--no-data-plane", "do not serve NFQUEUE (render/apply only)")
+    .option(
+      "--leases <file>",
+      "dnsmasq lease file: device names, device rules by MAC (default $SLUICE_LEASES or /var/lib/misc/dnsmasq.leases)",
+    )
+    .option("--reverse-dns <server>", "ask this DNS server for device names by address (PTR); default: none")
     .action(
       async (
-        o: { data: string; protocols?: string[]; initialPolicy?: string; dataPlane: boolean },
+        o: {
+          data: string;
+          protocols?: string[];
+          initialPolicy?: string;
+          dataPlane: boolean;
+          leases?: string;
+          reverseDns?: string;
+        },
         cmd: Command,
       ) => {
         const { Agent } = await import("../daemon/agent.ts");
@@ -337,6 +349,10 @@ export function controlCommands(): Command[] {
           protocolDirs: o.protocols?.length ? o.protocols : [DEFAULT_PROTOCOLS_DIR],
           ...(o.initialPolicy ? { initialPolicy: o.initialPolicy } : {}),
           noDataPlane: !o.dataPlane,
+          ...((o.leases ?? process.env.SLUICE_LEASES)
+            ? { leasesFile: o.leases ?? process.env.SLUICE_LEASES! }
+            : {}),
+          ...(o.reverseDns ? { reverseDns: o.reverseDns } : {}),
         });
         let stopping = false;
         const stop = async (sig: string) => {

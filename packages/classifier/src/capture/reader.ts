@@ -15,6 +15,30 @@ export interface CaptureRecord {
   wireLength: number;
   /** Byte offset of the record in the file. */
   offset: number;
+  /**
+   * Transient pcap records: the captured bytes are also `chunk[at, at + length)`, readable
+   * without the Buffer view that reading `data` creates.
+   */
+  chunk?: Buffer;
+  at?: number;
+  length?: number;
+}
+
+/**
+ * The one record a transient pcap read hands out, again and again: no object and no
+ * Buffer view per packet (`data` makes the view only when asked).
+ */
+class TransientRecord implements CaptureRecord {
+  time = 0;
+  linkType = 0;
+  wireLength = 0;
+  offset = 0;
+  chunk: Buffer = Buffer.alloc(0);
+  at = 0;
+  length = 0;
+  get data(): Buffer {
+    return this.chunk.subarray(this.at, this.at + this.length);
+  }
 }
 
 export type CaptureFormat = "pcap" | "pcapng";
@@ -48,6 +72,8 @@ interface Source {
    */
   locate(offset: number, length: number): number;
   readonly chunk: Buffer;
+  /** Records are valid only until the next one is read (see ReadOptions). */
+  readonly transient: boolean;
 }
 
 /** Bytes read from the file at once: one read per chunk instead of two per packet. */
@@ -77,6 +103,7 @@ function fileSource(fd: number, transient: boolean): Source {
   };
   return {
     size,
+    transient,
     get chunk() {
       return chunk;
     },
@@ -103,6 +130,7 @@ function bufferSource(buf: Buffer): Source {
   return {
     size: buf.length,
     chunk: buf,
+    transient: false,
     read: (o, l) => buf.subarray(o, Math.min(buf.length, o + l)),
     locate: (o, l) => (o + l <= buf.length ? o : -1),
   };
@@ -176,6 +204,7 @@ function* readPcap(src: Source, name: string): Generator<CaptureRecord> {
   const linkType = u32(hdr, 20) & 0xffff;
   if (!isSupportedLinkType(linkType)) throw new CaptureError(name, 20, unsupportedLinkType(linkType));
   let off = 24;
+  const reused = src.transient ? new TransientRecord() : null;
   while (off < src.size) {
     const at = src.locate(off, 16);
     if (at < 0) {
@@ -189,11 +218,27 @@ function* readPcap(src: Source, name: string): Generator<CaptureRecord> {
     const orig = le ? u32le(rh, at + 12) : u32be(rh, at + 12);
     if (incl > MAX_RECORD)
       throw new CaptureError(name, off, `record length ${incl} is implausible (corrupt file?)`);
+    const time = sec + frac / (nano ? 1e9 : 1e6);
+    if (reused) {
+      const dataAt = src.locate(off + 16, incl);
+      if (dataAt >= 0) {
+        reused.time = time;
+        reused.linkType = linkType;
+        reused.wireLength = orig;
+        reused.offset = off;
+        reused.chunk = src.chunk;
+        reused.at = dataAt;
+        reused.length = incl;
+        yield reused;
+        off += 16 + incl;
+        continue;
+      }
+    }
     const data = src.read(off + 16, incl);
     if (data.length < incl) {
       throw new CaptureError(name, off, `truncated record: ${data.length} of ${incl} captured bytes present`);
     }
-    yield { time: sec + frac / (nano ? 1e9 : 1e6), linkType, data, wireLength: orig, offset: off };
+    yield { time, linkType, data, wireLength: orig, offset: off };
     off += 16 + incl;
   }
 }
