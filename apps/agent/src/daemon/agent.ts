@@ -354,6 +354,9 @@ export class Agent implements ControlTarget {
       health: this.classificationHealth(),
       protocolOf: (m) => this.protocolName(m),
       applies: this.outcomes.list(),
+      deviceClasses: (this.model?.devices ?? []).flatMap((d) =>
+        (d.hosts?.devices ?? []).map((x) => ({ iface: d.device, classid: x.classid, device: x.name })),
+      ),
       lastApplyAt: this.outcomes.lastAt,
       policy: good
         ? { id: good.id, name: (good.policy as { name?: string }).name ?? "policy", at: good.at }
