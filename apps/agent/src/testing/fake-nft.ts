@@ -3,9 +3,8 @@
 // form, so the applier's nft step, its read-back and verify, and the sampler's counter
 // reads run as on a kernel with nf_tables. A script applies whole or not at all (one
 // transaction, like nft). It understands what render/nft.ts writes: `table`, `delete
-// table`, and a table block of counters, conntrack helper objects, `type mark|ipv4_addr|
-// ipv6_addr : counter|classid` maps and chains (a block adds to what is there, as `nft -f`
-// does).
+// table`, and a table block of counters, `ct helper`s, `type mark|ipv4_addr|ipv6_addr :
+// counter|classid` maps and chains (a block adds to what is there, as `nft -f` does).
 
 export class NftRefused extends Error {}
 
@@ -17,7 +16,7 @@ interface NftCounter {
 interface NftMap {
   type: string;
   data: string;
-  /** Mark keys as numbers; address keys (ipv4_addr/ipv6_addr) as nft prints them. */
+  /** Key (a number for marks, an address as text) and value. */
   elements: [number | string, string][];
 }
 
@@ -119,29 +118,22 @@ export class FakeNft {
           // a block adds: an existing counter keeps its values
           if (!t.counters.has(m[1]!)) t.counters.set(m[1]!, { packets: 0, bytes: 0 });
         } else if ((m = /^ct helper ([A-Za-z0-9_-]+) \{$/.exec(line))) {
-          const h = /^type "(ftp|sip|tftp|irc|pptp|h323|amanda|sane|snmp)" protocol (tcp|udp)$/.exec(next());
-          if (!h) refuse("syntax error in ct helper");
+          const h = /^type "(\w+)" protocol (tcp|udp)$/.exec(next()) ?? refuse("syntax error in ct helper");
           if (next() !== "}") refuse("syntax error in ct helper");
-          const old = t.helpers.get(m[1]!);
-          if (old && (old.type !== h![1] || old.protocol !== h![2]))
-            refuse("Could not process rule: File exists");
-          t.helpers.set(m[1]!, { type: h![1]!, protocol: h![2]! });
+          t.helpers.set(m[1]!, { type: h[1]!, protocol: h[2]! });
         } else if ((m = /^map ([A-Za-z0-9_]+) \{$/.exec(line))) {
           const name = m[1]!;
           const type = /^type (\w+) : (\w+)$/.exec(next()) ?? refuse("syntax error in map type");
           const elements: [number | string, string][] = [];
-          const byAddress = type[1] === "ipv4_addr" || type[1] === "ipv6_addr";
           let l = next();
           const els = /^elements = \{ (.*) \}$/.exec(l);
           if (els) {
             for (const e of els[1]!.split(", ")) {
               const kv =
-                (byAddress
-                  ? /^([0-9a-f.:]+(?:\/\d+)?) : "?([A-Za-z0-9_:]+)"?$/.exec(e)
-                  : /^(0x[0-9a-f]+|\d+) : "?([A-Za-z0-9_:]+)"?$/.exec(e)) ?? refuse(`bad map element "${e}"`);
+                /^(0x[0-9a-f]+|\d+) : "?([A-Za-z0-9_:]+)"?$/.exec(e) ?? refuse(`bad map element "${e}"`);
               if (type[2] === "counter" && !t.counters.has(kv[2]!))
                 refuse(`Could not process rule: No such file or directory (counter ${kv[2]})`);
-              elements.push([byAddress ? kv[1]! : Number(kv[1]), kv[2]!]);
+              elements.push([Number(kv[1]), kv[2]!]);
             }
             l = next();
           }
@@ -155,22 +147,22 @@ export class FakeNft {
           const chain: NftChain = t.chains.get(m[1]!) ?? { hook: null, prio: null, policy: null, rules: [] };
           for (let l = next(); l !== "}"; l = next()) {
             const base =
-              /^type filter hook (\w+) priority (-?\d+|\w+(?: [-+] \d+)?); policy (accept|drop);$/.exec(l);
+              /^type filter hook (\w+) priority (-?\d+|\w+)(?: ([+-]) (\d+))?; policy (accept|drop);$/.exec(
+                l,
+              );
             if (base) {
-              // a number, a name, or a name plus or minus an offset ("mangle - 10")
-              const [name, sign, offset] = base[2]!.split(" ");
-              const named = /^-?\d+$/.test(name!) ? Number(name) : PRIORITY[name!];
-              const prio =
-                named === undefined
-                  ? undefined
-                  : named + (sign ? (sign === "-" ? -1 : 1) * Number(offset) : 0);
-              if (prio === undefined) refuse(`unknown priority ${base[2]}`);
-              Object.assign(chain, { hook: base[1]!, prio, policy: base[3]! });
+              const named = /^-?\d+$/.test(base[2]!) ? Number(base[2]) : PRIORITY[base[2]!];
+              if (named === undefined) refuse(`unknown priority ${base[2]}`);
+              const prio = named! + (base[3] === "-" ? -1 : 1) * Number(base[4] ?? 0);
+              Object.assign(chain, { hook: base[1]!, prio, policy: base[5]! });
               continue;
             }
             for (const ref of l.matchAll(/@([A-Za-z0-9_]+)/g))
               if (!t.maps.has(ref[1]!))
                 refuse(`Could not process rule: No such file or directory (map ${ref[1]})`);
+            for (const ref of l.matchAll(/ct helper set "([^"]+)"/g))
+              if (!t.helpers.has(ref[1]!))
+                refuse(`Could not process rule: No such file or directory (ct helper ${ref[1]})`);
             chain.rules.push(l);
           }
           t.chains.set(m[1]!, chain);
@@ -211,17 +203,7 @@ export class FakeNft {
     for (const [name, c] of t.counters)
       items.push({ counter: { family, name, table, handle: handle++, ...c } });
     for (const [name, h] of t.helpers)
-      items.push({
-        "ct helper": {
-          family,
-          name,
-          table,
-          handle: handle++,
-          type: h.type,
-          protocol: h.protocol,
-          l3proto: "inet",
-        },
-      });
+      items.push({ "ct helper": { family, name, table, handle: handle++, ...h, l3proto: "inet" } });
     for (const [name, mp] of t.maps)
       items.push({
         map: { family, name, table, type: mp.type, handle: handle++, map: mp.data, elem: mp.elements },
