@@ -82,14 +82,12 @@ for (const [variant, caps] of [
       const scripts = kernel.ran("nft", "-f", "-");
       assert.equal(scripts.length, 1);
       assert.equal(scripts[0]!.input, (entry.scripts.nft ?? "").replace(/^#.*\n/gm, ""));
-      assert.deepEqual(
-        s.nft!.chains.map((c) => [c.name, c.hook]),
-        [
-          ["dev0", null],
-          ["dev1", null],
-          ["post", "postrouting -150"],
-        ],
-      );
+      const hooks = Object.fromEntries(s.nft!.chains.map((c) => [c.name, c.hook]));
+      assert.equal(hooks.post, "postrouting -150");
+      assert.equal(hooks.dev0, null);
+      // related connections: the conntrack helpers and the prerouting chain that assigns them
+      assert.equal(hooks.pre, "prerouting -160");
+      assert.ok(s.nft!.helpers.includes("ftp ftp tcp"), JSON.stringify(s.nft!.helpers));
       assert.ok(s.nft!.counters.includes("proto_2"));
     } else assert.equal(s.nft, null);
     const again = await applier.apply(defaultPolicy(), { user: "test" });

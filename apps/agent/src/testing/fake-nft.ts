@@ -3,8 +3,8 @@
 // form, so the applier's nft step, its read-back and verify, and the sampler's counter
 // reads run as on a kernel with nf_tables. A script applies whole or not at all (one
 // transaction, like nft). It understands what render/nft.ts writes: `table`, `delete
-// table`, and a table block of counters, `type mark : counter|classid` maps and chains
-// (a block adds to what is there, as `nft -f` does).
+// table`, and a table block of counters, `ct helper`s, `type mark|ipv4_addr|ipv6_addr :
+// counter|classid` maps and chains (a block adds to what is there, as `nft -f` does).
 
 export class NftRefused extends Error {}
 
@@ -16,7 +16,13 @@ interface NftCounter {
 interface NftMap {
   type: string;
   data: string;
-  elements: [number, string][];
+  /** Key (a number for marks, an address as text) and value. */
+  elements: [number | string, string][];
+}
+
+interface NftHelper {
+  type: string;
+  protocol: string;
 }
 
 interface NftChain {
@@ -28,6 +34,7 @@ interface NftChain {
 
 interface NftTableState {
   counters: Map<string, NftCounter>;
+  helpers: Map<string, NftHelper>;
   maps: Map<string, NftMap>;
   chains: Map<string, NftChain>;
 }
@@ -42,7 +49,12 @@ const PRIORITY: Record<string, number> = {
   srcnat: 100,
 };
 
-const emptyTable = (): NftTableState => ({ counters: new Map(), maps: new Map(), chains: new Map() });
+const emptyTable = (): NftTableState => ({
+  counters: new Map(),
+  helpers: new Map(),
+  maps: new Map(),
+  chains: new Map(),
+});
 
 function cloneTables(t: Map<string, NftTableState>): Map<string, NftTableState> {
   return structuredClone(t);
@@ -105,10 +117,14 @@ export class FakeNft {
           if (next() !== "}") refuse("syntax error in counter");
           // a block adds: an existing counter keeps its values
           if (!t.counters.has(m[1]!)) t.counters.set(m[1]!, { packets: 0, bytes: 0 });
+        } else if ((m = /^ct helper ([A-Za-z0-9_-]+) \{$/.exec(line))) {
+          const h = /^type "(\w+)" protocol (tcp|udp)$/.exec(next()) ?? refuse("syntax error in ct helper");
+          if (next() !== "}") refuse("syntax error in ct helper");
+          t.helpers.set(m[1]!, { type: h[1]!, protocol: h[2]! });
         } else if ((m = /^map ([A-Za-z0-9_]+) \{$/.exec(line))) {
           const name = m[1]!;
           const type = /^type (\w+) : (\w+)$/.exec(next()) ?? refuse("syntax error in map type");
-          const elements: [number, string][] = [];
+          const elements: [number | string, string][] = [];
           let l = next();
           const els = /^elements = \{ (.*) \}$/.exec(l);
           if (els) {
@@ -130,16 +146,23 @@ export class FakeNft {
         } else if ((m = /^chain ([A-Za-z0-9_]+) \{$/.exec(line))) {
           const chain: NftChain = t.chains.get(m[1]!) ?? { hook: null, prio: null, policy: null, rules: [] };
           for (let l = next(); l !== "}"; l = next()) {
-            const base = /^type filter hook (\w+) priority (-?\d+|\w+); policy (accept|drop);$/.exec(l);
+            const base =
+              /^type filter hook (\w+) priority (-?\d+|\w+)(?: ([+-]) (\d+))?; policy (accept|drop);$/.exec(
+                l,
+              );
             if (base) {
-              const prio = /^-?\d+$/.test(base[2]!) ? Number(base[2]) : PRIORITY[base[2]!];
-              if (prio === undefined) refuse(`unknown priority ${base[2]}`);
-              Object.assign(chain, { hook: base[1]!, prio, policy: base[3]! });
+              const named = /^-?\d+$/.test(base[2]!) ? Number(base[2]) : PRIORITY[base[2]!];
+              if (named === undefined) refuse(`unknown priority ${base[2]}`);
+              const prio = named! + (base[3] === "-" ? -1 : 1) * Number(base[4] ?? 0);
+              Object.assign(chain, { hook: base[1]!, prio, policy: base[5]! });
               continue;
             }
             for (const ref of l.matchAll(/@([A-Za-z0-9_]+)/g))
               if (!t.maps.has(ref[1]!))
                 refuse(`Could not process rule: No such file or directory (map ${ref[1]})`);
+            for (const ref of l.matchAll(/ct helper set "([^"]+)"/g))
+              if (!t.helpers.has(ref[1]!))
+                refuse(`Could not process rule: No such file or directory (ct helper ${ref[1]})`);
             chain.rules.push(l);
           }
           t.chains.set(m[1]!, chain);
@@ -179,6 +202,8 @@ export class FakeNft {
     const items: Record<string, unknown>[] = [{ table: { family, name: table, handle: handle++ } }];
     for (const [name, c] of t.counters)
       items.push({ counter: { family, name, table, handle: handle++, ...c } });
+    for (const [name, h] of t.helpers)
+      items.push({ "ct helper": { family, name, table, handle: handle++, ...h, l3proto: "inet" } });
     for (const [name, mp] of t.maps)
       items.push({
         map: { family, name, table, type: mp.type, handle: handle++, map: mp.data, elem: mp.elements },

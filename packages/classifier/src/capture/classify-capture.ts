@@ -8,8 +8,8 @@ import { decodeFrameInto, LINKTYPE, PacketSlot, type DecodeResult } from "./deco
 import { frameKey } from "./decided-flows.ts";
 import { ExpectationTable, RELATED_PROTOCOL } from "../flow/expectations.ts";
 import {
+  openCaptureFile,
   readCaptureBuffer,
-  readCaptureFile,
   CaptureError,
   type CaptureRecord,
   type CaptureFormat,
@@ -74,7 +74,7 @@ export function classifyCaptureFile(
   patterns: PatternSet,
   options: Partial<FlowTableOptions> = {},
 ): CaptureSummary {
-  return collect(basename(path), readCaptureFile(path, { transient: true }), patterns, options);
+  return collect(basename(path), openCaptureFile(path), patterns, options);
 }
 
 export function classifyCaptureBuffer(
@@ -101,14 +101,12 @@ export function streamCaptureFile(
   onFlow: (flow: FlowRecord) => void,
 ): CaptureStreamSummary {
   const pcap = basename(path);
-  return classifyRecords(pcap, readCaptureFile(path, { transient: true }), patterns, options, (f) =>
-    onFlow(toRecord(pcap, f)),
-  );
+  return classifyRecords(pcap, openCaptureFile(path), patterns, options, (f) => onFlow(toRecord(pcap, f)));
 }
 
 function collect(
   pcap: string,
-  records: Generator<CaptureRecord, CaptureFormat>,
+  records: Iterator<CaptureRecord, CaptureFormat>,
   patterns: PatternSet,
   options: Partial<FlowTableOptions>,
 ): CaptureSummary {
@@ -120,7 +118,7 @@ function collect(
 
 function classifyRecords(
   pcap: string,
-  records: Generator<CaptureRecord, CaptureFormat>,
+  records: Iterator<CaptureRecord, CaptureFormat>,
   patterns: PatternSet,
   options: Partial<FlowTableOptions>,
   onFlow: (flow: Flow) => void,
@@ -189,6 +187,8 @@ function classifyRecords(
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     summary.error = e;
+  } finally {
+    records.return?.(); // the file is closed however the loop ends
   }
   const rest = table.drain().sort((a, b) => a.id - b.id);
   for (const f of rest) onFlow(f);

@@ -192,20 +192,42 @@ function* readCapture(src: Source, name: string): Generator<CaptureRecord, Captu
 }
 
 function* readPcap(src: Source, name: string): Generator<CaptureRecord> {
-  const hdr = src.read(0, 24);
-  if (hdr.length < 24) throw new CaptureError(name, hdr.length, "truncated pcap file header");
-  const magic = hdr.readUInt32BE(0);
-  const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
-  const nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
-  const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const major = le ? hdr.readUInt16LE(4) : hdr.readUInt16BE(4);
-  if (major !== 2) throw new CaptureError(name, 4, `unsupported pcap version ${major}`);
-  // The link type's low 16 bits; the upper bits may carry an FCS length.
-  const linkType = u32(hdr, 20) & 0xffff;
-  if (!isSupportedLinkType(linkType)) throw new CaptureError(name, 20, unsupportedLinkType(linkType));
-  let off = 24;
-  const reused = src.transient ? new TransientRecord() : null;
-  while (off < src.size) {
+  const r = new PcapReader(src, name);
+  for (let rec = r.next(); rec; rec = r.next()) yield rec;
+}
+
+/** A pcap file's records one call at a time (the generators' and the cursor's common part). */
+class PcapReader {
+  private readonly le: boolean;
+  private readonly nano: boolean;
+  private readonly linkType: number;
+  private off = 24;
+  private readonly reused: TransientRecord | null;
+  private readonly src: Source;
+  private readonly name: string;
+
+  constructor(src: Source, name: string) {
+    this.src = src;
+    this.name = name;
+    const hdr = src.read(0, 24);
+    if (hdr.length < 24) throw new CaptureError(name, hdr.length, "truncated pcap file header");
+    const magic = hdr.readUInt32BE(0);
+    const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
+    this.le = le;
+    this.nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
+    const major = le ? hdr.readUInt16LE(4) : hdr.readUInt16BE(4);
+    if (major !== 2) throw new CaptureError(name, 4, `unsupported pcap version ${major}`);
+    // The link type's low 16 bits; the upper bits may carry an FCS length.
+    const linkType = (le ? hdr.readUInt32LE(20) : hdr.readUInt32BE(20)) & 0xffff;
+    if (!isSupportedLinkType(linkType)) throw new CaptureError(name, 20, unsupportedLinkType(linkType));
+    this.linkType = linkType;
+    this.reused = src.transient ? new TransientRecord() : null;
+  }
+
+  /** The next record, or null at the end of the file. */
+  next(): CaptureRecord | null {
+    const { src, name, le, off } = this;
+    if (off >= src.size) return null;
     const at = src.locate(off, 16);
     if (at < 0) {
       const have = Math.min(16, src.size - off);
@@ -218,28 +240,82 @@ function* readPcap(src: Source, name: string): Generator<CaptureRecord> {
     const orig = le ? u32le(rh, at + 12) : u32be(rh, at + 12);
     if (incl > MAX_RECORD)
       throw new CaptureError(name, off, `record length ${incl} is implausible (corrupt file?)`);
-    const time = sec + frac / (nano ? 1e9 : 1e6);
+    const time = sec + frac / (this.nano ? 1e9 : 1e6);
+    const reused = this.reused;
     if (reused) {
       const dataAt = src.locate(off + 16, incl);
       if (dataAt >= 0) {
         reused.time = time;
-        reused.linkType = linkType;
+        reused.linkType = this.linkType;
         reused.wireLength = orig;
         reused.offset = off;
         reused.chunk = src.chunk;
         reused.at = dataAt;
         reused.length = incl;
-        yield reused;
-        off += 16 + incl;
-        continue;
+        this.off = off + 16 + incl;
+        return reused;
       }
     }
     const data = src.read(off + 16, incl);
     if (data.length < incl) {
       throw new CaptureError(name, off, `truncated record: ${data.length} of ${incl} captured bytes present`);
     }
-    yield { time, linkType, data, wireLength: orig, offset: off };
-    off += 16 + incl;
+    this.off = off + 16 + incl;
+    return { time, linkType: this.linkType, data, wireLength: orig, offset: off };
+  }
+}
+
+/** Records one at a time; `close` releases the file (also done at the end or on an error). */
+export interface CaptureCursor extends Iterator<CaptureRecord, CaptureFormat> {
+  close(): void;
+  return(): IteratorResult<CaptureRecord, CaptureFormat>;
+}
+
+/**
+ * A capture file's records for a consumer that keeps none of them (the flow table): a
+ * pcap file is read with one reused record and one reused iterator result, no generator
+ * (whose every step allocates); other formats go through `readCaptureFile`.
+ */
+export function openCaptureFile(path: string): CaptureCursor {
+  const gen = readCaptureFile(path, { transient: true });
+  let fd = -1;
+  try {
+    fd = openSync(path, "r");
+    const src = fileSource(fd, true);
+    if (detectFormat(src.read(0, 4)) !== "pcap") throw new Error("not pcap");
+    const reader = new PcapReader(src, path);
+    const result: IteratorResult<CaptureRecord, CaptureFormat> = { done: false, value: null! };
+    const close = () => {
+      if (fd >= 0) closeSync(fd);
+      fd = -1;
+    };
+    return {
+      next() {
+        let rec: CaptureRecord | null;
+        try {
+          rec = reader.next();
+        } catch (e) {
+          close();
+          throw e;
+        }
+        if (!rec) {
+          close();
+          return { done: true, value: "pcap" };
+        }
+        result.value = rec;
+        return result;
+      },
+      return() {
+        close();
+        return { done: true, value: "pcap" };
+      },
+      close,
+    };
+  } catch {
+    // Not a readable pcap file: the generator reads it (and reports what is wrong).
+    if (fd >= 0) closeSync(fd);
+    const end = gen.return.bind(gen, "pcap");
+    return { next: () => gen.next(), return: end, close: () => void end() };
   }
 }
 
