@@ -16,6 +16,7 @@ import { defaultPolicy, type PolicyInput } from "@sluice/policy";
 import { AgentApiError, AgentClient } from "@sluice/agent-contract";
 import { TestAgent } from "../src/testing/index.ts";
 import { renderMetrics } from "../src/metrics/exposition.ts";
+import { MetricsEndpoint } from "../src/metrics/endpoint.ts";
 import {
   OPENMETRICS_ACCEPT,
   httpGet,
@@ -253,4 +254,30 @@ test("device rules are exposed per device; LAN hosts carry the names the leases 
   const text = samplesOf((await renderMetrics(named)).body);
   assert.equal(valueOf(text, "sluice_host_connections", { host: "192.168.1.10", name: "laptop.lan" }), 2);
   assert.equal(valueOf(text, "sluice_host_rate_bits_per_second", { host: "192.168.1.11", name: "" }), 0);
+});
+
+test("an address or port not available yet is reported and retried until it is", async () => {
+  const busy = await freePort();
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(busy, "127.0.0.1", r));
+  const ep = new MetricsEndpoint(() => t.agent.metricsSnapshot());
+  try {
+    await ep.configure({ address: "127.0.0.1", port: busy });
+    const s = ep.state();
+    assert.equal(s.listening, false);
+    assert.match(
+      s.error ?? "",
+      /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE \(another program holds that port\)/,
+    );
+    await new Promise<void>((r) => holder.close(() => r()));
+    // the endpoint retries on its own (every 5 s): wait for it, bounded
+    for (let i = 0; i < 100 && !ep.state().listening; i++) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(ep.state().listening, true, "listening once the port is free");
+    assert.equal(ep.state().error, null);
+    assert.equal((await httpGet(`http://127.0.0.1:${busy}/metrics`)).status, 200);
+  } finally {
+    await ep.stop();
+    holder.close();
+  }
+  assert.equal(ep.state().enabled, false);
 });
