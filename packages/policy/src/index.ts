@@ -7,3 +7,8 @@ export * from "./hostname-glob.ts";
 export * from "./marks.ts";
 export * from "./resolve.ts";
 export * from "./kernel-fit.ts";
+export * from "./time-zone.ts";
+export * from "./schedule-schema.ts";
+export * from "./schedule.ts";
+export * from "./quota-schema.ts";
+export * from "./ip-prefix.ts";

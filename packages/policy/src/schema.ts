@@ -5,6 +5,8 @@ import { z } from "zod";
 import { parseRate } from "./units.ts";
 import { plainText } from "./text.ts";
 import { DEFAULT_MARKS } from "./marks.ts";
+import { ScheduleWindowSchema } from "./schedule-schema.ts";
+import { QuotaSchema } from "./quota-schema.ts";
 
 /** No link a Sluice box shapes is faster; above this a rate is a typo (99999gbit). */
 export const MAX_RATE_BPS = 100e9;
@@ -25,6 +27,9 @@ const rate = z.union([z.string(), z.number()]).transform((v, ctx) => {
   }
   return bps;
 });
+
+/** A rate as admins write it ("2mbit", 512000), parsed to bit/s (for the schedule and quota files). */
+export const RateSchema = rate;
 
 const sizeBytes = z
   .number()
@@ -156,6 +161,18 @@ export const PolicySchema = z.strictObject({
     download: z.array(ClassSchema).min(1).max(200),
   }),
   rules: z.array(TargetRuleSchema).max(1000).default([]),
+  /** The box's IANA time zone: schedules and quota periods follow its wall clock. */
+  timeZone: z.string().max(64).default("UTC"),
+  /** Time windows in which class limits or rules differ (schedule-schema.ts). */
+  schedules: z
+    .array(z.lazy(() => ScheduleWindowSchema))
+    .max(50)
+    .default([]),
+  /** Data allowances per period; past one, traffic goes to a demotion class (quota-schema.ts). */
+  quotas: z
+    .array(z.lazy(() => QuotaSchema))
+    .max(100)
+    .default([]),
 });
 
 export type PolicyInput = z.input<typeof PolicySchema>;
