@@ -86,7 +86,16 @@ function targetColumns(r: PolicyRule): Pick<RuleRow, "protocol" | "app" | "categ
 }
 
 /** The settings keys the policy keeps outside its tables. */
-export const POLICY_SETTING_KEYS = ["policy.name", "interfaces", "download", "inspection", "marks"] as const;
+export const POLICY_SETTING_KEYS = [
+  "policy.name",
+  "interfaces",
+  "download",
+  "inspection",
+  "marks",
+  "policy.timeZone",
+  "policy.schedules",
+  "policy.quotas",
+] as const;
 
 function fieldOf(rows: { key: string; value: unknown }[]): Partial<KnownSettings> {
   return Object.fromEntries(rows.map((r) => [r.key, r.value])) as Partial<KnownSettings>;
@@ -129,6 +138,9 @@ async function readFrom(db: Db): Promise<EditablePolicy | null> {
     marks: { ...DEFAULT_MARKS, ...s.marks },
     classes: tree,
     rules: rules.map((r) => ({ ...ruleOf(r), enabled: r.enabled })),
+    timeZone: s["policy.timeZone"] ?? "UTC",
+    schedules: s["policy.schedules"] ?? [],
+    quotas: s["policy.quotas"] ?? [],
   };
 }
 
@@ -251,6 +263,9 @@ export function policyRepo(prisma: PrismaClient) {
         download: policy.download,
         inspection: policy.inspection,
         marks: policy.marks,
+        "policy.timeZone": policy.timeZone,
+        "policy.schedules": policy.schedules,
+        "policy.quotas": policy.quotas,
       };
       const write = () =>
         prisma.$transaction(
