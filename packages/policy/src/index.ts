@@ -12,3 +12,4 @@ export * from "./schedule-schema.ts";
 export * from "./schedule.ts";
 export * from "./quota-schema.ts";
 export * from "./ip-prefix.ts";
+export * from "./quota-period.ts";

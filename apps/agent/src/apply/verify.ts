@@ -98,6 +98,13 @@ export function verifyNft(want: NftTable | null, got: InstalledNft | null): stri
   const problems: string[] = [];
   const same = (a: string[], b: string[]) => [...a].sort().join("\n") === [...b].sort().join("\n");
   if (!same(want.counters, got.counters)) problems.push("nft: named counters differ");
+  if (
+    !same(
+      (want.quotas ?? []).map((q) => `${q.name} ${q.bytes}`),
+      got.quotas ?? [],
+    )
+  )
+    problems.push("nft: quota objects differ");
   for (const m of want.maps) {
     const g = got.maps.find((x) => x.name === m.name);
     const els = m.elements.map((e) => `${e.key} : ${e.value}`);

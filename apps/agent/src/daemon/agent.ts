@@ -42,6 +42,11 @@ import { listInterfaces, type NetInterface } from "../kernel/interfaces.ts";
 import { CHAIN_FWD } from "../render/model.ts";
 import { parseLateRuleCount } from "../stats/parse.ts";
 import { HealthTracker, countersOf } from "./classification-health.ts";
+import { systemClock, type Clock } from "./clock.ts";
+import { QuotaBook, parseNftQuotas } from "./quota-book.ts";
+import { Scheduler } from "./scheduler.ts";
+import { quotaObject } from "../render/quota-model.ts";
+import { NFT_FAMILY, NFT_TABLE } from "../render/nft.ts";
 
 export interface AgentOptions {
   socket: string;
@@ -61,6 +66,8 @@ export interface AgentOptions {
   /** The box's network interfaces; default read from sysfs (tests: the fake kernel's). */
   interfaces?: () => NetInterface[];
   logLevel?: string;
+  /** The clock schedules and quota periods follow (tests: a ManualClock). */
+  clock?: Clock;
 }
 
 const VERSION = "0.1.0";
@@ -88,6 +95,9 @@ export class Agent implements ControlTarget {
   private readonly opts: AgentOptions;
   private readonly health = new HealthTracker();
   private healthTimer: NodeJS.Timeout | null = null;
+  private quotaTimer: NodeJS.Timeout | null = null;
+  readonly book: QuotaBook;
+  readonly scheduler: Scheduler;
 
   private constructor(
     opts: AgentOptions,
@@ -113,8 +123,22 @@ export class Agent implements ControlTarget {
       protocols: () => this.catalogue,
       apps: () => this.apps,
       log: (msg, data) => log.info(data ?? {}, msg),
-      reverted: () => this.refreshModel(),
+      reverted: () => {
+        this.refreshModel();
+        void this.scheduler.kick();
+      },
       hostIds: (globs, max) => this.hostIds.ids(globs, max),
+      inForce: (policy) => this.scheduler.inForce(policy),
+    });
+    this.book = new QuotaBook(opts.dataDir);
+    this.scheduler = new Scheduler({
+      clock: opts.clock ?? systemClock,
+      applier: this.applier,
+      store: this.store,
+      book: this.book,
+      log: (msg, data) => log.info(data ?? {}, msg),
+      syncQuotas: () => this.syncQuotas(),
+      applied: () => this.refreshModel(),
     });
     this.accounting = new Accounting({
       exec,
@@ -163,6 +187,7 @@ export class Agent implements ControlTarget {
     // match them and they would never be classified. Turn it on before any rule loads.
     const acct = await this.exec.run(["sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1"]);
     if (acct.code !== 0) this.log.warn(`could not enable conntrack accounting: ${acct.stderr.trim()}`);
+    await this.syncQuotas(); // counts of a table still in place (an agent restart, not a reboot)
     try {
       const good = await this.applier.restoreLastGood();
       if (good) this.log.info({ id: good.id }, "last good policy in place");
@@ -175,6 +200,10 @@ export class Agent implements ControlTarget {
       this.log.error({ err: e }, "could not install a policy at boot; traffic passes unshaped");
     }
     this.refreshModel();
+    // A window or quota period that changed while the agent was stopped switches now.
+    await this.scheduler.start();
+    this.quotaTimer = setInterval(() => void this.syncQuotas(), 5000);
+    this.quotaTimer.unref?.();
     if (!this.opts.noDataPlane) await this.startDataPlane();
     if (this.opts.sampleMs !== 0) this.accounting.start(this.opts.sampleMs ?? 1000);
     this.healthTimer = setInterval(() => void this.sampleHealth().catch(() => undefined), 5000);
@@ -265,6 +294,8 @@ export class Agent implements ControlTarget {
 
   status(): AgentStatus {
     const variant = chooseVariant(this.caps);
+    const schedule = this.scheduler.scheduleStatus();
+    const quotas = this.scheduler.quotaStatus();
     const good = this.store.lastGood();
     return {
       version: VERSION,
@@ -301,6 +332,8 @@ export class Agent implements ControlTarget {
           direction: d.direction,
           linkRate: d.linkRate,
         })) ?? [],
+      ...(schedule ? { schedule } : {}),
+      ...(quotas.length ? { quotas } : {}),
     };
   }
 
@@ -347,21 +380,48 @@ export class Agent implements ControlTarget {
   }
 
   async apply(policy: unknown, opts: { user?: string; trySeconds?: number }): Promise<ApplyResponse> {
+    await this.syncQuotas(); // the new table starts from the counts so far
     const result = await this.applier.apply(policy as PolicyInput, opts);
     this.refreshModel();
+    void this.scheduler.kick();
     return { entry: summarize(result.entry), diff: result.diff };
   }
 
   async confirm(): Promise<HistorySummary> {
     const e = await this.applier.confirm();
     this.refreshModel();
+    void this.scheduler.kick();
     return summarize(e);
   }
 
   async rollback(id: number | undefined, user: string): Promise<HistorySummary> {
+    await this.syncQuotas();
     const e = await this.applier.rollback(id, user);
     this.refreshModel();
+    void this.scheduler.kick();
     return summarize(e);
+  }
+
+  /**
+   * Reads the kernel's quota objects into the quota book (the bytes each target used in the
+   * period the installed policy was applied for) and saves it.
+   */
+  async syncQuotas(): Promise<void> {
+    const good = this.store.lastGood();
+    const periods = good?.quotaPeriods;
+    if (!this.caps.nftables || !periods || !Object.keys(periods).length) return;
+    try {
+      const r = await this.exec.run(["nft", "-j", "list", "quotas", "table", NFT_FAMILY, NFT_TABLE]);
+      if (r.code !== 0) return;
+      const used = parseNftQuotas(r.stdout);
+      for (const [name, period] of Object.entries(periods)) {
+        const bytes = used.get(quotaObject(name));
+        if (bytes !== undefined) this.book.record(name, period, bytes);
+      }
+      this.book.save();
+    } catch (e) {
+      this.log.warn({ err: e }, "quota counts not saved");
+    }
   }
 
   history(): HistorySummary[] {
@@ -416,6 +476,9 @@ export class Agent implements ControlTarget {
   }
 
   async stop(): Promise<void> {
+    this.scheduler.stop();
+    if (this.quotaTimer) clearInterval(this.quotaTimer);
+    await this.syncQuotas();
     this.accounting.stop();
     // open stats streams (the dashboard's) would keep close() waiting for ever
     this.server?.closeAllConnections();
@@ -449,5 +512,6 @@ function summarize(e: HistoryEntry): HistorySummary {
     error: e.error,
     tryUntil: e.tryUntil,
     name: (e.policy as { name?: string }).name,
+    ...(e.note ? { note: e.note } : {}),
   };
 }

@@ -24,6 +24,8 @@ export interface InstalledDevice {
 /** Sluice's nftables table, without counter values and handles (so two reads compare). */
 export interface InstalledNft {
   counters: string[];
+  /** Quota objects as "name allowance" (the used amount moves with traffic: not kept here). */
+  quotas?: string[];
   /** Elements as "key : value", sorted. */
   maps: { name: string; type: string; data: string; elements: string[] }[];
   /** Each rule as its expression JSON (as `nft -j` prints it). */
@@ -47,6 +49,7 @@ export function parseNftJson(text: string): InstalledNft {
   const rules = new Map<string, string[]>();
   for (const it of items) {
     if (it.counter) out.counters.push(String(it.counter.name));
+    else if (it.quota) (out.quotas ??= []).push(`${String(it.quota.name)} ${Number(it.quota.bytes)}`);
     else if (it.map) {
       const elem = (it.map.elem as unknown[] | undefined) ?? [];
       out.maps.push({
@@ -68,6 +71,7 @@ export function parseNftJson(text: string): InstalledNft {
   }
   for (const c of out.chains) c.rules = rules.get(c.name) ?? [];
   out.counters.sort();
+  out.quotas?.sort();
   out.maps.sort((a, b) => (a.name < b.name ? -1 : 1));
   out.chains.sort((a, b) => (a.name < b.name ? -1 : 1));
   return out;

@@ -16,6 +16,7 @@ import {
   type PolicyClass,
 } from "@sluice/policy";
 import type { LeafKind, Variant } from "../kernel/capabilities.ts";
+import type { ModelQuota } from "./quota-model.ts";
 
 export { MARK_UNSET, MARK_UNKNOWN };
 export const CHAIN_PRE = "SLUICE_PRE";
@@ -97,6 +98,8 @@ export interface KernelModel {
   /** Per-application accounting rules (SLUICE_APPS), in id order. */
   appAccounting: { id: number; app: string }[];
   warnings: string[];
+  /** Data allowances (render/quota-model.ts), filled in by renderPolicy. */
+  quotas?: ModelQuota[];
 }
 
 export const classid = (minor: number) => `${ROOT_MAJOR}:${minor.toString(16)}`;

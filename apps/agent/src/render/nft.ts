@@ -18,6 +18,7 @@ import { IFB_DEVICE, fieldMask } from "./model.ts";
 export const NFT_FAMILY = "inet";
 export const NFT_TABLE = "sluice";
 export const NFT_POST_CHAIN = "post";
+export const NFT_QUOTA_CHAIN = "quotas";
 
 export interface NftMap {
   name: string;
@@ -40,6 +41,8 @@ export interface NftChain {
 
 export interface NftTable {
   counters: string[];
+  /** Quota objects: allowance and the bytes already used (render/quota-model.ts). */
+  quotas?: { name: string; bytes: number; used: number }[];
   maps: NftMap[];
   chains: NftChain[];
 }
@@ -61,12 +64,19 @@ function deviceName(dev: string): string {
 export function buildNft(m: KernelModel): NftTable | null {
   const counting = m.variant.accounting === "nft";
   const classifying = m.variant.filter === "nft";
-  if (!counting && !classifying) return null;
+  const quotas = m.quotas ?? [];
+  if (!counting && !classifying && !quotas.length) return null;
   const counters: string[] = [];
   const maps: NftMap[] = [];
   const post: NftRule[] = [
-    // Untouched packets (no Sluice field set): nothing to count or route.
-    { text: `meta mark & ${hex8(m.ownMask)} == ${hex8(0)} accept`, refs: [] },
+    // Untouched packets (no Sluice field set): nothing to count or route (but quotas count
+    // every packet of their target).
+    quotas.length
+      ? {
+          text: `meta mark & ${hex8(m.ownMask)} == ${hex8(0)} goto ${NFT_QUOTA_CHAIN}`,
+          refs: [NFT_QUOTA_CHAIN],
+        }
+      : { text: `meta mark & ${hex8(m.ownMask)} == ${hex8(0)} accept`, refs: [] },
   ];
   const chains: NftChain[] = [{ name: NFT_POST_CHAIN, hook: "postrouting", rules: post }];
   if (counting) {
@@ -125,7 +135,28 @@ export function buildNft(m: KernelModel): NftTable | null {
       post.push({ text: `oifname "${deviceName(d.device)}" jump ${chain}`, refs: [d.device, chain] });
     });
   }
-  return { counters, maps, chains };
+  if (quotas.length) {
+    // Last, after the class lookups: a target past its allowance goes to its demotion class.
+    // Every packet of the target passes the quota object, which counts it (and matches once
+    // the allowance is spent).
+    const rules: NftRule[] = [];
+    for (const q of quotas)
+      for (const x of q.matches)
+        rules.push({
+          text: `oifname "${deviceName(x.device)}" ${x.match} quota name "${q.object}"${x.demoteClassid ? ` meta priority set ${x.demoteClassid}` : ""}`,
+          refs: [x.device, q.object],
+        });
+    chains.push({ name: NFT_QUOTA_CHAIN, hook: null, rules });
+    post.push({ text: `jump ${NFT_QUOTA_CHAIN}`, refs: [NFT_QUOTA_CHAIN] });
+  }
+  return {
+    counters,
+    maps,
+    chains,
+    ...(quotas.length
+      ? { quotas: quotas.map((q) => ({ name: q.object, bytes: q.allowance, used: q.used })) }
+      : {}),
+  };
 }
 
 /** One `nft -f` transaction that replaces the table (or creates it). */
@@ -133,6 +164,8 @@ export function renderNft(t: NftTable): string {
   const id = `${NFT_FAMILY} ${NFT_TABLE}`;
   const out = [`table ${id}`, `delete table ${id}`, `table ${id} {`];
   for (const c of t.counters) out.push(`  counter ${c} {`, "  }");
+  for (const q of t.quotas ?? [])
+    out.push(`  quota ${q.name} {`, `    over ${q.bytes} bytes used ${q.used} bytes`, "  }");
   for (const mp of t.maps) {
     const els = mp.elements.map(
       (e) => `${hex8(e.key)} : ${mp.data === "counter" ? `"${e.value}"` : e.value}`,

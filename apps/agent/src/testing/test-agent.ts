@@ -15,6 +15,7 @@ import { Agent } from "../daemon/agent.ts";
 import { MINIMAL_CAPABILITIES, type Capabilities } from "../kernel/capabilities.ts";
 import type { HistoryEntry } from "../apply/store.ts";
 import { FakeKernel } from "./fake-kernel.ts";
+import type { Clock } from "../daemon/clock.ts";
 
 /** Sluice's own pattern set (apps/agent/src/testing → ../../../../protocols). */
 export const REPO_PROTOCOLS = resolve(fileURLToPath(new URL("../../../../protocols", import.meta.url)));
@@ -38,6 +39,8 @@ export interface TestAgentOptions {
    */
   interfaces?: { name: string; speedMbps: number | null }[];
   dataDir?: string;
+  /** The clock schedules and quota periods follow (a ManualClock moves past boundaries). */
+  clock?: Clock;
 }
 
 /** Made-up connections: protocol, app and host name the data plane would have found. */
@@ -118,6 +121,7 @@ export class TestAgent {
       sampleMs: 0,
       ...(opts.appCatalogue === false ? { appCatalogue: null } : {}),
       logLevel: "silent",
+      ...(opts.clock ? { clock: opts.clock } : {}),
     });
     const t = new TestAgent(agent, kernel, opts.socket);
     const every = opts.sampleMs ?? 1000;
