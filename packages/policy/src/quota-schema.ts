@@ -72,7 +72,9 @@ export type QuotaTargetKind = (typeof QUOTA_TARGETS)[number];
 export const QuotaSchema = z
   .strictObject({
     // no "-": the name is part of the kernel's quota object name
-    name: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, "lowercase letters, digits and _, starting with a letter (max 32)"),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,31}$/, "lowercase letters, digits and _, starting with a letter (max 32)"),
     /** A LAN host's IPv4/IPv6 address, or a prefix (all its hosts share the allowance). */
     address: plainText(50).min(1).optional(),
     /** A class (upload and download classes of that name share the allowance). */
