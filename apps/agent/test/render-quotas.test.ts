@@ -12,6 +12,7 @@ import { defaultPolicy, validatePolicy, type Policy } from "@sluice/policy";
 import { renderPolicy, scriptText } from "../src/render/scripts.ts";
 import { FULL_CAPABILITIES } from "../src/kernel/capabilities.ts";
 import { verifyNft } from "../src/apply/verify.ts";
+import { NFT_HOOK_PRIORITY_VALUE } from "../src/render/nft.ts";
 import { parseNftJson } from "../src/kernel/installed.ts";
 
 const MARKS = new Map([
@@ -41,16 +42,18 @@ function policy(): Policy {
 const used = (name: string) => (name === "kid" ? 123456 : 0);
 
 test("golden: quotas count every packet of their target and demote past the allowance", () => {
-  const r = renderPolicy(policy(), MARKS, FULL_CAPABILITIES, null, null, used);
+  const r = renderPolicy(policy(), MARKS, FULL_CAPABILITIES, null, null, {}, used);
   const nft = scriptText(r).nft;
   const file = GOLDEN("quotas.nft");
   if (process.env.SLUICE_UPDATE_GOLDEN === "1") writeFileSync(file, nft);
   assert.ok(existsSync(file), "quotas.nft: golden file missing (SLUICE_UPDATE_GOLDEN=1 to write it)");
   assert.equal(nft, readFileSync(file, "utf8"), "quotas.nft differs from its golden file");
-  // unmarked packets go to the quotas too (a host's allowance is all its traffic)
+  // its own base chain after the class choices (host chains end in accept), unmarked packets too
+  const q = r.nft!.table.chains.find((c) => c.name === "quotas")!;
+  assert.equal(q.hook, "postrouting");
+  assert.match(nft, /chain quotas \{\n {4}type filter hook postrouting priority mangle \+ 1; policy accept;/);
   const post = r.nft!.table.chains.find((c) => c.name === "post")!.rules.map((x) => x.text);
-  assert.match(post[0]!, /== 0x00000000 goto quotas$/);
-  assert.equal(post.at(-1), "jump quotas");
+  assert.ok(!post.some((t) => t.includes("quotas")), "the post chain does not jump to it");
   assert.match(nft, /quota quota_kid \{\n {4}over 1000000 bytes used 123456 bytes/);
   // bulk is 1:12 in both directions; the host sends on wan0, receives on lan0
   assert.match(nft, /oifname "wan0" ip saddr 10\.77\.1\.10 quota name "quota_kid" meta priority set 1:12/);
@@ -60,10 +63,11 @@ test("golden: quotas count every packet of their target and demote past the allo
 });
 
 test("verify: the quota objects and their allowances must be there; the used amount may move", () => {
-  const r = renderPolicy(policy(), MARKS, FULL_CAPABILITIES, null, null, used);
+  const r = renderPolicy(policy(), MARKS, FULL_CAPABILITIES, null, null, {}, used);
   const want = r.nft!.table;
   const got = {
     counters: [...want.counters],
+    helpers: want.helpers.map((h) => `${h.name} ${h.type} ${h.l4}`).sort(),
     quotas: ["quota_kid 1000000", "quota_lab6 2000000000", "quota_p2p_month 50000000000"],
     maps: want.maps.map((m) => ({
       name: m.name,
@@ -73,7 +77,7 @@ test("verify: the quota objects and their allowances must be there; the used amo
     })),
     chains: want.chains.map((c) => ({
       name: c.name,
-      hook: c.hook ? `${c.hook} -150` : null,
+      hook: c.hook ? `${c.hook} ${c.priorityValue ?? NFT_HOOK_PRIORITY_VALUE[c.hook]}` : null,
       rules: c.rules.map((x) => JSON.stringify(x.refs)),
     })),
   };
@@ -100,7 +104,7 @@ test(
     assert.equal(run(["ip", "netns", "add", ns]).status, 0);
     try {
       for (const dev of ["wan0", "lan0"]) run(["ip", "-n", ns, "link", "add", dev, "type", "dummy"]);
-      const r = renderPolicy(policy(), MARKS, FULL_CAPABILITIES, null, null, used);
+      const r = renderPolicy(policy(), MARKS, FULL_CAPABILITIES, null, null, {}, used);
       const load = run(["ip", "netns", "exec", ns, "nft", "-f", "-"], r.nft!.script);
       assert.equal(load.status, 0, load.stderr);
       const back = run(["ip", "netns", "exec", ns, "nft", "-j", "list", "table", "inet", "sluice"]);

@@ -163,6 +163,11 @@ test("agent down: health says so with the cached status; pages get cached data o
       (c) => c.label === "marks → classes" && /CLASSIFY \(cls_fw missing\)/.test(c.value),
     ),
   );
+  assert.ok(
+    health.capabilities.some(
+      (c) => c.label === "related connections" && c.fallback && /nftables missing/.test(c.value),
+    ),
+  );
   assert.ok(health.downSince);
   const e = await trpcError(async () => (await admin.api()).deploy.previewApply());
   assert.equal(e.code, "SERVICE_UNAVAILABLE");

@@ -13,3 +13,8 @@ export * from "./schedule.ts";
 export * from "./quota-schema.ts";
 export * from "./ip-prefix.ts";
 export * from "./quota-period.ts";
+export * from "./rate-schema.ts";
+export * from "./devices.ts";
+export * from "./kernel-fit-hosts.ts";
+export * from "./related.ts";
+export * from "./metrics-listen.ts";

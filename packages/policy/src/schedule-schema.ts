@@ -6,7 +6,8 @@
 
 import { z } from "zod";
 import { plainText } from "./text.ts";
-import { RateSchema, TargetRuleSchema } from "./schema.ts";
+import { TargetRuleSchema } from "./schema.ts";
+import { rateSchema } from "./rate-schema.ts";
 
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -32,8 +33,8 @@ export const ClassChangeSchema = z
     class: plainText(100).min(1),
     /** Only this direction's class of that name; default both (where the class exists). */
     direction: z.enum(["upload", "download"]).optional(),
-    rate: z.lazy(() => RateSchema).optional(),
-    ceil: z.lazy(() => RateSchema).optional(),
+    rate: rateSchema.optional(),
+    ceil: rateSchema.optional(),
     priority: z.number().int().min(0).max(7).optional(),
   })
   .refine((c) => c.rate !== undefined || c.ceil !== undefined || c.priority !== undefined, {

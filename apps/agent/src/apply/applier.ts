@@ -179,6 +179,7 @@ export class Applier {
       this.d.caps,
       this.d.apps?.() ?? null,
       ids,
+      {},
       now.quotaUsed,
     );
   }

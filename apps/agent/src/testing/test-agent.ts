@@ -37,7 +37,7 @@ export interface TestAgentOptions {
    * 100 Mbit/s, lan0 at 1 Gbit/s); their names are also the fake kernel's devices, so tc
    * refuses a policy naming any other device, as the kernel does.
    */
-  interfaces?: { name: string; speedMbps: number | null }[];
+  interfaces?: { name: string; speedMbps: number | null; addresses?: string[] }[];
   dataDir?: string;
   /** The clock schedules and quota periods follow (a ManualClock moves past boundaries). */
   clock?: Clock;
@@ -100,13 +100,14 @@ export class TestAgent {
       writeFileSync(initialPolicy, JSON.stringify(opts.initialPolicy));
     }
     const speeds: Record<string, number> = { wan0: 100, lan0: 1000 };
-    const interfaces = opts.interfaces ?? [
-      { name: "lo", speedMbps: null },
+    const given: NonNullable<TestAgentOptions["interfaces"]> = opts.interfaces ?? [
+      { name: "lo", speedMbps: null, addresses: ["127.0.0.1", "::1"] },
       ...(opts.links ?? ["wan0", "lan0", "eth0", "eth1"]).map((name) => ({
         name,
         speedMbps: speeds[name] ?? null,
       })),
     ];
+    const interfaces = given.map((i) => ({ ...i, addresses: i.addresses ?? [] }));
     const kernel = new FakeKernel({ links: interfaces.map((i) => i.name) });
     const agent = await Agent.start({
       socket: opts.socket,

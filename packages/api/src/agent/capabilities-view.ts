@@ -40,6 +40,13 @@ export function capabilityLines(s: AgentStatus): CapabilityLine[] {
           : `not available (${[!c.actions.connmark && "act_connmark", !c.actions.mirred && "act_mirred", !c.links.ifb && "ifb"].filter(Boolean).join(", ")} missing)`,
       fallback: !(c.actions.connmark && c.actions.mirred && c.links.ifb),
     },
+    {
+      label: "related connections",
+      value: v.helpers.length
+        ? `followed by the conntrack helpers ${v.helpers.join(", ")}${v.helpers.length < 3 ? " (others missing)" : ""}`
+        : `not followed (${c.nftables ? "no conntrack helper" : "nftables missing"}): FTP data and SIP media are classified on their own`,
+      fallback: v.helpers.length < 3,
+    },
   ];
   return lines;
 }

@@ -5,7 +5,7 @@ import { basename } from "node:path";
 import type { PatternSet } from "../pattern-set.ts";
 import { FlowTable, flowClient, flowServer, type Flow, type FlowTableOptions } from "../flow/flow-table.ts";
 import { decodeFrame, LINKTYPE, type DecodeResult } from "./decode.ts";
-import { DecidedFlows, frameKey } from "./decided-flows.ts";
+import { frameKey } from "./decided-flows.ts";
 import { ExpectationTable, RELATED_PROTOCOL } from "../flow/expectations.ts";
 import {
   readCaptureBuffer,
@@ -128,15 +128,13 @@ function classifyRecords(
   // Related connections (FTP data, SIP/RTSP media, TFTP transfers) are told by their
   // control flows seen earlier in the same capture.
   const table = new FlowTable(patterns, { expectations: new ExpectationTable(), ...options });
-  const decided = new DecidedFlows();
+  const related = table.expectations ? RELATED_PROTOCOL : null;
   let flowCount = 0;
   table.onFlowEnd = (f) => {
-    decided.drop(f);
     flowCount++;
     onFlow(f);
   };
   const { tcpIdleSeconds, udpIdleSeconds } = table.options;
-  let sinceSweep = 0;
   const summary: CaptureStreamSummary = {
     pcap,
     format: null,
@@ -157,29 +155,19 @@ function classifyRecords(
       summary.frames++;
       const time = rec.time;
       const k = rec.linkType === LINKTYPE.ETHERNET ? frameKey(rec.data) : null;
-      const key = k ? k.key : null;
-      const tcp = k ? k.tcp : false;
       if (k) {
-        // A decided flow's packet: count it in place (see decided-flows.ts).
-        const e = decided.get(k);
-        const f = e?.flow;
-        if (f && time - f.lastSeen <= (f.l4 === "tcp" ? tcpIdleSeconds : udpIdleSeconds)) {
+        // A decided flow's packet: count it in place (see decided-flows.ts). A control
+        // flow (FTP, SIP, RTSP, TFTP) keeps going through the table: its later messages
+        // announce related connections.
+        const f = table.lookup(k.tcp, k.family, rec.data, k.srcAt, k.dstAt, k.sport, k.dport);
+        if (
+          f &&
+          f.inspection === null &&
+          !(related && related[f.protocol]) &&
+          time - f.lastSeen <= (f.l4 === "tcp" ? tcpIdleSeconds : udpIdleSeconds)
+        ) {
           summary.decoded++;
-          f.packets++;
-          f.bytes += k.ipLength;
-          if (e.c2s) {
-            f.packetsC2S++;
-            f.bytesC2S += k.ipLength;
-          } else {
-            f.packetsS2C++;
-            f.bytesS2C += k.ipLength;
-          }
-          if (time > f.lastSeen) f.lastSeen = time;
-          f.recent = true;
-          if (++sinceSweep >= 4096) {
-            sinceSweep = 0;
-            table.expire(time);
-          }
+          table.count(f, table.lastC2S, k.ipLength, time);
           continue;
         }
       }
@@ -189,15 +177,7 @@ function classifyRecords(
         continue;
       }
       summary.decoded++;
-      const r = table.observe(d.packet, time);
-      // A control flow (FTP, SIP, RTSP, TFTP) keeps going through the table: its later
-      // messages announce related connections.
-      if (
-        key !== null &&
-        r.flow.inspection === null &&
-        !(table.expectations && RELATED_PROTOCOL[r.flow.protocol])
-      )
-        decided.add(key, tcp, r.flow, r.direction === "c2s");
+      table.observe(d.packet, time);
     }
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;

@@ -51,6 +51,15 @@ export interface DecodedPacket {
   payload: Buffer;
   tcp: TcpInfo | null;
   vlan: number | null;
+  /**
+   * The bytes the packet was decoded from and where its source and destination addresses
+   * start (4 or 16 bytes each, by family): the flow table keys flows by them, without
+   * address strings. Read only while the packet is observed. Absent on packets built by
+   * hand (the table then reads `src` and `dst`).
+   */
+  raw?: Buffer;
+  srcAt?: number;
+  dstAt?: number;
 }
 
 export type DecodeResult =
@@ -152,6 +161,7 @@ function decodeIp(
   let end: number;
   let src: string;
   let dst: string;
+  let srcAt: number;
   let ipLength: number;
   const len = frameEnd - start;
   if (family === 4) {
@@ -162,8 +172,9 @@ function decodeIp(
     const fragOff = b.readUInt16BE(start + 6) & 0x1fff;
     if (fragOff !== 0) return { ok: false, reason: "fragment" };
     proto = b[start + 9]!;
-    src = ipv4At(b, start + 12);
-    dst = ipv4At(b, start + 16);
+    srcAt = start + 12;
+    src = ipv4At(b, srcAt);
+    dst = ipv4At(b, srcAt + 4);
     // Trust the header's length over the frame's (Ethernet padding), but never past the frame.
     end = start + (ipLength >= ihl ? Math.min(ipLength, len) : len);
     l4 = start + ihl;
@@ -171,8 +182,9 @@ function decodeIp(
     if (len < 40 || b[start]! >> 4 !== 6) return { ok: false, reason: "truncated" };
     ipLength = 40 + b.readUInt16BE(start + 4);
     proto = b[start + 6]!;
-    src = ipv6At(b, start + 8);
-    dst = ipv6At(b, start + 24);
+    srcAt = start + 8;
+    src = ipv6At(b, srcAt);
+    dst = ipv6At(b, srcAt + 16);
     let off = start + 40;
     end = start + Math.min(ipLength, len);
     while (IPV6_EXT.has(proto) || proto === 44) {
@@ -218,6 +230,9 @@ function decodeIp(
           ackFlag: (flags & 0x10) !== 0,
         },
         vlan,
+        raw: b,
+        srcAt,
+        dstAt: srcAt + (family === 4 ? 4 : 16),
       },
     };
   }
@@ -238,6 +253,9 @@ function decodeIp(
         payload: b.subarray(l4 + 8, udpEnd),
         tcp: null,
         vlan,
+        raw: b,
+        srcAt,
+        dstAt: srcAt + (family === 4 ? 4 : 16),
       },
     };
   }

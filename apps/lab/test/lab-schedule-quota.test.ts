@@ -10,12 +10,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PolicyInput } from "@sluice/policy";
-import { LAB, labUp, labDown, execInNs } from "../src/lab/index.ts";
+import { LAB, labUp, labDown, execInNs } from "../src/index.ts";
 import { LabAgent, classBytes } from "./support/lab-agent.ts";
 
 const root = process.getuid?.() === 0;
 const opts = { skip: root ? false : "needs root (network namespaces)" };
-const PATTERNS = fileURLToPath(new URL("./fixtures/patterns", import.meta.url));
+const PATTERNS = fileURLToPath(new URL("../../agent/test/fixtures/patterns", import.meta.url));
 const agent = new LabAgent(PATTERNS);
 const client = agent.client;
 const HOST = LAB.v4.clients[0];

@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { LAB, execInNs } from "../../src/lab/index.ts";
+import { LAB, execInNs } from "../../src/index.ts";
 import { AgentClient } from "@sluice/agent-contract";
-import { parseConntrackLine, parseTcClassStats } from "../../src/stats/parse.ts";
+import { parseConntrackLine, parseTcClassStats } from "@sluice/agent/src/stats/parse.ts";
 
-const SLUICE = fileURLToPath(new URL("../../bin/sluice", import.meta.url));
+const SLUICE = fileURLToPath(import.meta.resolve("@sluice/agent/bin/sluice"));
 
 export class LabAgent {
   readonly dir = mkdtempSync(join(tmpdir(), "sluice-lab-agent-"));

@@ -22,9 +22,9 @@ import {
   type HttpProbeResult,
   type LabState,
   type TlsProbeResult,
-} from "../src/lab/index.ts";
+} from "../src/index.ts";
 
-const LAB_CLI = fileURLToPath(new URL("../src/lab/lab-cli.ts", import.meta.url));
+const LAB_CLI = fileURLToPath(new URL("../src/lab-cli.ts", import.meta.url));
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? false : "needs root (network namespaces, iptables, conntrack): run the suite as root";
 

@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
-import { NetnsLab, labUnavailable, removeStaleLabs, sluiceMangleRules } from "../src/nfqueue/netns-lab.ts";
+import { NetnsLab, labUnavailable, removeStaleLabs, sluiceMangleRules } from "../src/netns-lab.ts";
 
-const RUN_DP = fileURLToPath(new URL("../src/nfqueue/run-data-plane.ts", import.meta.url));
+const RUN_DP = fileURLToPath(import.meta.resolve("@sluice/agent/src/nfqueue/run-data-plane.ts"));
 const NODE = process.execPath;
 
 const skip: string | false = labUnavailable() ?? false;

@@ -7,11 +7,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
-import { NetnsLab, labUnavailable, removeStaleLabs } from "../src/nfqueue/netns-lab.ts";
-import { parseNftCounters, parseTcClassStats } from "../src/stats/parse.ts";
+import { NetnsLab, labUnavailable, removeStaleLabs } from "../src/netns-lab.ts";
+import { parseNftCounters, parseTcClassStats } from "@sluice/agent/src/stats/parse.ts";
 
 const skip: string | false = labUnavailable() ?? false;
-const KC = fileURLToPath(new URL("../src/stats/kernel-counters.ts", import.meta.url));
+const KC = fileURLToPath(import.meta.resolve("@sluice/agent/src/stats/kernel-counters.ts"));
 let lab: NetnsLab;
 
 // Runs inside the box namespace: every reader once, as JSON.

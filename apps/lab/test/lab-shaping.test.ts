@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { defaultPolicy, type PolicyInput } from "@sluice/policy";
-import { LAB, labUp, labDown, execInNs } from "../src/lab/index.ts";
+import { LAB, labUp, labDown, execInNs } from "../src/index.ts";
 import { LabAgent, conntrack, classBytes } from "./support/lab-agent.ts";
 
 const root = process.getuid?.() === 0;

@@ -22,17 +22,11 @@ import { tmpdir, cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FlowTable, decodeIpPacket, loadPatternDirs, type DecodedPacket } from "@sluice/classifier";
-import {
-  NetnsLab,
-  labUnavailable,
-  removeStaleLabs,
-  run,
-  sluiceMangleRules,
-} from "../src/nfqueue/netns-lab.ts";
+import { NetnsLab, labUnavailable, removeStaleLabs, run, sluiceMangleRules } from "../src/netns-lab.ts";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-const RUN_DP = fileURLToPath(new URL("../src/nfqueue/run-data-plane.ts", import.meta.url));
+const RUN_DP = fileURLToPath(import.meta.resolve("@sluice/agent/src/nfqueue/run-data-plane.ts"));
 const NODE = process.execPath;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

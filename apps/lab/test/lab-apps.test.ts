@@ -12,10 +12,10 @@ import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PolicyInput } from "@sluice/policy";
 import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
-import { LAB, labUp, labDown, execInNs, labProbe, type DnsProbeResult } from "../src/lab/index.ts";
+import { LAB, labUp, labDown, execInNs, labProbe, type DnsProbeResult } from "../src/index.ts";
 import { LabAgent, conntrack, classBytes } from "./support/lab-agent.ts";
-import type { FlowDecidedEvent } from "../src/nfqueue/data-plane.ts";
-import type { StatsSample } from "../src/stats/accounting.ts";
+import type { FlowDecidedEvent } from "@sluice/agent/src/nfqueue/data-plane.ts";
+import type { StatsSample } from "@sluice/agent/src/stats/accounting.ts";
 
 const root = process.getuid?.() === 0;
 const opts = { skip: root ? false : "needs root (network namespaces)" };

@@ -3,8 +3,8 @@
 // box with the data plane and the accounting sampler on. The agent's RSS must not grow
 // beyond a bound once warm, every connection must end up decided (protocol field of its
 // conntrack mark 2 or more: a pattern or "unknown", never untouched or still inspecting),
-// and the agent must still answer. Uses the lab's CLI (`sluice lab up/down`) and
-// `sluice agent`, its public entry points. Needs root.
+// and the agent must still answer. Uses the lab (`labUp`/`labDown`) and `sluice agent`,
+// the agent's public entry point. Needs root.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -16,15 +16,13 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { defaultPolicy } from "@sluice/policy";
 import { AgentClient } from "@sluice/agent-contract";
+import { LAB, labDown, labUp } from "../src/index.ts";
 
 const root = process.getuid?.() === 0;
-const PREFIX = /^[a-z][a-z0-9]{0,11}$/.test(process.env.SLUICE_LAB_PREFIX ?? "")
-  ? process.env.SLUICE_LAB_PREFIX!
-  : "sluice";
-const NS = { lan: `${PREFIX}-lan`, box: `${PREFIX}-box` };
-const SERVER = "10.77.2.2";
-const CLIENTS = ["10.77.1.10", "10.77.1.11", "10.77.1.12", "10.77.1.13"];
-const SLUICE = fileURLToPath(new URL("../bin/sluice", import.meta.url));
+const NS = LAB.ns;
+const SERVER = LAB.v4.server;
+const CLIENTS = LAB.v4.clients;
+const SLUICE = fileURLToPath(import.meta.resolve("@sluice/agent/bin/sluice"));
 const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 const NODE = process.execPath;
 /** How long the churn runs (the whole test stays within about two minutes). */
@@ -98,8 +96,7 @@ console.log(JSON.stringify({ requests, errors }));
 before(async () => {
   if (!root) return;
   dir = mkdtempSync(join(tmpdir(), "sluice-soak-"));
-  const up = spawnSync(SLUICE, ["lab", "up", "--no-traffic"], { encoding: "utf8" });
-  assert.equal(up.status, 0, `lab up: ${up.stderr}`);
+  await labUp({ traffic: false });
   const socket = join(dir, "agent.sock");
   client = new AgentClient(socket);
   const policy = join(dir, "policy.json");
@@ -140,7 +137,7 @@ after(async () => {
     process.kill(-agent.pid!, "SIGTERM");
     await exited;
   }
-  spawnSync(SLUICE, ["lab", "down"], { encoding: "utf8" });
+  await labDown();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -14,12 +14,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
 import { defaultPolicy, validatePolicy } from "@sluice/policy";
-import { NetnsLab, labUnavailable, removeStaleLabs } from "../src/nfqueue/netns-lab.ts";
-import { renderPolicy } from "../src/render/scripts.ts";
-import { MINIMAL_CAPABILITIES } from "../src/kernel/capabilities.ts";
-import { HealthTracker } from "../src/daemon/classification-health.ts";
+import { NetnsLab, labUnavailable, removeStaleLabs } from "../src/netns-lab.ts";
+import { renderPolicy } from "@sluice/agent/src/render/scripts.ts";
+import { MINIMAL_CAPABILITIES } from "@sluice/agent/src/kernel/capabilities.ts";
+import { HealthTracker } from "@sluice/agent/src/daemon/classification-health.ts";
 
-const RUN_DP = fileURLToPath(new URL("../src/nfqueue/run-data-plane.ts", import.meta.url));
+const RUN_DP = fileURLToPath(import.meta.resolve("@sluice/agent/src/nfqueue/run-data-plane.ts"));
 const NODE = process.execPath;
 const skip: string | false = labUnavailable() ?? false;
 const PORT = 9100;

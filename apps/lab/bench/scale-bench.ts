@@ -20,12 +20,12 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultPolicy } from "@sluice/policy";
-import { NetnsLab, labUnavailable, removeStaleLabs, run } from "../src/nfqueue/netns-lab.ts";
+import { NetnsLab, labUnavailable, removeStaleLabs, run } from "../src/netns-lab.ts";
 import { AgentClient } from "@sluice/agent-contract";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-const SLUICE = fileURLToPath(new URL("../bin/sluice", import.meta.url));
+const SLUICE = fileURLToPath(import.meta.resolve("@sluice/agent/bin/sluice"));
 const RATE = Number(process.env.SCALE_RATE ?? 20000);
 const SECONDS = Number(process.env.SCALE_SECONDS ?? 5);
 const PACKETS = Number(process.env.SCALE_PACKETS ?? 12);

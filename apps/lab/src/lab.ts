@@ -225,7 +225,7 @@ export async function labTraffic(opts: { stateDir?: string } = {}): Promise<LabS
   requireRoot();
   const stateDir = stateDirOf(opts);
   const file = join(stateDir, "state.json");
-  if (!existsSync(file)) throw new Error("lab: not up (run `sluice lab up --no-traffic` first)");
+  if (!existsSync(file)) throw new Error("lab: not up (run `sluice-lab up --no-traffic` first)");
   const state = JSON.parse(readFileSync(file, "utf8")) as LabState;
   if (state.procs.some((p) => p.role === "generator" && alive(p.pid)))
     throw new Error("lab: traffic generators already running");
@@ -394,7 +394,7 @@ export function formatLabStatus(s: LabStatus): string {
           `${st?.options.rateMbit ? `, WAN capped at ${st.options.rateMbit} Mbit/s` : ""}` +
           `${st?.options.greedy ? ", greedy" : ""}`
       : s.namespaces.some((n) => n.exists) || s.procs.some((p) => p.running)
-        ? "lab: partly up (run `sluice lab up` to rebuild, `sluice lab down` to remove)"
+        ? "lab: partly up (run `sluice-lab up` to rebuild, `sluice-lab down` to remove)"
         : "lab: down",
   );
   for (const ns of s.namespaces) {

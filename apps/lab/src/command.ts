@@ -1,4 +1,4 @@
-// `sluice lab up|down|status`.
+// `sluice-lab up|traffic|down|status`.
 
 import { Command, InvalidArgumentError } from "commander";
 import { LAB } from "./constants.ts";
@@ -17,7 +17,7 @@ interface UpOptions {
 }
 
 export function labCommand(): Command {
-  const lab = new Command("lab").description(
+  const lab = new Command("sluice-lab").description(
     `the test lab: ${LAB.ns.lan} (clients) <-> ${LAB.ns.box} (the appliance) <-> ${LAB.ns.wan} (servers)`,
   );
   lab

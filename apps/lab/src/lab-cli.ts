@@ -1,5 +1,5 @@
-// Stand-alone `lab` command (until it is wired into `sluice`):
-//   node apps/agent/src/lab/lab-cli.ts up [--no-traffic] [--rate MBIT] [--greedy] | down | status [--json]
+// The lab's command line, `sluice-lab` (apps/lab/bin/sluice-lab, `npm run lab --`):
+//   sluice-lab up [--no-traffic] [--rate MBIT] [--greedy] | traffic | down | status [--json]
 
 import { CommanderError } from "commander";
 import { labCommand } from "./index.ts";
@@ -8,6 +8,6 @@ try {
   await labCommand().parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
-  process.stderr.write(`lab: ${(e as Error).message}\n`);
+  process.stderr.write(`sluice-lab: ${(e as Error).message}\n`);
   process.exit(1);
 }
