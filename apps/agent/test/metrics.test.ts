@@ -12,7 +12,13 @@ import { join } from "node:path";
 import { defaultPolicy, type PolicyInput } from "@sluice/policy";
 import { AgentApiError, AgentClient } from "@sluice/agent-contract";
 import { TestAgent } from "../src/testing/index.ts";
-import { OPENMETRICS_ACCEPT, httpGet, openMetricsSamples, samplesOf, valueOf } from "../src/testing/scrape.ts";
+import {
+  OPENMETRICS_ACCEPT,
+  httpGet,
+  openMetricsSamples,
+  samplesOf,
+  valueOf,
+} from "../src/testing/scrape.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sluice-metrics-"));
 const socket = join(dir, "agent.sock");
