@@ -11,7 +11,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { PolicyInput } from "@sluice/policy";
 import { LAB, labUp, labDown, execInNs } from "../src/index.ts";
 import { LabAgent } from "./support/lab-agent.ts";
-import { OPENMETRICS_ACCEPT, openMetricsSamples, samplesOf, valueOf, type Sample } from "@sluice/agent/src/testing/scrape.ts";
+import {
+  OPENMETRICS_ACCEPT,
+  openMetricsSamples,
+  samplesOf,
+  valueOf,
+  type Sample,
+} from "@sluice/agent/src/testing/scrape.ts";
 
 const root = process.getuid?.() === 0;
 const opts = { skip: root ? false : "needs root (network namespaces)" };
