@@ -2,6 +2,7 @@
 // them matched in one pass with RE2.Set, the winner chosen by priority (config order).
 
 import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { isAscii } from "node:buffer";
 import { join, basename } from "node:path";
 import RE2 from "re2";
 import {
@@ -29,6 +30,11 @@ export interface LoadedPattern {
   l7: string;
   /** The translated RE2 source. */
   re2: string;
+  /**
+   * What `# Subject: packet` matching runs (one packet's payload, NULs kept): the pattern
+   * itself for such a pattern, else its `packet pattern=` line, else null.
+   */
+  packetRe2: string | null;
   regex: RE2;
   /** Can only match at the start of the flow's data (every branch begins with `^`). */
   anchored: boolean;
@@ -87,6 +93,8 @@ export class PatternSet {
   readonly patterns: LoadedPattern[];
   readonly skipped: SkippedPattern[];
   private readonly byTransport: Record<Transport, SetGroup[]>;
+  /** `# Subject: packet` patterns: one packet's payload, NULs kept (see `matchPacket`). */
+  private readonly byPacket: Record<Transport, SetGroup[]>;
   private readonly sequential: Record<Transport, LoadedPattern[]>;
   private readonly byName: Map<string, LoadedPattern>;
 
@@ -100,32 +108,40 @@ export class PatternSet {
     }
     // Two sets per transport: patterns anchored at the buffer start run as an anchored set,
     // whose automaton stops at the first byte no pattern can take; the rest scan the buffer.
-    const build = (t: Transport): SetGroup[] => {
-      const members = this.patterns.filter((p) => p.transports.includes(t));
+    const build = (t: Transport, subject: "flow" | "packet"): SetGroup[] => {
+      const members = this.patterns.filter((p) =>
+        subject === "flow"
+          ? p.transports.includes(t) && p.meta.subject === "flow"
+          : p.packetRe2 !== null && (p.meta.packetTransports ?? p.transports).includes(t),
+      );
+      const source = (p: LoadedPattern) => (subject === "flow" ? p.re2 : p.packetRe2!);
+      // Packet patterns are few: one unanchored set (RE2 still honours their `^`).
+      const isAnchored = (p: LoadedPattern) => subject === "flow" && p.anchored;
       const groups: SetGroup[] = [];
       for (const anchored of [true, false]) {
         // Anchored groups hold patterns of similar reach (shortest first), so that a flow
         // whose data already outgrew a whole group stops paying for it (see `match`).
         const m = members
-          .filter((p) => p.anchored === anchored)
+          .filter((p) => isAnchored(p) === anchored)
           .sort((a, b) => (anchored ? a.maxLength - b.maxLength : 0) || a.priority - b.priority);
         for (let i = 0; i < m.length; i += SET_CHUNK) {
           const chunk = m.slice(i, i + SET_CHUNK);
           const set = new RE2.Set(
-            chunk.map((p) => p.re2),
+            chunk.map((p) => source(p)),
             { anchor: anchored ? "start" : "unanchored", maxMem: SET_MAX_MEM },
           );
-          const maxLength = anchored ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity;
+          const maxLength =
+            anchored && subject === "flow" ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity;
           groups.push({ set, members: chunk, maxLength });
         }
       }
       return groups;
     };
-    this.byTransport = { tcp: build("tcp"), udp: build("udp") };
-    this.sequential = {
-      tcp: this.patterns.filter((p) => p.transports.includes("tcp")),
-      udp: this.patterns.filter((p) => p.transports.includes("udp")),
-    };
+    this.byTransport = { tcp: build("tcp", "flow"), udp: build("udp", "flow") };
+    this.byPacket = { tcp: build("tcp", "packet"), udp: build("udp", "packet") };
+    const flowOnly = (t: Transport) =>
+      this.patterns.filter((p) => p.transports.includes(t) && p.meta.subject === "flow");
+    this.sequential = { tcp: flowOnly("tcp"), udp: flowOnly("udp") };
   }
 
   get size(): number {
@@ -156,12 +172,35 @@ export class PatternSet {
     return best;
   }
 
+  /** Whether any `# Subject: packet` pattern applies to the transport. */
+  hasPacketPatterns(transport: Transport): boolean {
+    return this.byPacket[transport].length > 0;
+  }
+
+  /**
+   * The highest-priority `# Subject: packet` pattern matching one packet's payload as it
+   * is (NULs kept), or null.
+   */
+  matchPacket(payload: Buffer, transport: Transport): LoadedPattern | null {
+    if (!this.byPacket[transport].length || !payload.length) return null;
+    // The latin1-mapped UTF-8 form the translation matches (as flow/subject.ts builds it).
+    const bytes = isAscii(payload) ? payload : Buffer.from(payload.toString("latin1"), "utf8");
+    let best: LoadedPattern | null = null;
+    for (const g of this.byPacket[transport])
+      for (const i of g.set.match(bytes)) {
+        const p = g.members[i]!;
+        if (!best || p.priority < best.priority) best = p;
+      }
+    return best;
+  }
+
   /** Every matching pattern, in priority order (for the pattern tester). */
   matchAll(subject: Buffer | string, transport?: Transport): LoadedPattern[] {
     const bytes = typeof subject === "string" ? Buffer.from(subject, "utf8") : subject;
     const out = new Set<LoadedPattern>();
     for (const t of transport ? [transport] : (["tcp", "udp"] as const)) {
-      for (const g of this.byTransport[t]) for (const i of g.set.match(bytes)) out.add(g.members[i]!);
+      for (const g of [...this.byTransport[t], ...this.byPacket[t]])
+        for (const i of g.set.match(bytes)) out.add(g.members[i]!);
     }
     return [...out].sort((a, b) => a.priority - b.priority);
   }
@@ -250,13 +289,17 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
   for (const pf of candidates) {
     const useUser = preferUserspace && pf.userspace !== null;
     const line = useUser ? pf.userspace! : pf.kernel;
-    const dialect: DialectOptions = useUser
-      ? {
-          extended: pf.userspace!.flags.includes("REG_EXTENDED"),
-          icase: pf.userspace!.flags.includes("REG_ICASE"),
-          newline: pf.userspace!.flags.includes("REG_NEWLINE"),
-        }
-      : KERNEL_DIALECT;
+    const dialect: DialectOptions = {
+      ...(useUser
+        ? {
+            extended: pf.userspace!.flags.includes("REG_EXTENDED"),
+            icase: pf.userspace!.flags.includes("REG_ICASE"),
+            newline: pf.userspace!.flags.includes("REG_NEWLINE"),
+          }
+        : KERNEL_DIALECT),
+    };
+    // A packet pattern reads binary messages: NULs kept, and case-sensitive.
+    if (pf.meta.subject === "packet") Object.assign(dialect, { keepNul: true, icase: false });
     let translated;
     try {
       translated = translateL7Regex(line.source, dialect);
@@ -282,6 +325,25 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
       });
       continue;
     }
+    let packetRe2: string | null = pf.meta.subject === "packet" ? translated.source : null;
+    if (pf.packet) {
+      try {
+        packetRe2 = translateL7Regex(pf.packet.source, {
+          ...KERNEL_DIALECT,
+          icase: false,
+          keepNul: true,
+        }).source;
+        new RE2(packetRe2);
+      } catch (e) {
+        skipped.push({
+          file: pf.file,
+          line: pf.packet.line,
+          name: pf.name,
+          reason: `packet pattern ${(e as Error).message}`,
+        });
+        continue;
+      }
+    }
     let mark = marks.get(pf.name);
     if (mark === undefined) {
       while (usedMarks.has(nextMark)) nextMark++;
@@ -297,6 +359,7 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
       line: line.line,
       l7: line.source,
       re2: translated.source,
+      packetRe2,
       regex,
       anchored: translated.anchored,
       maxLength: maxMatchLength(translated.source),
