@@ -11,7 +11,7 @@ const iptablesFlags = flags(["NFQUEUE", "CONNMARK", "CLASSIFY", "connbytes", "ma
 /** What the capability probe found in this kernel (and its iptables/tc). */
 export const Capabilities = z.object({
   qdiscs: flags(["htb", "sfq", "fq_codel", "cake", "pfifo", "ingress"]),
-  classifiers: flags(["fw", "u32", "matchall"]),
+  classifiers: flags(["fw", "u32", "matchall", "flow"]),
   actions: flags(["connmark", "mirred"]),
   links: flags(["ifb"]),
   iptables: iptablesFlags,
@@ -44,6 +44,8 @@ export const Variant = z.object({
   ipv6: z.boolean(),
   /** Conntrack helpers assigned: their related connections inherit the control connection's mark. */
   helpers: z.array(z.enum(["ftp", "sip", "tftp"])),
+  /** Per-host fairness: SFQ hashed by host, HTB buckets picked in nftables, or none. */
+  hostFair: z.enum(["sfq-flow", "htb-buckets", "none"]),
   /** Human notes on fallbacks in use (shown in the UI and script headers). */
   notes: z.array(z.string()),
 });
@@ -95,7 +97,26 @@ export const AgentStatus = z.object({
   trying: z.object({ entryId: z.number(), until: z.string() }).nullable(),
   dataPlane: DataPlaneStatus,
   devices: z.array(z.object({ device: z.string(), direction: Direction, linkRate: z.number() })),
-  /** The box's network interfaces and link speeds (absent from older agents). */
-  interfaces: z.array(z.object({ name: z.string(), speedMbps: z.number().nullable() })).optional(),
+  /** The box's network interfaces, link speeds and addresses (absent from older agents). */
+  interfaces: z
+    .array(
+      z.object({
+        name: z.string(),
+        speedMbps: z.number().nullable(),
+        addresses: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+  /** The metrics endpoint (policy.metrics): where it listens, or why it does not. */
+  metrics: z
+    .object({
+      enabled: z.boolean(),
+      /** "192.168.77.1:9712", "[::1]:9712" */
+      listen: z.string().nullable(),
+      listening: z.boolean(),
+      auth: z.enum(["none", "bearer"]),
+      error: z.string().nullable(),
+    })
+    .optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;

@@ -29,6 +29,11 @@ export interface Translation {
   warnings: string[];
   /** Every top-level branch starts with `^`: the pattern can only match at the buffer start. */
   anchored: boolean;
+  /**
+   * The source's top-level alternatives (their `|` is the source's); one entry, the whole
+   * source, when a flag group wraps it (REG_NEWLINE).
+   */
+  branches: string[];
 }
 
 export class DialectError extends Error {
@@ -75,7 +80,8 @@ export function translateL7Regex(pattern: string, options: DialectOptions = KERN
   const flags = options.newline ? "m" : "";
   // The emitter writes `^` only for the anchor (a literal caret is \x{5e}).
   const anchored = !options.newline && p.topBranches.every((b) => b.startsWith("^"));
-  return { source: flags ? `(?${flags}:${body})` : body, warnings: p.warnings, anchored };
+  const source = flags ? `(?${flags}:${body})` : body;
+  return { source, warnings: p.warnings, anchored, branches: flags ? [source] : p.topBranches };
 }
 
 class Parser {

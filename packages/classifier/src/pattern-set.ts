@@ -13,6 +13,7 @@ import {
 } from "./pattern-file.ts";
 import { parseConfigFile, FIRST_PROTOCOL_MARK, type ConfigEntry } from "./config-file.ts";
 import { translateL7Regex, DialectError, KERNEL_DIALECT, type DialectOptions } from "./dialect.ts";
+import { containsLiteral, requiredLiteral, type Literal } from "./literal-prefilter.ts";
 
 export type Transport = "tcp" | "udp";
 
@@ -38,6 +39,8 @@ export interface LoadedPattern {
   regex: RE2;
   /** Can only match at the start of the flow's data (every branch begins with `^`). */
   anchored: boolean;
+  /** The RE2 source's top-level alternatives (see Translation.branches). */
+  branches: string[];
   /** The longest text the pattern can match, in bytes (Infinity: unbounded). */
   maxLength: number;
   transports: Transport[];
@@ -81,6 +84,53 @@ interface SetGroup {
   members: LoadedPattern[];
   /** Anchored groups: no member can match past this many bytes; unanchored: Infinity. */
   maxLength: number;
+  /** Unanchored groups: every match contains one of these (see literal-prefilter.ts), or null. */
+  literals: Literal[] | null;
+}
+
+/** What goes into a set: a whole pattern, or its anchored or its unanchored branches. */
+interface Part {
+  pattern: LoadedPattern;
+  re2: string;
+  anchored: boolean;
+  maxLength: number;
+  /** Unanchored parts: one required run per branch, or null when a branch has none. */
+  literals: Literal[] | null;
+}
+
+/**
+ * A pattern with both anchored and unanchored branches (bittorrent, sip) is split: its
+ * `^` branches join the anchored sets (cheap: they stop at the first byte that fails, and
+ * skip a flow that outgrew them), the rest scan the subject. A match of either part is a
+ * match of the pattern, so the answers are the same.
+ */
+function partsOf(p: LoadedPattern): Part[] {
+  const whole = (anchored: boolean): Part => ({
+    pattern: p,
+    re2: p.re2,
+    anchored,
+    maxLength: anchored ? p.maxLength : Infinity,
+    literals: anchored ? null : literalsOf(p.branches),
+  });
+  if (p.anchored) return [whole(true)];
+  const starts = p.branches.filter((b) => b.startsWith("^"));
+  const rest = p.branches.filter((b) => !b.startsWith("^"));
+  if (starts.length === 0 || rest.length === 0) return [whole(false)];
+  const anchoredRe2 = starts.join("|");
+  return [
+    { pattern: p, re2: anchoredRe2, anchored: true, maxLength: maxMatchLength(anchoredRe2), literals: null },
+    { pattern: p, re2: rest.join("|"), anchored: false, maxLength: Infinity, literals: literalsOf(rest) },
+  ];
+}
+
+function literalsOf(branches: string[]): Literal[] | null {
+  const out: Literal[] = [];
+  for (const b of branches) {
+    const lit = requiredLiteral(b);
+    if (!lit) return null;
+    out.push(lit);
+  }
+  return out;
 }
 
 /** Verdict names that no pattern may take. */
@@ -108,37 +158,56 @@ export class PatternSet {
     }
     // Two sets per transport: patterns anchored at the buffer start run as an anchored set,
     // whose automaton stops at the first byte no pattern can take; the rest scan the buffer.
-    const build = (t: Transport, subject: "flow" | "packet"): SetGroup[] => {
-      const members = this.patterns.filter((p) =>
-        subject === "flow"
-          ? p.transports.includes(t) && p.meta.subject === "flow"
-          : p.packetRe2 !== null && (p.meta.packetTransports ?? p.transports).includes(t),
-      );
-      const source = (p: LoadedPattern) => (subject === "flow" ? p.re2 : p.packetRe2!);
-      // Packet patterns are few: one unanchored set (RE2 still honours their `^`).
-      const isAnchored = (p: LoadedPattern) => subject === "flow" && p.anchored;
+    const build = (t: Transport): SetGroup[] => {
+      const parts = this.patterns
+        .filter((p) => p.transports.includes(t) && p.meta.subject === "flow")
+        .flatMap(partsOf);
       const groups: SetGroup[] = [];
-      for (const anchored of [true, false]) {
-        // Anchored groups hold patterns of similar reach (shortest first), so that a flow
-        // whose data already outgrew a whole group stops paying for it (see `match`).
-        const m = members
-          .filter((p) => isAnchored(p) === anchored)
-          .sort((a, b) => (anchored ? a.maxLength - b.maxLength : 0) || a.priority - b.priority);
+      const chunked = (m: Part[], anchored: boolean) => {
         for (let i = 0; i < m.length; i += SET_CHUNK) {
           const chunk = m.slice(i, i + SET_CHUNK);
           const set = new RE2.Set(
-            chunk.map((p) => source(p)),
+            chunk.map((p) => p.re2),
             { anchor: anchored ? "start" : "unanchored", maxMem: SET_MAX_MEM },
           );
-          const maxLength =
-            anchored && subject === "flow" ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity;
-          groups.push({ set, members: chunk, maxLength });
+          groups.push({
+            set,
+            members: chunk.map((p) => p.pattern),
+            maxLength: anchored ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity,
+            literals: anchored || !chunk[0]!.literals ? null : chunk.flatMap((p) => p.literals!),
+          });
         }
+      };
+      // Anchored groups hold patterns of similar reach (shortest first), so that a flow
+      // whose data already outgrew a whole group stops paying for it (see `match`).
+      const byPriority = (a: Part, b: Part) => a.pattern.priority - b.pattern.priority;
+      chunked(
+        parts.filter((p) => p.anchored).sort((a, b) => a.maxLength - b.maxLength || byPriority(a, b)),
+        true,
+      );
+      // Unanchored ones with a prefilter apart from those without (which always run).
+      chunked(parts.filter((p) => !p.anchored && p.literals).sort(byPriority), false);
+      chunked(parts.filter((p) => !p.anchored && !p.literals).sort(byPriority), false);
+      return groups;
+    };
+    // Packet patterns are few: unanchored sets (RE2 still honours their `^`).
+    const buildPacket = (t: Transport): SetGroup[] => {
+      const m = this.patterns.filter(
+        (p) => p.packetRe2 !== null && (p.meta.packetTransports ?? p.transports).includes(t),
+      );
+      const groups: SetGroup[] = [];
+      for (let i = 0; i < m.length; i += SET_CHUNK) {
+        const chunk = m.slice(i, i + SET_CHUNK);
+        const set = new RE2.Set(
+          chunk.map((p) => p.packetRe2!),
+          { anchor: "unanchored", maxMem: SET_MAX_MEM },
+        );
+        groups.push({ set, members: chunk, maxLength: Infinity, literals: null });
       }
       return groups;
     };
-    this.byTransport = { tcp: build("tcp", "flow"), udp: build("udp", "flow") };
-    this.byPacket = { tcp: build("tcp", "packet"), udp: build("udp", "packet") };
+    this.byTransport = { tcp: build("tcp"), udp: build("udp") };
+    this.byPacket = { tcp: buildPacket("tcp"), udp: buildPacket("udp") };
     const flowOnly = (t: Transport) =>
       this.patterns.filter((p) => p.transports.includes(t) && p.meta.subject === "flow");
     this.sequential = { tcp: flowOnly("tcp"), udp: flowOnly("udp") };
@@ -164,6 +233,10 @@ export class PatternSet {
       // `seen`: the subject's first `seen` bytes (of its text form) were already matched
       // without a hit. An anchored match no longer than that lies inside them: skip.
       if (g.maxLength <= seen) continue;
+      // An unanchored group runs only on a subject holding one of its required runs.
+      if (g.literals && !g.literals.some((l) => containsLiteral(bytes, l))) continue;
+      // `test` may stop at the first hit and builds no array; most subjects match nothing.
+      if (!g.set.test(bytes)) continue;
       for (const i of g.set.match(bytes)) {
         const p = g.members[i]!;
         if (!best || p.priority < best.priority) best = p;
@@ -362,6 +435,7 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
       packetRe2,
       regex,
       anchored: translated.anchored,
+      branches: translated.branches,
       maxLength: maxMatchLength(translated.source),
       transports: pf.meta.transports,
       meta: pf.meta,

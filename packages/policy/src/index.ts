@@ -7,4 +7,8 @@ export * from "./hostname-glob.ts";
 export * from "./marks.ts";
 export * from "./resolve.ts";
 export * from "./kernel-fit.ts";
+export * from "./rate-schema.ts";
+export * from "./devices.ts";
+export * from "./kernel-fit-hosts.ts";
 export * from "./related.ts";
+export * from "./metrics-listen.ts";

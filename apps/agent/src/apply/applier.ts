@@ -4,10 +4,18 @@
 // reports the step, the command and its stderr. `try` applies with an automatic revert
 // unless confirmed in time (RouterOS Safe Mode).
 
-import { shiftOf, validatePolicy, type PolicyInput, type PolicyIssue, type Policy } from "@sluice/policy";
+import {
+  hostIssues,
+  shiftOf,
+  validatePolicy,
+  type PolicyInput,
+  type PolicyIssue,
+  type Policy,
+} from "@sluice/policy";
 import type { Executor } from "../kernel/executor.ts";
 import { CommandError, must } from "../kernel/executor.ts";
-import type { Capabilities } from "../kernel/capabilities.ts";
+import { hostFeatures, type Capabilities } from "../kernel/capabilities.ts";
+import type { HostInputs } from "../render/hosts-model.ts";
 import { readInstalled, rootQdisc, type InstalledState } from "../kernel/installed.ts";
 import { renderPolicy, scriptText, type RenderedPolicy } from "../render/scripts.ts";
 import { HOOKS, renderIptables, renderIptablesTeardown, ruleLine } from "../render/iptables.ts";
@@ -66,6 +74,10 @@ export interface ApplierDeps {
   hostIds?: (globs: string[], max: number) => ReadonlyMap<string, number>;
   /** Called after a try was reverted on its own (the box changed without a caller). */
   reverted?: () => void;
+  /** The networks of a LAN interface's addresses (device rules must lie inside them). */
+  lanNetworks?: (device: string) => string[];
+  /** What device rules given by MAC match (the DHCP leases), read at each render. */
+  hostInputs?: () => HostInputs;
 }
 
 export interface DryRun {
@@ -100,7 +112,11 @@ export class Applier {
 
   validate(input: unknown): Policy {
     const apps = this.d.apps?.() ?? null;
+    const lanDevice = (input as { interfaces?: { lan?: { device?: unknown } } } | null)?.interfaces?.lan
+      ?.device;
+    const lanNetworks = typeof lanDevice === "string" ? this.d.lanNetworks?.(lanDevice) : undefined;
     const r = validatePolicy(input, {
+      ...(lanNetworks?.length ? { lanNetworks } : {}),
       protocols: this.d.protocols().names,
       ...(apps
         ? {
@@ -115,6 +131,14 @@ export class Applier {
         "validate",
         `policy is invalid: ${r.issues.map((i) => `${i.path || "(policy)"}: ${i.message}`).join("; ")}`,
         { issues: r.issues },
+      );
+    // Host fairness and device rules this kernel cannot do are refused, field by field.
+    const hostProblems = hostIssues(r.policy, hostFeatures(this.d.caps));
+    if (hostProblems.length)
+      throw new ApplyError(
+        "validate",
+        `policy is invalid: ${hostProblems.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+        { issues: hostProblems },
       );
     if (
       r.policy.download === "ifb" &&
@@ -140,7 +164,14 @@ export class Applier {
     const globs = policy.rules.flatMap((r) => ("hostname" in r ? [r.hostname] : []));
     const max = policy.marks.hostMask >>> shiftOf(policy.marks.hostMask);
     const ids = this.d.hostIds && globs.length ? this.d.hostIds(globs, max) : null;
-    return renderPolicy(policy, this.d.protocols().marks, this.d.caps, this.d.apps?.() ?? null, ids);
+    return renderPolicy(
+      policy,
+      this.d.protocols().marks,
+      this.d.caps,
+      this.d.apps?.() ?? null,
+      ids,
+      this.d.hostInputs?.() ?? {},
+    );
   }
 
   /** Validate, render and diff without touching the box. */

@@ -2,9 +2,13 @@
 // renderer variants that follow from it. Sluice never assumes: the appliance kernel has
 // everything, CI kernels often lack sch_sfq or cls_fw, and the fallbacks say so.
 
+import { hostFairMethod, type HostFairMethod, type HostFeatures } from "@sluice/policy";
+import { HOST_BUCKETS } from "../render/hosts-model.ts";
+
 export interface Capabilities {
   qdiscs: { htb: boolean; sfq: boolean; fq_codel: boolean; cake: boolean; pfifo: boolean; ingress: boolean };
-  classifiers: { fw: boolean; u32: boolean; matchall: boolean };
+  /** flow: cls_flow (SFQ hashed by host, `flow hash keys dst`). */
+  classifiers: { fw: boolean; u32: boolean; matchall: boolean; flow: boolean };
   actions: { connmark: boolean; mirred: boolean };
   links: { ifb: boolean };
   iptables: {
@@ -46,6 +50,8 @@ export type HelperType = (typeof HELPER_TYPES)[number];
 export type LeafKind = "sfq" | "fq_codel" | "cake" | "pfifo";
 export type FilterMethod = "nft" | "fw" | "CLASSIFY";
 export type AccountingMethod = "nft" | "iptables";
+/** How a class with `fairness: host` shares among hosts (see @sluice/policy hostFairMethod). */
+export type HostFairVariant = HostFairMethod | "none";
 
 export interface Variant {
   /** Leaf qdisc for classes whose policy says `auto`. */
@@ -63,6 +69,9 @@ export interface Variant {
   ipv6: boolean;
   /** Conntrack helpers the nftables table assigns (related connections followed). */
   helpers: HelperType[];
+  /** Per-host fairness: SFQ hashed by host (sch_sfq + cls_flow), per-host HTB buckets
+   * picked in nftables, or none (a class then shares per flow). */
+  hostFair: HostFairVariant;
   /** Human notes on fallbacks in use (shown in the UI and script headers). */
   notes: string[];
 }
@@ -100,13 +109,25 @@ export function chooseVariant(c: Capabilities): Variant {
   else
     for (const h of HELPER_TYPES.filter((x) => !c.ctHelpers[x]))
       notes.push(`conntrack helper ${h} missing: its related connections are classified on their own`);
-  return { leaf, filter, accounting, fw: c.classifiers.fw, ipv6, helpers, notes };
+  const hostFair = hostFairMethod(hostFeatures(c), false) ?? "none";
+  if (hostFair === "htb-buckets")
+    notes.push(
+      `sch_sfq or cls_flow missing: a class shared among hosts gets ${HOST_BUCKETS} HTB bucket classes, picked by address in nftables`,
+    );
+  else if (hostFair === "none")
+    notes.push("sch_sfq/cls_flow and nftables missing: classes cannot share among hosts, nor limit devices");
+  return { leaf, filter, accounting, fw: c.classifiers.fw, ipv6, helpers, hostFair, notes };
+}
+
+/** What the policy's kernel-fit check needs to know about host fairness and device rules. */
+export function hostFeatures(c: Capabilities): HostFeatures {
+  return { sfqFlow: c.qdiscs.sfq && c.classifiers.flow, nftables: c.nftables };
 }
 
 /** Every capability present: the appliance kernel, and the golden files' reference. */
 export const FULL_CAPABILITIES: Capabilities = {
   qdiscs: { htb: true, sfq: true, fq_codel: true, cake: true, pfifo: true, ingress: true },
-  classifiers: { fw: true, u32: true, matchall: true },
+  classifiers: { fw: true, u32: true, matchall: true, flow: true },
   actions: { connmark: true, mirred: true },
   links: { ifb: true },
   iptables: { NFQUEUE: true, CONNMARK: true, CLASSIFY: true, connbytes: true, mark: true, comment: true },
@@ -124,11 +145,11 @@ export const LEGACY_CAPABILITIES: Capabilities = {
   kernel: "reference-legacy",
 };
 
-/** What this CI kernel has: no sch_sfq, cls_fw, fq_codel, cake, act_connmark, matchall. */
+/** What this CI kernel has: no sch_sfq, cls_fw, cls_flow, fq_codel, cake, act_connmark, matchall. */
 export const MINIMAL_CAPABILITIES: Capabilities = {
   ...FULL_CAPABILITIES,
   qdiscs: { htb: true, sfq: false, fq_codel: false, cake: false, pfifo: true, ingress: true },
-  classifiers: { fw: false, u32: true, matchall: false },
+  classifiers: { fw: false, u32: true, matchall: false, flow: false },
   actions: { connmark: false, mirred: true },
   kernel: "reference-minimal",
 };

@@ -53,6 +53,7 @@ export async function probeCapabilities(exec: Executor): Promise<Capabilities> {
       fw: await filt("1", ["handle", "0x100/0xff00", "fw", "classid", "1:1"]),
       u32: await filt("2", ["u32", "match", "u32", "0", "0", "classid", "1:1"]),
       matchall: await filt("3", ["matchall", "classid", "1:1"]),
+      flow: await filt("4", ["handle", "4", "flow", "hash", "keys", "dst", "divisor", "1024"]),
     };
     const links = { ifb: await ok(["ip", "link", "add", IFB, "type", "ifb"]) };
     const action = (spec: string[]) =>

@@ -18,6 +18,7 @@ import {
 } from "@sluice/policy";
 import type { HelperType, LeafKind, Variant } from "../kernel/capabilities.ts";
 import { HELPER_SPECS, RELATED_BY_HELPER, type HelperSpec } from "./helpers.ts";
+import { addHostClasses, type DeviceHosts, type HostInputs } from "./hosts-model.ts";
 
 export { MARK_UNSET, MARK_UNKNOWN };
 export const CHAIN_PRE = "SLUICE_PRE";
@@ -41,7 +42,8 @@ export interface TcClass {
   quantum: number;
   burst?: number;
   cburst?: number;
-  leaf: { kind: LeafKind; handle: string; fallbackFrom?: string } | null;
+  /** hostKey: the leaf (SFQ) hashes by this address, not by flow (host fairness). */
+  leaf: { kind: LeafKind; handle: string; fallbackFrom?: string; hostKey?: "dst" | "nfct-src" } | null;
 }
 
 /** Which part of the mark a route (or an accounting rule) looks at. */
@@ -73,6 +75,8 @@ export interface DeviceTree {
   defaultClassid: string;
   classes: TcClass[];
   routes: MarkRoute[];
+  /** Device classes and classes shared among hosts (render/hosts-model.ts), if any. */
+  hosts?: DeviceHosts;
 }
 
 export interface KernelModel {
@@ -119,6 +123,7 @@ export function buildModel(
   leafAvailable: (k: LeafKind) => boolean,
   apps: AppIndex | null = null,
   hostIds: ReadonlyMap<string, number> | null = null,
+  hostInputs: HostInputs = {},
 ): KernelModel {
   const { mask, shift } = markField(policy.marks.mask);
   const app = markField(policy.marks.appMask);
@@ -172,6 +177,15 @@ export function buildModel(
         leaf,
       };
     });
+    const hosts = addHostClasses(
+      policy,
+      direction,
+      classes,
+      variant,
+      ifb && direction === "download",
+      hostInputs,
+      warnings,
+    );
     const def = src.find((c) => c.default)!;
     // A rule whose class exists only in the other direction does nothing here: the flow
     // falls through to the less specific rules (and finally the default class).
@@ -217,13 +231,17 @@ export function buildModel(
       const via = routes.find((x) => x.field === "protocol" && x.value === controlMark);
       if (via) route("protocol", l7mark, `${related} (follows ${control})`, via.className);
     }
+    if (hosts?.defaultBucketed) hosts.defaultBucketed.routed = [...new Set(routes.map((r) => r.classid))];
+    const defBuckets = hosts?.bucketed.find((b) => b.name === def.name);
     devices.push({
       device,
       direction,
       linkRate,
-      defaultClassid: classid(minors.get(def.name)!),
+      // A bucketed default class is an inner class: HTB's default must be a leaf.
+      defaultClassid: defBuckets ? defBuckets.buckets[0]! : classid(minors.get(def.name)!),
       classes,
       routes,
+      ...(hosts ? { hosts } : {}),
     });
   }
   const maxMark = mask >>> shift;

@@ -19,6 +19,7 @@
 import type { KernelModel, MarkField } from "./model.ts";
 import type { HelperSpec } from "./helpers.ts";
 import { IFB_DEVICE, fieldMask } from "./model.ts";
+import { buildHostChain } from "./nft-hosts.ts";
 
 export const NFT_FAMILY = "inet";
 export const NFT_TABLE = "sluice";
@@ -31,8 +32,10 @@ export const NFT_HOOK_PRIORITY_VALUE = { prerouting: -160, postrouting: -150 } a
 
 export interface NftMap {
   name: string;
+  /** The key's type: a mark (a number), or an address (hosts' buckets). */
+  type?: "ipv4_addr" | "ipv6_addr";
   data: "counter" | "classid";
-  elements: { key: number; value: string }[];
+  elements: { key: number | string; value: string }[];
 }
 
 export interface NftRule {
@@ -81,6 +84,7 @@ export function buildNft(m: KernelModel): NftTable | null {
     { text: `meta mark & ${hex8(m.ownMask)} == ${hex8(0)} accept`, refs: [] },
   ];
   const chains: NftChain[] = [{ name: NFT_POST_CHAIN, hook: "postrouting", rules: post }];
+  const hostJumps: NftRule[] = [];
   if (counting) {
     const protocols = m.accounting.map((a) => ({
       key: (a.l7mark << m.shift) >>> 0,
@@ -107,6 +111,21 @@ export function buildNft(m: KernelModel): NftTable | null {
   if (classifying) {
     m.devices.forEach((d, i) => {
       if (d.device === IFB_DEVICE) return;
+      // LAN hosts (device rules, host fairness): last, and for unmarked packets too.
+      const hosts = buildHostChain(d, i);
+      if (hosts) {
+        const to = {
+          text: `oifname "${deviceName(d.device)}" goto ${hosts.name}`,
+          refs: [d.device, hosts.name],
+        };
+        post.splice(hostJumps.length, 0, {
+          text: `meta mark & ${hex8(m.ownMask)} == ${hex8(0)} ${to.text}`,
+          refs: to.refs,
+        });
+        maps.push(...hosts.maps);
+        chains.push({ name: hosts.name, hook: null, rules: hosts.rules });
+        hostJumps.push(to);
+      }
       const chain = `dev${i}`;
       const rules: NftRule[] = [];
       for (const field of FIELDS) {
@@ -137,6 +156,7 @@ export function buildNft(m: KernelModel): NftTable | null {
       post.push({ text: `oifname "${deviceName(d.device)}" jump ${chain}`, refs: [d.device, chain] });
     });
   }
+  post.push(...hostJumps);
   const pre = relatedRules(m);
   if (pre.length) chains.unshift({ name: NFT_PRE_CHAIN, hook: "prerouting", rules: pre });
   const helpers = m.related.helpers.map(({ name, type, l4 }) => ({ name, type, l4 }));
@@ -173,11 +193,12 @@ export function renderNft(t: NftTable): string {
     out.push(`  ct helper ${h.name} {`, `    type "${h.type}" protocol ${h.l4}`, "  }");
   for (const mp of t.maps) {
     const els = mp.elements.map(
-      (e) => `${hex8(e.key)} : ${mp.data === "counter" ? `"${e.value}"` : e.value}`,
+      (e) =>
+        `${typeof e.key === "number" ? hex8(e.key) : e.key} : ${mp.data === "counter" ? `"${e.value}"` : e.value}`,
     );
     out.push(
       `  map ${mp.name} {`,
-      `    type mark : ${mp.data}`,
+      `    type ${mp.type ?? "mark"} : ${mp.data}`,
       `    elements = { ${els.join(", ")} }`,
       "  }",
     );

@@ -10,6 +10,7 @@ import {
   type LeafKind,
 } from "../kernel/capabilities.ts";
 import { buildModel, type AppIndex, type KernelModel } from "./model.ts";
+import type { HostInputs } from "./hosts-model.ts";
 import { renderTc, type TcScript } from "./tc.ts";
 import { renderIptables } from "./iptables.ts";
 import { buildNft, renderNft, type NftTable } from "./nft.ts";
@@ -34,9 +35,10 @@ export function renderPolicy(
   caps: Capabilities,
   apps: AppIndex | null = null,
   hostIds: ReadonlyMap<string, number> | null = null,
+  hostInputs: HostInputs = {},
 ): RenderedPolicy {
   const variant = chooseVariant(caps);
-  const model = buildModel(policy, protocolMarks, variant, leafAvailability(caps), apps, hostIds);
+  const model = buildModel(policy, protocolMarks, variant, leafAvailability(caps), apps, hostIds, hostInputs);
   const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
   // Header lines embed free text (the policy name, protocol and app names in warnings):
   // printable ASCII only, so none can end its comment line and start a command.

@@ -18,6 +18,7 @@ import { endpoint } from "../capture/decode.ts";
 import type { Transport } from "../pattern-set.ts";
 import { MARK_UNKNOWN, MARK_UNSET } from "../config-file.ts";
 import { TcpStream } from "./tcp-stream.ts";
+import { FlowIndex } from "./flow-index.ts";
 import { FlowSubject } from "./subject.ts";
 import { FlowDissection, dissectorCandidates, type FlowL7, type HostnameSource } from "./dissection.ts";
 import { DnsCache } from "../dissect/dns.ts";
@@ -189,7 +190,8 @@ export class FlowTable {
   apps: AppCatalogue | null;
   /** Announced related connections (see FlowTableOptions.expectations), or null. */
   readonly expectations: ExpectationTable | null;
-  private readonly flows = new Map<string, Flow>();
+  /** Flows by 5-tuple (numeric keys); its list order is the LRU queue. */
+  private readonly flows = new FlowIndex<Flow>();
   private nextId = 1;
   private created = 0;
   private readonly ended: Record<FlowEndReason, number> = { idle: 0, evicted: 0, closed: 0, reused: 0 };
@@ -208,26 +210,66 @@ export class FlowTable {
     if (this.options.window.bytes < 1) throw new RangeError("window bytes must be at least 1");
   }
 
-  /** The same key for both directions of a connection. */
-  static key(l4: string, aIp: string, aPort: number, bIp: string, bPort: number): string {
-    return aIp < bIp || (aIp === bIp && aPort < bPort)
-      ? `${l4}|${aIp}|${aPort}|${bIp}|${bPort}`
-      : `${l4}|${bIp}|${bPort}|${aIp}|${aPort}`;
-  }
-
   get size(): number {
     return this.flows.size;
   }
 
   /** Every tracked flow, roughly least recently seen first. */
   active(): IterableIterator<Flow> {
-    return this.flows.values();
+    return this.flows.entries();
+  }
+
+  /**
+   * The flow of a packet known by its raw address bytes (see FlowIndex.setKeyFromBytes),
+   * or undefined; `lastC2S` then says the packet's direction. No decoding, no strings: the
+   * capture path counts the packets of decided flows this way.
+   */
+  lookup(
+    tcp: boolean,
+    family: 4 | 6,
+    b: Uint8Array,
+    srcAt: number,
+    dstAt: number,
+    sport: number,
+    dport: number,
+  ): Flow | undefined {
+    const ix = this.flows;
+    ix.setKeyFromBytes(tcp ? 6 : 17, family, b, srcAt, dstAt, sport, dport);
+    const e = ix.find();
+    if (e < 0) return undefined;
+    this.lastC2S = ix.sameEnds || ix.swapped === (ix.aux[e] === 1);
+    return ix.value(e);
+  }
+
+  /** The direction of the packet `lookup` last found. */
+  lastC2S = false;
+
+  /**
+   * Counts a packet of a decided flow found by `lookup` (no state changes but counters,
+   * last seen and the LRU flag; the caller checked it is not idle).
+   */
+  count(flow: Flow, c2s: boolean, ipLength: number, time: number): void {
+    flow.packets++;
+    flow.bytes += ipLength;
+    if (c2s) {
+      flow.packetsC2S++;
+      flow.bytesC2S += ipLength;
+    } else {
+      flow.packetsS2C++;
+      flow.bytesS2C += ipLength;
+    }
+    if (time > flow.lastSeen) flow.lastSeen = time;
+    flow.recent = true;
+    if (++this.sinceSweep >= 4096) {
+      this.sinceSweep = 0;
+      this.expire(time);
+    }
   }
 
   stats(): FlowTableStats {
     let inspecting = 0;
     let pending = 0;
-    for (const f of this.flows.values()) {
+    for (const f of this.flows.entries()) {
       if (f.inspection) inspecting++;
       if (f.inspection?.pending) pending++;
     }
@@ -245,25 +287,34 @@ export class FlowTable {
 
   /** Feeds one packet (time in seconds). */
   observe(p: DecodedPacket, time: number): ObserveResult {
-    const key = FlowTable.key(p.l4, p.src, p.sport, p.dst, p.dport);
-    let flow = this.flows.get(key);
+    const ix = this.flows;
+    const proto = p.l4 === "tcp" ? 6 : 17;
+    if (p.raw) ix.setKeyFromBytes(proto, p.family, p.raw, p.srcAt!, p.dstAt!, p.sport, p.dport);
+    else ix.setKeyFromText(proto, p.family, p.src, p.dst, p.sport, p.dport);
+    let e = ix.find();
+    let flow = e < 0 ? undefined : ix.value(e);
     if (flow) {
       const idle = p.l4 === "tcp" ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds;
       const newSyn = p.tcp?.syn && !p.tcp.ackFlag && (flow.rst || (flow.finC2S && flow.finS2C));
       if (time - flow.lastSeen > idle) {
-        this.end(key, flow, "idle");
+        this.end(e, flow, "idle");
         flow = undefined;
       } else if (newSyn) {
-        this.end(key, flow, "reused");
+        this.end(e, flow, "reused");
         flow = undefined;
       } else {
         flow.recent = true;
       }
     }
     const isNew = !flow;
-    if (!flow) flow = this.create(key, p, time);
-
-    const direction: Direction = p.src === flow.clientIp && p.sport === flow.clientPort ? "c2s" : "s2c";
+    if (!flow) {
+      flow = this.create(p, time);
+      e = ix.insert(flow);
+      // Which end of the key is the client: the packet's source when it came from the client.
+      ix.aux[e] = ix.swapped === this.fromClient ? 1 : 0;
+    }
+    // Both ends equal (a packet to itself): every packet is the client's, as it always was.
+    const direction: Direction = ix.sameEnds || ix.swapped === (ix.aux[e] === 1) ? "c2s" : "s2c";
     flow.lastSeen = Math.max(flow.lastSeen, time);
     flow.packets++;
     flow.bytes += p.ipLength;
@@ -322,12 +373,16 @@ export class FlowTable {
   /** Ends flows idle at `now`; returns how many. */
   expire(now: number): number {
     let n = 0;
-    for (const [key, f] of this.flows) {
+    const ix = this.flows;
+    for (let e = ix.head; e >= 0;) {
+      const next = ix.after(e);
+      const f = ix.value(e);
       const idle = f.l4 === "tcp" ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds;
       if (now - f.lastSeen > idle) {
-        this.end(key, f, "idle");
+        this.end(e, f, "idle");
         n++;
       }
+      e = next;
     }
     return n;
   }
@@ -337,39 +392,48 @@ export class FlowTable {
    * matched while its dissector was still waiting for bytes gets that verdict now.
    */
   drain(): Flow[] {
-    const out = [...this.flows.values()];
+    const out = [...this.flows.entries()];
     this.flows.clear();
     for (const f of out) this.finish(f);
     return out;
   }
 
-  private create(key: string, p: DecodedPacket, time: number): Flow {
+  /** Whether the packet that created the last new flow came from its client. */
+  private fromClient = true;
+
+  /** A new flow for the packet (the caller inserts it under the packet's key). */
+  private create(p: DecodedPacket, time: number): Flow {
     // The client is the side that opened the connection: the SYN's sender; for a SYN-ACK
     // the receiver; otherwise the first packet's sender, unless only its destination port
     // looks ephemeral (a mid-stream pickup of a server's reply).
     let fromClient = true;
     if (p.tcp?.syn) fromClient = !p.tcp.ackFlag;
     else if (p.l4 === "tcp" && p.sport < 1024 && p.dport >= 1024) fromClient = false;
+    this.fromClient = fromClient;
     // LRU by second chance: a flow seen since it was (re)queued goes to the back once more,
     // so a packet costs a flag, not a map delete and insert; the flow evicted is one that
     // has not been seen since the sweep last passed it.
-    while (this.flows.size >= this.options.maxFlows) {
-      const [oldKey, oldest] = this.flows.entries().next().value as [string, Flow];
+    const ix = this.flows;
+    while (ix.size >= this.options.maxFlows) {
+      const e = ix.head;
+      const oldest = ix.value(e);
       if (oldest.recent) {
         oldest.recent = false;
-        this.flows.delete(oldKey);
-        this.flows.set(oldKey, oldest);
+        ix.moveToBack(e);
       } else {
-        this.end(oldKey, oldest, "evicted");
+        this.end(e, oldest, "evicted");
       }
     }
+    // Read once: a reused packet (capture path) spells its addresses on every read.
+    const src = p.src;
+    const dst = p.dst;
     const flow: Flow = {
       id: this.nextId++,
       l4: p.l4,
       family: p.family,
-      clientIp: fromClient ? p.src : p.dst,
+      clientIp: fromClient ? src : dst,
       clientPort: fromClient ? p.sport : p.dport,
-      serverIp: fromClient ? p.dst : p.src,
+      serverIp: fromClient ? dst : src,
       serverPort: fromClient ? p.dport : p.sport,
       firstSeen: time,
       lastSeen: time,
@@ -406,13 +470,13 @@ export class FlowTable {
       rst: false,
       recent: false,
     };
-    this.flows.set(key, flow);
     this.created++;
     return flow;
   }
 
-  private end(key: string, flow: Flow, reason: FlowEndReason): void {
-    this.flows.delete(key);
+  /** Ends the flow at index entry `e` (the index's current key is left as it was). */
+  private end(e: number, flow: Flow, reason: FlowEndReason): void {
+    this.flows.remove(e);
     this.ended[reason]++;
     this.finish(flow);
     this.onFlowEnd?.(flow, reason);

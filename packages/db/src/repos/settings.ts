@@ -31,6 +31,8 @@ export interface KnownSettings {
   inspection: { packets: number; bytes: number; queues: number; queueBase: number };
   /** Sluice's mark bits: protocol, catalogue app, hostname rule (the last two may be missing in old rows). */
   marks: { mask: number; appMask?: number; hostMask?: number };
+  /** The agent's metrics endpoint (off, or its address, port and token digest). */
+  metrics: { enabled: boolean; address: string; port: number; bearerTokenSha256?: string };
   /** The agent's control socket. */
   "agent.socket": string;
   retention: RetentionSetting;
