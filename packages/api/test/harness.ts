@@ -26,11 +26,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(config: Partial<ApiConfig> = {}): Promise<Harness> {
+export async function harness(
+  config: Partial<ApiConfig> = {},
+  agentOptions: { leasesFile?: string } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "sluice-api-test-"));
   const socket = join(dir, "agent.sock");
   const db = await createDb({ url: `file:${join(dir, "sluice.db")}` });
-  const agent = await TestAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 0 });
+  const agent = await TestAgent.start({
+    socket,
+    initialPolicy: defaultPolicy(),
+    sampleMs: 0,
+    ...agentOptions,
+  });
   const deps = createDeps(db, { ...configFromEnv({}), socket, ...config });
   return {
     dir,

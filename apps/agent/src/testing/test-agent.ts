@@ -38,6 +38,8 @@ export interface TestAgentOptions {
    */
   interfaces?: { name: string; speedMbps: number | null }[];
   dataDir?: string;
+  /** A dnsmasq lease file for device names (default none: not the host's own). */
+  leasesFile?: string | null;
 }
 
 /** Made-up connections: protocol, app and host name the data plane would have found. */
@@ -118,6 +120,7 @@ export class TestAgent {
       sampleMs: 0,
       ...(opts.appCatalogue === false ? { appCatalogue: null } : {}),
       logLevel: "silent",
+      leasesFile: opts.leasesFile ?? null,
     });
     const t = new TestAgent(agent, kernel, opts.socket);
     const every = opts.sampleMs ?? 1000;

@@ -86,7 +86,15 @@ function targetColumns(r: PolicyRule): Pick<RuleRow, "protocol" | "app" | "categ
 }
 
 /** The settings keys the policy keeps outside its tables. */
-export const POLICY_SETTING_KEYS = ["policy.name", "interfaces", "download", "inspection", "marks"] as const;
+export const POLICY_SETTING_KEYS = [
+  "policy.name",
+  "interfaces",
+  "download",
+  "inspection",
+  "marks",
+  "devices",
+  "class.fairness",
+] as const;
 
 function fieldOf(rows: { key: string; value: unknown }[]): Partial<KnownSettings> {
   return Object.fromEntries(rows.map((r) => [r.key, r.value])) as Partial<KnownSettings>;
@@ -117,6 +125,8 @@ async function readFrom(db: Db): Promise<EditablePolicy | null> {
     if (c.burst !== null) out.burst = c.burst;
     if (c.cburst !== null) out.cburst = c.cburst;
     if (c.description !== null) out.description = c.description;
+    const fairness = s["class.fairness"]?.[c.direction]?.[c.name];
+    if (fairness) out.fairness = fairness;
     tree[c.direction].push(out);
   }
   return {
@@ -129,6 +139,7 @@ async function readFrom(db: Db): Promise<EditablePolicy | null> {
     marks: { ...DEFAULT_MARKS, ...s.marks },
     classes: tree,
     rules: rules.map((r) => ({ ...ruleOf(r), enabled: r.enabled })),
+    ...(s.devices?.length ? { devices: s.devices } : {}),
   };
 }
 
@@ -251,6 +262,16 @@ export function policyRepo(prisma: PrismaClient) {
         download: policy.download,
         inspection: policy.inspection,
         marks: policy.marks,
+        devices: policy.devices ?? [],
+        // a class's fairness by direction and name (the classes table predates it)
+        "class.fairness": Object.fromEntries(
+          DIRECTIONS.map((dir) => [
+            dir,
+            Object.fromEntries(
+              policy.classes[dir].flatMap((c) => (c.fairness ? [[c.name, c.fairness]] : [])),
+            ),
+          ]),
+        ) as KnownSettings["class.fairness"],
       };
       const write = () =>
         prisma.$transaction(
