@@ -57,7 +57,7 @@ function hostsPolicy(): Policy {
   return r.policy;
 }
 
-const MACS = new Map([["02:00:00:00:00:21", ["192.168.77.99", "fd00::99"]]]);
+const MACS = new Map([["02:00:00:00:00:21", ["192.168.77.99", "fd00::99", "fd00::1 } accept; drop {"]]]);
 
 test("golden: host fairness by SFQ host hashing and device rules on the appliance kernel", () => {
   const r = renderPolicy(hostsPolicy(), MARKS, FULL_CAPABILITIES, null, null, { macAddresses: MACS });
@@ -97,6 +97,10 @@ test("golden: host fairness by SFQ host hashing and device rules on the applianc
   assert.match(post[0]!, /^meta mark & 0xffffff00 == 0x00000000 oifname "wan0" goto hosts0$/);
   assert.match(post.at(-1)!, /^oifname "lan0" goto hosts1$/);
   assert.ok(r.header.some((h) => h.includes('device "kids": no address known for 02:00:00:00:00:99')));
+  assert.ok(
+    !t.nft.includes("drop"),
+    "an address from the leases that does not parse never reaches the script",
+  );
 });
 
 test("golden: host fairness by HTB buckets in nftables on this CI kernel", () => {
