@@ -97,7 +97,26 @@ export const AgentStatus = z.object({
   trying: z.object({ entryId: z.number(), until: z.string() }).nullable(),
   dataPlane: DataPlaneStatus,
   devices: z.array(z.object({ device: z.string(), direction: Direction, linkRate: z.number() })),
-  /** The box's network interfaces and link speeds (absent from older agents). */
-  interfaces: z.array(z.object({ name: z.string(), speedMbps: z.number().nullable() })).optional(),
+  /** The box's network interfaces, link speeds and addresses (absent from older agents). */
+  interfaces: z
+    .array(
+      z.object({
+        name: z.string(),
+        speedMbps: z.number().nullable(),
+        addresses: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+  /** The metrics endpoint (policy.metrics): where it listens, or why it does not. */
+  metrics: z
+    .object({
+      enabled: z.boolean(),
+      /** "192.168.77.1:9712", "[::1]:9712" */
+      listen: z.string().nullable(),
+      listening: z.boolean(),
+      auth: z.enum(["none", "bearer"]),
+      error: z.string().nullable(),
+    })
+    .optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;

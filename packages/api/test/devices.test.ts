@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MINIMAL_CAPABILITIES } from "@sluice/agent/src/kernel/capabilities.ts";
 import { IssuesError } from "../src/issues.ts";
 import { harness, adminBrowser, trpcError, type Browser, type Harness } from "./harness.ts";
 
@@ -70,20 +71,56 @@ test("saveDevices: a host outside the LAN comes back with its field path; nothin
   assert.deepEqual((await api.devices.listDevices()).networks, null, "the networks were not saved either");
 });
 
-test("saveDevices: a kernel without nftables refuses device rules, naming the rule", async () => {
+test("saveDevices then Apply: the device gets its class on the box, picked by address in nftables", async () => {
   const api = await admin.api();
-  await h.deps.agent.checkHealth(); // the dashboard knows the agent's kernel once it has answered
-  const e = await trpcError(() =>
-    api.devices.saveDevices({
-      devices: [{ name: "tv", hosts: ["192.168.77.20"], download: { rate: "2mbit", ceil: "4mbit" } }],
-    }),
+  const saved = await api.devices.saveDevices({
+    networks: ["192.168.77.0/24"],
+    devices: [{ name: "tv", hosts: ["192.168.77.20"], download: { rate: "2mbit", ceil: "4mbit" } }],
+  });
+  assert.deepEqual(saved.devices, [
+    { name: "tv", hosts: ["192.168.77.20"], download: { rate: 2e6, ceil: 4e6 } },
+  ]);
+  assert.deepEqual((await api.devices.listDevices()).networks, ["192.168.77.0/24"]);
+  // the Settings page's interfaces save keeps the networks
+  await api.settings.saveInterfaces({
+    wan: { device: "wan0", rate: "20mbit" },
+    lan: { device: "lan0", rate: "20mbit" },
+  });
+  assert.deepEqual((await api.devices.listDevices()).networks, ["192.168.77.0/24"]);
+  const r = await api.deploy.applyPolicy();
+  assert.equal(r.entry.status, "applied");
+  const tc = (await h.agent.kernel.run(["tc", "class", "show", "dev", "lan0"])).stdout;
+  assert.match(tc, /class htb 1:d8 parent 1:1 .*rate 2Mbit ceil 4Mbit/);
+  const nft = (await h.agent.kernel.run(["nft", "-j", "list", "table", "inet", "sluice"])).stdout;
+  assert.ok(
+    nft.includes("192.168.77.20") && nft.includes("1:d8"),
+    "nftables sends the device's address to it",
   );
-  assert.equal(e.code, "BAD_REQUEST");
-  const issues = issuesOf(e);
-  assert.deepEqual(
-    issues.map((i) => i.path),
-    ["devices[0]"],
-  );
-  assert.match(issues[0]!.message, /device rules need nftables/);
-  assert.deepEqual((await api.devices.listDevices()).rules, []);
+});
+
+test("saveDevices: a kernel without nftables refuses device rules, naming the rule", async () => {
+  const bare = await harness({}, { capabilities: { ...MINIMAL_CAPABILITIES, nftables: false } });
+  try {
+    const api = await (await adminBrowser(bare)).api();
+    await bare.deps.agent.checkHealth(); // the dashboard knows the agent's kernel once it has answered
+    const { policy } = await api.policy.getPolicy();
+    for (const dir of ["upload", "download"] as const)
+      policy.classes[dir] = policy.classes[dir].map((c) => ({ ...c, rate: 1e6 }));
+    await api.policy.savePolicy({ policy: policy as unknown as Record<string, unknown> });
+    const e = await trpcError(() =>
+      api.devices.saveDevices({
+        devices: [{ name: "tv", hosts: ["192.168.77.20"], download: { rate: "2mbit", ceil: "4mbit" } }],
+      }),
+    );
+    assert.equal(e.code, "BAD_REQUEST");
+    const issues = issuesOf(e);
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      ["devices[0]"],
+    );
+    assert.match(issues[0]!.message, /device rules need nftables/);
+    assert.deepEqual((await api.devices.listDevices()).rules, []);
+  } finally {
+    await bare.close();
+  }
 });

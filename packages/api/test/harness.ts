@@ -12,7 +12,7 @@ import { TRPCError } from "@trpc/server";
 import { appRouter, createCallerFactory, createContext, createDeps, configFromEnv } from "../src/index.ts";
 import type { ApiConfig, ApiDeps, RequestMeta } from "../src/index.ts";
 import { CSRF_COOKIE, SESSION_COOKIE } from "../src/auth/cookies.ts";
-import { TestAgent } from "@sluice/agent/testing";
+import { TestAgent, type TestAgentOptions } from "@sluice/agent/testing";
 
 const createCaller = createCallerFactory(appRouter);
 export type Caller = ReturnType<typeof createCaller>;
@@ -28,7 +28,7 @@ export interface Harness {
 
 export async function harness(
   config: Partial<ApiConfig> = {},
-  agentOptions: { leasesFile?: string } = {},
+  agentOptions: Partial<Pick<TestAgentOptions, "leasesFile" | "capabilities">> = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "sluice-api-test-"));
   const socket = join(dir, "agent.sock");

@@ -11,3 +11,4 @@ export * from "./rate-schema.ts";
 export * from "./devices.ts";
 export * from "./kernel-fit-hosts.ts";
 export * from "./related.ts";
+export * from "./metrics-listen.ts";

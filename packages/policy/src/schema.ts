@@ -6,6 +6,7 @@ import { rateSchema as rate } from "./rate-schema.ts";
 import { FairnessSchema, DeviceSchema, NetworkListSchema } from "./devices.ts";
 import { plainText } from "./text.ts";
 import { DEFAULT_MARKS } from "./marks.ts";
+import { DEFAULT_METRICS_PORT, canonicalAddress, notListenable } from "./metrics-listen.ts";
 
 const sizeBytes = z
   .number()
@@ -105,6 +106,35 @@ const markMask = z
   .union([z.number().int(), z.string().regex(/^0x[0-9a-f]+$/i)])
   .transform((v) => (typeof v === "number" ? v : parseInt(v, 16)) >>> 0);
 
+/**
+ * The agent's Prometheus/OpenMetrics endpoint: off by default; when on, served on
+ * `address:port` (loopback or a LAN address: metricsListenIssues) at /metrics, with an
+ * optional bearer token kept as its SHA-256 (hex), so the policy never holds the secret.
+ */
+export const MetricsSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  address: z
+    .string()
+    .max(64)
+    .superRefine((a, ctx) => {
+      const c = canonicalAddress(a);
+      const why =
+        c === null ? "is not an IPv4 or IPv6 address (e.g. 192.168.77.1 or 127.0.0.1)" : notListenable(c);
+      if (why) ctx.addIssue({ code: "custom", message: `${JSON.stringify(a)} ${why}` });
+    })
+    .default("127.0.0.1"),
+  port: z.number().int().min(1).max(65535).default(DEFAULT_METRICS_PORT),
+  bearerTokenSha256: z
+    .string()
+    .regex(
+      /^[0-9a-f]{64}$/,
+      "the SHA-256 of the token, 64 lowercase hex digits (printf %s TOKEN | sha256sum)",
+    )
+    .optional(),
+});
+
+export const DEFAULT_METRICS = { enabled: false, address: "127.0.0.1", port: DEFAULT_METRICS_PORT } as const;
+
 export const PolicySchema = z.strictObject({
   version: z.literal(1),
   name: plainText(100).default("policy"),
@@ -134,6 +164,7 @@ export const PolicySchema = z.strictObject({
       hostMask: markMask.default(DEFAULT_MARKS.hostMask),
     })
     .default({ ...DEFAULT_MARKS }),
+  metrics: MetricsSchema.default({ ...DEFAULT_METRICS }),
   classes: z.strictObject({
     upload: z.array(ClassSchema).min(1).max(200),
     download: z.array(ClassSchema).min(1).max(200),
@@ -147,5 +178,6 @@ export type PolicyInput = z.input<typeof PolicySchema>;
 export type Policy = z.output<typeof PolicySchema>;
 export type PolicyClass = z.output<typeof ClassSchema>;
 export type PolicyRule = TargetRule;
+export type MetricsSettings = z.output<typeof MetricsSchema>;
 export type Direction = "upload" | "download";
 export const DIRECTIONS: readonly Direction[] = ["upload", "download"];

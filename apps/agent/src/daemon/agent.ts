@@ -15,7 +15,13 @@ import {
   type PatternSet,
 } from "@sluice/classifier";
 import { networkInterfaces } from "node:os";
-import { markFields, networkOfCidr, reservedProtocol, type PolicyInput } from "@sluice/policy";
+import {
+  markFields,
+  metricsListenIssues,
+  networkOfCidr,
+  reservedProtocol,
+  type PolicyInput,
+} from "@sluice/policy";
 import { DeviceNames } from "../devices/names.ts";
 import { SystemExecutor, type Executor } from "../kernel/executor.ts";
 import { probeCapabilities } from "../kernel/probe.ts";
@@ -44,7 +50,10 @@ import { DataPlane, type FlowDecidedEvent } from "../nfqueue/data-plane.ts";
 import { listInterfaces, type NetInterface } from "../kernel/interfaces.ts";
 import { CHAIN_FWD } from "../render/model.ts";
 import { parseLateRuleCount } from "../stats/parse.ts";
-import { HealthTracker, countersOf } from "./classification-health.ts";
+import { HealthTracker, countersOf, type ClassificationHealth } from "./classification-health.ts";
+import { ApplyOutcomes } from "../metrics/apply-outcomes.ts";
+import { MetricsEndpoint, endpointConfig } from "../metrics/endpoint.ts";
+import type { MetricsSnapshot } from "../metrics/exposition.ts";
 
 export interface AgentOptions {
   socket: string;
@@ -107,6 +116,12 @@ export class Agent implements ControlTarget {
   private readonly health = new HealthTracker();
   readonly deviceNames: DeviceNames;
   private healthTimer: NodeJS.Timeout | null = null;
+  /** How applies, tries, confirms, rollbacks and reverts ended (metrics). */
+  readonly outcomes = new ApplyOutcomes();
+  /** The Prometheus/OpenMetrics endpoint (policy.metrics; off by default). */
+  readonly metrics: MetricsEndpoint;
+  /** The metrics endpoint following the last model change (awaited before an apply answers). */
+  private metricsConfigured: Promise<void> = Promise.resolve();
 
   private constructor(
     opts: AgentOptions,
@@ -136,7 +151,10 @@ export class Agent implements ControlTarget {
       protocols: () => this.catalogue,
       apps: () => this.apps,
       log: (msg, data) => log.info(data ?? {}, msg),
-      reverted: () => this.refreshModel(),
+      reverted: () => {
+        this.outcomes.record("revert", "ok");
+        this.refreshModel();
+      },
       hostIds: (globs, max) => this.hostIds.ids(globs, max),
       // A fake kernel (tests) has no addresses to check device rules against.
       ...(opts.exec ? {} : { lanNetworks: interfaceNetworks }),
@@ -153,6 +171,10 @@ export class Agent implements ControlTarget {
       // In process over netlink (no process per sample); the tools where it can't be opened.
       kernel: opts.exec ? null : KernelCounters.open(),
     });
+    this.metrics = new MetricsEndpoint(
+      () => this.metricsSnapshot(),
+      (level, msg) => log[level](msg),
+    );
   }
 
   static async start(opts: AgentOptions): Promise<Agent> {
@@ -191,11 +213,17 @@ export class Agent implements ControlTarget {
     const acct = await this.exec.run(["sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1"]);
     if (acct.code !== 0) this.log.warn(`could not enable conntrack accounting: ${acct.stderr.trim()}`);
     try {
-      const good = await this.applier.restoreLastGood();
+      const good = await this.applier.restoreLastGood().catch((e: unknown) => {
+        this.outcomes.record("boot", "failed");
+        throw e;
+      });
+      if (good) this.outcomes.record("boot", "ok");
       if (good) this.log.info({ id: good.id }, "last good policy in place");
       else if (this.opts.initialPolicy) {
         const policy = JSON.parse(readFileSync(this.opts.initialPolicy, "utf8")) as PolicyInput;
-        const { entry } = await this.applier.apply(policy, { user: "first boot" });
+        const { entry } = await this.outcomes.track("boot", () =>
+          this.applier.apply(policy, { user: "first boot" }),
+        );
         this.log.info({ id: entry.id, file: this.opts.initialPolicy }, "initial policy applied");
       } else this.log.warn("no policy yet: apply one with `sluice apply` or the dashboard");
     } catch (e) {
@@ -210,6 +238,7 @@ export class Agent implements ControlTarget {
     this.server = createApi(this);
     await listenUnix(this.server, this.opts.socket);
     this.log.info({ socket: this.opts.socket }, "control API listening");
+    await this.metricsConfigured;
   }
 
   private async startDataPlane(): Promise<void> {
@@ -259,11 +288,18 @@ export class Agent implements ControlTarget {
   private refreshModel(): void {
     const trying = this.applier.pendingTry;
     const good = (trying ? this.store.get(trying.entryId) : undefined) ?? this.store.lastGood();
+    let policy = null;
     try {
-      this.model = good ? this.applier.render(this.applier.validate(good.policy)).model : null;
+      policy = good ? this.applier.validate(good.policy) : null;
+      this.model = policy ? this.applier.render(policy).model : null;
     } catch {
       this.model = null;
     }
+    // the metrics endpoint follows the policy in force, as the shaping does
+    const cfg = endpointConfig(policy?.metrics, policy?.interfaces.lan.device);
+    this.metricsConfigured = this.metrics
+      .configure(cfg)
+      .catch((e: unknown) => this.log.error({ err: e }, "metrics endpoint not reconfigured"));
     try {
       this.dataPlane?.setRouting(this.routing());
     } catch (e) {
@@ -290,6 +326,51 @@ export class Agent implements ControlTarget {
     );
   }
 
+  /** The box's interfaces (sysfs and their addresses; tests: the fake kernel's). */
+  private interfaces(): NetInterface[] {
+    return this.opts.interfaces ? this.opts.interfaces() : listInterfaces();
+  }
+
+  /**
+   * Checks of a new policy against the box as it is now: the metrics address must be
+   * loopback or the LAN interface's. Not on boot or rollback (the box may be coming up, and
+   * the endpoint retries until the address is there).
+   */
+  private boxIssues(policy: unknown) {
+    const p = policy as { interfaces?: { lan?: { device?: unknown } } } | null;
+    const lan = p?.interfaces?.lan?.device;
+    const addresses = this.interfaces().find((i) => i.name === lan)?.addresses ?? [];
+    return metricsListenIssues((policy ?? {}) as Parameters<typeof metricsListenIssues>[0], addresses);
+  }
+
+  /** What the metrics endpoint shows, read when it is scraped. */
+  metricsSnapshot(): MetricsSnapshot {
+    const good = this.store.lastGood();
+    return {
+      version: VERSION,
+      startedAt: this.startedAt,
+      sample: this.accounting.latest(),
+      dataPlane: this.dataPlane?.stats().total ?? null,
+      health: this.classificationHealth(),
+      protocolOf: (m) => this.protocolName(m),
+      applies: this.outcomes.list(),
+      lastApplyAt: this.outcomes.lastAt,
+      policy: good
+        ? { id: good.id, name: (good.policy as { name?: string }).name ?? "policy", at: good.at }
+        : null,
+      trying: this.applier.pendingTry !== null,
+    };
+  }
+
+  private classificationHealth(): ClassificationHealth {
+    if (this.dataPlane) return this.health.current();
+    return {
+      ...this.health.current(),
+      degraded: true,
+      reasons: ["the data plane is not running: traffic passes unclassified"],
+    };
+  }
+
   status(): AgentStatus {
     const variant = chooseVariant(this.caps);
     const good = this.store.lastGood();
@@ -311,17 +392,10 @@ export class Agent implements ControlTarget {
         : null,
       trying: this.applier.pendingTry,
       dataPlane: this.dataPlane
-        ? { running: true, ...this.dataPlane.stats().total, health: this.health.current() }
-        : {
-            running: false,
-            error: this.dataPlaneError ?? "disabled",
-            health: {
-              ...this.health.current(),
-              degraded: true,
-              reasons: ["the data plane is not running: traffic passes unclassified"],
-            },
-          },
-      interfaces: this.opts.interfaces ? this.opts.interfaces() : listInterfaces(),
+        ? { running: true, ...this.dataPlane.stats().total, health: this.classificationHealth() }
+        : { running: false, error: this.dataPlaneError ?? "disabled", health: this.classificationHealth() },
+      interfaces: this.interfaces(),
+      metrics: this.metrics.state(),
       devices:
         this.model?.devices.map((d) => ({
           device: d.device,
@@ -364,6 +438,9 @@ export class Agent implements ControlTarget {
 
   async render(policy: unknown): Promise<RenderResponse> {
     try {
+      const issues = this.boxIssues(policy);
+      if (issues.length)
+        return { ok: false, issues, error: issues.map((i) => `${i.path}: ${i.message}`).join("; ") };
       const dry = await this.applier.dryRun(policy);
       return { ok: true, header: dry.rendered.header, scripts: dry.scripts, diff: dry.diff };
     } catch (e) {
@@ -374,20 +451,32 @@ export class Agent implements ControlTarget {
   }
 
   async apply(policy: unknown, opts: { user?: string; trySeconds?: number }): Promise<ApplyResponse> {
-    const result = await this.applier.apply(policy as PolicyInput, opts);
+    const result = await this.outcomes.track(opts.trySeconds !== undefined ? "try" : "apply", async () => {
+      const issues = this.boxIssues(policy);
+      if (issues.length)
+        throw new ApplyError(
+          "validate",
+          `policy is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+          { issues },
+        );
+      return this.applier.apply(policy as PolicyInput, opts);
+    });
     this.refreshModel();
+    await this.metricsConfigured;
     return { entry: summarize(result.entry), diff: result.diff };
   }
 
   async confirm(): Promise<HistorySummary> {
-    const e = await this.applier.confirm();
+    const e = await this.outcomes.track("confirm", () => this.applier.confirm());
     this.refreshModel();
+    await this.metricsConfigured;
     return summarize(e);
   }
 
   async rollback(id: number | undefined, user: string): Promise<HistorySummary> {
-    const e = await this.applier.rollback(id, user);
+    const e = await this.outcomes.track("rollback", () => this.applier.rollback(id, user));
     this.refreshModel();
+    await this.metricsConfigured;
     return summarize(e);
   }
 
@@ -456,6 +545,7 @@ export class Agent implements ControlTarget {
     this.server?.closeAllConnections();
     if (this.healthTimer) clearInterval(this.healthTimer);
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await this.metrics.stop();
     if (this.dataPlane) await this.dataPlane.stop();
     this.log.info("agent stopped; rules stay in place, queue bypass keeps traffic flowing");
   }

@@ -1,5 +1,5 @@
 // The editable policy: classes and rules in their tables, the rest (name, interfaces, download
-// mode, inspection, marks) in settings. read() gives the policy as @sluice/policy's schema
+// mode, inspection, marks, metrics) in settings. read() gives the policy as @sluice/policy's schema
 // parses it (rates in bit/s, defaults filled in), which is also a valid PolicyInput, so it
 // can go to the agent as is. Rules can be disabled: they stay in the table but are left out of
 // read(); readEditable() has them all, with `enabled`. A rule row sets exactly one of protocol,
@@ -7,6 +7,7 @@
 
 import {
   DEFAULT_MARKS,
+  DEFAULT_METRICS,
   DIRECTIONS,
   PolicySchema,
   ruleTarget,
@@ -94,6 +95,7 @@ export const POLICY_SETTING_KEYS = [
   "marks",
   "devices",
   "class.fairness",
+  "metrics",
 ] as const;
 
 function fieldOf(rows: { key: string; value: unknown }[]): Partial<KnownSettings> {
@@ -137,6 +139,8 @@ async function readFrom(db: Db): Promise<EditablePolicy | null> {
     inspection: s.inspection ?? { packets: 10, bytes: 2048, queues: 2, queueBase: 0 },
     // marks saved before appMask/hostMask existed get their defaults
     marks: { ...DEFAULT_MARKS, ...s.marks },
+    // saved before the metrics endpoint existed: off
+    metrics: s.metrics ?? { ...DEFAULT_METRICS },
     classes: tree,
     rules: rules.map((r) => ({ ...ruleOf(r), enabled: r.enabled })),
     ...(s.devices?.length ? { devices: s.devices } : {}),
@@ -272,6 +276,7 @@ export function policyRepo(prisma: PrismaClient) {
             ),
           ]),
         ) as KnownSettings["class.fairness"],
+        metrics: policy.metrics,
       };
       const write = () =>
         prisma.$transaction(

@@ -38,6 +38,8 @@ export interface KnownSettings {
   devices: PolicyDevice[];
   /** Classes shared among hosts: direction → class name → fairness. */
   "class.fairness": Record<"upload" | "download", Record<string, Fairness>>;
+  /** The agent's metrics endpoint (off, or its address, port and token digest). */
+  metrics: { enabled: boolean; address: string; port: number; bearerTokenSha256?: string };
   /** The agent's control socket. */
   "agent.socket": string;
   retention: RetentionSetting;

@@ -7,8 +7,6 @@ import { useAgentHealth } from "@/components/shell";
 import { AgentHealthCard } from "./agent-health-card";
 import { CapabilitiesCard } from "./capabilities-card";
 
-export type AgentHealth = NonNullable<ReturnType<typeof useAgentHealth>["data"]>;
-
 export function Health() {
   const h = useAgentHealth();
   if (h.isLoading) return <Loading label="Asking the agent…" />;
