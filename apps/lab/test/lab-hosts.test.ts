@@ -160,7 +160,7 @@ test("upload shared among hosts too: by the source address before NAT", opts, as
   );
   try {
     await sleep(1500); // the sink listening
-    const sending = upload({ [HOST_A!]: 20, [HOST_B!]: 1 }, 9_000);
+    const sending = upload({ [HOST_A!]: 20, [HOST_B!]: 1 }, 12_000);
     await sleep(2500);
     const at0 = Date.now();
     const b0 = await classBytes("wan0");
