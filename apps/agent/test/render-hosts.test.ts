@@ -143,3 +143,24 @@ test("no host fairness and no devices: nothing changes", () => {
   assert.ok(r.model.devices.every((d) => d.hosts === undefined));
   assert.ok(!r.nft!.script.includes("hosts"));
 });
+
+test("download on an IFB: SFQ hashed by destination where the kernel can; no buckets (no netfilter there)", () => {
+  const p = hostsPolicy();
+  const ifb: Policy = { ...p, download: "ifb", devices: (p.devices ?? []).map(({ download: _, ...d }) => d) };
+  const full = renderPolicy(ifb, MARKS, FULL_CAPABILITIES);
+  assert.ok(
+    full.tc.lines.includes(
+      "filter add dev ifb-sluice parent 12: handle 1 protocol all flow hash keys dst divisor 1024",
+    ),
+  );
+  const minimal = renderPolicy(ifb, MARKS, { ...MINIMAL_CAPABILITIES, links: { ifb: true } });
+  const onIfb = minimal.model.devices.find((d) => d.device === "ifb-sluice")!;
+  assert.ok(!onIfb.classes.some((c) => c.name.includes("#")), "no buckets on the IFB");
+  assert.ok(
+    minimal.header.some((h) =>
+      /download class "bulk": this kernel cannot share a class among hosts on an IFB/.test(h),
+    ),
+  );
+  // upload still gets its buckets on the WAN
+  assert.ok(minimal.model.devices.find((d) => d.device === "wan0")!.classes.some((c) => c.name === "bulk#0"));
+});
