@@ -78,6 +78,19 @@ export interface ApplierDeps {
   lanNetworks?: (device: string) => string[];
   /** What device rules given by MAC match (the DHCP leases), read at each render. */
   hostInputs?: () => HostInputs;
+  /**
+   * What is in force now: the policy with its schedule windows applied (their names are
+   * recorded in the entry), and each quota's period and the bytes it used in it so far.
+   * Default: the policy as it is, quotas from zero.
+   */
+  inForce?: (policy: Policy) => InForce;
+}
+
+export interface InForce {
+  policy: Policy;
+  windows: string[];
+  quotaPeriods: Record<string, string>;
+  quotaUsed: (name: string) => number;
 }
 
 export interface DryRun {
@@ -85,6 +98,13 @@ export interface DryRun {
   rendered: RenderedPolicy;
   scripts: { tc: string; iptables: string; ip6tables: string };
   diff: { policy: PolicyDiff; tc: string[]; iptables: string[] };
+}
+
+export interface ApplyOptions {
+  user?: string;
+  trySeconds?: number;
+  /** Why the agent applies on its own (schedule boundary, quota period), kept in the entry. */
+  note?: string;
 }
 
 export class Applier {
@@ -140,6 +160,12 @@ export class Applier {
         `policy is invalid: ${hostProblems.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
         { issues: hostProblems },
       );
+    if (r.policy.quotas.length && !this.d.caps.nftables)
+      throw new ApplyError("validate", "quotas need nftables (quota objects), missing on this box", {
+        issues: [
+          { path: "quotas", message: "this box has no nftables: quotas cannot be counted or enforced" },
+        ],
+      });
     if (
       r.policy.download === "ifb" &&
       !(this.d.caps.actions.connmark && this.d.caps.actions.mirred && this.d.caps.links.ifb)
@@ -160,7 +186,14 @@ export class Applier {
     return r.policy;
   }
 
-  render(policy: Policy): RenderedPolicy {
+  /** What the box runs for `policy` now (its schedule windows applied, quotas carried on). */
+  inForce(policy: Policy): InForce {
+    return this.d.inForce?.(policy) ?? { policy, windows: [], quotaPeriods: {}, quotaUsed: () => 0 };
+  }
+
+  render(base: Policy): RenderedPolicy {
+    const now = this.inForce(base);
+    const policy = now.policy;
     const globs = policy.rules.flatMap((r) => ("hostname" in r ? [r.hostname] : []));
     const max = policy.marks.hostMask >>> shiftOf(policy.marks.hostMask);
     const ids = this.d.hostIds && globs.length ? this.d.hostIds(globs, max) : null;
@@ -171,6 +204,7 @@ export class Applier {
       this.d.apps?.() ?? null,
       ids,
       this.d.hostInputs?.() ?? {},
+      now.quotaUsed,
     );
   }
 
@@ -193,10 +227,7 @@ export class Applier {
     };
   }
 
-  apply(
-    input: PolicyInput,
-    opts: { user?: string; trySeconds?: number } = {},
-  ): Promise<{ entry: HistoryEntry; diff: DryRun["diff"] }> {
+  apply(input: PolicyInput, opts: ApplyOptions = {}): Promise<{ entry: HistoryEntry; diff: DryRun["diff"] }> {
     return this.exclusive(() => this.applyNow(input, opts));
   }
 
@@ -271,9 +302,10 @@ export class Applier {
 
   private async applyNow(
     input: PolicyInput,
-    opts: { user?: string; trySeconds?: number },
+    opts: ApplyOptions,
   ): Promise<{ entry: HistoryEntry; diff: DryRun["diff"] }> {
     const policy = this.validate(input);
+    const now = this.inForce(policy);
     let rendered: RenderedPolicy;
     try {
       rendered = this.render(policy);
@@ -293,6 +325,9 @@ export class Applier {
         status: "applying",
         scripts,
         lastGood: false,
+        ...(opts.note ? { note: opts.note } : {}),
+        ...(policy.schedules.length ? { windows: now.windows } : {}),
+        ...(policy.quotas.length ? { quotaPeriods: now.quotaPeriods } : {}),
       });
       if (this.trying && opts.trySeconds === undefined) {
         // A normal apply during a try supersedes it; the try's entry stays unconfirmed.

@@ -17,6 +17,7 @@ import { MINIMAL_CAPABILITIES, type Capabilities } from "../kernel/capabilities.
 import type { HistoryEntry } from "../apply/store.ts";
 import { NFT_FAMILY, NFT_TABLE, appCounter, protocolCounter } from "../render/nft.ts";
 import { FakeKernel } from "./fake-kernel.ts";
+import type { Clock } from "../daemon/clock.ts";
 
 /** Sluice's own pattern set (apps/agent/src/testing → ../../../../protocols). */
 export const REPO_PROTOCOLS = resolve(fileURLToPath(new URL("../../../../protocols", import.meta.url)));
@@ -42,6 +43,8 @@ export interface TestAgentOptions {
   dataDir?: string;
   /** A dnsmasq lease file for device names (default none: not the host's own). */
   leasesFile?: string | null;
+  /** The clock schedules and quota periods follow (a ManualClock moves past boundaries). */
+  clock?: Clock;
 }
 
 /** Made-up connections: protocol, app and host name the data plane would have found. */
@@ -129,6 +132,7 @@ export class TestAgent {
       ...(opts.appCatalogue === false ? { appCatalogue: null } : {}),
       logLevel: "silent",
       leasesFile: opts.leasesFile ?? null,
+      ...(opts.clock ? { clock: opts.clock } : {}),
     });
     const t = new TestAgent(agent, kernel, opts.socket);
     const every = opts.sampleMs ?? 1000;

@@ -95,6 +95,9 @@ export const POLICY_SETTING_KEYS = [
   "marks",
   "devices",
   "class.fairness",
+  "policy.timeZone",
+  "policy.schedules",
+  "policy.quotas",
   "metrics",
 ] as const;
 
@@ -144,6 +147,9 @@ async function readFrom(db: Db): Promise<EditablePolicy | null> {
     classes: tree,
     rules: rules.map((r) => ({ ...ruleOf(r), enabled: r.enabled })),
     ...(s.devices?.length ? { devices: s.devices } : {}),
+    timeZone: s["policy.timeZone"] ?? "UTC",
+    schedules: s["policy.schedules"] ?? [],
+    quotas: s["policy.quotas"] ?? [],
   };
 }
 
@@ -276,6 +282,9 @@ export function policyRepo(prisma: PrismaClient) {
             ),
           ]),
         ) as KnownSettings["class.fairness"],
+        "policy.timeZone": policy.timeZone,
+        "policy.schedules": policy.schedules,
+        "policy.quotas": policy.quotas,
         metrics: policy.metrics,
       };
       const write = () =>
