@@ -169,6 +169,16 @@ export interface FlowTableStats {
 }
 
 const IN_FLIGHT_OOO_FACTOR = 2;
+
+/** Address strings shared by the flows that have them (few hosts, many flows), bounded. */
+const addresses = new Map<string, string>();
+function intern(address: string): string {
+  const known = addresses.get(address);
+  if (known !== undefined) return known;
+  if (addresses.size >= 65536) addresses.clear();
+  addresses.set(address, address);
+  return address;
+}
 const ONE_CHUNK: Buffer[] = [Buffer.alloc(0)];
 const NO_CHUNKS: Buffer[] = [];
 
@@ -200,11 +210,13 @@ export class FlowTable {
     if (this.options.window.bytes < 1) throw new RangeError("window bytes must be at least 1");
   }
 
-  /** The same key for both directions of a connection. */
+  /** The same key for both directions of a connection (one flat string: join, not +). */
   static key(l4: string, aIp: string, aPort: number, bIp: string, bPort: number): string {
-    return aIp < bIp || (aIp === bIp && aPort < bPort)
-      ? `${l4}|${aIp}|${aPort}|${bIp}|${bPort}`
-      : `${l4}|${bIp}|${bPort}|${aIp}|${aPort}`;
+    return (
+      aIp < bIp || (aIp === bIp && aPort < bPort)
+        ? [l4, aIp, aPort, bIp, bPort]
+        : [l4, bIp, bPort, aIp, aPort]
+    ).join("|");
   }
 
   get size(): number {
@@ -311,6 +323,17 @@ export class FlowTable {
     return true;
   }
 
+  /**
+   * Drops a flow from the table without ending it (no onFlowEnd, not counted as ended):
+   * its owner keeps what it needs of it elsewhere (the data plane keeps decided flows as
+   * compact records). Its inspection state is released.
+   */
+  forget(flow: Flow): void {
+    const key = FlowTable.key(flow.l4, flow.clientIp, flow.clientPort, flow.serverIp, flow.serverPort);
+    if (this.flows.get(key) === flow) this.flows.delete(key);
+    if (flow.inspection) this.release(flow);
+  }
+
   /** Ends flows idle at `now`; returns how many. */
   expire(now: number): number {
     let n = 0;
@@ -359,9 +382,9 @@ export class FlowTable {
       id: this.nextId++,
       l4: p.l4,
       family: p.family,
-      clientIp: fromClient ? p.src : p.dst,
+      clientIp: intern(fromClient ? p.src : p.dst),
       clientPort: fromClient ? p.sport : p.dport,
-      serverIp: fromClient ? p.dst : p.src,
+      serverIp: intern(fromClient ? p.dst : p.src),
       serverPort: fromClient ? p.dport : p.sport,
       firstSeen: time,
       lastSeen: time,
@@ -419,6 +442,12 @@ export class FlowTable {
       // Never decided (too short): still named by the DNS cache, its address or port.
       this.name(flow, insp.dissect, flow.lastSeen);
     }
+    if (flow.inspection) this.release(flow);
+  }
+
+  /** Ends a flow's inspection: its subject's storage goes back to the arena. */
+  private release(flow: Flow): void {
+    flow.inspection!.subject.clear();
     flow.inspection = null;
   }
 
@@ -448,7 +477,7 @@ export class FlowTable {
         flow.hostname = d.hostname;
         flow.hostnameSource = d.hostnameSource;
       }
-      if (done || flow.packets >= window.packets) flow.inspection = null;
+      if (done || flow.packets >= window.packets) this.release(flow);
       return false;
     }
     if (!insp.sniffed && direction === "c2s" && chunks.length) {
@@ -515,6 +544,7 @@ export class FlowTable {
     for (const c of chunks) if (one.append(c, room)) grew = true;
     if (!grew) return null;
     const hit = this.patterns.match(one.view(), "udp");
+    one.clear();
     return hit && !hit.meta?.overmatch ? hit : null;
   }
 
@@ -540,7 +570,7 @@ export class FlowTable {
       insp.subject.clear();
       insp.pending = null;
     } else {
-      flow.inspection = null; // free the buffer: a decided flow leaves inspection at once
+      this.release(flow); // free the buffer: a decided flow leaves inspection at once
     }
   }
 
