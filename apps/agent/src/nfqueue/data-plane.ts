@@ -49,7 +49,7 @@ export interface DataPlaneOptions {
   rcvbufBytes?: number;
   /** "fast" (recvmmsg + JS parsing + batched verdicts, default) or "libnfq" (callback per packet). */
   io?: QueueIoMode;
-  /** Flow-table LRU cap per worker; default 65536. */
+  /** Flows under inspection per worker at most (LRU); default 131072. */
   maxFlows?: number;
   /** How often workers report counters and decided flows; default 250 ms. */
   statsIntervalMs?: number;
@@ -134,7 +134,7 @@ export class DataPlane {
       batch: opts.batch ?? DEFAULT_QUEUE_OPTIONS.batch,
       rcvbufBytes: opts.rcvbufBytes ?? DEFAULT_QUEUE_OPTIONS.rcvbufBytes,
       io: opts.io ?? DEFAULT_QUEUE_OPTIONS.io,
-      maxFlows: opts.maxFlows ?? 65536,
+      maxFlows: opts.maxFlows ?? 131072,
       statsIntervalMs: opts.statsIntervalMs ?? 250,
     };
     this.onFlowDecided = opts.onFlowDecided;
