@@ -38,7 +38,7 @@ if (isMainThread) {
   const rss0 = process.memoryUsage().rss;
   const w = new Worker(fileURLToPath(import.meta.url), {
     workerData: { rss0 },
-    resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.YOUNG_MB ?? 8) },
   });
   const points: Point[] = [];
   w.on("message", (p: Point) => points.push(p));
