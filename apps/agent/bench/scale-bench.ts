@@ -81,6 +81,7 @@ function procStat(pid: number): { rssKb: number; cpuSeconds: number } {
 interface Status {
   dataPlane: {
     running: boolean;
+    packets?: number;
     decided?: number;
     late?: number;
     activeFlows?: number;
@@ -165,6 +166,7 @@ async function once(queues: number): Promise<void> {
   const genDone = new Promise((r) => gen.once("exit", r));
   const t0 = Date.now();
   const cpu0 = procStat(agent.pid!).cpuSeconds;
+  const packets0 = (await client.call<Status>("GET", "/v1/status")).dataPlane.packets ?? 0;
   const latencies: number[] = [];
   let peakKb = idle.rssKb;
   let finished = false;
@@ -224,6 +226,7 @@ async function once(queues: number): Promise<void> {
     )?.[1] ?? 0,
   );
   const dp = st.dataPlane;
+  const classified = (dp.packets ?? 0) - packets0;
   console.log(
     `\n${queues} queue(s), box+agent on CPU ${boxCpus}, generator on CPU ${genCpu}; load ${loadavg()}`,
   );
@@ -249,6 +252,10 @@ async function once(queues: number): Promise<void> {
   console.log(
     `  agent RSS: ${fmt(idle.rssKb / 1024)} MB idle, ${fmt(peakKb / 1024)} MB peak  goal <= 200 MB; ` +
       `CPU ${((100 * cpu) / wall).toFixed(0)}% of a core over ${wall.toFixed(1)} s`,
+  );
+  console.log(
+    `  classification: ${fmt(classified)} packets through the data plane, ${fmt(classified / wall)}/s over the run; ` +
+      `agent CPU ${((cpu * 1e6) / Math.max(1, classified)).toFixed(1)} µs per packet (all threads, its syscalls' kernel time included)`,
   );
   console.log(
     `  GET /v1/stats: median ${median(latencies)} ms, max ${Math.max(...latencies)} ms over ${latencies.length} calls  goal < 1000 ms`,
