@@ -81,6 +81,7 @@ test("tc classes, nft counters and conntrack over netlink match what the tools p
       mark: number;
       packets: number;
       bytes: number;
+      id?: number;
     }[];
   };
   // tc: the same classes, parents and counters as `tc -s class show`.
