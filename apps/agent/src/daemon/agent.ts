@@ -2,6 +2,7 @@
 // runs the NFQUEUE data plane and the accounting sampler, and serves the control API.
 // SIGTERM stops it cleanly: the rules stay, and --queue-bypass keeps traffic flowing.
 
+import { getHeapStatistics } from "node:v8";
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import pino, { type Logger } from "pino";
@@ -284,7 +285,12 @@ export class Agent implements ControlTarget {
         : null,
       trying: this.applier.pendingTry,
       dataPlane: this.dataPlane
-        ? { running: true, ...this.dataPlane.stats().total, health: this.health.current() }
+        ? {
+            running: true,
+            ...this.dataPlane.stats().total,
+            health: this.health.current(),
+            memory: agentMemory(),
+          }
         : {
             running: false,
             error: this.dataPlaneError ?? "disabled",
@@ -450,4 +456,10 @@ function summarize(e: HistoryEntry): HistorySummary {
     tryUntil: e.tryUntil,
     name: (e.policy as { name?: string }).name,
   };
+}
+
+/** The agent's resident set and its main thread's V8 heap (bytes), for status. */
+function agentMemory(): { rss: number; mainHeapUsed: number; mainHeapTotal: number } {
+  const h = getHeapStatistics();
+  return { rss: process.memoryUsage.rss(), mainHeapUsed: h.used_heap_size, mainHeapTotal: h.total_heap_size };
 }

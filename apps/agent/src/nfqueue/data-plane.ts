@@ -81,6 +81,9 @@ export interface DataPlaneStats {
     /** Packets waiting in the kernel queues right now. */
     waiting: number;
     activeFlows: number;
+    /** The live workers' V8 heaps: bytes in use, bytes reserved. */
+    workerHeapUsed: number;
+    workerHeapTotal: number;
     /** Workers that died and were restarted. */
     restarts: number;
   };
@@ -307,6 +310,8 @@ export class DataPlane {
       unseen: 0,
       waiting: 0,
       activeFlows: 0,
+      workerHeapUsed: 0,
+      workerHeapTotal: 0,
       restarts: this.restarts,
     };
     for (const [i, q] of [...this.retired, ...queues].entries()) {
@@ -320,6 +325,8 @@ export class DataPlane {
         total.verdicts[Number(m)] = (total.verdicts[Number(m)] ?? 0) + n;
       if (i >= this.retired.length) {
         total.activeFlows += q.flows.active;
+        total.workerHeapUsed += q.heap?.used ?? 0;
+        total.workerHeapTotal += q.heap?.total ?? 0;
         // Kernel counters are per queue and survive a worker restart: count live ones only.
         total.queueDropped += q.kernel?.queueDropped ?? 0;
         total.userDropped += q.kernel?.userDropped ?? 0;

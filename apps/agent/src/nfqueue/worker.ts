@@ -6,6 +6,7 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { existsSync, readFileSync } from "node:fs";
+import { getHeapStatistics } from "node:v8";
 import {
   loadPatternDirs,
   loadAppCatalogue,
@@ -122,6 +123,9 @@ function main(): void {
       patterns: matcher.current.size,
       dns: { entries: dnsCache.size, learned: dnsCache.learned, hits: dnsCache.hits },
       apps: pc.table.apps?.size ?? 0,
+      heap: (({ used_heap_size, total_heap_size }) => ({ used: used_heap_size, total: total_heap_size }))(
+        getHeapStatistics(),
+      ),
     };
   };
 
