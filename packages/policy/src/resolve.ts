@@ -5,21 +5,7 @@
 // all ask this.
 
 import { RULE_PRECEDENCE, ruleTarget, type RuleTargetKind, type TargetRule } from "./schema.ts";
-import { hostnameGlobMatcher } from "./hostname-glob.ts";
-
-/** Hostname rules' globs in list order; `first` finds the one a host name falls under. */
-export class HostnameRules {
-  readonly globs: readonly string[];
-  private readonly matchers: ((host: string) => boolean)[];
-  constructor(globs: readonly string[]) {
-    this.globs = globs;
-    this.matchers = globs.map(hostnameGlobMatcher);
-  }
-  /** The index of the first glob matching `host`, -1 for none. */
-  first(host: string): number {
-    return this.matchers.findIndex((m) => m(host));
-  }
-}
+import { HostnameRules } from "./hostname-glob.ts";
 
 /** What a flow (or an application) is known by; app, category and hostname may be unknown. */
 export interface FlowIdentity {

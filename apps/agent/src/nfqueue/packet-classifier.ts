@@ -5,7 +5,7 @@
 // connmark carries the verdict from then on), so the worker's memory is the flows being
 // inspected plus a few dozen bytes per recently decided one.
 
-import { HostnameRules } from "@sluice/policy";
+import { HostnameRules } from "@sluice/policy/hostname-glob"; // not the schemas (zod): see config-file.ts
 import {
   FlowTable,
   decodeIpPacket,
