@@ -10,7 +10,7 @@
 # it. Its verdict comes from its control connection instead: the PORT/EPRT command or the
 # 227/229 reply to PASV/EPSV announces its address and port (any port, IPv4 or IPv6), and
 # the new connection that fits is ftp-data from its first packet (offline: Sluice's
-# expectation table; live: the kernel's FTP conntrack helper, see docs/related.md). The
+# expectation table; live: the kernel's FTP conntrack helper, see docs/accuracy.md). The
 # pattern below can never match (NUL bytes are stripped before matching): it only gives
 # the protocol its name and mark.
 

@@ -7,7 +7,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 source scripts/env.sh
-SLUICE="$ROOT/node_modules/.bin/sluice"
+SLUICE="$ROOT/apps/agent/bin/sluice"
+LAB="$ROOT/apps/lab/bin/sluice-lab" # the test lab: a workspace of its own, not in the appliance
 DATA="${SLUICE_DATA:-/var/lib/sluice-lab}"
 export SLUICE_SOCKET="${SLUICE_SOCKET:-/run/sluice/agent.sock}"
 RUN=/run/sluice
@@ -20,12 +21,12 @@ cleanup() {
   [[ -n "${STATS_PID:-}" ]] && kill "$STATS_PID" 2>/dev/null || true
   [[ -n "${WEB_PID:-}" ]] && kill "$WEB_PID" 2>/dev/null || true
   [[ -n "${AGENT_PID:-}" ]] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null || true
-  "$SLUICE" lab down || true
+  "$LAB" down || true
 }
 trap cleanup EXIT INT TERM
 
 echo "[start] lab up (namespaces sluice-lan, sluice-box, sluice-wan; servers)"
-"$SLUICE" lab up --no-traffic
+"$LAB" up --no-traffic
 echo "[start] agent in sluice-box (data: $DATA, socket: $SLUICE_SOCKET, log: $RUN/agent.log)"
 ip netns exec sluice-box "$SLUICE" agent --data "$DATA" --initial-policy "$ROOT/deploy/lab-policy.json" >"$RUN/agent.log" 2>&1 &
 AGENT_PID=$!
@@ -37,7 +38,7 @@ done
 "$SLUICE" status
 # Traffic starts after the agent, so it sees every connection from its first packet.
 echo "[start] traffic generators in sluice-lan"
-"$SLUICE" lab traffic >/dev/null
+"$LAB" traffic >/dev/null
 
 if [[ -f apps/web/package.json ]]; then
   echo "[start] dashboard on http://${SLUICE_WEB_HOST:-127.0.0.1}:${SLUICE_WEB_PORT:-3000} (loopback unless SLUICE_WEB_HOST is set)"

@@ -14,6 +14,8 @@ import {
 } from "../src/kernel/capabilities.ts";
 import { buildRules, renderIptables, ruleLine } from "../src/render/iptables.ts";
 import { HostIdRegistry } from "../src/apply/host-ids.ts";
+import { verifyNft } from "../src/apply/verify.ts";
+import type { InstalledNft } from "../src/kernel/installed.ts";
 
 const GOLDEN = (name: string) => fileURLToPath(new URL(`./golden/${name}`, import.meta.url));
 const MARKS = new Map([
@@ -31,6 +33,8 @@ const MARKS = new Map([
   ["smtp", 14],
   ["gnutella", 15],
   ["edonkey", 16],
+  ["tftp", 17],
+  ["ftp-data", 18],
 ]);
 
 /** A slice of the application catalogue (ids as in protocols/apps/catalogue.json's style). */
@@ -276,7 +280,9 @@ test("targeted rules: hostname > app > category > protocol, per field, stable ap
     f[2],
     "filter add dev wan0 parent 1: protocol all prio 2 handle 0x10000/0xff0000 fw classid 1:12",
   );
-  assert.match(f.at(-1)!, /prio 3 handle 0x200\/0xff00 fw classid 1:14$/);
+  assert.match(f.at(-2)!, /prio 3 handle 0x200\/0xff00 fw classid 1:14$/);
+  // ftp-data has no rule: it follows ftp's (bulk, 1:12), after the rules' own routes.
+  assert.match(f.at(-1)!, /prio 3 handle 0x1200\/0xff00 fw classid 1:12$/);
   // CLASSIFY: the last match wins, so hostname rules come last.
   const m = renderPolicy(policy(targeted), MARKS, { ...MINIMAL_CAPABILITIES, nftables: false }, APPS);
   const post = buildRules(m.model, 4)
@@ -350,4 +356,38 @@ test("hostname rules keep their ids across applies, so live connections follow a
     ],
   );
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("nft verify: the conntrack helpers and the prerouting chain's priority are checked", () => {
+  const r = renderPolicy(policy(targeted), MARKS, FULL_CAPABILITIES, APPS);
+  const t = r.nft!.table;
+  const read = (): InstalledNft => ({
+    counters: [...t.counters],
+    helpers: t.helpers.map((h) => `${h.name} ${h.type} ${h.l4}`),
+    maps: t.maps.map((m) => ({
+      name: m.name,
+      type: "",
+      data: "",
+      elements: m.elements.map((e) => `${e.key} : ${e.value}`),
+    })),
+    chains: t.chains.map((c) => ({
+      name: c.name,
+      hook: c.hook ? `${c.hook} ${c.hook === "prerouting" ? -160 : -150}` : null,
+      rules: c.rules.map((x) => JSON.stringify(x.refs)),
+    })),
+  });
+  assert.deepEqual(verifyNft(t, read()), []);
+  const noHelper = read();
+  noHelper.helpers.pop();
+  assert.match(verifyNft(t, noHelper).join(";"), /conntrack helpers differ/);
+  const late = read();
+  late.chains.find((c) => c.name === "pre")!.hook = "prerouting -150";
+  assert.match(verifyNft(t, late).join(";"), /chain pre hooked as prerouting -150/);
+  // Without the helpers in the kernel: no prerouting chain, and the header says so.
+  const none = renderPolicy(policy(targeted), MARKS, {
+    ...FULL_CAPABILITIES,
+    ctHelpers: { ftp: false, sip: true, tftp: true },
+  });
+  assert.ok(!none.nft!.table.helpers.some((h) => h.type === "ftp"));
+  assert.ok(none.header.some((l) => /conntrack helper ftp missing/.test(l)));
 });

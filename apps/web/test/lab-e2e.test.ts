@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ensureBuild, WEB_DIR } from "../scripts/ensure-build.ts";
-import { LAB, labUp, labDown, execInNs } from "../../agent/src/lab/index.ts";
+import { LAB, labUp, labDown, execInNs } from "@sluice/lab";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].find((p) => existsSync(p));
 const ROOT = resolve(WEB_DIR, "../..");

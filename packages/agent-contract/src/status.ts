@@ -11,13 +11,15 @@ const iptablesFlags = flags(["NFQUEUE", "CONNMARK", "CLASSIFY", "connbytes", "ma
 /** What the capability probe found in this kernel (and its iptables/tc). */
 export const Capabilities = z.object({
   qdiscs: flags(["htb", "sfq", "fq_codel", "cake", "pfifo", "ingress"]),
-  classifiers: flags(["fw", "u32", "matchall"]),
+  classifiers: flags(["fw", "u32", "matchall", "flow"]),
   actions: flags(["connmark", "mirred"]),
   links: flags(["ifb"]),
   iptables: iptablesFlags,
   ip6tables: iptablesFlags,
   /** nf_tables through the `nft` tool (named counters, maps). */
   nftables: z.boolean(),
+  /** The kernel's conntrack helpers, assigned from nftables (related connections followed). */
+  ctHelpers: flags(["ftp", "sip", "tftp"]),
   /** When the probe ran (ISO time) and where (kernel release). */
   probedAt: z.string(),
   kernel: z.string(),
@@ -40,6 +42,10 @@ export const Variant = z.object({
   /** cls_fw is there: a download IFB gets fw filters. */
   fw: z.boolean(),
   ipv6: z.boolean(),
+  /** Conntrack helpers assigned: their related connections inherit the control connection's mark. */
+  helpers: z.array(z.enum(["ftp", "sip", "tftp"])),
+  /** Per-host fairness: SFQ hashed by host, HTB buckets picked in nftables, or none. */
+  hostFair: z.enum(["sfq-flow", "htb-buckets", "none"]),
   /** Human notes on fallbacks in use (shown in the UI and script headers). */
   notes: z.array(z.string()),
 });
@@ -78,6 +84,31 @@ export const DataPlaneStatus = z.union([
 ]);
 export type DataPlaneStatus = z.infer<typeof DataPlaneStatus>;
 
+export const ScheduleStatus = z.object({
+  timeZone: z.string(),
+  /** Names of the windows in force. */
+  active: z.array(z.string()),
+  /** The next change: when, and the windows that start and end then; null: none. */
+  next: z.object({ at: z.string(), starts: z.array(z.string()), ends: z.array(z.string()) }).nullable(),
+});
+export type ScheduleStatus = z.infer<typeof ScheduleStatus>;
+
+export const QuotaStatus = z.object({
+  name: z.string(),
+  /** "address 10.1.0.2", "class p2p". */
+  target: z.string(),
+  period: z.enum(["day", "week", "month"]),
+  /** The period's key ("2026-12-07", "week 2026-12-07", "2026-12") and when it ends. */
+  periodKey: z.string(),
+  periodEnds: z.string(),
+  allowance: z.number(),
+  used: z.number(),
+  demoteTo: z.string(),
+  /** Used ≥ allowance: the target's traffic is in the demotion class. */
+  demoted: z.boolean(),
+});
+export type QuotaStatus = z.infer<typeof QuotaStatus>;
+
 export const AgentStatus = z.object({
   version: z.string(),
   uptimeSeconds: z.number(),
@@ -91,7 +122,30 @@ export const AgentStatus = z.object({
   trying: z.object({ entryId: z.number(), until: z.string() }).nullable(),
   dataPlane: DataPlaneStatus,
   devices: z.array(z.object({ device: z.string(), direction: Direction, linkRate: z.number() })),
-  /** The box's network interfaces and link speeds (absent from older agents). */
-  interfaces: z.array(z.object({ name: z.string(), speedMbps: z.number().nullable() })).optional(),
+  /** The box's network interfaces, link speeds and addresses (absent from older agents). */
+  interfaces: z
+    .array(
+      z.object({
+        name: z.string(),
+        speedMbps: z.number().nullable(),
+        addresses: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+  /** The metrics endpoint (policy.metrics): where it listens, or why it does not. */
+  metrics: z
+    .object({
+      enabled: z.boolean(),
+      /** "192.168.77.1:9712", "[::1]:9712" */
+      listen: z.string().nullable(),
+      listening: z.boolean(),
+      auth: z.enum(["none", "bearer"]),
+      error: z.string().nullable(),
+    })
+    .optional(),
+  /** Schedules: the windows in force now and the next change (absent from older agents). */
+  schedule: ScheduleStatus.optional(),
+  /** Quotas: used against the allowance this period (absent from older agents). */
+  quotas: z.array(QuotaStatus).optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;

@@ -16,6 +16,8 @@ export interface DialectOptions {
   icase: boolean;
   /** REG_NEWLINE: `.` and `[^...]` do not match newline; `^`/`$` match at line breaks. */
   newline: boolean;
+  /** The subject keeps its NUL bytes (a `# Subject: packet` pattern): `\x00` matches one. */
+  keepNul?: boolean;
 }
 
 export const KERNEL_DIALECT: DialectOptions = { extended: true, icase: true, newline: false };
@@ -27,6 +29,11 @@ export interface Translation {
   warnings: string[];
   /** Every top-level branch starts with `^`: the pattern can only match at the buffer start. */
   anchored: boolean;
+  /**
+   * The source's top-level alternatives (their `|` is the source's); one entry, the whole
+   * source, when a flag group wraps it (REG_NEWLINE).
+   */
+  branches: string[];
 }
 
 export class DialectError extends Error {
@@ -73,7 +80,8 @@ export function translateL7Regex(pattern: string, options: DialectOptions = KERN
   const flags = options.newline ? "m" : "";
   // The emitter writes `^` only for the anchor (a literal caret is \x{5e}).
   const anchored = !options.newline && p.topBranches.every((b) => b.startsWith("^"));
-  return { source: flags ? `(?${flags}:${body})` : body, warnings: p.warnings, anchored };
+  const source = flags ? `(?${flags}:${body})` : body;
+  return { source, warnings: p.warnings, anchored, branches: flags ? [source] : p.topBranches };
 }
 
 class Parser {
@@ -191,7 +199,7 @@ class Parser {
         return "$";
       case ".": {
         this.pos++;
-        const any = ByteSet.range(0x01, 0xff);
+        const any = ByteSet.range(this.o.keepNul ? 0x00 : 0x01, 0xff);
         if (this.o.newline) any.delete(0x0a);
         return re2Class(any);
       }
@@ -394,7 +402,7 @@ class Parser {
   }
 
   private literal(b: number): string {
-    if (b === 0) return this.set(new ByteSet());
+    if (b === 0) return this.o.keepNul ? re2Byte(0) : this.set(new ByteSet());
     if (this.o.icase && ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a))) {
       return re2Class(ByteSet.of(b).foldAsciiCase());
     }
@@ -403,6 +411,7 @@ class Parser {
 
   /** Emits a set; NUL is dropped because the subject never holds NUL (l7-filter strips it). */
   private set(s: ByteSet, negated = false): string {
+    if (this.o.keepNul) return re2Class(s);
     if (s.has(0)) {
       s.delete(0);
       if (!negated && !this.sawNul) {

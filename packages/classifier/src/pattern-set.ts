@@ -2,6 +2,7 @@
 // them matched in one pass with RE2.Set, the winner chosen by priority (config order).
 
 import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { isAscii } from "node:buffer";
 import { join, basename } from "node:path";
 import RE2 from "re2";
 import {
@@ -12,6 +13,7 @@ import {
 } from "./pattern-file.ts";
 import { parseConfigFile, FIRST_PROTOCOL_MARK, type ConfigEntry } from "./config-file.ts";
 import { translateL7Regex, DialectError, KERNEL_DIALECT, type DialectOptions } from "./dialect.ts";
+import { containsLiteral, requiredLiteral, type Literal } from "./literal-prefilter.ts";
 
 export type Transport = "tcp" | "udp";
 
@@ -29,9 +31,16 @@ export interface LoadedPattern {
   l7: string;
   /** The translated RE2 source. */
   re2: string;
+  /**
+   * What `# Subject: packet` matching runs (one packet's payload, NULs kept): the pattern
+   * itself for such a pattern, else its `packet pattern=` line, else null.
+   */
+  packetRe2: string | null;
   regex: RE2;
   /** Can only match at the start of the flow's data (every branch begins with `^`). */
   anchored: boolean;
+  /** The RE2 source's top-level alternatives (see Translation.branches). */
+  branches: string[];
   /** The longest text the pattern can match, in bytes (Infinity: unbounded). */
   maxLength: number;
   transports: Transport[];
@@ -75,6 +84,53 @@ interface SetGroup {
   members: LoadedPattern[];
   /** Anchored groups: no member can match past this many bytes; unanchored: Infinity. */
   maxLength: number;
+  /** Unanchored groups: every match contains one of these (see literal-prefilter.ts), or null. */
+  literals: Literal[] | null;
+}
+
+/** What goes into a set: a whole pattern, or its anchored or its unanchored branches. */
+interface Part {
+  pattern: LoadedPattern;
+  re2: string;
+  anchored: boolean;
+  maxLength: number;
+  /** Unanchored parts: one required run per branch, or null when a branch has none. */
+  literals: Literal[] | null;
+}
+
+/**
+ * A pattern with both anchored and unanchored branches (bittorrent, sip) is split: its
+ * `^` branches join the anchored sets (cheap: they stop at the first byte that fails, and
+ * skip a flow that outgrew them), the rest scan the subject. A match of either part is a
+ * match of the pattern, so the answers are the same.
+ */
+function partsOf(p: LoadedPattern): Part[] {
+  const whole = (anchored: boolean): Part => ({
+    pattern: p,
+    re2: p.re2,
+    anchored,
+    maxLength: anchored ? p.maxLength : Infinity,
+    literals: anchored ? null : literalsOf(p.branches),
+  });
+  if (p.anchored) return [whole(true)];
+  const starts = p.branches.filter((b) => b.startsWith("^"));
+  const rest = p.branches.filter((b) => !b.startsWith("^"));
+  if (starts.length === 0 || rest.length === 0) return [whole(false)];
+  const anchoredRe2 = starts.join("|");
+  return [
+    { pattern: p, re2: anchoredRe2, anchored: true, maxLength: maxMatchLength(anchoredRe2), literals: null },
+    { pattern: p, re2: rest.join("|"), anchored: false, maxLength: Infinity, literals: literalsOf(rest) },
+  ];
+}
+
+function literalsOf(branches: string[]): Literal[] | null {
+  const out: Literal[] = [];
+  for (const b of branches) {
+    const lit = requiredLiteral(b);
+    if (!lit) return null;
+    out.push(lit);
+  }
+  return out;
 }
 
 /** Verdict names that no pattern may take. */
@@ -87,6 +143,8 @@ export class PatternSet {
   readonly patterns: LoadedPattern[];
   readonly skipped: SkippedPattern[];
   private readonly byTransport: Record<Transport, SetGroup[]>;
+  /** `# Subject: packet` patterns: one packet's payload, NULs kept (see `matchPacket`). */
+  private readonly byPacket: Record<Transport, SetGroup[]>;
   private readonly sequential: Record<Transport, LoadedPattern[]>;
   private readonly byName: Map<string, LoadedPattern>;
 
@@ -101,31 +159,58 @@ export class PatternSet {
     // Two sets per transport: patterns anchored at the buffer start run as an anchored set,
     // whose automaton stops at the first byte no pattern can take; the rest scan the buffer.
     const build = (t: Transport): SetGroup[] => {
-      const members = this.patterns.filter((p) => p.transports.includes(t));
+      const parts = this.patterns
+        .filter((p) => p.transports.includes(t) && p.meta.subject === "flow")
+        .flatMap(partsOf);
       const groups: SetGroup[] = [];
-      for (const anchored of [true, false]) {
-        // Anchored groups hold patterns of similar reach (shortest first), so that a flow
-        // whose data already outgrew a whole group stops paying for it (see `match`).
-        const m = members
-          .filter((p) => p.anchored === anchored)
-          .sort((a, b) => (anchored ? a.maxLength - b.maxLength : 0) || a.priority - b.priority);
+      const chunked = (m: Part[], anchored: boolean) => {
         for (let i = 0; i < m.length; i += SET_CHUNK) {
           const chunk = m.slice(i, i + SET_CHUNK);
           const set = new RE2.Set(
             chunk.map((p) => p.re2),
             { anchor: anchored ? "start" : "unanchored", maxMem: SET_MAX_MEM },
           );
-          const maxLength = anchored ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity;
-          groups.push({ set, members: chunk, maxLength });
+          groups.push({
+            set,
+            members: chunk.map((p) => p.pattern),
+            maxLength: anchored ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity,
+            literals: anchored || !chunk[0]!.literals ? null : chunk.flatMap((p) => p.literals!),
+          });
         }
+      };
+      // Anchored groups hold patterns of similar reach (shortest first), so that a flow
+      // whose data already outgrew a whole group stops paying for it (see `match`).
+      const byPriority = (a: Part, b: Part) => a.pattern.priority - b.pattern.priority;
+      chunked(
+        parts.filter((p) => p.anchored).sort((a, b) => a.maxLength - b.maxLength || byPriority(a, b)),
+        true,
+      );
+      // Unanchored ones with a prefilter apart from those without (which always run).
+      chunked(parts.filter((p) => !p.anchored && p.literals).sort(byPriority), false);
+      chunked(parts.filter((p) => !p.anchored && !p.literals).sort(byPriority), false);
+      return groups;
+    };
+    // Packet patterns are few: unanchored sets (RE2 still honours their `^`).
+    const buildPacket = (t: Transport): SetGroup[] => {
+      const m = this.patterns.filter(
+        (p) => p.packetRe2 !== null && (p.meta.packetTransports ?? p.transports).includes(t),
+      );
+      const groups: SetGroup[] = [];
+      for (let i = 0; i < m.length; i += SET_CHUNK) {
+        const chunk = m.slice(i, i + SET_CHUNK);
+        const set = new RE2.Set(
+          chunk.map((p) => p.packetRe2!),
+          { anchor: "unanchored", maxMem: SET_MAX_MEM },
+        );
+        groups.push({ set, members: chunk, maxLength: Infinity, literals: null });
       }
       return groups;
     };
     this.byTransport = { tcp: build("tcp"), udp: build("udp") };
-    this.sequential = {
-      tcp: this.patterns.filter((p) => p.transports.includes("tcp")),
-      udp: this.patterns.filter((p) => p.transports.includes("udp")),
-    };
+    this.byPacket = { tcp: buildPacket("tcp"), udp: buildPacket("udp") };
+    const flowOnly = (t: Transport) =>
+      this.patterns.filter((p) => p.transports.includes(t) && p.meta.subject === "flow");
+    this.sequential = { tcp: flowOnly("tcp"), udp: flowOnly("udp") };
   }
 
   get size(): number {
@@ -148,6 +233,10 @@ export class PatternSet {
       // `seen`: the subject's first `seen` bytes (of its text form) were already matched
       // without a hit. An anchored match no longer than that lies inside them: skip.
       if (g.maxLength <= seen) continue;
+      // An unanchored group runs only on a subject holding one of its required runs.
+      if (g.literals && !g.literals.some((l) => containsLiteral(bytes, l))) continue;
+      // `test` may stop at the first hit and builds no array; most subjects match nothing.
+      if (!g.set.test(bytes)) continue;
       for (const i of g.set.match(bytes)) {
         const p = g.members[i]!;
         if (!best || p.priority < best.priority) best = p;
@@ -156,12 +245,35 @@ export class PatternSet {
     return best;
   }
 
+  /** Whether any `# Subject: packet` pattern applies to the transport. */
+  hasPacketPatterns(transport: Transport): boolean {
+    return this.byPacket[transport].length > 0;
+  }
+
+  /**
+   * The highest-priority `# Subject: packet` pattern matching one packet's payload as it
+   * is (NULs kept), or null.
+   */
+  matchPacket(payload: Buffer, transport: Transport): LoadedPattern | null {
+    if (!this.byPacket[transport].length || !payload.length) return null;
+    // The latin1-mapped UTF-8 form the translation matches (as flow/subject.ts builds it).
+    const bytes = isAscii(payload) ? payload : Buffer.from(payload.toString("latin1"), "utf8");
+    let best: LoadedPattern | null = null;
+    for (const g of this.byPacket[transport])
+      for (const i of g.set.match(bytes)) {
+        const p = g.members[i]!;
+        if (!best || p.priority < best.priority) best = p;
+      }
+    return best;
+  }
+
   /** Every matching pattern, in priority order (for the pattern tester). */
   matchAll(subject: Buffer | string, transport?: Transport): LoadedPattern[] {
     const bytes = typeof subject === "string" ? Buffer.from(subject, "utf8") : subject;
     const out = new Set<LoadedPattern>();
     for (const t of transport ? [transport] : (["tcp", "udp"] as const)) {
-      for (const g of this.byTransport[t]) for (const i of g.set.match(bytes)) out.add(g.members[i]!);
+      for (const g of [...this.byTransport[t], ...this.byPacket[t]])
+        for (const i of g.set.match(bytes)) out.add(g.members[i]!);
     }
     return [...out].sort((a, b) => a.priority - b.priority);
   }
@@ -250,13 +362,17 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
   for (const pf of candidates) {
     const useUser = preferUserspace && pf.userspace !== null;
     const line = useUser ? pf.userspace! : pf.kernel;
-    const dialect: DialectOptions = useUser
-      ? {
-          extended: pf.userspace!.flags.includes("REG_EXTENDED"),
-          icase: pf.userspace!.flags.includes("REG_ICASE"),
-          newline: pf.userspace!.flags.includes("REG_NEWLINE"),
-        }
-      : KERNEL_DIALECT;
+    const dialect: DialectOptions = {
+      ...(useUser
+        ? {
+            extended: pf.userspace!.flags.includes("REG_EXTENDED"),
+            icase: pf.userspace!.flags.includes("REG_ICASE"),
+            newline: pf.userspace!.flags.includes("REG_NEWLINE"),
+          }
+        : KERNEL_DIALECT),
+    };
+    // A packet pattern reads binary messages: NULs kept, and case-sensitive.
+    if (pf.meta.subject === "packet") Object.assign(dialect, { keepNul: true, icase: false });
     let translated;
     try {
       translated = translateL7Regex(line.source, dialect);
@@ -282,6 +398,25 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
       });
       continue;
     }
+    let packetRe2: string | null = pf.meta.subject === "packet" ? translated.source : null;
+    if (pf.packet) {
+      try {
+        packetRe2 = translateL7Regex(pf.packet.source, {
+          ...KERNEL_DIALECT,
+          icase: false,
+          keepNul: true,
+        }).source;
+        new RE2(packetRe2);
+      } catch (e) {
+        skipped.push({
+          file: pf.file,
+          line: pf.packet.line,
+          name: pf.name,
+          reason: `packet pattern ${(e as Error).message}`,
+        });
+        continue;
+      }
+    }
     let mark = marks.get(pf.name);
     if (mark === undefined) {
       while (usedMarks.has(nextMark)) nextMark++;
@@ -297,8 +432,10 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
       line: line.line,
       l7: line.source,
       re2: translated.source,
+      packetRe2,
       regex,
       anchored: translated.anchored,
+      branches: translated.branches,
       maxLength: maxMatchLength(translated.source),
       transports: pf.meta.transports,
       meta: pf.meta,

@@ -3,22 +3,27 @@
 // replaced or ignored by the agent. Refused (or flagged) where the admin sets them.
 
 import type { PolicyIssue } from "./validate.ts";
+import { hostIssues, type HostFeatures } from "./kernel-fit-hosts.ts";
 
 /** The parts of the agent's capability probe this check needs. */
 export interface KernelFeatures {
   qdiscs: Partial<Record<string, boolean>>;
   /** act_connmark, act_mirred and ifb links: download can be shaped on an IFB. */
   ifb?: boolean | undefined;
+  /** Per-host fairness and device rules (kernel-fit-hosts.ts); omit to skip the check. */
+  hosts?: HostFeatures | undefined;
 }
 
 interface ClassLike {
   name?: unknown;
   leaf?: unknown;
+  fairness?: unknown;
 }
 
 interface PolicyLike {
   classes?: { upload?: ClassLike[]; download?: ClassLike[] } | undefined;
   download?: unknown;
+  devices?: { download?: unknown }[] | undefined;
 }
 
 /** Leaf qdiscs a class may name; "auto" lets the agent pick the best the kernel has. */
@@ -47,5 +52,6 @@ export function kernelIssues(p: PolicyLike, k: KernelFeatures): PolicyIssue[] {
       message:
         "this box's kernel cannot shape download on an IFB (act_connmark, act_mirred or ifb missing): shape it on the LAN interface",
     });
+  if (k.hosts) issues.push(...hostIssues(p, k.hosts));
   return issues;
 }

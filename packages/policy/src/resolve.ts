@@ -2,10 +2,12 @@
 // wins, hostname > app > category > protocol (RULE_PRECEDENCE); among hostname rules, the
 // first in the list. The renderer (one route per app: its own rule, else its category's),
 // the data plane (which hostname rule a flow's name matches) and the dashboard's flows view
-// all ask this.
+// all ask this. A related protocol without a rule follows its control protocol's rule
+// (related.ts: ftp-data → ftp, rtp → sip).
 
 import { RULE_PRECEDENCE, ruleTarget, type RuleTargetKind, type TargetRule } from "./schema.ts";
 import { HostnameRules } from "./hostname-glob.ts";
+import { controlProtocolOf } from "./related.ts";
 
 /** What a flow (or an application) is known by; app, category and hostname may be unknown. */
 export interface FlowIdentity {
@@ -85,6 +87,10 @@ export class RuleResolver {
       // route exactly what the rules say, whatever text they hold
       const r = value != null ? this.byKind.get(kind)?.get(value) : undefined;
       if (r && usable(r.className)) return r;
+      // A related protocol without a usable rule follows its control protocol's (ftp-data → ftp).
+      const control = kind === "protocol" && value != null ? controlProtocolOf(value) : undefined;
+      const c = control !== undefined ? this.byKind.get(kind)?.get(control) : undefined;
+      if (c && usable(c.className)) return c;
     }
     return null;
   }

@@ -2,29 +2,13 @@
 // live in this zod schema; rules that relate fields to each other live in validate.ts.
 
 import { z } from "zod";
-import { parseRate } from "./units.ts";
+import { rateSchema as rate } from "./rate-schema.ts";
+import { FairnessSchema, DeviceSchema, NetworkListSchema } from "./devices.ts";
 import { plainText } from "./text.ts";
 import { DEFAULT_MARKS } from "./marks.ts";
-
-/** No link a Sluice box shapes is faster; above this a rate is a typo (99999gbit). */
-export const MAX_RATE_BPS = 100e9;
-
-const rate = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const bps = parseRate(v);
-  if (bps === null) {
-    ctx.addIssue({ code: "custom", message: `"${v}" is not a rate (examples: 20mbit, 512kbit, 1gbit)` });
-    return z.NEVER;
-  }
-  if (bps > MAX_RATE_BPS) {
-    ctx.addIssue({ code: "custom", message: `"${v}" is more than 100gbit: no link is that fast` });
-    return z.NEVER;
-  }
-  if (bps < 8000) {
-    ctx.addIssue({ code: "custom", message: `${bps} bit/s is below the 8kbit minimum` });
-    return z.NEVER;
-  }
-  return bps;
-});
+import { ScheduleWindowSchema } from "./schedule-schema.ts";
+import { QuotaSchema } from "./quota-schema.ts";
+import { DEFAULT_METRICS_PORT, canonicalAddress, notListenable } from "./metrics-listen.ts";
 
 const sizeBytes = z
   .number()
@@ -47,6 +31,8 @@ export const ClassSchema = z.strictObject({
   cburst: sizeBytes.optional(),
   default: z.boolean().default(false),
   leaf: z.enum(LEAF_KINDS).default("auto"),
+  /** How the class shares among its traffic: per flow (the leaf's own), or per LAN host. */
+  fairness: FairnessSchema.optional(),
   description: plainText(200).optional(),
 });
 
@@ -122,12 +108,41 @@ const markMask = z
   .union([z.number().int(), z.string().regex(/^0x[0-9a-f]+$/i)])
   .transform((v) => (typeof v === "number" ? v : parseInt(v, 16)) >>> 0);
 
+/**
+ * The agent's Prometheus/OpenMetrics endpoint: off by default; when on, served on
+ * `address:port` (loopback or a LAN address: metricsListenIssues) at /metrics, with an
+ * optional bearer token kept as its SHA-256 (hex), so the policy never holds the secret.
+ */
+export const MetricsSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  address: z
+    .string()
+    .max(64)
+    .superRefine((a, ctx) => {
+      const c = canonicalAddress(a);
+      const why =
+        c === null ? "is not an IPv4 or IPv6 address (e.g. 192.168.77.1 or 127.0.0.1)" : notListenable(c);
+      if (why) ctx.addIssue({ code: "custom", message: `${JSON.stringify(a)} ${why}` });
+    })
+    .default("127.0.0.1"),
+  port: z.number().int().min(1).max(65535).default(DEFAULT_METRICS_PORT),
+  bearerTokenSha256: z
+    .string()
+    .regex(
+      /^[0-9a-f]{64}$/,
+      "the SHA-256 of the token, 64 lowercase hex digits (printf %s TOKEN | sha256sum)",
+    )
+    .optional(),
+});
+
+export const DEFAULT_METRICS = { enabled: false, address: "127.0.0.1", port: DEFAULT_METRICS_PORT } as const;
+
 export const PolicySchema = z.strictObject({
   version: z.literal(1),
   name: plainText(100).default("policy"),
   interfaces: z.strictObject({
     wan: z.strictObject({ device: ifname, rate }),
-    lan: z.strictObject({ device: ifname, rate }),
+    lan: z.strictObject({ device: ifname, rate, networks: NetworkListSchema.optional() }),
   }),
   /** Where download is shaped: LAN egress when the box routes, an IFB on WAN ingress otherwise. */
   download: z.enum(["lan", "ifb"]).default("lan"),
@@ -151,16 +166,32 @@ export const PolicySchema = z.strictObject({
       hostMask: markMask.default(DEFAULT_MARKS.hostMask),
     })
     .default({ ...DEFAULT_MARKS }),
+  metrics: MetricsSchema.default({ ...DEFAULT_METRICS }),
   classes: z.strictObject({
     upload: z.array(ClassSchema).min(1).max(200),
     download: z.array(ClassSchema).min(1).max(200),
   }),
   rules: z.array(TargetRuleSchema).max(1000).default([]),
+  /** The box's IANA time zone: schedules and quota periods follow its wall clock. */
+  timeZone: z.string().max(64).default("UTC"),
+  /** Time windows in which class limits or rules differ (schedule-schema.ts). */
+  schedules: z
+    .array(z.lazy(() => ScheduleWindowSchema))
+    .max(50)
+    .default([]),
+  /** Data allowances per period; past one, traffic goes to a demotion class (quota-schema.ts). */
+  quotas: z
+    .array(z.lazy(() => QuotaSchema))
+    .max(100)
+    .default([]),
+  /** Per-device limits (devices.ts): LAN hosts or groups with their own rate/ceil. */
+  devices: z.array(DeviceSchema).max(200).optional(),
 });
 
 export type PolicyInput = z.input<typeof PolicySchema>;
 export type Policy = z.output<typeof PolicySchema>;
 export type PolicyClass = z.output<typeof ClassSchema>;
 export type PolicyRule = TargetRule;
+export type MetricsSettings = z.output<typeof MetricsSchema>;
 export type Direction = "upload" | "download";
 export const DIRECTIONS: readonly Direction[] = ["upload", "download"];

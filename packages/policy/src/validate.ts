@@ -16,6 +16,9 @@ import {
 } from "./schema.ts";
 import { formatRate } from "./units.ts";
 import { shiftOf } from "./marks.ts";
+import { checkScheduledPolicies, checkSchedules } from "./schedule-validate.ts";
+import { checkQuotas } from "./quota-validate.ts";
+import { checkHosts } from "./validate-devices.ts";
 
 export interface PolicyIssue {
   /** Dotted path with indexes, e.g. "classes.upload[2].ceil". */
@@ -34,6 +37,9 @@ export interface ValidationContext {
   categories?: ReadonlySet<string>;
   /** The highest app id of the catalogue (marks carry ids: marks.appMask must hold it). */
   maxAppId?: number;
+  /** The LAN's networks (the agent's LAN addresses) when the policy names none: device
+   * rules must lie inside them; omit to skip the check. */
+  lanNetworks?: readonly string[];
 }
 
 /** The two special classifications every policy may route. */
@@ -89,6 +95,11 @@ export function validatePolicy(input: unknown, ctx: ValidationContext = {}): Val
   for (const dir of DIRECTIONS) validateTree(policy.classes[dir], dir, link[dir], add);
 
   checkRules(policy.rules, policy.classes, ctx, add);
+  checkSchedules(policy, ctx, add);
+  checkQuotas(policy, add);
+  // Only a policy valid on its own can be checked under each mix of its windows.
+  if (!issues.length && policy.schedules.length) checkScheduledPolicies(policy, ctx, add);
+  checkHosts(policy, link, ctx.lanNetworks, add);
 
   return issues.length ? { ok: false, issues } : { ok: true, policy };
 }

@@ -8,6 +8,7 @@ import {
   MARK_UNKNOWN,
   MARK_UNSET,
   RuleResolver,
+  controlProtocolOf,
   markFields,
   protocolMark,
   reservedProtocol,
@@ -68,4 +69,24 @@ test("mark fields: the defaults and the reserved protocol values", () => {
   assert.equal(protocolMark("ssh", new Map([["ssh", 4]])), 4);
   assert.equal(reservedProtocol(2), "unknown");
   assert.equal(reservedProtocol(3), undefined);
+});
+
+test("a related protocol without a rule follows its control protocol's rule; its own rule wins", () => {
+  const rel = new RuleResolver([
+    { protocol: "ftp", class: "bulk" },
+    { protocol: "sip", class: "voice" },
+    { protocol: "rtp", class: "media" },
+    { hostname: "files.example.com", class: "p2p" },
+  ]);
+  assert.deepEqual(rel.resolve({ protocol: "ftp-data" }), {
+    kind: "protocol",
+    value: "ftp",
+    className: "bulk",
+  });
+  assert.equal(rel.resolve({ protocol: "rtp" })?.className, "media");
+  assert.equal(rel.resolve({ protocol: "ftp-data", hostname: "files.example.com" })?.kind, "hostname");
+  assert.equal(rel.resolve({ protocol: "ftp-data" }, { usable: (c) => c !== "bulk" }), null);
+  assert.equal(new RuleResolver([{ protocol: "ssh", class: "x" }]).resolve({ protocol: "ftp-data" }), null);
+  assert.equal(controlProtocolOf("ftp-data"), "ftp");
+  assert.equal(controlProtocolOf("constructor"), undefined);
 });

@@ -5,7 +5,7 @@ import { fieldValue } from "../render/model.ts";
 import type { RenderedPolicy } from "../render/scripts.ts";
 import { usesFwFilters } from "../render/tc.ts";
 import { buildRules, chainsOf, ruleLine, HOOKS, type Family } from "../render/iptables.ts";
-import type { NftTable } from "../render/nft.ts";
+import { NFT_HOOK_PRIORITY_VALUE, type NftTable } from "../render/nft.ts";
 import {
   parseTcRate,
   rootQdisc,
@@ -98,6 +98,16 @@ export function verifyNft(want: NftTable | null, got: InstalledNft | null): stri
   const problems: string[] = [];
   const same = (a: string[], b: string[]) => [...a].sort().join("\n") === [...b].sort().join("\n");
   if (!same(want.counters, got.counters)) problems.push("nft: named counters differ");
+  if (
+    !same(
+      (want.quotas ?? []).map((q) => `${q.name} ${q.bytes}`),
+      got.quotas ?? [],
+    )
+  )
+    problems.push("nft: quota objects differ");
+  const helpers = want.helpers.map((h) => `${h.name} ${h.type} ${h.l4}`);
+  if (!same(helpers, got.helpers ?? []))
+    problems.push(`nft: conntrack helpers differ (want ${helpers.join(", ") || "none"})`);
   for (const m of want.maps) {
     const g = got.maps.find((x) => x.name === m.name);
     const els = m.elements.map((e) => `${e.key} : ${e.value}`);
@@ -111,7 +121,10 @@ export function verifyNft(want: NftTable | null, got: InstalledNft | null): stri
       problems.push(`nft: chain ${c.name} missing`);
       continue;
     }
-    if ((c.hook === null) !== (g.hook === null) || (c.hook && !g.hook!.startsWith(`${c.hook} `)))
+    if (
+      (c.hook === null) !== (g.hook === null) ||
+      (c.hook && g.hook !== `${c.hook} ${c.priorityValue ?? NFT_HOOK_PRIORITY_VALUE[c.hook]}`)
+    )
       problems.push(`nft: chain ${c.name} hooked as ${g.hook ?? "none"}`);
     if (g.rules.length !== c.rules.length) {
       problems.push(`nft: chain ${c.name} has ${g.rules.length} rules, expected ${c.rules.length}`);

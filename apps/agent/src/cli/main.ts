@@ -9,13 +9,11 @@ const program = new Command("sluice")
   .option("--socket <path>", "the agent's control socket (default /run/sluice/agent.sock or $SLUICE_SOCKET)")
   .showHelpAfterError()
   .addCommand(classifyCommand());
-// `sluice classify` (long runs over big captures) loads neither the agent's client nor the
-// lab: ~10 MB less resident memory and a faster start.
+// `sluice classify` (long runs over big captures) does not load the agent's client: less
+// resident memory and a faster start. The test lab is not here: it is `sluice-lab` (apps/lab).
 if (process.argv[2] !== "classify") {
   const { controlCommands } = await import("./control-commands.ts");
-  const { labCommand } = await import("../lab/index.ts");
   for (const c of controlCommands()) program.addCommand(c);
-  program.addCommand(labCommand());
 }
 
 for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)])

@@ -15,7 +15,15 @@ import {
   type AppCatalogue,
   type PatternSet,
 } from "@sluice/classifier";
-import { markFields, reservedProtocol, type PolicyInput } from "@sluice/policy";
+import { networkInterfaces } from "node:os";
+import {
+  markFields,
+  metricsListenIssues,
+  networkOfCidr,
+  reservedProtocol,
+  type PolicyInput,
+} from "@sluice/policy";
+import { DeviceNames } from "../devices/names.ts";
 import { SystemExecutor, type Executor } from "../kernel/executor.ts";
 import { probeCapabilities } from "../kernel/probe.ts";
 import { capabilitySummary, chooseVariant, type Capabilities } from "../kernel/capabilities.ts";
@@ -27,6 +35,7 @@ import { KernelCounters } from "../stats/kernel-counters.ts";
 import type { KernelModel } from "../render/model.ts";
 import { createApi, listenUnix, type ControlTarget } from "../api/server.ts";
 import type {
+  DevicesResponse,
   AgentStatus,
   AppCatalogue as AppCatalogueResponse,
   ApplyResponse,
@@ -42,7 +51,15 @@ import { DataPlane, type FlowDecidedEvent } from "../nfqueue/data-plane.ts";
 import { listInterfaces, type NetInterface } from "../kernel/interfaces.ts";
 import { CHAIN_FWD } from "../render/model.ts";
 import { parseLateRuleCount } from "../stats/parse.ts";
-import { HealthTracker, countersOf } from "./classification-health.ts";
+import { HealthTracker, countersOf, type ClassificationHealth } from "./classification-health.ts";
+import { ApplyOutcomes } from "../metrics/apply-outcomes.ts";
+import { MetricsEndpoint, endpointConfig } from "../metrics/endpoint.ts";
+import type { MetricsSnapshot } from "../metrics/exposition.ts";
+import { systemClock, type Clock } from "./clock.ts";
+import { QuotaBook, parseNftQuotas } from "./quota-book.ts";
+import { Scheduler } from "./scheduler.ts";
+import { quotaObject } from "../render/quota-model.ts";
+import { NFT_FAMILY, NFT_TABLE } from "../render/nft.ts";
 
 export interface AgentOptions {
   socket: string;
@@ -62,6 +79,23 @@ export interface AgentOptions {
   /** The box's network interfaces; default read from sysfs (tests: the fake kernel's). */
   interfaces?: () => NetInterface[];
   logLevel?: string;
+  /** dnsmasq's lease file (device names, device rules by MAC); null: none. */
+  leasesFile?: string | null;
+  /** A DNS server asked for device names by address (PTR); null/absent: no reverse DNS. */
+  reverseDns?: string | null;
+  /** The clock schedules and quota periods follow (tests: a ManualClock). */
+  clock?: Clock;
+}
+
+/** Where the appliance's dnsmasq keeps its leases (Debian's default). */
+export const DEFAULT_LEASES_FILE = "/var/lib/misc/dnsmasq.leases";
+
+/** The networks of an interface's addresses ("10.77.1.0/24"), link-local ones left out. */
+function interfaceNetworks(device: string): string[] {
+  return (networkInterfaces()[device] ?? [])
+    .filter((a) => !a.address.toLowerCase().startsWith("fe80:") && a.cidr)
+    .map((a) => networkOfCidr(a.cidr!))
+    .filter((n): n is string => n !== null);
 }
 
 const VERSION = "0.1.0";
@@ -88,7 +122,17 @@ export class Agent implements ControlTarget {
   private model: KernelModel | null = null;
   private readonly opts: AgentOptions;
   private readonly health = new HealthTracker();
+  readonly deviceNames: DeviceNames;
   private healthTimer: NodeJS.Timeout | null = null;
+  private quotaTimer: NodeJS.Timeout | null = null;
+  readonly book: QuotaBook;
+  readonly scheduler: Scheduler;
+  /** How applies, tries, confirms, rollbacks and reverts ended (metrics). */
+  readonly outcomes = new ApplyOutcomes();
+  /** The Prometheus/OpenMetrics endpoint (policy.metrics; off by default). */
+  readonly metrics: MetricsEndpoint;
+  /** The metrics endpoint following the last model change (awaited before an apply answers). */
+  private metricsConfigured: Promise<void> = Promise.resolve();
 
   private constructor(
     opts: AgentOptions,
@@ -107,6 +151,10 @@ export class Agent implements ControlTarget {
     this.catalogue = catalogueOf(patterns);
     this.store = new HistoryStore(opts.dataDir);
     this.hostIds = new HostIdRegistry(opts.dataDir);
+    this.deviceNames = new DeviceNames({
+      leasesFile: opts.leasesFile === undefined ? DEFAULT_LEASES_FILE : opts.leasesFile,
+      reverseDns: opts.reverseDns ?? null,
+    });
     this.applier = new Applier({
       exec,
       store: this.store,
@@ -114,8 +162,26 @@ export class Agent implements ControlTarget {
       protocols: () => this.catalogue,
       apps: () => this.apps,
       log: (msg, data) => log.info(data ?? {}, msg),
-      reverted: () => this.refreshModel(),
+      reverted: () => {
+        this.outcomes.record("revert", "ok");
+        this.refreshModel();
+        void this.scheduler.kick();
+      },
       hostIds: (globs, max) => this.hostIds.ids(globs, max),
+      // A fake kernel (tests) has no addresses to check device rules against.
+      ...(opts.exec ? {} : { lanNetworks: interfaceNetworks }),
+      hostInputs: () => ({ macAddresses: this.deviceNames.macAddresses() }),
+      inForce: (policy) => this.scheduler.inForce(policy),
+    });
+    this.book = new QuotaBook(opts.dataDir);
+    this.scheduler = new Scheduler({
+      clock: opts.clock ?? systemClock,
+      applier: this.applier,
+      store: this.store,
+      book: this.book,
+      log: (msg, data) => log.info(data ?? {}, msg),
+      syncQuotas: () => this.syncQuotas(),
+      applied: () => this.refreshModel(),
     });
     this.accounting = new Accounting({
       exec,
@@ -123,10 +189,15 @@ export class Agent implements ControlTarget {
       protocolOf: (m) => this.protocolName(m),
       apps,
       hostnameOf: (client, server) => this.hostnames.get(`${client} ${server}`) ?? null,
+      deviceNameOf: (address) => this.deviceNames.nameOf(address),
       ipv6: caps.ip6tables.mark,
       // In process over netlink (no process per sample); the tools where it can't be opened.
       kernel: opts.exec ? null : KernelCounters.open(),
     });
+    this.metrics = new MetricsEndpoint(
+      () => this.metricsSnapshot(),
+      (level, msg) => log[level](msg),
+    );
   }
 
   static async start(opts: AgentOptions): Promise<Agent> {
@@ -164,18 +235,29 @@ export class Agent implements ControlTarget {
     // match them and they would never be classified. Turn it on before any rule loads.
     const acct = await this.exec.run(["sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1"]);
     if (acct.code !== 0) this.log.warn(`could not enable conntrack accounting: ${acct.stderr.trim()}`);
+    await this.syncQuotas(); // counts of a table still in place (an agent restart, not a reboot)
     try {
-      const good = await this.applier.restoreLastGood();
+      const good = await this.applier.restoreLastGood().catch((e: unknown) => {
+        this.outcomes.record("boot", "failed");
+        throw e;
+      });
+      if (good) this.outcomes.record("boot", "ok");
       if (good) this.log.info({ id: good.id }, "last good policy in place");
       else if (this.opts.initialPolicy) {
         const policy = JSON.parse(readFileSync(this.opts.initialPolicy, "utf8")) as PolicyInput;
-        const { entry } = await this.applier.apply(policy, { user: "first boot" });
+        const { entry } = await this.outcomes.track("boot", () =>
+          this.applier.apply(policy, { user: "first boot" }),
+        );
         this.log.info({ id: entry.id, file: this.opts.initialPolicy }, "initial policy applied");
       } else this.log.warn("no policy yet: apply one with `sluice apply` or the dashboard");
     } catch (e) {
       this.log.error({ err: e }, "could not install a policy at boot; traffic passes unshaped");
     }
     this.refreshModel();
+    // A window or quota period that changed while the agent was stopped switches now.
+    await this.scheduler.start();
+    this.quotaTimer = setInterval(() => void this.syncQuotas(), 5000);
+    this.quotaTimer.unref?.();
     if (!this.opts.noDataPlane) await this.startDataPlane();
     if (this.opts.sampleMs !== 0) this.accounting.start(this.opts.sampleMs ?? 1000);
     this.healthTimer = setInterval(() => void this.sampleHealth().catch(() => undefined), 5000);
@@ -184,6 +266,7 @@ export class Agent implements ControlTarget {
     this.server = createApi(this);
     await listenUnix(this.server, this.opts.socket);
     this.log.info({ socket: this.opts.socket }, "control API listening");
+    await this.metricsConfigured;
   }
 
   private async startDataPlane(): Promise<void> {
@@ -233,11 +316,18 @@ export class Agent implements ControlTarget {
   private refreshModel(): void {
     const trying = this.applier.pendingTry;
     const good = (trying ? this.store.get(trying.entryId) : undefined) ?? this.store.lastGood();
+    let policy = null;
     try {
-      this.model = good ? this.applier.render(this.applier.validate(good.policy)).model : null;
+      policy = good ? this.applier.validate(good.policy) : null;
+      this.model = policy ? this.applier.render(policy).model : null;
     } catch {
       this.model = null;
     }
+    // the metrics endpoint follows the policy in force, as the shaping does
+    const cfg = endpointConfig(policy?.metrics, policy?.interfaces.lan.device);
+    this.metricsConfigured = this.metrics
+      .configure(cfg)
+      .catch((e: unknown) => this.log.error({ err: e }, "metrics endpoint not reconfigured"));
     try {
       this.dataPlane?.setRouting(this.routing());
     } catch (e) {
@@ -264,8 +354,58 @@ export class Agent implements ControlTarget {
     );
   }
 
+  /** The box's interfaces (sysfs and their addresses; tests: the fake kernel's). */
+  private interfaces(): NetInterface[] {
+    return this.opts.interfaces ? this.opts.interfaces() : listInterfaces();
+  }
+
+  /**
+   * Checks of a new policy against the box as it is now: the metrics address must be
+   * loopback or the LAN interface's. Not on boot or rollback (the box may be coming up, and
+   * the endpoint retries until the address is there).
+   */
+  private boxIssues(policy: unknown) {
+    const p = policy as { interfaces?: { lan?: { device?: unknown } } } | null;
+    const lan = p?.interfaces?.lan?.device;
+    const addresses = this.interfaces().find((i) => i.name === lan)?.addresses ?? [];
+    return metricsListenIssues((policy ?? {}) as Parameters<typeof metricsListenIssues>[0], addresses);
+  }
+
+  /** What the metrics endpoint shows, read when it is scraped. */
+  metricsSnapshot(): MetricsSnapshot {
+    const good = this.store.lastGood();
+    return {
+      version: VERSION,
+      startedAt: this.startedAt,
+      sample: this.accounting.latest(),
+      dataPlane: this.dataPlane?.stats().total ?? null,
+      health: this.classificationHealth(),
+      protocolOf: (m) => this.protocolName(m),
+      applies: this.outcomes.list(),
+      deviceClasses: (this.model?.devices ?? []).flatMap((d) =>
+        (d.hosts?.devices ?? []).map((x) => ({ iface: d.device, classid: x.classid, device: x.name })),
+      ),
+      lastApplyAt: this.outcomes.lastAt,
+      policy: good
+        ? { id: good.id, name: (good.policy as { name?: string }).name ?? "policy", at: good.at }
+        : null,
+      trying: this.applier.pendingTry !== null,
+    };
+  }
+
+  private classificationHealth(): ClassificationHealth {
+    if (this.dataPlane) return this.health.current();
+    return {
+      ...this.health.current(),
+      degraded: true,
+      reasons: ["the data plane is not running: traffic passes unclassified"],
+    };
+  }
+
   status(): AgentStatus {
     const variant = chooseVariant(this.caps);
+    const schedule = this.scheduler.scheduleStatus();
+    const quotas = this.scheduler.quotaStatus();
     const good = this.store.lastGood();
     return {
       version: VERSION,
@@ -288,25 +428,20 @@ export class Agent implements ControlTarget {
         ? {
             running: true,
             ...this.dataPlane.stats().total,
-            health: this.health.current(),
+            health: this.classificationHealth(),
             memory: agentMemory(),
           }
-        : {
-            running: false,
-            error: this.dataPlaneError ?? "disabled",
-            health: {
-              ...this.health.current(),
-              degraded: true,
-              reasons: ["the data plane is not running: traffic passes unclassified"],
-            },
-          },
-      interfaces: this.opts.interfaces ? this.opts.interfaces() : listInterfaces(),
+        : { running: false, error: this.dataPlaneError ?? "disabled", health: this.classificationHealth() },
+      interfaces: this.interfaces(),
+      metrics: this.metrics.state(),
       devices:
         this.model?.devices.map((d) => ({
           device: d.device,
           direction: d.direction,
           linkRate: d.linkRate,
         })) ?? [],
+      ...(schedule ? { schedule } : {}),
+      ...(quotas.length ? { quotas } : {}),
     };
   }
 
@@ -343,6 +478,9 @@ export class Agent implements ControlTarget {
 
   async render(policy: unknown): Promise<RenderResponse> {
     try {
+      const issues = this.boxIssues(policy);
+      if (issues.length)
+        return { ok: false, issues, error: issues.map((i) => `${i.path}: ${i.message}`).join("; ") };
       const dry = await this.applier.dryRun(policy);
       return { ok: true, header: dry.rendered.header, scripts: dry.scripts, diff: dry.diff };
     } catch (e) {
@@ -353,21 +491,60 @@ export class Agent implements ControlTarget {
   }
 
   async apply(policy: unknown, opts: { user?: string; trySeconds?: number }): Promise<ApplyResponse> {
-    const result = await this.applier.apply(policy as PolicyInput, opts);
+    await this.syncQuotas(); // the new table starts from the counts so far
+    const result = await this.outcomes.track(opts.trySeconds !== undefined ? "try" : "apply", async () => {
+      const issues = this.boxIssues(policy);
+      if (issues.length)
+        throw new ApplyError(
+          "validate",
+          `policy is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+          { issues },
+        );
+      return this.applier.apply(policy as PolicyInput, opts);
+    });
     this.refreshModel();
+    void this.scheduler.kick();
+    await this.metricsConfigured;
     return { entry: summarize(result.entry), diff: result.diff };
   }
 
   async confirm(): Promise<HistorySummary> {
-    const e = await this.applier.confirm();
+    const e = await this.outcomes.track("confirm", () => this.applier.confirm());
     this.refreshModel();
+    void this.scheduler.kick();
+    await this.metricsConfigured;
     return summarize(e);
   }
 
   async rollback(id: number | undefined, user: string): Promise<HistorySummary> {
-    const e = await this.applier.rollback(id, user);
+    await this.syncQuotas();
+    const e = await this.outcomes.track("rollback", () => this.applier.rollback(id, user));
     this.refreshModel();
+    void this.scheduler.kick();
+    await this.metricsConfigured;
     return summarize(e);
+  }
+
+  /**
+   * Reads the kernel's quota objects into the quota book (the bytes each target used in the
+   * period the installed policy was applied for) and saves it.
+   */
+  async syncQuotas(): Promise<void> {
+    const good = this.store.lastGood();
+    const periods = good?.quotaPeriods;
+    if (!this.caps.nftables || !periods || !Object.keys(periods).length) return;
+    try {
+      const r = await this.exec.run(["nft", "-j", "list", "quotas", "table", NFT_FAMILY, NFT_TABLE]);
+      if (r.code !== 0) return;
+      const used = parseNftQuotas(r.stdout);
+      for (const [name, period] of Object.entries(periods)) {
+        const bytes = used.get(quotaObject(name));
+        if (bytes !== undefined) this.book.record(name, period, bytes);
+      }
+      this.book.save();
+    } catch (e) {
+      this.log.warn({ err: e }, "quota counts not saved");
+    }
   }
 
   history(): HistorySummary[] {
@@ -388,6 +565,14 @@ export class Agent implements ControlTarget {
       connections: this.accounting.allConnections(),
       total: this.accounting.connectionCount(),
       decided: this.recentDecisions(),
+    };
+  }
+
+  devices(): DevicesResponse {
+    return {
+      devices: this.deviceNames.list(),
+      leasesFile: this.opts.leasesFile === undefined ? DEFAULT_LEASES_FILE : this.opts.leasesFile,
+      reverseDns: this.opts.reverseDns ?? null,
     };
   }
 
@@ -422,11 +607,15 @@ export class Agent implements ControlTarget {
   }
 
   async stop(): Promise<void> {
+    this.scheduler.stop();
+    if (this.quotaTimer) clearInterval(this.quotaTimer);
+    await this.syncQuotas();
     this.accounting.stop();
     // open stats streams (the dashboard's) would keep close() waiting for ever
     this.server?.closeAllConnections();
     if (this.healthTimer) clearInterval(this.healthTimer);
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await this.metrics.stop();
     if (this.dataPlane) await this.dataPlane.stop();
     this.log.info("agent stopped; rules stay in place, queue bypass keeps traffic flowing");
   }
@@ -455,6 +644,7 @@ function summarize(e: HistoryEntry): HistorySummary {
     error: e.error,
     tryUntil: e.tryUntil,
     name: (e.policy as { name?: string }).name,
+    ...(e.note ? { note: e.note } : {}),
   };
 }
 

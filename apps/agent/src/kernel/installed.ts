@@ -24,6 +24,10 @@ export interface InstalledDevice {
 /** Sluice's nftables table, without counter values and handles (so two reads compare). */
 export interface InstalledNft {
   counters: string[];
+  /** Quota objects as "name allowance" (the used amount moves with traffic: not kept here). */
+  quotas?: string[];
+  /** `ct helper` objects as "name type protocol", sorted. */
+  helpers: string[];
   /** Elements as "key : value", sorted. */
   maps: { name: string; type: string; data: string; elements: string[] }[];
   /** Each rule as its expression JSON (as `nft -j` prints it). */
@@ -43,11 +47,15 @@ type NftJson = { nftables?: Record<string, Record<string, unknown>>[] };
 /** `nft -j list table inet sluice` → the normalized form. */
 export function parseNftJson(text: string): InstalledNft {
   const items = (JSON.parse(text) as NftJson).nftables ?? [];
-  const out: InstalledNft = { counters: [], maps: [], chains: [] };
+  const out: InstalledNft = { counters: [], helpers: [], maps: [], chains: [] };
   const rules = new Map<string, string[]>();
   for (const it of items) {
     if (it.counter) out.counters.push(String(it.counter.name));
-    else if (it.map) {
+    else if (it.quota) (out.quotas ??= []).push(`${String(it.quota.name)} ${Number(it.quota.bytes)}`);
+    else if (it["ct helper"]) {
+      const h = it["ct helper"];
+      out.helpers.push(`${String(h.name)} ${String(h.type)} ${String(h.protocol)}`);
+    } else if (it.map) {
       const elem = (it.map.elem as unknown[] | undefined) ?? [];
       out.maps.push({
         name: String(it.map.name),
@@ -68,6 +76,8 @@ export function parseNftJson(text: string): InstalledNft {
   }
   for (const c of out.chains) c.rules = rules.get(c.name) ?? [];
   out.counters.sort();
+  out.quotas?.sort();
+  out.helpers.sort();
   out.maps.sort((a, b) => (a.name < b.name ? -1 : 1));
   out.chains.sort((a, b) => (a.name < b.name ? -1 : 1));
   return out;

@@ -3,12 +3,15 @@
 // above what the link can carry. Virtual links (veth, ifb, lo) have no speed: null.
 
 import { readFileSync, readdirSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 
 export interface NetInterface {
   name: string;
   /** Link speed in Mbit/s as the driver reports it; null when unknown (virtual, down). */
   speedMbps: number | null;
+  /** Its IPv4 and IPv6 addresses (link-local ones with "%name"). */
+  addresses: string[];
 }
 
 export function listInterfaces(sys = "/sys/class/net"): NetInterface[] {
@@ -18,6 +21,7 @@ export function listInterfaces(sys = "/sys/class/net"): NetInterface[] {
   } catch {
     return [];
   }
+  const addrs = networkInterfaces();
   return names.sort().map((name) => {
     let speedMbps: number | null = null;
     try {
@@ -26,6 +30,7 @@ export function listInterfaces(sys = "/sys/class/net"): NetInterface[] {
     } catch {
       /* EINVAL for links without a speed */
     }
-    return { name, speedMbps };
+    const addresses = (addrs[name] ?? []).map((a) => (a.scopeid ? `${a.address}%${name}` : a.address));
+    return { name, speedMbps, addresses };
   });
 }

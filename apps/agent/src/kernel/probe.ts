@@ -3,7 +3,7 @@
 
 import { release } from "node:os";
 import type { Executor } from "./executor.ts";
-import type { Capabilities } from "./capabilities.ts";
+import { HELPER_TYPES, type Capabilities, type HelperType } from "./capabilities.ts";
 
 const P0 = "slprobe0";
 const P1 = "slprobe1";
@@ -53,6 +53,7 @@ export async function probeCapabilities(exec: Executor): Promise<Capabilities> {
       fw: await filt("1", ["handle", "0x100/0xff00", "fw", "classid", "1:1"]),
       u32: await filt("2", ["u32", "match", "u32", "0", "0", "classid", "1:1"]),
       matchall: await filt("3", ["matchall", "classid", "1:1"]),
+      flow: await filt("4", ["handle", "4", "flow", "hash", "keys", "dst", "divisor", "1024"]),
     };
     const links = { ifb: await ok(["ip", "link", "add", IFB, "type", "ifb"]) };
     const action = (spec: string[]) =>
@@ -82,6 +83,7 @@ export async function probeCapabilities(exec: Executor): Promise<Capabilities> {
     const iptables = await probeTables(exec, "iptables");
     const ip6tables = await probeTables(exec, "ip6tables");
     const nftables = await probeNft(exec);
+    const ctHelpers = await probeCtHelpers(exec, nftables);
     return {
       qdiscs,
       classifiers,
@@ -90,6 +92,7 @@ export async function probeCapabilities(exec: Executor): Promise<Capabilities> {
       iptables,
       ip6tables,
       nftables,
+      ctHelpers,
       probedAt: new Date().toISOString(),
       kernel: release(),
     };
@@ -166,4 +169,35 @@ async function probeNft(exec: Executor): Promise<boolean> {
   const r = await exec.run(["nft", "-f", "-"], { input: script });
   await exec.run(["nft", "delete", "table", "inet", NFT_PROBE_TABLE]);
   return r.code === 0;
+}
+
+/** The protocol a helper's probe object is declared for. */
+const HELPER_L4: Record<HelperType, "tcp" | "udp"> = { ftp: "tcp", sip: "udp", tftp: "udp" };
+
+/**
+ * Each conntrack helper as render/nft.ts assigns it: a `ct helper` object of its type and a
+ * prerouting rule that sets it (the kernel refuses an object whose helper it lacks).
+ */
+async function probeCtHelpers(exec: Executor, nftables: boolean): Promise<Capabilities["ctHelpers"]> {
+  const out = { ftp: false, sip: false, tftp: false };
+  if (!nftables) return out;
+  const table = `inet ${NFT_PROBE_TABLE}`;
+  for (const h of HELPER_TYPES) {
+    const script = [
+      `table ${table}`,
+      `delete table ${table}`,
+      `table ${table} {`,
+      `  ct helper h { type "${h}" protocol ${HELPER_L4[h]}; }`,
+      "  chain pre {",
+      "    type filter hook prerouting priority -160; policy accept;",
+      `    ct state new ${HELPER_L4[h]} dport 1 ct helper set "h"`,
+      `    ct status expected ct helper "${h}" ct mark set ct mark & 0xffff00ff | 0x00000300`,
+      "  }",
+      "}",
+      "",
+    ].join("\n");
+    out[h] = (await exec.run(["nft", "-f", "-"], { input: script })).code === 0;
+    await exec.run(["nft", "delete", "table", "inet", NFT_PROBE_TABLE]);
+  }
+  return out;
 }

@@ -82,8 +82,8 @@ export interface DataPlaneStats {
     waiting: number;
     activeFlows: number;
     /** The live workers' V8 heaps: bytes in use, bytes reserved. */
-    workerHeapUsed: number;
-    workerHeapTotal: number;
+    workerHeapUsed?: number;
+    workerHeapTotal?: number;
     /** Workers that died and were restarted. */
     restarts: number;
   };
@@ -99,7 +99,10 @@ interface Slot {
 }
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
-const START_TIMEOUT_MS = 60_000;
+// A worker loads the classifier and compiles the pattern set before it binds its queue: about a
+// second on a PC, minutes on an emulated box whose host is loaded (the appliance's boot test),
+// so the appliance's unit raises the limit with SLUICE_WORKER_START_TIMEOUT_MS.
+const START_TIMEOUT_MS = Number(process.env.SLUICE_WORKER_START_TIMEOUT_MS) || 60_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 export class DataPlane {
@@ -325,8 +328,8 @@ export class DataPlane {
         total.verdicts[Number(m)] = (total.verdicts[Number(m)] ?? 0) + n;
       if (i >= this.retired.length) {
         total.activeFlows += q.flows.active;
-        total.workerHeapUsed += q.heap?.used ?? 0;
-        total.workerHeapTotal += q.heap?.total ?? 0;
+        total.workerHeapUsed = (total.workerHeapUsed ?? 0) + (q.heap?.used ?? 0);
+        total.workerHeapTotal = (total.workerHeapTotal ?? 0) + (q.heap?.total ?? 0);
         // Kernel counters are per queue and survive a worker restart: count live ones only.
         total.queueDropped += q.kernel?.queueDropped ?? 0;
         total.userDropped += q.kernel?.userDropped ?? 0;

@@ -8,7 +8,8 @@
 import { HostnameRules } from "@sluice/policy/hostname-glob"; // not the schemas (zod): see config-file.ts
 import {
   FlowTable,
-  decodeIpPacket,
+  PacketSlot,
+  decodeIpPacketInto,
   flowClient,
   flowServer,
   type AppCatalogue,
@@ -50,6 +51,8 @@ export class PacketClassifier {
   readonly counters = { packets: 0, bytes: 0, passthrough: 0, decided: 0, late: 0, errors: 0 };
   /** Packets by the l7 mark they were given. */
   readonly verdicts: Record<number, number> = {};
+  /** One decoded packet for every queued one: the flow table keeps nothing of it. */
+  private readonly slot = new PacketSlot();
   /** Decided flows since the last `takeEvents`. */
   private events: FlowDecidedEvent[] = [];
   private readonly queue: number;
@@ -139,14 +142,13 @@ export class PacketClassifier {
         if (known !== undefined) return this.verdict(p.mark, known.mark, this.bitsOf(known));
       }
     }
-    const d = decodeIpPacket(buf.subarray(off, off + len));
-    if (!d.ok) {
+    if (decodeIpPacketInto(buf.subarray(off, off + len), this.slot) !== null) {
       c.passthrough++;
       return p.mark;
     }
     let o: ReturnType<FlowTable["observe"]>;
     try {
-      o = this.table.observe(d.packet, now);
+      o = this.table.observe(this.slot, now);
     } catch (e) {
       // A classifier bug must not take the queue down: pass the packet, say so (rarely).
       if (c.errors++ < 5) this.onError(`queue ${this.queue}: classifying a packet: ${(e as Error).stack}`);

@@ -7,6 +7,7 @@ import {
   MARK_UNKNOWN,
   MARK_UNSET,
   RuleResolver,
+  controlProtocolOf,
   markField,
   protocolMark,
   ruleTarget,
@@ -15,7 +16,10 @@ import {
   type Policy,
   type PolicyClass,
 } from "@sluice/policy";
-import type { LeafKind, Variant } from "../kernel/capabilities.ts";
+import type { HelperType, LeafKind, Variant } from "../kernel/capabilities.ts";
+import { HELPER_SPECS, RELATED_BY_HELPER, type HelperSpec } from "./helpers.ts";
+import { addHostClasses, type DeviceHosts, type HostInputs } from "./hosts-model.ts";
+import type { ModelQuota } from "./quota-model.ts";
 
 export { MARK_UNSET, MARK_UNKNOWN };
 export const CHAIN_PRE = "SLUICE_PRE";
@@ -39,7 +43,8 @@ export interface TcClass {
   quantum: number;
   burst?: number;
   cburst?: number;
-  leaf: { kind: LeafKind; handle: string; fallbackFrom?: string } | null;
+  /** hostKey: the leaf (SFQ) hashes by this address, not by flow (host fairness). */
+  leaf: { kind: LeafKind; handle: string; fallbackFrom?: string; hostKey?: "dst" | "nfct-src" } | null;
 }
 
 /** Which part of the mark a route (or an accounting rule) looks at. */
@@ -71,6 +76,8 @@ export interface DeviceTree {
   defaultClassid: string;
   classes: TcClass[];
   routes: MarkRoute[];
+  /** Device classes and classes shared among hosts (render/hosts-model.ts), if any. */
+  hosts?: DeviceHosts;
 }
 
 export interface KernelModel {
@@ -92,11 +99,16 @@ export interface KernelModel {
   /** Download via IFB: the WAN device whose ingress is redirected to IFB_DEVICE. */
   ifbFrom: string | null;
   devices: DeviceTree[];
+  /** Related connections (render/helpers.ts): the helpers assigned, and the protocol field
+   * value the connections each helper expects get. */
+  related: { helpers: HelperSpec[]; relabel: { helper: HelperType; protocol: string; l7mark: number }[] };
   /** Per-protocol accounting rules, in mark order. */
   accounting: { l7mark: number; protocol: string }[];
   /** Per-application accounting rules (SLUICE_APPS), in id order. */
   appAccounting: { id: number; app: string }[];
   warnings: string[];
+  /** Data allowances (render/quota-model.ts), filled in by renderPolicy. */
+  quotas?: ModelQuota[];
 }
 
 export const classid = (minor: number) => `${ROOT_MAJOR}:${minor.toString(16)}`;
@@ -114,6 +126,7 @@ export function buildModel(
   leafAvailable: (k: LeafKind) => boolean,
   apps: AppIndex | null = null,
   hostIds: ReadonlyMap<string, number> | null = null,
+  hostInputs: HostInputs = {},
 ): KernelModel {
   const { mask, shift } = markField(policy.marks.mask);
   const app = markField(policy.marks.appMask);
@@ -167,6 +180,15 @@ export function buildModel(
         leaf,
       };
     });
+    const hosts = addHostClasses(
+      policy,
+      direction,
+      classes,
+      variant,
+      ifb && direction === "download",
+      hostInputs,
+      warnings,
+    );
     const def = src.find((c) => c.default)!;
     // A rule whose class exists only in the other direction does nothing here: the flow
     // falls through to the less specific rules (and finally the default class).
@@ -203,13 +225,26 @@ export function buildModel(
       }
       route("protocol", l7mark, t.value, r.class);
     }
+    // A related protocol without a route of its own follows its control protocol's.
+    for (const [related, l7mark] of protocolMarks) {
+      const control = controlProtocolOf(related);
+      const controlMark = control === undefined ? undefined : protocolMarks.get(control);
+      if (controlMark === undefined || routes.some((x) => x.field === "protocol" && x.value === l7mark))
+        continue;
+      const via = routes.find((x) => x.field === "protocol" && x.value === controlMark);
+      if (via) route("protocol", l7mark, `${related} (follows ${control})`, via.className);
+    }
+    if (hosts?.defaultBucketed) hosts.defaultBucketed.routed = [...new Set(routes.map((r) => r.classid))];
+    const defBuckets = hosts?.bucketed.find((b) => b.name === def.name);
     devices.push({
       device,
       direction,
       linkRate,
-      defaultClassid: classid(minors.get(def.name)!),
+      // A bucketed default class is an inner class: HTB's default must be a leaf.
+      defaultClassid: defBuckets ? defBuckets.buckets[0]! : classid(minors.get(def.name)!),
       classes,
       routes,
+      ...(hosts ? { hosts } : {}),
     });
   }
   const maxMark = mask >>> shift;
@@ -225,6 +260,17 @@ export function buildModel(
       warnings.push(
         `protocol "${a.protocol}" has mark ${a.l7mark}, beyond the mask 0x${mask.toString(16)}: widen marks.mask`,
       );
+  }
+  const helpers = HELPER_SPECS.filter((h) => variant.helpers.includes(h.type));
+  const relabel: KernelModel["related"]["relabel"] = [];
+  for (const helper of variant.helpers) {
+    const protocol = RELATED_BY_HELPER[helper];
+    const l7mark = protocolMarks.get(protocol);
+    if (l7mark === undefined || l7mark > maxMark)
+      warnings.push(
+        `protocol "${protocol}" has no usable mark: connections expected by the ${helper} helper keep their control connection's protocol`,
+      );
+    else relabel.push({ helper, protocol, l7mark });
   }
   return {
     policyName: policy.name,
@@ -242,6 +288,7 @@ export function buildModel(
     },
     ifbFrom: ifb ? policy.interfaces.wan.device : null,
     devices,
+    related: { helpers, relabel },
     accounting: accounting.filter((a) => a.l7mark <= maxMark),
     appAccounting: [...knownApps].sort((a, b) => a.id - b.id).map((a) => ({ id: a.id, app: a.name })),
     warnings,

@@ -8,21 +8,42 @@
 //   hostname rule wins; a packet with neither an app nor a hostname rule stops after the
 //   protocol's lookup.
 //
+//   postrouting (priority mangle + 1, after every class choice above): quotas; every packet
+//   of a quota's target passes its quota object, which counts it and, once the allowance
+//   is spent, matches: the packet's class becomes the demotion class (render/quota-model.ts).
+//
+//   prerouting (priority mangle - 10, between conntrack and SLUICE_PRE's restore): assigns
+//   the kernel's conntrack helpers to new control connections and gives the connections
+//   they expect the related protocol (render/helpers.ts).
+//
 // A download IFB is not on a netfilter path: its classes keep tc fw filters (render/tc.ts).
 // Typed data first (NftTable), then text; the text replaces the table atomically (one
 // `nft -f` transaction: add, delete, define).
 
 import type { KernelModel, MarkField } from "./model.ts";
+import type { HelperSpec } from "./helpers.ts";
+import type { ModelQuota } from "./quota-model.ts";
 import { IFB_DEVICE, fieldMask } from "./model.ts";
+import { buildHostChain } from "./nft-hosts.ts";
 
 export const NFT_FAMILY = "inet";
 export const NFT_TABLE = "sluice";
 export const NFT_POST_CHAIN = "post";
+export const NFT_QUOTA_CHAIN = "quotas";
+/** After the post chain and the iptables mangle table, before NAT (LAN addresses). */
+export const NFT_QUOTA_PRIORITY = "mangle + 1";
+export const NFT_PRE_CHAIN = "pre";
+/** Hook priorities: after conntrack (-200) and before the iptables mangle table (-150) for
+ * prerouting; mangle for postrouting. */
+export const NFT_HOOK_PRIORITY = { prerouting: "mangle - 10", postrouting: "mangle" } as const;
+export const NFT_HOOK_PRIORITY_VALUE = { prerouting: -160, postrouting: -150 } as const;
 
 export interface NftMap {
   name: string;
+  /** The key's type: a mark (a number), or an address (hosts' buckets). */
+  type?: "ipv4_addr" | "ipv6_addr";
   data: "counter" | "classid";
-  elements: { key: number; value: string }[];
+  elements: { key: number | string; value: string }[];
 }
 
 export interface NftRule {
@@ -33,13 +54,20 @@ export interface NftRule {
 
 export interface NftChain {
   name: string;
-  /** Base chain hooked at postrouting, or a regular chain (jump target). */
-  hook: "postrouting" | null;
+  /** Base chain hooked at postrouting or prerouting, or a regular chain (jump target). */
+  hook: "postrouting" | "prerouting" | null;
+  /** The hook priority when not the hook's usual one (NFT_HOOK_PRIORITY), and its value. */
+  priority?: string;
+  priorityValue?: number;
   rules: NftRule[];
 }
 
 export interface NftTable {
   counters: string[];
+  /** `ct helper` objects (conntrack helpers the prerouting chain assigns). */
+  helpers: Pick<HelperSpec, "name" | "type" | "l4">[];
+  /** Quota objects: allowance and the bytes already used (render/quota-model.ts). */
+  quotas?: { name: string; bytes: number; used: number }[];
   maps: NftMap[];
   chains: NftChain[];
 }
@@ -61,7 +89,7 @@ function deviceName(dev: string): string {
 export function buildNft(m: KernelModel): NftTable | null {
   const counting = m.variant.accounting === "nft";
   const classifying = m.variant.filter === "nft";
-  if (!counting && !classifying) return null;
+  if (!counting && !classifying && !m.quotas?.length) return null;
   const counters: string[] = [];
   const maps: NftMap[] = [];
   const post: NftRule[] = [
@@ -69,6 +97,7 @@ export function buildNft(m: KernelModel): NftTable | null {
     { text: `meta mark & ${hex8(m.ownMask)} == ${hex8(0)} accept`, refs: [] },
   ];
   const chains: NftChain[] = [{ name: NFT_POST_CHAIN, hook: "postrouting", rules: post }];
+  const hostJumps: NftRule[] = [];
   if (counting) {
     const protocols = m.accounting.map((a) => ({
       key: (a.l7mark << m.shift) >>> 0,
@@ -95,6 +124,21 @@ export function buildNft(m: KernelModel): NftTable | null {
   if (classifying) {
     m.devices.forEach((d, i) => {
       if (d.device === IFB_DEVICE) return;
+      // LAN hosts (device rules, host fairness): last, and for unmarked packets too.
+      const hosts = buildHostChain(d, i);
+      if (hosts) {
+        const to = {
+          text: `oifname "${deviceName(d.device)}" goto ${hosts.name}`,
+          refs: [d.device, hosts.name],
+        };
+        post.splice(hostJumps.length, 0, {
+          text: `meta mark & ${hex8(m.ownMask)} == ${hex8(0)} ${to.text}`,
+          refs: to.refs,
+        });
+        maps.push(...hosts.maps);
+        chains.push({ name: hosts.name, hook: null, rules: hosts.rules });
+        hostJumps.push(to);
+      }
       const chain = `dev${i}`;
       const rules: NftRule[] = [];
       for (const field of FIELDS) {
@@ -125,7 +169,63 @@ export function buildNft(m: KernelModel): NftTable | null {
       post.push({ text: `oifname "${deviceName(d.device)}" jump ${chain}`, refs: [d.device, chain] });
     });
   }
-  return { counters, maps, chains };
+  post.push(...hostJumps);
+  const pre = relatedRules(m);
+  if (pre.length) chains.unshift({ name: NFT_PRE_CHAIN, hook: "prerouting", rules: pre });
+  const helpers = m.related.helpers.map(({ name, type, l4 }) => ({ name, type, l4 }));
+  const quotas = m.quotas ?? [];
+  if (quotas.length) chains.push(quotaChain(quotas));
+  return {
+    counters,
+    helpers,
+    maps,
+    chains,
+    ...(quotas.length
+      ? { quotas: quotas.map((q) => ({ name: q.object, bytes: q.allowance, used: q.used })) }
+      : {}),
+  };
+}
+
+/**
+ * Its own base chain, so that it runs after every class choice (the post chain's host
+ * chains end in accept) and sees unmarked packets too: a host's allowance is all its traffic.
+ */
+function quotaChain(quotas: readonly ModelQuota[]): NftChain {
+  const rules: NftRule[] = [];
+  for (const q of quotas)
+    for (const x of q.matches)
+      rules.push({
+        text: `oifname "${deviceName(x.device)}" ${x.match} quota name "${q.object}"${x.demoteClassid ? ` meta priority set ${x.demoteClassid}` : ""}`,
+        refs: [x.device, q.object],
+      });
+  return {
+    name: NFT_QUOTA_CHAIN,
+    hook: "postrouting",
+    priority: NFT_QUOTA_PRIORITY,
+    priorityValue: NFT_HOOK_PRIORITY_VALUE.postrouting + 1,
+    rules,
+  };
+}
+
+/**
+ * New control connections get their helper; a connection a helper expected (it carries
+ * its control connection's mark from conntrack) gets the related protocol in its protocol
+ * field, once: the test skips it afterwards.
+ */
+function relatedRules(m: KernelModel): NftRule[] {
+  const rules: NftRule[] = m.related.helpers.map((h) => ({
+    text: `ct state new ${h.l4} dport ${h.port} ct helper set "${h.name}"`,
+    refs: [h.name],
+  }));
+  const keep = hex8(~m.mask >>> 0);
+  for (const r of m.related.relabel) {
+    const value = hex8((r.l7mark << m.shift) >>> 0);
+    rules.push({
+      text: `ct status expected ct helper "${r.helper}" ct mark & ${hex8(m.mask)} != ${value} ct mark set ct mark & ${keep} | ${value}`,
+      refs: [r.helper],
+    });
+  }
+  return rules;
 }
 
 /** One `nft -f` transaction that replaces the table (or creates it). */
@@ -133,20 +233,28 @@ export function renderNft(t: NftTable): string {
   const id = `${NFT_FAMILY} ${NFT_TABLE}`;
   const out = [`table ${id}`, `delete table ${id}`, `table ${id} {`];
   for (const c of t.counters) out.push(`  counter ${c} {`, "  }");
+  for (const q of t.quotas ?? [])
+    out.push(`  quota ${q.name} {`, `    over ${q.bytes} bytes used ${q.used} bytes`, "  }");
+  for (const h of t.helpers)
+    out.push(`  ct helper ${h.name} {`, `    type "${h.type}" protocol ${h.l4}`, "  }");
   for (const mp of t.maps) {
     const els = mp.elements.map(
-      (e) => `${hex8(e.key)} : ${mp.data === "counter" ? `"${e.value}"` : e.value}`,
+      (e) =>
+        `${typeof e.key === "number" ? hex8(e.key) : e.key} : ${mp.data === "counter" ? `"${e.value}"` : e.value}`,
     );
     out.push(
       `  map ${mp.name} {`,
-      `    type mark : ${mp.data}`,
+      `    type ${mp.type ?? "mark"} : ${mp.data}`,
       `    elements = { ${els.join(", ")} }`,
       "  }",
     );
   }
   for (const ch of t.chains) {
     out.push(`  chain ${ch.name} {`);
-    if (ch.hook) out.push(`    type filter hook ${ch.hook} priority mangle; policy accept;`);
+    if (ch.hook)
+      out.push(
+        `    type filter hook ${ch.hook} priority ${ch.priority ?? NFT_HOOK_PRIORITY[ch.hook]}; policy accept;`,
+      );
     for (const r of ch.rules) out.push(`    ${r.text}`);
     out.push("  }");
   }

@@ -10,9 +10,11 @@ import {
   type LeafKind,
 } from "../kernel/capabilities.ts";
 import { buildModel, type AppIndex, type KernelModel } from "./model.ts";
+import type { HostInputs } from "./hosts-model.ts";
 import { renderTc, type TcScript } from "./tc.ts";
 import { renderIptables } from "./iptables.ts";
 import { buildNft, renderNft, type NftTable } from "./nft.ts";
+import { buildQuotas } from "./quota-model.ts";
 
 export interface RenderedPolicy {
   model: KernelModel;
@@ -34,9 +36,12 @@ export function renderPolicy(
   caps: Capabilities,
   apps: AppIndex | null = null,
   hostIds: ReadonlyMap<string, number> | null = null,
+  hostInputs: HostInputs = {},
+  quotaUsed: (name: string) => number = () => 0,
 ): RenderedPolicy {
   const variant = chooseVariant(caps);
-  const model = buildModel(policy, protocolMarks, variant, leafAvailability(caps), apps, hostIds);
+  const model = buildModel(policy, protocolMarks, variant, leafAvailability(caps), apps, hostIds, hostInputs);
+  if (policy.quotas.length) model.quotas = buildQuotas(policy, model.devices, quotaUsed);
   const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
   // Header lines embed free text (the policy name, protocol and app names in warnings):
   // printable ASCII only, so none can end its comment line and start a command.

@@ -67,6 +67,11 @@ function deviceLines(m: KernelModel, d: DeviceTree): string[] {
       lines.push(
         `qdisc add dev ${dev} parent ${c.classid} handle ${c.leaf.handle} ${leafOptions(c.leaf.kind).join(" ")}`,
       );
+    // Host fairness on SFQ: its flows are the hosts (cls_flow hashes the address).
+    if (c.leaf?.hostKey)
+      lines.push(
+        `filter add dev ${dev} parent ${c.leaf.handle} handle 1 protocol all flow hash keys ${c.leaf.hostKey} divisor 1024`,
+      );
   }
   if (usesFwFilters(m, d.device)) {
     // One fw filter instance per mark field (an instance has one mask), the most specific

@@ -22,8 +22,13 @@ export function capabilityLines(s: AgentStatus): CapabilityLine[] {
     { label: "leaves", value: leafWhy ? `${v.leaf} (${leafWhy})` : v.leaf, fallback: !!leafWhy },
     {
       label: "marks → classes",
-      value: v.filter === "fw" ? "tc fw filter" : `CLASSIFY${c.classifiers.fw ? "" : " (cls_fw missing)"}`,
-      fallback: v.filter !== "fw",
+      value:
+        v.filter === "nft"
+          ? "nftables maps"
+          : v.filter === "fw"
+            ? "tc fw filter (nftables missing)"
+            : `CLASSIFY (nftables${c.classifiers.fw ? "" : " and cls_fw"} missing)`,
+      fallback: v.filter !== "nft",
     },
     {
       label: "IPv6",
@@ -39,6 +44,13 @@ export function capabilityLines(s: AgentStatus): CapabilityLine[] {
           ? "available"
           : `not available (${[!c.actions.connmark && "act_connmark", !c.actions.mirred && "act_mirred", !c.links.ifb && "ifb"].filter(Boolean).join(", ")} missing)`,
       fallback: !(c.actions.connmark && c.actions.mirred && c.links.ifb),
+    },
+    {
+      label: "related connections",
+      value: v.helpers.length
+        ? `followed by the conntrack helpers ${v.helpers.join(", ")}${v.helpers.length < 3 ? " (others missing)" : ""}`
+        : `not followed (${c.nftables ? "no conntrack helper" : "nftables missing"}): FTP data and SIP media are classified on their own`,
+      fallback: v.helpers.length < 3,
     },
   ];
   return lines;

@@ -4,12 +4,12 @@
 import { basename } from "node:path";
 import type { PatternSet } from "../pattern-set.ts";
 import { FlowTable, flowClient, flowServer, type Flow, type FlowTableOptions } from "../flow/flow-table.ts";
-import { decodeFrame, LINKTYPE, type DecodeResult } from "./decode.ts";
-import { DecidedFlows, frameKey } from "./decided-flows.ts";
+import { decodeFrameInto, LINKTYPE, PacketSlot, type DecodeResult } from "./decode.ts";
+import { frameKey } from "./decided-flows.ts";
 import { ExpectationTable, RELATED_PROTOCOL } from "../flow/expectations.ts";
 import {
+  openCaptureFile,
   readCaptureBuffer,
-  readCaptureFile,
   CaptureError,
   type CaptureRecord,
   type CaptureFormat,
@@ -74,7 +74,7 @@ export function classifyCaptureFile(
   patterns: PatternSet,
   options: Partial<FlowTableOptions> = {},
 ): CaptureSummary {
-  return collect(basename(path), readCaptureFile(path, { transient: true }), patterns, options);
+  return collect(basename(path), openCaptureFile(path), patterns, options);
 }
 
 export function classifyCaptureBuffer(
@@ -101,14 +101,12 @@ export function streamCaptureFile(
   onFlow: (flow: FlowRecord) => void,
 ): CaptureStreamSummary {
   const pcap = basename(path);
-  return classifyRecords(pcap, readCaptureFile(path, { transient: true }), patterns, options, (f) =>
-    onFlow(toRecord(pcap, f)),
-  );
+  return classifyRecords(pcap, openCaptureFile(path), patterns, options, (f) => onFlow(toRecord(pcap, f)));
 }
 
 function collect(
   pcap: string,
-  records: Generator<CaptureRecord, CaptureFormat>,
+  records: Iterator<CaptureRecord, CaptureFormat>,
   patterns: PatternSet,
   options: Partial<FlowTableOptions>,
 ): CaptureSummary {
@@ -120,7 +118,7 @@ function collect(
 
 function classifyRecords(
   pcap: string,
-  records: Generator<CaptureRecord, CaptureFormat>,
+  records: Iterator<CaptureRecord, CaptureFormat>,
   patterns: PatternSet,
   options: Partial<FlowTableOptions>,
   onFlow: (flow: Flow) => void,
@@ -128,15 +126,14 @@ function classifyRecords(
   // Related connections (FTP data, SIP/RTSP media, TFTP transfers) are told by their
   // control flows seen earlier in the same capture.
   const table = new FlowTable(patterns, { expectations: new ExpectationTable(), ...options });
-  const decided = new DecidedFlows();
+  const related = table.expectations ? RELATED_PROTOCOL : null;
+  const slot = new PacketSlot();
   let flowCount = 0;
   table.onFlowEnd = (f) => {
-    decided.drop(f);
     flowCount++;
     onFlow(f);
   };
   const { tcpIdleSeconds, udpIdleSeconds } = table.options;
-  let sinceSweep = 0;
   const summary: CaptureStreamSummary = {
     pcap,
     format: null,
@@ -156,52 +153,42 @@ function classifyRecords(
       const rec = next.value;
       summary.frames++;
       const time = rec.time;
-      const k = rec.linkType === LINKTYPE.ETHERNET ? frameKey(rec.data) : null;
-      const key = k ? k.key : null;
-      const tcp = k ? k.tcp : false;
+      // A transient record is read in place (no Buffer view unless the frame is decoded).
+      const chunk = rec.chunk;
+      const buf = chunk ?? rec.data;
+      const at = chunk ? rec.at! : 0;
+      const k =
+        rec.linkType === LINKTYPE.ETHERNET ? frameKey(buf, at, chunk ? at + rec.length! : buf.length) : null;
       if (k) {
-        // A decided flow's packet: count it in place (see decided-flows.ts).
-        const e = decided.get(k);
-        const f = e?.flow;
-        if (f && time - f.lastSeen <= (f.l4 === "tcp" ? tcpIdleSeconds : udpIdleSeconds)) {
+        // A decided flow's packet: count it in place (see decided-flows.ts). A control
+        // flow (FTP, SIP, RTSP, TFTP) keeps going through the table: its later messages
+        // announce related connections.
+        const f = table.lookup(k.tcp, k.family, buf, k.srcAt, k.dstAt, k.sport, k.dport);
+        if (
+          f &&
+          f.inspection === null &&
+          !(related && related[f.protocol]) &&
+          time - f.lastSeen <= (f.l4 === "tcp" ? tcpIdleSeconds : udpIdleSeconds)
+        ) {
           summary.decoded++;
-          f.packets++;
-          f.bytes += k.ipLength;
-          if (e.c2s) {
-            f.packetsC2S++;
-            f.bytesC2S += k.ipLength;
-          } else {
-            f.packetsS2C++;
-            f.bytesS2C += k.ipLength;
-          }
-          if (time > f.lastSeen) f.lastSeen = time;
-          f.recent = true;
-          if (++sinceSweep >= 4096) {
-            sinceSweep = 0;
-            table.expire(time);
-          }
+          table.count(f, table.lastC2S, k.ipLength, time);
           continue;
         }
       }
-      const d = decodeFrame(rec.linkType, rec.data);
-      if (!d.ok) {
-        summary.skipped[d.reason]++;
+      // One packet object for the whole capture: the table keeps nothing of it.
+      const skip = decodeFrameInto(rec.linkType, chunk ? rec.data : buf, slot);
+      if (skip !== null) {
+        summary.skipped[skip]++;
         continue;
       }
       summary.decoded++;
-      const r = table.observe(d.packet, time);
-      // A control flow (FTP, SIP, RTSP, TFTP) keeps going through the table: its later
-      // messages announce related connections.
-      if (
-        key !== null &&
-        r.flow.inspection === null &&
-        !(table.expectations && RELATED_PROTOCOL[r.flow.protocol])
-      )
-        decided.add(key, tcp, r.flow, r.direction === "c2s");
+      table.observe(slot, time);
     }
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     summary.error = e;
+  } finally {
+    records.return?.(); // the file is closed however the loop ends
   }
   const rest = table.drain().sort((a, b) => a.id - b.id);
   for (const f of rest) onFlow(f);

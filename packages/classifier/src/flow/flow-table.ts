@@ -18,6 +18,7 @@ import { endpoint } from "../capture/decode.ts";
 import type { Transport } from "../pattern-set.ts";
 import { MARK_UNKNOWN, MARK_UNSET } from "../config-file.ts";
 import { TcpStream } from "./tcp-stream.ts";
+import { FlowIndex } from "./flow-index.ts";
 import { FlowSubject } from "./subject.ts";
 import { FlowDissection, dissectorCandidates, type FlowL7, type HostnameSource } from "./dissection.ts";
 import { DnsCache } from "../dissect/dns.ts";
@@ -42,9 +43,15 @@ export interface Matcher {
     subject: Buffer | string,
     transport: Transport,
     seen?: number,
-  ): { name: string; mark: number; meta?: { overmatch: boolean } } | null;
+  ): { name: string; mark: number; priority?: number; meta?: { overmatch: boolean } } | null;
   /** A protocol by name (for verdicts that come from elsewhere: related connections). */
   get?(name: string): { name: string; mark: number } | undefined;
+  /** `# Subject: packet` patterns: one packet's own payload, NULs kept (PatternSet.matchPacket). */
+  hasPacketPatterns?(transport: Transport): boolean;
+  matchPacket?(
+    payload: Buffer,
+    transport: Transport,
+  ): { name: string; mark: number; priority: number } | null;
 }
 
 export const DEFAULT_WINDOW: WindowOptions = { packets: 10, bytes: 2048 };
@@ -101,6 +108,8 @@ interface Inspection {
   sniffed: boolean;
   /** A pattern matched; the verdict waits for its dissector (within the window). */
   pending: { name: string; mark: number } | null;
+  /** TCP directions whose first payload packet-subject patterns have read (bit 1 c2s, 2 s2c). */
+  packetRead: number;
 }
 
 export interface Flow {
@@ -191,7 +200,8 @@ export class FlowTable {
   apps: AppCatalogue | null;
   /** Announced related connections (see FlowTableOptions.expectations), or null. */
   readonly expectations: ExpectationTable | null;
-  private readonly flows = new Map<string, Flow>();
+  /** Flows by 5-tuple (numeric keys); its list order is the LRU queue. */
+  private readonly flows = new FlowIndex<Flow>();
   private nextId = 1;
   private created = 0;
   private readonly ended: Record<FlowEndReason, number> = { idle: 0, evicted: 0, closed: 0, reused: 0 };
@@ -210,28 +220,66 @@ export class FlowTable {
     if (this.options.window.bytes < 1) throw new RangeError("window bytes must be at least 1");
   }
 
-  /** The same key for both directions of a connection (one flat string: join, not +). */
-  static key(l4: string, aIp: string, aPort: number, bIp: string, bPort: number): string {
-    return (
-      aIp < bIp || (aIp === bIp && aPort < bPort)
-        ? [l4, aIp, aPort, bIp, bPort]
-        : [l4, bIp, bPort, aIp, aPort]
-    ).join("|");
-  }
-
   get size(): number {
     return this.flows.size;
   }
 
   /** Every tracked flow, roughly least recently seen first. */
   active(): IterableIterator<Flow> {
-    return this.flows.values();
+    return this.flows.entries();
+  }
+
+  /**
+   * The flow of a packet known by its raw address bytes (see FlowIndex.setKeyFromBytes),
+   * or undefined; `lastC2S` then says the packet's direction. No decoding, no strings: the
+   * capture path counts the packets of decided flows this way.
+   */
+  lookup(
+    tcp: boolean,
+    family: 4 | 6,
+    b: Uint8Array,
+    srcAt: number,
+    dstAt: number,
+    sport: number,
+    dport: number,
+  ): Flow | undefined {
+    const ix = this.flows;
+    ix.setKeyFromBytes(tcp ? 6 : 17, family, b, srcAt, dstAt, sport, dport);
+    const e = ix.find();
+    if (e < 0) return undefined;
+    this.lastC2S = ix.sameEnds || ix.swapped === (ix.aux[e] === 1);
+    return ix.value(e);
+  }
+
+  /** The direction of the packet `lookup` last found. */
+  lastC2S = false;
+
+  /**
+   * Counts a packet of a decided flow found by `lookup` (no state changes but counters,
+   * last seen and the LRU flag; the caller checked it is not idle).
+   */
+  count(flow: Flow, c2s: boolean, ipLength: number, time: number): void {
+    flow.packets++;
+    flow.bytes += ipLength;
+    if (c2s) {
+      flow.packetsC2S++;
+      flow.bytesC2S += ipLength;
+    } else {
+      flow.packetsS2C++;
+      flow.bytesS2C += ipLength;
+    }
+    if (time > flow.lastSeen) flow.lastSeen = time;
+    flow.recent = true;
+    if (++this.sinceSweep >= 4096) {
+      this.sinceSweep = 0;
+      this.expire(time);
+    }
   }
 
   stats(): FlowTableStats {
     let inspecting = 0;
     let pending = 0;
-    for (const f of this.flows.values()) {
+    for (const f of this.flows.entries()) {
       if (f.inspection) inspecting++;
       if (f.inspection?.pending) pending++;
     }
@@ -249,25 +297,34 @@ export class FlowTable {
 
   /** Feeds one packet (time in seconds). */
   observe(p: DecodedPacket, time: number): ObserveResult {
-    const key = FlowTable.key(p.l4, p.src, p.sport, p.dst, p.dport);
-    let flow = this.flows.get(key);
+    const ix = this.flows;
+    const proto = p.l4 === "tcp" ? 6 : 17;
+    if (p.raw) ix.setKeyFromBytes(proto, p.family, p.raw, p.srcAt!, p.dstAt!, p.sport, p.dport);
+    else ix.setKeyFromText(proto, p.family, p.src, p.dst, p.sport, p.dport);
+    let e = ix.find();
+    let flow = e < 0 ? undefined : ix.value(e);
     if (flow) {
       const idle = p.l4 === "tcp" ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds;
       const newSyn = p.tcp?.syn && !p.tcp.ackFlag && (flow.rst || (flow.finC2S && flow.finS2C));
       if (time - flow.lastSeen > idle) {
-        this.end(key, flow, "idle");
+        this.end(e, flow, "idle");
         flow = undefined;
       } else if (newSyn) {
-        this.end(key, flow, "reused");
+        this.end(e, flow, "reused");
         flow = undefined;
       } else {
         flow.recent = true;
       }
     }
     const isNew = !flow;
-    if (!flow) flow = this.create(key, p, time);
-
-    const direction: Direction = p.src === flow.clientIp && p.sport === flow.clientPort ? "c2s" : "s2c";
+    if (!flow) {
+      flow = this.create(p, time);
+      e = ix.insert(flow);
+      // Which end of the key is the client: the packet's source when it came from the client.
+      ix.aux[e] = ix.swapped === this.fromClient ? 1 : 0;
+    }
+    // Both ends equal (a packet to itself): every packet is the client's, as it always was.
+    const direction: Direction = ix.sameEnds || ix.swapped === (ix.aux[e] === 1) ? "c2s" : "s2c";
     flow.lastSeen = Math.max(flow.lastSeen, time);
     flow.packets++;
     flow.bytes += p.ipLength;
@@ -329,20 +386,27 @@ export class FlowTable {
    * compact records). Its inspection state is released.
    */
   forget(flow: Flow): void {
-    const key = FlowTable.key(flow.l4, flow.clientIp, flow.clientPort, flow.serverIp, flow.serverPort);
-    if (this.flows.get(key) === flow) this.flows.delete(key);
+    const ix = this.flows;
+    const proto = flow.l4 === "tcp" ? 6 : 17;
+    ix.setKeyFromText(proto, flow.family, flow.clientIp, flow.serverIp, flow.clientPort, flow.serverPort);
+    const e = ix.find();
+    if (e >= 0 && ix.value(e) === flow) ix.remove(e);
     if (flow.inspection) this.release(flow);
   }
 
   /** Ends flows idle at `now`; returns how many. */
   expire(now: number): number {
     let n = 0;
-    for (const [key, f] of this.flows) {
+    const ix = this.flows;
+    for (let e = ix.head; e >= 0;) {
+      const next = ix.after(e);
+      const f = ix.value(e);
       const idle = f.l4 === "tcp" ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds;
       if (now - f.lastSeen > idle) {
-        this.end(key, f, "idle");
+        this.end(e, f, "idle");
         n++;
       }
+      e = next;
     }
     return n;
   }
@@ -352,39 +416,48 @@ export class FlowTable {
    * matched while its dissector was still waiting for bytes gets that verdict now.
    */
   drain(): Flow[] {
-    const out = [...this.flows.values()];
+    const out = [...this.flows.entries()];
     this.flows.clear();
     for (const f of out) this.finish(f);
     return out;
   }
 
-  private create(key: string, p: DecodedPacket, time: number): Flow {
+  /** Whether the packet that created the last new flow came from its client. */
+  private fromClient = true;
+
+  /** A new flow for the packet (the caller inserts it under the packet's key). */
+  private create(p: DecodedPacket, time: number): Flow {
     // The client is the side that opened the connection: the SYN's sender; for a SYN-ACK
     // the receiver; otherwise the first packet's sender, unless only its destination port
     // looks ephemeral (a mid-stream pickup of a server's reply).
     let fromClient = true;
     if (p.tcp?.syn) fromClient = !p.tcp.ackFlag;
     else if (p.l4 === "tcp" && p.sport < 1024 && p.dport >= 1024) fromClient = false;
+    this.fromClient = fromClient;
     // LRU by second chance: a flow seen since it was (re)queued goes to the back once more,
     // so a packet costs a flag, not a map delete and insert; the flow evicted is one that
     // has not been seen since the sweep last passed it.
-    while (this.flows.size >= this.options.maxFlows) {
-      const [oldKey, oldest] = this.flows.entries().next().value as [string, Flow];
+    const ix = this.flows;
+    while (ix.size >= this.options.maxFlows) {
+      const e = ix.head;
+      const oldest = ix.value(e);
       if (oldest.recent) {
         oldest.recent = false;
-        this.flows.delete(oldKey);
-        this.flows.set(oldKey, oldest);
+        ix.moveToBack(e);
       } else {
-        this.end(oldKey, oldest, "evicted");
+        this.end(e, oldest, "evicted");
       }
     }
+    // Read once: a reused packet (capture path) spells its addresses on every read.
+    const src = p.src;
+    const dst = p.dst;
     const flow: Flow = {
       id: this.nextId++,
       l4: p.l4,
       family: p.family,
-      clientIp: intern(fromClient ? p.src : p.dst),
+      clientIp: intern(fromClient ? src : dst),
       clientPort: fromClient ? p.sport : p.dport,
-      serverIp: intern(fromClient ? p.dst : p.src),
+      serverIp: intern(fromClient ? dst : src),
       serverPort: fromClient ? p.dport : p.sport,
       firstSeen: time,
       lastSeen: time,
@@ -414,19 +487,20 @@ export class FlowTable {
         pending: null,
         c2s: null,
         s2c: null,
+        packetRead: 0,
       },
       finC2S: false,
       finS2C: false,
       rst: false,
       recent: false,
     };
-    this.flows.set(key, flow);
     this.created++;
     return flow;
   }
 
-  private end(key: string, flow: Flow, reason: FlowEndReason): void {
-    this.flows.delete(key);
+  /** Ends the flow at index entry `e` (the index's current key is left as it was). */
+  private end(e: number, flow: Flow, reason: FlowEndReason): void {
+    this.flows.remove(e);
     this.ended[reason]++;
     this.finish(flow);
     this.onFlowEnd?.(flow, reason);
@@ -494,15 +568,19 @@ export class FlowTable {
       }
       return false;
     }
+    const packetHit = this.matchPacket(flow, insp, direction, chunks);
     const subject = insp.subject;
     const before = subject.chars;
     let grew = false;
     for (const c of chunks) if (subject.append(c, window.bytes)) grew = true;
     flow.inspectedBytes = subject.chars;
-    if (grew) {
-      const hit =
-        this.patterns.match(subject.view(), flow.l4, before) ??
-        (flow.l4 === "udp" && before > 0 ? this.matchDatagram(chunks, subject.chars - before) : null);
+    if (grew || packetHit) {
+      let hit = grew
+        ? (this.patterns.match(subject.view(), flow.l4, before) ??
+          (flow.l4 === "udp" && before > 0 ? this.matchDatagram(chunks, subject.chars - before) : null))
+        : null;
+      // Both kinds matched: the pattern of better priority wins, as within one set.
+      if (packetHit && (!hit || packetHit.priority < (hit.priority ?? Infinity))) hit = packetHit;
       if (hit) {
         if (d && !d.evaluate(hit.name, flow.packets >= window.packets)) {
           // The pattern has spoken; the dissector needs more of the window.
@@ -520,6 +598,27 @@ export class FlowTable {
     }
     subject.persist();
     return false;
+  }
+
+  /**
+   * `# Subject: packet` patterns read one packet's payload as it is, NULs kept: every UDP
+   * datagram, and the first payload of each TCP direction (a message boundary is known
+   * only there).
+   */
+  private matchPacket(
+    flow: Flow,
+    insp: Inspection,
+    direction: Direction,
+    chunks: Buffer[],
+  ): ReturnType<NonNullable<Matcher["matchPacket"]>> {
+    if (!chunks.length || !this.patterns.matchPacket || !this.patterns.hasPacketPatterns?.(flow.l4))
+      return null;
+    if (flow.l4 === "tcp") {
+      const bit = direction === "c2s" ? 1 : 2;
+      if (insp.packetRead & bit) return null;
+      insp.packetRead |= bit;
+    }
+    return this.patterns.matchPacket(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), flow.l4);
   }
 
   /** A new flow that a control flow announced is decided at once (false when none fits). */

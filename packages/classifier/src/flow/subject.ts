@@ -21,7 +21,7 @@ export class FlowSubject {
   private big: Buffer | null = null;
   private capacity = 0;
   private used = 0;
-  /** A packet's converted bytes not yet copied into the storage (see `persist`). */
+  /** A packet's bytes not yet copied into the storage (see `persist`). */
   private fresh: Buffer | null = null;
   private freshMore: Buffer[] | null = null;
   private freshBytes = 0;
@@ -30,27 +30,69 @@ export class FlowSubject {
   append(chunk: Buffer, limit: number): boolean {
     const room = limit - this.chars;
     if (room <= 0 || chunk.length === 0) return false;
-    let b = chunk.indexOf(0) < 0 ? chunk : withoutNuls(chunk);
-    if (b.length === 0) return false;
-    if (b.length > room) b = b.subarray(0, room);
-    this.chars += b.length;
-    // Through a latin1 string: ~40x faster than buffer.transcode (ICU) for a packet.
-    const u = isAscii(b) ? b : Buffer.from(b.toString("latin1"), "utf8");
-    if (this.fresh === null) this.fresh = u;
-    else (this.freshMore ??= []).push(u);
-    this.freshBytes += u.length;
-    return true;
+    if (chunk.indexOf(0) < 0 && isAscii(chunk)) {
+      // The common text case: the packet's own bytes, no copy until `persist`.
+      const b = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      this.chars += b.length;
+      if (this.fresh === null) this.fresh = b;
+      else (this.freshMore ??= []).push(b);
+      this.freshBytes += b.length;
+      return true;
+    }
+    // NULs or bytes >= 0x80: written straight into the flow's storage, NULs dropped and
+    // each high byte as its two-byte UTF-8 form (no string, no intermediate Buffer).
+    this.persist();
+    const store = this.reserve(this.used + 2 * Math.min(chunk.length, room));
+    let u = this.used;
+    let n = 0;
+    for (let i = 0; i < chunk.length && n < room; i++) {
+      const c = chunk[i]!;
+      if (c === 0) continue;
+      n++;
+      if (c < 0x80) store[u++] = c;
+      else {
+        store[u++] = 0xc0 | (c >> 6);
+        store[u++] = 0x80 | (c & 0x3f);
+      }
+    }
+    this.used = u;
+    this.chars += n;
+    return n > 0;
+  }
+
+  /** The storage (all of its capacity), grown to hold `need` bytes, `used` of them kept. */
+  private reserve(need: number): Buffer {
+    if (need <= this.capacity) return this.storage();
+    // The arena's block sizes grow by x1.5 at most: no headroom on top of that.
+    const size = SubjectArena.blockSize(need);
+    const old = this.used ? this.storage() : null;
+    let grown: Buffer;
+    if (size) {
+      const block = subjectArena.alloc(size);
+      grown = subjectArena.view(block, size);
+      if (old) old.copy(grown, 0, 0, this.used);
+      this.free();
+      this.block = block;
+      this.capacity = size;
+    } else {
+      grown = Buffer.allocUnsafeSlow(Math.ceil(need * 1.5));
+      if (old) old.copy(grown, 0, 0, this.used);
+      this.free();
+      this.big = grown;
+      this.capacity = grown.length;
+    }
+    return grown;
+  }
+
+  private storage(): Buffer {
+    return this.big ?? subjectArena.view(this.block, this.capacity);
   }
 
   /** The subject as RE2 reads it (valid until the next append). */
   view(): Buffer {
     if (this.used === 0 && this.fresh !== null && this.freshMore === null) return this.fresh;
     this.persist();
-    return this.stored();
-  }
-
-  private stored(): Buffer {
-    return this.big ? this.big.subarray(0, this.used) : subjectArena.view(this.block, this.used);
+    return this.capacity ? this.storage().subarray(0, this.used) : Buffer.alloc(0);
   }
 
   /**
@@ -59,29 +101,7 @@ export class FlowSubject {
    */
   persist(): void {
     if (this.fresh === null) return;
-    const need = this.used + this.freshBytes;
-    if (need > this.capacity) {
-      // The arena's block sizes grow by x1.5 at most: no headroom on top of that.
-      const size = SubjectArena.blockSize(need);
-      const want = size || Math.ceil(need * 1.5);
-      const old = this.used ? this.stored() : null;
-      let grown: Buffer;
-      if (size) {
-        const block = subjectArena.alloc(size);
-        grown = subjectArena.view(block, size);
-        if (old) old.copy(grown);
-        this.free();
-        this.block = block;
-        this.capacity = size;
-      } else {
-        grown = Buffer.allocUnsafeSlow(want);
-        if (old) old.copy(grown);
-        this.free();
-        this.big = grown;
-        this.capacity = want;
-      }
-    }
-    const store = this.big ?? subjectArena.view(this.block, this.capacity);
+    const store = this.reserve(this.used + this.freshBytes);
     this.used += this.fresh.copy(store, this.used);
     if (this.freshMore) for (const f of this.freshMore) this.used += f.copy(store, this.used);
     this.fresh = null;
@@ -104,19 +124,4 @@ export class FlowSubject {
     this.big = null;
     this.capacity = 0;
   }
-}
-
-/** The bytes of `b` without its NULs (a copy). */
-function withoutNuls(b: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(b.length);
-  let n = 0;
-  let from = 0;
-  for (;;) {
-    const z = b.indexOf(0, from);
-    const end = z < 0 ? b.length : z;
-    if (end > from) n += b.copy(out, n, from, end);
-    if (z < 0) break;
-    from = z + 1;
-  }
-  return out.subarray(0, n);
 }

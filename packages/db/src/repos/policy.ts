@@ -1,5 +1,5 @@
 // The editable policy: classes and rules in their tables, the rest (name, interfaces, download
-// mode, inspection, marks) in settings. read() gives the policy as @sluice/policy's schema
+// mode, inspection, marks, metrics) in settings. read() gives the policy as @sluice/policy's schema
 // parses it (rates in bit/s, defaults filled in), which is also a valid PolicyInput, so it
 // can go to the agent as is. Rules can be disabled: they stay in the table but are left out of
 // read(); readEditable() has them all, with `enabled`. A rule row sets exactly one of protocol,
@@ -7,6 +7,7 @@
 
 import {
   DEFAULT_MARKS,
+  DEFAULT_METRICS,
   DIRECTIONS,
   PolicySchema,
   ruleTarget,
@@ -86,7 +87,17 @@ function targetColumns(r: PolicyRule): Pick<RuleRow, "protocol" | "app" | "categ
 }
 
 /** The settings keys the policy keeps outside its tables. */
-export const POLICY_SETTING_KEYS = ["policy.name", "interfaces", "download", "inspection", "marks"] as const;
+export const POLICY_SETTING_KEYS = [
+  "policy.name",
+  "interfaces",
+  "download",
+  "inspection",
+  "marks",
+  "policy.timeZone",
+  "policy.schedules",
+  "policy.quotas",
+  "metrics",
+] as const;
 
 function fieldOf(rows: { key: string; value: unknown }[]): Partial<KnownSettings> {
   return Object.fromEntries(rows.map((r) => [r.key, r.value])) as Partial<KnownSettings>;
@@ -127,8 +138,13 @@ async function readFrom(db: Db): Promise<EditablePolicy | null> {
     inspection: s.inspection ?? { packets: 10, bytes: 2048, queues: 2, queueBase: 0 },
     // marks saved before appMask/hostMask existed get their defaults
     marks: { ...DEFAULT_MARKS, ...s.marks },
+    // saved before the metrics endpoint existed: off
+    metrics: s.metrics ?? { ...DEFAULT_METRICS },
     classes: tree,
     rules: rules.map((r) => ({ ...ruleOf(r), enabled: r.enabled })),
+    timeZone: s["policy.timeZone"] ?? "UTC",
+    schedules: s["policy.schedules"] ?? [],
+    quotas: s["policy.quotas"] ?? [],
   };
 }
 
@@ -251,6 +267,10 @@ export function policyRepo(prisma: PrismaClient) {
         download: policy.download,
         inspection: policy.inspection,
         marks: policy.marks,
+        "policy.timeZone": policy.timeZone,
+        "policy.schedules": policy.schedules,
+        "policy.quotas": policy.quotas,
+        metrics: policy.metrics,
       };
       const write = () =>
         prisma.$transaction(

@@ -1,0 +1,307 @@
+// Steady state at one box core: every flow decided, nothing queued. Forwarded packets per
+// second through a router namespace (client -> box -> server, 64-byte UDP) in three modes,
+// each with the SAME HTB tree (the one the policy renders: root, link class, two classes,
+// leaves as this kernel allows):
+//   (min)    the minimal rule set: connmark restore, `connmark != 0` accept, connbytes-gated
+//            NFQUEUE --queue-bypass, save-mark only while the connmark is 0; flows decided by
+//            a minimal C consumer (nfq-minimal.c, fixed mark); no classes picked, nothing
+//            counted;
+//   (sluice) the policy as the agent installs it (Applier: render, apply, read back, verify),
+//            with the variant this kernel probes to (nftables maps where present), the data
+//            plane deciding the flows;
+//   (legacy) the same policy rendered as if nftables were missing (iptables accounting
+//            chains, CLASSIFY or fw), to show what the maps buy.
+// The box's ingress softirq (RPS on its client-side veth) and its data plane are pinned to
+// CPU 0, the generator to CPU 1, as on a small appliance. Modes alternate round by round;
+// ratios are medians of per-round ratios. Run as root: node apps/lab/bench/steady-state-bench.ts
+// (BENCH_ROUNDS, BENCH_SECONDS, BENCH_FLOWS tune it). Prints, never asserts.
+
+import { existsSync, mkdtempSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadPatternDirs, loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
+import type { PolicyInput } from "@sluice/policy";
+import type { NetnsLab } from "../src/netns-lab.ts";
+import { runSync } from "../src/exec.ts";
+import { NetnsExecutor } from "@sluice/agent/src/kernel/executor.ts";
+import { probeCapabilities } from "@sluice/agent/src/kernel/probe.ts";
+import type { Capabilities } from "@sluice/agent/src/kernel/capabilities.ts";
+import { Applier, type ProtocolCatalogue } from "@sluice/agent/src/apply/applier.ts";
+import { HistoryStore } from "@sluice/agent/src/apply/store.ts";
+import {
+  copyBenchPatterns,
+  serverDropCount,
+  startInRouter,
+  startLabBench,
+  udpBlast,
+} from "./support/lab-bench.ts";
+
+const RUN_DP = fileURLToPath(import.meta.resolve("@sluice/agent/src/nfqueue/run-data-plane.ts"));
+const NODE = process.execPath;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 0.6);
+const FLOWS = Number(process.env.BENCH_FLOWS ?? 16);
+const PAYLOAD = 18; // 46-byte IP packets, 64-byte frames
+const PORT = 9000;
+const SRC_BASE = 20000;
+const BOX_CPU = "0";
+const GEN_CPU = cpus().length > 1 ? "1" : "0";
+
+const bench = startLabBench("steady", ["cc", "taskset"]);
+const work = bench.work;
+const NFQ_MINIMAL = bench.compile("nfq-minimal.c", "nfq-minimal", ["-lnetfilter_queue"]);
+const BLAST = bench.compile("udp-blast.c", "udp-blast");
+
+// The pattern set the agent would load: the classic l7-filter set when present, else ours.
+const patterns = copyBenchPatterns(join(work, "protocols"));
+const patternSet = loadPatternDirs([patterns]);
+const protocols: ProtocolCatalogue = {
+  marks: new Map(patternSet.patterns.map((p) => [p.name, p.mark])),
+  names: new Set(patternSet.patterns.map((p) => p.name)),
+};
+const apps = existsSync(DEFAULT_CATALOGUE_PATH) ? loadAppCatalogue(DEFAULT_CATALOGUE_PATH) : null;
+
+// Two classes on a 10 Gbit link each way; the benchmark's flows end "unknown" and go to
+// "fast" through the maps (or CLASSIFY/fw), the rest of the rules as a real policy has them.
+const tree = () => [
+  { name: "fast", rate: "5gbit", ceil: "10gbit", priority: 1 },
+  { name: "default", rate: "5gbit", ceil: "10gbit", priority: 3, default: true },
+];
+const fast = ["ssh", "dns", "rtp", "sip", "stun", "http", "ssl", "quic", "unknown"];
+const policy: PolicyInput = {
+  version: 1,
+  name: "bench",
+  interfaces: { wan: { device: "r1", rate: "10gbit" }, lan: { device: "r0", rate: "10gbit" } },
+  classes: { upload: tree(), download: tree() },
+  rules: [
+    ...(apps ? [{ category: "video-streaming", class: "default" }] : []),
+    ...[...protocols.names]
+      .filter((p) => !["unknown", "unset"].includes(p))
+      .map((p) => ({ protocol: p, class: fast.includes(p) ? "fast" : "default" })),
+    { protocol: "unknown", class: "fast" },
+  ],
+  inspection: { packets: 10, bytes: 2048, queues: 1, queueBase: 0 },
+} as PolicyInput;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+function newLab(tag: string, net: number): NetnsLab {
+  const l = bench.newLab(tag, net);
+  l.restoreRules(l.server, `*raw\n-A PREROUTING -p udp --dport ${PORT} -j DROP\nCOMMIT\n`, [4]);
+  l.sysctl(l.router, "net.netfilter.nf_conntrack_udp_timeout", "300");
+  l.sysctl(l.router, "net.netfilter.nf_conntrack_acct", "1");
+  // The box's receive path on CPU 0 (RPS on its client-side veth), whoever sends.
+  rps(l, true);
+  return l;
+}
+
+/** RPS on the box's client-side veth: its receive path on CPU 0, or in the sender's context. */
+function rps(l: NetnsLab, on: boolean): void {
+  const mask = on ? 1 << Number(BOX_CPU) : 0;
+  l.mustExec(l.router, "sh", ["-c", `echo ${mask} > /sys/class/net/r0/queues/rx-0/rps_cpus`]);
+}
+
+const serverCount = serverDropCount;
+const blast = (l: NetnsLab, seconds: number, limit = 0, gapUs = 0) =>
+  udpBlast(l, BLAST, {
+    port: PORT,
+    flows: FLOWS,
+    payload: PAYLOAD,
+    srcBase: SRC_BASE,
+    seconds,
+    limit,
+    gapUs,
+    cpu: GEN_CPU,
+  });
+
+/** Applies the policy in the lab's box through the real applier; returns the rendered scripts. */
+async function applyPolicy(l: NetnsLab, caps: Capabilities) {
+  const applier = new Applier({
+    exec: new NetnsExecutor(l.router),
+    store: new HistoryStore(mkdtempSync(join(work, "store-"))),
+    caps,
+    protocols: () => protocols,
+    apps: () => apps,
+  });
+  await applier.apply(policy, { user: "bench" });
+  return applier.render(applier.validate(policy));
+}
+
+interface Mode {
+  key: string;
+  label: string;
+  lab: NetnsLab;
+  stop: () => Promise<unknown>;
+  pps: number[];
+  /** Sender CPU per datagram with RPS off: the whole forwarding path runs in its sends. */
+  ns: number[];
+  note: string;
+}
+
+const t0 = Date.now();
+const load0 = runSync(["cat", "/proc/loadavg"]).stdout.trim();
+const modes: Mode[] = [];
+
+// Probe once in a scratch lab: the same kernel for every mode.
+const probeLab = newLab("probe", 90);
+const caps = await probeCapabilities(new NetnsExecutor(probeLab.router));
+const rendered = await applyPolicy(probeLab, caps);
+console.log(
+  `steady-state bench: ${cpus().length} CPUs (box + data plane on CPU ${BOX_CPU}, generator on CPU ${GEN_CPU}), ` +
+    `${FLOWS} UDP flows, ${PAYLOAD + 28}-byte IP packets, ${ROUNDS} alternating rounds x ${SECONDS} s; ` +
+    `${patternSet.size} patterns, policy "${policy.name}": ${policy.rules!.length} rules, 2 classes each way; ` +
+    `variant ${rendered.model.variant.filter}/${rendered.model.variant.accounting}/${rendered.model.variant.leaf}`,
+);
+
+{
+  // (min): the same tc tree (no filters: nothing picks a class), the minimal rules.
+  const l = newLab("min", 91);
+  const own = `0x${rendered.model.ownMask.toString(16)}`;
+  const tc = rendered.tc.lines.filter((x) => !x.startsWith("filter ")).join("\n") + "\n";
+  l.mustExec(l.router, "tc", ["-batch", "-"], tc);
+  l.restoreRules(
+    l.router,
+    [
+      "*mangle",
+      `-A PREROUTING -j CONNMARK --restore-mark --nfmask ${own} --ctmask ${own}`,
+      `-A PREROUTING -m connmark ! --mark 0x0/${own} -j ACCEPT`,
+      "-A PREROUTING -m connbytes --connbytes 0:10 --connbytes-dir both --connbytes-mode packets -j NFQUEUE --queue-num 0 --queue-bypass",
+      `-A POSTROUTING -m connmark --mark 0x0/${own} -j CONNMARK --save-mark --nfmask ${own} --ctmask ${own}`,
+      "COMMIT",
+      "",
+    ].join("\n"),
+    [4],
+  );
+  const { stop } = await startInRouter(l, [NFQ_MINIMAL, "0", "256", "4096", "1", "0x200"], /ready/, {
+    cpu: BOX_CPU,
+  });
+  modes.push({
+    key: "min",
+    label: "(min)    minimal rules + the same HTB tree",
+    lab: l,
+    stop,
+    pps: [],
+    ns: [],
+    note: "",
+  });
+}
+// BENCH_SPLIT=1 adds (ipt): Sluice as installed, then its nftables table removed — the
+// iptables part alone, to tell the two costs apart; and (nocnt): Sluice as installed minus
+// its nftables counter rules — class selection only, what counting from conntrack instead
+// of per packet would leave.
+const variants: [string, string, Capabilities, number][] = [
+  ["sluice", "(sluice) Sluice as installed (this kernel's variant)", caps, 92],
+  ["legacy", "(legacy) Sluice without nftables (linear iptables chains)", { ...caps, nftables: false }, 93],
+];
+if (process.env.BENCH_SPLIT === "1")
+  variants.push(
+    ["ipt", "(ipt)    Sluice as installed minus its nftables table", caps, 94],
+    ["nocnt", "(nocnt)  Sluice as installed minus its nft counter rules", caps, 95],
+  );
+for (const [key, label, c, net] of variants) {
+  const l = newLab(key, net);
+  const r = await applyPolicy(l, c);
+  if (key === "ipt") l.mustExec(l.router, "nft", ["delete", "table", "inet", "sluice"]);
+  if (key === "nocnt")
+    for (const line of l
+      .mustExec(l.router, "nft", ["-a", "list", "chain", "inet", "sluice", "post"])
+      .split("\n")) {
+      const handle = / counter name .* # handle (\d+)$/.exec(line)?.[1];
+      if (handle) l.mustExec(l.router, "nft", ["delete", "rule", "inet", "sluice", "post", "handle", handle]);
+    }
+  const { stop } = await startInRouter(
+    l,
+    [NODE, RUN_DP, "--queues", "0", "--protocols", patterns, "--copy-range", "2176"],
+    /"event":"ready"/,
+    { cpu: BOX_CPU },
+  );
+  const iptRules = r.iptables.v4.split("\n").filter((x) => x.startsWith("-A ")).length;
+  modes.push({
+    key,
+    label,
+    lab: l,
+    stop,
+    pps: [],
+    ns: [],
+    note: `${iptRules} iptables rules, nft ${r.nft ? `${r.nft.table.maps.length} maps / ${r.nft.table.counters.length} counters` : "none"}, filter ${r.model.variant.filter}`,
+  });
+}
+probeLab.destroy();
+
+// Decide every flow first: 12 paced datagrams each spend the 10-packet window.
+for (const m of modes) blast(m.lab, 10, 12, 2000);
+for (const m of modes) {
+  // A connection's packets that reach the box before its first one was verdicted ride on
+  // unconfirmed conntrack clones, and a mark saved on a clone is lost when conntrack merges
+  // it: the connection is saved by its next packet (past the window: the late rule). So
+  // send one more datagram per flow until every flow's verdict is in conntrack.
+  let marks = new Set<number>();
+  for (let i = 0; i < 50; i++) {
+    marks = new Set(m.lab.conntrack(4).flatMap((e) => (e.dport === PORT ? [e.mark & 0xff00] : [])));
+    if (![...marks].some((x) => x < 0x200)) break;
+    blast(m.lab, 1, 1);
+    await sleep(200);
+  }
+  m.note += `; conntrack marks ${[...marks].map((x) => `0x${x.toString(16)}`).join(",")}`;
+}
+
+for (let round = 0; round < ROUNDS; round++) {
+  for (const m of round % 2 ? [...modes].reverse() : modes) {
+    if (round === 0) blast(m.lab, 0.5); // warm-up
+    m.lab.mustExec(m.lab.server, "iptables", ["-t", "raw", "-Z", "PREROUTING"]);
+    const b = blast(m.lab, SECONDS);
+    await sleep(50);
+    m.pps.push(serverCount(m.lab) / b.seconds);
+    // The same path's CPU cost, measured where other jobs' load matters less: with RPS off
+    // the box's softirq work runs inside the sender's send calls and is charged to it.
+    rps(m.lab, false);
+    const c = blast(m.lab, SECONDS);
+    rps(m.lab, true);
+    m.ns.push((c.cpu_us * 1000) / Math.max(1, c.sent));
+  }
+}
+for (const m of modes) await m.stop();
+
+const load1 = runSync(["cat", "/proc/loadavg"]).stdout.trim();
+console.log("\nforwarded packets per second at one box core: median [min-max]");
+for (const m of modes) {
+  console.log(
+    `  ${m.label.padEnd(58)} ${fmt(median(m.pps)).padStart(9)} pps [${fmt(Math.min(...m.pps))}-${fmt(Math.max(...m.pps))}]` +
+      `  ${median(m.ns).toFixed(0)} ns CPU/datagram`,
+  );
+  if (m.note) console.log(`  ${"".padEnd(58)} ${m.note}`);
+}
+const byKey = new Map(modes.map((m) => [m.key, m]));
+const ratio = (a: string, b: string) => {
+  const x = byKey.get(a)!.pps;
+  const y = byKey.get(b)!.pps;
+  const rs = x.map((v, i) => v / y[i]!);
+  return `${median(rs).toFixed(2)}x [${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)}]`;
+};
+const cpuRatio = (a: string, b: string) => {
+  const x = byKey.get(a)!.ns;
+  const y = byKey.get(b)!.ns;
+  const rs = x.map((v, i) => y[i]! / v);
+  return `${median(rs).toFixed(2)}x [${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)}]`;
+};
+console.log(
+  "\nratios (median of per-round ratios [min-max]), forwarded pps and, at equal CPU, CPU(min)/CPU(mode):",
+);
+console.log(
+  `  (sluice)/(min)  ${ratio("sluice", "min")}  by CPU ${cpuRatio("sluice", "min")}  goal >= 0.90x`,
+);
+console.log(`  (legacy)/(min)  ${ratio("legacy", "min")}  by CPU ${cpuRatio("legacy", "min")}`);
+if (byKey.has("nocnt"))
+  console.log(
+    `  (nocnt)/(min)   ${ratio("nocnt", "min")}  by CPU ${cpuRatio("nocnt", "min")}  (class selection only, no per-packet counting)`,
+  );
+if (byKey.has("ipt"))
+  console.log(
+    `  (ipt)/(min)     ${ratio("ipt", "min")}  by CPU ${cpuRatio("ipt", "min")}  (the iptables part alone)`,
+  );
+console.log(`load average before: ${load0}; after: ${load1}`);
+bench.cleanup();
+console.log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);

@@ -1,0 +1,104 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import { containsLiteral, requiredLiteral } from "../src/literal-prefilter.ts";
+import { compilePatterns, loadPatternDirs, type PatternSet } from "../src/index.ts";
+
+const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+const OURS = join(ROOT, "protocols");
+const CLASSIC = resolve(ROOT, "../shared/l7-protocols/protocols");
+
+test("the required run of a branch: literals, escapes and case pairs; quantified, grouped and zero-width parts end it", () => {
+  const lit = (b: string) => requiredLiteral(b)?.bytes.toString("latin1") ?? null;
+  assert.equal(lit("\\x{13}[Bb][Ii][Tt]x"), "\x13bitx");
+  assert.equal(
+    lit(
+      "(?:[Ii][Nn]|[Aa][Cc][Kk])\\x{20}[Ss][Ii][Pp][Ss]?\\x{3a}[\\x{21}-\\x{7e}]+\\x{20}[Ss][Ii][Pp]\\x{2f}2",
+    ),
+    " sip/2",
+  );
+  assert.equal(lit("ab?cde"), "cde"); // b is optional: not part of a run
+  assert.equal(lit("ab\\bcd"), null); // \b ends the run: "ab", "cd" are too short
+  assert.equal(lit("[ab]cd[0-9]ef"), null); // neither a case pair nor a range is one character
+  assert.equal(lit("xy\\x{e9}zz"), null); // bytes >= 0x80 are two bytes in the subject
+  assert.equal(lit("abcx{2}d"), "abc"); // x{2}: quantified, ends the run
+  const sip = requiredLiteral("[Ss][Ii][Pp]\\x{2f}2\\x{2e}0")!;
+  assert.equal(sip.at, 3); // the search starts at the first byte that is not a letter
+  assert.ok(containsLiteral(Buffer.from("xx SiP/2.0 200"), sip));
+  assert.ok(!containsLiteral(Buffer.from("xx SIP/2.1 SIP2.0 SIP/2."), sip));
+  const letters = requiredLiteral("[Hh][Tt][Tt][Pp]")!;
+  assert.equal(letters.at, 0);
+  assert.ok(containsLiteral(Buffer.from("..HtTp"), letters));
+  assert.ok(containsLiteral(Buffer.from("..hTtP"), letters));
+  assert.ok(!containsLiteral(Buffer.from("..htt"), letters));
+});
+
+test("a pattern with anchored and unanchored branches matches as before the split", () => {
+  const set = compilePatterns([
+    { file: "mixed.pat", text: "mixed\n^start|middle[0-9]+end\n" },
+    { file: "other.pat", text: "other\nstart\n" },
+  ]);
+  assert.equal(set.match("startxx", "tcp")?.name, "mixed");
+  assert.equal(set.match("xxstart", "tcp")?.name, "other");
+  assert.equal(set.match("xxMIDDLE42END", "tcp")?.name, "mixed");
+  assert.equal(set.match("xxmiddleend", "tcp"), null);
+});
+
+// Subjects built from the fixtures' payloads: pieces at random offsets, random case, random
+// bytes between, so that required runs appear, partly appear and cross piece boundaries.
+function fixturePieces(): string[] {
+  const dir = join(OURS, "fixtures");
+  const out: string[] = [];
+  for (const f of readdirSync(dir)) {
+    const j = JSON.parse(readFileSync(join(dir, f), "utf8")) as {
+      positive: { packets: { text?: string; hex?: string }[] }[];
+    };
+    for (const c of j.positive)
+      for (const p of c.packets) {
+        const s = p.text ?? (p.hex ? Buffer.from(p.hex.replace(/\s+/g, ""), "hex").toString("latin1") : "");
+        if (s) out.push(s.slice(0, 300));
+      }
+  }
+  return out;
+}
+
+function agreesWithSequential(set: PatternSet, runs: number): void {
+  const pieces = fixturePieces();
+  const piece = fc
+    .tuple(fc.constantFrom(...pieces), fc.nat(), fc.nat(), fc.boolean())
+    .map(([s, a, b, up]) => {
+      const from = a % s.length;
+      const cut = s.slice(from, from + 1 + (b % (s.length - from)));
+      return up ? cut.toUpperCase() : cut;
+    });
+  const noise = fc.string({
+    unit: fc.integer({ min: 1, max: 255 }).map((c) => String.fromCharCode(c)),
+    maxLength: 6,
+  });
+  const subject = fc.array(fc.oneof(piece, noise), { minLength: 1, maxLength: 6 }).map((xs) => xs.join(""));
+  fc.assert(
+    fc.property(subject, fc.constantFrom("tcp" as const, "udp" as const), (s, l4) => {
+      assert.equal(
+        set.match(s, l4)?.name ?? null,
+        set.matchSequential(s, l4)?.name ?? null,
+        JSON.stringify(s),
+      );
+    }),
+    { numRuns: runs },
+  );
+}
+
+test("prefiltered RE2.Sets give the sequential loop's answers (protocols/)", () => {
+  agreesWithSequential(loadPatternDirs([OURS]), 1500);
+});
+
+test(
+  "prefiltered RE2.Sets give the sequential loop's answers (classic l7-protocols)",
+  { skip: existsSync(CLASSIC) ? false : "../shared/l7-protocols not present" },
+  () => {
+    agreesWithSequential(loadPatternDirs([CLASSIC]), 1500);
+  },
+);
