@@ -12,8 +12,7 @@ import {
   type PacketView,
 } from "../src/nfqueue/netlink.ts";
 import { DataPlane } from "../src/nfqueue/data-plane.ts";
-import { DecidedFlowCache } from "../src/nfqueue/flow-cache.ts";
-import type { Flow } from "@sluice/classifier";
+import { FlowTable, ipKey, PacketSlot, decodeIpPacketInto } from "@sluice/classifier";
 
 function attr(type: number, data: Buffer): Buffer {
   const len = 4 + data.length;
@@ -140,22 +139,26 @@ test("DataPlane.start rejects bad options before starting anything", async () =>
   await assert.rejects(DataPlane.start(base), /protocols directory not found/);
 });
 
-test("DecidedFlowCache keys plain TCP/UDP packets per direction and sends the rest to the slow path", () => {
-  const v4 = (proto: number, flags: number, frag = 0) => {
+test("ipKey finds plain TCP/UDP packets of a flow in the flow table and sends the rest to the slow path", () => {
+  const v4 = (proto: number, flags: number, frag = 0, swap = false) => {
     const b = Buffer.alloc(60);
     b[0] = 0x45;
     b.writeUInt16BE(60, 2);
     b.writeUInt16BE(frag, 6);
     b[9] = proto;
-    Buffer.from([10, 0, 0, 1, 10, 0, 0, 2]).copy(b, 12);
-    b.writeUInt16BE(40000, 20);
-    b.writeUInt16BE(80, 22);
+    Buffer.from(swap ? [10, 0, 0, 2, 10, 0, 0, 1] : [10, 0, 0, 1, 10, 0, 0, 2]).copy(b, 12);
+    b.writeUInt16BE(swap ? 80 : 40000, 20);
+    b.writeUInt16BE(swap ? 40000 : 80, 22);
+    b[32] = 0x50;
     b[33] = flags;
     return b;
   };
-  const key = (b: Buffer) => DecidedFlowCache.key(b, 0, b.length);
-  assert.equal(key(v4(6, 0x10))?.length, 13);
-  assert.notEqual(key(v4(6, 0x10)), key(v4(17, 0)));
+  const key = (b: Buffer) => ipKey(b, 0, b.length);
+  assert.deepEqual(
+    { ...key(v4(6, 0x10)) },
+    { tcp: true, family: 4, srcAt: 12, dstAt: 16, sport: 40000, dport: 80, ipLength: 60 },
+  );
+  assert.equal(key(v4(17, 0))?.tcp, false);
   assert.equal(key(v4(6, 0x02)), null); // SYN
   assert.equal(key(v4(6, 0x11)), null); // FIN
   assert.equal(key(v4(6, 0x04)), null); // RST
@@ -168,16 +171,24 @@ test("DecidedFlowCache keys plain TCP/UDP packets per direction and sends the re
   v6[0] = 0x60;
   v6[6] = 17;
   v6[8] = 0xfd;
-  assert.equal(key(v6)?.length, 37);
+  assert.equal(key(v6)?.family, 6);
   v6[6] = 0; // hop-by-hop header first
   assert.equal(key(v6), null);
 
-  const cache = new DecidedFlowCache();
-  const flow = { id: 1 } as unknown as Flow;
-  cache.add("a", flow);
-  cache.add("b", flow);
-  assert.equal(cache.get("b"), flow);
-  assert.equal(cache.size, 2);
-  cache.drop(flow);
-  assert.equal(cache.size, 0);
+  // The key leads to the flow the slow path created, from either direction.
+  const table = new FlowTable({ match: () => null }, { dissect: false });
+  const slot = new PacketSlot();
+  assert.equal(decodeIpPacketInto(v4(6, 0x10), slot), null);
+  const flow = table.observe(slot, 1).flow;
+  for (const [b, c2s] of [
+    [v4(6, 0x10), true],
+    [v4(6, 0x18, 0, true), false],
+  ] as const) {
+    const k = key(b)!;
+    assert.equal(table.lookup(k.tcp, k.family, b, k.srcAt, k.dstAt, k.sport, k.dport), flow);
+    assert.equal(table.lastC2S, c2s);
+  }
+  const u = key(v4(17, 0))!;
+  const udp = v4(17, 0);
+  assert.equal(table.lookup(u.tcp, u.family, udp, u.srcAt, u.dstAt, u.sport, u.dport), undefined);
 });

@@ -13,6 +13,7 @@ import {
   decodeIpPacketInto,
   flowClient,
   flowServer,
+  ipKey,
   loadPatternDirs,
   loadAppCatalogue,
   catalogueBeside,
@@ -24,7 +25,6 @@ import {
   type WindowOptions,
 } from "@sluice/classifier";
 import { NfQueue, type NfQueueOptions } from "./queue-io.ts";
-import { DecidedFlowCache } from "./flow-cache.ts";
 import type { PacketView } from "./netlink.ts";
 import { SharedDnsCache, dnsAnswerOffset } from "./shared-dns-cache.ts";
 
@@ -154,11 +154,11 @@ function main(): void {
   const verdicts: Record<number, number> = {};
   let events: FlowDecidedEvent[] = [];
 
-  // Flows with a verdict skip decode and flow-table update (see flow-cache.ts).
-  const cache = new DecidedFlowCache();
+  // Packets of decided flows counted in place (no decode, no flow-table update).
+  let fastPath = 0;
+  const { tcpIdleSeconds, udpIdleSeconds } = table.options;
   // One decoded packet for every queued one: the flow table keeps nothing of it.
   const slot = new PacketSlot();
-  table.onFlowEnd = (flow) => cache.drop(flow);
   // Seconds, refreshed once per received batch.
   let now = Date.now() / 1000;
   const beforeBatch = () => {
@@ -186,12 +186,21 @@ function main(): void {
       else if (v === 6 && len >= 40) ipLength = 40 + buf.readUInt16BE(off + 4);
     }
     counters.bytes += ipLength;
-    const key = len >= 28 ? DecidedFlowCache.key(buf, off, len) : null;
-    let flow = key === null ? undefined : cache.get(key);
-    if (flow) {
-      flow.packets++;
-      flow.bytes += ipLength;
-      if (now > flow.lastSeen) flow.lastSeen = now;
+    // A decided flow's packet (plain TCP without SYN/FIN/RST, or UDP: see decided-flows.ts
+    // in the classifier) is found by its raw address bytes, a numeric key: no string, no
+    // second map. With Sluice's rules these packets are rare (a decided connection's mark
+    // keeps it out of the queue): the ones already queued when the verdict came, and every
+    // packet when a rule queues without the connbytes/mark gate.
+    const k = ipKey(buf, off, off + len);
+    let flow =
+      k === null ? undefined : table.lookup(k.tcp, k.family, buf, k.srcAt, k.dstAt, k.sport, k.dport);
+    if (
+      flow &&
+      flow.inspection === null &&
+      now - flow.lastSeen <= (flow.l4 === "tcp" ? tcpIdleSeconds : udpIdleSeconds)
+    ) {
+      fastPath++;
+      table.count(flow, table.lastC2S, ipLength, now);
     } else {
       if (decodeIpPacketInto(buf.subarray(off, off + len), slot) !== null) {
         counters.passthrough++;
@@ -231,7 +240,6 @@ function main(): void {
           markBits: v.bits,
         });
       }
-      if (key !== null && flow.inspection === null) cache.add(key, flow);
     }
     const m = flow.mark;
     verdicts[m] = (verdicts[m] ?? 0) + 1;
@@ -253,7 +261,7 @@ function main(): void {
       ...counters,
       verdicts: { ...verdicts },
       io: { ...q.stats },
-      flows: { active: ts.active, inspecting: ts.inspecting, created: ts.created, fastPath: cache.size },
+      flows: { active: ts.active, inspecting: ts.inspecting, created: ts.created, fastPath },
       kernel: readKernelStats(queueNum),
       patterns: matcher.current.size,
       dns: { entries: dnsCache.size, learned: dnsCache.learned, hits: dnsCache.hits },
