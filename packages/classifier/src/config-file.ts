@@ -1,7 +1,7 @@
 // Parser for the l7-filter userspace configuration file: one `protocol mark` pair a line.
 // The order of the lines is the matching priority (the first listed protocol wins).
 
-import { FIRST_PROTOCOL_MARK, MARK_UNKNOWN, MARK_UNSET, MARK_UNTOUCHED } from "@sluice/policy";
+import { FIRST_PROTOCOL_MARK, MARK_UNKNOWN, MARK_UNSET, MARK_UNTOUCHED } from "@sluice/policy/marks";
 
 export interface ConfigEntry {
   protocol: string;
