@@ -381,6 +381,8 @@ export class Agent implements ControlTarget {
       health: this.classificationHealth(),
       protocolOf: (m) => this.protocolName(m),
       applies: this.outcomes.list(),
+      quotas: this.scheduler.quotaStatus(),
+      schedule: this.scheduler.scheduleStatus(),
       deviceClasses: (this.model?.devices ?? []).flatMap((d) =>
         (d.hosts?.devices ?? []).map((x) => ({ iface: d.device, classid: x.classid, device: x.name })),
       ),
