@@ -7,7 +7,7 @@
 // capture is kept but capped at an hour (several corpus files are merges spanning years;
 // an hour is past every idle timeout either tool has, so the flows still end there).
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { readCaptureFile, CaptureError } from "../src/capture/reader.ts";
 import { LINKTYPE } from "../src/capture/decode.ts";
@@ -75,6 +75,9 @@ function shiftAddresses(f: Buffer, k: number): void {
 
 /** Writes the concatenated capture to `out` (classic pcap, microseconds, Ethernet). */
 export function buildConcatenatedCapture(corpus: string, copies: number, out: string): BuiltCapture {
+  // One address byte tells the copies apart.
+  if (!Number.isInteger(copies) || copies < 1 || copies > 256)
+    throw new RangeError(`copies ${copies}: 1 to 256`);
   const frames: { rel: number; data: Buffer; orig: number }[][] = [];
   for (const file of ethernetCaptures(corpus)) {
     const recs: { rel: number; data: Buffer; orig: number }[] = [];
@@ -92,7 +95,18 @@ export function buildConcatenatedCapture(corpus: string, copies: number, out: st
     }
     frames.push(recs);
   }
-  const parts: Buffer[] = [];
+  // Streamed to the file in slabs: the ×100 capture is ~1.6 GB, more than one Buffer should hold.
+  const fd = openSync(out, "w");
+  let parts: Buffer[] = [];
+  let pending = 0;
+  let bytes = 0;
+  const flush = () => {
+    const slab = Buffer.concat(parts);
+    writeSync(fd, slab);
+    bytes += slab.length;
+    parts = [];
+    pending = 0;
+  };
   const header = Buffer.alloc(24);
   header.writeUInt32LE(0xa1b2c3d4, 0);
   header.writeUInt16LE(2, 4);
@@ -100,31 +114,37 @@ export function buildConcatenatedCapture(corpus: string, copies: number, out: st
   header.writeUInt32LE(262144, 16);
   header.writeUInt32LE(LINKTYPE.ETHERNET, 20);
   parts.push(header);
+  pending += header.length;
   let cursor = 1_700_000_000;
   let packets = 0;
-  for (let k = 0; k < copies; k++) {
-    for (const recs of frames) {
-      let last = cursor;
-      for (const r of recs) {
-        const t = cursor + r.rel;
-        last = Math.max(last, t);
-        const data = Buffer.from(r.data);
-        if (k > 0) shiftAddresses(data, k);
-        const rh = Buffer.alloc(16);
-        const sec = Math.floor(t);
-        rh.writeUInt32LE(sec, 0);
-        rh.writeUInt32LE(Math.min(999_999, Math.round((t - sec) * 1e6)), 4);
-        rh.writeUInt32LE(data.length, 8);
-        rh.writeUInt32LE(Math.max(r.orig, data.length), 12);
-        parts.push(rh, data);
-        packets++;
+  try {
+    for (let k = 0; k < copies; k++) {
+      for (const recs of frames) {
+        let last = cursor;
+        for (const r of recs) {
+          const t = cursor + r.rel;
+          last = Math.max(last, t);
+          const data = Buffer.from(r.data);
+          if (k > 0) shiftAddresses(data, k);
+          const rh = Buffer.alloc(16);
+          const sec = Math.floor(t);
+          rh.writeUInt32LE(sec, 0);
+          rh.writeUInt32LE(Math.min(999_999, Math.round((t - sec) * 1e6)), 4);
+          rh.writeUInt32LE(data.length, 8);
+          rh.writeUInt32LE(Math.max(r.orig, data.length), 12);
+          parts.push(rh, data);
+          pending += rh.length + data.length;
+          packets++;
+          if (pending >= 8 << 20) flush();
+        }
+        cursor = Math.ceil(last) + 1;
       }
-      cursor = Math.ceil(last) + 1;
     }
+    flush();
+  } finally {
+    closeSync(fd);
   }
-  const buf = Buffer.concat(parts);
-  writeFileSync(out, buf);
-  return { packets, bytes: buf.length, captures: frames.length };
+  return { packets, bytes, captures: frames.length };
 }
 
 /** A pcap with a header and no packet: start-up cost only. */

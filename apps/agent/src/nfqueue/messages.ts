@@ -76,7 +76,7 @@ export interface QueueStats {
   /** Packets by the l7 mark they were given (1 unset, 2 unknown, >= 3 protocols). */
   verdicts: Record<number, number>;
   io: QueueIoStats;
-  /** Flow table: tracked flows, flows still inspected, flows created; fastPath: decided-flow keys cached. */
+  /** Flow table: tracked flows, flows still inspected, flows created; fastPath: packets of decided flows counted without a decode. */
   flows: { active: number; inspecting: number; created: number; fastPath: number };
   kernel: KernelQueueStats | null;
   patterns: number;

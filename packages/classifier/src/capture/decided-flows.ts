@@ -1,8 +1,8 @@
 // The capture path's shortcut for packets of flows that already have their verdict (most
 // packets of a capture): the frame's raw addresses and ports lead straight to the flow
 // (FlowTable.lookup: a numeric key, no decode, no address strings), whose counters are
-// updated in place. The agent's data plane has the same idea for queued packets
-// (apps/agent/src/nfqueue/flow-cache.ts).
+// updated in place. The agent's data plane does the same for queued raw IP packets
+// (`ipKey`, apps/agent/src/nfqueue/worker.ts).
 //
 // Only plain cases take the shortcut: Ethernet (one optional 802.1Q tag) carrying IPv4
 // without options or IPv6 without extension headers, unfragmented, TCP without SYN, FIN or
@@ -28,15 +28,26 @@ const hit: FrameKey = { tcp: false, family: 4, srcAt: 0, dstAt: 0, sport: 0, dpo
  * the next call), or null: decode it.
  */
 export function frameKey(f: Buffer, start: number, end: number): FrameKey | null {
-  let off = start + 14;
   if (end - start < 14 + 28) return null;
   let type = (f[start + 12]! << 8) | f[start + 13]!;
+  let off = start + 14;
   if (type === 0x8100) {
     type = (f[start + 16]! << 8) | f[start + 17]!;
     off = start + 18;
   }
+  if (type === 0x0800) return f[off]! >> 4 === 4 ? ipKey(f, off, end) : null;
+  if (type === 0x86dd) return f[off]! >> 4 === 6 ? ipKey(f, off, end) : null;
+  return null;
+}
+
+/**
+ * The same for the raw IP packet `f[off, end)` (IPv4 or IPv6 by its version nibble), or
+ * null: decode it.
+ */
+export function ipKey(f: Buffer, off: number, end: number): FrameKey | null {
   let l4: number;
-  if (type === 0x0800) {
+  const version = f[off]! >> 4;
+  if (version === 4) {
     if (f[off] !== 0x45 || end < off + 28) return null;
     if ((((f[off + 6]! << 8) | f[off + 7]!) & 0x3fff) !== 0) return null; // MF or an offset
     const proto = f[off + 9]!;
@@ -49,8 +60,8 @@ export function frameKey(f: Buffer, start: number, end: number): FrameKey | null
     hit.dstAt = off + 16;
     hit.ipLength = (f[off + 2]! << 8) | f[off + 3]!;
     l4 = off + 20;
-  } else if (type === 0x86dd) {
-    if (end < off + 48 || f[off]! >> 4 !== 6) return null;
+  } else if (version === 6) {
+    if (end < off + 48) return null;
     const next = f[off + 6]!;
     if (next === 6) {
       if (end < off + 54 || (f[off + 53]! & 0x07) !== 0) return null;
