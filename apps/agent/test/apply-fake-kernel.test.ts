@@ -1,6 +1,7 @@
 // The applier's apply / try / confirm / rollback and its restore-on-failure, without root:
-// against FakeKernel, which keeps what tc and iptables-restore installed and answers the
-// read-backs from it. Runs for both renderer variants (fw filters and the CLASSIFY target).
+// against FakeKernel, which keeps what tc, iptables-restore and nft installed and answers
+// the read-backs from it. Runs for the renderer's variants: nftables maps (this CI kernel's:
+// no cls_fw, no sfq), fw filters and the CLASSIFY target (kernels without nftables).
 // apply-kernel.test.ts runs the same paths against the real kernel as root.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,11 +18,11 @@ import {
   MINIMAL_CAPABILITIES as MINIMAL_WITH_NFT,
   type Capabilities,
 } from "../src/kernel/capabilities.ts";
+import { FakeKernel } from "../src/testing/fake-kernel.ts";
 
-// The fake kernel has no `nft`: the variants without nftables (apply-kernel.test.ts covers nft).
+// The variants without nftables (fw filters, CLASSIFY).
 const FULL_CAPABILITIES: Capabilities = { ...FULL_WITH_NFT, nftables: false };
 const MINIMAL_CAPABILITIES: Capabilities = { ...MINIMAL_WITH_NFT, nftables: false };
-import { FakeKernel } from "../src/testing/fake-kernel.ts";
 
 const DEVICES = ["wan0", "lan0"];
 const PROTOCOLS = [
@@ -61,6 +62,7 @@ function setup(caps: Capabilities) {
 }
 
 for (const [variant, caps] of [
+  ["nftables maps", MINIMAL_WITH_NFT],
   ["fw filters", FULL_CAPABILITIES],
   ["CLASSIFY target", MINIMAL_CAPABILITIES],
 ] as const) {
@@ -75,6 +77,19 @@ for (const [variant, caps] of [
       s.tc.wan0!.classes.some((l) => l.startsWith("class htb 1:11 parent 1:1") && l.includes("rate 7Mbit")),
     );
     assert.equal(kernel.ran("tc", "-batch").length, 1);
+    if (caps.nftables) {
+      // one `nft -f` transaction: the rendered script, read back as nft's JSON
+      const scripts = kernel.ran("nft", "-f", "-");
+      assert.equal(scripts.length, 1);
+      assert.equal(scripts[0]!.input, (entry.scripts.nft ?? "").replace(/^#.*\n/gm, ""));
+      const hooks = Object.fromEntries(s.nft!.chains.map((c) => [c.name, c.hook]));
+      assert.equal(hooks.post, "postrouting -150");
+      assert.equal(hooks.dev0, null);
+      // related connections: the conntrack helpers and the prerouting chain that assigns them
+      assert.equal(hooks.pre, "prerouting -160");
+      assert.ok(s.nft!.helpers.includes("ftp ftp tcp"), JSON.stringify(s.nft!.helpers));
+      assert.ok(s.nft!.counters.includes("proto_2"));
+    } else assert.equal(s.nft, null);
     const again = await applier.apply(defaultPolicy(), { user: "test" });
     assert.deepEqual(again.diff.tc, []);
     assert.deepEqual((await state()).v4.hooks, { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 });
@@ -91,7 +106,11 @@ for (const [variant, caps] of [
     assert.equal((await applier.apply(p, { user: "test" })).entry.status, "applied");
     const ytMark = `0x${(apps.app("youtube")!.id << 16).toString(16)}/0xff0000`;
     const s = await state();
-    if (caps.classifiers.fw)
+    if (caps.nftables) {
+      const appMap = s.nft!.maps.find((m) => m.name === "dev0_app");
+      assert.ok(appMap?.elements.includes(`${apps.app("youtube")!.id << 16} : 1:12`), JSON.stringify(appMap));
+      assert.ok(s.nft!.maps.some((m) => m.name === "dev0_host" && m.elements.length === 1));
+    } else if (caps.classifiers.fw)
       assert.ok(s.tc.wan0!.filters.some((l) => l.includes(`handle ${ytMark}`) && l.includes("classid 1:12")));
     else assert.ok(s.v4.rules.some((l) => l.includes(`-o wan0 -m mark --mark ${ytMark} -j CLASSIFY`)));
   });
@@ -100,7 +119,9 @@ for (const [variant, caps] of [
     ["tc batch", (a: string[]) => a.includes("-batch")],
     ["iptables-restore", (a: string[]) => a[0] === "iptables-restore"],
     ["ip6tables-restore (tc and IPv4 already changed)", (a: string[]) => a[0] === "ip6tables-restore"],
+    ["nft -f (tc, IPv4 and IPv6 already changed)", (a: string[]) => a[0] === "nft" && a[1] === "-f"],
   ] as const) {
+    if (what.startsWith("nft") && !caps.nftables) continue;
     test(`${variant}: a ${what} failure restores the last good state exactly`, async () => {
       const { kernel, store, applier, state } = setup(caps);
       await applier.apply(defaultPolicy(), { user: "test" });
@@ -145,31 +166,40 @@ test("a bad policy is refused before any command runs", async () => {
   assert.equal(kernel.log.length, 0);
 });
 
-test("try reverts on its own unless confirmed; confirm keeps it; rollback and teardown", async () => {
-  const { store, applier, state } = setup(FULL_CAPABILITIES);
-  await applier.apply(defaultPolicy(), { user: "test" });
-  const before = await state();
-  const { entry } = await applier.apply(withUpload("5mbit"), { user: "test", trySeconds: 1 });
-  assert.equal(entry.status, "trying");
-  assert.ok(
-    (await state()).tc.wan0!.classes.some((l) => l.startsWith("class htb 1:11") && l.includes("rate 5Mbit")),
-  );
-  for (let i = 0; i < 300 && store.get(entry.id)!.status !== "reverted"; i++)
-    await new Promise((r) => setTimeout(r, 20));
-  assert.equal(store.get(entry.id)!.status, "reverted");
-  assert.deepEqual(await state(), before);
-  const t2 = await applier.apply(withUpload("5mbit"), { user: "test", trySeconds: 5 });
-  await applier.confirm();
-  assert.equal(store.get(t2.entry.id)!.lastGood, true);
-  const first = store.list().find((e) => e.status === "applied")!;
-  const rb = await applier.rollback(first.id, "test");
-  assert.match(rb.user, /rollback to #/);
-  assert.ok(
-    (await state()).tc.wan0!.classes.some((l) => l.startsWith("class htb 1:11") && l.includes("rate 7Mbit")),
-  );
-  await applier.teardown(DEVICES);
-  const s = await state();
-  assert.deepEqual(s.v4.chains, []);
-  assert.deepEqual(s.v4.hooks, { PREROUTING: 0, FORWARD: 0, OUTPUT: 0, POSTROUTING: 0 });
-  assert.ok(!s.tc.wan0!.qdiscs.some((l) => l.includes("htb")));
-});
+for (const [variant, caps] of [
+  ["nftables maps", MINIMAL_WITH_NFT],
+  ["fw filters", FULL_CAPABILITIES],
+] as const)
+  test(`${variant}: try reverts on its own unless confirmed; confirm keeps it; rollback and teardown`, async () => {
+    const { store, applier, state } = setup(caps);
+    await applier.apply(defaultPolicy(), { user: "test" });
+    const before = await state();
+    const { entry } = await applier.apply(withUpload("5mbit"), { user: "test", trySeconds: 1 });
+    assert.equal(entry.status, "trying");
+    assert.ok(
+      (await state()).tc.wan0!.classes.some(
+        (l) => l.startsWith("class htb 1:11") && l.includes("rate 5Mbit"),
+      ),
+    );
+    for (let i = 0; i < 300 && store.get(entry.id)!.status !== "reverted"; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.equal(store.get(entry.id)!.status, "reverted");
+    assert.deepEqual(await state(), before);
+    const t2 = await applier.apply(withUpload("5mbit"), { user: "test", trySeconds: 5 });
+    await applier.confirm();
+    assert.equal(store.get(t2.entry.id)!.lastGood, true);
+    const first = store.list().find((e) => e.status === "applied")!;
+    const rb = await applier.rollback(first.id, "test");
+    assert.match(rb.user, /rollback to #/);
+    assert.ok(
+      (await state()).tc.wan0!.classes.some(
+        (l) => l.startsWith("class htb 1:11") && l.includes("rate 7Mbit"),
+      ),
+    );
+    await applier.teardown(DEVICES);
+    const s = await state();
+    assert.deepEqual(s.v4.chains, []);
+    assert.deepEqual(s.v4.hooks, { PREROUTING: 0, FORWARD: 0, OUTPUT: 0, POSTROUTING: 0 });
+    assert.ok(!s.tc.wan0!.qdiscs.some((l) => l.includes("htb")));
+    assert.equal(s.nft, null);
+  });

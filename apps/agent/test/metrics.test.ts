@@ -5,6 +5,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,6 +17,7 @@ import { AgentApiError, AgentClient } from "@sluice/agent-contract";
 import { TestAgent } from "../src/testing/index.ts";
 import { OPENMETRICS_ACCEPT, httpGet, openMetricsSamples, samplesOf, valueOf } from "../src/testing/scrape.ts";
 
+const SLUICE = fileURLToPath(new URL("../bin/sluice", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "sluice-metrics-"));
 const socket = join(dir, "agent.sock");
 const client = new AgentClient(socket);
@@ -95,6 +99,10 @@ test("turned on by an apply: both formats parse, counters per class, protocol an
     auth: "none",
     error: null,
   });
+  // the CLI in its own process (this one serves the agent, so it must not block)
+  const cli = (await promisify(execFile)(SLUICE, ["status", "--socket", socket], { encoding: "utf8" }))
+    .stdout;
+  assert.match(cli, new RegExp(`^metrics: http://127\\.0\\.0\\.1:${port}/metrics \\(no token\\)$`, "m"));
   await t.sample();
   const url = `http://127.0.0.1:${port}/metrics`;
   const first = await httpGet(url);

@@ -3,10 +3,9 @@
 // (udp-blast.c), counted at the server by an iptables counter, in these modes:
 //   (a)  kernel forwarding, no rules at all;
 //   (a') kernel forwarding with conntrack on (one no-op ctstate rule): the floor of (b);
-//   (b)  Sluice's rules (reference layout) in steady state: the flows are already classified,
-//        so the restored mark and connbytes keep every packet out of the queue (the data
-//        plane is running, idle);
-//   (b') the same with the lean rule layout (see sluiceMangleRules);
+//   (b)  Sluice's rules as the agent renders them (render/iptables.ts) in steady state: the
+//        flows are already classified, so the restored mark keeps every packet out of the
+//        queue (the data plane is running, idle);
 //   (c)  every packet through NFQUEUE to a minimal C consumer (nfq-minimal.c);
 //   (d)  every packet through NFQUEUE to Sluice's DataPlane (io "fast"), classifying;
 //   (d') the same with io "libnfq" (callback and nfq_set_verdict2 per packet, via koffi).
@@ -14,23 +13,22 @@
 // Every mode has its own lab, all built up front; the modes are measured in interleaved
 // rounds and the median is kept (this machine's speed drifts). Then classification latency:
 // in-process (FlowTable, per new flow) and end to end (TCP connect through the router).
-// Figures are printed, never asserted. Run as root: node apps/agent/bench/nfqueue-bench.ts
+// Figures are printed, never asserted. Run as root: node apps/lab/bench/nfqueue-bench.ts
 // (BENCH_SECONDS, BENCH_ROUNDS, BENCH_FLOWS, BENCH_PAYLOAD tune it).
 
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir, cpus } from "node:os";
 import { join } from "node:path";
+import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { FlowTable, decodeIpPacket, loadPatternDirs, type DecodedPacket } from "@sluice/classifier";
-import { NetnsLab, labUnavailable, removeStaleLabs, run, sluiceMangleRules } from "../src/netns-lab.ts";
+import type { NetnsLab } from "../src/netns-lab.ts";
+import { renderedRules } from "../src/rendered-rules.ts";
+import { CLK_TCK, copyBenchPatterns, startLabBench } from "./support/lab-bench.ts";
 
-const HERE = fileURLToPath(new URL(".", import.meta.url));
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const RUN_DP = fileURLToPath(import.meta.resolve("@sluice/agent/src/nfqueue/run-data-plane.ts"));
 const NODE = process.execPath;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-// Extra short, alternating rounds of the steady-state modes (a, a', b, b'): their differences
+// Extra short, alternating rounds of the steady-state modes (a, a', b): their differences
 // are small, so they need more, closer-together samples than the NFQUEUE modes.
 const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS ?? 12);
 const PAIR_SECONDS = 0.4;
@@ -41,59 +39,16 @@ const SRC_BASE = 20000;
 const COPY_RANGE = 2048 + 128;
 const MAXLEN = 4096;
 
-function skip(why: string): never {
-  console.log(`nfqueue bench skipped: ${why}`);
-  process.exit(0);
-}
-
-const why = labUnavailable();
-if (why) skip(why);
-if (run("sh", ["-c", "command -v cc"]).code !== 0) skip("no C compiler (cc)");
-removeStaleLabs();
-
-const work = mkdtempSync(join(tmpdir(), "sltest-nfq-bench-"));
-const labs: NetnsLab[] = [];
-const cleanup = () => {
-  for (const l of labs.splice(0)) l.destroy();
-  rmSync(work, { recursive: true, force: true });
-};
-process.once("exit", cleanup);
-for (const sig of ["SIGINT", "SIGTERM"] as const)
-  process.once(sig, () => {
-    cleanup();
-    process.exit(130);
-  });
-
-function compile(src: string, out: string, libs: string[] = []): string {
-  const bin = join(work, out);
-  const r = run("cc", ["-O2", "-o", bin, join(HERE, src), ...libs]);
-  if (r.code !== 0) skip(`cannot compile ${src}: ${r.stderr.trim()}`);
-  return bin;
-}
-const NFQ_MINIMAL = compile("nfq-minimal.c", "nfq-minimal", ["-lnetfilter_queue"]);
-const BLAST = compile("udp-blast.c", "udp-blast");
-
-// Patterns: the classic l7-filter set when it is around (without its catch-all "unknown"
-// and "unset" files), else the repo's protocols/, else a tiny set.
-const patterns = join(work, "protocols");
-{
-  const classic = join(ROOT, "../shared/l7-protocols/protocols");
-  const ours = join(ROOT, "protocols");
-  const src = existsSync(classic) ? classic : readdirSync(ours).some((f) => f.endsWith(".pat")) ? ours : null;
-  if (src) {
-    cpSync(src, patterns, { recursive: true, filter: (f) => !/\/(unknown|unset)\.pat$/.test(f) });
-  } else {
-    mkdirSync(patterns);
-    writeFileSync(join(patterns, "http.pat"), "http\n^(get|post|head) [\\x09-\\x0d -~]* http/1\\.[01]\n");
-  }
-}
+const bench = startLabBench("nfqueue", ["cc"]);
+const NFQ_MINIMAL = bench.compile("nfq-minimal.c", "nfq-minimal", ["-lnetfilter_queue"]);
+const BLAST = bench.compile("udp-blast.c", "udp-blast");
+const patterns = copyBenchPatterns(join(bench.work, "protocols"));
 const patternCount = loadPatternDirs([patterns]).size;
 
 // --- lab plumbing ---------------------------------------------------------------------
 
 function newLab(tag: string): NetnsLab {
-  const l = NetnsLab.create(tag, 60);
-  labs.push(l);
+  const l = bench.newLab(tag, 60);
   // The server counts (and drops) the benchmark's datagrams.
   l.restoreRules(l.server, `*raw\n-A PREROUTING -p udp --dport ${PORT} -j DROP\nCOMMIT\n`, [4]);
   // One-way UDP flows must outlive a round of the other modes.
@@ -122,7 +77,6 @@ function blast(l: NetnsLab, seconds: number, limit = 0, gapUs = 0) {
   return JSON.parse(r.stdout) as { sent: number; errors: number; seconds: number; cpu_us: number };
 }
 
-const CLK_TCK = Number(run("getconf", ["CLK_TCK"]).stdout.trim()) || 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(
@@ -193,8 +147,8 @@ function lastJson(out: string, event?: string): Record<string, unknown> {
 }
 
 const QUEUE_ALL = `*mangle\n-A PREROUTING -p udp --dport ${PORT} -j NFQUEUE --queue-num 0 --queue-bypass\nCOMMIT\n`;
-const sluiceRules = (layout: "reference" | "lean") =>
-  sluiceMangleRules({ firstQueue: 0, lastQueue: 0, mask: 0xff00, unset: 0x100, windowPackets: 10, layout });
+// The rules the agent renders for a one-queue policy (render/iptables.ts).
+const sluiceRules = () => renderedRules({ queues: 1, packets: 10 }).v4;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
@@ -230,12 +184,10 @@ mode("a", "(a)  kernel forwarding, no rules", newLab("a"));
   l.restoreRules(l.router, "*mangle\n-A PREROUTING -m conntrack --ctstate NEW,ESTABLISHED\nCOMMIT\n", [4]);
   mode("a2", "(a') kernel forwarding + conntrack", l);
 }
-for (const [key, layout, label] of [
-  ["b", "reference", "(b)  Sluice rules, steady state (bypass)"],
-  ["b2", "lean", "(b') lean rule layout, steady state"],
-] as const) {
+{
+  const [key, label] = ["b", "(b)  Sluice rules, steady state (bypass)"];
   const l = newLab(key);
-  l.restoreRules(l.router, sluiceRules(layout), [4]);
+  l.restoreRules(l.router, sluiceRules(), [4]);
   const dp = await startDataPlane(l, []);
   // Classify the flows first: 12 datagrams each, paced, so each one spends the 10-packet window.
   blast(l, 10, 12, 2000);
@@ -284,7 +236,7 @@ for (let round = 0; round < ROUNDS; round++) {
     m.senderNs.push(r.senderNs);
   }
 }
-const steady = modes.filter((m) => ["a", "a2", "b", "b2"].includes(m.key));
+const steady = modes.filter((m) => ["a", "a2", "b"].includes(m.key));
 for (let round = 0; round < PAIR_ROUNDS; round++) {
   for (const m of round % 2 ? [...steady].reverse() : steady) {
     const r = await measure(m.lab, 0, PAIR_SECONDS);
@@ -320,16 +272,13 @@ const cpuRatio = (x: string, y: string) =>
 console.log(`\nratios: median of per-round ratios [min-max]`);
 console.log(`  steady state (${PAIR_ROUNDS} alternating rounds of ${PAIR_SECONDS} s):`);
 console.log(`    (b)/(a)   ${pairRatio("b", "a")} goal >= 95%`);
-console.log(`    (b')/(a)  ${pairRatio("b2", "a")} (lean layout)`);
 console.log(
   `    (a')/(a)  ${pairRatio("a2", "a")} (conntrack alone: the ceiling for any CONNMARK-based layout)`,
 );
-console.log(`    (b)/(a')  ${pairRatio("b", "a2")} (b')/(a') ${pairRatio("b2", "a2")} (the rules alone)`);
+console.log(`    (b)/(a')  ${pairRatio("b", "a2")} (the rules alone)`);
 console.log(`  the same by the sender's CPU per datagram (softirq path included), CPU(a)/CPU(b) etc.:`);
-console.log(
-  `    (b)/(a)   ${cpuRatio("b", "a")} (b')/(a) ${cpuRatio("b2", "a")} (a')/(a) ${cpuRatio("a2", "a")}`,
-);
-console.log(`    (b)/(a')  ${cpuRatio("b", "a2")} (b')/(a') ${cpuRatio("b2", "a2")}`);
+console.log(`    (b)/(a)   ${cpuRatio("b", "a")} (a')/(a) ${cpuRatio("a2", "a")}`);
+console.log(`    (b)/(a')  ${cpuRatio("b", "a2")}`);
 console.log(`  NFQUEUE (${ROUNDS} rounds of ${SECONDS} s):`);
 console.log(`    (d)/(c)   ${ratio("d", "c")} goal >= 80%`);
 console.log(`    (d')/(c)  ${ratio("d2", "c")} (the textbook libnfq loop through koffi)`);
@@ -447,10 +396,10 @@ console.log("\nclassification latency");
     };
   const plain = await withServer(modes.find((m) => m.key === "a")!.lab);
   const lc = await withServer(newLab("lc"));
-  lc.restoreRules(lc.router, sluiceRules("reference"), [4]);
+  lc.restoreRules(lc.router, sluiceRules(), [4]);
   const c = await startInRouter(lc, NFQ_MINIMAL, ["0", String(COPY_RANGE), String(MAXLEN), "1"], /ready/);
   const ld = await withServer(newLab("ld"));
-  ld.restoreRules(ld.router, sluiceRules("reference"), [4]);
+  ld.restoreRules(ld.router, sluiceRules(), [4]);
   const dp = await startDataPlane(ld, []);
   const res: Record<string, { p50: number[]; p90: number[] }> = {
     plain: { p50: [], p90: [] },
@@ -486,5 +435,5 @@ console.log("\nclassification latency");
   );
 }
 
-cleanup();
+bench.cleanup();
 console.log(`\ndone in ${((Date.now() - t0) / 1000).toFixed(0)} s`);

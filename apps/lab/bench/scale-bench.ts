@@ -12,19 +12,17 @@
 // shares them: on this 2-core machine that is the best "2 cores" there is).
 // Env: SCALE_RATE new flows/s (20000), SCALE_SECONDS of new flows (5), SCALE_PACKETS per
 // flow (12: past the 10-packet window), SCALE_GAP_MS between a flow's packets (450),
-// SCALE_QUEUES ("1,2"). Run as root: node apps/agent/bench/scale-bench.ts. Prints only.
+// SCALE_QUEUES ("1,2"). Run as root: node apps/lab/bench/scale-bench.ts. Prints only.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultPolicy } from "@sluice/policy";
-import { NetnsLab, labUnavailable, removeStaleLabs, run } from "../src/netns-lab.ts";
 import { AgentClient } from "@sluice/agent-contract";
+import { CLK_TCK, ROOT, startLabBench } from "./support/lab-bench.ts";
 
-const HERE = fileURLToPath(new URL(".", import.meta.url));
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const SLUICE = fileURLToPath(import.meta.resolve("@sluice/agent/bin/sluice"));
 const RATE = Number(process.env.SCALE_RATE ?? 20000);
 const SECONDS = Number(process.env.SCALE_SECONDS ?? 5);
@@ -34,37 +32,14 @@ const QUEUES = (process.env.SCALE_QUEUES ?? "1,2").split(",").map(Number);
 const PAYLOAD = 18;
 const WINDOW = 10;
 const SPORT_BASE = 30000;
-const CLK_TCK = Number(run("getconf", ["CLK_TCK"]).stdout.trim()) || 100;
 
-function skip(why: string): never {
-  console.log(`scale bench skipped: ${why}`);
-  process.exit(0);
-}
-const why = labUnavailable();
-if (why) skip(why);
-if (run("sh", ["-c", "command -v cc && command -v taskset"]).code !== 0) skip("no C compiler or taskset");
-removeStaleLabs();
-
-const work = mkdtempSync(join(tmpdir(), "sltest-scale-"));
-const labs: NetnsLab[] = [];
+const bench = startLabBench("scale", ["cc", "taskset"]);
+const work = bench.work;
 const agents: ChildProcess[] = [];
-const cleanup = () => {
+bench.onCleanup(() => {
   for (const a of agents.splice(0)) a.kill("SIGKILL");
-  for (const l of labs.splice(0)) l.destroy();
-  rmSync(work, { recursive: true, force: true });
-};
-process.once("exit", cleanup);
-for (const sig of ["SIGINT", "SIGTERM"] as const)
-  process.once(sig, () => {
-    cleanup();
-    process.exit(130);
-  });
-
-const GEN = join(work, "udp-flows");
-{
-  const r = run("cc", ["-O2", "-o", GEN, join(HERE, "udp-flows.c")]);
-  if (r.code !== 0) skip(`cannot compile udp-flows.c: ${r.stderr.trim()}`);
-}
+});
+const GEN = bench.compile("udp-flows.c", "udp-flows");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
@@ -95,8 +70,7 @@ interface Status {
 }
 
 async function once(queues: number): Promise<void> {
-  const lab = NetnsLab.create(`q${queues}`, 60 + queues);
-  labs.push(lab);
+  const lab = bench.newLab(`q${queues}`, 60 + queues);
   const boxCpus = queues === 1 ? "0" : "0,1";
   const genCpu = queues === 1 && cpus().length > 1 ? "1" : "0,1";
   lab.restoreRules(lab.server, "*raw\n-A PREROUTING -p udp -j DROP\nCOMMIT\n", [4]);
@@ -258,7 +232,6 @@ async function once(queues: number): Promise<void> {
   await exited;
   agents.splice(agents.indexOf(agent), 1);
   lab.destroy();
-  labs.splice(labs.indexOf(lab), 1);
 }
 
 console.log(
@@ -266,4 +239,4 @@ console.log(
     `${PAYLOAD + 28}-byte IP packets; load before ${loadavg()}`,
 );
 for (const q of QUEUES) await once(q);
-cleanup();
+bench.cleanup();

@@ -13,24 +13,24 @@
 //            chains, CLASSIFY or fw), to show what the maps buy.
 // The box's ingress softirq (RPS on its client-side veth) and its data plane are pinned to
 // CPU 0, the generator to CPU 1, as on a small appliance. Modes alternate round by round;
-// ratios are medians of per-round ratios. Run as root: node apps/agent/bench/steady-state-bench.ts
+// ratios are medians of per-round ratios. Run as root: node apps/lab/bench/steady-state-bench.ts
 // (BENCH_ROUNDS, BENCH_SECONDS, BENCH_FLOWS tune it). Prints, never asserts.
 
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { existsSync, mkdtempSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadPatternDirs, loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
 import type { PolicyInput } from "@sluice/policy";
-import { NetnsLab, labUnavailable, removeStaleLabs, run } from "../src/netns-lab.ts";
+import type { NetnsLab } from "../src/netns-lab.ts";
+import { runSync } from "../src/exec.ts";
 import { NetnsExecutor } from "@sluice/agent/src/kernel/executor.ts";
 import { probeCapabilities } from "@sluice/agent/src/kernel/probe.ts";
 import type { Capabilities } from "@sluice/agent/src/kernel/capabilities.ts";
 import { Applier, type ProtocolCatalogue } from "@sluice/agent/src/apply/applier.ts";
 import { HistoryStore } from "@sluice/agent/src/apply/store.ts";
+import { copyBenchPatterns, startLabBench } from "./support/lab-bench.ts";
 
-const HERE = fileURLToPath(new URL(".", import.meta.url));
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const RUN_DP = fileURLToPath(import.meta.resolve("@sluice/agent/src/nfqueue/run-data-plane.ts"));
 const NODE = process.execPath;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
@@ -42,49 +42,13 @@ const SRC_BASE = 20000;
 const BOX_CPU = "0";
 const GEN_CPU = cpus().length > 1 ? "1" : "0";
 
-function skip(why: string): never {
-  console.log(`steady-state bench skipped: ${why}`);
-  process.exit(0);
-}
-const why = labUnavailable();
-if (why) skip(why);
-if (run("sh", ["-c", "command -v cc && command -v taskset"]).code !== 0) skip("no C compiler or taskset");
-removeStaleLabs();
-
-const work = mkdtempSync(join(tmpdir(), "sltest-steady-"));
-const labs: NetnsLab[] = [];
-const cleanup = () => {
-  for (const l of labs.splice(0)) l.destroy();
-  rmSync(work, { recursive: true, force: true });
-};
-process.once("exit", cleanup);
-for (const sig of ["SIGINT", "SIGTERM"] as const)
-  process.once(sig, () => {
-    cleanup();
-    process.exit(130);
-  });
-
-function compile(src: string, out: string, libs: string[] = []): string {
-  const bin = join(work, out);
-  const r = run("cc", ["-O2", "-o", bin, join(HERE, src), ...libs]);
-  if (r.code !== 0) skip(`cannot compile ${src}: ${r.stderr.trim()}`);
-  return bin;
-}
-const NFQ_MINIMAL = compile("nfq-minimal.c", "nfq-minimal", ["-lnetfilter_queue"]);
-const BLAST = compile("udp-blast.c", "udp-blast");
+const bench = startLabBench("steady", ["cc", "taskset"]);
+const work = bench.work;
+const NFQ_MINIMAL = bench.compile("nfq-minimal.c", "nfq-minimal", ["-lnetfilter_queue"]);
+const BLAST = bench.compile("udp-blast.c", "udp-blast");
 
 // The pattern set the agent would load: the classic l7-filter set when present, else ours.
-const patterns = join(work, "protocols");
-{
-  const classic = join(ROOT, "../shared/l7-protocols/protocols");
-  const ours = join(ROOT, "protocols");
-  const src = existsSync(classic) ? classic : readdirSync(ours).some((f) => f.endsWith(".pat")) ? ours : null;
-  if (src) cpSync(src, patterns, { recursive: true, filter: (f) => !/\/(unknown|unset)\.pat$/.test(f) });
-  else {
-    mkdirSync(patterns);
-    writeFileSync(join(patterns, "http.pat"), "http\n^(get|post|head) [\\x09-\\x0d -~]* http/1\\.[01]\n");
-  }
-}
+const patterns = copyBenchPatterns(join(work, "protocols"));
 const patternSet = loadPatternDirs([patterns]);
 const protocols: ProtocolCatalogue = {
   marks: new Map(patternSet.patterns.map((p) => [p.name, p.mark])),
@@ -119,8 +83,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 function newLab(tag: string, net: number): NetnsLab {
-  const l = NetnsLab.create(tag, net);
-  labs.push(l);
+  const l = bench.newLab(tag, net);
   l.restoreRules(l.server, `*raw\n-A PREROUTING -p udp --dport ${PORT} -j DROP\nCOMMIT\n`, [4]);
   l.sysctl(l.router, "net.netfilter.nf_conntrack_udp_timeout", "300");
   l.sysctl(l.router, "net.netfilter.nf_conntrack_acct", "1");
@@ -199,7 +162,7 @@ interface Mode {
 }
 
 const t0 = Date.now();
-const load0 = run("cat", ["/proc/loadavg"]).stdout.trim();
+const load0 = runSync(["cat", "/proc/loadavg"]).stdout.trim();
 const modes: Mode[] = [];
 
 // Probe once in a scratch lab: the same kernel for every mode.
@@ -308,7 +271,7 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 for (const m of modes) await m.stop();
 
-const load1 = run("cat", ["/proc/loadavg"]).stdout.trim();
+const load1 = runSync(["cat", "/proc/loadavg"]).stdout.trim();
 console.log("\nforwarded packets per second at one box core: median [min-max]");
 for (const m of modes) {
   console.log(
@@ -342,5 +305,5 @@ if (byKey.has("ipt"))
     `  (ipt)/(min)     ${ratio("ipt", "min")}  by CPU ${cpuRatio("ipt", "min")}  (the iptables part alone)`,
   );
 console.log(`load average before: ${load0}; after: ${load1}`);
-cleanup();
+bench.cleanup();
 console.log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);

@@ -3,7 +3,15 @@
 
 export { labCommand } from "./command.ts";
 export { LAB, ZONE_NAMES, isLabAddress, zoneFqdn, type LabNsName } from "./constants.ts";
-export { execInNs, execInNsSync, ExecError, type ExecOptions, type ExecResult } from "./exec.ts";
+export {
+  CommandError,
+  execInNs,
+  execInNsSync,
+  run,
+  runSync,
+  type CommandResult,
+  type ExecOptions,
+} from "./exec.ts";
 export {
   formatLabStatus,
   GENERATOR_KINDS,

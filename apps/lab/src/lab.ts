@@ -21,7 +21,7 @@ import { runSync } from "./exec.ts";
 import { GENERATORS, type GeneratorKind } from "./generators.ts";
 import { DEFAULT_PACE, GREEDY_PACE, type PaceConfig, type ProcConfig } from "./proc-config.ts";
 import { SERVERS, tlsFiles, type ServerKind } from "./servers.ts";
-import { buildTopology, destroyTopology, labNamespaces } from "./topology.ts";
+import { buildTopology, destroyTopology, LAB_TOPOLOGY, labNamespaces } from "./topology.ts";
 import { sleep } from "./util.ts";
 
 const PROC_SCRIPT = fileURLToPath(new URL("./proc.ts", import.meta.url));
@@ -171,7 +171,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   try {
     mkdirSync(join(stateDir, "tls"), { recursive: true, mode: 0o755 });
     progress("namespaces, links, addresses, forwarding, NAT");
-    await buildTopology(opts.rateMbit ? { rateMbit: opts.rateMbit } : {});
+    buildTopology(LAB_TOPOLOGY, opts.rateMbit ? { rateMbit: opts.rateMbit } : {});
     const { cert, key } = tlsFiles(stateDir);
     const tls = selfSignedCert(LAB.zone, [LAB.zone, `*.${LAB.zone}`], [LAB.v4.server, LAB.v6.server]);
     writeFileSync(cert, tls.certPem);

@@ -13,10 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
-import { defaultPolicy, validatePolicy } from "@sluice/policy";
 import { NetnsLab, labUnavailable, removeStaleLabs } from "../src/netns-lab.ts";
-import { renderPolicy } from "@sluice/agent/src/render/scripts.ts";
-import { MINIMAL_CAPABILITIES } from "@sluice/agent/src/kernel/capabilities.ts";
+import { renderedRules } from "../src/rendered-rules.ts";
 import { HealthTracker } from "@sluice/agent/src/daemon/classification-health.ts";
 
 const RUN_DP = fileURLToPath(import.meta.resolve("@sluice/agent/src/nfqueue/run-data-plane.ts"));
@@ -105,14 +103,9 @@ before(() => {
   patterns = join(dir, "protocols");
   mkdirSync(patterns);
   writeFileSync(join(patterns, "hello.pat"), "hello\n^hello\n");
-  // The agent's rules for a one-queue policy whose LAN is r0 and WAN r1.
-  const p = defaultPolicy({ wan: "r1", lan: "r0" });
-  p.inspection = { packets: 10, bytes: 2048, queues: 1, queueBase: 0 };
-  const names = p.rules!.flatMap((x) => ("protocol" in x && x.protocol ? [x.protocol] : []));
-  const v = validatePolicy(p, { protocols: new Set(["hello", ...names]) });
-  assert.ok(v.ok, JSON.stringify(v));
-  const r = renderPolicy(v.policy, new Map([["hello", 3]]), MINIMAL_CAPABILITIES);
-  lab.restoreRules(lab.router, r.iptables.v4, [4]);
+  // The agent's rules for a one-queue policy on the router.
+  const rules = renderedRules({ queues: 1, packets: 10, protocolMarks: new Map([["hello", 3]]) });
+  lab.restoreRules(lab.router, rules.v4, [4]);
   lab.restoreRules(lab.server, `*raw\n-A PREROUTING -p udp --dport ${PORT} -j DROP\nCOMMIT\n`, [4]);
 });
 

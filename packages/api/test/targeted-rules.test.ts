@@ -126,13 +126,11 @@ test("targeted rules apply through the agent: the diff names them, the agent's h
   const changes = p.result.diff.policy.changes;
   assert.ok(changes.includes("rule: app youtube → bulk (new)"), JSON.stringify(changes));
   assert.ok(changes.includes("rule: hostname *.corp.example.com → interactive (new)"));
-  assert.ok(
-    p.result.diff.iptables.some(
-      // the agent's own renderer: youtube's app id in the app field → the bulk class (1:12)
-      (l) =>
-        l.startsWith("+ ") &&
-        /-o wan0 -m mark --mark 0x10000\/0xff0000 -j CLASSIFY --set-class 0001:0012$/.test(l),
-    ),
+  // the agent's own renderer (this kernel's variant, nftables maps): youtube's app id in the
+  // app field → the bulk class (1:12) on the WAN device
+  assert.match(
+    p.result.scripts.nft ?? "",
+    /map dev0_app \{\n\s+type mark : classid\n\s+elements = \{[^}]*0x00010000 : 1:12/,
   );
   const r = await (await admin.api()).deploy.applyPolicy();
   assert.equal(r.entry.status, "applied");

@@ -160,12 +160,14 @@ test("agent down: health says so with the cached status; pages get cached data o
   assert.ok(health.capabilities.some((c) => c.label === "leaves" && /pfifo \(sch_sfq/.test(c.value)));
   assert.ok(
     health.capabilities.some(
-      (c) => c.label === "marks → classes" && /CLASSIFY \(cls_fw missing\)/.test(c.value),
+      (c) => c.label === "marks → classes" && c.value === "nftables maps" && !c.fallback,
     ),
   );
   assert.ok(
     health.capabilities.some(
-      (c) => c.label === "related connections" && c.fallback && /nftables missing/.test(c.value),
+      // this kernel's variant: nftables with the ftp, sip and tftp conntrack helpers
+      (c) =>
+        c.label === "related connections" && !c.fallback && /followed by the conntrack helpers/.test(c.value),
     ),
   );
   assert.ok(health.downSince);

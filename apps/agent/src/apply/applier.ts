@@ -4,10 +4,18 @@
 // reports the step, the command and its stderr. `try` applies with an automatic revert
 // unless confirmed in time (RouterOS Safe Mode).
 
-import { shiftOf, validatePolicy, type PolicyInput, type PolicyIssue, type Policy } from "@sluice/policy";
+import {
+  hostIssues,
+  shiftOf,
+  validatePolicy,
+  type PolicyInput,
+  type PolicyIssue,
+  type Policy,
+} from "@sluice/policy";
 import type { Executor } from "../kernel/executor.ts";
 import { CommandError, must } from "../kernel/executor.ts";
-import type { Capabilities } from "../kernel/capabilities.ts";
+import { hostFeatures, type Capabilities } from "../kernel/capabilities.ts";
+import type { HostInputs } from "../render/hosts-model.ts";
 import { readInstalled, rootQdisc, type InstalledState } from "../kernel/installed.ts";
 import { renderPolicy, scriptText, type RenderedPolicy } from "../render/scripts.ts";
 import { HOOKS, renderIptables, renderIptablesTeardown, ruleLine } from "../render/iptables.ts";
@@ -66,6 +74,10 @@ export interface ApplierDeps {
   hostIds?: (globs: string[], max: number) => ReadonlyMap<string, number>;
   /** Called after a try was reverted on its own (the box changed without a caller). */
   reverted?: () => void;
+  /** The networks of a LAN interface's addresses (device rules must lie inside them). */
+  lanNetworks?: (device: string) => string[];
+  /** What device rules given by MAC match (the DHCP leases), read at each render. */
+  hostInputs?: () => HostInputs;
   /**
    * What is in force now: the policy with its schedule windows applied (their names are
    * recorded in the entry), and each quota's period and the bytes it used in it so far.
@@ -120,7 +132,11 @@ export class Applier {
 
   validate(input: unknown): Policy {
     const apps = this.d.apps?.() ?? null;
+    const lanDevice = (input as { interfaces?: { lan?: { device?: unknown } } } | null)?.interfaces?.lan
+      ?.device;
+    const lanNetworks = typeof lanDevice === "string" ? this.d.lanNetworks?.(lanDevice) : undefined;
     const r = validatePolicy(input, {
+      ...(lanNetworks?.length ? { lanNetworks } : {}),
       protocols: this.d.protocols().names,
       ...(apps
         ? {
@@ -142,6 +158,14 @@ export class Applier {
           { path: "quotas", message: "this box has no nftables: quotas cannot be counted or enforced" },
         ],
       });
+    // Host fairness and device rules this kernel cannot do are refused, field by field.
+    const hostProblems = hostIssues(r.policy, hostFeatures(this.d.caps));
+    if (hostProblems.length)
+      throw new ApplyError(
+        "validate",
+        `policy is invalid: ${hostProblems.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+        { issues: hostProblems },
+      );
     if (
       r.policy.download === "ifb" &&
       !(this.d.caps.actions.connmark && this.d.caps.actions.mirred && this.d.caps.links.ifb)
@@ -179,7 +203,7 @@ export class Applier {
       this.d.caps,
       this.d.apps?.() ?? null,
       ids,
-      {},
+      this.d.hostInputs?.() ?? {},
       now.quotaUsed,
     );
   }

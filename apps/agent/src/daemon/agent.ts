@@ -14,7 +14,15 @@ import {
   type AppCatalogue,
   type PatternSet,
 } from "@sluice/classifier";
-import { markFields, metricsListenIssues, reservedProtocol, type PolicyInput } from "@sluice/policy";
+import { networkInterfaces } from "node:os";
+import {
+  markFields,
+  metricsListenIssues,
+  networkOfCidr,
+  reservedProtocol,
+  type PolicyInput,
+} from "@sluice/policy";
+import { DeviceNames } from "../devices/names.ts";
 import { SystemExecutor, type Executor } from "../kernel/executor.ts";
 import { probeCapabilities } from "../kernel/probe.ts";
 import { capabilitySummary, chooseVariant, type Capabilities } from "../kernel/capabilities.ts";
@@ -26,6 +34,7 @@ import { KernelCounters } from "../stats/kernel-counters.ts";
 import type { KernelModel } from "../render/model.ts";
 import { createApi, listenUnix, type ControlTarget } from "../api/server.ts";
 import type {
+  DevicesResponse,
   AgentStatus,
   AppCatalogue as AppCatalogueResponse,
   ApplyResponse,
@@ -71,6 +80,21 @@ export interface AgentOptions {
   logLevel?: string;
   /** The clock schedules and quota periods follow (tests: a ManualClock). */
   clock?: Clock;
+  /** dnsmasq's lease file (device names, device rules by MAC); null: none. */
+  leasesFile?: string | null;
+  /** A DNS server asked for device names by address (PTR); null/absent: no reverse DNS. */
+  reverseDns?: string | null;
+}
+
+/** Where the appliance's dnsmasq keeps its leases (Debian's default). */
+export const DEFAULT_LEASES_FILE = "/var/lib/misc/dnsmasq.leases";
+
+/** The networks of an interface's addresses ("10.77.1.0/24"), link-local ones left out. */
+function interfaceNetworks(device: string): string[] {
+  return (networkInterfaces()[device] ?? [])
+    .filter((a) => !a.address.toLowerCase().startsWith("fe80:") && a.cidr)
+    .map((a) => networkOfCidr(a.cidr!))
+    .filter((n): n is string => n !== null);
 }
 
 const VERSION = "0.1.0";
@@ -97,6 +121,7 @@ export class Agent implements ControlTarget {
   private model: KernelModel | null = null;
   private readonly opts: AgentOptions;
   private readonly health = new HealthTracker();
+  readonly deviceNames: DeviceNames;
   private healthTimer: NodeJS.Timeout | null = null;
   private quotaTimer: NodeJS.Timeout | null = null;
   readonly book: QuotaBook;
@@ -125,6 +150,10 @@ export class Agent implements ControlTarget {
     this.catalogue = catalogueOf(patterns);
     this.store = new HistoryStore(opts.dataDir);
     this.hostIds = new HostIdRegistry(opts.dataDir);
+    this.deviceNames = new DeviceNames({
+      leasesFile: opts.leasesFile === undefined ? DEFAULT_LEASES_FILE : opts.leasesFile,
+      reverseDns: opts.reverseDns ?? null,
+    });
     this.applier = new Applier({
       exec,
       store: this.store,
@@ -138,6 +167,9 @@ export class Agent implements ControlTarget {
         void this.scheduler.kick();
       },
       hostIds: (globs, max) => this.hostIds.ids(globs, max),
+      // A fake kernel (tests) has no addresses to check device rules against.
+      ...(opts.exec ? {} : { lanNetworks: interfaceNetworks }),
+      hostInputs: () => ({ macAddresses: this.deviceNames.macAddresses() }),
       inForce: (policy) => this.scheduler.inForce(policy),
     });
     this.book = new QuotaBook(opts.dataDir);
@@ -156,6 +188,7 @@ export class Agent implements ControlTarget {
       protocolOf: (m) => this.protocolName(m),
       apps,
       hostnameOf: (client, server) => this.hostnames.get(`${client} ${server}`) ?? null,
+      deviceNameOf: (address) => this.deviceNames.nameOf(address),
       ipv6: caps.ip6tables.mark,
       // In process over netlink (no process per sample); the tools where it can't be opened.
       kernel: opts.exec ? null : KernelCounters.open(),
@@ -523,6 +556,14 @@ export class Agent implements ControlTarget {
       connections: this.accounting.allConnections(),
       total: this.accounting.connectionCount(),
       decided: this.recentDecisions(),
+    };
+  }
+
+  devices(): DevicesResponse {
+    return {
+      devices: this.deviceNames.list(),
+      leasesFile: this.opts.leasesFile === undefined ? DEFAULT_LEASES_FILE : this.opts.leasesFile,
+      reverseDns: this.opts.reverseDns ?? null,
     };
   }
 

@@ -1,7 +1,7 @@
 // The one place Sluice runs commands: argv arrays (never a shell string), input on stdin.
 // Tests swap in a recording or failure-injecting Executor.
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
 export interface CommandResult {
   argv: string[];
@@ -52,6 +52,32 @@ export class SystemExecutor implements Executor {
       child.stdin.end(opts.input ?? "");
     });
   }
+}
+
+/**
+ * The synchronous twin of SystemExecutor.run (same argv, stdin and result), for the few
+ * callers that cannot wait for the event loop: teardown in an `exit` handler, the test
+ * lab's set-up steps between test cases.
+ */
+export function runSync(argv: string[], opts: RunOptions = {}): CommandResult {
+  const [cmd, ...args] = argv as [string, ...string[]];
+  const r = spawnSync(cmd, args, {
+    input: opts.input ?? "",
+    timeout: opts.timeoutMs ?? 30_000,
+    maxBuffer: 64 * 1024 * 1024,
+    encoding: "utf8",
+  });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === "ENOENT")
+    return { argv, code: 127, stdout: "", stderr: r.error.message };
+  return {
+    argv,
+    code: r.status ?? 128,
+    stdout: r.stdout ?? "",
+    stderr:
+      (r.stderr ?? "") +
+      (r.signal ? `\nkilled by ${r.signal}` : "") +
+      (r.error ? `\n${r.error.message}` : ""),
+  };
 }
 
 /** Runs and throws CommandError on a non-zero exit. */

@@ -1,12 +1,13 @@
-// A kernel in memory, behind the Executor interface: it keeps what `tc -batch` and
-// `iptables-restore --noflush` installed and answers `tc … show`, `iptables-save` and the
-// accounting reads from it, so the real Agent (its diff, validation, apply, verify and
+// A kernel in memory, behind the Executor interface: it keeps what `tc -batch`,
+// `iptables-restore --noflush` and `nft -f` installed and answers `tc … show`,
+// `iptables-save`, `nft -j list …` and the accounting reads from it, so the real Agent (its diff, validation, apply, verify and
 // rollback) runs without root and without touching the machine. Every command is recorded.
 // It checks what a kernel would refuse (a missing device or parent, a second root qdisc, a
 // rule or chain that is not there) and each restore is atomic, like the real one. `failWhen`
 // injects a failure.
 
 import type { CommandResult, Executor, RunOptions } from "../kernel/executor.ts";
+import { FakeNft, NftRefused } from "./fake-nft.ts";
 
 interface Qdisc {
   kind: string;
@@ -78,6 +79,8 @@ export class FakeKernel implements Executor {
   readonly tables: Record<4 | 6, Table> = { 4: emptyTable(), 6: emptyTable() };
   /** Every command run, in order, with its stdin. */
   readonly log: { argv: string[]; input?: string; code: number }[] = [];
+  /** The nftables tables (`nft -f` scripts, `nft -j list` answers). */
+  readonly nft = new FakeNft();
   /** `conntrack -L` lines per family, as the real tool prints them. */
   readonly conntrack: Record<4 | 6, string[]> = { 4: [], 6: [] };
   /** Byte and packet counters of rules, by family, chain and the rule's comment. */
@@ -158,6 +161,8 @@ export class FakeKernel implements Executor {
           return ok(this.list(4, a));
         case "ip6tables":
           return ok(this.list(6, a));
+        case "nft":
+          return ok(this.nft.run(a, input));
         case "conntrack":
           return ok(this.conntrack[a.includes("ipv6") ? 6 : 4].map((l) => `${l}\n`).join(""));
         default:
@@ -165,6 +170,7 @@ export class FakeKernel implements Executor {
       }
     } catch (e) {
       if (e instanceof Refused) return fail(e.message, 2);
+      if (e instanceof NftRefused) return fail(e.message, 1);
       throw e;
     }
   }

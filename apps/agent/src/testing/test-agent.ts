@@ -2,8 +2,9 @@
 // NFQUEUE data plane, on a FakeKernel instead of the machine's, on the repository's pattern
 // set and catalogue. Its API, validation, diff, apply, verify, try and rollback are the
 // agent's own; only the kernel is in memory. `sample()` puts made-up traffic into the fake
-// kernel (class counters, the accounting chains, conntrack) and takes one accounting
-// sample from it, so stats, flows and the live graphs follow the installed policy.
+// kernel (class counters, the nftables counters or accounting chains, conntrack) and takes
+// one accounting sample from it, so stats, flows and the live graphs follow the installed
+// policy.
 
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import type { StatsSample } from "@sluice/agent-contract";
 import { Agent } from "../daemon/agent.ts";
 import { MINIMAL_CAPABILITIES, type Capabilities } from "../kernel/capabilities.ts";
 import type { HistoryEntry } from "../apply/store.ts";
+import { NFT_FAMILY, NFT_TABLE, appCounter, protocolCounter } from "../render/nft.ts";
 import { FakeKernel } from "./fake-kernel.ts";
 import type { Clock } from "../daemon/clock.ts";
 
@@ -28,13 +30,13 @@ export interface TestAgentOptions {
   sampleMs?: number;
   /** false: an agent without an application catalogue (GET /v1/apps answers 404). */
   appCatalogue?: boolean;
-  /** What the fake kernel can do; default this CI kernel's (pfifo leaves, CLASSIFY target). */
+  /** What the fake kernel can do; default this CI kernel's (pfifo leaves, nftables maps). */
   capabilities?: Capabilities;
   /** Network devices the fake kernel has (default wan0, lan0, eth0, eth1). */
   links?: string[];
   /**
    * The interfaces and link speeds the status reports (default: lo, the links; wan0 at
-   * 100 Mbit/s, lan0 at 1 Gbit/s); their names are also the fake kernel's devices, so tc
+   * 100 Mbit/s with 198.51.100.2, lan0 at 1 Gbit/s with 192.168.1.1 and fe80::1); their names are also the fake kernel's devices, so tc
    * refuses a policy naming any other device, as the kernel does.
    */
   interfaces?: { name: string; speedMbps: number | null; addresses?: string[] }[];
@@ -100,11 +102,16 @@ export class TestAgent {
       writeFileSync(initialPolicy, JSON.stringify(opts.initialPolicy));
     }
     const speeds: Record<string, number> = { wan0: 100, lan0: 1000 };
+    const addresses: Record<string, string[]> = {
+      wan0: ["198.51.100.2"],
+      lan0: ["192.168.1.1", "fe80::1%lan0"],
+    };
     const given: NonNullable<TestAgentOptions["interfaces"]> = opts.interfaces ?? [
       { name: "lo", speedMbps: null, addresses: ["127.0.0.1", "::1"] },
       ...(opts.links ?? ["wan0", "lan0", "eth0", "eth1"]).map((name) => ({
         name,
         speedMbps: speeds[name] ?? null,
+        addresses: addresses[name] ?? [],
       })),
     ];
     const interfaces = given.map((i) => ({ ...i, addresses: i.addresses ?? [] }));
@@ -116,8 +123,8 @@ export class TestAgent {
       ...(initialPolicy ? { initialPolicy } : {}),
       noDataPlane: true,
       exec: kernel,
-      // without nftables: the fake kernel has no `nft` (CLASSIFY target, iptables accounting)
-      capabilities: opts.capabilities ?? { ...MINIMAL_CAPABILITIES, nftables: false },
+      // this CI kernel's variant: nftables maps and counters, no cls_fw, pfifo leaves
+      capabilities: opts.capabilities ?? MINIMAL_CAPABILITIES,
       interfaces: () => interfaces,
       sampleMs: 0,
       ...(opts.appCatalogue === false ? { appCatalogue: null } : {}),
@@ -183,9 +190,9 @@ export class TestAgent {
     FAKE_FLOWS.forEach((f, i) => {
       const rate = 4e6 * f.share * (1 + 0.5 * Math.sin(phase / (5 + i) + i));
       const bytes = (rate * dt) / 8;
-      this.kernel.countRule(4, "SLUICE_ACCT", `sluice:${f.protocol}`, bytes);
+      this.countProtocol(f.protocol, marks.get(f.protocol) ?? 2, bytes);
       const appId = f.app ? apps.get(f.app) : undefined;
-      if (f.app && appId) this.kernel.countRule(4, "SLUICE_APPS", `sluice-app:${f.app}`, bytes);
+      if (f.app && appId) this.countApp(f.app, appId, bytes);
       const mark =
         (((marks.get(f.protocol) ?? 2) << fields.protocol.shift) | ((appId ?? 0) << fields.app.shift)) >>> 0;
       for (const j of [0, 1]) {
@@ -217,16 +224,22 @@ export class TestAgent {
       }
     });
     APP_ONLY.forEach((app, i) => {
-      if (apps.has(app))
-        this.kernel.countRule(
-          4,
-          "SLUICE_APPS",
-          `sluice-app:${app}`,
-          (1e6 * (1 + Math.sin(phase / (3 + i))) * dt) / 8,
-        );
+      const id = apps.get(app);
+      if (id) this.countApp(app, id, (1e6 * (1 + Math.sin(phase / (3 + i))) * dt) / 8);
     });
     this.kernel.conntrack[4] = conntrack;
     return this.agent.accounting.tick();
+  }
+
+  /** Bytes of a protocol where the installed variant counts them (nft counter or rule). */
+  private countProtocol(protocol: string, l7mark: number, bytes: number): void {
+    this.kernel.nft.count(`${NFT_FAMILY} ${NFT_TABLE}`, protocolCounter(l7mark), bytes);
+    this.kernel.countRule(4, "SLUICE_ACCT", `sluice:${protocol}`, bytes);
+  }
+
+  private countApp(app: string, id: number, bytes: number): void {
+    this.kernel.nft.count(`${NFT_FAMILY} ${NFT_TABLE}`, appCounter(id), bytes);
+    this.kernel.countRule(4, "SLUICE_APPS", `sluice-app:${app}`, bytes);
   }
 
   async stop(): Promise<void> {

@@ -21,10 +21,13 @@ export class LabAgent {
   private proc: ChildProcess | null = null;
 
   private readonly protocols: string;
+  private readonly extraArgs: string[];
 
-  /** `protocols`: the pattern directory the agent loads (its app catalogue beside it). */
-  constructor(protocols: string) {
+  /** `protocols`: the pattern directory the agent loads (its app catalogue beside it);
+   * `extraArgs`: more `sluice agent` options (e.g. --leases FILE). */
+  constructor(protocols: string, extraArgs: string[] = []) {
     this.protocols = protocols;
+    this.extraArgs = extraArgs;
   }
 
   /** Starts the agent and waits until its data plane runs. */
@@ -43,6 +46,7 @@ export class LabAgent {
         this.socket,
         "--protocols",
         this.protocols,
+        ...this.extraArgs,
       ],
       // the agent's log, for a failing test to be read
       { stdio: ["ignore", this.logFd(), this.logFd()] },

@@ -22,8 +22,13 @@ export function capabilityLines(s: AgentStatus): CapabilityLine[] {
     { label: "leaves", value: leafWhy ? `${v.leaf} (${leafWhy})` : v.leaf, fallback: !!leafWhy },
     {
       label: "marks → classes",
-      value: v.filter === "fw" ? "tc fw filter" : `CLASSIFY${c.classifiers.fw ? "" : " (cls_fw missing)"}`,
-      fallback: v.filter !== "fw",
+      value:
+        v.filter === "nft"
+          ? "nftables maps"
+          : v.filter === "fw"
+            ? "tc fw filter (nftables missing)"
+            : `CLASSIFY (nftables${c.classifiers.fw ? "" : " and cls_fw"} missing)`,
+      fallback: v.filter !== "nft",
     },
     {
       label: "IPv6",

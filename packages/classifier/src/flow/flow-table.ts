@@ -303,7 +303,7 @@ export class FlowTable {
       flow = this.create(p, time);
       e = ix.insert(flow);
       // Which end of the key is the client: the packet's source when it came from the client.
-      ix.aux[e] = ix.swapped === (p.src === flow.clientIp && p.sport === flow.clientPort) ? 1 : 0;
+      ix.aux[e] = ix.swapped === this.fromClient ? 1 : 0;
     }
     // Both ends equal (a packet to itself): every packet is the client's, as it always was.
     const direction: Direction = ix.sameEnds || ix.swapped === (ix.aux[e] === 1) ? "c2s" : "s2c";
@@ -390,6 +390,9 @@ export class FlowTable {
     return out;
   }
 
+  /** Whether the packet that created the last new flow came from its client. */
+  private fromClient = true;
+
   /** A new flow for the packet (the caller inserts it under the packet's key). */
   private create(p: DecodedPacket, time: number): Flow {
     // The client is the side that opened the connection: the SYN's sender; for a SYN-ACK
@@ -398,6 +401,7 @@ export class FlowTable {
     let fromClient = true;
     if (p.tcp?.syn) fromClient = !p.tcp.ackFlag;
     else if (p.l4 === "tcp" && p.sport < 1024 && p.dport >= 1024) fromClient = false;
+    this.fromClient = fromClient;
     // LRU by second chance: a flow seen since it was (re)queued goes to the back once more,
     // so a packet costs a flag, not a map delete and insert; the flow evicted is one that
     // has not been seen since the sweep last passed it.
@@ -412,13 +416,16 @@ export class FlowTable {
         this.end(e, oldest, "evicted");
       }
     }
+    // Read once: a reused packet (capture path) spells its addresses on every read.
+    const src = p.src;
+    const dst = p.dst;
     const flow: Flow = {
       id: this.nextId++,
       l4: p.l4,
       family: p.family,
-      clientIp: fromClient ? p.src : p.dst,
+      clientIp: fromClient ? src : dst,
       clientPort: fromClient ? p.sport : p.dport,
-      serverIp: fromClient ? p.dst : p.src,
+      serverIp: fromClient ? dst : src,
       serverPort: fromClient ? p.dport : p.sport,
       firstSeen: time,
       lastSeen: time,

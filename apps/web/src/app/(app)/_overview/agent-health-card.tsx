@@ -6,7 +6,7 @@
 import { Badge, Card, Group, Table, Text } from "@mantine/core";
 import { formatBps, formatDuration, formatTime } from "@/lib/format";
 import { Empty } from "@/components/states";
-import type { AgentHealth } from "./health";
+import type { AgentHealth } from "./agent-health";
 import { ClassificationRow, type ClassificationHealth } from "./classification-row";
 
 export function AgentHealthCard({ d }: { d: AgentHealth }) {

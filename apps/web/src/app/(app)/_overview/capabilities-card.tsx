@@ -4,7 +4,7 @@
 import { Badge, Card, Group, Stack, Text, Tooltip } from "@mantine/core";
 import { formatTime } from "@/lib/format";
 import { Empty } from "@/components/states";
-import type { AgentHealth } from "./health";
+import type { AgentHealth } from "./agent-health";
 
 export function CapabilitiesCard({ d }: { d: AgentHealth }) {
   const s = d.status;

@@ -8,8 +8,6 @@ import { AgentHealthCard } from "./agent-health-card";
 import { CapabilitiesCard } from "./capabilities-card";
 import { ScheduleQuotaCard } from "./schedule-quota-card";
 
-export type AgentHealth = NonNullable<ReturnType<typeof useAgentHealth>["data"]>;
-
 export function Health() {
   const h = useAgentHealth();
   if (h.isLoading) return <Loading label="Asking the agent…" />;

@@ -4,7 +4,7 @@
 
 import { Badge, Card, Group, Progress, Stack, Text } from "@mantine/core";
 import { formatBytes, formatTime } from "@/lib/format";
-import type { AgentHealth } from "./health";
+import type { AgentHealth } from "./agent-health";
 
 export function ScheduleQuotaCard({ d }: { d: AgentHealth }) {
   const schedule = d.status?.schedule;

@@ -1,0 +1,92 @@
+// What every lab benchmark does before it measures: skip (exit 0, saying why) without root,
+// namespaces or the tools it needs; remove labs of dead runs; a work directory; compile its
+// C helpers; build throwaway labs; and tear all of it down on exit, Ctrl-C or SIGTERM.
+
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runSync } from "../../src/exec.ts";
+import { NetnsLab, labUnavailable, removeStaleLabs } from "../../src/netns-lab.ts";
+
+const BENCH_DIR = fileURLToPath(new URL("..", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../../../..", import.meta.url));
+export const CLK_TCK = Number(runSync(["getconf", "CLK_TCK"], { allowFail: true }).stdout.trim()) || 100;
+
+export interface LabBench {
+  /** A fresh directory, removed at the end. */
+  work: string;
+  /** Prints why the benchmark cannot run here and exits 0. */
+  skip(why: string): never;
+  /** Compiles bench/SRC into the work directory (skips the benchmark if it cannot). */
+  compile(src: string, out: string, libs?: string[]): string;
+  /** A throwaway lab, destroyed at the end. */
+  newLab(tag: string, net?: number): NetnsLab;
+  /** Runs at the end too, before the labs are destroyed (e.g. kill an agent). */
+  onCleanup(fn: () => void): void;
+  /** Tears everything down now (idempotent). */
+  cleanup(): void;
+}
+
+/** `name` for messages; `tools` that must be on PATH (beside the lab's own). */
+export function startLabBench(name: string, tools: string[] = []): LabBench {
+  const skip = (why: string): never => {
+    console.log(`${name} bench skipped: ${why}`);
+    process.exit(0);
+  };
+  const why = labUnavailable();
+  if (why) skip(why);
+  for (const tool of tools)
+    if (runSync(["sh", "-c", 'command -v "$1"', "sh", tool], { allowFail: true }).code !== 0)
+      skip(`${tool} not installed`);
+  removeStaleLabs();
+
+  const work = mkdtempSync(join(tmpdir(), `sltest-${name}-`));
+  const labs: NetnsLab[] = [];
+  const hooks: (() => void)[] = [];
+  const cleanup = () => {
+    for (const fn of hooks.splice(0)) fn();
+    for (const l of labs.splice(0)) l.destroy();
+    rmSync(work, { recursive: true, force: true });
+  };
+  process.once("exit", cleanup);
+  for (const sig of ["SIGINT", "SIGTERM"] as const)
+    process.once(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
+  return {
+    work,
+    skip,
+    compile(src, out, libs = []) {
+      const bin = join(work, out);
+      const r = runSync(["cc", "-O2", "-o", bin, join(BENCH_DIR, src), ...libs], { allowFail: true });
+      if (r.code !== 0) skip(`cannot compile ${src}: ${r.stderr.trim()}`);
+      return bin;
+    },
+    newLab(tag, net) {
+      const l = NetnsLab.create(tag, net);
+      labs.push(l);
+      return l;
+    },
+    onCleanup: (fn) => hooks.push(fn),
+    cleanup,
+  };
+}
+
+/**
+ * Copies the pattern set the agent would load into DIR: the classic l7-filter set when
+ * ../shared has it (without its catch-all "unknown" and "unset" files), else the repo's
+ * protocols/, else a one-pattern set.
+ */
+export function copyBenchPatterns(dir: string): string {
+  const classic = join(ROOT, "../shared/l7-protocols/protocols");
+  const ours = join(ROOT, "protocols");
+  const src = existsSync(classic) ? classic : readdirSync(ours).some((f) => f.endsWith(".pat")) ? ours : null;
+  if (src) cpSync(src, dir, { recursive: true, filter: (f) => !/\/(unknown|unset)\.pat$/.test(f) });
+  else {
+    mkdirSync(dir);
+    writeFileSync(join(dir, "http.pat"), "http\n^(get|post|head) [\\x09-\\x0d -~]* http/1\\.[01]\n");
+  }
+  return dir;
+}
