@@ -3,7 +3,7 @@
 
 import { ActionIcon, Group, Select, TextInput } from "@mantine/core";
 import { issueAt } from "@/lib/policy-draft";
-import type { PolicyIssue } from "@sluice/policy";
+import { formatBytes, type PolicyIssue } from "@sluice/policy";
 import type { QuotaDraft } from "./draft-types";
 
 type Kind = "device" | "address" | "class";
@@ -71,7 +71,7 @@ export function QuotaRow(props: {
       <TextInput
         label="Allowance"
         placeholder="2GB"
-        value={String(q.allowance ?? "")}
+        value={typeof q.allowance === "number" ? formatBytes(q.allowance).replace(" ", "") : q.allowance}
         onChange={(e) => set({ allowance: e.currentTarget.value })}
         error={issueAt(issues, `${at}.allowance`)}
         disabled={readOnly}

@@ -3,7 +3,7 @@
 
 import { ActionIcon, Button, Card, Chip, Group, Select, Stack, Text, TextInput } from "@mantine/core";
 import { issueAt } from "@/lib/policy-draft";
-import type { PolicyIssue } from "@sluice/policy";
+import { formatRate, type PolicyIssue } from "@sluice/policy";
 import type { ClassChangeDraft, WindowDraft } from "./draft-types";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -22,7 +22,9 @@ export function WindowCard(props: {
   const set = (patch: Partial<WindowDraft>) => props.onChange({ ...w, ...patch });
   const setChange = (j: number, patch: Partial<ClassChangeDraft>) =>
     set({ classes: w.classes.map((c, k) => (k === j ? { ...c, ...patch } : c)) });
-  const text = (v: string | number | undefined) => (v === undefined ? "" : String(v));
+  // as saved (bit/s) → as an admin writes it; as typed → as typed
+  const text = (v: string | number | undefined) =>
+    v === undefined ? "" : typeof v === "number" ? formatRate(v).toLowerCase() : v;
   const opt = (v: string) => (v.trim() === "" ? undefined : v.trim());
   return (
     <Card withBorder padding="sm" data-testid={`window-${index}`}>
