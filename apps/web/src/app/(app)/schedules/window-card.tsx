@@ -96,6 +96,7 @@ export function WindowCard(props: {
               error={issueAt(issues, `${at}.classes[${j}].class`) ?? issueAt(issues, `${at}.classes[${j}]`)}
               disabled={readOnly}
               w={150}
+              data-testid={`window-${index}-class-${j}`}
             />
             <Select
               label="Direction"
