@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { defaultPolicy, type PolicyInput } from "@sluice/policy";
 import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
 import { readInstalled } from "../src/kernel/installed.ts";
-import { Applier, ApplyError, type ProtocolCatalogue } from "../src/apply/applier.ts";
+import { Applier, ApplyError } from "../src/apply/applier.ts";
+import { TEST_CATALOGUE } from "./support/catalogue.ts";
 import { HistoryStore } from "../src/apply/store.ts";
 import {
   FULL_CAPABILITIES as FULL_WITH_NFT,
@@ -25,26 +26,7 @@ const FULL_CAPABILITIES: Capabilities = { ...FULL_WITH_NFT, nftables: false };
 const MINIMAL_CAPABILITIES: Capabilities = { ...MINIMAL_WITH_NFT, nftables: false };
 
 const DEVICES = ["wan0", "lan0"];
-const PROTOCOLS = [
-  "ssh",
-  "dns",
-  "rtp",
-  "sip",
-  "stun",
-  "http",
-  "ssl",
-  "quic",
-  "ftp",
-  "rsync",
-  "smtp",
-  "bittorrent",
-  "gnutella",
-  "edonkey",
-];
-const catalogue: ProtocolCatalogue = {
-  marks: new Map(PROTOCOLS.map((p, i) => [p, i + 3])),
-  names: new Set(PROTOCOLS),
-};
+const catalogue = TEST_CATALOGUE;
 const apps = loadAppCatalogue(DEFAULT_CATALOGUE_PATH);
 
 function withUpload(rateWeb: string): PolicyInput {

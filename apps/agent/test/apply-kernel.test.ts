@@ -14,7 +14,8 @@ import {
 } from "../src/kernel/executor.ts";
 import { probeCapabilities } from "../src/kernel/probe.ts";
 import { readInstalled } from "../src/kernel/installed.ts";
-import { Applier, ApplyError, type ProtocolCatalogue } from "../src/apply/applier.ts";
+import { Applier, ApplyError } from "../src/apply/applier.ts";
+import { TEST_CATALOGUE } from "./support/catalogue.ts";
 import { HistoryStore } from "../src/apply/store.ts";
 import type { Capabilities } from "../src/kernel/capabilities.ts";
 import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
@@ -24,42 +25,7 @@ const root = process.getuid?.() === 0;
 const sys = new SystemExecutor();
 const ns = new NetnsExecutor(NS);
 const DEVICES = ["wan0", "lan0"];
-const catalogue: ProtocolCatalogue = {
-  marks: new Map(
-    [
-      "ssh",
-      "dns",
-      "rtp",
-      "sip",
-      "stun",
-      "http",
-      "ssl",
-      "quic",
-      "ftp",
-      "rsync",
-      "smtp",
-      "bittorrent",
-      "gnutella",
-      "edonkey",
-    ].map((p, i) => [p, i + 3]),
-  ),
-  names: new Set([
-    "ssh",
-    "dns",
-    "rtp",
-    "sip",
-    "stun",
-    "http",
-    "ssl",
-    "quic",
-    "ftp",
-    "rsync",
-    "smtp",
-    "bittorrent",
-    "gnutella",
-    "edonkey",
-  ]),
-};
+const catalogue = TEST_CATALOGUE;
 
 /** Fails the first command whose argv matches, once. */
 class FailingExecutor implements Executor {

@@ -97,7 +97,16 @@ test("every metric and label the Grafana dashboard queries exists in a scrape of
   const port = await freePort();
   agent = await TestAgent.start({
     socket: join(mkdtempSync(join(tmpdir(), "sluice-grafana-")), "agent.sock"),
-    initialPolicy: { ...defaultPolicy(), metrics: { enabled: true, address: "127.0.0.1", port } },
+    // a device rule, so the device families have samples (and labels) too
+    initialPolicy: {
+      ...defaultPolicy(),
+      interfaces: {
+        wan: { device: "wan0", rate: "20mbit" },
+        lan: { device: "lan0", rate: "100mbit", networks: ["192.168.1.0/24"] },
+      },
+      devices: [{ name: "laptop", hosts: ["192.168.1.10"], download: { rate: "2mbit" } }],
+      metrics: { enabled: true, address: "127.0.0.1", port },
+    },
     sampleMs: 0,
   });
   await agent.sample();
@@ -164,6 +173,8 @@ test("every metric and label the Grafana dashboard queries exists in a scrape of
     "sluice_protocol_bytes_total",
     "sluice_app_bytes_total",
     "sluice_host_rate_bits_per_second",
+    "sluice_device_bytes_total",
+    "sluice_device_drops_total",
     "sluice_queue_failopen_packets_total",
     "sluice_apply_results_total",
     "sluice_policy_version",

@@ -22,7 +22,13 @@ import { fileURLToPath } from "node:url";
 import { FlowTable, decodeIpPacket, loadPatternDirs, type DecodedPacket } from "@sluice/classifier";
 import type { NetnsLab } from "../src/netns-lab.ts";
 import { renderedRules } from "../src/rendered-rules.ts";
-import { CLK_TCK, copyBenchPatterns, startLabBench } from "./support/lab-bench.ts";
+import {
+  copyBenchPatterns,
+  serverDropCount,
+  startInRouter,
+  startLabBench,
+  udpBlast,
+} from "./support/lab-bench.ts";
 
 const RUN_DP = fileURLToPath(import.meta.resolve("@sluice/agent/src/nfqueue/run-data-plane.ts"));
 const NODE = process.execPath;
@@ -56,26 +62,17 @@ function newLab(tag: string): NetnsLab {
   return l;
 }
 
-function serverCount(l: NetnsLab): number {
-  const out = l.mustExec(l.server, "iptables", ["-t", "raw", "-L", "PREROUTING", "-v", "-x", "-n"]);
-  const line = out.split("\n").find((x) => x.includes("DROP"));
-  return line ? Number(line.trim().split(/\s+/)[0]) : 0;
-}
-
-function blast(l: NetnsLab, seconds: number, limit = 0, gapUs = 0) {
-  const args = [
-    l.addr.server4,
-    String(PORT),
-    String(seconds),
-    String(FLOWS),
-    String(PAYLOAD),
-    String(SRC_BASE),
-  ];
-  if (limit) args.push(String(limit), String(gapUs));
-  const r = l.exec(l.client, BLAST, args);
-  if (r.code !== 0) throw new Error(`udp-blast failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { sent: number; errors: number; seconds: number; cpu_us: number };
-}
+const serverCount = serverDropCount;
+const blast = (l: NetnsLab, seconds: number, limit = 0, gapUs = 0) =>
+  udpBlast(l, BLAST, {
+    port: PORT,
+    flows: FLOWS,
+    payload: PAYLOAD,
+    srcBase: SRC_BASE,
+    seconds,
+    limit,
+    gapUs,
+  });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -101,39 +98,10 @@ async function measure(
   };
 }
 
-/** A child in the router namespace that prints a line once ready; collects its stdout. */
-async function startInRouter(l: NetnsLab, cmd: string, args: string[], ready: RegExp) {
-  const child = l.spawn(l.router, cmd, args);
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const deadline = Date.now() + 20000;
-  while (!ready.test(out)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${cmd} did not start: ${err}`);
-    await sleep(50);
-  }
-  return {
-    /** CPU seconds the process (all its threads) used so far. */
-    cpuSeconds(): number {
-      const stat = l.exec(l.router, "cat", [`/proc/${child.pid}/stat`]).stdout;
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-    },
-    async stop(): Promise<string> {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-      return out;
-    },
-  };
-}
-
 const startDataPlane = (l: NetnsLab, extra: string[]) =>
   startInRouter(
     l,
-    NODE,
-    [RUN_DP, "--queues", "0", "--protocols", patterns, "--copy-range", String(COPY_RANGE), ...extra],
+    [NODE, RUN_DP, "--queues", "0", "--protocols", patterns, "--copy-range", String(COPY_RANGE), ...extra],
     /"event":"ready"/,
   );
 
@@ -201,7 +169,7 @@ mode("a", "(a)  kernel forwarding, no rules", newLab("a"));
 {
   const l = newLab("c");
   l.restoreRules(l.router, QUEUE_ALL, [4]);
-  const c = await startInRouter(l, NFQ_MINIMAL, ["0", String(COPY_RANGE), String(MAXLEN), "0"], /ready/);
+  const c = await startInRouter(l, [NFQ_MINIMAL, "0", String(COPY_RANGE), String(MAXLEN), "0"], /ready/);
   mode("c", "(c)  NFQUEUE -> minimal C consumer", l, async () => {
     const cpu = c.cpuSeconds();
     const st = lastJson(await c.stop());
@@ -397,7 +365,7 @@ console.log("\nclassification latency");
   const plain = await withServer(modes.find((m) => m.key === "a")!.lab);
   const lc = await withServer(newLab("lc"));
   lc.restoreRules(lc.router, sluiceRules(), [4]);
-  const c = await startInRouter(lc, NFQ_MINIMAL, ["0", String(COPY_RANGE), String(MAXLEN), "1"], /ready/);
+  const c = await startInRouter(lc, [NFQ_MINIMAL, "0", String(COPY_RANGE), String(MAXLEN), "1"], /ready/);
   const ld = await withServer(newLab("ld"));
   ld.restoreRules(ld.router, sluiceRules(), [4]);
   const dp = await startDataPlane(ld, []);

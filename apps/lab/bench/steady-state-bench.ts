@@ -29,7 +29,13 @@ import { probeCapabilities } from "@sluice/agent/src/kernel/probe.ts";
 import type { Capabilities } from "@sluice/agent/src/kernel/capabilities.ts";
 import { Applier, type ProtocolCatalogue } from "@sluice/agent/src/apply/applier.ts";
 import { HistoryStore } from "@sluice/agent/src/apply/store.ts";
-import { copyBenchPatterns, startLabBench } from "./support/lab-bench.ts";
+import {
+  copyBenchPatterns,
+  serverDropCount,
+  startInRouter,
+  startLabBench,
+  udpBlast,
+} from "./support/lab-bench.ts";
 
 const RUN_DP = fileURLToPath(import.meta.resolve("@sluice/agent/src/nfqueue/run-data-plane.ts"));
 const NODE = process.execPath;
@@ -98,44 +104,18 @@ function rps(l: NetnsLab, on: boolean): void {
   l.mustExec(l.router, "sh", ["-c", `echo ${mask} > /sys/class/net/r0/queues/rx-0/rps_cpus`]);
 }
 
-function serverCount(l: NetnsLab): number {
-  const out = l.mustExec(l.server, "iptables", ["-t", "raw", "-L", "PREROUTING", "-v", "-x", "-n"]);
-  const line = out.split("\n").find((x) => x.includes("DROP"));
-  return line ? Number(line.trim().split(/\s+/)[0]) : 0;
-}
-
-function blast(l: NetnsLab, seconds: number, limit = 0, gapUs = 0) {
-  const args = [
-    l.addr.server4,
-    String(PORT),
-    String(seconds),
-    String(FLOWS),
-    String(PAYLOAD),
-    String(SRC_BASE),
-  ];
-  if (limit) args.push(String(limit), String(gapUs));
-  const r = l.exec(l.client, "taskset", ["-c", GEN_CPU, BLAST, ...args]);
-  if (r.code !== 0) throw new Error(`udp-blast failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { sent: number; seconds: number; cpu_us: number };
-}
-
-async function startInRouter(l: NetnsLab, cmd: string, args: string[], ready: RegExp) {
-  const child = l.spawn(l.router, "taskset", ["-c", BOX_CPU, cmd, ...args]);
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const deadline = Date.now() + 30000;
-  while (!ready.test(out)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${cmd} did not start: ${err}`);
-    await sleep(50);
-  }
-  return async () => {
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await exited;
-  };
-}
+const serverCount = serverDropCount;
+const blast = (l: NetnsLab, seconds: number, limit = 0, gapUs = 0) =>
+  udpBlast(l, BLAST, {
+    port: PORT,
+    flows: FLOWS,
+    payload: PAYLOAD,
+    srcBase: SRC_BASE,
+    seconds,
+    limit,
+    gapUs,
+    cpu: GEN_CPU,
+  });
 
 /** Applies the policy in the lab's box through the real applier; returns the rendered scripts. */
 async function applyPolicy(l: NetnsLab, caps: Capabilities) {
@@ -154,7 +134,7 @@ interface Mode {
   key: string;
   label: string;
   lab: NetnsLab;
-  stop: () => Promise<void>;
+  stop: () => Promise<unknown>;
   pps: number[];
   /** Sender CPU per datagram with RPS off: the whole forwarding path runs in its sends. */
   ns: number[];
@@ -195,7 +175,9 @@ console.log(
     ].join("\n"),
     [4],
   );
-  const stop = await startInRouter(l, NFQ_MINIMAL, ["0", "256", "4096", "1", "0x200"], /ready/);
+  const { stop } = await startInRouter(l, [NFQ_MINIMAL, "0", "256", "4096", "1", "0x200"], /ready/, {
+    cpu: BOX_CPU,
+  });
   modes.push({
     key: "min",
     label: "(min)    minimal rules + the same HTB tree",
@@ -218,11 +200,11 @@ for (const [key, label, c, net] of variants) {
   const l = newLab(key, net);
   const r = await applyPolicy(l, c);
   if (key === "ipt") l.mustExec(l.router, "nft", ["delete", "table", "inet", "sluice"]);
-  const stop = await startInRouter(
+  const { stop } = await startInRouter(
     l,
-    NODE,
-    [RUN_DP, "--queues", "0", "--protocols", patterns, "--copy-range", "2176"],
+    [NODE, RUN_DP, "--queues", "0", "--protocols", patterns, "--copy-range", "2176"],
     /"event":"ready"/,
+    { cpu: BOX_CPU },
   );
   const iptRules = r.iptables.v4.split("\n").filter((x) => x.startsWith("-A ")).length;
   modes.push({

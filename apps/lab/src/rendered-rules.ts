@@ -2,7 +2,7 @@
 // (render/iptables.ts through renderPolicy) for a default policy on the lab's router, so
 // the tests run against the layout the agent really installs.
 
-import { defaultPolicy, validatePolicy } from "@sluice/policy";
+import { defaultPolicy, defaultPolicyProtocols, validatePolicy } from "@sluice/policy";
 import { MINIMAL_CAPABILITIES } from "@sluice/agent/src/kernel/capabilities.ts";
 import { renderPolicy } from "@sluice/agent/src/render/scripts.ts";
 import { ROUTER_LAN, ROUTER_WAN } from "./netns-lab.ts";
@@ -22,8 +22,7 @@ export function renderedRules(o: RenderedRulesOptions): { v4: string; v6: string
   const p = defaultPolicy({ wan: ROUTER_WAN, lan: ROUTER_LAN });
   p.inspection = { packets: o.packets ?? 10, bytes: 2048, queues: o.queues, queueBase: o.queueBase ?? 0 };
   const marks = new Map(o.protocolMarks ?? []);
-  const named = p.rules!.flatMap((x) => ("protocol" in x && x.protocol ? [x.protocol] : []));
-  const v = validatePolicy(p, { protocols: new Set([...marks.keys(), ...named]) });
+  const v = validatePolicy(p, { protocols: new Set([...marks.keys(), ...defaultPolicyProtocols()]) });
   if (!v.ok) throw new Error(`the lab's policy does not validate: ${JSON.stringify(v)}`);
   return renderPolicy(v.policy, marks, MINIMAL_CAPABILITIES).iptables;
 }

@@ -11,13 +11,11 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { ChildProcess } from "node:child_process";
 import { NetnsLab, labUnavailable, removeStaleLabs } from "../src/netns-lab.ts";
 import { renderedRules } from "../src/rendered-rules.ts";
+import { DataPlaneProcess } from "./support/data-plane-process.ts";
 import { HealthTracker } from "@sluice/agent/src/daemon/classification-health.ts";
 
-const RUN_DP = fileURLToPath(import.meta.resolve("@sluice/agent/src/nfqueue/run-data-plane.ts"));
 const NODE = process.execPath;
 const skip: string | false = labUnavailable() ?? false;
 const PORT = 9100;
@@ -61,38 +59,9 @@ function ctMark(sport: number): number {
   return e.mark;
 }
 
-/** The data plane as a child of the router namespace, with its JSON lines. */
-class DataPlaneProcess {
-  readonly child: ChildProcess;
-  readonly lines: Record<string, unknown>[] = [];
-  stderr = "";
-  constructor(args: string[]) {
-    this.child = lab.spawn(lab.router, NODE, [RUN_DP, "--queues", "0", "--protocols", patterns, ...args]);
-    let buf = "";
-    this.child.stdout!.on("data", (d: Buffer) => {
-      buf += d.toString();
-      for (let i; (i = buf.indexOf("\n")) >= 0;) {
-        this.lines.push(JSON.parse(buf.slice(0, i)) as Record<string, unknown>);
-        buf = buf.slice(i + 1);
-      }
-    });
-    this.child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
-  }
-  async waitFor(pred: (l: Record<string, unknown>) => boolean, what: string, ms = 20000) {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const hit = this.lines.findLast(pred);
-      if (hit) return hit;
-      if (Date.now() > deadline || this.child.exitCode !== null)
-        throw new Error(`data plane: no ${what} (exit ${this.child.exitCode}); stderr: ${this.stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  async stop(): Promise<Record<string, unknown>> {
-    this.child.kill("SIGTERM");
-    return this.waitFor((l) => l.event === "stopped", "stopped line");
-  }
-}
+/** The data plane on the router's one queue. */
+const dataPlane = (args: string[]) =>
+  new DataPlaneProcess(lab, ["--queues", "0", "--protocols", patterns, ...args]);
 
 before(() => {
   if (skip) return;
@@ -124,7 +93,7 @@ test("a connection past its window without a verdict gets unknown, data plane or
   assert.equal(ctMark(40002) & 0xff00, UNKNOWN);
   // With the data plane up, the first packet past the window reaches it marked unknown;
   // it records the flow it never saw the start of, decided unknown.
-  const dp = new DataPlaneProcess(["--events"]);
+  const dp = dataPlane(["--events"]);
   try {
     await dp.waitFor((l) => l.event === "ready", "ready line");
     send(2, [40001]);
@@ -147,7 +116,7 @@ test(
   { skip },
   async () => {
     // No fail-open and a 1-packet queue: a burst of new connections overflows it.
-    const dp = new DataPlaneProcess(["--no-fail-open", "--maxlen", "1", "--stats-every", "100"]);
+    const dp = dataPlane(["--no-fail-open", "--maxlen", "1", "--stats-every", "100"]);
     try {
       await dp.waitFor((l) => l.event === "ready", "ready line");
       send(

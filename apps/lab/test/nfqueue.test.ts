@@ -8,12 +8,11 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
 import { NetnsLab, labUnavailable, removeStaleLabs } from "../src/netns-lab.ts";
 import { renderedRules } from "../src/rendered-rules.ts";
+import { DataPlaneProcess, RUN_DP } from "./support/data-plane-process.ts";
 
-const RUN_DP = fileURLToPath(import.meta.resolve("@sluice/agent/src/nfqueue/run-data-plane.ts"));
 const NODE = process.execPath;
 
 const skip: string | false = labUnavailable() ?? false;
@@ -88,56 +87,8 @@ let patterns: string;
 let dp: DataPlaneProcess | null = null;
 let server: ChildProcess | null = null;
 
-/** The data plane as a child process in the router namespace, with its JSON lines. */
-class DataPlaneProcess {
-  readonly child: ChildProcess;
-  readonly lines: Record<string, unknown>[] = [];
-  stderr = "";
-  readonly exited: Promise<number | null>;
-  private waiters: (() => void)[] = [];
-
-  constructor(args: string[]) {
-    this.child = lab.spawn(lab.router, NODE, [RUN_DP, ...args]);
-    let buf = "";
-    this.child.stdout!.on("data", (d: Buffer) => {
-      buf += d.toString();
-      for (let i; (i = buf.indexOf("\n")) >= 0;) {
-        this.lines.push(JSON.parse(buf.slice(0, i)) as Record<string, unknown>);
-        buf = buf.slice(i + 1);
-      }
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
-  }
-
-  async waitFor(pred: (l: Record<string, unknown>) => boolean, what: string, ms = 15000) {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const hit = this.lines.find(pred);
-      if (hit) return hit;
-      if (Date.now() > deadline || this.child.exitCode !== null)
-        throw new Error(`data plane: no ${what} (exit ${this.child.exitCode}); stderr: ${this.stderr}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 100);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-
-  flowEvent(client: string, port: number) {
-    return this.waitFor(
-      (l) => l.event === "flow" && l.client === `${client.includes(":") ? `[${client}]` : client}:${port}`,
-      `flow event for ${client}:${port}`,
-    );
-  }
-}
-
 async function startDataPlane(extra: string[] = []): Promise<DataPlaneProcess> {
-  const p = new DataPlaneProcess(["--queues", "0", "--protocols", patterns, "--events", ...extra]);
+  const p = new DataPlaneProcess(lab, ["--queues", "0", "--protocols", patterns, "--events", ...extra]);
   await p.waitFor((l) => l.event === "ready", "ready line");
   return p;
 }
@@ -484,7 +435,7 @@ test("non-TCP/UDP packets (ICMP) are accepted with their mark untouched", { skip
 });
 
 test("a second data plane can't bind the same queues and says why", { skip }, async () => {
-  const second = new DataPlaneProcess(["--queues", "0", "--protocols", patterns]);
+  const second = new DataPlaneProcess(lab, ["--queues", "0", "--protocols", patterns]);
   const code = await second.exited;
   assert.equal(code, 1);
   assert.match(second.stderr, /nfq_create_queue\(\d\) failed/);

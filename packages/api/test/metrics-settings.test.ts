@@ -103,7 +103,7 @@ test("metrics settings: off by default, refused off the LAN, token digest only, 
   assert.equal((await get(url)).status, 401);
   const ok = await get(url, { authorization: `Bearer ${saved.token}` });
   assert.equal(ok.status, 200);
-  assert.match(ok.text, /^sluice_class_bytes_total\{direction="upload",device="wan0",class="web"/m);
+  assert.match(ok.text, /^sluice_class_bytes_total\{direction="upload",interface="wan0",class="web"/m);
   const after = await (await admin.api()).settings.getSettings();
   assert.equal(after.metricsEndpoint?.listening, true);
   assert.equal(after.metricsEndpoint?.listen, `127.0.0.1:${port}`);

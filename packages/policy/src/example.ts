@@ -63,3 +63,13 @@ export function defaultPolicy(
     ],
   };
 }
+
+/**
+ * The pattern-set protocols the default policy's rules name (not the reserved "unset" and
+ * "unknown"), in rule order: what a pattern set must hold for the default policy to validate.
+ */
+export function defaultPolicyProtocols(): string[] {
+  return (defaultPolicy().rules ?? []).flatMap((r) =>
+    "protocol" in r && r.protocol && r.protocol !== "unset" && r.protocol !== "unknown" ? [r.protocol] : [],
+  );
+}

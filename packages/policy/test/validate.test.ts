@@ -8,27 +8,24 @@ import {
   isHostnameGlob,
   hostnameGlobMatcher,
   defaultPolicy,
+  defaultPolicyProtocols,
   parseRate,
   formatRate,
   type PolicyInput,
 } from "../src/index.ts";
 
-const PROTOCOLS = new Set([
-  "ssh",
-  "dns",
-  "rtp",
-  "sip",
-  "stun",
-  "http",
-  "ssl",
-  "quic",
-  "ftp",
-  "rsync",
-  "smtp",
-  "bittorrent",
-  "gnutella",
-  "edonkey",
-]);
+/** The protocols the default policy names (ssh, dns, …, edonkey). */
+const PROTOCOLS = new Set(defaultPolicyProtocols());
+
+test("defaultPolicyProtocols: what the default rules name, reserved names aside; the default needs all of them", () => {
+  const names = defaultPolicyProtocols();
+  assert.ok(names.length > 0 && !names.includes("unset") && !names.includes("unknown"));
+  assert.equal(new Set(names).size, names.length);
+  assert.ok(validatePolicy(defaultPolicy(), { protocols: new Set(names) }).ok);
+  const short = new Set(names.slice(1));
+  const r = validatePolicy(defaultPolicy(), { protocols: short });
+  assert.ok(!r.ok && r.issues.some((i) => i.message.includes(`"${names[0]}"`)));
+});
 
 function issues(p: unknown) {
   const r = validatePolicy(p, { protocols: PROTOCOLS });

@@ -78,12 +78,17 @@ export interface AgentOptions {
   /** The box's network interfaces; default read from sysfs (tests: the fake kernel's). */
   interfaces?: () => NetInterface[];
   logLevel?: string;
+<<<<<<< HEAD
   /** The clock schedules and quota periods follow (tests: a ManualClock). */
   clock?: Clock;
+=======
+>>>>>>> main
   /** dnsmasq's lease file (device names, device rules by MAC); null: none. */
   leasesFile?: string | null;
   /** A DNS server asked for device names by address (PTR); null/absent: no reverse DNS. */
   reverseDns?: string | null;
+  /** The clock schedules and quota periods follow (tests: a ManualClock). */
+  clock?: Clock;
 }
 
 /** Where the appliance's dnsmasq keeps its leases (Debian's default). */
@@ -381,6 +386,9 @@ export class Agent implements ControlTarget {
       health: this.classificationHealth(),
       protocolOf: (m) => this.protocolName(m),
       applies: this.outcomes.list(),
+      deviceClasses: (this.model?.devices ?? []).flatMap((d) =>
+        (d.hosts?.devices ?? []).map((x) => ({ iface: d.device, classid: x.classid, device: x.name })),
+      ),
       lastApplyAt: this.outcomes.lastAt,
       policy: good
         ? { id: good.id, name: (good.policy as { name?: string }).name ?? "policy", at: good.at }

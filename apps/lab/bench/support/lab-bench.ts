@@ -90,3 +90,77 @@ export function copyBenchPatterns(dir: string): string {
   }
   return dir;
 }
+
+/** Packets the server namespace counted (and dropped) with its `raw PREROUTING … DROP` rule. */
+export function serverDropCount(l: NetnsLab): number {
+  const out = l.mustExec(l.server, "iptables", ["-t", "raw", "-L", "PREROUTING", "-v", "-x", "-n"]);
+  const line = out.split("\n").find((x) => x.includes("DROP"));
+  return line ? Number(line.trim().split(/\s+/)[0]) : 0;
+}
+
+export interface BlastOptions {
+  port: number;
+  flows: number;
+  payload: number;
+  srcBase: number;
+  seconds: number;
+  /** Datagrams per flow (0: as many as fit in `seconds`), with `gapUs` between rounds. */
+  limit?: number;
+  gapUs?: number;
+  /** Pin the sender to this CPU (taskset). */
+  cpu?: string;
+}
+
+/** Sends small UDP datagrams from the client namespace with udp-blast (bench/udp-blast.c). */
+export function udpBlast(l: NetnsLab, bin: string, o: BlastOptions) {
+  const args = [
+    l.addr.server4,
+    String(o.port),
+    String(o.seconds),
+    String(o.flows),
+    String(o.payload),
+    String(o.srcBase),
+  ];
+  if (o.limit) args.push(String(o.limit), String(o.gapUs ?? 0));
+  const r = o.cpu ? l.exec(l.client, "taskset", ["-c", o.cpu, bin, ...args]) : l.exec(l.client, bin, args);
+  if (r.code !== 0) throw new Error(`udp-blast failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { sent: number; errors?: number; seconds: number; cpu_us: number };
+}
+
+/**
+ * Starts `argv` in the router namespace (pinned to `cpu` when given) and waits for a line of
+ * its output matching `ready`; then its CPU time so far, and a stop that returns its output.
+ */
+export async function startInRouter(
+  l: NetnsLab,
+  argv: [string, ...string[]],
+  ready: RegExp,
+  o: { cpu?: string; timeoutMs?: number } = {},
+) {
+  const child = o.cpu
+    ? l.spawn(l.router, "taskset", ["-c", o.cpu, ...argv])
+    : l.spawn(l.router, argv[0], argv.slice(1));
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
+  while (!ready.test(out)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${argv[0]} did not start: ${err}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    /** CPU seconds the process (all its threads) used so far. */
+    cpuSeconds(): number {
+      const stat = l.exec(l.router, "cat", [`/proc/${child.pid}/stat`]).stdout;
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    },
+    async stop(): Promise<string> {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+      return out;
+    },
+  };
+}

@@ -231,12 +231,17 @@ export function decodeFrame(linkType: number, frame: Buffer): DecodeResult {
 
 /** Decodes a raw IP packet (IPv4 or IPv6, by its version nibble), e.g. one from NFQUEUE. */
 export function decodeIpPacket(packet: Buffer): DecodeResult {
-  if (packet.length < 1) return FAILED.truncated;
-  const version = packet[0]! >> 4;
-  if (version !== 4 && version !== 6) return FAILED["not-ip"];
   const slot = new PacketSlot();
-  const reason = decodeIp(packet, 0, packet.length, version, null, 0, slot);
+  const reason = decodeIpPacketInto(packet, slot);
   return reason === null ? { ok: true, packet: slot.detached() } : FAILED[reason];
+}
+
+/** `decodeIpPacket` into a reused packet (see PacketSlot); returns why it was skipped, or null. */
+export function decodeIpPacketInto(packet: Buffer, out: PacketSlot): SkipReason | null {
+  if (packet.length < 1) return "truncated";
+  const version = packet[0]! >> 4;
+  if (version !== 4 && version !== 6) return "not-ip";
+  return decodeIp(packet, 0, packet.length, version, null, 0, out);
 }
 
 const IPV6_EXT = new Set([0, 43, 60, 51]);

@@ -43,9 +43,15 @@ export interface Matcher {
     subject: Buffer | string,
     transport: Transport,
     seen?: number,
-  ): { name: string; mark: number; meta?: { overmatch: boolean } } | null;
+  ): { name: string; mark: number; priority?: number; meta?: { overmatch: boolean } } | null;
   /** A protocol by name (for verdicts that come from elsewhere: related connections). */
   get?(name: string): { name: string; mark: number } | undefined;
+  /** `# Subject: packet` patterns: one packet's own payload, NULs kept (PatternSet.matchPacket). */
+  hasPacketPatterns?(transport: Transport): boolean;
+  matchPacket?(
+    payload: Buffer,
+    transport: Transport,
+  ): { name: string; mark: number; priority: number } | null;
 }
 
 export const DEFAULT_WINDOW: WindowOptions = { packets: 10, bytes: 2048 };
@@ -102,6 +108,8 @@ interface Inspection {
   sniffed: boolean;
   /** A pattern matched; the verdict waits for its dissector (within the window). */
   pending: { name: string; mark: number } | null;
+  /** TCP directions whose first payload packet-subject patterns have read (bit 1 c2s, 2 s2c). */
+  packetRead: number;
 }
 
 export interface Flow {
@@ -455,6 +463,7 @@ export class FlowTable {
         pending: null,
         c2s: null,
         s2c: null,
+        packetRead: 0,
       },
       finC2S: false,
       finS2C: false,
@@ -529,15 +538,19 @@ export class FlowTable {
       }
       return false;
     }
+    const packetHit = this.matchPacket(flow, insp, direction, chunks);
     const subject = insp.subject;
     const before = subject.chars;
     let grew = false;
     for (const c of chunks) if (subject.append(c, window.bytes)) grew = true;
     flow.inspectedBytes = subject.chars;
-    if (grew) {
-      const hit =
-        this.patterns.match(subject.view(), flow.l4, before) ??
-        (flow.l4 === "udp" && before > 0 ? this.matchDatagram(chunks, subject.chars - before) : null);
+    if (grew || packetHit) {
+      let hit = grew
+        ? (this.patterns.match(subject.view(), flow.l4, before) ??
+          (flow.l4 === "udp" && before > 0 ? this.matchDatagram(chunks, subject.chars - before) : null))
+        : null;
+      // Both kinds matched: the pattern of better priority wins, as within one set.
+      if (packetHit && (!hit || packetHit.priority < (hit.priority ?? Infinity))) hit = packetHit;
       if (hit) {
         if (d && !d.evaluate(hit.name, flow.packets >= window.packets)) {
           // The pattern has spoken; the dissector needs more of the window.
@@ -555,6 +568,27 @@ export class FlowTable {
     }
     subject.persist();
     return false;
+  }
+
+  /**
+   * `# Subject: packet` patterns read one packet's payload as it is, NULs kept: every UDP
+   * datagram, and the first payload of each TCP direction (a message boundary is known
+   * only there).
+   */
+  private matchPacket(
+    flow: Flow,
+    insp: Inspection,
+    direction: Direction,
+    chunks: Buffer[],
+  ): ReturnType<NonNullable<Matcher["matchPacket"]>> {
+    if (!chunks.length || !this.patterns.matchPacket || !this.patterns.hasPacketPatterns?.(flow.l4))
+      return null;
+    if (flow.l4 === "tcp") {
+      const bit = direction === "c2s" ? 1 : 2;
+      if (insp.packetRead & bit) return null;
+      insp.packetRead |= bit;
+    }
+    return this.patterns.matchPacket(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), flow.l4);
   }
 
   /** A new flow that a control flow announced is decided at once (false when none fits). */
