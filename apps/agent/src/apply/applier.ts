@@ -152,15 +152,6 @@ export class Applier {
         `policy is invalid: ${r.issues.map((i) => `${i.path || "(policy)"}: ${i.message}`).join("; ")}`,
         { issues: r.issues },
       );
-<<<<<<< HEAD
-    if (r.policy.quotas.length && !this.d.caps.nftables)
-      throw new ApplyError("validate", "quotas need nftables (quota objects), missing on this box", {
-        issues: [
-          { path: "quotas", message: "this box has no nftables: quotas cannot be counted or enforced" },
-        ],
-      });
-=======
->>>>>>> main
     // Host fairness and device rules this kernel cannot do are refused, field by field.
     const hostProblems = hostIssues(r.policy, hostFeatures(this.d.caps));
     if (hostProblems.length)
@@ -169,15 +160,12 @@ export class Applier {
         `policy is invalid: ${hostProblems.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
         { issues: hostProblems },
       );
-<<<<<<< HEAD
-=======
     if (r.policy.quotas.length && !this.d.caps.nftables)
       throw new ApplyError("validate", "quotas need nftables (quota objects), missing on this box", {
         issues: [
           { path: "quotas", message: "this box has no nftables: quotas cannot be counted or enforced" },
         ],
       });
->>>>>>> main
     if (
       r.policy.download === "ifb" &&
       !(this.d.caps.actions.connmark && this.d.caps.actions.mirred && this.d.caps.links.ifb)

@@ -78,11 +78,6 @@ export interface AgentOptions {
   /** The box's network interfaces; default read from sysfs (tests: the fake kernel's). */
   interfaces?: () => NetInterface[];
   logLevel?: string;
-<<<<<<< HEAD
-  /** The clock schedules and quota periods follow (tests: a ManualClock). */
-  clock?: Clock;
-=======
->>>>>>> main
   /** dnsmasq's lease file (device names, device rules by MAC); null: none. */
   leasesFile?: string | null;
   /** A DNS server asked for device names by address (PTR); null/absent: no reverse DNS. */
@@ -386,6 +381,8 @@ export class Agent implements ControlTarget {
       health: this.classificationHealth(),
       protocolOf: (m) => this.protocolName(m),
       applies: this.outcomes.list(),
+      quotas: this.scheduler.quotaStatus(),
+      schedule: this.scheduler.scheduleStatus(),
       deviceClasses: (this.model?.devices ?? []).flatMap((d) =>
         (d.hosts?.devices ?? []).map((x) => ({ iface: d.device, classid: x.classid, device: x.name })),
       ),
