@@ -118,3 +118,37 @@ test(
     }
   },
 );
+
+test("a device quota counts the device rule's hosts (addresses, networks, MACs by their leases)", () => {
+  const p = defaultPolicy();
+  // room for the device's guaranteed rate beside the classes
+  (p.classes.download.find((c) => c.name === "default") as { rate: string }).rate = "4mbit";
+  const r = validatePolicy({
+    ...p,
+    devices: [
+      {
+        name: "kids",
+        hosts: ["10.77.1.10", "10.77.1.64/28", "fd77:1::10", "02:00:00:00:00:20"],
+        download: { rate: "100kbit", ceil: "5mbit" },
+      },
+    ],
+    quotas: [{ name: "kids", device: "kids", allowance: "5GB", period: "week", demoteTo: "bulk" }],
+  });
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+  const macs = new Map([["02:00:00:00:00:20", ["10.77.1.20"]]]);
+  const out = renderPolicy(r.policy, MARKS, FULL_CAPABILITIES, null, null, { macAddresses: macs }, () => 0);
+  const rules = out.nft!.table.chains.find((c) => c.name === "quotas")!.rules.map((x) => x.text);
+  assert.deepEqual(rules, [
+    'oifname "wan0" ip saddr { 10.77.1.10, 10.77.1.64/28, 10.77.1.20 } quota name "quota_kids" meta priority set 1:12',
+    'oifname "wan0" ip6 saddr { fd77:1::10 } quota name "quota_kids" meta priority set 1:12',
+    'oifname "lan0" ip daddr { 10.77.1.10, 10.77.1.64/28, 10.77.1.20 } quota name "quota_kids" meta priority set 1:12',
+    'oifname "lan0" ip6 daddr { fd77:1::10 } quota name "quota_kids" meta priority set 1:12',
+  ]);
+  const bad = validatePolicy({
+    ...p,
+    quotas: [{ name: "x", device: "nobody", allowance: "1GB", period: "day", demoteTo: "bulk" }],
+  });
+  assert.deepEqual(!bad.ok && bad.issues, [
+    { path: "quotas[0].device", message: 'no device rule named "nobody" (devices)' },
+  ]);
+});

@@ -348,6 +348,31 @@ export function repositoryTests(backend: TestBackend, extra?: () => void): void 
         assert.equal(await db.settings.get("policy.name"), "office");
       });
 
+      it("round-trips the time zone, schedule windows and quotas", async () => {
+        const input = {
+          ...defaultPolicy(),
+          timeZone: "Europe/Berlin",
+          schedules: [
+            {
+              name: "work-hours",
+              days: ["mon", "tue", "wed", "thu", "fri"],
+              start: "08:00",
+              end: "18:00",
+              classes: [{ class: "p2p", ceil: "2mbit" }],
+              rules: [{ protocol: "http", class: "bulk" }],
+            },
+          ],
+          quotas: [{ name: "kid", address: "10.1.0.23", allowance: "2GB", period: "day", demoteTo: "bulk" }],
+        } as PolicyInput;
+        const saved = await db.policy.save(input);
+        const read = await db.policy.read();
+        assert.deepEqual(read, saved);
+        assert.deepEqual(read, PolicySchema.parse(input));
+        assert.equal(read!.schedules[0]!.classes[0]!.ceil, 2_000_000);
+        assert.equal(read!.quotas[0]!.allowance, 2e9);
+        assert.equal(read!.timeZone, "Europe/Berlin");
+      });
+
       it("keeps disabled rules out of read() but in readEditable()", async () => {
         const input = fullPolicy();
         const rules = [

@@ -66,7 +66,7 @@ const allowance = z.union([z.string(), z.number()]).transform((v, ctx) => {
 });
 
 /** What a quota counts: exactly one of these keys. */
-export const QUOTA_TARGETS = ["address", "class"] as const;
+export const QUOTA_TARGETS = ["device", "address", "class"] as const;
 export type QuotaTargetKind = (typeof QUOTA_TARGETS)[number];
 
 export const QuotaSchema = z
@@ -75,6 +75,8 @@ export const QuotaSchema = z
     name: z
       .string()
       .regex(/^[a-z][a-z0-9_]{0,31}$/, "lowercase letters, digits and _, starting with a letter (max 32)"),
+    /** A device rule of the policy (`devices`): its hosts (one host or a group) share the allowance. */
+    device: plainText(100).min(1).optional(),
     /** A LAN host's IPv4/IPv6 address, or a prefix (all its hosts share the allowance). */
     address: plainText(50).min(1).optional(),
     /** A class (upload and download classes of that name share the allowance). */

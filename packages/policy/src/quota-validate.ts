@@ -35,6 +35,9 @@ export function checkQuotas(policy: Policy, add: Add): void {
           `"${t.value}" is not an IP address or prefix (examples: 10.1.0.2, 10.1.0.0/24, fd00::/64)`,
         );
       else if (p.hostBits) add(`${at}.address`, `"${t.value}" has bits set after the prefix length`);
+    } else if (t.kind === "device") {
+      if (!(policy.devices ?? []).some((d) => d.name === t.value))
+        add(`${at}.device`, `no device rule named "${t.value}" (devices)`);
     } else if (!exists(t.value)) add(`${at}.class`, `no class named "${t.value}" in upload or download`);
     if (q.demoteTo === undefined) {
       add(

@@ -70,7 +70,7 @@ test("allowance ≤ 0, bad periods, targets and duplicate names: errors with pat
   assert.match(issues([q({ period: "year" })])[0]!, /^quotas\[0\]\.period: /);
   assert.match(
     issues([q({ class: "p2p" })])[0]!,
-    /^quotas\[0\]: a quota counts exactly one of address, class/,
+    /^quotas\[0\]: a quota counts exactly one of device, address, class/,
   );
   assert.deepEqual(issues([q({ address: "10.1.0.300" })]), [
     'quotas[0].address: "10.1.0.300" is not an IP address or prefix (examples: 10.1.0.2, 10.1.0.0/24, fd00::/64)',

@@ -66,6 +66,25 @@ function metricsLine(m: ResponseOf<"status">["metrics"]): string {
     : `metrics: NOT served on ${m.listen}: ${m.error ?? "starting"}`;
 }
 
+/** The windows in force and the next change; each quota's use of its allowance. */
+function scheduleLines(s: ResponseOf<"status">): string[] {
+  const out: string[] = [];
+  if (s.schedule) {
+    const n = s.schedule.next;
+    out.push(
+      `schedule (${s.schedule.timeZone}): ${s.schedule.active.length ? s.schedule.active.join(", ") : "no window"} in force` +
+        (n
+          ? `; next ${[...n.starts.map((w) => `${w} starts`), ...n.ends.map((w) => `${w} ends`)].join(", ")} at ${n.at}`
+          : ""),
+    );
+  }
+  for (const q of s.quotas ?? [])
+    out.push(
+      `quota ${q.name} (${q.target}): ${humanBytes(q.used)} of ${humanBytes(q.allowance)} this ${q.period}${q.demoted ? `, DEMOTED to ${q.demoteTo}` : ""}; resets ${q.periodEnds}`,
+    );
+  return out;
+}
+
 export function controlCommands(): Command[] {
   const status = new Command("status")
     .description("agent health, kernel capabilities and fallbacks, current policy")
@@ -122,6 +141,7 @@ export function controlCommands(): Command[] {
                 ]
               : []),
             metricsLine(s.metrics),
+            ...scheduleLines(s),
           ].join("\n") + "\n",
         );
       } catch (e) {
@@ -212,7 +232,7 @@ export function controlCommands(): Command[] {
               e.status,
               e.user,
               e.name ?? "",
-              e.error ? `${e.error.step}: ${e.error.message.slice(0, 60)}` : "",
+              e.error ? `${e.error.step}: ${e.error.message.slice(0, 60)}` : (e.note ?? ""),
             ]),
           ) + "\n(* = last good)\n",
         );

@@ -3,8 +3,23 @@
 // device the match that counts the target's packets and, where the demotion class exists
 // on that device, the class its packets go to once the allowance is spent.
 
-import { formatIpPrefix, parseIpPrefix, quotaTarget, type Policy } from "@sluice/policy";
+import { deviceHosts, formatIpPrefix, parseIpPrefix, quotaTarget, type Policy } from "@sluice/policy";
 import { IFB_DEVICE, type DeviceTree } from "./model.ts";
+import type { HostInputs } from "./hosts-model.ts";
+
+/** A device rule's hosts as addresses/networks per family (MACs through the DHCP leases). */
+function deviceAddresses(policy: Policy, name: string, inputs: HostInputs): { 4: string[]; 6: string[] } {
+  const out: { 4: string[]; 6: string[] } = { 4: [], 6: [] };
+  const dev = (policy.devices ?? []).find((d) => d.name === name);
+  for (const h of dev ? deviceHosts(dev) : []) {
+    const texts = h.kind === "mac" ? (inputs.macAddresses?.get(h.text) ?? []) : [h.text];
+    for (const t of texts) {
+      const p = parseIpPrefix(t);
+      if (p && !p.hostBits) out[p.family].push(formatIpPrefix(p));
+    }
+  }
+  return out;
+}
 
 export interface QuotaMatch {
   device: string;
@@ -29,6 +44,7 @@ export function buildQuotas(
   policy: Policy,
   devices: readonly DeviceTree[],
   used: (name: string) => number,
+  inputs: HostInputs = {},
 ): ModelQuota[] {
   return policy.quotas.map((q) => {
     const t = quotaTarget(q);
@@ -37,11 +53,26 @@ export function buildQuotas(
       if (d.device === IFB_DEVICE) continue;
       const demote = d.classes.find((c) => c.name === q.demoteTo)?.classid ?? null;
       let match: string | null = null;
+      const side = d.direction === "upload" ? "saddr" : "daddr";
+      if (t.kind === "device") {
+        // one rule per family, the device's hosts in an anonymous set
+        const a = deviceAddresses(policy, t.value, inputs);
+        for (const [fam, list] of [
+          ["ip", a[4]],
+          ["ip6", a[6]],
+        ] as const)
+          if (list.length)
+            matches.push({
+              device: d.device,
+              match: `${fam} ${side} { ${list.join(", ")} }`,
+              demoteClassid: demote,
+            });
+        continue;
+      }
       if (t.kind === "address") {
         const p = parseIpPrefix(t.value);
         if (!p) continue;
         // upload leaves by the WAN device (from the host), download by the LAN device (to it)
-        const side = d.direction === "upload" ? "saddr" : "daddr";
         match = `${p.family === 4 ? "ip" : "ip6"} ${side} ${formatIpPrefix(p)}`;
       } else {
         const cls = d.classes.find((c) => c.name === t.value);

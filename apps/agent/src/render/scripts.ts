@@ -41,7 +41,7 @@ export function renderPolicy(
 ): RenderedPolicy {
   const variant = chooseVariant(caps);
   const model = buildModel(policy, protocolMarks, variant, leafAvailability(caps), apps, hostIds, hostInputs);
-  if (policy.quotas.length) model.quotas = buildQuotas(policy, model.devices, quotaUsed);
+  if (policy.quotas.length) model.quotas = buildQuotas(policy, model.devices, quotaUsed, hostInputs);
   const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
   // Header lines embed free text (the policy name, protocol and app names in warnings):
   // printable ASCII only, so none can end its comment line and start a command.

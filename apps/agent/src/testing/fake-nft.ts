@@ -3,7 +3,7 @@
 // form, so the applier's nft step, its read-back and verify, and the sampler's counter
 // reads run as on a kernel with nf_tables. A script applies whole or not at all (one
 // transaction, like nft). It understands what render/nft.ts writes: `table`, `delete
-// table`, and a table block of counters, `ct helper`s, `type mark|ipv4_addr|ipv6_addr :
+// table`, and a table block of counters, quotas, `ct helper`s, `type mark|ipv4_addr|ipv6_addr :
 // counter|classid` maps and chains (a block adds to what is there, as `nft -f` does).
 
 export class NftRefused extends Error {}
@@ -32,8 +32,15 @@ interface NftChain {
   rules: string[];
 }
 
+interface NftQuota {
+  bytes: number;
+  used: number;
+  inv: boolean;
+}
+
 interface NftTableState {
   counters: Map<string, NftCounter>;
+  quotas: Map<string, NftQuota>;
   helpers: Map<string, NftHelper>;
   maps: Map<string, NftMap>;
   chains: Map<string, NftChain>;
@@ -51,6 +58,7 @@ const PRIORITY: Record<string, number> = {
 
 const emptyTable = (): NftTableState => ({
   counters: new Map(),
+  quotas: new Map(),
   helpers: new Map(),
   maps: new Map(),
   chains: new Map(),
@@ -85,6 +93,8 @@ export class FakeNft {
       return this.listTable(`${a[2]} ${a[3]}`);
     if (json && a[0] === "list" && a[1] === "counters" && a[2] === "table" && a.length === 5)
       return this.listCounters(`${a[3]} ${a[4]}`);
+    if (json && a[0] === "list" && a[1] === "quotas" && a[2] === "table" && a.length === 5)
+      return this.listQuotas(`${a[3]} ${a[4]}`);
     throw new NftRefused(`fake nft: nft ${args.join(" ")} not supported`);
   }
 
@@ -94,6 +104,12 @@ export class FakeNft {
     if (!c) return;
     c.bytes += Math.round(bytes);
     c.packets += packets;
+  }
+
+  /** Packets of a quota's target passing its object: the kernel counts every one. */
+  consume(table: string, name: string, bytes: number): void {
+    const q = this.tables.get(table)?.quotas.get(name);
+    if (q) q.used += Math.round(bytes);
   }
 
   private apply(script: string): void {
@@ -117,6 +133,12 @@ export class FakeNft {
           if (next() !== "}") refuse("syntax error in counter");
           // a block adds: an existing counter keeps its values
           if (!t.counters.has(m[1]!)) t.counters.set(m[1]!, { packets: 0, bytes: 0 });
+        } else if ((m = /^quota ([A-Za-z0-9_]+) \{$/.exec(line))) {
+          const q =
+            /^(over|until) (\d+) bytes(?: used (\d+) bytes)?$/.exec(next()) ??
+            refuse("syntax error in quota");
+          if (next() !== "}") refuse("syntax error in quota");
+          t.quotas.set(m[1]!, { bytes: Number(q[2]), used: Number(q[3] ?? 0), inv: q[1] === "over" });
         } else if ((m = /^ct helper ([A-Za-z0-9_-]+) \{$/.exec(line))) {
           const h = /^type "(\w+)" protocol (tcp|udp)$/.exec(next()) ?? refuse("syntax error in ct helper");
           if (next() !== "}") refuse("syntax error in ct helper");
@@ -160,6 +182,9 @@ export class FakeNft {
             for (const ref of l.matchAll(/@([A-Za-z0-9_]+)/g))
               if (!t.maps.has(ref[1]!))
                 refuse(`Could not process rule: No such file or directory (map ${ref[1]})`);
+            for (const ref of l.matchAll(/quota name "([^"]+)"/g))
+              if (!t.quotas.has(ref[1]!))
+                refuse(`Could not process rule: No such file or directory (quota ${ref[1]})`);
             for (const ref of l.matchAll(/ct helper set "([^"]+)"/g))
               if (!t.helpers.has(ref[1]!))
                 refuse(`Could not process rule: No such file or directory (ct helper ${ref[1]})`);
@@ -202,6 +227,7 @@ export class FakeNft {
     const items: Record<string, unknown>[] = [{ table: { family, name: table, handle: handle++ } }];
     for (const [name, c] of t.counters)
       items.push({ counter: { family, name, table, handle: handle++, ...c } });
+    for (const [name, q] of t.quotas) items.push({ quota: quotaJson(family, table, name, q, handle++) });
     for (const [name, h] of t.helpers)
       items.push({ "ct helper": { family, name, table, handle: handle++, ...h, l3proto: "inet" } });
     for (const [name, mp] of t.maps)
@@ -228,6 +254,16 @@ export class FakeNft {
     });
   }
 
+  /** `nft -j list quotas table F N`. */
+  private listQuotas(key: string): string {
+    const t = this.table(key);
+    const [family, table] = key.split(" ") as [string, string];
+    const items = [...t.quotas].map(([name, q], i) => ({ quota: quotaJson(family, table, name, q, i + 2) }));
+    return JSON.stringify({
+      nftables: [{ metainfo: { version: "1.0.6", json_schema_version: 1 } }, ...items],
+    });
+  }
+
   /** `nft -j list counters table F N`. */
   private listCounters(key: string): string {
     const t = this.table(key);
@@ -239,6 +275,11 @@ export class FakeNft {
       nftables: [{ metainfo: { version: "1.0.6", json_schema_version: 1 } }, ...items],
     });
   }
+}
+
+/** As the kernel dumps a quota: a spent one's count capped at its allowance. */
+function quotaJson(family: string, table: string, name: string, q: NftQuota, handle: number) {
+  return { family, name, table, handle, bytes: q.bytes, used: Math.min(q.used, q.bytes), inv: q.inv };
 }
 
 function noSuchTable(key: string): NftRefused {

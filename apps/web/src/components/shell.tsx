@@ -29,6 +29,7 @@ const NAV = [
   { href: "/classes", label: "Classes" },
   { href: "/rules", label: "Rules" },
   { href: "/devices", label: "Devices" },
+  { href: "/schedules", label: "Schedules" },
   { href: "/protocols", label: "Protocols" },
   { href: "/apply", label: "Apply" },
   { href: "/flows", label: "Flows" },

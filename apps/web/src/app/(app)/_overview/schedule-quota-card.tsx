@@ -3,7 +3,8 @@
 // allowance this period (the agent's status: its own clock and the kernel's counts).
 
 import { Badge, Card, Group, Progress, Stack, Text } from "@mantine/core";
-import { formatBytes, formatTime } from "@/lib/format";
+import { formatBytes } from "@sluice/policy";
+import { formatTime } from "@/lib/format";
 import type { AgentHealth } from "./agent-health";
 
 export function ScheduleQuotaCard({ d }: { d: AgentHealth }) {

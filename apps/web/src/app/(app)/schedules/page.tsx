@@ -1,0 +1,7 @@
+import { SchedulesEditor } from "./schedules-editor";
+
+export const metadata = { title: "Schedules and quotas" };
+
+export default function SchedulesPage() {
+  return <SchedulesEditor />;
+}
