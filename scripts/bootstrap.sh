@@ -18,7 +18,7 @@ APT_PACKAGES=(build-essential python3 iproute2 iptables nftables conntrack libne
 # exclude each other (both are ftp-server); pyftpdlib is the second FTP server.
 CORPUS_APT_PACKAGES=(tcpdump nginx-light apache2 lighttpd wget squid tinyproxy proftpd-core python3-pyftpdlib lftp ftp
   chrony ntpsec-ntpdate dnsmasq-base bind9-dnsutils knot-dnsutils memcached redis-server redis-tools netcat-openbsd
-  openssh-server openssh-client dropbear-bin tftpd-hpa tftp-hpa atftp mosquitto mosquitto-clients)
+  openssh-server openssh-client dropbear-bin tftpd-hpa tftp-hpa atftp mosquitto mosquitto-clients natpmpc)
 [[ "${SLUICE_CORPUS:-}" == 1 ]] && APT_PACKAGES+=("${CORPUS_APT_PACKAGES[@]}")
 if [[ "${SLUICE_SKIP_APT:-}" != 1 ]]; then
   missing=()

@@ -5,6 +5,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,6 +15,8 @@ import { join } from "node:path";
 import { defaultPolicy, type PolicyInput } from "@sluice/policy";
 import { AgentApiError, AgentClient } from "@sluice/agent-contract";
 import { TestAgent } from "../src/testing/index.ts";
+import { renderMetrics } from "../src/metrics/exposition.ts";
+import { MetricsEndpoint } from "../src/metrics/endpoint.ts";
 import {
   OPENMETRICS_ACCEPT,
   httpGet,
@@ -20,6 +25,7 @@ import {
   valueOf,
 } from "../src/testing/scrape.ts";
 
+const SLUICE = fileURLToPath(new URL("../bin/sluice", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "sluice-metrics-"));
 const socket = join(dir, "agent.sock");
 const client = new AgentClient(socket);
@@ -101,6 +107,10 @@ test("turned on by an apply: both formats parse, counters per class, protocol an
     auth: "none",
     error: null,
   });
+  // the CLI in its own process (this one serves the agent, so it must not block)
+  const cli = (await promisify(execFile)(SLUICE, ["status", "--socket", socket], { encoding: "utf8" }))
+    .stdout;
+  assert.match(cli, new RegExp(`^metrics: http://127\\.0\\.0\\.1:${port}/metrics \\(no token\\)$`, "m"));
   await t.sample();
   const url = `http://127.0.0.1:${port}/metrics`;
   const first = await httpGet(url);
@@ -201,4 +211,73 @@ test("a rollback brings the metrics settings of the policy it goes back to", asy
   assert.equal((await httpGet(`http://127.0.0.1:${port}/metrics`)).status, 200);
   const after = samplesOf((await httpGet(`http://127.0.0.1:${port}/metrics`)).text);
   assert.equal(valueOf(after, "sluice_apply_results_total", { operation: "rollback", outcome: "ok" }), 1);
+});
+
+test("device rules are exposed per device; LAN hosts carry the names the leases give them", async () => {
+  const policy: PolicyInput = {
+    ...withMetrics({ enabled: true, address: "127.0.0.1", port }),
+    interfaces: {
+      wan: { device: "wan0", rate: "20mbit" },
+      lan: { device: "lan0", rate: "100mbit", networks: ["192.168.1.0/24"] },
+    },
+    devices: [{ name: "laptop", hosts: ["192.168.1.10"], download: { rate: "2mbit", ceil: "5mbit" } }],
+  };
+  await client.apply({ policy });
+  await t.sample();
+  await t.sample();
+  const s = samplesOf((await httpGet(`http://127.0.0.1:${port}/metrics`)).text);
+  const l = { direction: "download", device: "laptop" };
+  assert.ok(valueOf(s, "sluice_device_bytes_total", l)! > 0, "the device's class carried bytes");
+  assert.equal(valueOf(s, "sluice_device_ceil_bits_per_second", l), 5e6);
+  for (const n of ["sluice_device_packets_total", "sluice_device_drops_total", "sluice_device_backlog_bytes"])
+    assert.notEqual(valueOf(s, n, l), undefined, n);
+  assert.equal(valueOf(s, "sluice_device_bytes_total", { direction: "upload", device: "laptop" }), undefined);
+  // its class is a class like the others, by interface
+  assert.ok(
+    valueOf(s, "sluice_class_bytes_total", { direction: "download", interface: "lan0", class: "laptop" })! >
+      0,
+  );
+
+  // host names: what the accounting sample says (DHCP lease or reverse DNS), "" when none
+  const snap = t.agent.metricsSnapshot();
+  const sample = snap.sample!;
+  const named = {
+    ...snap,
+    sample: {
+      ...sample,
+      hosts: [
+        { host: "192.168.1.10", name: "laptop.lan", rateBps: 8000, bytes: 1000, connections: 2 },
+        { host: "192.168.1.11", name: null, rateBps: 0, bytes: 10, connections: 1 },
+      ],
+    },
+  };
+  const text = samplesOf((await renderMetrics(named)).body);
+  assert.equal(valueOf(text, "sluice_host_connections", { host: "192.168.1.10", name: "laptop.lan" }), 2);
+  assert.equal(valueOf(text, "sluice_host_rate_bits_per_second", { host: "192.168.1.11", name: "" }), 0);
+});
+
+test("an address or port not available yet is reported and retried until it is", async () => {
+  const busy = await freePort();
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(busy, "127.0.0.1", r));
+  const ep = new MetricsEndpoint(() => t.agent.metricsSnapshot());
+  try {
+    await ep.configure({ address: "127.0.0.1", port: busy });
+    const s = ep.state();
+    assert.equal(s.listening, false);
+    assert.match(
+      s.error ?? "",
+      /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE \(another program holds that port\)/,
+    );
+    await new Promise<void>((r) => holder.close(() => r()));
+    // the endpoint retries on its own (every 5 s): wait for it, bounded
+    for (let i = 0; i < 100 && !ep.state().listening; i++) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(ep.state().listening, true, "listening once the port is free");
+    assert.equal(ep.state().error, null);
+    assert.equal((await httpGet(`http://127.0.0.1:${busy}/metrics`)).status, 200);
+  } finally {
+    await ep.stop();
+    holder.close();
+  }
+  assert.equal(ep.state().enabled, false);
 });

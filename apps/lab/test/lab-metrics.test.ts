@@ -150,11 +150,11 @@ test(
       return y - x;
     };
     const bytes = DOWNLOAD_MB * 1024 * 1024;
-    const web = moved("sluice_class_bytes_total", { direction: "download", device: "lan0", class: "web" });
+    const web = moved("sluice_class_bytes_total", { direction: "download", interface: "lan0", class: "web" });
     assert.ok(web >= bytes, `the web class sent ${web} bytes, the download was ${bytes}`);
     const other = moved("sluice_class_bytes_total", {
       direction: "download",
-      device: "lan0",
+      interface: "lan0",
       class: "other",
     });
     assert.ok(other < bytes / 10, `the default class did not carry it (${other} bytes)`);
@@ -179,13 +179,13 @@ test(
     const c = openMetricsSamples(`${om.text}`);
     const webNow = valueOf(c, "sluice_class_bytes_total", {
       direction: "download",
-      device: "lan0",
+      interface: "lan0",
       class: "web",
     });
     assert.ok(
       webNow !== undefined &&
         webNow >=
-          valueOf(b, "sluice_class_bytes_total", { direction: "download", device: "lan0", class: "web" })!,
+          valueOf(b, "sluice_class_bytes_total", { direction: "download", interface: "lan0", class: "web" })!,
     );
   },
 );

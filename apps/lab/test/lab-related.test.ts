@@ -1,9 +1,10 @@
-// Related connections on the real box (the lab's three namespaces): a passive FTP download
-// (curl, EPSV and PASV, IPv4 through the box's NAT and IPv6) from a small FTP server in the
-// WAN namespace. The kernel's FTP helper, assigned by Sluice's nftables table, expects the
+// Related connections on the real box (the lab's three namespaces): FTP downloads by curl
+// (passive by EPSV and PASV, active by PORT and EPRT; IPv4 through the box's NAT, and IPv6)
+// from a small FTP server in the WAN namespace. The kernel's FTP helper, assigned by Sluice's nftables table, expects the
 // data connection; it carries the control connection's mark from its first packet, with
 // the protocol field set to ftp-data, never reaches the queue, and is shaped by a rule on
-// ftp-data, or, without one, by the FTP session's own rule. Needs root; uses the lab's own
+// ftp-data, or, without one, by the FTP session's own rule. Likewise the RTP media of a SIP
+// call (rtp) and a TFTP transfer from the server's new port (tftp). Needs root; uses the lab's own
 // namespaces and the repository's protocols/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -14,17 +15,20 @@ import type { ProtocolsResponse } from "@sluice/agent-contract";
 import { LAB, labUp, labDown, execInNs } from "../src/index.ts";
 import { parseConntrackLine } from "@sluice/agent/src/stats/parse.ts";
 import { LabAgent, classBytes } from "./support/lab-agent.ts";
+import { CLIENT_RTP_PORT, SERVER_RTP_PORT, TFTP_BLOCKS } from "./support/sip-tftp.ts";
 
 const root = process.getuid?.() === 0;
 const opts = { skip: root ? false : "needs root (network namespaces)" };
 const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 const FTP_SERVER = fileURLToPath(new URL("./support/ftp-server.ts", import.meta.url));
+const SIP_TFTP = fileURLToPath(new URL("./support/sip-tftp.ts", import.meta.url));
 const agent = new LabAgent(PROTOCOLS);
 const client = agent.client;
-/** The file: 1.5 MB, about 3 s through a 4 Mbit/s class. */
-const SIZE = 1_500_000;
+/** The file: 1 MB, about 2 s through a 4 Mbit/s class. */
+const SIZE = 1_000_000;
 const CAPPED = "1:11";
 let server: ChildProcess | null = null;
+let udpServer: ChildProcess | null = null;
 let marks = new Map<string, number>();
 
 // Classes 1:10 fast, 1:11 capped (4 Mbit/s hard), 1:12 other (default).
@@ -43,13 +47,21 @@ function policy(rules: PolicyInput["rules"]): PolicyInput {
   };
 }
 
-/** A passive download by curl from a LAN client: EPSV by default, PASV with `pasv`. */
-async function download(url: string, pasv = false): Promise<{ size: number; mbit: number }> {
+type Mode = "EPSV" | "PASV" | "PORT" | "EPRT";
+const CURL_MODE: Record<Mode, string[]> = {
+  EPSV: [],
+  PASV: ["--disable-epsv"],
+  PORT: ["-P", "-", "--disable-eprt"],
+  EPRT: ["-P", "-"],
+};
+
+/** A download by curl from a LAN client, in the given FTP mode. */
+async function download(url: string, mode: Mode): Promise<{ size: number; mbit: number }> {
   const r = await execInNs(LAB.ns.lan, [
     "curl",
     "-s",
     "-g",
-    ...(pasv ? ["--disable-epsv"] : []),
+    ...CURL_MODE[mode],
     "--max-time",
     "30",
     "-o",
@@ -62,14 +74,22 @@ async function download(url: string, pasv = false): Promise<{ size: number; mbit
   return { size, mbit: (speed * 8) / 1e6 };
 }
 
-/** The box's conntrack entries between a LAN client and the server, per family. */
+/**
+ * The box's TCP conntrack entries with the server, per family: control connections (to
+ * port 21) and data connections, whether the client opened them (passive) or the server
+ * did (active; to the box's WAN address when NATed).
+ */
 async function ftpConnections(family: "ipv4" | "ipv6", serverAddr: string) {
   const r = await execInNs(LAB.ns.box, ["conntrack", "-L", "-f", family, "-p", "tcp"], { allowFail: true });
-  return r.stdout
+  const all = r.stdout
     .split("\n")
     .map(parseConntrackLine)
-    .filter((c) => c !== null)
-    .filter((c) => c.dst === serverAddr);
+    .filter((c) => c !== null);
+  const toServer = all.filter((c) => c.dst === serverAddr);
+  return {
+    control: toServer.filter((c) => c.dport === 21),
+    data: [...toServer.filter((c) => c.dport !== 21), ...all.filter((c) => c.src === serverAddr)],
+  };
 }
 
 const field = (mark: number) => (mark & 0xff00) >>> 8;
@@ -86,31 +106,43 @@ before(async () => {
   marks = new Map(
     (await client.call<ProtocolsResponse>("GET", "/v1/protocols")).map((p) => [p.name, p.mark]),
   );
-  server = spawn("ip", ["netns", "exec", LAB.ns.wan, process.execPath, FTP_SERVER, "21", String(SIZE)], {
+  server = await startServer([FTP_SERVER, "21", String(SIZE)]);
+  udpServer = await startServer([SIP_TFTP, "server", LAB.v4.server]);
+});
+
+/** Starts a test server in the WAN namespace; resolves once it prints that it listens. */
+async function startServer(args: string[]): Promise<ChildProcess> {
+  const p = spawn("ip", ["netns", "exec", LAB.ns.wan, process.execPath, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   await new Promise<void>((resolve, reject) => {
-    server!.once("exit", (code) => reject(new Error(`the FTP server exited (${code})`)));
-    server!.stdout!.once("data", () => resolve());
+    p.once("exit", (code) => reject(new Error(`${args[0]} exited (${code})`)));
+    p.stdout!.once("data", () => resolve());
   });
-});
+  return p;
+}
 
 after(async () => {
   if (!root) return;
-  server?.removeAllListeners("exit");
-  server?.kill("SIGTERM");
+  for (const p of [server, udpServer]) {
+    p?.removeAllListeners("exit");
+    p?.kill("SIGTERM");
+  }
   await agent.kill("SIGTERM");
   await labDown();
 });
 
 test(
-  "a passive FTP download is ftp-data from its first packet and shaped by the ftp-data rule",
+  "FTP data connections are ftp-data from their first packet and shaped by the ftp-data rule",
   opts,
   async () => {
     const applied = await client.call<{ entry: { status: string } }>("POST", "/v1/apply", {
       policy: policy([
         { protocol: "ftp", class: "fast" },
         { protocol: "ftp-data", class: "capped" },
+        { protocol: "sip", class: "fast" },
+        { protocol: "rtp", class: "capped" },
+        { protocol: "tftp", class: "capped" },
       ]),
       user: "test",
     });
@@ -119,31 +151,29 @@ test(
     assert.ok(status.variant.helpers.includes("ftp"), "the probe found the kernel's FTP helper");
     await flushConntrack();
     const before = await classBytes("lan0");
-    const epsv = await download(`ftp://${LAB.v4.server}/file.bin`);
-    const pasv = await download(`ftp://${LAB.v4.server}/file.bin`, true);
+    const modes: Mode[] = ["EPSV", "PASV", "PORT"];
+    const results: { size: number; mbit: number }[] = [];
+    for (const mode of modes) results.push(await download(`ftp://${LAB.v4.server}/file.bin`, mode));
     const after = await classBytes("lan0");
     console.log(
-      `EPSV ${epsv.mbit.toFixed(2)} Mbit/s, PASV ${pasv.mbit.toFixed(2)} Mbit/s through "capped" (4 Mbit/s)`,
+      `through "capped" (4 Mbit/s): ${modes.map((m, i) => `${m} ${results[i]!.mbit.toFixed(2)} Mbit/s`).join(", ")}`,
     );
-    assert.equal(epsv.size, SIZE);
-    assert.equal(pasv.size, SIZE);
+    for (const r of results) assert.equal(r.size, SIZE);
 
-    const conns = await ftpConnections("ipv4", LAB.v4.server);
-    const control = conns.filter((c) => c.dport === 21);
-    const data = conns.filter((c) => c.dport !== 21);
-    assert.equal(control.length, 2, "two control connections");
-    assert.equal(data.length, 2, "two data connections");
+    const { control, data } = await ftpConnections("ipv4", LAB.v4.server);
+    assert.equal(control.length, 3, "three control connections");
+    assert.equal(data.length, 3, "three data connections");
     for (const c of control) assert.equal(field(c.mark), marks.get("ftp"), "the control connection is ftp");
     for (const d of data) {
-      assert.equal(field(d.mark), marks.get("ftp-data"), `data connection :${d.dport} is ftp-data`);
+      assert.equal(field(d.mark), marks.get("ftp-data"), `data connection ${d.src}:${d.sport} → :${d.dport}`);
       assert.ok(d.bytes >= SIZE, `it carried the file (${d.bytes} bytes)`);
     }
     const capped = after.get(CAPPED)! - before.get(CAPPED)!;
-    assert.ok(capped >= 2 * SIZE, `the capped class sent both files (${capped} bytes)`);
-    for (const r of [epsv, pasv]) assert.ok(r.mbit <= 4.4, `shaped to 4 Mbit/s (${r.mbit.toFixed(2)})`);
+    assert.ok(capped >= 3 * SIZE, `the capped class sent the three files (${capped} bytes)`);
+    for (const r of results) assert.ok(r.mbit <= 4.4, `shaped to 4 Mbit/s (${r.mbit.toFixed(2)})`);
 
     // Never queued: the data plane decided only the control connections.
-    const flows = await client.call<{ decided: { protocol: string; server: string }[] }>("GET", "/v1/flows");
+    const flows = await client.call<{ decided: { protocol: string }[] }>("GET", "/v1/flows");
     assert.ok(!flows.decided.some((f) => f.protocol === "ftp-data" || f.protocol === "unknown"));
     const counter = await execInNs(LAB.ns.box, [
       "nft",
@@ -155,12 +185,51 @@ test(
       `proto_${marks.get("ftp-data")}`,
     ]);
     const bytes = Number(/"bytes":\s*(\d+)/.exec(counter.stdout)?.[1]);
-    assert.ok(bytes >= 2 * SIZE, `ftp-data's counter: ${bytes} bytes`);
+    assert.ok(bytes >= 3 * SIZE, `ftp-data's counter: ${bytes} bytes`);
   },
 );
 
 test(
-  "without a rule of its own, the data connection follows the FTP session's rule (IPv6 too)",
+  "SIP media is rtp and a TFTP transfer from the server's new port is tftp, from their first packet",
+  opts,
+  async () => {
+    // The policy the FTP test applied: sip → fast, rtp and tftp → capped.
+    await flushConntrack();
+    const before = await classBytes("wan0");
+    const local = LAB.v4.clients[1];
+    const r = await execInNs(LAB.ns.lan, [process.execPath, SIP_TFTP, "client", LAB.v4.server, local]);
+    const after = await classBytes("wan0");
+    const out = JSON.parse(r.stdout) as { rtpPackets: number; tftpBytes: number };
+    assert.equal(out.tftpBytes, TFTP_BLOCKS * 512);
+    const ct = await execInNs(LAB.ns.box, ["conntrack", "-L", "-f", "ipv4", "-p", "udp"], {
+      allowFail: true,
+    });
+    const udp = ct.stdout
+      .split("\n")
+      .map(parseConntrackLine)
+      .filter((c) => c !== null);
+    const sip = udp.find((c) => c.src === local && c.dport === 5060);
+    const media = udp.find(
+      (c) => c.src === local && c.sport === CLIENT_RTP_PORT && c.dport === SERVER_RTP_PORT,
+    );
+    const request = udp.find((c) => c.src === local && c.dport === 69);
+    const transfer = udp.find((c) => c.src === LAB.v4.server && c.sport !== 69 && c.sport !== 5060);
+    assert.ok(sip && media && request && transfer, "the call, its media, the TFTP request and its transfer");
+    assert.equal(field(sip.mark), marks.get("sip"));
+    assert.equal(field(media.mark), marks.get("rtp"), "the media is rtp");
+    assert.equal(field(request.mark), marks.get("tftp"));
+    assert.equal(field(transfer.mark), marks.get("tftp"), "the transfer from the server's new port is tftp");
+    // Decided by the helper's expectation, not by the data plane: neither was queued.
+    const flows = await client.call<{ decided: { client: string; server: string }[] }>("GET", "/v1/flows");
+    assert.ok(!flows.decided.some((f) => f.client === `${local}:${CLIENT_RTP_PORT}`));
+    assert.ok(!flows.decided.some((f) => f.client.startsWith(`${LAB.v4.server}:`)));
+    const sent = after.get(CAPPED)! - before.get(CAPPED)!;
+    assert.ok(sent >= out.rtpPackets * 172, `the media went up in rtp's class (${sent} bytes)`);
+  },
+);
+
+test(
+  "without a rule of its own, the data connection follows the FTP session's rule (IPv6, EPSV and EPRT)",
   opts,
   async () => {
     await client.call("POST", "/v1/apply", {
@@ -169,14 +238,20 @@ test(
     });
     await flushConntrack();
     const before = await classBytes("lan0");
-    const v6 = await download(`ftp://[${LAB.v6.server}]/file.bin`);
+    const epsv = await download(`ftp://[${LAB.v6.server}]/file.bin`, "EPSV");
+    const eprt = await download(`ftp://[${LAB.v6.server}]/file.bin`, "EPRT");
     const after = await classBytes("lan0");
-    assert.equal(v6.size, SIZE);
-    const data = (await ftpConnections("ipv6", LAB.v6.server)).filter((c) => c.dport !== 21);
-    assert.equal(data.length, 1);
-    assert.equal(field(data[0]!.mark), marks.get("ftp-data"));
+    console.log(
+      `IPv6 through "capped" by the ftp rule: EPSV ${epsv.mbit.toFixed(2)}, EPRT ${eprt.mbit.toFixed(2)} Mbit/s`,
+    );
+    const { data } = await ftpConnections("ipv6", LAB.v6.server);
+    assert.equal(data.length, 2, "two data connections");
+    for (const d of data) assert.equal(field(d.mark), marks.get("ftp-data"));
     const capped = after.get(CAPPED)! - before.get(CAPPED)!;
-    assert.ok(capped >= SIZE, `the FTP session's class sent the file (${capped} bytes)`);
-    assert.ok(v6.mbit <= 4.4, `shaped to 4 Mbit/s (${v6.mbit.toFixed(2)})`);
+    assert.ok(capped >= 2 * SIZE, `the FTP session's class sent the files (${capped} bytes)`);
+    for (const r of [epsv, eprt]) {
+      assert.equal(r.size, SIZE);
+      assert.ok(r.mbit <= 4.4, `shaped to 4 Mbit/s (${r.mbit.toFixed(2)})`);
+    }
   },
 );

@@ -326,6 +326,28 @@ test("Flows and Settings", { skip }, async () => {
   await shot("14-settings");
 });
 
+test("Settings: the metrics endpoint, checked as typed, a generated token shown once", { skip }, async () => {
+  await page.goto(`${base}/settings`);
+  const card = page.getByTestId("metrics-card");
+  await card.getByText("Not served (off in the policy in force).").waitFor();
+  await card.getByTestId("metrics-enabled").check({ force: true });
+  const address = card.getByTestId("metrics-address");
+  await address.fill("198.51.100.2");
+  await card
+    .getByText(/198\.51\.100\.2 is not loopback nor an address of lan0 \(192\.168\.1\.1, fe80::1\)/)
+    .waitFor();
+  assert.equal(await card.getByTestId("save-metrics").isDisabled(), true, "Save waits for a good address");
+  await address.fill("192.168.1.1");
+  await card.getByTestId("metrics-token").click();
+  await page.getByRole("option", { name: "generate a new token" }).click();
+  await card.getByTestId("save-metrics").click();
+  const token = await card.getByTestId("metrics-new-token").locator("code").innerText();
+  assert.match(token, /^[A-Za-z0-9_-]{32}$/);
+  await shot("14b-settings-metrics");
+  const policy = agent.agent.store.lastGood()!.policy as { metrics?: unknown };
+  assert.notDeepEqual(policy.metrics, { enabled: true }, "saved into the edited policy, not applied yet");
+});
+
 test("the agent goes down: a banner and the cached data, not a blank page", { skip }, async () => {
   await agent.stop();
   await page.goto(`${base}/`);

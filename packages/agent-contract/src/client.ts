@@ -91,6 +91,7 @@ export class AgentClient {
     this.call<ResponseOf<"historyEntry">>("GET", ROUTES.historyEntry.path.replace(":id", String(id)));
   stats = () => this.call<ResponseOf<"stats">>("GET", ROUTES.stats.path);
   flows = () => this.call<ResponseOf<"flows">>("GET", ROUTES.flows.path);
+  devices = () => this.call<ResponseOf<"devices">>("GET", ROUTES.devices.path);
   testPattern = (body: TestPatternInput) =>
     this.call<ResponseOf<"testPattern">>("POST", ROUTES.testPattern.path, body);
 

@@ -7,5 +7,6 @@ export * from "./catalogue.ts";
 export * from "./policy-ops.ts";
 export * from "./stats.ts";
 export * from "./test-pattern.ts";
+export * from "./devices.ts";
 export * from "./routes.ts";
 export * from "./client.ts";

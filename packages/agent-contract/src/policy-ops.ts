@@ -82,6 +82,8 @@ export const HistorySummary = z.object({
   error: EntryError.optional(),
   tryUntil: z.string().optional(),
   name: z.string().optional(),
+  /** Why the agent applied it on its own: "schedule: work-hours started", "quota: kid period reset". */
+  note: z.string().optional(),
 });
 export type HistorySummary = z.infer<typeof HistorySummary>;
 

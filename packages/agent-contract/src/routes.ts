@@ -17,6 +17,7 @@ import {
 } from "./policy-ops.ts";
 import { FlowsResponse, StatsResponse, StatsSample } from "./stats.ts";
 import { TestPatternRequest, TestPatternResponse } from "./test-pattern.ts";
+import { DevicesResponse } from "./devices.ts";
 
 interface Route {
   method: "GET" | "POST";
@@ -47,6 +48,7 @@ export const ROUTES = {
   /** Server-Sent Events: `data: <StatsSample>` frames, the latest one first. */
   statsStream: route({ method: "GET", path: "/v1/stats/stream", response: StatsSample }),
   flows: route({ method: "GET", path: "/v1/flows", response: FlowsResponse }),
+  devices: route({ method: "GET", path: "/v1/devices", response: DevicesResponse }),
   testPattern: route({
     method: "POST",
     path: "/v1/test-pattern",

@@ -62,6 +62,8 @@ export const ConnectionSample = z.object({
   category: z.string().nullable().optional(),
   /** The server's name, when the data plane saw it (SNI, Host, DNS). */
   hostname: z.string().nullable().optional(),
+  /** The client device's name (DHCP lease or reverse DNS), when known. */
+  clientName: z.string().nullable().optional(),
   mark: z.number(),
   bytes: z.number(),
   rateBps: z.number(),
@@ -71,6 +73,8 @@ export type ConnectionSample = z.infer<typeof ConnectionSample>;
 
 export const HostSample = z.object({
   host: z.string(),
+  /** The device's name (DHCP lease or reverse DNS), when known. */
+  name: z.string().nullable().optional(),
   rateBps: z.number(),
   bytes: z.number(),
   connections: z.number(),

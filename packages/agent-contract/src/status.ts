@@ -84,6 +84,31 @@ export const DataPlaneStatus = z.union([
 ]);
 export type DataPlaneStatus = z.infer<typeof DataPlaneStatus>;
 
+export const ScheduleStatus = z.object({
+  timeZone: z.string(),
+  /** Names of the windows in force. */
+  active: z.array(z.string()),
+  /** The next change: when, and the windows that start and end then; null: none. */
+  next: z.object({ at: z.string(), starts: z.array(z.string()), ends: z.array(z.string()) }).nullable(),
+});
+export type ScheduleStatus = z.infer<typeof ScheduleStatus>;
+
+export const QuotaStatus = z.object({
+  name: z.string(),
+  /** "address 10.1.0.2", "class p2p". */
+  target: z.string(),
+  period: z.enum(["day", "week", "month"]),
+  /** The period's key ("2026-12-07", "week 2026-12-07", "2026-12") and when it ends. */
+  periodKey: z.string(),
+  periodEnds: z.string(),
+  allowance: z.number(),
+  used: z.number(),
+  demoteTo: z.string(),
+  /** Used ≥ allowance: the target's traffic is in the demotion class. */
+  demoted: z.boolean(),
+});
+export type QuotaStatus = z.infer<typeof QuotaStatus>;
+
 export const AgentStatus = z.object({
   version: z.string(),
   uptimeSeconds: z.number(),
@@ -118,5 +143,9 @@ export const AgentStatus = z.object({
       error: z.string().nullable(),
     })
     .optional(),
+  /** Schedules: the windows in force now and the next change (absent from older agents). */
+  schedule: ScheduleStatus.optional(),
+  /** Quotas: used against the allowance this period (absent from older agents). */
+  quotas: z.array(QuotaStatus).optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;

@@ -73,7 +73,7 @@ export const NDPI_MASTER_TO_SLUICE: Readonly<Record<string, string | null>> = {
   NTP: "ntp",
   DHCP: "dhcp",
   DHCPV6: "dhcpv6",
-  "NAT-PMP": null,
+  "NAT-PMP": "natpmp",
   // directory and authentication
   LDAP: "ldap",
   Kerberos: "kerberos",

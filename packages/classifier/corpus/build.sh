@@ -5,6 +5,7 @@
 # construction (the scenario knows which port carries which protocol).
 #
 #   sudo packages/classifier/corpus/build.sh OUT_DIR [variant]
+#   sudo ONLY="natpmp" packages/classifier/corpus/build.sh OUT_DIR [variant]   (some groups)
 #
 # variant: "main" (the committed corpus, packages/classifier/corpus/own) or "heldout"
 # (other ports, file names and payload sizes: a corpus built the same way that the
@@ -384,20 +385,40 @@ mqtt_scenarios() {
     mosquitto_sub -h $SIP4 -p "$P_MQTT" -t corpus/t -C 1 -W 2
 }
 
+natpmp_scenarios() {
+  # natpmpc (libnatpmp) asks the gateway for its external address, then for a mapping.
+  # Debian's only NAT-PMP server is miniupnpd, which needs a whole firewall set up: the
+  # gateway's side is a stub that answers per RFC 6886 (the client's requests are real).
+  cat >"$WORK/natpmp-stub.py" <<'EOF'
+import socket, struct, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5351))
+while True:
+    req, peer = s.recvfrom(64)
+    epoch = int(time.monotonic()) & 0xFFFFFFFF
+    if req[:2] == b"\0\0":
+        s.sendto(struct.pack("!BBHI4s", 0, 128, 0, epoch, socket.inet_aton("198.51.100.7")), peer)
+    elif len(req) == 12 and req[1] in (1, 2):
+        _, op, _, priv, pub, life = struct.unpack("!BBHHHI", req)
+        s.sendto(struct.pack("!BBHIHHI", 0, 128 + op, 0, epoch, priv, pub, life), peer)
+EOF
+  bg "$S" python3 "$WORK/natpmp-stub.py"
+  wait_port udp 5351
+  scenario "natpmp-natpmpc-address" '{"udp":{"5351":"natpmp"}}' natpmpc -g $SIP4
+  scenario "natpmp-natpmpc-mapping" '{"udp":{"5351":"natpmp"}}' natpmpc -g $SIP4 -a 8080 80 tcp 3600
+}
+
+ALL_GROUPS="http proxy ftp ntp dns db ssh tftp mqtt natpmp"
+
 main() {
   setup
   log "variant $VARIANT into $OUT"
-  http_servers
-  http_scenarios
-  proxy_scenarios
-  ftp_servers
-  ftp_scenarios
-  ntp_scenarios
-  dns_scenarios
-  db_scenarios
-  ssh_scenarios
-  tftp_scenarios
-  mqtt_scenarios
+  # ONLY="natpmp tftp" builds just those groups (into another OUT_DIR, to add captures).
+  local g
+  for g in ${ONLY:-$ALL_GROUPS}; do
+    if declare -F "${g}_servers" >/dev/null; then "${g}_servers"; fi
+    "${g}_scenarios"
+  done
   {
     printf '{\n  "variant": "%s",\n  "captures": {\n' "$VARIANT"
     local i

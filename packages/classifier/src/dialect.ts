@@ -16,6 +16,8 @@ export interface DialectOptions {
   icase: boolean;
   /** REG_NEWLINE: `.` and `[^...]` do not match newline; `^`/`$` match at line breaks. */
   newline: boolean;
+  /** The subject keeps its NUL bytes (a `# Subject: packet` pattern): `\x00` matches one. */
+  keepNul?: boolean;
 }
 
 export const KERNEL_DIALECT: DialectOptions = { extended: true, icase: true, newline: false };
@@ -197,7 +199,7 @@ class Parser {
         return "$";
       case ".": {
         this.pos++;
-        const any = ByteSet.range(0x01, 0xff);
+        const any = ByteSet.range(this.o.keepNul ? 0x00 : 0x01, 0xff);
         if (this.o.newline) any.delete(0x0a);
         return re2Class(any);
       }
@@ -400,7 +402,7 @@ class Parser {
   }
 
   private literal(b: number): string {
-    if (b === 0) return this.set(new ByteSet());
+    if (b === 0) return this.o.keepNul ? re2Byte(0) : this.set(new ByteSet());
     if (this.o.icase && ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a))) {
       return re2Class(ByteSet.of(b).foldAsciiCase());
     }
@@ -409,6 +411,7 @@ class Parser {
 
   /** Emits a set; NUL is dropped because the subject never holds NUL (l7-filter strips it). */
   private set(s: ByteSet, negated = false): string {
+    if (this.o.keepNul) return re2Class(s);
     if (s.has(0)) {
       s.delete(0);
       if (!negated && !this.sawNul) {

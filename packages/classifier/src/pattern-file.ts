@@ -41,6 +41,15 @@ export interface PatternMetadata {
   relatedTo: string | null;
   /** Sluice extension: transports the pattern applies to (`# Transport: udp`); default both. */
   transports: ("tcp" | "udp")[];
+  /**
+   * Sluice extension (`# Subject: packet`): the pattern reads one packet's own payload with
+   * its NUL bytes kept — every UDP datagram, the first payload of each TCP direction —
+   * instead of the flow's NUL-stripped bytes (`flow`, the default). For binary protocols
+   * whose messages are mostly NULs (NAT-PMP, the memcached binary protocol).
+   */
+  subject: "flow" | "packet";
+  /** Sluice extension: transports the `packet pattern=` line applies to (`# Packet transport: tcp`); default `transports`. */
+  packetTransports: ("tcp" | "udp")[] | null;
 }
 
 export interface PatternFile {
@@ -49,6 +58,12 @@ export interface PatternFile {
   file: string;
   kernel: PatternLine;
   userspace: (PatternLine & { flags: RegexFlag[]; flagsLine: number | null }) | null;
+  /**
+   * Sluice extension (`packet pattern=`): a second pattern, read like a `# Subject: packet`
+   * one (one packet's payload, NULs kept, case-sensitive), for a protocol whose text form
+   * the main pattern recognises and whose binary form it cannot (memcached).
+   */
+  packet: PatternLine | null;
   meta: PatternMetadata;
 }
 
@@ -79,6 +94,7 @@ export function parsePatternFile(text: string, file: string): PatternFile {
   let kernel: PatternLine | null = null;
   let userspace: PatternLine | null = null;
   let flags: { flags: RegexFlag[]; line: number } | null = null;
+  let packet: PatternLine | null = null;
 
   lines.forEach((raw, i) => {
     const lineNo = i + 1;
@@ -91,6 +107,11 @@ export function parsePatternFile(text: string, file: string): PatternFile {
     if (line.startsWith("userspace pattern=")) {
       if (userspace) throw new PatternFileError(file, lineNo, "second `userspace pattern=` line");
       userspace = { source: line.slice("userspace pattern=".length), line: lineNo };
+      return;
+    }
+    if (line.startsWith("packet pattern=")) {
+      if (packet) throw new PatternFileError(file, lineNo, "second `packet pattern=` line");
+      packet = { source: line.slice("packet pattern=".length), line: lineNo };
       return;
     }
     if (line.startsWith("userspace flags=")) {
@@ -149,6 +170,7 @@ export function parsePatternFile(text: string, file: string): PatternFile {
     userspace: us
       ? { ...us, flags: fl ? fl.flags : [...DEFAULT_USERSPACE_FLAGS], flagsLine: fl ? fl.line : null }
       : null,
+    packet: packet as PatternLine | null,
     meta: parseMetadata(header),
   };
 }
@@ -173,10 +195,12 @@ function parseMetadata(header: string[]): PatternMetadata {
     aliases: [],
     relatedTo: null,
     transports: ["tcp", "udp"],
+    subject: "flow",
+    packetTransports: null,
   };
   for (const [i, line] of header.entries()) {
     const kv =
-      /^(Pattern attributes|Pattern quality|Protocol groups|Wiki|Aliases|Transport|Related to)\s*:\s*(.*)$/i.exec(
+      /^(Pattern attributes|Pattern quality|Protocol groups|Wiki|Aliases|Transport|Related to|Subject|Packet transport)\s*:\s*(.*)$/i.exec(
         line,
       );
     if (kv) {
@@ -192,12 +216,14 @@ function parseMetadata(header: string[]): PatternMetadata {
         }
       } else if (key === "protocol groups") meta.groups.push(...words);
       else if (key === "wiki") meta.wiki = kv[2]!.trim() || null;
-      else if (key === "transport") {
+      else if (key === "transport" || key === "packet transport") {
         const t = words
           .map((w) => w.toLowerCase())
           .filter((w): w is "tcp" | "udp" => w === "tcp" || w === "udp");
-        if (t.length) meta.transports = t;
+        if (t.length && key === "transport") meta.transports = t;
+        else if (t.length) meta.packetTransports = t;
       } else if (key === "related to") meta.relatedTo = words[0]?.toLowerCase() ?? null;
+      else if (key === "subject") meta.subject = words[0]?.toLowerCase() === "packet" ? "packet" : "flow";
       else meta.aliases.push(...words);
       continue;
     }

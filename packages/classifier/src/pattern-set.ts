@@ -2,6 +2,7 @@
 // them matched in one pass with RE2.Set, the winner chosen by priority (config order).
 
 import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { isAscii } from "node:buffer";
 import { join, basename } from "node:path";
 import RE2 from "re2";
 import {
@@ -30,6 +31,11 @@ export interface LoadedPattern {
   l7: string;
   /** The translated RE2 source. */
   re2: string;
+  /**
+   * What `# Subject: packet` matching runs (one packet's payload, NULs kept): the pattern
+   * itself for such a pattern, else its `packet pattern=` line, else null.
+   */
+  packetRe2: string | null;
   regex: RE2;
   /** Can only match at the start of the flow's data (every branch begins with `^`). */
   anchored: boolean;
@@ -137,6 +143,8 @@ export class PatternSet {
   readonly patterns: LoadedPattern[];
   readonly skipped: SkippedPattern[];
   private readonly byTransport: Record<Transport, SetGroup[]>;
+  /** `# Subject: packet` patterns: one packet's payload, NULs kept (see `matchPacket`). */
+  private readonly byPacket: Record<Transport, SetGroup[]>;
   private readonly sequential: Record<Transport, LoadedPattern[]>;
   private readonly byName: Map<string, LoadedPattern>;
 
@@ -151,7 +159,9 @@ export class PatternSet {
     // Two sets per transport: patterns anchored at the buffer start run as an anchored set,
     // whose automaton stops at the first byte no pattern can take; the rest scan the buffer.
     const build = (t: Transport): SetGroup[] => {
-      const parts = this.patterns.filter((p) => p.transports.includes(t)).flatMap(partsOf);
+      const parts = this.patterns
+        .filter((p) => p.transports.includes(t) && p.meta.subject === "flow")
+        .flatMap(partsOf);
       const groups: SetGroup[] = [];
       const chunked = (m: Part[], anchored: boolean) => {
         for (let i = 0; i < m.length; i += SET_CHUNK) {
@@ -180,11 +190,27 @@ export class PatternSet {
       chunked(parts.filter((p) => !p.anchored && !p.literals).sort(byPriority), false);
       return groups;
     };
-    this.byTransport = { tcp: build("tcp"), udp: build("udp") };
-    this.sequential = {
-      tcp: this.patterns.filter((p) => p.transports.includes("tcp")),
-      udp: this.patterns.filter((p) => p.transports.includes("udp")),
+    // Packet patterns are few: unanchored sets (RE2 still honours their `^`).
+    const buildPacket = (t: Transport): SetGroup[] => {
+      const m = this.patterns.filter(
+        (p) => p.packetRe2 !== null && (p.meta.packetTransports ?? p.transports).includes(t),
+      );
+      const groups: SetGroup[] = [];
+      for (let i = 0; i < m.length; i += SET_CHUNK) {
+        const chunk = m.slice(i, i + SET_CHUNK);
+        const set = new RE2.Set(
+          chunk.map((p) => p.packetRe2!),
+          { anchor: "unanchored", maxMem: SET_MAX_MEM },
+        );
+        groups.push({ set, members: chunk, maxLength: Infinity, literals: null });
+      }
+      return groups;
     };
+    this.byTransport = { tcp: build("tcp"), udp: build("udp") };
+    this.byPacket = { tcp: buildPacket("tcp"), udp: buildPacket("udp") };
+    const flowOnly = (t: Transport) =>
+      this.patterns.filter((p) => p.transports.includes(t) && p.meta.subject === "flow");
+    this.sequential = { tcp: flowOnly("tcp"), udp: flowOnly("udp") };
   }
 
   get size(): number {
@@ -219,12 +245,35 @@ export class PatternSet {
     return best;
   }
 
+  /** Whether any `# Subject: packet` pattern applies to the transport. */
+  hasPacketPatterns(transport: Transport): boolean {
+    return this.byPacket[transport].length > 0;
+  }
+
+  /**
+   * The highest-priority `# Subject: packet` pattern matching one packet's payload as it
+   * is (NULs kept), or null.
+   */
+  matchPacket(payload: Buffer, transport: Transport): LoadedPattern | null {
+    if (!this.byPacket[transport].length || !payload.length) return null;
+    // The latin1-mapped UTF-8 form the translation matches (as flow/subject.ts builds it).
+    const bytes = isAscii(payload) ? payload : Buffer.from(payload.toString("latin1"), "utf8");
+    let best: LoadedPattern | null = null;
+    for (const g of this.byPacket[transport])
+      for (const i of g.set.match(bytes)) {
+        const p = g.members[i]!;
+        if (!best || p.priority < best.priority) best = p;
+      }
+    return best;
+  }
+
   /** Every matching pattern, in priority order (for the pattern tester). */
   matchAll(subject: Buffer | string, transport?: Transport): LoadedPattern[] {
     const bytes = typeof subject === "string" ? Buffer.from(subject, "utf8") : subject;
     const out = new Set<LoadedPattern>();
     for (const t of transport ? [transport] : (["tcp", "udp"] as const)) {
-      for (const g of this.byTransport[t]) for (const i of g.set.match(bytes)) out.add(g.members[i]!);
+      for (const g of [...this.byTransport[t], ...this.byPacket[t]])
+        for (const i of g.set.match(bytes)) out.add(g.members[i]!);
     }
     return [...out].sort((a, b) => a.priority - b.priority);
   }
@@ -313,13 +362,17 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
   for (const pf of candidates) {
     const useUser = preferUserspace && pf.userspace !== null;
     const line = useUser ? pf.userspace! : pf.kernel;
-    const dialect: DialectOptions = useUser
-      ? {
-          extended: pf.userspace!.flags.includes("REG_EXTENDED"),
-          icase: pf.userspace!.flags.includes("REG_ICASE"),
-          newline: pf.userspace!.flags.includes("REG_NEWLINE"),
-        }
-      : KERNEL_DIALECT;
+    const dialect: DialectOptions = {
+      ...(useUser
+        ? {
+            extended: pf.userspace!.flags.includes("REG_EXTENDED"),
+            icase: pf.userspace!.flags.includes("REG_ICASE"),
+            newline: pf.userspace!.flags.includes("REG_NEWLINE"),
+          }
+        : KERNEL_DIALECT),
+    };
+    // A packet pattern reads binary messages: NULs kept, and case-sensitive.
+    if (pf.meta.subject === "packet") Object.assign(dialect, { keepNul: true, icase: false });
     let translated;
     try {
       translated = translateL7Regex(line.source, dialect);
@@ -345,6 +398,25 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
       });
       continue;
     }
+    let packetRe2: string | null = pf.meta.subject === "packet" ? translated.source : null;
+    if (pf.packet) {
+      try {
+        packetRe2 = translateL7Regex(pf.packet.source, {
+          ...KERNEL_DIALECT,
+          icase: false,
+          keepNul: true,
+        }).source;
+        new RE2(packetRe2);
+      } catch (e) {
+        skipped.push({
+          file: pf.file,
+          line: pf.packet.line,
+          name: pf.name,
+          reason: `packet pattern ${(e as Error).message}`,
+        });
+        continue;
+      }
+    }
     let mark = marks.get(pf.name);
     if (mark === undefined) {
       while (usedMarks.has(nextMark)) nextMark++;
@@ -360,6 +432,7 @@ export function compilePatterns(sources: PatternSource[], options: LoadOptions =
       line: line.line,
       l7: line.source,
       re2: translated.source,
+      packetRe2,
       regex,
       anchored: translated.anchored,
       branches: translated.branches,

@@ -10,6 +10,7 @@ import {
   decodeFrame,
   readCaptureBuffer,
   readCaptureFile,
+  openCaptureFile,
   CaptureError,
   LINKTYPE,
   ipv6,
@@ -199,12 +200,27 @@ test("a capture larger than the read chunk reads the same, with or without buffe
     let n = 0;
     for (const r of readCaptureFile(file, { transient })) {
       assert.ok(r.data.equals(frames[n]!), `record ${n} (transient ${transient})`);
+      // A transient record also says where its bytes are in the read chunk.
+      if (transient) assert.ok(r.chunk!.subarray(r.at!, r.at! + r.length!).equals(frames[n]!));
       n++;
     }
     assert.equal(n, frames.length);
   }
+  // The cursor (no generator) reads the same records; pcapng goes through the generator.
+  const drain = (path: string) => {
+    const c = openCaptureFile(path);
+    const out: Buffer[] = [];
+    for (let r = c.next(); !r.done; r = c.next()) out.push(Buffer.from(r.value.data));
+    return out;
+  };
+  assert.deepEqual(drain(file), frames);
+  const ng = join(dir, "big.pcapng");
+  writeFileSync(ng, pcapngFile(frames.slice(0, 10)));
+  assert.deepEqual(drain(ng), frames.slice(0, 10));
   // Cut inside the last record: an error, whether or not the buffer is reused.
   writeFileSync(file, pcapFile(frames).subarray(0, -5));
   for (const transient of [false, true])
     assert.throws(() => [...readCaptureFile(file, { transient })], /truncated record/);
+  assert.throws(() => drain(file), /truncated record/);
+  assert.throws(() => drain(join(dir, "missing.pcap")), /cannot open/);
 });

@@ -2,7 +2,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { compilePatterns, loadPatternDirs, maxMatchLength, parseConfigFile, stripNul } from "../src/index.ts";
+import {
+  classifyPayloads,
+  compilePatterns,
+  loadPatternDirs,
+  maxMatchLength,
+  parseConfigFile,
+  stripNul,
+} from "../src/index.ts";
 
 const CLASSIC = fileURLToPath(new URL("../../../../shared/l7-protocols/protocols", import.meta.url));
 
@@ -113,4 +120,47 @@ test("maxMatchLength bounds what an anchored pattern can match; `seen` skips onl
   // Nine bytes seen without a hit: neither can match any longer subject.
   assert.equal(s.match("qqqqqqqqqxyz", "tcp", 9), null);
   assert.equal(s.match("qqqqqqqqqxyz", "tcp", 0), null);
+});
+
+test("packet patterns read one packet's payload with its NULs: every UDP datagram, each TCP direction's first", () => {
+  const set = compilePatterns([
+    { file: "zeros.pat", text: "# Subject: packet\n# Transport: udp tcp\nzeros\n^\\x00\\x00$\n" },
+    {
+      file: "bin.pat",
+      text: "bin\n^hello\npacket pattern=^\\x80\\x00[\\x00-\\xff]\\x00\n",
+    },
+    { file: "text.pat", text: "text\n^abc\n" },
+  ]);
+  assert.deepEqual(set.skipped, []);
+  const zeros = set.get("zeros")!;
+  assert.equal(zeros.meta.subject, "packet");
+  assert.equal(zeros.packetRe2, zeros.re2);
+  assert.equal(set.get("bin")!.meta.subject, "flow");
+  assert.ok(set.get("bin")!.packetRe2);
+  // Not part of the flow's NUL-stripped subject matching.
+  assert.equal(set.match(Buffer.from([0, 0]), "udp"), null);
+  assert.equal(set.matchPacket(Buffer.from([0, 0]), "udp")?.name, "zeros");
+  assert.equal(set.matchPacket(Buffer.from([0, 0, 0]), "udp"), null);
+  assert.equal(set.matchPacket(Buffer.from([0x80, 0, 0xfe, 0]), "tcp")?.name, "bin");
+  assert.equal(set.matchPacket(Buffer.from([0x80, 1, 0xfe, 0]), "tcp"), null);
+  // Through the flow table: a datagram of two NULs decides at once; the text form still works.
+  const one = (l4: "udp" | "tcp", ...payloads: Buffer[]) =>
+    classifyPayloads(
+      set,
+      l4,
+      payloads.map((payload) => ({ dir: "c2s" as const, payload })),
+    ).protocol;
+  assert.equal(one("udp", Buffer.from([0, 0])), "zeros");
+  assert.equal(one("udp", Buffer.from("x"), Buffer.from([0, 0])), "zeros", "any datagram");
+  assert.equal(one("tcp", Buffer.from("hello")), "bin");
+  assert.equal(one("tcp", Buffer.from([0x80, 0, 7, 0, 1])), "bin");
+  // `# Packet transport:` limits the packet pattern, not the text one.
+  const tcpOnly = compilePatterns([
+    { file: "b.pat", text: "# Packet transport: tcp\nb\n^hello\npacket pattern=^\\x80\\x00\n" },
+  ]);
+  assert.equal(tcpOnly.matchPacket(Buffer.from([0x80, 0]), "tcp")?.name, "b");
+  assert.equal(tcpOnly.matchPacket(Buffer.from([0x80, 0]), "udp"), null);
+  assert.equal(tcpOnly.match("hello", "udp")?.name, "b");
+  // TCP: only a direction's first payload is a message boundary.
+  assert.notEqual(one("tcp", Buffer.from("x"), Buffer.from([0x80, 0, 7, 0])), "bin");
 });

@@ -128,3 +128,15 @@ export type PolicyDeviceInput = z.input<typeof DeviceSchema>;
 export function deviceHosts(d: { hosts: readonly string[] }): HostMatch[] {
   return d.hosts.map(parseHostMatch).filter((m): m is HostMatch => !("error" in m));
 }
+
+/** The network of an interface address in CIDR form ("10.77.1.1/24" → "10.77.1.0/24"), or null. */
+export function networkOfCidr(cidr: string): string | null {
+  const slash = cidr.indexOf("/");
+  if (slash < 0) return null;
+  const a = parseAddress(cidr.slice(0, slash));
+  const bits = Number(cidr.slice(slash + 1));
+  if (!a || !Number.isInteger(bits) || bits < 0 || bits > (a.family === 4 ? 32 : 128)) return null;
+  const net =
+    a.family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr);
+  return `${net.toString()}/${bits}`;
+}

@@ -6,6 +6,8 @@ import { rateSchema as rate } from "./rate-schema.ts";
 import { FairnessSchema, DeviceSchema, NetworkListSchema } from "./devices.ts";
 import { plainText } from "./text.ts";
 import { DEFAULT_MARKS } from "./marks.ts";
+import { ScheduleWindowSchema } from "./schedule-schema.ts";
+import { QuotaSchema } from "./quota-schema.ts";
 import { DEFAULT_METRICS_PORT, canonicalAddress, notListenable } from "./metrics-listen.ts";
 
 const sizeBytes = z
@@ -170,6 +172,18 @@ export const PolicySchema = z.strictObject({
     download: z.array(ClassSchema).min(1).max(200),
   }),
   rules: z.array(TargetRuleSchema).max(1000).default([]),
+  /** The box's IANA time zone: schedules and quota periods follow its wall clock. */
+  timeZone: z.string().max(64).default("UTC"),
+  /** Time windows in which class limits or rules differ (schedule-schema.ts). */
+  schedules: z
+    .array(z.lazy(() => ScheduleWindowSchema))
+    .max(50)
+    .default([]),
+  /** Data allowances per period; past one, traffic goes to a demotion class (quota-schema.ts). */
+  quotas: z
+    .array(z.lazy(() => QuotaSchema))
+    .max(100)
+    .default([]),
   /** Per-device limits (devices.ts): LAN hosts or groups with their own rate/ceil. */
   devices: z.array(DeviceSchema).max(200).optional(),
 });

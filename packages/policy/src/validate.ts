@@ -16,6 +16,8 @@ import {
 } from "./schema.ts";
 import { formatRate } from "./units.ts";
 import { shiftOf } from "./marks.ts";
+import { checkScheduledPolicies, checkSchedules } from "./schedule-validate.ts";
+import { checkQuotas } from "./quota-validate.ts";
 import { checkHosts } from "./validate-devices.ts";
 
 export interface PolicyIssue {
@@ -93,6 +95,10 @@ export function validatePolicy(input: unknown, ctx: ValidationContext = {}): Val
   for (const dir of DIRECTIONS) validateTree(policy.classes[dir], dir, link[dir], add);
 
   checkRules(policy.rules, policy.classes, ctx, add);
+  checkSchedules(policy, ctx, add);
+  checkQuotas(policy, add);
+  // Only a policy valid on its own can be checked under each mix of its windows.
+  if (!issues.length && policy.schedules.length) checkScheduledPolicies(policy, ctx, add);
   checkHosts(policy, link, ctx.lanNetworks, add);
 
   return issues.length ? { ok: false, issues } : { ok: true, policy };

@@ -18,6 +18,7 @@ import {
   type ApplyErrorBody,
   type ApplyResponse,
   type FlowsResponse,
+  type DevicesResponse,
   type HistoryEntry,
   type HistorySummary,
   type ProtocolsResponse,
@@ -46,6 +47,7 @@ export interface ControlTarget {
   historyEntry(id: number): HistoryEntry | undefined;
   stats(): StatsResponse;
   flows(): FlowsResponse;
+  devices(): DevicesResponse;
   testPattern(input: TestPatternRequest): TestPatternResponse;
   /** The latest stats sample (null before the first), and a subscription to the next ones. */
   latestSample(): StatsSample | null;
@@ -140,6 +142,7 @@ export function createApi(agent: ControlTarget): Server {
     ],
     ["GET", /^\/v1\/stats$/, async () => agent.stats()],
     ["GET", /^\/v1\/flows$/, async () => agent.flows()],
+    ["GET", /^\/v1\/devices$/, async () => agent.devices()],
     [
       "POST",
       /^\/v1\/test-pattern$/,

@@ -4,10 +4,18 @@
 // reports the step, the command and its stderr. `try` applies with an automatic revert
 // unless confirmed in time (RouterOS Safe Mode).
 
-import { shiftOf, validatePolicy, type PolicyInput, type PolicyIssue, type Policy } from "@sluice/policy";
+import {
+  hostIssues,
+  shiftOf,
+  validatePolicy,
+  type PolicyInput,
+  type PolicyIssue,
+  type Policy,
+} from "@sluice/policy";
 import type { Executor } from "../kernel/executor.ts";
 import { CommandError, must } from "../kernel/executor.ts";
-import type { Capabilities } from "../kernel/capabilities.ts";
+import { hostFeatures, type Capabilities } from "../kernel/capabilities.ts";
+import type { HostInputs } from "../render/hosts-model.ts";
 import { readInstalled, rootQdisc, type InstalledState } from "../kernel/installed.ts";
 import { renderPolicy, scriptText, type RenderedPolicy } from "../render/scripts.ts";
 import { HOOKS, renderIptables, renderIptablesTeardown, ruleLine } from "../render/iptables.ts";
@@ -66,6 +74,23 @@ export interface ApplierDeps {
   hostIds?: (globs: string[], max: number) => ReadonlyMap<string, number>;
   /** Called after a try was reverted on its own (the box changed without a caller). */
   reverted?: () => void;
+  /** The networks of a LAN interface's addresses (device rules must lie inside them). */
+  lanNetworks?: (device: string) => string[];
+  /** What device rules given by MAC match (the DHCP leases), read at each render. */
+  hostInputs?: () => HostInputs;
+  /**
+   * What is in force now: the policy with its schedule windows applied (their names are
+   * recorded in the entry), and each quota's period and the bytes it used in it so far.
+   * Default: the policy as it is, quotas from zero.
+   */
+  inForce?: (policy: Policy) => InForce;
+}
+
+export interface InForce {
+  policy: Policy;
+  windows: string[];
+  quotaPeriods: Record<string, string>;
+  quotaUsed: (name: string) => number;
 }
 
 export interface DryRun {
@@ -73,6 +98,13 @@ export interface DryRun {
   rendered: RenderedPolicy;
   scripts: { tc: string; iptables: string; ip6tables: string };
   diff: { policy: PolicyDiff; tc: string[]; iptables: string[] };
+}
+
+export interface ApplyOptions {
+  user?: string;
+  trySeconds?: number;
+  /** Why the agent applies on its own (schedule boundary, quota period), kept in the entry. */
+  note?: string;
 }
 
 export class Applier {
@@ -100,7 +132,11 @@ export class Applier {
 
   validate(input: unknown): Policy {
     const apps = this.d.apps?.() ?? null;
+    const lanDevice = (input as { interfaces?: { lan?: { device?: unknown } } } | null)?.interfaces?.lan
+      ?.device;
+    const lanNetworks = typeof lanDevice === "string" ? this.d.lanNetworks?.(lanDevice) : undefined;
     const r = validatePolicy(input, {
+      ...(lanNetworks?.length ? { lanNetworks } : {}),
       protocols: this.d.protocols().names,
       ...(apps
         ? {
@@ -116,6 +152,20 @@ export class Applier {
         `policy is invalid: ${r.issues.map((i) => `${i.path || "(policy)"}: ${i.message}`).join("; ")}`,
         { issues: r.issues },
       );
+    // Host fairness and device rules this kernel cannot do are refused, field by field.
+    const hostProblems = hostIssues(r.policy, hostFeatures(this.d.caps));
+    if (hostProblems.length)
+      throw new ApplyError(
+        "validate",
+        `policy is invalid: ${hostProblems.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+        { issues: hostProblems },
+      );
+    if (r.policy.quotas.length && !this.d.caps.nftables)
+      throw new ApplyError("validate", "quotas need nftables (quota objects), missing on this box", {
+        issues: [
+          { path: "quotas", message: "this box has no nftables: quotas cannot be counted or enforced" },
+        ],
+      });
     if (
       r.policy.download === "ifb" &&
       !(this.d.caps.actions.connmark && this.d.caps.actions.mirred && this.d.caps.links.ifb)
@@ -136,11 +186,26 @@ export class Applier {
     return r.policy;
   }
 
-  render(policy: Policy): RenderedPolicy {
+  /** What the box runs for `policy` now (its schedule windows applied, quotas carried on). */
+  inForce(policy: Policy): InForce {
+    return this.d.inForce?.(policy) ?? { policy, windows: [], quotaPeriods: {}, quotaUsed: () => 0 };
+  }
+
+  render(base: Policy): RenderedPolicy {
+    const now = this.inForce(base);
+    const policy = now.policy;
     const globs = policy.rules.flatMap((r) => ("hostname" in r ? [r.hostname] : []));
     const max = policy.marks.hostMask >>> shiftOf(policy.marks.hostMask);
     const ids = this.d.hostIds && globs.length ? this.d.hostIds(globs, max) : null;
-    return renderPolicy(policy, this.d.protocols().marks, this.d.caps, this.d.apps?.() ?? null, ids);
+    return renderPolicy(
+      policy,
+      this.d.protocols().marks,
+      this.d.caps,
+      this.d.apps?.() ?? null,
+      ids,
+      this.d.hostInputs?.() ?? {},
+      now.quotaUsed,
+    );
   }
 
   /** Validate, render and diff without touching the box. */
@@ -162,10 +227,7 @@ export class Applier {
     };
   }
 
-  apply(
-    input: PolicyInput,
-    opts: { user?: string; trySeconds?: number } = {},
-  ): Promise<{ entry: HistoryEntry; diff: DryRun["diff"] }> {
+  apply(input: PolicyInput, opts: ApplyOptions = {}): Promise<{ entry: HistoryEntry; diff: DryRun["diff"] }> {
     return this.exclusive(() => this.applyNow(input, opts));
   }
 
@@ -240,9 +302,10 @@ export class Applier {
 
   private async applyNow(
     input: PolicyInput,
-    opts: { user?: string; trySeconds?: number },
+    opts: ApplyOptions,
   ): Promise<{ entry: HistoryEntry; diff: DryRun["diff"] }> {
     const policy = this.validate(input);
+    const now = this.inForce(policy);
     let rendered: RenderedPolicy;
     try {
       rendered = this.render(policy);
@@ -262,6 +325,9 @@ export class Applier {
         status: "applying",
         scripts,
         lastGood: false,
+        ...(opts.note ? { note: opts.note } : {}),
+        ...(policy.schedules.length ? { windows: now.windows } : {}),
+        ...(policy.quotas.length ? { quotaPeriods: now.quotaPeriods } : {}),
       });
       if (this.trying && opts.trySeconds === undefined) {
         // A normal apply during a try supersedes it; the try's entry stays unconfirmed.

@@ -2,7 +2,7 @@
 // rendered scripts line by line.
 
 import type { PolicyInput } from "@sluice/policy";
-import { formatRate, parseRate } from "@sluice/policy";
+import { DEFAULT_METRICS_PORT, formatRate, parseRate } from "@sluice/policy";
 
 export interface PolicyDiff {
   changes: string[];
@@ -66,10 +66,31 @@ export function diffPolicy(before: PolicyInput | null, after: PolicyInput): Poli
   }
   for (const p of oldRules.keys())
     if (!newRules.has(p)) changes.push(`rule for ${p} removed (goes to the default class)`);
+  const mb = metricsWords((before as { metrics?: MetricsLike }).metrics);
+  const ma = metricsWords((after as { metrics?: MetricsLike }).metrics);
+  if (mb !== ma) changes.push(`metrics endpoint: ${mb} → ${ma}`);
   const order = (m: Map<string, string>) => [...m.keys()].join(",");
   if (order(oldRules) !== order(newRules) && changes.every((c) => !c.startsWith("rule")))
     changes.push("rules reordered");
   return { changes: changes.length ? changes : ["no change"] };
+}
+
+interface MetricsLike {
+  enabled?: boolean;
+  address?: string;
+  port?: number;
+  bearerTokenSha256?: string;
+}
+
+/** "off", or "on at 192.168.77.1:9712 with a bearer token" (a new token reads as a change). */
+function metricsWords(m: MetricsLike | undefined): string {
+  if (!m?.enabled) return "off";
+  const a = m.address ?? "127.0.0.1";
+  const where = `${a.includes(":") ? `[${a}]` : a}:${m.port ?? DEFAULT_METRICS_PORT}`;
+  const token = m.bearerTokenSha256
+    ? ` with bearer token ${m.bearerTokenSha256.slice(0, 8)}…`
+    : " without a token";
+  return `on at ${where}${token}`;
 }
 
 /** "ssh", "app youtube", "category video", "hostname *.example.com" (of a rule as stored). */

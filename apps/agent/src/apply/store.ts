@@ -41,6 +41,12 @@ export interface HistoryEntry {
   /** Set on the entry the box returns to on failure and on boot. */
   lastGood: boolean;
   tryUntil?: string;
+  /** Why the agent applied it on its own: "schedule: work-hours started", "quota: kid period reset". */
+  note?: string;
+  /** The schedule windows in force when it was applied (their changes are in the scripts). */
+  windows?: string[];
+  /** Each quota's period when it was applied (a new period re-applies with the count at 0). */
+  quotaPeriods?: Record<string, string>;
 }
 
 interface StoreFile {

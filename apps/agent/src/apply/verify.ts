@@ -98,6 +98,13 @@ export function verifyNft(want: NftTable | null, got: InstalledNft | null): stri
   const problems: string[] = [];
   const same = (a: string[], b: string[]) => [...a].sort().join("\n") === [...b].sort().join("\n");
   if (!same(want.counters, got.counters)) problems.push("nft: named counters differ");
+  if (
+    !same(
+      (want.quotas ?? []).map((q) => `${q.name} ${q.bytes}`),
+      got.quotas ?? [],
+    )
+  )
+    problems.push("nft: quota objects differ");
   const helpers = want.helpers.map((h) => `${h.name} ${h.type} ${h.l4}`);
   if (!same(helpers, got.helpers ?? []))
     problems.push(`nft: conntrack helpers differ (want ${helpers.join(", ") || "none"})`);
@@ -116,7 +123,7 @@ export function verifyNft(want: NftTable | null, got: InstalledNft | null): stri
     }
     if (
       (c.hook === null) !== (g.hook === null) ||
-      (c.hook && g.hook !== `${c.hook} ${NFT_HOOK_PRIORITY_VALUE[c.hook]}`)
+      (c.hook && g.hook !== `${c.hook} ${c.priorityValue ?? NFT_HOOK_PRIORITY_VALUE[c.hook]}`)
     )
       problems.push(`nft: chain ${c.name} hooked as ${g.hook ?? "none"}`);
     if (g.rules.length !== c.rules.length) {

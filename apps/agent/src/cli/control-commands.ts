@@ -8,6 +8,7 @@ import {
   AgentApiError,
   socketFromEnv,
   type ApplyErrorBody,
+  type ResponseOf,
   type StatsSample,
 } from "@sluice/agent-contract";
 import { formatTable, humanBytes } from "./format-table.ts";
@@ -54,6 +55,16 @@ const seconds = (v: string) => {
   if (!Number.isInteger(n) || n < 5 || n > 3600) throw new InvalidArgumentError("seconds between 5 and 3600");
   return n;
 };
+
+/** "metrics: off" / "metrics: http://10.0.0.1:9712/metrics (bearer token)" / "metrics: NOT served: why". */
+function metricsLine(m: ResponseOf<"status">["metrics"]): string {
+  if (!m) return "metrics: (not reported by this agent)";
+  if (!m.enabled) return "metrics: off (policy.metrics)";
+  const auth = m.auth === "bearer" ? "bearer token" : "no token";
+  return m.listening
+    ? `metrics: http://${m.listen}/metrics (${auth})`
+    : `metrics: NOT served on ${m.listen}: ${m.error ?? "starting"}`;
+}
 
 export function controlCommands(): Command[] {
   const status = new Command("status")
@@ -103,6 +114,7 @@ export function controlCommands(): Command[] {
               : "applications: no catalogue (app and category rules do nothing)",
             `data plane: ${dp.running ? `running, ${dp.packets ?? 0} packets inspected, ${dp.decided ?? 0} flows decided, ${dp.activeFlows ?? 0} in table` : `DOWN (${dp.error}); traffic passes unclassified`}`,
             ...healthLines,
+            metricsLine(s.metrics),
           ].join("\n") + "\n",
         );
       } catch (e) {
@@ -312,9 +324,21 @@ export function controlCommands(): Command[] {
     ])
     .option("--initial-policy <file>", "policy to apply on first boot when none was ever applied")
     .option("--no-data-plane", "do not serve NFQUEUE (render/apply only)")
+    .option(
+      "--leases <file>",
+      "dnsmasq lease file: device names, device rules by MAC (default $SLUICE_LEASES or /var/lib/misc/dnsmasq.leases)",
+    )
+    .option("--reverse-dns <server>", "ask this DNS server for device names by address (PTR); default: none")
     .action(
       async (
-        o: { data: string; protocols?: string[]; initialPolicy?: string; dataPlane: boolean },
+        o: {
+          data: string;
+          protocols?: string[];
+          initialPolicy?: string;
+          dataPlane: boolean;
+          leases?: string;
+          reverseDns?: string;
+        },
         cmd: Command,
       ) => {
         const { Agent } = await import("../daemon/agent.ts");
@@ -325,6 +349,10 @@ export function controlCommands(): Command[] {
           protocolDirs: o.protocols?.length ? o.protocols : [DEFAULT_PROTOCOLS_DIR],
           ...(o.initialPolicy ? { initialPolicy: o.initialPolicy } : {}),
           noDataPlane: !o.dataPlane,
+          ...((o.leases ?? process.env.SLUICE_LEASES)
+            ? { leasesFile: o.leases ?? process.env.SLUICE_LEASES! }
+            : {}),
+          ...(o.reverseDns ? { reverseDns: o.reverseDns } : {}),
         });
         let stopping = false;
         const stop = async (sig: string) => {

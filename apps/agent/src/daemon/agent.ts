@@ -14,7 +14,15 @@ import {
   type AppCatalogue,
   type PatternSet,
 } from "@sluice/classifier";
-import { markFields, metricsListenIssues, reservedProtocol, type PolicyInput } from "@sluice/policy";
+import { networkInterfaces } from "node:os";
+import {
+  markFields,
+  metricsListenIssues,
+  networkOfCidr,
+  reservedProtocol,
+  type PolicyInput,
+} from "@sluice/policy";
+import { DeviceNames } from "../devices/names.ts";
 import { SystemExecutor, type Executor } from "../kernel/executor.ts";
 import { probeCapabilities } from "../kernel/probe.ts";
 import { capabilitySummary, chooseVariant, type Capabilities } from "../kernel/capabilities.ts";
@@ -26,6 +34,7 @@ import { KernelCounters } from "../stats/kernel-counters.ts";
 import type { KernelModel } from "../render/model.ts";
 import { createApi, listenUnix, type ControlTarget } from "../api/server.ts";
 import type {
+  DevicesResponse,
   AgentStatus,
   AppCatalogue as AppCatalogueResponse,
   ApplyResponse,
@@ -45,6 +54,11 @@ import { HealthTracker, countersOf, type ClassificationHealth } from "./classifi
 import { ApplyOutcomes } from "../metrics/apply-outcomes.ts";
 import { MetricsEndpoint, endpointConfig } from "../metrics/endpoint.ts";
 import type { MetricsSnapshot } from "../metrics/exposition.ts";
+import { systemClock, type Clock } from "./clock.ts";
+import { QuotaBook, parseNftQuotas } from "./quota-book.ts";
+import { Scheduler } from "./scheduler.ts";
+import { quotaObject } from "../render/quota-model.ts";
+import { NFT_FAMILY, NFT_TABLE } from "../render/nft.ts";
 
 export interface AgentOptions {
   socket: string;
@@ -64,6 +78,23 @@ export interface AgentOptions {
   /** The box's network interfaces; default read from sysfs (tests: the fake kernel's). */
   interfaces?: () => NetInterface[];
   logLevel?: string;
+  /** dnsmasq's lease file (device names, device rules by MAC); null: none. */
+  leasesFile?: string | null;
+  /** A DNS server asked for device names by address (PTR); null/absent: no reverse DNS. */
+  reverseDns?: string | null;
+  /** The clock schedules and quota periods follow (tests: a ManualClock). */
+  clock?: Clock;
+}
+
+/** Where the appliance's dnsmasq keeps its leases (Debian's default). */
+export const DEFAULT_LEASES_FILE = "/var/lib/misc/dnsmasq.leases";
+
+/** The networks of an interface's addresses ("10.77.1.0/24"), link-local ones left out. */
+function interfaceNetworks(device: string): string[] {
+  return (networkInterfaces()[device] ?? [])
+    .filter((a) => !a.address.toLowerCase().startsWith("fe80:") && a.cidr)
+    .map((a) => networkOfCidr(a.cidr!))
+    .filter((n): n is string => n !== null);
 }
 
 const VERSION = "0.1.0";
@@ -90,7 +121,11 @@ export class Agent implements ControlTarget {
   private model: KernelModel | null = null;
   private readonly opts: AgentOptions;
   private readonly health = new HealthTracker();
+  readonly deviceNames: DeviceNames;
   private healthTimer: NodeJS.Timeout | null = null;
+  private quotaTimer: NodeJS.Timeout | null = null;
+  readonly book: QuotaBook;
+  readonly scheduler: Scheduler;
   /** How applies, tries, confirms, rollbacks and reverts ended (metrics). */
   readonly outcomes = new ApplyOutcomes();
   /** The Prometheus/OpenMetrics endpoint (policy.metrics; off by default). */
@@ -115,6 +150,10 @@ export class Agent implements ControlTarget {
     this.catalogue = catalogueOf(patterns);
     this.store = new HistoryStore(opts.dataDir);
     this.hostIds = new HostIdRegistry(opts.dataDir);
+    this.deviceNames = new DeviceNames({
+      leasesFile: opts.leasesFile === undefined ? DEFAULT_LEASES_FILE : opts.leasesFile,
+      reverseDns: opts.reverseDns ?? null,
+    });
     this.applier = new Applier({
       exec,
       store: this.store,
@@ -125,8 +164,23 @@ export class Agent implements ControlTarget {
       reverted: () => {
         this.outcomes.record("revert", "ok");
         this.refreshModel();
+        void this.scheduler.kick();
       },
       hostIds: (globs, max) => this.hostIds.ids(globs, max),
+      // A fake kernel (tests) has no addresses to check device rules against.
+      ...(opts.exec ? {} : { lanNetworks: interfaceNetworks }),
+      hostInputs: () => ({ macAddresses: this.deviceNames.macAddresses() }),
+      inForce: (policy) => this.scheduler.inForce(policy),
+    });
+    this.book = new QuotaBook(opts.dataDir);
+    this.scheduler = new Scheduler({
+      clock: opts.clock ?? systemClock,
+      applier: this.applier,
+      store: this.store,
+      book: this.book,
+      log: (msg, data) => log.info(data ?? {}, msg),
+      syncQuotas: () => this.syncQuotas(),
+      applied: () => this.refreshModel(),
     });
     this.accounting = new Accounting({
       exec,
@@ -134,6 +188,7 @@ export class Agent implements ControlTarget {
       protocolOf: (m) => this.protocolName(m),
       apps,
       hostnameOf: (client, server) => this.hostnames.get(`${client} ${server}`) ?? null,
+      deviceNameOf: (address) => this.deviceNames.nameOf(address),
       ipv6: caps.ip6tables.mark,
       // In process over netlink (no process per sample); the tools where it can't be opened.
       kernel: opts.exec ? null : KernelCounters.open(),
@@ -179,6 +234,7 @@ export class Agent implements ControlTarget {
     // match them and they would never be classified. Turn it on before any rule loads.
     const acct = await this.exec.run(["sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1"]);
     if (acct.code !== 0) this.log.warn(`could not enable conntrack accounting: ${acct.stderr.trim()}`);
+    await this.syncQuotas(); // counts of a table still in place (an agent restart, not a reboot)
     try {
       const good = await this.applier.restoreLastGood().catch((e: unknown) => {
         this.outcomes.record("boot", "failed");
@@ -197,6 +253,10 @@ export class Agent implements ControlTarget {
       this.log.error({ err: e }, "could not install a policy at boot; traffic passes unshaped");
     }
     this.refreshModel();
+    // A window or quota period that changed while the agent was stopped switches now.
+    await this.scheduler.start();
+    this.quotaTimer = setInterval(() => void this.syncQuotas(), 5000);
+    this.quotaTimer.unref?.();
     if (!this.opts.noDataPlane) await this.startDataPlane();
     if (this.opts.sampleMs !== 0) this.accounting.start(this.opts.sampleMs ?? 1000);
     this.healthTimer = setInterval(() => void this.sampleHealth().catch(() => undefined), 5000);
@@ -321,6 +381,9 @@ export class Agent implements ControlTarget {
       health: this.classificationHealth(),
       protocolOf: (m) => this.protocolName(m),
       applies: this.outcomes.list(),
+      deviceClasses: (this.model?.devices ?? []).flatMap((d) =>
+        (d.hosts?.devices ?? []).map((x) => ({ iface: d.device, classid: x.classid, device: x.name })),
+      ),
       lastApplyAt: this.outcomes.lastAt,
       policy: good
         ? { id: good.id, name: (good.policy as { name?: string }).name ?? "policy", at: good.at }
@@ -340,6 +403,8 @@ export class Agent implements ControlTarget {
 
   status(): AgentStatus {
     const variant = chooseVariant(this.caps);
+    const schedule = this.scheduler.scheduleStatus();
+    const quotas = this.scheduler.quotaStatus();
     const good = this.store.lastGood();
     return {
       version: VERSION,
@@ -369,6 +434,8 @@ export class Agent implements ControlTarget {
           direction: d.direction,
           linkRate: d.linkRate,
         })) ?? [],
+      ...(schedule ? { schedule } : {}),
+      ...(quotas.length ? { quotas } : {}),
     };
   }
 
@@ -418,6 +485,7 @@ export class Agent implements ControlTarget {
   }
 
   async apply(policy: unknown, opts: { user?: string; trySeconds?: number }): Promise<ApplyResponse> {
+    await this.syncQuotas(); // the new table starts from the counts so far
     const result = await this.outcomes.track(opts.trySeconds !== undefined ? "try" : "apply", async () => {
       const issues = this.boxIssues(policy);
       if (issues.length)
@@ -429,6 +497,7 @@ export class Agent implements ControlTarget {
       return this.applier.apply(policy as PolicyInput, opts);
     });
     this.refreshModel();
+    void this.scheduler.kick();
     await this.metricsConfigured;
     return { entry: summarize(result.entry), diff: result.diff };
   }
@@ -436,15 +505,40 @@ export class Agent implements ControlTarget {
   async confirm(): Promise<HistorySummary> {
     const e = await this.outcomes.track("confirm", () => this.applier.confirm());
     this.refreshModel();
+    void this.scheduler.kick();
     await this.metricsConfigured;
     return summarize(e);
   }
 
   async rollback(id: number | undefined, user: string): Promise<HistorySummary> {
+    await this.syncQuotas();
     const e = await this.outcomes.track("rollback", () => this.applier.rollback(id, user));
     this.refreshModel();
+    void this.scheduler.kick();
     await this.metricsConfigured;
     return summarize(e);
+  }
+
+  /**
+   * Reads the kernel's quota objects into the quota book (the bytes each target used in the
+   * period the installed policy was applied for) and saves it.
+   */
+  async syncQuotas(): Promise<void> {
+    const good = this.store.lastGood();
+    const periods = good?.quotaPeriods;
+    if (!this.caps.nftables || !periods || !Object.keys(periods).length) return;
+    try {
+      const r = await this.exec.run(["nft", "-j", "list", "quotas", "table", NFT_FAMILY, NFT_TABLE]);
+      if (r.code !== 0) return;
+      const used = parseNftQuotas(r.stdout);
+      for (const [name, period] of Object.entries(periods)) {
+        const bytes = used.get(quotaObject(name));
+        if (bytes !== undefined) this.book.record(name, period, bytes);
+      }
+      this.book.save();
+    } catch (e) {
+      this.log.warn({ err: e }, "quota counts not saved");
+    }
   }
 
   history(): HistorySummary[] {
@@ -465,6 +559,14 @@ export class Agent implements ControlTarget {
       connections: this.accounting.allConnections(),
       total: this.accounting.connectionCount(),
       decided: this.recentDecisions(),
+    };
+  }
+
+  devices(): DevicesResponse {
+    return {
+      devices: this.deviceNames.list(),
+      leasesFile: this.opts.leasesFile === undefined ? DEFAULT_LEASES_FILE : this.opts.leasesFile,
+      reverseDns: this.opts.reverseDns ?? null,
     };
   }
 
@@ -499,6 +601,9 @@ export class Agent implements ControlTarget {
   }
 
   async stop(): Promise<void> {
+    this.scheduler.stop();
+    if (this.quotaTimer) clearInterval(this.quotaTimer);
+    await this.syncQuotas();
     this.accounting.stop();
     // open stats streams (the dashboard's) would keep close() waiting for ever
     this.server?.closeAllConnections();
@@ -533,5 +638,6 @@ function summarize(e: HistoryEntry): HistorySummary {
     error: e.error,
     tryUntil: e.tryUntil,
     name: (e.policy as { name?: string }).name,
+    ...(e.note ? { note: e.note } : {}),
   };
 }

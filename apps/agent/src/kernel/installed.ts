@@ -24,6 +24,8 @@ export interface InstalledDevice {
 /** Sluice's nftables table, without counter values and handles (so two reads compare). */
 export interface InstalledNft {
   counters: string[];
+  /** Quota objects as "name allowance" (the used amount moves with traffic: not kept here). */
+  quotas?: string[];
   /** `ct helper` objects as "name type protocol", sorted. */
   helpers: string[];
   /** Elements as "key : value", sorted. */
@@ -49,6 +51,7 @@ export function parseNftJson(text: string): InstalledNft {
   const rules = new Map<string, string[]>();
   for (const it of items) {
     if (it.counter) out.counters.push(String(it.counter.name));
+    else if (it.quota) (out.quotas ??= []).push(`${String(it.quota.name)} ${Number(it.quota.bytes)}`);
     else if (it["ct helper"]) {
       const h = it["ct helper"];
       out.helpers.push(`${String(h.name)} ${String(h.type)} ${String(h.protocol)}`);
@@ -73,6 +76,7 @@ export function parseNftJson(text: string): InstalledNft {
   }
   for (const c of out.chains) c.rules = rules.get(c.name) ?? [];
   out.counters.sort();
+  out.quotas?.sort();
   out.helpers.sort();
   out.maps.sort((a, b) => (a.name < b.name ? -1 : 1));
   out.chains.sort((a, b) => (a.name < b.name ? -1 : 1));

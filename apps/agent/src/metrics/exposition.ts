@@ -27,6 +27,8 @@ export interface MetricsSnapshot {
   applies: ApplyOutcomeCount[];
   /** When the last apply, try or rollback ended (ms), null if none since the start. */
   lastApplyAt: number | null;
+  /** Classes of device rules (policy.devices), by interface and classid: their device's name. */
+  deviceClasses: { iface: string; classid: string; device: string }[];
   /** The policy in force (the last good entry) and whether one is being tried. */
   policy: { id: number; name: string; at: string } | null;
   trying: boolean;
@@ -70,8 +72,8 @@ export async function renderMetrics(
     "When the accounting sample these figures come from was taken (0: none yet)",
   )({}, sample ? sample.t / 1000 : 0);
 
-  // classes: tc class counters per shaped device
-  const classLabels = ["direction", "device", "class", "classid", "leaf"];
+  // classes: tc class counters per shaped interface (device rules' classes too)
+  const classLabels = ["direction", "interface", "class", "classid", "leaf"];
   const cBytes = counter("sluice_class_bytes_total", "Bytes a class sent (tc)", classLabels);
   const cPackets = counter("sluice_class_packets_total", "Packets a class sent (tc)", classLabels);
   const cDrops = counter("sluice_class_drops_total", "Packets a class dropped (tc)", classLabels);
@@ -87,7 +89,7 @@ export async function renderMetrics(
   for (const c of sample?.classes ?? []) {
     const l = {
       direction: c.direction,
-      device: c.device,
+      interface: c.device,
       class: c.name,
       classid: c.classid,
       leaf: String(c.leaf),
@@ -100,6 +102,37 @@ export async function renderMetrics(
     cBacklogP(l, c.backlogPackets);
     cRate(l, c.rate);
     cCeil(l, c.ceil);
+  }
+
+  // device rules (policy.devices): their own classes' counters, by device name
+  const deviceLabels = ["direction", "device"];
+  const dBytes = counter("sluice_device_bytes_total", "Bytes a device rule's class sent (tc)", deviceLabels);
+  const dPackets = counter(
+    "sluice_device_packets_total",
+    "Packets a device rule's class sent (tc)",
+    deviceLabels,
+  );
+  const dDrops = counter(
+    "sluice_device_drops_total",
+    "Packets a device rule's class dropped (tc)",
+    deviceLabels,
+  );
+  const dBacklog = gauge(
+    "sluice_device_backlog_bytes",
+    "Bytes queued in a device rule's class now (tc)",
+    deviceLabels,
+  );
+  const dCeil = gauge("sluice_device_ceil_bits_per_second", "A device rule's ceiling (policy)", deviceLabels);
+  const deviceOf = new Map(s.deviceClasses.map((d) => [`${d.iface} ${d.classid}`, d.device]));
+  for (const c of sample?.classes ?? []) {
+    const device = deviceOf.get(`${c.device} ${c.classid}`);
+    if (device === undefined) continue;
+    const l = { direction: c.direction, device };
+    dBytes(l, c.bytes);
+    dPackets(l, c.packets);
+    dDrops(l, c.drops);
+    dBacklog(l, c.backlogBytes);
+    dCeil(l, c.ceil);
   }
 
   // protocols and applications: the accounting counters (nftables or iptables), and the
@@ -131,16 +164,21 @@ export async function renderMetrics(
     aConns(l, a.connections);
   }
 
-  // LAN hosts (the busiest, from the conntrack pass): their open connections
-  const hRate = gauge("sluice_host_rate_bits_per_second", "A LAN host's traffic rate (busiest hosts)", [
-    "host",
-  ]);
-  const hBytes = gauge("sluice_host_connection_bytes", "Bytes of a LAN host's open connections", ["host"]);
-  const hConns = gauge("sluice_host_connections", "A LAN host's open connections", ["host"]);
+  // LAN hosts (the busiest, from the conntrack pass): their open connections, by address
+  // and the name the DHCP leases or reverse DNS give it ("" when none)
+  const hostLabels = ["host", "name"];
+  const hRate = gauge(
+    "sluice_host_rate_bits_per_second",
+    "A LAN host's traffic rate (busiest hosts)",
+    hostLabels,
+  );
+  const hBytes = gauge("sluice_host_connection_bytes", "Bytes of a LAN host's open connections", hostLabels);
+  const hConns = gauge("sluice_host_connections", "A LAN host's open connections", hostLabels);
   for (const h of sample?.hosts ?? []) {
-    hRate({ host: h.host }, h.rateBps);
-    hBytes({ host: h.host }, h.bytes);
-    hConns({ host: h.host }, h.connections);
+    const l = { host: h.host, name: h.name ?? "" };
+    hRate(l, h.rateBps);
+    hBytes(l, h.bytes);
+    hConns(l, h.connections);
   }
   gauge("sluice_conntrack_connections", "Connections in the conntrack table at the last pass")(
     {},

@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { HostnameRules } from "@sluice/policy";
 import {
   FlowTable,
-  decodeIpPacket,
+  PacketSlot,
+  decodeIpPacketInto,
   flowClient,
   flowServer,
   loadPatternDirs,
@@ -155,6 +156,8 @@ function main(): void {
 
   // Flows with a verdict skip decode and flow-table update (see flow-cache.ts).
   const cache = new DecidedFlowCache();
+  // One decoded packet for every queued one: the flow table keeps nothing of it.
+  const slot = new PacketSlot();
   table.onFlowEnd = (flow) => cache.drop(flow);
   // Seconds, refreshed once per received batch.
   let now = Date.now() / 1000;
@@ -190,14 +193,13 @@ function main(): void {
       flow.bytes += ipLength;
       if (now > flow.lastSeen) flow.lastSeen = now;
     } else {
-      const r = decodeIpPacket(buf.subarray(off, off + len));
-      if (!r.ok) {
+      if (decodeIpPacketInto(buf.subarray(off, off + len), slot) !== null) {
         counters.passthrough++;
         return p.mark;
       }
       let o: ReturnType<FlowTable["observe"]>;
       try {
-        o = table.observe(r.packet, now);
+        o = table.observe(slot, now);
       } catch (e) {
         // A classifier bug must not take the queue down: pass the packet, say so (rarely).
         if (counters.errors++ < 5)

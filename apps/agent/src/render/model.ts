@@ -19,6 +19,7 @@ import {
 import type { HelperType, LeafKind, Variant } from "../kernel/capabilities.ts";
 import { HELPER_SPECS, RELATED_BY_HELPER, type HelperSpec } from "./helpers.ts";
 import { addHostClasses, type DeviceHosts, type HostInputs } from "./hosts-model.ts";
+import type { ModelQuota } from "./quota-model.ts";
 
 export { MARK_UNSET, MARK_UNKNOWN };
 export const CHAIN_PRE = "SLUICE_PRE";
@@ -106,6 +107,8 @@ export interface KernelModel {
   /** Per-application accounting rules (SLUICE_APPS), in id order. */
   appAccounting: { id: number; app: string }[];
   warnings: string[];
+  /** Data allowances (render/quota-model.ts), filled in by renderPolicy. */
+  quotas?: ModelQuota[];
 }
 
 export const classid = (minor: number) => `${ROOT_MAJOR}:${minor.toString(16)}`;

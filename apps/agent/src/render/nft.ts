@@ -8,6 +8,10 @@
 //   hostname rule wins; a packet with neither an app nor a hostname rule stops after the
 //   protocol's lookup.
 //
+//   postrouting (priority mangle + 1, after every class choice above): quotas; every packet
+//   of a quota's target passes its quota object, which counts it and, once the allowance
+//   is spent, matches: the packet's class becomes the demotion class (render/quota-model.ts).
+//
 //   prerouting (priority mangle - 10, between conntrack and SLUICE_PRE's restore): assigns
 //   the kernel's conntrack helpers to new control connections and gives the connections
 //   they expect the related protocol (render/helpers.ts).
@@ -18,12 +22,16 @@
 
 import type { KernelModel, MarkField } from "./model.ts";
 import type { HelperSpec } from "./helpers.ts";
+import type { ModelQuota } from "./quota-model.ts";
 import { IFB_DEVICE, fieldMask } from "./model.ts";
 import { buildHostChain } from "./nft-hosts.ts";
 
 export const NFT_FAMILY = "inet";
 export const NFT_TABLE = "sluice";
 export const NFT_POST_CHAIN = "post";
+export const NFT_QUOTA_CHAIN = "quotas";
+/** After the post chain and the iptables mangle table, before NAT (LAN addresses). */
+export const NFT_QUOTA_PRIORITY = "mangle + 1";
 export const NFT_PRE_CHAIN = "pre";
 /** Hook priorities: after conntrack (-200) and before the iptables mangle table (-150) for
  * prerouting; mangle for postrouting. */
@@ -48,6 +56,9 @@ export interface NftChain {
   name: string;
   /** Base chain hooked at postrouting or prerouting, or a regular chain (jump target). */
   hook: "postrouting" | "prerouting" | null;
+  /** The hook priority when not the hook's usual one (NFT_HOOK_PRIORITY), and its value. */
+  priority?: string;
+  priorityValue?: number;
   rules: NftRule[];
 }
 
@@ -55,6 +66,8 @@ export interface NftTable {
   counters: string[];
   /** `ct helper` objects (conntrack helpers the prerouting chain assigns). */
   helpers: Pick<HelperSpec, "name" | "type" | "l4">[];
+  /** Quota objects: allowance and the bytes already used (render/quota-model.ts). */
+  quotas?: { name: string; bytes: number; used: number }[];
   maps: NftMap[];
   chains: NftChain[];
 }
@@ -76,7 +89,7 @@ function deviceName(dev: string): string {
 export function buildNft(m: KernelModel): NftTable | null {
   const counting = m.variant.accounting === "nft";
   const classifying = m.variant.filter === "nft";
-  if (!counting && !classifying) return null;
+  if (!counting && !classifying && !m.quotas?.length) return null;
   const counters: string[] = [];
   const maps: NftMap[] = [];
   const post: NftRule[] = [
@@ -160,7 +173,38 @@ export function buildNft(m: KernelModel): NftTable | null {
   const pre = relatedRules(m);
   if (pre.length) chains.unshift({ name: NFT_PRE_CHAIN, hook: "prerouting", rules: pre });
   const helpers = m.related.helpers.map(({ name, type, l4 }) => ({ name, type, l4 }));
-  return { counters, helpers, maps, chains };
+  const quotas = m.quotas ?? [];
+  if (quotas.length) chains.push(quotaChain(quotas));
+  return {
+    counters,
+    helpers,
+    maps,
+    chains,
+    ...(quotas.length
+      ? { quotas: quotas.map((q) => ({ name: q.object, bytes: q.allowance, used: q.used })) }
+      : {}),
+  };
+}
+
+/**
+ * Its own base chain, so that it runs after every class choice (the post chain's host
+ * chains end in accept) and sees unmarked packets too: a host's allowance is all its traffic.
+ */
+function quotaChain(quotas: readonly ModelQuota[]): NftChain {
+  const rules: NftRule[] = [];
+  for (const q of quotas)
+    for (const x of q.matches)
+      rules.push({
+        text: `oifname "${deviceName(x.device)}" ${x.match} quota name "${q.object}"${x.demoteClassid ? ` meta priority set ${x.demoteClassid}` : ""}`,
+        refs: [x.device, q.object],
+      });
+  return {
+    name: NFT_QUOTA_CHAIN,
+    hook: "postrouting",
+    priority: NFT_QUOTA_PRIORITY,
+    priorityValue: NFT_HOOK_PRIORITY_VALUE.postrouting + 1,
+    rules,
+  };
 }
 
 /**
@@ -189,6 +233,8 @@ export function renderNft(t: NftTable): string {
   const id = `${NFT_FAMILY} ${NFT_TABLE}`;
   const out = [`table ${id}`, `delete table ${id}`, `table ${id} {`];
   for (const c of t.counters) out.push(`  counter ${c} {`, "  }");
+  for (const q of t.quotas ?? [])
+    out.push(`  quota ${q.name} {`, `    over ${q.bytes} bytes used ${q.used} bytes`, "  }");
   for (const h of t.helpers)
     out.push(`  ct helper ${h.name} {`, `    type "${h.type}" protocol ${h.l4}`, "  }");
   for (const mp of t.maps) {
@@ -206,7 +252,9 @@ export function renderNft(t: NftTable): string {
   for (const ch of t.chains) {
     out.push(`  chain ${ch.name} {`);
     if (ch.hook)
-      out.push(`    type filter hook ${ch.hook} priority ${NFT_HOOK_PRIORITY[ch.hook]}; policy accept;`);
+      out.push(
+        `    type filter hook ${ch.hook} priority ${ch.priority ?? NFT_HOOK_PRIORITY[ch.hook]}; policy accept;`,
+      );
     for (const r of ch.rules) out.push(`    ${r.text}`);
     out.push("  }");
   }

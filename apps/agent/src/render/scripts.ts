@@ -14,6 +14,7 @@ import type { HostInputs } from "./hosts-model.ts";
 import { renderTc, type TcScript } from "./tc.ts";
 import { renderIptables } from "./iptables.ts";
 import { buildNft, renderNft, type NftTable } from "./nft.ts";
+import { buildQuotas } from "./quota-model.ts";
 
 export interface RenderedPolicy {
   model: KernelModel;
@@ -36,9 +37,11 @@ export function renderPolicy(
   apps: AppIndex | null = null,
   hostIds: ReadonlyMap<string, number> | null = null,
   hostInputs: HostInputs = {},
+  quotaUsed: (name: string) => number = () => 0,
 ): RenderedPolicy {
   const variant = chooseVariant(caps);
   const model = buildModel(policy, protocolMarks, variant, leafAvailability(caps), apps, hostIds, hostInputs);
+  if (policy.quotas.length) model.quotas = buildQuotas(policy, model.devices, quotaUsed);
   const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
   // Header lines embed free text (the policy name, protocol and app names in warnings):
   // printable ASCII only, so none can end its comment line and start a command.

@@ -83,6 +83,8 @@ export interface ConnectionSample {
   category: string | null;
   /** The server's name, when the data plane saw it (SNI, Host, DNS) for this connection. */
   hostname: string | null;
+  /** The client device's name (DHCP lease, reverse DNS), when known. */
+  clientName?: string | null;
   mark: number;
   bytes: number;
   rateBps: number;
@@ -91,6 +93,8 @@ export interface ConnectionSample {
 
 export interface HostSample {
   host: string;
+  /** The device's name (DHCP lease, reverse DNS), when known. */
+  name?: string | null;
   rateBps: number;
   bytes: number;
   connections: number;
@@ -118,6 +122,8 @@ export interface AccountingDeps {
   apps?: AppDirectory | null;
   /** The host name the data plane saw for a connection ("ip:port" client and server). */
   hostnameOf?: (client: string, server: string) => string | null;
+  /** A LAN device's name (DHCP lease, reverse DNS), or null. */
+  deviceNameOf?: (address: string) => string | null;
   ipv6: boolean;
   ringSize?: number;
   /** Netlink readers (null or absent: run the tools instead). */
@@ -349,6 +355,7 @@ export class Accounting {
         app: app?.name ?? null,
         category: app?.category ?? null,
         hostname: this.d.hostnameOf?.(client, server) ?? null,
+        clientName: this.d.deviceNameOf?.(e.src) ?? null,
         protocol,
         mark: l7,
         bytes: e.bytes,
@@ -363,7 +370,10 @@ export class Accounting {
       top,
       protocolConns,
       appConns,
-      hosts: [...hosts.values()].sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes).slice(0, 20),
+      hosts: [...hosts.values()]
+        .sort((a, b) => b.rateBps - a.rateBps || b.bytes - a.bytes)
+        .slice(0, 20)
+        .map((h) => ({ ...h, name: this.d.deviceNameOf?.(h.host) ?? null })),
     };
   }
 
@@ -380,7 +390,22 @@ export class Accounting {
     const classBytes = new Map<string, number>();
     for (const dev of model?.devices ?? []) {
       const list = await this.classCounters(dev.device);
+      const bucketOf = new Map(
+        (dev.hosts?.bucketed ?? []).flatMap((b) => b.buckets.map((id) => [id, b.classid])),
+      );
+      const inBuckets = new Map<string, { drops: number; backlogBytes: number; backlogPackets: number }>();
       for (const c of list ?? []) {
+        // A class shared among hosts by buckets is shown as one class: its own bytes (HTB
+        // counts them on the parent too) and its buckets' drops and backlog.
+        const parent = bucketOf.get(c.classid);
+        if (parent) {
+          const sum = inBuckets.get(parent) ?? { drops: 0, backlogBytes: 0, backlogPackets: 0 };
+          sum.drops += c.drops;
+          sum.backlogBytes += c.backlogBytes;
+          sum.backlogPackets += c.backlogPackets;
+          inBuckets.set(parent, sum);
+          continue;
+        }
         const def = dev.classes.find((x) => x.classid === c.classid);
         const key = `${dev.device}/${c.classid}`;
         classBytes.set(key, c.bytes);
@@ -389,7 +414,7 @@ export class Accounting {
           direction: dev.direction,
           classid: c.classid,
           name: def?.name ?? (c.classid === "1:1" ? "link" : c.classid),
-          leaf: !!def?.leaf,
+          leaf: !!def?.leaf || (bucketOf.size > 0 && [...bucketOf.values()].includes(c.classid)),
           bytes: c.bytes,
           packets: c.packets,
           drops: c.drops,
@@ -401,6 +426,8 @@ export class Accounting {
           ceil: def?.ceil ?? dev.linkRate,
         });
       }
+      for (const s of classes)
+        if (s.device === dev.device && inBuckets.has(s.classid)) Object.assign(s, inBuckets.get(s.classid));
     }
 
     const { protoBytes, appBytes } = await this.readCounters(model);

@@ -17,6 +17,7 @@ import { MINIMAL_CAPABILITIES, type Capabilities } from "../kernel/capabilities.
 import type { HistoryEntry } from "../apply/store.ts";
 import { NFT_FAMILY, NFT_TABLE, appCounter, protocolCounter } from "../render/nft.ts";
 import { FakeKernel } from "./fake-kernel.ts";
+import type { Clock } from "../daemon/clock.ts";
 
 /** Sluice's own pattern set (apps/agent/src/testing → ../../../../protocols). */
 export const REPO_PROTOCOLS = resolve(fileURLToPath(new URL("../../../../protocols", import.meta.url)));
@@ -35,11 +36,13 @@ export interface TestAgentOptions {
   links?: string[];
   /**
    * The interfaces and link speeds the status reports (default: lo, the links; wan0 at
-   * 100 Mbit/s, lan0 at 1 Gbit/s); their names are also the fake kernel's devices, so tc
+   * 100 Mbit/s with 198.51.100.2, lan0 at 1 Gbit/s with 192.168.1.1 and fe80::1); their names are also the fake kernel's devices, so tc
    * refuses a policy naming any other device, as the kernel does.
    */
   interfaces?: { name: string; speedMbps: number | null; addresses?: string[] }[];
   dataDir?: string;
+  /** The clock schedules and quota periods follow (a ManualClock moves past boundaries). */
+  clock?: Clock;
 }
 
 /** Made-up connections: protocol, app and host name the data plane would have found. */
@@ -99,11 +102,16 @@ export class TestAgent {
       writeFileSync(initialPolicy, JSON.stringify(opts.initialPolicy));
     }
     const speeds: Record<string, number> = { wan0: 100, lan0: 1000 };
+    const addresses: Record<string, string[]> = {
+      wan0: ["198.51.100.2"],
+      lan0: ["192.168.1.1", "fe80::1%lan0"],
+    };
     const given: NonNullable<TestAgentOptions["interfaces"]> = opts.interfaces ?? [
       { name: "lo", speedMbps: null, addresses: ["127.0.0.1", "::1"] },
       ...(opts.links ?? ["wan0", "lan0", "eth0", "eth1"]).map((name) => ({
         name,
         speedMbps: speeds[name] ?? null,
+        addresses: addresses[name] ?? [],
       })),
     ];
     const interfaces = given.map((i) => ({ ...i, addresses: i.addresses ?? [] }));
@@ -121,6 +129,7 @@ export class TestAgent {
       sampleMs: 0,
       ...(opts.appCatalogue === false ? { appCatalogue: null } : {}),
       logLevel: "silent",
+      ...(opts.clock ? { clock: opts.clock } : {}),
     });
     const t = new TestAgent(agent, kernel, opts.socket);
     const every = opts.sampleMs ?? 1000;

@@ -1,9 +1,9 @@
 // A tiny FTP server for the lab tests (no FTP server package is installed): anonymous
-// login, passive mode by PASV and EPSV (IPv4 and IPv6), and RETR of any name, answered
-// with `bytes` bytes of noise. Run inside a namespace:
+// login, passive mode by PASV and EPSV and active mode by PORT and EPRT (IPv4 and IPv6),
+// and RETR of any name, answered with `bytes` bytes of noise. Run inside a namespace:
 //   node ftp-server.ts PORT BYTES     (prints "listening" once it accepts connections)
 
-import { createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 
 const port = Number(process.argv[2] ?? 21);
@@ -27,8 +27,21 @@ function passive(): Promise<{ server: Server; port: number; conn: Promise<Socket
   });
 }
 
+/** The data connection a RETR sends on: a passive listener's, or one to the client's port. */
+type DataChannel = { server: Server | null; conn: Promise<Socket> };
+
+/** Active mode: the server connects to the address and port the client announced. */
+function active(host: string, port: number): DataChannel {
+  const conn = new Promise<Socket>((resolve, reject) => {
+    const s = connect({ host, port }, () => resolve(s));
+    s.once("error", reject);
+  });
+  conn.catch(() => {}); // a failed connection is reported at RETR, not as an unhandled rejection
+  return { server: null, conn };
+}
+
 function session(ctl: Socket): void {
-  let data: Awaited<ReturnType<typeof passive>> | null = null;
+  let data: DataChannel | null = null;
   let buf = "";
   const say = (line: string) => ctl.write(`${line}\r\n`);
   ctl.on("error", () => ctl.destroy());
@@ -53,22 +66,41 @@ function session(ctl: Socket): void {
         return say("200 Type set");
       case "SIZE":
         return say(`213 ${size}`);
-      case "EPSV":
-        data?.server.close();
-        data = await passive();
-        return say(`229 Entering Extended Passive Mode (|||${data.port}|)`);
+      case "EPSV": {
+        data?.server?.close();
+        const p = await passive();
+        data = p;
+        return say(`229 Entering Extended Passive Mode (|||${p.port}|)`);
+      }
       case "PASV": {
-        data?.server.close();
-        data = await passive();
+        data?.server?.close();
+        const p = await passive();
+        data = p;
         const host = (ctl.localAddress ?? "").replace(/^::ffff:/, "").replaceAll(".", ",");
-        return say(`227 Entering Passive Mode (${host},${data.port >> 8},${data.port & 255})`);
+        return say(`227 Entering Passive Mode (${host},${p.port >> 8},${p.port & 255})`);
+      }
+      case "PORT": {
+        const n = arg.split(",").map(Number);
+        if (n.length !== 6 || n.some((x) => !(x >= 0 && x <= 255))) return say("501 Bad PORT");
+        data?.server?.close();
+        data = active(n.slice(0, 4).join("."), n[4]! * 256 + n[5]!);
+        return say("200 PORT command successful");
+      }
+      case "EPRT": {
+        // |1|10.0.0.1|4000| or |2|fd00::1|4000|
+        const [, , host, port] = arg.split(arg[0] ?? "|");
+        if (!host || !Number(port)) return say("501 Bad EPRT");
+        data?.server?.close();
+        data = active(host, Number(port));
+        return say("200 EPRT command successful");
       }
       case "RETR": {
         if (!data) return say("425 Use PASV or EPSV first");
         const d = data;
         data = null;
         say(`150 Opening BINARY mode data connection for ${arg} (${size} bytes)`);
-        const sock = await d.conn;
+        const sock = await d.conn.catch(() => null);
+        if (!sock) return say("425 Cannot open the data connection");
         sock.on("error", () => sock.destroy());
         sock.end(payload, () => say("226 Transfer complete"));
         return;
@@ -90,7 +122,7 @@ function session(ctl: Socket): void {
       chain = chain.then(() => command(line)).catch(() => ctl.destroy());
     }
   });
-  ctl.on("close", () => data?.server.close());
+  ctl.on("close", () => data?.server?.close());
 }
 
 createServer(session).listen({ port, host: "::", ipv6Only: false }, () => {

@@ -3,7 +3,7 @@
 // (conntrack entries, tc class byte counters).
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, openSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,10 +21,13 @@ export class LabAgent {
   private proc: ChildProcess | null = null;
 
   private readonly protocols: string;
+  private readonly extraArgs: string[];
 
-  /** `protocols`: the pattern directory the agent loads (its app catalogue beside it). */
-  constructor(protocols: string) {
+  /** `protocols`: the pattern directory the agent loads (its app catalogue beside it);
+   * `extraArgs`: more `sluice agent` options (e.g. --leases FILE). */
+  constructor(protocols: string, extraArgs: string[] = []) {
     this.protocols = protocols;
+    this.extraArgs = extraArgs;
   }
 
   /** Starts the agent and waits until its data plane runs. */
@@ -43,8 +46,10 @@ export class LabAgent {
         this.socket,
         "--protocols",
         this.protocols,
+        ...this.extraArgs,
       ],
-      { stdio: "ignore" },
+      // the agent's log, for a failing test to be read
+      { stdio: ["ignore", this.logFd(), this.logFd()] },
     );
     for (let i = 0; i < 160; i++) {
       try {
@@ -56,6 +61,11 @@ export class LabAgent {
       await sleep(250);
     }
     throw new Error("agent did not come up");
+  }
+
+  /** The agent's log file (agent.log in the test's directory), opened for appending. */
+  private logFd(): number {
+    return openSync(join(this.dir, "agent.log"), "a");
   }
 
   async kill(signal: NodeJS.Signals): Promise<void> {

@@ -4,12 +4,12 @@
 import { basename } from "node:path";
 import type { PatternSet } from "../pattern-set.ts";
 import { FlowTable, flowClient, flowServer, type Flow, type FlowTableOptions } from "../flow/flow-table.ts";
-import { decodeFrame, LINKTYPE, type DecodeResult } from "./decode.ts";
+import { decodeFrameInto, LINKTYPE, PacketSlot, type DecodeResult } from "./decode.ts";
 import { frameKey } from "./decided-flows.ts";
 import { ExpectationTable, RELATED_PROTOCOL } from "../flow/expectations.ts";
 import {
+  openCaptureFile,
   readCaptureBuffer,
-  readCaptureFile,
   CaptureError,
   type CaptureRecord,
   type CaptureFormat,
@@ -74,7 +74,7 @@ export function classifyCaptureFile(
   patterns: PatternSet,
   options: Partial<FlowTableOptions> = {},
 ): CaptureSummary {
-  return collect(basename(path), readCaptureFile(path, { transient: true }), patterns, options);
+  return collect(basename(path), openCaptureFile(path), patterns, options);
 }
 
 export function classifyCaptureBuffer(
@@ -101,14 +101,12 @@ export function streamCaptureFile(
   onFlow: (flow: FlowRecord) => void,
 ): CaptureStreamSummary {
   const pcap = basename(path);
-  return classifyRecords(pcap, readCaptureFile(path, { transient: true }), patterns, options, (f) =>
-    onFlow(toRecord(pcap, f)),
-  );
+  return classifyRecords(pcap, openCaptureFile(path), patterns, options, (f) => onFlow(toRecord(pcap, f)));
 }
 
 function collect(
   pcap: string,
-  records: Generator<CaptureRecord, CaptureFormat>,
+  records: Iterator<CaptureRecord, CaptureFormat>,
   patterns: PatternSet,
   options: Partial<FlowTableOptions>,
 ): CaptureSummary {
@@ -120,7 +118,7 @@ function collect(
 
 function classifyRecords(
   pcap: string,
-  records: Generator<CaptureRecord, CaptureFormat>,
+  records: Iterator<CaptureRecord, CaptureFormat>,
   patterns: PatternSet,
   options: Partial<FlowTableOptions>,
   onFlow: (flow: Flow) => void,
@@ -129,6 +127,7 @@ function classifyRecords(
   // control flows seen earlier in the same capture.
   const table = new FlowTable(patterns, { expectations: new ExpectationTable(), ...options });
   const related = table.expectations ? RELATED_PROTOCOL : null;
+  const slot = new PacketSlot();
   let flowCount = 0;
   table.onFlowEnd = (f) => {
     flowCount++;
@@ -154,12 +153,17 @@ function classifyRecords(
       const rec = next.value;
       summary.frames++;
       const time = rec.time;
-      const k = rec.linkType === LINKTYPE.ETHERNET ? frameKey(rec.data) : null;
+      // A transient record is read in place (no Buffer view unless the frame is decoded).
+      const chunk = rec.chunk;
+      const buf = chunk ?? rec.data;
+      const at = chunk ? rec.at! : 0;
+      const k =
+        rec.linkType === LINKTYPE.ETHERNET ? frameKey(buf, at, chunk ? at + rec.length! : buf.length) : null;
       if (k) {
         // A decided flow's packet: count it in place (see decided-flows.ts). A control
         // flow (FTP, SIP, RTSP, TFTP) keeps going through the table: its later messages
         // announce related connections.
-        const f = table.lookup(k.tcp, k.family, rec.data, k.srcAt, k.dstAt, k.sport, k.dport);
+        const f = table.lookup(k.tcp, k.family, buf, k.srcAt, k.dstAt, k.sport, k.dport);
         if (
           f &&
           f.inspection === null &&
@@ -171,17 +175,20 @@ function classifyRecords(
           continue;
         }
       }
-      const d = decodeFrame(rec.linkType, rec.data);
-      if (!d.ok) {
-        summary.skipped[d.reason]++;
+      // One packet object for the whole capture: the table keeps nothing of it.
+      const skip = decodeFrameInto(rec.linkType, chunk ? rec.data : buf, slot);
+      if (skip !== null) {
+        summary.skipped[skip]++;
         continue;
       }
       summary.decoded++;
-      table.observe(d.packet, time);
+      table.observe(slot, time);
     }
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     summary.error = e;
+  } finally {
+    records.return?.(); // the file is closed however the loop ends
   }
   const rest = table.drain().sort((a, b) => a.id - b.id);
   for (const f of rest) onFlow(f);

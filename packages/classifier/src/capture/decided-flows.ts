@@ -23,22 +23,25 @@ export interface FrameKey {
 // One result object, overwritten by every call: no garbage per packet.
 const hit: FrameKey = { tcp: false, family: 4, srcAt: 0, dstAt: 0, sport: 0, dport: 0, ipLength: 0 };
 
-/** Where an Ethernet frame's 5-tuple is (valid until the next call), or null: decode it. */
-export function frameKey(f: Buffer): FrameKey | null {
-  let off = 14;
-  if (f.length < 14 + 28) return null;
-  let type = (f[12]! << 8) | f[13]!;
+/**
+ * Where the 5-tuple of the Ethernet frame `f[start, end)` is (offsets into `f`; valid until
+ * the next call), or null: decode it.
+ */
+export function frameKey(f: Buffer, start: number, end: number): FrameKey | null {
+  let off = start + 14;
+  if (end - start < 14 + 28) return null;
+  let type = (f[start + 12]! << 8) | f[start + 13]!;
   if (type === 0x8100) {
-    type = (f[16]! << 8) | f[17]!;
-    off = 18;
+    type = (f[start + 16]! << 8) | f[start + 17]!;
+    off = start + 18;
   }
   let l4: number;
   if (type === 0x0800) {
-    if (f[off] !== 0x45 || f.length < off + 28) return null;
+    if (f[off] !== 0x45 || end < off + 28) return null;
     if ((((f[off + 6]! << 8) | f[off + 7]!) & 0x3fff) !== 0) return null; // MF or an offset
     const proto = f[off + 9]!;
     if (proto === 6) {
-      if (f.length < off + 34 || (f[off + 33]! & 0x07) !== 0) return null;
+      if (end < off + 34 || (f[off + 33]! & 0x07) !== 0) return null;
     } else if (proto !== 17) return null;
     hit.tcp = proto === 6;
     hit.family = 4;
@@ -47,10 +50,10 @@ export function frameKey(f: Buffer): FrameKey | null {
     hit.ipLength = (f[off + 2]! << 8) | f[off + 3]!;
     l4 = off + 20;
   } else if (type === 0x86dd) {
-    if (f.length < off + 48 || f[off]! >> 4 !== 6) return null;
+    if (end < off + 48 || f[off]! >> 4 !== 6) return null;
     const next = f[off + 6]!;
     if (next === 6) {
-      if (f.length < off + 54 || (f[off + 53]! & 0x07) !== 0) return null;
+      if (end < off + 54 || (f[off + 53]! & 0x07) !== 0) return null;
     } else if (next !== 17) return null;
     hit.tcp = next === 6;
     hit.family = 6;

@@ -62,32 +62,119 @@ export interface DecodedPacket {
   dstAt?: number;
 }
 
-export type DecodeResult =
-  | { ok: true; packet: DecodedPacket }
-  | { ok: false; reason: "not-ip" | "not-tcp-udp" | "fragment" | "truncated" | "unsupported-link" };
+export type SkipReason = "not-ip" | "not-tcp-udp" | "fragment" | "truncated" | "unsupported-link";
+
+export type DecodeResult = { ok: true; packet: DecodedPacket } | { ok: false; reason: SkipReason };
+
+const FAILED: Record<SkipReason, DecodeResult> = {
+  "not-ip": { ok: false, reason: "not-ip" },
+  "not-tcp-udp": { ok: false, reason: "not-tcp-udp" },
+  fragment: { ok: false, reason: "fragment" },
+  truncated: { ok: false, reason: "truncated" },
+  "unsupported-link": { ok: false, reason: "unsupported-link" },
+};
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A decoded packet that the capture path reuses for every frame (`decodeFrameInto`): no
+ * objects per packet but the payload's view, and the addresses as text only when asked
+ * (the flow table needs them for a new flow only). Valid until the next decode into it.
+ */
+export class PacketSlot implements DecodedPacket {
+  family: 4 | 6 = 4;
+  l4: "tcp" | "udp" = "tcp";
+  sport = 0;
+  dport = 0;
+  ipLength = 0;
+  payload: Buffer = EMPTY;
+  tcp: TcpInfo | null = null;
+  vlan: number | null = null;
+  raw: Buffer = EMPTY;
+  srcAt = 0;
+  dstAt = 0;
+  readonly tcpInfo: TcpInfo = { seq: 0, ack: 0, syn: false, ackFlag: false, fin: false, rst: false };
+
+  get src(): string {
+    return addressText(this.raw, this.srcAt, this.family);
+  }
+
+  get dst(): string {
+    return addressText(this.raw, this.dstAt, this.family);
+  }
+
+  set(
+    family: 4 | 6,
+    l4: "tcp" | "udp",
+    raw: Buffer,
+    srcAt: number,
+    sport: number,
+    dport: number,
+    ipLength: number,
+    vlan: number | null,
+  ): void {
+    this.family = family;
+    this.l4 = l4;
+    this.raw = raw;
+    this.srcAt = srcAt;
+    this.dstAt = srcAt + (family === 4 ? 4 : 16);
+    this.sport = sport;
+    this.dport = dport;
+    this.ipLength = ipLength;
+    this.vlan = vlan;
+  }
+
+  /** A packet of its own (plain object, addresses as text), for callers that keep it. */
+  detached(): DecodedPacket {
+    const t = this.tcp;
+    return {
+      family: this.family,
+      l4: this.l4,
+      src: this.src,
+      dst: this.dst,
+      sport: this.sport,
+      dport: this.dport,
+      ipLength: this.ipLength,
+      payload: this.payload,
+      tcp: t ? { seq: t.seq, ack: t.ack, syn: t.syn, ackFlag: t.ackFlag, fin: t.fin, rst: t.rst } : null,
+      vlan: this.vlan,
+      raw: this.raw,
+      srcAt: this.srcAt,
+      dstAt: this.dstAt,
+    };
+  }
+}
+
+function addressText(b: Buffer, at: number, family: 4 | 6): string {
+  return family === 4 ? ipv4At(b, at) : ipv6At(b, at);
+}
 
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
 const VLAN_TAGS = new Set([0x8100, 0x88a8, 0x9100]);
 const PPPOE_SESSION = 0x8864;
 
-export function decodeFrame(linkType: number, frame: Buffer): DecodeResult {
+/**
+ * Decodes a frame into `out`, which the capture path reuses for every frame (see
+ * PacketSlot); returns why the frame was skipped, or null.
+ */
+export function decodeFrameInto(linkType: number, frame: Buffer, out: PacketSlot): SkipReason | null {
   let off = 0;
   let ethType: number;
   let vlan: number | null = null;
   switch (linkType) {
     case LINKTYPE.ETHERNET: {
-      if (frame.length < 14) return { ok: false, reason: "truncated" };
+      if (frame.length < 14) return "truncated";
       ethType = frame.readUInt16BE(12);
       off = 14;
       while (VLAN_TAGS.has(ethType)) {
-        if (frame.length < off + 4) return { ok: false, reason: "truncated" };
+        if (frame.length < off + 4) return "truncated";
         vlan ??= frame.readUInt16BE(off) & 0x0fff;
         ethType = frame.readUInt16BE(off + 2);
         off += 4;
       }
       if (ethType === PPPOE_SESSION) {
-        if (frame.length < off + 8) return { ok: false, reason: "truncated" };
+        if (frame.length < off + 8) return "truncated";
         const pppProto = frame.readUInt16BE(off + 6);
         off += 8;
         ethType = pppProto === 0x0021 ? ETH_IPV4 : pppProto === 0x0057 ? ETH_IPV6 : 0;
@@ -95,19 +182,19 @@ export function decodeFrame(linkType: number, frame: Buffer): DecodeResult {
       break;
     }
     case LINKTYPE.LINUX_SLL:
-      if (frame.length < 16) return { ok: false, reason: "truncated" };
+      if (frame.length < 16) return "truncated";
       ethType = frame.readUInt16BE(14);
       off = 16;
       break;
     case LINKTYPE.LINUX_SLL2:
-      if (frame.length < 20) return { ok: false, reason: "truncated" };
+      if (frame.length < 20) return "truncated";
       ethType = frame.readUInt16BE(0);
       off = 20;
       break;
     case LINKTYPE.RAW:
     case LINKTYPE.RAW_OPENBSD:
     case LINKTYPE.RAW_BSDOS:
-      if (frame.length < 1) return { ok: false, reason: "truncated" };
+      if (frame.length < 1) return "truncated";
       ethType = frame[0]! >> 4 === 6 ? ETH_IPV6 : ETH_IPV4;
       break;
     case LINKTYPE.IPV4:
@@ -118,7 +205,7 @@ export function decodeFrame(linkType: number, frame: Buffer): DecodeResult {
       break;
     case LINKTYPE.NULL:
     case LINKTYPE.LOOP: {
-      if (frame.length < 4) return { ok: false, reason: "truncated" };
+      if (frame.length < 4) return "truncated";
       // NULL is host byte order, LOOP network order; AF_INET is 2 everywhere, AF_INET6 varies.
       const fam =
         linkType === LINKTYPE.LOOP
@@ -129,20 +216,32 @@ export function decodeFrame(linkType: number, frame: Buffer): DecodeResult {
       break;
     }
     default:
-      return { ok: false, reason: "unsupported-link" };
+      return "unsupported-link";
   }
-  if (ethType === ETH_IPV4) return decodeIp(frame, off, frame.length, 4, vlan, 0);
-  if (ethType === ETH_IPV6) return decodeIp(frame, off, frame.length, 6, vlan, 0);
-  return { ok: false, reason: "not-ip" };
+  if (ethType === ETH_IPV4) return decodeIp(frame, off, frame.length, 4, vlan, 0, out);
+  if (ethType === ETH_IPV6) return decodeIp(frame, off, frame.length, 6, vlan, 0, out);
+  return "not-ip";
+}
+
+export function decodeFrame(linkType: number, frame: Buffer): DecodeResult {
+  const slot = new PacketSlot();
+  const reason = decodeFrameInto(linkType, frame, slot);
+  return reason === null ? { ok: true, packet: slot.detached() } : FAILED[reason];
 }
 
 /** Decodes a raw IP packet (IPv4 or IPv6, by its version nibble), e.g. one from NFQUEUE. */
 export function decodeIpPacket(packet: Buffer): DecodeResult {
-  if (packet.length < 1) return { ok: false, reason: "truncated" };
+  const slot = new PacketSlot();
+  const reason = decodeIpPacketInto(packet, slot);
+  return reason === null ? { ok: true, packet: slot.detached() } : FAILED[reason];
+}
+
+/** `decodeIpPacket` into a reused packet (see PacketSlot); returns why it was skipped, or null. */
+export function decodeIpPacketInto(packet: Buffer, out: PacketSlot): SkipReason | null {
+  if (packet.length < 1) return "truncated";
   const version = packet[0]! >> 4;
-  if (version === 4) return decodeIp(packet, 0, packet.length, 4, null, 0);
-  if (version === 6) return decodeIp(packet, 0, packet.length, 6, null, 0);
-  return { ok: false, reason: "not-ip" };
+  if (version !== 4 && version !== 6) return "not-ip";
+  return decodeIp(packet, 0, packet.length, version, null, 0, out);
 }
 
 const IPV6_EXT = new Set([0, 43, 60, 51]);
@@ -155,43 +254,38 @@ function decodeIp(
   family: 4 | 6,
   vlan: number | null,
   depth: number,
-): DecodeResult {
+  out: PacketSlot,
+): SkipReason | null {
   let proto: number;
   let l4: number;
   let end: number;
-  let src: string;
-  let dst: string;
   let srcAt: number;
   let ipLength: number;
   const len = frameEnd - start;
   if (family === 4) {
-    if (len < 20 || b[start]! >> 4 !== 4) return { ok: false, reason: "truncated" };
+    if (len < 20 || b[start]! >> 4 !== 4) return "truncated";
     const ihl = (b[start]! & 0x0f) * 4;
     ipLength = b.readUInt16BE(start + 2);
-    if (ihl < 20 || len < ihl) return { ok: false, reason: "truncated" };
+    if (ihl < 20 || len < ihl) return "truncated";
     const fragOff = b.readUInt16BE(start + 6) & 0x1fff;
-    if (fragOff !== 0) return { ok: false, reason: "fragment" };
+    if (fragOff !== 0) return "fragment";
     proto = b[start + 9]!;
     srcAt = start + 12;
-    src = ipv4At(b, srcAt);
-    dst = ipv4At(b, srcAt + 4);
     // Trust the header's length over the frame's (Ethernet padding), but never past the frame.
     end = start + (ipLength >= ihl ? Math.min(ipLength, len) : len);
     l4 = start + ihl;
   } else {
-    if (len < 40 || b[start]! >> 4 !== 6) return { ok: false, reason: "truncated" };
+    if (len < 40 || b[start]! >> 4 !== 6) return "truncated";
     ipLength = 40 + b.readUInt16BE(start + 4);
     proto = b[start + 6]!;
     srcAt = start + 8;
-    src = ipv6At(b, srcAt);
-    dst = ipv6At(b, srcAt + 16);
     let off = start + 40;
     end = start + Math.min(ipLength, len);
     while (IPV6_EXT.has(proto) || proto === 44) {
-      if (end < off + 8) return { ok: false, reason: "truncated" };
+      if (end < off + 8) return "truncated";
       const next = b[off]!;
       if (proto === 44) {
-        if ((b.readUInt16BE(off + 2) & 0xfff8) !== 0) return { ok: false, reason: "fragment" };
+        if ((b.readUInt16BE(off + 2) & 0xfff8) !== 0) return "fragment";
         off += 8;
       } else if (proto === 51) {
         off += (b[off + 1]! + 2) * 4;
@@ -203,63 +297,53 @@ function decodeIp(
     l4 = Math.min(off, end);
   }
   if ((proto === 4 || proto === 41) && depth < 2)
-    return decodeIp(b, l4, end, proto === 4 ? 4 : 6, vlan, depth + 1);
+    return decodeIp(b, l4, end, proto === 4 ? 4 : 6, vlan, depth + 1, out);
   const l4Len = end - l4;
   if (proto === 6) {
-    if (l4Len < 20) return { ok: false, reason: "truncated" };
+    if (l4Len < 20) return "truncated";
     const dataOff = (b[l4 + 12]! >> 4) * 4;
-    if (dataOff < 20 || l4Len < dataOff) return { ok: false, reason: "truncated" };
+    if (dataOff < 20 || l4Len < dataOff) return "truncated";
     const flags = b[l4 + 13]!;
-    return {
-      ok: true,
-      packet: {
-        family,
-        l4: "tcp",
-        src,
-        dst,
-        sport: b.readUInt16BE(l4),
-        dport: b.readUInt16BE(l4 + 2),
-        ipLength,
-        payload: b.subarray(l4 + dataOff, end),
-        tcp: {
-          seq: b.readUInt32BE(l4 + 4),
-          ack: b.readUInt32BE(l4 + 8),
-          fin: (flags & 0x01) !== 0,
-          syn: (flags & 0x02) !== 0,
-          rst: (flags & 0x04) !== 0,
-          ackFlag: (flags & 0x10) !== 0,
-        },
-        vlan,
-        raw: b,
-        srcAt,
-        dstAt: srcAt + (family === 4 ? 4 : 16),
-      },
-    };
+    const t = out.tcpInfo;
+    t.seq = b.readUInt32BE(l4 + 4);
+    t.ack = b.readUInt32BE(l4 + 8);
+    t.fin = (flags & 0x01) !== 0;
+    t.syn = (flags & 0x02) !== 0;
+    t.rst = (flags & 0x04) !== 0;
+    t.ackFlag = (flags & 0x10) !== 0;
+    out.set(
+      family,
+      "tcp",
+      b,
+      srcAt,
+      (b[l4]! << 8) | b[l4 + 1]!,
+      (b[l4 + 2]! << 8) | b[l4 + 3]!,
+      ipLength,
+      vlan,
+    );
+    out.payload = b.subarray(l4 + dataOff, end);
+    out.tcp = t;
+    return null;
   }
   if (proto === 17) {
-    if (l4Len < 8) return { ok: false, reason: "truncated" };
+    if (l4Len < 8) return "truncated";
     const udpLen = b.readUInt16BE(l4 + 4);
     const udpEnd = udpLen >= 8 ? l4 + Math.min(udpLen, l4Len) : end;
-    return {
-      ok: true,
-      packet: {
-        family,
-        l4: "udp",
-        src,
-        dst,
-        sport: b.readUInt16BE(l4),
-        dport: b.readUInt16BE(l4 + 2),
-        ipLength,
-        payload: b.subarray(l4 + 8, udpEnd),
-        tcp: null,
-        vlan,
-        raw: b,
-        srcAt,
-        dstAt: srcAt + (family === 4 ? 4 : 16),
-      },
-    };
+    out.set(
+      family,
+      "udp",
+      b,
+      srcAt,
+      (b[l4]! << 8) | b[l4 + 1]!,
+      (b[l4 + 2]! << 8) | b[l4 + 3]!,
+      ipLength,
+      vlan,
+    );
+    out.payload = b.subarray(l4 + 8, udpEnd);
+    out.tcp = null;
+    return null;
   }
-  return { ok: false, reason: "not-tcp-udp" };
+  return "not-tcp-udp";
 }
 
 function ipv4At(b: Buffer, o: number): string {

@@ -15,6 +15,30 @@ export interface CaptureRecord {
   wireLength: number;
   /** Byte offset of the record in the file. */
   offset: number;
+  /**
+   * Transient pcap records: the captured bytes are also `chunk[at, at + length)`, readable
+   * without the Buffer view that reading `data` creates.
+   */
+  chunk?: Buffer;
+  at?: number;
+  length?: number;
+}
+
+/**
+ * The one record a transient pcap read hands out, again and again: no object and no
+ * Buffer view per packet (`data` makes the view only when asked).
+ */
+class TransientRecord implements CaptureRecord {
+  time = 0;
+  linkType = 0;
+  wireLength = 0;
+  offset = 0;
+  chunk: Buffer = Buffer.alloc(0);
+  at = 0;
+  length = 0;
+  get data(): Buffer {
+    return this.chunk.subarray(this.at, this.at + this.length);
+  }
 }
 
 export type CaptureFormat = "pcap" | "pcapng";
@@ -48,6 +72,8 @@ interface Source {
    */
   locate(offset: number, length: number): number;
   readonly chunk: Buffer;
+  /** Records are valid only until the next one is read (see ReadOptions). */
+  readonly transient: boolean;
 }
 
 /** Bytes read from the file at once: one read per chunk instead of two per packet. */
@@ -77,6 +103,7 @@ function fileSource(fd: number, transient: boolean): Source {
   };
   return {
     size,
+    transient,
     get chunk() {
       return chunk;
     },
@@ -103,6 +130,7 @@ function bufferSource(buf: Buffer): Source {
   return {
     size: buf.length,
     chunk: buf,
+    transient: false,
     read: (o, l) => buf.subarray(o, Math.min(buf.length, o + l)),
     locate: (o, l) => (o + l <= buf.length ? o : -1),
   };
@@ -164,19 +192,42 @@ function* readCapture(src: Source, name: string): Generator<CaptureRecord, Captu
 }
 
 function* readPcap(src: Source, name: string): Generator<CaptureRecord> {
-  const hdr = src.read(0, 24);
-  if (hdr.length < 24) throw new CaptureError(name, hdr.length, "truncated pcap file header");
-  const magic = hdr.readUInt32BE(0);
-  const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
-  const nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
-  const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const major = le ? hdr.readUInt16LE(4) : hdr.readUInt16BE(4);
-  if (major !== 2) throw new CaptureError(name, 4, `unsupported pcap version ${major}`);
-  // The link type's low 16 bits; the upper bits may carry an FCS length.
-  const linkType = u32(hdr, 20) & 0xffff;
-  if (!isSupportedLinkType(linkType)) throw new CaptureError(name, 20, unsupportedLinkType(linkType));
-  let off = 24;
-  while (off < src.size) {
+  const r = new PcapReader(src, name);
+  for (let rec = r.next(); rec; rec = r.next()) yield rec;
+}
+
+/** A pcap file's records one call at a time (the generators' and the cursor's common part). */
+class PcapReader {
+  private readonly le: boolean;
+  private readonly nano: boolean;
+  private readonly linkType: number;
+  private off = 24;
+  private readonly reused: TransientRecord | null;
+  private readonly src: Source;
+  private readonly name: string;
+
+  constructor(src: Source, name: string) {
+    this.src = src;
+    this.name = name;
+    const hdr = src.read(0, 24);
+    if (hdr.length < 24) throw new CaptureError(name, hdr.length, "truncated pcap file header");
+    const magic = hdr.readUInt32BE(0);
+    const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
+    this.le = le;
+    this.nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
+    const major = le ? hdr.readUInt16LE(4) : hdr.readUInt16BE(4);
+    if (major !== 2) throw new CaptureError(name, 4, `unsupported pcap version ${major}`);
+    // The link type's low 16 bits; the upper bits may carry an FCS length.
+    const linkType = (le ? hdr.readUInt32LE(20) : hdr.readUInt32BE(20)) & 0xffff;
+    if (!isSupportedLinkType(linkType)) throw new CaptureError(name, 20, unsupportedLinkType(linkType));
+    this.linkType = linkType;
+    this.reused = src.transient ? new TransientRecord() : null;
+  }
+
+  /** The next record, or null at the end of the file. */
+  next(): CaptureRecord | null {
+    const { src, name, le, off } = this;
+    if (off >= src.size) return null;
     const at = src.locate(off, 16);
     if (at < 0) {
       const have = Math.min(16, src.size - off);
@@ -189,12 +240,82 @@ function* readPcap(src: Source, name: string): Generator<CaptureRecord> {
     const orig = le ? u32le(rh, at + 12) : u32be(rh, at + 12);
     if (incl > MAX_RECORD)
       throw new CaptureError(name, off, `record length ${incl} is implausible (corrupt file?)`);
+    const time = sec + frac / (this.nano ? 1e9 : 1e6);
+    const reused = this.reused;
+    if (reused) {
+      const dataAt = src.locate(off + 16, incl);
+      if (dataAt >= 0) {
+        reused.time = time;
+        reused.linkType = this.linkType;
+        reused.wireLength = orig;
+        reused.offset = off;
+        reused.chunk = src.chunk;
+        reused.at = dataAt;
+        reused.length = incl;
+        this.off = off + 16 + incl;
+        return reused;
+      }
+    }
     const data = src.read(off + 16, incl);
     if (data.length < incl) {
       throw new CaptureError(name, off, `truncated record: ${data.length} of ${incl} captured bytes present`);
     }
-    yield { time: sec + frac / (nano ? 1e9 : 1e6), linkType, data, wireLength: orig, offset: off };
-    off += 16 + incl;
+    this.off = off + 16 + incl;
+    return { time, linkType: this.linkType, data, wireLength: orig, offset: off };
+  }
+}
+
+/** Records one at a time; `close` releases the file (also done at the end or on an error). */
+export interface CaptureCursor extends Iterator<CaptureRecord, CaptureFormat> {
+  close(): void;
+  return(): IteratorResult<CaptureRecord, CaptureFormat>;
+}
+
+/**
+ * A capture file's records for a consumer that keeps none of them (the flow table): a
+ * pcap file is read with one reused record and one reused iterator result, no generator
+ * (whose every step allocates); other formats go through `readCaptureFile`.
+ */
+export function openCaptureFile(path: string): CaptureCursor {
+  const gen = readCaptureFile(path, { transient: true });
+  let fd = -1;
+  try {
+    fd = openSync(path, "r");
+    const src = fileSource(fd, true);
+    if (detectFormat(src.read(0, 4)) !== "pcap") throw new Error("not pcap");
+    const reader = new PcapReader(src, path);
+    const result: IteratorResult<CaptureRecord, CaptureFormat> = { done: false, value: null! };
+    const close = () => {
+      if (fd >= 0) closeSync(fd);
+      fd = -1;
+    };
+    return {
+      next() {
+        let rec: CaptureRecord | null;
+        try {
+          rec = reader.next();
+        } catch (e) {
+          close();
+          throw e;
+        }
+        if (!rec) {
+          close();
+          return { done: true, value: "pcap" };
+        }
+        result.value = rec;
+        return result;
+      },
+      return() {
+        close();
+        return { done: true, value: "pcap" };
+      },
+      close,
+    };
+  } catch {
+    // Not a readable pcap file: the generator reads it (and reports what is wrong).
+    if (fd >= 0) closeSync(fd);
+    const end = gen.return.bind(gen, "pcap");
+    return { next: () => gen.next(), return: end, close: () => void end() };
   }
 }
 

@@ -43,9 +43,15 @@ export interface Matcher {
     subject: Buffer | string,
     transport: Transport,
     seen?: number,
-  ): { name: string; mark: number; meta?: { overmatch: boolean } } | null;
+  ): { name: string; mark: number; priority?: number; meta?: { overmatch: boolean } } | null;
   /** A protocol by name (for verdicts that come from elsewhere: related connections). */
   get?(name: string): { name: string; mark: number } | undefined;
+  /** `# Subject: packet` patterns: one packet's own payload, NULs kept (PatternSet.matchPacket). */
+  hasPacketPatterns?(transport: Transport): boolean;
+  matchPacket?(
+    payload: Buffer,
+    transport: Transport,
+  ): { name: string; mark: number; priority: number } | null;
 }
 
 export const DEFAULT_WINDOW: WindowOptions = { packets: 10, bytes: 2048 };
@@ -102,6 +108,8 @@ interface Inspection {
   sniffed: boolean;
   /** A pattern matched; the verdict waits for its dissector (within the window). */
   pending: { name: string; mark: number } | null;
+  /** TCP directions whose first payload packet-subject patterns have read (bit 1 c2s, 2 s2c). */
+  packetRead: number;
 }
 
 export interface Flow {
@@ -303,7 +311,7 @@ export class FlowTable {
       flow = this.create(p, time);
       e = ix.insert(flow);
       // Which end of the key is the client: the packet's source when it came from the client.
-      ix.aux[e] = ix.swapped === (p.src === flow.clientIp && p.sport === flow.clientPort) ? 1 : 0;
+      ix.aux[e] = ix.swapped === this.fromClient ? 1 : 0;
     }
     // Both ends equal (a packet to itself): every packet is the client's, as it always was.
     const direction: Direction = ix.sameEnds || ix.swapped === (ix.aux[e] === 1) ? "c2s" : "s2c";
@@ -390,6 +398,9 @@ export class FlowTable {
     return out;
   }
 
+  /** Whether the packet that created the last new flow came from its client. */
+  private fromClient = true;
+
   /** A new flow for the packet (the caller inserts it under the packet's key). */
   private create(p: DecodedPacket, time: number): Flow {
     // The client is the side that opened the connection: the SYN's sender; for a SYN-ACK
@@ -398,6 +409,7 @@ export class FlowTable {
     let fromClient = true;
     if (p.tcp?.syn) fromClient = !p.tcp.ackFlag;
     else if (p.l4 === "tcp" && p.sport < 1024 && p.dport >= 1024) fromClient = false;
+    this.fromClient = fromClient;
     // LRU by second chance: a flow seen since it was (re)queued goes to the back once more,
     // so a packet costs a flag, not a map delete and insert; the flow evicted is one that
     // has not been seen since the sweep last passed it.
@@ -412,13 +424,16 @@ export class FlowTable {
         this.end(e, oldest, "evicted");
       }
     }
+    // Read once: a reused packet (capture path) spells its addresses on every read.
+    const src = p.src;
+    const dst = p.dst;
     const flow: Flow = {
       id: this.nextId++,
       l4: p.l4,
       family: p.family,
-      clientIp: fromClient ? p.src : p.dst,
+      clientIp: fromClient ? src : dst,
       clientPort: fromClient ? p.sport : p.dport,
-      serverIp: fromClient ? p.dst : p.src,
+      serverIp: fromClient ? dst : src,
       serverPort: fromClient ? p.dport : p.sport,
       firstSeen: time,
       lastSeen: time,
@@ -448,6 +463,7 @@ export class FlowTable {
         pending: null,
         c2s: null,
         s2c: null,
+        packetRead: 0,
       },
       finC2S: false,
       finS2C: false,
@@ -522,15 +538,19 @@ export class FlowTable {
       }
       return false;
     }
+    const packetHit = this.matchPacket(flow, insp, direction, chunks);
     const subject = insp.subject;
     const before = subject.chars;
     let grew = false;
     for (const c of chunks) if (subject.append(c, window.bytes)) grew = true;
     flow.inspectedBytes = subject.chars;
-    if (grew) {
-      const hit =
-        this.patterns.match(subject.view(), flow.l4, before) ??
-        (flow.l4 === "udp" && before > 0 ? this.matchDatagram(chunks, subject.chars - before) : null);
+    if (grew || packetHit) {
+      let hit = grew
+        ? (this.patterns.match(subject.view(), flow.l4, before) ??
+          (flow.l4 === "udp" && before > 0 ? this.matchDatagram(chunks, subject.chars - before) : null))
+        : null;
+      // Both kinds matched: the pattern of better priority wins, as within one set.
+      if (packetHit && (!hit || packetHit.priority < (hit.priority ?? Infinity))) hit = packetHit;
       if (hit) {
         if (d && !d.evaluate(hit.name, flow.packets >= window.packets)) {
           // The pattern has spoken; the dissector needs more of the window.
@@ -548,6 +568,27 @@ export class FlowTable {
     }
     subject.persist();
     return false;
+  }
+
+  /**
+   * `# Subject: packet` patterns read one packet's payload as it is, NULs kept: every UDP
+   * datagram, and the first payload of each TCP direction (a message boundary is known
+   * only there).
+   */
+  private matchPacket(
+    flow: Flow,
+    insp: Inspection,
+    direction: Direction,
+    chunks: Buffer[],
+  ): ReturnType<NonNullable<Matcher["matchPacket"]>> {
+    if (!chunks.length || !this.patterns.matchPacket || !this.patterns.hasPacketPatterns?.(flow.l4))
+      return null;
+    if (flow.l4 === "tcp") {
+      const bit = direction === "c2s" ? 1 : 2;
+      if (insp.packetRead & bit) return null;
+      insp.packetRead |= bit;
+    }
+    return this.patterns.matchPacket(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), flow.l4);
   }
 
   /** A new flow that a control flow announced is decided at once (false when none fits). */

@@ -21,15 +21,41 @@ export class FlowSubject {
   append(chunk: Buffer, limit: number): boolean {
     const room = limit - this.chars;
     if (room <= 0 || chunk.length === 0) return false;
-    let b = chunk.indexOf(0) < 0 ? chunk : withoutNuls(chunk);
-    if (b.length === 0) return false;
-    if (b.length > room) b = b.subarray(0, room);
-    this.chars += b.length;
-    // Through a latin1 string: ~40x faster than buffer.transcode (ICU) for a packet.
-    const u = isAscii(b) ? b : Buffer.from(b.toString("latin1"), "utf8");
-    this.fresh.push(u);
-    this.freshBytes += u.length;
-    return true;
+    if (chunk.indexOf(0) < 0 && isAscii(chunk)) {
+      // The common text case: the packet's own bytes, no copy until `persist`.
+      const b = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      this.chars += b.length;
+      this.fresh.push(b);
+      this.freshBytes += b.length;
+      return true;
+    }
+    // NULs or bytes >= 0x80: written straight into the flow's storage, NULs dropped and
+    // each high byte as its two-byte UTF-8 form (no string, no intermediate Buffer).
+    this.persist();
+    const store = this.reserve(this.used + 2 * Math.min(chunk.length, room));
+    let u = this.used;
+    let n = 0;
+    for (let i = 0; i < chunk.length && n < room; i++) {
+      const c = chunk[i]!;
+      if (c === 0) continue;
+      n++;
+      if (c < 0x80) store[u++] = c;
+      else {
+        store[u++] = 0xc0 | (c >> 6);
+        store[u++] = 0x80 | (c & 0x3f);
+      }
+    }
+    this.used = u;
+    this.chars += n;
+    return n > 0;
+  }
+
+  /** The storage, grown to hold `need` bytes. */
+  private reserve(need: number): Buffer {
+    if (this.store && this.store.length >= need) return this.store;
+    const grown = Buffer.allocUnsafeSlow(Math.max(need, Math.min(2 * need, 4096)));
+    if (this.store) this.store.copy(grown, 0, 0, this.used);
+    return (this.store = grown);
   }
 
   /** The subject as RE2 reads it (valid until the next append). */
@@ -45,14 +71,9 @@ export class FlowSubject {
    */
   persist(): void {
     if (this.fresh.length === 0) return;
-    const need = this.used + this.freshBytes;
-    if (!this.store || this.store.length < need) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(need, Math.min(2 * need, 4096)));
-      if (this.store) this.store.copy(grown, 0, 0, this.used);
-      this.store = grown;
-    }
+    const store = this.reserve(this.used + this.freshBytes);
     for (const f of this.fresh) {
-      f.copy(this.store, this.used);
+      f.copy(store, this.used);
       this.used += f.length;
     }
     this.fresh.length = 0; // the same array for the flow's life: no garbage per packet
@@ -66,19 +87,4 @@ export class FlowSubject {
     this.fresh.length = 0;
     this.freshBytes = 0;
   }
-}
-
-/** The bytes of `b` without its NULs (a copy). */
-function withoutNuls(b: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(b.length);
-  let n = 0;
-  let from = 0;
-  for (;;) {
-    const z = b.indexOf(0, from);
-    const end = z < 0 ? b.length : z;
-    if (end > from) n += b.copy(out, n, from, end);
-    if (z < 0) break;
-    from = z + 1;
-  }
-  return out.subarray(0, n);
 }

@@ -93,6 +93,9 @@ export const POLICY_SETTING_KEYS = [
   "download",
   "inspection",
   "marks",
+  "policy.timeZone",
+  "policy.schedules",
+  "policy.quotas",
   "metrics",
 ] as const;
 
@@ -139,6 +142,9 @@ async function readFrom(db: Db): Promise<EditablePolicy | null> {
     metrics: s.metrics ?? { ...DEFAULT_METRICS },
     classes: tree,
     rules: rules.map((r) => ({ ...ruleOf(r), enabled: r.enabled })),
+    timeZone: s["policy.timeZone"] ?? "UTC",
+    schedules: s["policy.schedules"] ?? [],
+    quotas: s["policy.quotas"] ?? [],
   };
 }
 
@@ -261,6 +267,9 @@ export function policyRepo(prisma: PrismaClient) {
         download: policy.download,
         inspection: policy.inspection,
         marks: policy.marks,
+        "policy.timeZone": policy.timeZone,
+        "policy.schedules": policy.schedules,
+        "policy.quotas": policy.quotas,
         metrics: policy.metrics,
       };
       const write = () =>

@@ -1,6 +1,7 @@
 // Key/value settings with JSON values. The keys the policy and the dashboard use are typed
 // (KnownSettings); any other key holds unknown JSON.
 
+import type { Policy } from "@sluice/policy";
 import type { PrismaClient } from "../generated/sqlite/client.ts";
 import type { InputJsonValue } from "../generated/sqlite/internal/prismaNamespace.ts";
 
@@ -36,6 +37,10 @@ export interface KnownSettings {
   /** The agent's control socket. */
   "agent.socket": string;
   retention: RetentionSetting;
+  /** The policy's time zone, schedule windows and quotas (as parsed: rates in bit/s, bytes). */
+  "policy.timeZone": Policy["timeZone"];
+  "policy.schedules": Policy["schedules"];
+  "policy.quotas": Policy["quotas"];
 }
 
 export type SettingKey = keyof KnownSettings | (string & {});

@@ -73,7 +73,8 @@ export const listHistory = protectedProcedure.query(async ({ ctx }) => {
       name: e.name ?? null,
       error: errorText(v?.error ?? e.error),
       tryUntil: e.tryUntil ?? null,
-      changes: v ? (changesOf.get(v.id) ?? []) : [],
+      // an entry the agent made on its own says why ("schedule: work-hours started")
+      changes: v ? (changesOf.get(v.id) ?? []) : e.note ? [e.note] : [],
       source: v ? "dashboard" : "agent",
     });
   }

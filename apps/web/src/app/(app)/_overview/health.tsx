@@ -6,6 +6,7 @@ import { ErrorState, Loading } from "@/components/states";
 import { useAgentHealth } from "@/components/shell";
 import { AgentHealthCard } from "./agent-health-card";
 import { CapabilitiesCard } from "./capabilities-card";
+import { ScheduleQuotaCard } from "./schedule-quota-card";
 
 export function Health() {
   const h = useAgentHealth();
@@ -16,6 +17,7 @@ export function Health() {
     <SimpleGrid cols={{ base: 1, md: 2 }}>
       <AgentHealthCard d={d} />
       <CapabilitiesCard d={d} />
+      <ScheduleQuotaCard d={d} />
     </SimpleGrid>
   );
 }
