@@ -95,6 +95,8 @@ const snapshot: MetricsSnapshot = {
   protocolOf: (m) => `proto${m - 3}`,
   applies: [{ operation: "apply", outcome: "ok", count: 12 }],
   lastApplyAt: Date.now(),
+  quotas: [],
+  schedule: null,
   deviceClasses: classes
     .filter((c) => c.name.startsWith("device"))
     .map((c) => ({ iface: c.device, classid: c.classid, device: c.name })),

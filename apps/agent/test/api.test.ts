@@ -146,6 +146,7 @@ test("apply, stats move, history, rollback; refusals carry step and issues", opt
   assert.match(full.scripts.tc, /htb/);
   await checked("stats", client.stats());
   await checked("flows", client.flows());
+  await checked("devices", client.devices());
   const s2 = await agent.accounting.tick();
   assert.ok(s2.classes.some((c) => c.device === "wan0" && c.name === "web" && c.rate === 7_000_000));
 });

@@ -114,11 +114,26 @@ test("every metric and label the Grafana dashboard queries exists in a scrape of
   const scrape = await httpGet(`http://127.0.0.1:${port}/metrics`);
   assert.equal(scrape.status, 200);
   const families = new Set(parsePrometheus(scrape.text).map((f) => f.name));
-  // Labels per metric: from the same renderer, with the data plane's counters filled in (this
-  // agent runs none, so its verdict families have no sample to read the labels from).
+  // Labels per metric: from the same renderer, with the data plane's counters, a quota and a
+  // schedule window filled in (this agent has none, so those families have no sample to read
+  // the labels from).
   const snap = agent.agent.metricsSnapshot();
   const withDataPlane = await renderMetrics({
     ...snap,
+    quotas: [
+      {
+        name: "q",
+        target: "class p2p",
+        period: "day",
+        periodKey: "2026-12-06",
+        periodEnds: new Date().toISOString(),
+        allowance: 1,
+        used: 0,
+        demoteTo: "bulk",
+        demoted: false,
+      },
+    ],
+    schedule: { timeZone: "UTC", active: ["w"], next: null },
     dataPlane: {
       packets: 10,
       bytes: 1000,
@@ -178,6 +193,8 @@ test("every metric and label the Grafana dashboard queries exists in a scrape of
     "sluice_queue_failopen_packets_total",
     "sluice_apply_results_total",
     "sluice_policy_version",
+    "sluice_quota_used_bytes",
+    "sluice_schedule_window_active",
   ])
     assert.ok(used.has(m), `the dashboard shows ${m}`);
 });

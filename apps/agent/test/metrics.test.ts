@@ -281,3 +281,42 @@ test("an address or port not available yet is reported and retried until it is",
   }
   assert.equal(ep.state().enabled, false);
 });
+
+test("quotas and schedule windows of the policy in force are exposed", async () => {
+  const snap = t.agent.metricsSnapshot();
+  assert.deepEqual(snap.quotas, [], "the default policy has no quotas");
+  assert.equal(snap.schedule, null);
+  const periodEnds = "2026-12-07T00:00:00.000Z";
+  const text = samplesOf(
+    (
+      await renderMetrics({
+        ...snap,
+        quotas: [
+          {
+            name: "kids",
+            target: "address 192.168.1.20",
+            period: "day",
+            periodKey: "2026-12-06",
+            periodEnds,
+            allowance: 5e9,
+            used: 6e9,
+            demoteTo: "bulk",
+            demoted: true,
+          },
+        ],
+        schedule: {
+          timeZone: "Europe/Berlin",
+          active: ["workday"],
+          next: { at: periodEnds, starts: [], ends: ["workday"] },
+        },
+      })
+    ).body,
+  );
+  const l = { quota: "kids", target: "address 192.168.1.20", period: "day" };
+  assert.equal(valueOf(text, "sluice_quota_used_bytes", l), 6e9);
+  assert.equal(valueOf(text, "sluice_quota_allowance_bytes", l), 5e9);
+  assert.equal(valueOf(text, "sluice_quota_demoted", l), 1);
+  assert.equal(valueOf(text, "sluice_quota_period_end_timestamp_seconds", l), Date.parse(periodEnds) / 1000);
+  assert.equal(valueOf(text, "sluice_schedule_window_active", { window: "workday" }), 1);
+  assert.equal(valueOf(text, "sluice_schedule_next_change_timestamp_seconds"), Date.parse(periodEnds) / 1000);
+});

@@ -13,7 +13,6 @@ import {
 } from "../src/nfqueue/netlink.ts";
 import { DataPlane } from "../src/nfqueue/data-plane.ts";
 import { DecidedFlowCache } from "../src/nfqueue/flow-cache.ts";
-import type { Flow } from "@sluice/classifier";
 
 function attr(type: number, data: Buffer): Buffer {
   const len = 4 + data.length;
@@ -140,25 +139,27 @@ test("DataPlane.start rejects bad options before starting anything", async () =>
   await assert.rejects(DataPlane.start(base), /protocols directory not found/);
 });
 
-test("DecidedFlowCache keys plain TCP/UDP packets per direction and sends the rest to the slow path", () => {
-  const v4 = (proto: number, flags: number, frag = 0) => {
+test("DecidedFlowCache keys plain TCP/UDP packets by connection (both directions alike) and sends the rest to the slow path", () => {
+  const v4 = (proto: number, flags: number, frag = 0, reply = false) => {
     const b = Buffer.alloc(60);
     b[0] = 0x45;
     b.writeUInt16BE(60, 2);
     b.writeUInt16BE(frag, 6);
     b[9] = proto;
-    Buffer.from([10, 0, 0, 1, 10, 0, 0, 2]).copy(b, 12);
-    b.writeUInt16BE(40000, 20);
-    b.writeUInt16BE(80, 22);
+    Buffer.from(reply ? [10, 0, 0, 2, 10, 0, 0, 1] : [10, 0, 0, 1, 10, 0, 0, 2]).copy(b, 12);
+    b.writeUInt16BE(reply ? 80 : 40000, 20);
+    b.writeUInt16BE(reply ? 40000 : 80, 22);
     b[33] = flags;
     return b;
   };
   const key = (b: Buffer) => DecidedFlowCache.key(b, 0, b.length);
   assert.equal(key(v4(6, 0x10))?.length, 13);
+  assert.equal(key(v4(6, 0x10)), key(v4(6, 0x10, 0, true)), "a reply has its request's key");
+  assert.equal(key(v4(6, 0x11)), key(v4(6, 0x10)), "FIN: same connection");
   assert.notEqual(key(v4(6, 0x10)), key(v4(17, 0)));
-  assert.equal(key(v4(6, 0x02)), null); // SYN
-  assert.equal(key(v4(6, 0x11)), null); // FIN
-  assert.equal(key(v4(6, 0x04)), null); // RST
+  assert.equal(DecidedFlowCache.isNewSyn(v4(6, 0x02), 0), true);
+  assert.equal(DecidedFlowCache.isNewSyn(v4(6, 0x12), 0), false, "SYN-ACK");
+  assert.equal(DecidedFlowCache.isNewSyn(v4(17, 0x02), 0), false);
   assert.equal(key(v4(1, 0)), null); // ICMP
   assert.equal(key(v4(17, 0, 0x2000)), null); // more fragments
   const opts = v4(17, 0);
@@ -171,13 +172,20 @@ test("DecidedFlowCache keys plain TCP/UDP packets per direction and sends the re
   assert.equal(key(v6)?.length, 37);
   v6[6] = 0; // hop-by-hop header first
   assert.equal(key(v6), null);
+});
 
-  const cache = new DecidedFlowCache();
-  const flow = { id: 1 } as unknown as Flow;
-  cache.add("a", flow);
-  cache.add("b", flow);
-  assert.equal(cache.get("b"), flow);
+test("DecidedFlowCache forgets records idle for two periods and keeps the ones still seen", () => {
+  const rec = (mark: number) => ({ mark, appId: 0, hostname: null, bits: 0, hostRule: 0, generation: 0 });
+  const cache = new DecidedFlowCache(1000, 60, 0);
+  cache.set("a", rec(3), 0);
+  cache.set("b", rec(4), 0);
+  assert.equal(cache.get("a", 61)?.mark, 3, "swapped into the previous generation, found, moved back");
   assert.equal(cache.size, 2);
-  cache.drop(flow);
-  assert.equal(cache.size, 0);
+  assert.equal(cache.get("b", 122), undefined, "not seen for two periods");
+  assert.equal(cache.get("a", 122)?.mark, 3);
+  cache.delete("a");
+  assert.equal(cache.get("a", 122), undefined);
+  const small = new DecidedFlowCache(4, 60, 0);
+  for (const k of ["1", "2", "3", "4", "5"]) small.set(k, rec(5), 0);
+  assert.ok(small.size <= 4, `bounded by its size too (${small.size})`);
 });

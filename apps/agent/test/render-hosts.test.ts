@@ -57,7 +57,7 @@ function hostsPolicy(): Policy {
   return r.policy;
 }
 
-const MACS = new Map([["02:00:00:00:00:21", ["192.168.77.99", "fd00::99"]]]);
+const MACS = new Map([["02:00:00:00:00:21", ["192.168.77.99", "fd00::99", "fd00::1 } accept; drop {"]]]);
 
 test("golden: host fairness by SFQ host hashing and device rules on the appliance kernel", () => {
   const r = renderPolicy(hostsPolicy(), MARKS, FULL_CAPABILITIES, null, null, { macAddresses: MACS });
@@ -97,6 +97,10 @@ test("golden: host fairness by SFQ host hashing and device rules on the applianc
   assert.match(post[0]!, /^meta mark & 0xffffff00 == 0x00000000 oifname "wan0" goto hosts0$/);
   assert.match(post.at(-1)!, /^oifname "lan0" goto hosts1$/);
   assert.ok(r.header.some((h) => h.includes('device "kids": no address known for 02:00:00:00:00:99')));
+  assert.ok(
+    !t.nft.includes("drop"),
+    "an address from the leases that does not parse never reaches the script",
+  );
 });
 
 test("golden: host fairness by HTB buckets in nftables on this CI kernel", () => {
@@ -138,4 +142,25 @@ test("no host fairness and no devices: nothing changes", () => {
   const r = renderPolicy(p.policy, MARKS, MINIMAL_CAPABILITIES);
   assert.ok(r.model.devices.every((d) => d.hosts === undefined));
   assert.ok(!r.nft!.script.includes("hosts"));
+});
+
+test("download on an IFB: SFQ hashed by destination where the kernel can; no buckets (no netfilter there)", () => {
+  const p = hostsPolicy();
+  const ifb: Policy = { ...p, download: "ifb", devices: (p.devices ?? []).map(({ download: _, ...d }) => d) };
+  const full = renderPolicy(ifb, MARKS, FULL_CAPABILITIES);
+  assert.ok(
+    full.tc.lines.includes(
+      "filter add dev ifb-sluice parent 12: handle 1 protocol all flow hash keys dst divisor 1024",
+    ),
+  );
+  const minimal = renderPolicy(ifb, MARKS, { ...MINIMAL_CAPABILITIES, links: { ifb: true } });
+  const onIfb = minimal.model.devices.find((d) => d.device === "ifb-sluice")!;
+  assert.ok(!onIfb.classes.some((c) => c.name.includes("#")), "no buckets on the IFB");
+  assert.ok(
+    minimal.header.some((h) =>
+      /download class "bulk": this kernel cannot share a class among hosts on an IFB/.test(h),
+    ),
+  );
+  // upload still gets its buckets on the WAN
+  assert.ok(minimal.model.devices.find((d) => d.device === "wan0")!.classes.some((c) => c.name === "bulk#0"));
 });

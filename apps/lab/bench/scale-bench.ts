@@ -56,7 +56,11 @@ function procStat(pid: number): { rssKb: number; cpuSeconds: number } {
 interface Status {
   dataPlane: {
     running: boolean;
+    packets?: number;
     decided?: number;
+    workerHeapUsed?: number;
+    workerHeapTotal?: number;
+    memory?: { rss: number; mainHeapUsed: number; mainHeapTotal: number };
     late?: number;
     activeFlows?: number;
     health?: {
@@ -139,25 +143,27 @@ async function once(queues: number): Promise<void> {
   const genDone = new Promise((r) => gen.once("exit", r));
   const t0 = Date.now();
   const cpu0 = procStat(agent.pid!).cpuSeconds;
+  const packets0 = (await client.call<Status>("GET", "/v1/status")).dataPlane.packets ?? 0;
   const latencies: number[] = [];
   let peakKb = idle.rssKb;
   let finished = false;
   void genDone.then(() => (finished = true));
-  while (!finished) {
+  // Where the memory is at the peak: the workers' heaps and the main thread's.
+  let atPeak: Status["dataPlane"] | null = null;
+  const sampleOnce = async () => {
     const s = Date.now();
     await client.call("GET", "/v1/stats");
     latencies.push(Date.now() - s);
-    peakKb = Math.max(peakKb, procStat(agent.pid!).rssKb);
+    const rss = procStat(agent.pid!).rssKb;
+    if (rss > peakKb || !atPeak) {
+      peakKb = Math.max(peakKb, rss);
+      atPeak = (await client.call<Status>("GET", "/v1/status")).dataPlane;
+    }
     await sleep(500);
-  }
+  };
+  while (!finished) await sampleOnce();
   // The last flows' packets drain; the sampler's next conntrack pass sees them all.
-  for (let i = 0; i < 6; i++) {
-    const s = Date.now();
-    await client.call("GET", "/v1/stats");
-    latencies.push(Date.now() - s);
-    peakKb = Math.max(peakKb, procStat(agent.pid!).rssKb);
-    await sleep(500);
-  }
+  for (let i = 0; i < 6; i++) await sampleOnce();
   const wall = (Date.now() - t0) / 1000;
   const cpu = procStat(agent.pid!).cpuSeconds - cpu0;
   const g = JSON.parse(genOut) as {
@@ -198,6 +204,7 @@ async function once(queues: number): Promise<void> {
     )?.[1] ?? 0,
   );
   const dp = st.dataPlane;
+  const classified = (dp.packets ?? 0) - packets0;
   console.log(
     `\n${queues} queue(s), box+agent on CPU ${boxCpus}, generator on CPU ${genCpu}; load ${loadavg()}`,
   );
@@ -223,6 +230,17 @@ async function once(queues: number): Promise<void> {
   console.log(
     `  agent RSS: ${fmt(idle.rssKb / 1024)} MB idle, ${fmt(peakKb / 1024)} MB peak  goal <= 200 MB; ` +
       `CPU ${((100 * cpu) / wall).toFixed(0)}% of a core over ${wall.toFixed(1)} s`,
+  );
+  const p = atPeak as Status["dataPlane"] | null;
+  const mb = (n: number | undefined) => `${((n ?? 0) / 1048576).toFixed(0)}`;
+  if (p?.memory)
+    console.log(
+      `  at the peak: main thread heap ${mb(p.memory.mainHeapUsed)}/${mb(p.memory.mainHeapTotal)} MB (used/reserved), ` +
+        `workers' heaps ${mb(p.workerHeapUsed)}/${mb(p.workerHeapTotal)} MB, ${fmt(p.activeFlows ?? 0)} flows in the tables`,
+    );
+  console.log(
+    `  classification: ${fmt(classified)} packets through the data plane, ${fmt(classified / wall)}/s over the run; ` +
+      `agent CPU ${((cpu * 1e6) / Math.max(1, classified)).toFixed(1)} µs per packet (all threads, its syscalls' kernel time included)`,
   );
   console.log(
     `  GET /v1/stats: median ${median(latencies)} ms, max ${Math.max(...latencies)} ms over ${latencies.length} calls  goal < 1000 ms`,

@@ -189,17 +189,29 @@ console.log(
   });
 }
 // BENCH_SPLIT=1 adds (ipt): Sluice as installed, then its nftables table removed — the
-// iptables part alone, to tell the two costs apart.
+// iptables part alone, to tell the two costs apart; and (nocnt): Sluice as installed minus
+// its nftables counter rules — class selection only, what counting from conntrack instead
+// of per packet would leave.
 const variants: [string, string, Capabilities, number][] = [
   ["sluice", "(sluice) Sluice as installed (this kernel's variant)", caps, 92],
   ["legacy", "(legacy) Sluice without nftables (linear iptables chains)", { ...caps, nftables: false }, 93],
 ];
 if (process.env.BENCH_SPLIT === "1")
-  variants.push(["ipt", "(ipt)    Sluice as installed minus its nftables table", caps, 94]);
+  variants.push(
+    ["ipt", "(ipt)    Sluice as installed minus its nftables table", caps, 94],
+    ["nocnt", "(nocnt)  Sluice as installed minus its nft counter rules", caps, 95],
+  );
 for (const [key, label, c, net] of variants) {
   const l = newLab(key, net);
   const r = await applyPolicy(l, c);
   if (key === "ipt") l.mustExec(l.router, "nft", ["delete", "table", "inet", "sluice"]);
+  if (key === "nocnt")
+    for (const line of l
+      .mustExec(l.router, "nft", ["-a", "list", "chain", "inet", "sluice", "post"])
+      .split("\n")) {
+      const handle = / counter name .* # handle (\d+)$/.exec(line)?.[1];
+      if (handle) l.mustExec(l.router, "nft", ["delete", "rule", "inet", "sluice", "post", "handle", handle]);
+    }
   const { stop } = await startInRouter(
     l,
     [NODE, RUN_DP, "--queues", "0", "--protocols", patterns, "--copy-range", "2176"],
@@ -282,6 +294,10 @@ console.log(
   `  (sluice)/(min)  ${ratio("sluice", "min")}  by CPU ${cpuRatio("sluice", "min")}  goal >= 0.90x`,
 );
 console.log(`  (legacy)/(min)  ${ratio("legacy", "min")}  by CPU ${cpuRatio("legacy", "min")}`);
+if (byKey.has("nocnt"))
+  console.log(
+    `  (nocnt)/(min)   ${ratio("nocnt", "min")}  by CPU ${cpuRatio("nocnt", "min")}  (class selection only, no per-packet counting)`,
+  );
 if (byKey.has("ipt"))
   console.log(
     `  (ipt)/(min)     ${ratio("ipt", "min")}  by CPU ${cpuRatio("ipt", "min")}  (the iptables part alone)`,

@@ -81,6 +81,7 @@ test("tc classes, nft counters and conntrack over netlink match what the tools p
       mark: number;
       packets: number;
       bytes: number;
+      id?: number;
     }[];
   };
   // tc: the same classes, parents and counters as `tc -s class show`.
@@ -111,4 +112,7 @@ test("tc classes, nft counters and conntrack over netlink match what the tools p
     ["udp", lab.addr.client4, lab.addr.server4, 0x200, 5],
   );
   assert.equal(c.bytes, 5 * (20 + 8 + 5));
+  // The kernel's id of the connection (the accounting's rate key), distinct per connection.
+  assert.equal(typeof c.id, "number");
+  assert.equal(new Set(got.conns.map((x) => x.id)).size, got.conns.length);
 });

@@ -13,7 +13,7 @@ import { LabAgent, conntrack, classBytes } from "./support/lab-agent.ts";
 
 const root = process.getuid?.() === 0;
 const opts = { skip: root ? false : "needs root (network namespaces)" };
-const PATTERNS = fileURLToPath(new URL("./fixtures/patterns", import.meta.url));
+const PATTERNS = fileURLToPath(new URL("../../agent/test/fixtures/patterns", import.meta.url));
 const agent = new LabAgent(PATTERNS);
 const client = agent.client;
 const BOX = LAB.ns.box;

@@ -184,11 +184,21 @@ test(
     const undecided = marks.filter((m) => (m & 0xff00) >>> 8 < 2).length;
     assert.equal(undecided, 0, `${undecided} of ${marks.length} connections were left undecided`);
 
-    const status = await client.call<{ dataPlane: { running: boolean; restarts: number } }>(
-      "GET",
-      "/v1/status",
-    );
+    const status = await client.call<{
+      dataPlane: {
+        running: boolean;
+        restarts: number;
+        workerHeapUsed: number;
+        memory: { rss: number; mainHeapUsed: number; mainHeapTotal: number };
+      };
+    }>("GET", "/v1/status");
     assert.equal(status.dataPlane.running, true);
     assert.equal(status.dataPlane.restarts, 0, "no worker died");
+    // The memory status shows what the kernel says of the process, and both kinds of heap.
+    const m = status.dataPlane.memory;
+    const rss = rssOf(pid);
+    assert.ok(Math.abs(m.rss - rss) < rss / 4, `status says ${m.rss} bytes resident, the kernel ${rss}`);
+    assert.ok(m.mainHeapUsed > 0 && m.mainHeapUsed <= m.mainHeapTotal && m.mainHeapTotal < m.rss);
+    assert.ok(status.dataPlane.workerHeapUsed > 0 && status.dataPlane.workerHeapUsed < m.rss);
   },
 );

@@ -116,7 +116,11 @@ export async function installedPolicy(deps: ApiDeps): Promise<PolicyInput | null
 export function kernelFeatures(deps: ApiDeps): KernelFeatures | null {
   const c = deps.agent.lastHealth().status?.capabilities;
   if (!c) return null;
-  return { qdiscs: c.qdiscs, ifb: c.actions.connmark && c.actions.mirred && c.links.ifb };
+  return {
+    qdiscs: c.qdiscs,
+    ifb: c.actions.connmark && c.actions.mirred && c.links.ifb,
+    hosts: { sfqFlow: c.qdiscs.sfq && c.classifiers.flow, nftables: c.nftables },
+  };
 }
 
 /** Refuses a policy the box's kernel cannot run as written (a leaf it lacks, download on an IFB without one). */

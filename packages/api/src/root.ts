@@ -7,6 +7,7 @@ import { applyRouter } from "./router/apply/router.ts";
 import { auditRouter } from "./router/audit/router.ts";
 import { authRouter } from "./router/auth/router.ts";
 import { flowsRouter } from "./router/flows/router.ts";
+import { devicesRouter } from "./router/devices/router.ts";
 import { policyRouter } from "./router/policy/router.ts";
 import { protocolsRouter } from "./router/protocols/router.ts";
 import { settingsRouter } from "./router/settings/router.ts";
@@ -21,6 +22,7 @@ export const appRouter = router({
   deploy: applyRouter,
   protocols: protocolsRouter,
   flows: flowsRouter,
+  devices: devicesRouter,
   settings: settingsRouter,
   users: usersRouter,
   audit: auditRouter,

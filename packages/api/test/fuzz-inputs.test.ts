@@ -49,6 +49,10 @@ const seeds: Record<string, unknown> = {
     wan: { device: "wan0", rate: "20mbit" },
     lan: { device: "lan0", rate: "100mbit" },
   },
+  "devices.saveDevices": {
+    networks: ["192.168.77.0/24"],
+    devices: [{ name: "tv", hosts: ["192.168.77.20", "02:00:00:00:00:20"], download: { rate: "2mbit" } }],
+  },
   "settings.saveMetrics": { enabled: true, address: "127.0.0.1", port: 9712, token: "generate" },
   "protocols.testPattern": { l4: "tcp", dir: "c2s", text: "GET / HTTP/1.1" },
   "protocols.classifyCapture": { name: "x.pcap", dataBase64: capture },

@@ -12,7 +12,7 @@ import { TRPCError } from "@trpc/server";
 import { appRouter, createCallerFactory, createContext, createDeps, configFromEnv } from "../src/index.ts";
 import type { ApiConfig, ApiDeps, RequestMeta } from "../src/index.ts";
 import { CSRF_COOKIE, SESSION_COOKIE } from "../src/auth/cookies.ts";
-import { TestAgent } from "@sluice/agent/testing";
+import { TestAgent, type TestAgentOptions } from "@sluice/agent/testing";
 
 const createCaller = createCallerFactory(appRouter);
 export type Caller = ReturnType<typeof createCaller>;
@@ -26,11 +26,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(config: Partial<ApiConfig> = {}): Promise<Harness> {
+export async function harness(
+  config: Partial<ApiConfig> = {},
+  agentOptions: Partial<Pick<TestAgentOptions, "leasesFile" | "capabilities">> = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "sluice-api-test-"));
   const socket = join(dir, "agent.sock");
   const db = await createDb({ url: `file:${join(dir, "sluice.db")}` });
-  const agent = await TestAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 0 });
+  const agent = await TestAgent.start({
+    socket,
+    initialPolicy: defaultPolicy(),
+    sampleMs: 0,
+    ...agentOptions,
+  });
   const deps = createDeps(db, { ...configFromEnv({}), socket, ...config });
   return {
     dir,

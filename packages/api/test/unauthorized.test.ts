@@ -76,6 +76,7 @@ test("viewers cannot change anything (FORBIDDEN on admin procedures)", async () 
     "users.createUser",
     "users.listUsers",
     "settings.saveInterfaces",
+    "devices.saveDevices",
     "protocols.refreshProtocols",
   ]) {
     const e = await trpcError(async () => callByPath(await v.api(), path));

@@ -1,7 +1,9 @@
 // Parser for the l7-filter userspace configuration file: one `protocol mark` pair a line.
 // The order of the lines is the matching priority (the first listed protocol wins).
 
-import { FIRST_PROTOCOL_MARK, MARK_UNKNOWN, MARK_UNSET, MARK_UNTOUCHED } from "@sluice/policy";
+// The marks' entry only: the data-plane workers load this package, and the policy's
+// schemas (zod) would cost each of them a few MB of heap for nothing.
+import { FIRST_PROTOCOL_MARK, MARK_UNKNOWN, MARK_UNSET, MARK_UNTOUCHED } from "@sluice/policy/marks";
 
 export interface ConfigEntry {
   protocol: string;

@@ -5,6 +5,7 @@ export * from "./byte-set.ts";
 export * from "./pattern-set.ts";
 export * from "./flow/tcp-stream.ts";
 export * from "./flow/flow-table.ts";
+export * from "./flow/subject-arena.ts";
 export * from "./flow/dissection.ts";
 export * from "./flow/expectations.ts";
 export * from "./capture/reader.ts";

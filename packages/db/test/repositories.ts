@@ -26,7 +26,10 @@ function fullPolicy(): PolicyInput {
   return {
     version: 1,
     name: "office",
-    interfaces: { wan: { device: "eth0", rate: "100mbit" }, lan: { device: "eth1", rate: "1gbit" } },
+    interfaces: {
+      wan: { device: "eth0", rate: "100mbit" },
+      lan: { device: "eth1", rate: "1gbit", networks: ["192.168.1.0/24"] },
+    },
     download: "ifb",
     inspection: { packets: 8, bytes: 4096, queues: 4, queueBase: 10 },
     marks: { mask: "0xff0000", appMask: "0xff00" },
@@ -47,10 +50,18 @@ function fullPolicy(): PolicyInput {
       ],
       download: [
         { name: "voice", rate: "10mbit", ceil: "100mbit", priority: 0 },
-        { name: "web", rate: "60mbit", ceil: "100mbit", priority: 2 },
+        { name: "web", rate: "60mbit", ceil: "100mbit", priority: 2, fairness: "host" },
         { name: "other", rate: "30mbit", ceil: "100mbit", default: true, leaf: "cake" },
       ],
     },
+    devices: [
+      {
+        name: "printer",
+        hosts: ["192.168.1.9", "02:00:00:00:00:09"],
+        upload: { rate: "5mbit", ceil: "20mbit" },
+        comment: "office printer",
+      },
+    ],
     rules: [
       { protocol: "sip", class: "voice", comment: "phones" },
       { protocol: "http", class: "web" },
@@ -326,6 +337,10 @@ export function repositoryTests(backend: TestBackend, extra?: () => void): void 
         assert.equal(read!.marks.mask, 0xff0000);
         assert.equal(read!.classes.upload[2]!.parent, "rest");
         assert.equal(read!.interfaces.lan.rate, 1_000_000_000);
+        assert.deepEqual(read!.interfaces.lan.networks, ["192.168.1.0/24"]);
+        assert.equal(read!.classes.download[1]!.fairness, "host");
+        assert.equal(read!.classes.download[0]!.fairness, undefined);
+        assert.deepEqual(read!.devices![0]!.upload, { rate: 5e6, ceil: 20e6 });
         // saving what was read changes nothing
         await db.policy.save(read!);
         assert.deepEqual(await db.policy.read(), read);

@@ -50,3 +50,17 @@ export function hostnameGlobMatcher(glob: string): (host: string) => boolean {
     return sub.length > 0 && !LINE_TERMINATOR.test(sub);
   };
 }
+
+/** Hostname rules' globs in list order; `first` finds the one a host name falls under. */
+export class HostnameRules {
+  readonly globs: readonly string[];
+  private readonly matchers: ((host: string) => boolean)[];
+  constructor(globs: readonly string[]) {
+    this.globs = globs;
+    this.matchers = globs.map(hostnameGlobMatcher);
+  }
+  /** The index of the first glob matching `host`, -1 for none. */
+  first(host: string): number {
+    return this.matchers.findIndex((m) => m(host));
+  }
+}

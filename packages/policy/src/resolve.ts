@@ -6,22 +6,8 @@
 // (related.ts: ftp-data → ftp, rtp → sip).
 
 import { RULE_PRECEDENCE, ruleTarget, type RuleTargetKind, type TargetRule } from "./schema.ts";
-import { hostnameGlobMatcher } from "./hostname-glob.ts";
+import { HostnameRules } from "./hostname-glob.ts";
 import { controlProtocolOf } from "./related.ts";
-
-/** Hostname rules' globs in list order; `first` finds the one a host name falls under. */
-export class HostnameRules {
-  readonly globs: readonly string[];
-  private readonly matchers: ((host: string) => boolean)[];
-  constructor(globs: readonly string[]) {
-    this.globs = globs;
-    this.matchers = globs.map(hostnameGlobMatcher);
-  }
-  /** The index of the first glob matching `host`, -1 for none. */
-  first(host: string): number {
-    return this.matchers.findIndex((m) => m(host));
-  }
-}
 
 /** What a flow (or an application) is known by; app, category and hostname may be unknown. */
 export interface FlowIdentity {

@@ -78,6 +78,8 @@ export function controlCommands(): Command[] {
           packets?: number;
           decided?: number;
           activeFlows?: number;
+          workerHeapUsed?: number;
+          memory?: { rss: number; mainHeapUsed: number };
           health?: {
             degraded: boolean;
             reasons: string[];
@@ -114,6 +116,11 @@ export function controlCommands(): Command[] {
               : "applications: no catalogue (app and category rules do nothing)",
             `data plane: ${dp.running ? `running, ${dp.packets ?? 0} packets inspected, ${dp.decided ?? 0} flows decided, ${dp.activeFlows ?? 0} in table` : `DOWN (${dp.error}); traffic passes unclassified`}`,
             ...healthLines,
+            ...(dp.memory
+              ? [
+                  `memory: ${mib(dp.memory.rss)} MiB resident (heaps: main ${mib(dp.memory.mainHeapUsed)} MiB, data-plane workers ${mib(dp.workerHeapUsed ?? 0)} MiB)`,
+                ]
+              : []),
             metricsLine(s.metrics),
           ].join("\n") + "\n",
         );
@@ -370,3 +377,5 @@ export function controlCommands(): Command[] {
 
   return [agent, status, render, apply, confirm, rollback, history, stats, flows];
 }
+
+const mib = (bytes: number) => (bytes / 1048576).toFixed(0);

@@ -2,6 +2,7 @@
 // runs the NFQUEUE data plane and the accounting sampler, and serves the control API.
 // SIGTERM stops it cleanly: the rules stay, and --queue-bypass keeps traffic flowing.
 
+import { getHeapStatistics } from "node:v8";
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import pino, { type Logger } from "pino";
@@ -381,6 +382,8 @@ export class Agent implements ControlTarget {
       health: this.classificationHealth(),
       protocolOf: (m) => this.protocolName(m),
       applies: this.outcomes.list(),
+      quotas: this.scheduler.quotaStatus(),
+      schedule: this.scheduler.scheduleStatus(),
       deviceClasses: (this.model?.devices ?? []).flatMap((d) =>
         (d.hosts?.devices ?? []).map((x) => ({ iface: d.device, classid: x.classid, device: x.name })),
       ),
@@ -424,7 +427,12 @@ export class Agent implements ControlTarget {
         : null,
       trying: this.applier.pendingTry,
       dataPlane: this.dataPlane
-        ? { running: true, ...this.dataPlane.stats().total, health: this.classificationHealth() }
+        ? {
+            running: true,
+            ...this.dataPlane.stats().total,
+            health: this.classificationHealth(),
+            memory: agentMemory(),
+          }
         : { running: false, error: this.dataPlaneError ?? "disabled", health: this.classificationHealth() },
       interfaces: this.interfaces(),
       metrics: this.metrics.state(),
@@ -640,4 +648,10 @@ function summarize(e: HistoryEntry): HistorySummary {
     name: (e.policy as { name?: string }).name,
     ...(e.note ? { note: e.note } : {}),
   };
+}
+
+/** The agent's resident set and its main thread's V8 heap (bytes), for status. */
+function agentMemory(): { rss: number; mainHeapUsed: number; mainHeapTotal: number } {
+  const h = getHeapStatistics();
+  return { rss: process.memoryUsage.rss(), mainHeapUsed: h.used_heap_size, mainHeapTotal: h.total_heap_size };
 }

@@ -11,6 +11,7 @@ import type { StatsSample } from "../stats/accounting.ts";
 import type { DataPlaneStats } from "../nfqueue/data-plane.ts";
 import type { ClassificationHealth } from "../daemon/classification-health.ts";
 import type { ApplyOutcomeCount } from "./apply-outcomes.ts";
+import type { QuotaStatus, ScheduleStatus } from "@sluice/agent-contract";
 
 const { Registry, Counter, Gauge } = client;
 
@@ -29,6 +30,10 @@ export interface MetricsSnapshot {
   lastApplyAt: number | null;
   /** Classes of device rules (policy.devices), by interface and classid: their device's name. */
   deviceClasses: { iface: string; classid: string; device: string }[];
+  /** Quotas of the policy in force: allowance and use in the current period. */
+  quotas: QuotaStatus[];
+  /** The policy's schedule windows now (null: it has none). */
+  schedule: ScheduleStatus | null;
   /** The policy in force (the last good entry) and whether one is being tried. */
   policy: { id: number; name: string; at: string } | null;
   trying: boolean;
@@ -228,6 +233,40 @@ export async function renderMetrics(
   gauge("sluice_classification_degraded", "1 when a health counter moved in the last minute")(
     {},
     h.degraded ? 1 : 0,
+  );
+
+  // quotas and schedules (policy.quotas, policy.schedules)
+  const quotaLabels = ["quota", "target", "period"];
+  const qUsed = gauge(
+    "sluice_quota_used_bytes",
+    "Bytes a quota's target used in the current period",
+    quotaLabels,
+  );
+  const qAllow = gauge("sluice_quota_allowance_bytes", "A quota's allowance per period", quotaLabels);
+  const qDemoted = gauge(
+    "sluice_quota_demoted",
+    "1 while a quota's target is past its allowance (demoted)",
+    quotaLabels,
+  );
+  const qEnds = gauge(
+    "sluice_quota_period_end_timestamp_seconds",
+    "When a quota's period resets",
+    quotaLabels,
+  );
+  for (const q of s.quotas) {
+    const l = { quota: q.name, target: q.target, period: q.period };
+    qUsed(l, q.used);
+    qAllow(l, q.allowance);
+    qDemoted(l, q.demoted ? 1 : 0);
+    qEnds(l, Date.parse(q.periodEnds) / 1000);
+  }
+  const wActive = gauge("sluice_schedule_window_active", "1 for each schedule window in force now", [
+    "window",
+  ]);
+  for (const w of s.schedule?.active ?? []) wActive({ window: w }, 1);
+  gauge("sluice_schedule_next_change_timestamp_seconds", "When the schedule next switches (0: never)")(
+    {},
+    s.schedule?.next ? Date.parse(s.schedule.next.at) / 1000 : 0,
   );
 
   // applies

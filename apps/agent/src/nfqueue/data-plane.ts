@@ -49,7 +49,7 @@ export interface DataPlaneOptions {
   rcvbufBytes?: number;
   /** "fast" (recvmmsg + JS parsing + batched verdicts, default) or "libnfq" (callback per packet). */
   io?: QueueIoMode;
-  /** Flow-table LRU cap per worker; default 65536. */
+  /** Flows under inspection per worker at most (LRU); default 131072. */
   maxFlows?: number;
   /** How often workers report counters and decided flows; default 250 ms. */
   statsIntervalMs?: number;
@@ -81,6 +81,9 @@ export interface DataPlaneStats {
     /** Packets waiting in the kernel queues right now. */
     waiting: number;
     activeFlows: number;
+    /** The live workers' V8 heaps: bytes in use, bytes reserved. */
+    workerHeapUsed?: number;
+    workerHeapTotal?: number;
     /** Workers that died and were restarted. */
     restarts: number;
   };
@@ -137,7 +140,7 @@ export class DataPlane {
       batch: opts.batch ?? DEFAULT_QUEUE_OPTIONS.batch,
       rcvbufBytes: opts.rcvbufBytes ?? DEFAULT_QUEUE_OPTIONS.rcvbufBytes,
       io: opts.io ?? DEFAULT_QUEUE_OPTIONS.io,
-      maxFlows: opts.maxFlows ?? 65536,
+      maxFlows: opts.maxFlows ?? 131072,
       statsIntervalMs: opts.statsIntervalMs ?? 250,
     };
     this.onFlowDecided = opts.onFlowDecided;
@@ -310,6 +313,8 @@ export class DataPlane {
       unseen: 0,
       waiting: 0,
       activeFlows: 0,
+      workerHeapUsed: 0,
+      workerHeapTotal: 0,
       restarts: this.restarts,
     };
     for (const [i, q] of [...this.retired, ...queues].entries()) {
@@ -323,6 +328,8 @@ export class DataPlane {
         total.verdicts[Number(m)] = (total.verdicts[Number(m)] ?? 0) + n;
       if (i >= this.retired.length) {
         total.activeFlows += q.flows.active;
+        total.workerHeapUsed = (total.workerHeapUsed ?? 0) + (q.heap?.used ?? 0);
+        total.workerHeapTotal = (total.workerHeapTotal ?? 0) + (q.heap?.total ?? 0);
         // Kernel counters are per queue and survive a worker restart: count live ones only.
         total.queueDropped += q.kernel?.queueDropped ?? 0;
         total.userDropped += q.kernel?.userDropped ?? 0;

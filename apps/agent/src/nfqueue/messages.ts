@@ -84,6 +84,8 @@ export interface QueueStats {
   dns: { entries: number; learned: number; hits: number };
   /** Applications in the worker's catalogue (0: none loaded). */
   apps: number;
+  /** The worker thread's V8 heap (bytes in use, bytes reserved). */
+  heap?: { used: number; total: number };
 }
 
 export type ToWorker =

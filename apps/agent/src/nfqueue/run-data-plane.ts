@@ -10,7 +10,8 @@ import type { QueueIoMode } from "./queue-io.ts";
 
 const USAGE = `usage: node run-data-plane.ts --queues FIRST:LAST|N[,N...] --protocols DIR [--protocols DIR...]
   [--mask 0xff00] [--shift 8] [--copy-range N] [--window-packets 10] [--window-bytes 2048]
-  [--maxlen 4096] [--no-fail-open] [--io fast|libnfq] [--batch 64] [--events] [--stats-every MS]`;
+  [--maxlen 4096] [--rcvbuf BYTES] [--no-fail-open] [--io fast|libnfq] [--batch 64] [--events]
+  [--stats-every MS]`;
 
 function parseQueues(text: string): number[] {
   const out: number[] = [];
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
       "window-packets": { type: "string" },
       "window-bytes": { type: "string" },
       maxlen: { type: "string" },
+      rcvbuf: { type: "string" },
       "no-fail-open": { type: "boolean" },
       io: { type: "string" },
       batch: { type: "string" },
@@ -75,6 +77,7 @@ async function main(): Promise<number> {
     shift: num(values.shift, "shift"),
     copyRange: num(values["copy-range"], "copy-range"),
     maxlen: num(values.maxlen, "maxlen"),
+    rcvbufBytes: num(values.rcvbuf, "rcvbuf"),
     failOpen: !values["no-fail-open"],
     io: values.io as QueueIoMode | undefined,
     batch: num(values.batch, "batch"),

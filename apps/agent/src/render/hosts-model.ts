@@ -11,7 +11,7 @@
 // Device rules: a class per device and direction (under the link, or nested in `parent`),
 // picked by address in nftables after the mark routes, so a device's limit wins.
 
-import { deviceHosts, type Direction, type Policy } from "@sluice/policy";
+import { deviceHosts, parseHostMatch, type Direction, type Policy } from "@sluice/policy";
 import type { LeafKind, Variant } from "../kernel/capabilities.ts";
 import type { TcClass } from "./model.ts";
 
@@ -121,7 +121,11 @@ export function addHostClasses(
       const addrs = inputs.macAddresses?.get(h.text) ?? [];
       if (!addrs.length)
         warnings.push(`device "${d.name}": no address known for ${h.text} (not in the DHCP leases)`);
-      for (const a of addrs) match[a.includes(":") ? "v6" : "v4"].push(a);
+      // Only what parses as an address reaches the script (the lease file is not ours).
+      for (const a of addrs) {
+        const m = parseHostMatch(a);
+        if (!("error" in m) && m.kind === "address") match[m.family === 4 ? "v4" : "v6"].push(m.text);
+      }
     }
     const parent = d.parent === undefined ? undefined : classes.find((c) => c.name === d.parent);
     if (parent) parent.leaf = null;

@@ -166,7 +166,8 @@ export class Accounting {
     apps: Map<string, number>;
   } | null = null;
   /** Bytes per connection at the last dump (for rates), and when it was taken. */
-  private connBytes = new Map<string, number>();
+  /** Each connection's bytes at the last pass (by kernel id: a number, not a string, each). */
+  private connBytes = new Map<number | string, number>();
   private connAt = 0;
   private view: ConnView | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -291,7 +292,7 @@ export class Accounting {
     const appField = model?.app ?? DEFAULT_FIELDS.app;
     const keep = this.d.maxConnections ?? 2000;
     const before = this.connBytes;
-    const bytesNow = new Map<string, number>();
+    const bytesNow = new Map<number | string, number>();
     const protocolConns = new Map<string, number>();
     const appConns = new Map<string, number>();
     const hosts = new Map<string, HostSample>();
@@ -311,7 +312,7 @@ export class Accounting {
       const appId = (e.mark & appField.mask) >>> appField.shift;
       const app = appId ? this.d.apps?.appById(appId) : undefined;
       if (app) appConns.set(app.name, (appConns.get(app.name) ?? 0) + 1);
-      const key = `${e.l4} ${e.src} ${e.sport} ${e.dst} ${e.dport}`;
+      const key = e.id ?? `${e.l4} ${e.src} ${e.sport} ${e.dst} ${e.dport}`;
       bytesNow.set(key, e.bytes);
       const prior = before.get(key);
       const rate = prior === undefined || dt === 0 || e.bytes < prior ? 0 : ((e.bytes - prior) * 8) / dt;

@@ -17,6 +17,8 @@ export interface CtEntry {
   packets: number;
   /** TCP state as conntrack prints it, null for UDP. */
   state: string | null;
+  /** The kernel's id of the connection (CTA_ID) as a signed 32-bit number, when read. */
+  id?: number;
 }
 
 const NFNL_SUBSYS_CTNETLINK = 1;
@@ -25,6 +27,7 @@ const IPCTNL_MSG_CT_GET = 1;
 const CTA_TUPLE_ORIG = 1;
 const CTA_PROTOINFO = 4;
 const CTA_MARK = 8;
+const CTA_ID = 12;
 const CTA_COUNTERS_ORIG = 9;
 const CTA_COUNTERS_REPLY = 10;
 const CTA_TUPLE_IP = 1;
@@ -88,6 +91,7 @@ export function parseCtMessage(buf: Buffer, start: number, end: number): CtEntry
   let bytes = 0;
   let packets = 0;
   let state: string | null = null;
+  let id: number | undefined;
   attrs(buf, start + 4, end, (t, o, len) => {
     if (t === CTA_TUPLE_ORIG) {
       attrs(buf, o, o + len, (tt, oo, ll) => {
@@ -106,6 +110,7 @@ export function parseCtMessage(buf: Buffer, start: number, end: number): CtEntry
           });
       });
     } else if (t === CTA_MARK) mark = buf.readUInt32BE(o);
+    else if (t === CTA_ID) id = buf.readInt32BE(o);
     else if (t === CTA_COUNTERS_ORIG || t === CTA_COUNTERS_REPLY) {
       attrs(buf, o, o + len, (ct, co) => {
         if (ct === CTA_COUNTERS_PACKETS) packets += be64(buf, co);
@@ -121,7 +126,7 @@ export function parseCtMessage(buf: Buffer, start: number, end: number): CtEntry
     }
   });
   if ((proto !== 6 && proto !== 17) || !src) return null;
-  return { l4: proto === 6 ? "tcp" : "udp", src, dst, sport, dport, mark, bytes, packets, state };
+  return { l4: proto === 6 ? "tcp" : "udp", src, dst, sport, dport, mark, bytes, packets, state, id };
 }
 
 /** Dumps the conntrack table (both families) through `sock`, entry by entry. */

@@ -41,6 +41,8 @@ export interface TestAgentOptions {
    */
   interfaces?: { name: string; speedMbps: number | null; addresses?: string[] }[];
   dataDir?: string;
+  /** A dnsmasq lease file for device names (default none: not the host's own). */
+  leasesFile?: string | null;
   /** The clock schedules and quota periods follow (a ManualClock moves past boundaries). */
   clock?: Clock;
 }
@@ -129,6 +131,7 @@ export class TestAgent {
       sampleMs: 0,
       ...(opts.appCatalogue === false ? { appCatalogue: null } : {}),
       logLevel: "silent",
+      leasesFile: opts.leasesFile ?? null,
       ...(opts.clock ? { clock: opts.clock } : {}),
     });
     const t = new TestAgent(agent, kernel, opts.socket);

@@ -28,6 +28,7 @@ const NAV = [
   { href: "/", label: "Overview" },
   { href: "/classes", label: "Classes" },
   { href: "/rules", label: "Rules" },
+  { href: "/devices", label: "Devices" },
   { href: "/protocols", label: "Protocols" },
   { href: "/apply", label: "Apply" },
   { href: "/flows", label: "Flows" },

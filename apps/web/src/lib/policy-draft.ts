@@ -35,6 +35,8 @@ export interface DraftClass {
   priority: number;
   default: boolean;
   leaf: LeafKind;
+  /** "host": shared among LAN hosts first; absent: among flows (the leaf's own). */
+  fairness?: "host" | "flow" | undefined;
   description: string;
   quantum?: number | undefined;
   burst?: number | undefined;
@@ -54,7 +56,10 @@ export type Direction = "upload" | "download";
 
 export interface Draft {
   rest: Omit<Loaded, "classes" | "rules" | "interfaces">;
-  interfaces: { wan: { device: string; rate: string }; lan: { device: string; rate: string } };
+  interfaces: {
+    wan: { device: string; rate: string };
+    lan: { device: string; rate: string; networks?: string[] };
+  };
   classes: Record<Direction, DraftClass[]>;
   rules: DraftRule[];
 }
@@ -73,6 +78,7 @@ export function toDraft(p: Loaded): Draft {
     priority: c.priority,
     default: c.default,
     leaf: c.leaf,
+    ...(c.fairness ? { fairness: c.fairness } : {}),
     description: c.description ?? "",
     quantum: c.quantum,
     burst: c.burst,
@@ -82,7 +88,11 @@ export function toDraft(p: Loaded): Draft {
     rest,
     interfaces: {
       wan: { device: interfaces.wan.device, rate: rateText(interfaces.wan.rate) },
-      lan: { device: interfaces.lan.device, rate: rateText(interfaces.lan.rate) },
+      lan: {
+        device: interfaces.lan.device,
+        rate: rateText(interfaces.lan.rate),
+        ...(interfaces.lan.networks ? { networks: interfaces.lan.networks } : {}),
+      },
     },
     classes: { upload: classes.upload.map(cls), download: classes.download.map(cls) },
     rules: rules.map((r) => ({
@@ -112,6 +122,7 @@ function classInput(c: DraftClass) {
     priority: c.priority,
     default: c.default,
     leaf: c.leaf,
+    ...(c.fairness && c.fairness !== "flow" ? { fairness: c.fairness } : {}),
     ...(c.description.trim() ? { description: c.description } : {}),
     ...(c.quantum !== undefined ? { quantum: c.quantum } : {}),
     ...(c.burst !== undefined ? { burst: c.burst } : {}),
@@ -254,7 +265,11 @@ export function usePolicyDraft(what: string) {
   const kernel = useMemo<KernelFeatures | null>(
     () =>
       caps
-        ? { qdiscs: caps.qdiscs, ifb: caps.actions.connmark && caps.actions.mirred && caps.links.ifb }
+        ? {
+            qdiscs: caps.qdiscs,
+            ifb: caps.actions.connmark && caps.actions.mirred && caps.links.ifb,
+            hosts: { sfqFlow: caps.qdiscs.sfq && caps.classifiers.flow, nftables: caps.nftables },
+          }
         : null,
     [caps],
   );

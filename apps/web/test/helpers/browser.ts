@@ -8,7 +8,7 @@ import type { Browser, Page } from "playwright-core";
 import { createDb } from "@sluice/db";
 import type { TestAgent } from "@sluice/agent/testing";
 import { WEB_DIR } from "../../scripts/ensure-build.ts";
-import { startServer } from "./server.ts";
+import { startServer, type ServerOptions } from "./server.ts";
 
 export const CHROMIUM = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].find((p) => existsSync(p));
 export const ROOT = resolve(WEB_DIR, "../..");
@@ -77,6 +77,8 @@ export interface DashboardOptions {
   seed?: (dataDir: string) => Promise<void>;
   /** More environment for the server. */
   env?: Record<string, string>;
+  /** More test-agent options (see startServer). */
+  agent?: ServerOptions["agent"];
 }
 
 export async function startDashboard(opts: DashboardOptions = {}): Promise<Dashboard> {
@@ -86,6 +88,7 @@ export async function startDashboard(opts: DashboardOptions = {}): Promise<Dashb
     sampleMs: 1000,
     seed: opts.seed ?? seedHistory,
     ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.agent ? { agent: opts.agent } : {}),
   });
   const { base, dir, agent } = srv;
   let browser: Browser | null = null;

@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultPolicy } from "@sluice/policy";
-import { TestAgent } from "@sluice/agent/testing";
+import { TestAgent, type TestAgentOptions } from "@sluice/agent/testing";
 import { ensureBuild, WEB_DIR } from "../../scripts/ensure-build.ts";
 
 export function freePort(): Promise<number> {
@@ -93,6 +93,8 @@ export interface ServerOptions {
   seed?: (dataDir: string) => Promise<void>;
   /** More environment for the server (e.g. SLUICE_LOGIN_MAX_PER_IP). */
   env?: Record<string, string>;
+  /** More test-agent options, given the temporary directory (e.g. a leases file written there). */
+  agent?: (dir: string) => Omit<Partial<TestAgentOptions>, "socket">;
 }
 
 export interface DashboardServer {

@@ -52,6 +52,16 @@ export function capabilityLines(s: AgentStatus): CapabilityLine[] {
         : `not followed (${c.nftables ? "no conntrack helper" : "nftables missing"}): FTP data and SIP media are classified on their own`,
       fallback: v.helpers.length < 3,
     },
+    {
+      label: "sharing among hosts",
+      value:
+        v.hostFair === "sfq-flow"
+          ? "SFQ hashed by host (cls_flow)"
+          : v.hostFair === "htb-buckets"
+            ? `HTB buckets picked in nftables (${!c.qdiscs.sfq ? "sch_sfq" : "cls_flow"} missing)`
+            : "not available (sch_sfq/cls_flow and nftables missing): classes share per flow, no device rules",
+      fallback: v.hostFair !== "sfq-flow",
+    },
   ];
   return lines;
 }

@@ -11,6 +11,7 @@ import {
   type AppCatalogue,
   type ApplyErrorBody,
   type FlowsResponse,
+  type DevicesResponse,
   type HistoryEntry,
   type TestPatternInput,
 } from "@sluice/agent-contract";
@@ -138,6 +139,15 @@ export class AgentService {
         catalogue: this.appsCache?.catalogue ?? null,
         error,
       };
+    }
+  }
+
+  /** The LAN devices the agent knows (its DHCP leases, names), or why not. */
+  async devices(): Promise<{ live: boolean; devices: DevicesResponse | null; error: string | null }> {
+    try {
+      return { live: true, devices: await this.call((c) => c.devices()), error: null };
+    } catch (e) {
+      return { live: false, devices: null, error: (e as Error).message };
     }
   }
 

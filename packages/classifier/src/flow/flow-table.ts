@@ -178,6 +178,16 @@ export interface FlowTableStats {
 }
 
 const IN_FLIGHT_OOO_FACTOR = 2;
+
+/** Address strings shared by the flows that have them (few hosts, many flows), bounded. */
+const addresses = new Map<string, string>();
+function intern(address: string): string {
+  const known = addresses.get(address);
+  if (known !== undefined) return known;
+  if (addresses.size >= 65536) addresses.clear();
+  addresses.set(address, address);
+  return address;
+}
 const ONE_CHUNK: Buffer[] = [Buffer.alloc(0)];
 const NO_CHUNKS: Buffer[] = [];
 
@@ -370,6 +380,20 @@ export class FlowTable {
     return true;
   }
 
+  /**
+   * Drops a flow from the table without ending it (no onFlowEnd, not counted as ended):
+   * its owner keeps what it needs of it elsewhere (the data plane keeps decided flows as
+   * compact records). Its inspection state is released.
+   */
+  forget(flow: Flow): void {
+    const ix = this.flows;
+    const proto = flow.l4 === "tcp" ? 6 : 17;
+    ix.setKeyFromText(proto, flow.family, flow.clientIp, flow.serverIp, flow.clientPort, flow.serverPort);
+    const e = ix.find();
+    if (e >= 0 && ix.value(e) === flow) ix.remove(e);
+    if (flow.inspection) this.release(flow);
+  }
+
   /** Ends flows idle at `now`; returns how many. */
   expire(now: number): number {
     let n = 0;
@@ -431,9 +455,9 @@ export class FlowTable {
       id: this.nextId++,
       l4: p.l4,
       family: p.family,
-      clientIp: fromClient ? src : dst,
+      clientIp: intern(fromClient ? src : dst),
       clientPort: fromClient ? p.sport : p.dport,
-      serverIp: fromClient ? dst : src,
+      serverIp: intern(fromClient ? dst : src),
       serverPort: fromClient ? p.dport : p.sport,
       firstSeen: time,
       lastSeen: time,
@@ -492,6 +516,12 @@ export class FlowTable {
       // Never decided (too short): still named by the DNS cache, its address or port.
       this.name(flow, insp.dissect, flow.lastSeen);
     }
+    if (flow.inspection) this.release(flow);
+  }
+
+  /** Ends a flow's inspection: its subject's storage goes back to the arena. */
+  private release(flow: Flow): void {
+    flow.inspection!.subject.clear();
     flow.inspection = null;
   }
 
@@ -521,7 +551,7 @@ export class FlowTable {
         flow.hostname = d.hostname;
         flow.hostnameSource = d.hostnameSource;
       }
-      if (done || flow.packets >= window.packets) flow.inspection = null;
+      if (done || flow.packets >= window.packets) this.release(flow);
       return false;
     }
     if (!insp.sniffed && direction === "c2s" && chunks.length) {
@@ -613,6 +643,7 @@ export class FlowTable {
     for (const c of chunks) if (one.append(c, room)) grew = true;
     if (!grew) return null;
     const hit = this.patterns.match(one.view(), "udp");
+    one.clear();
     return hit && !hit.meta?.overmatch ? hit : null;
   }
 
@@ -638,7 +669,7 @@ export class FlowTable {
       insp.subject.clear();
       insp.pending = null;
     } else {
-      flow.inspection = null; // free the buffer: a decided flow leaves inspection at once
+      this.release(flow); // free the buffer: a decided flow leaves inspection at once
     }
   }
 

@@ -3,18 +3,27 @@
 // as UTF-8 bytes with every byte >= 0x80 spelled as its latin1 character (the dialect's
 // translation matches those characters), which is what RE2 runs on: handing RE2 a Buffer
 // spares it a string-to-UTF-8 conversion (and a Buffer allocation) per pattern set per
-// packet.
+// packet. The bytes live in the thread's subject arena (flow/subject-arena.ts) and go back
+// to it when the flow is decided or leaves the table (`clear`).
 
 import { isAscii } from "node:buffer";
+import { SubjectArena, subjectArena } from "./subject-arena.ts";
 
 export class FlowSubject {
   /** Payload bytes held (NULs stripped): the window's count. */
   chars = 0;
-  /** Owned storage (UTF-8), or null until the flow needs more than one packet. */
-  private store: Buffer | null = null;
+  /**
+   * Owned storage (UTF-8): a block of the thread's subject arena (`block` >= 0) or, past
+   * the arena's largest block, a Buffer of its own; none until the flow needs more than
+   * one packet.
+   */
+  private block = -1;
+  private big: Buffer | null = null;
+  private capacity = 0;
   private used = 0;
-  /** A packet's converted bytes not yet copied into `store` (see `persist`). */
-  private fresh: Buffer[] = [];
+  /** A packet's bytes not yet copied into the storage (see `persist`). */
+  private fresh: Buffer | null = null;
+  private freshMore: Buffer[] | null = null;
   private freshBytes = 0;
 
   /** Appends one chunk, up to `limit` chars in all; false when nothing was added. */
@@ -25,7 +34,8 @@ export class FlowSubject {
       // The common text case: the packet's own bytes, no copy until `persist`.
       const b = chunk.length > room ? chunk.subarray(0, room) : chunk;
       this.chars += b.length;
-      this.fresh.push(b);
+      if (this.fresh === null) this.fresh = b;
+      else (this.freshMore ??= []).push(b);
       this.freshBytes += b.length;
       return true;
     }
@@ -50,19 +60,39 @@ export class FlowSubject {
     return n > 0;
   }
 
-  /** The storage, grown to hold `need` bytes. */
+  /** The storage (all of its capacity), grown to hold `need` bytes, `used` of them kept. */
   private reserve(need: number): Buffer {
-    if (this.store && this.store.length >= need) return this.store;
-    const grown = Buffer.allocUnsafeSlow(Math.max(need, Math.min(2 * need, 4096)));
-    if (this.store) this.store.copy(grown, 0, 0, this.used);
-    return (this.store = grown);
+    if (need <= this.capacity) return this.storage();
+    // The arena's block sizes grow by x1.5 at most: no headroom on top of that.
+    const size = SubjectArena.blockSize(need);
+    const old = this.used ? this.storage() : null;
+    let grown: Buffer;
+    if (size) {
+      const block = subjectArena.alloc(size);
+      grown = subjectArena.view(block, size);
+      if (old) old.copy(grown, 0, 0, this.used);
+      this.free();
+      this.block = block;
+      this.capacity = size;
+    } else {
+      grown = Buffer.allocUnsafeSlow(Math.ceil(need * 1.5));
+      if (old) old.copy(grown, 0, 0, this.used);
+      this.free();
+      this.big = grown;
+      this.capacity = grown.length;
+    }
+    return grown;
+  }
+
+  private storage(): Buffer {
+    return this.big ?? subjectArena.view(this.block, this.capacity);
   }
 
   /** The subject as RE2 reads it (valid until the next append). */
   view(): Buffer {
-    if (this.used === 0 && this.fresh.length === 1) return this.fresh[0]!;
+    if (this.used === 0 && this.fresh !== null && this.freshMore === null) return this.fresh;
     this.persist();
-    return this.store!.subarray(0, this.used);
+    return this.capacity ? this.storage().subarray(0, this.used) : Buffer.alloc(0);
   }
 
   /**
@@ -70,21 +100,28 @@ export class FlowSubject {
    * capture's read buffer or a queue's packet buffer, which must not be kept.
    */
   persist(): void {
-    if (this.fresh.length === 0) return;
+    if (this.fresh === null) return;
     const store = this.reserve(this.used + this.freshBytes);
-    for (const f of this.fresh) {
-      f.copy(store, this.used);
-      this.used += f.length;
-    }
-    this.fresh.length = 0; // the same array for the flow's life: no garbage per packet
+    this.used += this.fresh.copy(store, this.used);
+    if (this.freshMore) for (const f of this.freshMore) this.used += f.copy(store, this.used);
+    this.fresh = null;
+    this.freshMore = null;
     this.freshBytes = 0;
   }
 
   /** Forgets everything (the flow stops being matched against patterns). */
   clear(): void {
-    this.store = null;
+    this.free();
     this.used = 0;
-    this.fresh.length = 0;
+    this.fresh = null;
+    this.freshMore = null;
     this.freshBytes = 0;
+  }
+
+  private free(): void {
+    if (this.block >= 0) subjectArena.release(this.block);
+    this.block = -1;
+    this.big = null;
+    this.capacity = 0;
   }
 }

@@ -93,6 +93,8 @@ export const POLICY_SETTING_KEYS = [
   "download",
   "inspection",
   "marks",
+  "devices",
+  "class.fairness",
   "policy.timeZone",
   "policy.schedules",
   "policy.quotas",
@@ -128,6 +130,8 @@ async function readFrom(db: Db): Promise<EditablePolicy | null> {
     if (c.burst !== null) out.burst = c.burst;
     if (c.cburst !== null) out.cburst = c.cburst;
     if (c.description !== null) out.description = c.description;
+    const fairness = s["class.fairness"]?.[c.direction]?.[c.name];
+    if (fairness) out.fairness = fairness;
     tree[c.direction].push(out);
   }
   return {
@@ -142,6 +146,7 @@ async function readFrom(db: Db): Promise<EditablePolicy | null> {
     metrics: s.metrics ?? { ...DEFAULT_METRICS },
     classes: tree,
     rules: rules.map((r) => ({ ...ruleOf(r), enabled: r.enabled })),
+    ...(s.devices?.length ? { devices: s.devices } : {}),
     timeZone: s["policy.timeZone"] ?? "UTC",
     schedules: s["policy.schedules"] ?? [],
     quotas: s["policy.quotas"] ?? [],
@@ -267,6 +272,16 @@ export function policyRepo(prisma: PrismaClient) {
         download: policy.download,
         inspection: policy.inspection,
         marks: policy.marks,
+        devices: policy.devices ?? [],
+        // a class's fairness by direction and name (the classes table predates it)
+        "class.fairness": Object.fromEntries(
+          DIRECTIONS.map((dir) => [
+            dir,
+            Object.fromEntries(
+              policy.classes[dir].flatMap((c) => (c.fairness ? [[c.name, c.fairness]] : [])),
+            ),
+          ]),
+        ) as KnownSettings["class.fairness"],
         "policy.timeZone": policy.timeZone,
         "policy.schedules": policy.schedules,
         "policy.quotas": policy.quotas,

@@ -1,7 +1,7 @@
 // Key/value settings with JSON values. The keys the policy and the dashboard use are typed
 // (KnownSettings); any other key holds unknown JSON.
 
-import type { Policy } from "@sluice/policy";
+import type { Fairness, Policy, PolicyDevice } from "@sluice/policy";
 import type { PrismaClient } from "../generated/sqlite/client.ts";
 import type { InputJsonValue } from "../generated/sqlite/internal/prismaNamespace.ts";
 
@@ -9,6 +9,8 @@ export interface InterfaceSetting {
   device: string;
   /** bit/s */
   rate: number;
+  /** The LAN's networks (CIDR), where the policy names them (device rules lie inside). */
+  networks?: string[];
 }
 
 export interface RetentionSetting {
@@ -32,6 +34,10 @@ export interface KnownSettings {
   inspection: { packets: number; bytes: number; queues: number; queueBase: number };
   /** Sluice's mark bits: protocol, catalogue app, hostname rule (the last two may be missing in old rows). */
   marks: { mask: number; appMask?: number; hostMask?: number };
+  /** Per-device limits (the policy's devices, rates in bit/s). */
+  devices: PolicyDevice[];
+  /** Classes shared among hosts: direction → class name → fairness. */
+  "class.fairness": Record<"upload" | "download", Record<string, Fairness>>;
   /** The agent's metrics endpoint (off, or its address, port and token digest). */
   metrics: { enabled: boolean; address: string; port: number; bearerTokenSha256?: string };
   /** The agent's control socket. */

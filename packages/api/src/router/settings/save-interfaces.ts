@@ -19,7 +19,18 @@ export const saveInterfaces = adminProcedure.input(saveInterfacesInput).mutation
   checkKernelFit(ctx.deps, { download: input.download ?? p.download });
   await ctx.deps.db.policy
     .save(
-      { ...p, interfaces: { wan: input.wan, lan: input.lan }, download: input.download ?? p.download },
+      {
+        ...p,
+        // the LAN's networks (device rules) are set on the Devices page: kept here
+        interfaces: {
+          wan: input.wan,
+          lan: {
+            ...input.lan,
+            ...(p.interfaces.lan.networks ? { networks: p.interfaces.lan.networks } : {}),
+          },
+        },
+        download: input.download ?? p.download,
+      },
       await ruleNames(ctx.deps),
     )
     .catch(policyError);

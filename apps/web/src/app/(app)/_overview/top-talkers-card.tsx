@@ -1,5 +1,6 @@
 "use client";
-// The LAN hosts moving the most traffic right now.
+// The LAN hosts moving the most traffic right now, named from the box's DHCP leases (or
+// reverse DNS) when the agent knows them.
 
 import { Card, Table, Text } from "@mantine/core";
 import { formatBps, formatBytes } from "@/lib/format";
@@ -27,7 +28,20 @@ export function TopTalkersCard({ extra }: { extra: LiveExtra | null }) {
           <Table.Tbody>
             {extra.hosts.map((h) => (
               <Table.Tr key={h.host}>
-                <Table.Td className="mono">{h.host}</Table.Td>
+                <Table.Td>
+                  {h.name ? (
+                    <>
+                      <Text span fw={500} size="sm">
+                        {h.name}
+                      </Text>{" "}
+                      <Text span c="dimmed" size="xs" className="mono">
+                        {h.host}
+                      </Text>
+                    </>
+                  ) : (
+                    <span className="mono">{h.host}</span>
+                  )}
+                </Table.Td>
                 <Table.Td ta="right">{formatBps(h.rateBps)}</Table.Td>
                 <Table.Td ta="right">{formatBytes(h.bytes)}</Table.Td>
                 <Table.Td ta="right">{h.connections}</Table.Td>

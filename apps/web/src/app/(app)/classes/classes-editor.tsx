@@ -21,7 +21,7 @@ import {
   Title,
   Tooltip,
 } from "@mantine/core";
-import { fairLeaves, parseRate } from "@sluice/policy";
+import { fairLeaves, hostFairMethod, parseRate } from "@sluice/policy";
 import { usePolicyDraft, issueAt, type DraftClass, type Direction, type LeafKind } from "@/lib/policy-draft";
 import { RemoveClassModal, type PendingRemove } from "./remove-class-modal";
 import { formatBps } from "@/lib/format";
@@ -67,6 +67,7 @@ export function ClassesEditor() {
   if (ed.query.isLoading || (!ed.draft && !ed.query.isError)) return <Loading label="Loading the policy…" />;
   if (ed.query.isError) return <ErrorState error={ed.query.error} retry={() => void ed.query.refetch()} />;
   const d = ed.draft!;
+  const ifb = d.rest.download === "ifb";
   const list = d.classes[dir];
   const link =
     dir === "upload" ? d.interfaces.wan : d.rest.download === "ifb" ? d.interfaces.wan : d.interfaces.lan;
@@ -195,6 +196,7 @@ export function ClassesEditor() {
               <Table.Th w={120}>ceil</Table.Th>
               <Table.Th w={80}>priority</Table.Th>
               <Table.Th w={110}>leaf qdisc</Table.Th>
+              <Table.Th w={110}>shared by</Table.Th>
               <Table.Th w={70}>default</Table.Th>
               <Table.Th>description</Table.Th>
               <Table.Th w={40} />
@@ -287,6 +289,36 @@ export function ClassesEditor() {
                       error={at(i, "leaf")}
                       aria-label={`leaf qdisc of class ${c.name}`}
                     />
+                  </Table.Td>
+                  <Table.Td>
+                    <Tooltip
+                      label={
+                        at(i, "fairness") ??
+                        "hosts: each LAN host gets an equal share first, however many connections it opens"
+                      }
+                      color={at(i, "fairness") ? "red" : undefined}
+                    >
+                      <Select
+                        size="xs"
+                        value={c.fairness ?? "flow"}
+                        onChange={(v) => update(i, { fairness: v === "host" ? "host" : undefined })}
+                        data={[
+                          { value: "flow", label: "flows" },
+                          ed.kernel?.hosts && !hostFairMethod(ed.kernel.hosts, dir === "download" && ifb)
+                            ? {
+                                value: "host",
+                                label: "hosts (not in this kernel)",
+                                disabled: c.fairness !== "host",
+                              }
+                            : { value: "host", label: "hosts" },
+                        ]}
+                        disabled={readOnly || hasChildren}
+                        allowDeselect={false}
+                        error={at(i, "fairness")}
+                        aria-label={`fairness of class ${c.name}`}
+                        data-testid={`class-${dir}-${c.name}-fairness`}
+                      />
+                    </Tooltip>
                   </Table.Td>
                   <Table.Td>
                     <Tooltip

@@ -19,7 +19,7 @@ export function FlowsView() {
     return (q.data?.connections ?? []).filter(
       (c) =>
         !w ||
-        `${c.client} ${c.server} ${c.protocol} ${c.app ?? ""} ${c.category ?? ""} ${c.hostname ?? ""} ${c.className ?? ""} ${c.l4}`
+        `${c.client} ${c.clientName ?? ""} ${c.server} ${c.protocol} ${c.app ?? ""} ${c.category ?? ""} ${c.hostname ?? ""} ${c.className ?? ""} ${c.l4}`
           .toLowerCase()
           .includes(w),
     );
@@ -89,7 +89,20 @@ export function FlowsView() {
                     {rows.map((c) => (
                       <Table.Tr key={`${c.l4}${c.client}${c.server}`}>
                         <Table.Td>{c.l4}</Table.Td>
-                        <Table.Td className="mono">{c.client}</Table.Td>
+                        <Table.Td className="mono">
+                          {c.clientName ? (
+                            <>
+                              <Text span fw={500} size="sm">
+                                {c.clientName}
+                              </Text>{" "}
+                              <Text span c="dimmed" size="xs">
+                                {c.client}
+                              </Text>
+                            </>
+                          ) : (
+                            c.client
+                          )}
+                        </Table.Td>
                         <Table.Td className="mono">{c.server}</Table.Td>
                         <Table.Td>
                           <Badge variant="dot" color={colorOf(c.protocol, "protocol")} tt="none">

@@ -159,7 +159,7 @@ export function MetricsCard() {
       )}
       {shown && (
         <Alert color="yellow" mt="sm" title="The new token, shown once" data-testid="metrics-new-token">
-          <Code>{shown}</Code>
+          <Code data-testid="metrics-token-value">{shown}</Code>
           <Text size="sm" mt={4}>
             Put it in Prometheus&apos;s scrape config (<Code>authorization: credentials_file</Code>); Sluice
             keeps only its SHA-256.

@@ -1,0 +1,223 @@
+// What a data-plane worker does with each queued packet, apart from the queue I/O: find
+// or create its flow, classify it, and return the packet mark (the flow's l7 mark, app id
+// and hostname rule in their fields). A flow under inspection lives in the flow table; once
+// decided it leaves the table for a compact record in the DecidedFlowCache (the kernel's
+// connmark carries the verdict from then on), so the worker's memory is the flows being
+// inspected plus a few dozen bytes per recently decided one.
+
+import { HostnameRules } from "@sluice/policy/hostname-glob"; // not the schemas (zod): see config-file.ts
+import {
+  FlowTable,
+  PacketSlot,
+  decodeIpPacketInto,
+  flowClient,
+  flowServer,
+  type AppCatalogue,
+  type Matcher,
+  type WindowOptions,
+} from "@sluice/classifier";
+import { DecidedFlowCache, type DecidedRecord } from "./flow-cache.ts";
+import { SharedDnsCache, dnsAnswerOffset } from "./shared-dns-cache.ts";
+import type { FlowDecidedEvent, Routing } from "./messages.ts";
+
+/** l7 mark of "unknown" (packages/classifier's MARK_UNKNOWN). */
+const MARK_UNKNOWN = 2;
+/** Seconds a decided flow's record outlives its last queued packet (at least). */
+const DECIDED_IDLE_SECONDS = 60;
+
+export interface PacketClassifierOptions {
+  queue: number;
+  matcher: Matcher;
+  window: WindowOptions;
+  /** Flows under inspection at most (and twice that many decided records). */
+  maxFlows: number;
+  routing: Routing;
+  apps: AppCatalogue | null;
+  dnsCache?: SharedDnsCache;
+  onError?: (msg: string) => void;
+}
+
+/** The parts of a queued packet the classifier reads. */
+export interface QueuedPacket {
+  mark: number;
+  payloadOffset: number;
+  payloadLength: number;
+}
+
+export class PacketClassifier {
+  readonly table: FlowTable;
+  readonly dnsCache: SharedDnsCache;
+  readonly decidedFlows: DecidedFlowCache;
+  readonly counters = { packets: 0, bytes: 0, passthrough: 0, decided: 0, late: 0, errors: 0 };
+  /** Packets by the l7 mark they were given. */
+  readonly verdicts: Record<number, number> = {};
+  /** One decoded packet for every queued one: the flow table keeps nothing of it. */
+  private readonly slot = new PacketSlot();
+  /** Decided flows since the last `takeEvents`. */
+  private events: FlowDecidedEvent[] = [];
+  private readonly queue: number;
+  private readonly onError: (msg: string) => void;
+  // The mark fields, and which hostname rule a flow matches. A new routing (an apply) bumps
+  // `generation`: decided flows recompute their bits on their next packet.
+  private r!: Routing;
+  private hostnames = new HostnameRules([]);
+  private keep = 0;
+  private generation = 0;
+  /** Seconds, as the caller last said (see `setTime`). */
+  private now = 0;
+
+  constructor(o: PacketClassifierOptions) {
+    this.queue = o.queue;
+    this.onError = o.onError ?? (() => {});
+    this.dnsCache = o.dnsCache ?? new SharedDnsCache();
+    this.table = new FlowTable(o.matcher, {
+      window: o.window,
+      maxFlows: o.maxFlows,
+      apps: o.apps,
+      dnsCache: this.dnsCache,
+    });
+    this.decidedFlows = new DecidedFlowCache(2 * o.maxFlows, DECIDED_IDLE_SECONDS);
+    this.setRouting(o.routing);
+  }
+
+  setRouting(next: Routing): void {
+    this.r = next;
+    this.hostnames = new HostnameRules(next.hostRules.map((h) => h.glob));
+    this.keep = ~(next.mask | next.app.mask | next.host.mask) >>> 0;
+    this.generation++;
+  }
+
+  /** New patterns or catalogue: decided flows' bits are recomputed on their next packet. */
+  patternsChanged(apps: AppCatalogue | null): void {
+    this.table.apps = apps;
+    this.generation++;
+  }
+
+  /** The clock for the next packets (seconds; set once per received batch). */
+  setTime(seconds: number): void {
+    this.now = seconds;
+  }
+
+  takeEvents(): FlowDecidedEvent[] {
+    const e = this.events;
+    this.events = [];
+    return e;
+  }
+
+  /** Flows tracked: under inspection (in the table) plus decided ones remembered. */
+  get activeFlows(): number {
+    return this.table.size + this.decidedFlows.size;
+  }
+
+  /** The packet's new mark (its untouched mark for packets that are not TCP/UDP). */
+  handle(p: QueuedPacket, buf: Buffer): number {
+    const c = this.counters;
+    const r = this.r;
+    const now = this.now;
+    c.packets++;
+    const off = p.payloadOffset;
+    const len = p.payloadLength;
+    // A DNS answer (queued by its own rule, whatever its flow's state) names later flows.
+    let dnsAnswer = false;
+    if (buf[off + 9] === 17 || buf[off + 6] === 17) {
+      dnsAnswer = dnsAnswerOffset(buf, off, len) >= 0;
+      if (dnsAnswer) this.dnsCache.learnFromPacket(buf, off, len, now);
+    }
+    // The kernel's late rule: an undecided connection past its window comes with the
+    // protocol field already "unknown" (see render/iptables.ts). DNS answers are queued
+    // before that rule, whatever their mark says.
+    const late = !dnsAnswer && (p.mark & r.mask) >>> r.shift === MARK_UNKNOWN;
+    let ipLength = len;
+    if (len >= 20) {
+      const v = buf[off]! >> 4;
+      if (v === 4) ipLength = buf.readUInt16BE(off + 2);
+      else if (v === 6 && len >= 40) ipLength = 40 + buf.readUInt16BE(off + 4);
+    }
+    c.bytes += ipLength;
+    const key = len >= 28 ? DecidedFlowCache.key(buf, off, len) : null;
+    if (key !== null) {
+      if (DecidedFlowCache.isNewSyn(buf, off)) this.decidedFlows.delete(key);
+      else {
+        const known = this.decidedFlows.get(key, now);
+        if (known !== undefined) return this.verdict(p.mark, known.mark, this.bitsOf(known));
+      }
+    }
+    if (decodeIpPacketInto(buf.subarray(off, off + len), this.slot) !== null) {
+      c.passthrough++;
+      return p.mark;
+    }
+    let o: ReturnType<FlowTable["observe"]>;
+    try {
+      o = this.table.observe(this.slot, now);
+    } catch (e) {
+      // A classifier bug must not take the queue down: pass the packet, say so (rarely).
+      if (c.errors++ < 5) this.onError(`queue ${this.queue}: classifying a packet: ${(e as Error).stack}`);
+      return p.mark;
+    }
+    const flow = o.flow;
+    let decided = o.decided;
+    if (!decided && late && this.table.conclude(flow, now)) {
+      decided = true;
+      c.late++;
+    }
+    if (flow.verdict === "unset") return this.verdict(p.mark, flow.mark, (flow.mark << r.shift) & r.mask);
+    const rec: DecidedRecord = {
+      mark: flow.mark,
+      appId: flow.appId ?? 0,
+      hostname: flow.hostname,
+      bits: 0,
+      hostRule: 0,
+      generation: -1,
+    };
+    const bits = this.bitsOf(rec);
+    if (decided) {
+      c.decided++;
+      this.events.push({
+        queue: this.queue,
+        time: now,
+        l4: flow.l4,
+        client: flowClient(flow),
+        server: flowServer(flow),
+        protocol: flow.protocol,
+        mark: flow.mark,
+        decidedAtPacket: flow.decidedAtPacket ?? flow.packets,
+        hostname: flow.hostname,
+        app: flow.app,
+        category: flow.category,
+        hostRule: rec.hostRule,
+        markBits: bits,
+      });
+    }
+    // Done with it (a DNS flow still reading its answers stays until its window is spent).
+    if (flow.inspection === null && key !== null) {
+      this.table.forget(flow);
+      this.decidedFlows.set(key, rec, now);
+    }
+    return this.verdict(p.mark, flow.mark, bits);
+  }
+
+  private verdict(mark: number, l7: number, bits: number): number {
+    this.verdicts[l7] = (this.verdicts[l7] ?? 0) + 1;
+    return ((mark & this.keep) | bits) >>> 0;
+  }
+
+  /** A decided flow's mark bits under the current routing. */
+  private bitsOf(rec: DecidedRecord): number {
+    if (rec.generation === this.generation) return rec.bits;
+    const r = this.r;
+    let bits = (rec.mark << r.shift) & r.mask;
+    let hostRule = 0;
+    if (rec.appId) bits |= (rec.appId << r.app.shift) & r.app.mask;
+    if (rec.hostname) {
+      const i = this.hostnames.first(rec.hostname);
+      if (i >= 0) {
+        hostRule = r.hostRules[i]!.id;
+        bits |= (hostRule << r.host.shift) & r.host.mask;
+      }
+    }
+    rec.bits = bits >>> 0;
+    rec.hostRule = hostRule;
+    rec.generation = this.generation;
+    return rec.bits;
+  }
+}

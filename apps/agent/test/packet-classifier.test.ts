@@ -1,0 +1,122 @@
+// A data-plane worker's packet path without a kernel (PacketClassifier): raw IPv4 packets
+// in, packet marks out. A decided flow leaves the flow table for a compact record that
+// still marks its late packets; an apply's routing reaches those records; a new SYN on the
+// tuple starts over; the kernel's past-the-window signal decides an undecided flow.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { loadPatternDirs, subjectArena } from "@sluice/classifier";
+import { markFields } from "@sluice/policy";
+import { PacketClassifier } from "../src/nfqueue/packet-classifier.ts";
+
+const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
+const patterns = loadPatternDirs([PROTOCOLS]);
+const fields = markFields();
+const routing = {
+  mask: fields.protocol.mask,
+  shift: fields.protocol.shift,
+  app: fields.app,
+  host: fields.host,
+  hostRules: [] as { glob: string; id: number }[],
+};
+const l7 = (mark: number) => (mark & routing.mask) >>> routing.shift;
+const hostField = (mark: number) => (mark & routing.host.mask) >>> routing.host.shift;
+
+const CLIENT = [192, 168, 1, 10];
+const SERVER = [203, 0, 113, 5];
+/** An IPv4 TCP segment (flags: 0x02 SYN, 0x10 ACK, 0x12 SYN-ACK, 0x18 PSH-ACK). */
+function tcp(fromClient: boolean, flags: number, payload = "", seq = 1): Buffer {
+  const body = Buffer.from(payload, "latin1");
+  const b = Buffer.alloc(40 + body.length);
+  b[0] = 0x45;
+  b.writeUInt16BE(b.length, 2);
+  b[8] = 64;
+  b[9] = 6;
+  b.set(fromClient ? CLIENT : SERVER, 12);
+  b.set(fromClient ? SERVER : CLIENT, 16);
+  b.writeUInt16BE(fromClient ? 40000 : 80, 20);
+  b.writeUInt16BE(fromClient ? 80 : 40000, 22);
+  b.writeUInt32BE(seq, 24);
+  b[32] = 0x50;
+  b[33] = flags;
+  body.copy(b, 40);
+  return b;
+}
+
+function classifier() {
+  const pc = new PacketClassifier({
+    queue: 0,
+    matcher: patterns,
+    window: { packets: 10, bytes: 2048 },
+    maxFlows: 1000,
+    routing,
+    apps: null,
+  });
+  pc.setTime(1000);
+  const send = (b: Buffer, mark = 0) => pc.handle({ mark, payloadOffset: 0, payloadLength: b.length }, b);
+  return { pc, send };
+}
+
+const REQUEST = "GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: test\r\n\r\n";
+
+test("a decided flow leaves the flow table; its late packets still get its mark from the compact record", () => {
+  const before = subjectArena.inUse;
+  const { pc, send } = classifier();
+  assert.equal(l7(send(tcp(true, 0x02, "", 0))), 1, "unset while inspected");
+  send(tcp(false, 0x12, "", 0));
+  send(tcp(true, 0x10));
+  assert.equal(pc.table.size, 1);
+  const decided = send(tcp(true, 0x18, REQUEST));
+  const http = patterns.get("http")!;
+  assert.equal(l7(decided), http.mark);
+  assert.equal(pc.counters.decided, 1);
+  assert.equal(pc.table.size, 0, "the decided flow left the table");
+  assert.equal(pc.decidedFlows.size, 1);
+  assert.equal(pc.activeFlows, 1);
+  assert.equal(subjectArena.inUse, before, "its subject's storage went back to the arena");
+  const events = pc.takeEvents();
+  assert.equal(events.length, 1);
+  assert.equal(events[0]!.protocol, "http");
+  assert.equal(events[0]!.hostname, "www.example.com");
+
+  // Packets queued before the verdict reached the connection: both directions, a FIN too.
+  assert.equal(send(tcp(false, 0x18, "HTTP/1.1 200 OK\r\n\r\n")), decided);
+  assert.equal(send(tcp(true, 0x11)), decided);
+  assert.equal(pc.table.size, 0, "no flow re-created from the middle");
+  assert.equal(pc.counters.decided, 1);
+  // Bits outside Sluice's fields are kept.
+  assert.equal(send(tcp(true, 0x10), 0x5), (decided | 0x5) >>> 0);
+
+  // An apply: the hostname rule's id reaches the record's next packet.
+  pc.setRouting({ ...routing, hostRules: [{ glob: "*.example.com", id: 7 }] });
+  const routed = send(tcp(true, 0x10));
+  assert.equal(hostField(routed), 7);
+  assert.equal(l7(routed), http.mark);
+});
+
+test("a new SYN on a decided flow's tuple drops its record and is inspected as a new flow", () => {
+  const { pc, send } = classifier();
+  send(tcp(true, 0x02, "", 0));
+  send(tcp(false, 0x12, "", 0));
+  send(tcp(true, 0x10));
+  send(tcp(true, 0x18, REQUEST));
+  assert.equal(pc.decidedFlows.size, 1);
+  assert.equal(l7(send(tcp(true, 0x02, "", 5000))), 1, "unset: a new connection");
+  assert.equal(pc.decidedFlows.size, 0);
+  assert.equal(pc.table.size, 1);
+});
+
+test("the kernel's past-the-window mark decides an undecided flow as unknown, and it leaves the table", () => {
+  const { pc, send } = classifier();
+  send(tcp(true, 0x02, "", 0));
+  send(tcp(false, 0x12, "", 0));
+  assert.equal(pc.table.size, 1);
+  const late = (2 << routing.shift) >>> 0;
+  const m = send(tcp(true, 0x18, "\x01\x02 no protocol here"), late);
+  assert.equal(l7(m), 2, "unknown");
+  assert.equal(pc.counters.late, 1);
+  assert.equal(pc.counters.decided, 1);
+  assert.equal(pc.table.size, 0);
+  assert.equal(l7(send(tcp(false, 0x10))), 2, "its record answers the next packet");
+});
