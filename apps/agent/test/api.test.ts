@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultPolicy } from "@sluice/policy";
-import { SystemExecutor, NetnsExecutor } from "../src/kernel/executor.ts";
+import { NetnsExecutor } from "../src/kernel/executor.ts";
+import { createBoxNamespace, deleteBoxNamespace } from "./support/box-namespace.ts";
 import { Agent } from "../src/daemon/agent.ts";
 import {
   AgentClient,
@@ -25,7 +26,6 @@ import type { z } from "zod";
 
 const NS = "sltest-api";
 const root = process.getuid?.() === 0;
-const sys = new SystemExecutor();
 const dir = mkdtempSync(join(tmpdir(), "sluice-api-"));
 const socket = join(dir, "agent.sock");
 const PATTERNS = fileURLToPath(new URL("./fixtures/patterns", import.meta.url));
@@ -34,16 +34,7 @@ const client = new AgentClient(socket);
 
 before(async () => {
   if (!root) return;
-  await sys.run(["ip", "netns", "del", NS]);
-  for (const argv of [
-    ["ip", "netns", "add", NS],
-    ["ip", "-n", NS, "link", "add", "wan0", "type", "veth", "peer", "name", "wanp"],
-    ["ip", "-n", NS, "link", "add", "lan0", "type", "veth", "peer", "name", "lanp"],
-    ["ip", "-n", NS, "link", "set", "wan0", "up"],
-    ["ip", "-n", NS, "link", "set", "lan0", "up"],
-  ]) {
-    assert.equal((await sys.run(argv)).code, 0, argv.join(" "));
-  }
+  await createBoxNamespace(NS);
   agent = await Agent.start({
     socket,
     dataDir: join(dir, "data"),
@@ -57,7 +48,7 @@ before(async () => {
 after(async () => {
   if (!root) return;
   await agent?.stop();
-  await sys.run(["ip", "netns", "del", NS]);
+  await deleteBoxNamespace(NS);
 });
 
 const opts = { skip: root ? false : "needs root (network namespaces)" };

@@ -8,11 +8,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultPolicy, type PolicyInput } from "@sluice/policy";
+import { defaultPolicy } from "@sluice/policy";
 import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
 import { readInstalled } from "../src/kernel/installed.ts";
 import { Applier, ApplyError } from "../src/apply/applier.ts";
-import { TEST_CATALOGUE } from "./support/catalogue.ts";
+import { TEST_CATALOGUE, withUpload } from "./support/policy-fixture.ts";
 import { HistoryStore } from "../src/apply/store.ts";
 import {
   FULL_CAPABILITIES as FULL_WITH_NFT,
@@ -28,12 +28,6 @@ const MINIMAL_CAPABILITIES: Capabilities = { ...MINIMAL_WITH_NFT, nftables: fals
 const DEVICES = ["wan0", "lan0"];
 const catalogue = TEST_CATALOGUE;
 const apps = loadAppCatalogue(DEFAULT_CATALOGUE_PATH);
-
-function withUpload(rateWeb: string): PolicyInput {
-  const p = defaultPolicy();
-  (p.classes.upload[1] as { rate: string }).rate = rateWeb;
-  return p;
-}
 
 function setup(caps: Capabilities) {
   const kernel = new FakeKernel();

@@ -4,25 +4,19 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultPolicy, type PolicyInput } from "@sluice/policy";
-import {
-  SystemExecutor,
-  NetnsExecutor,
-  type Executor,
-  type RunOptions,
-  type CommandResult,
-} from "../src/kernel/executor.ts";
+import { defaultPolicy } from "@sluice/policy";
+import { NetnsExecutor, type Executor, type RunOptions, type CommandResult } from "../src/kernel/executor.ts";
+import { createBoxNamespace, deleteBoxNamespace } from "./support/box-namespace.ts";
 import { probeCapabilities } from "../src/kernel/probe.ts";
 import { readInstalled } from "../src/kernel/installed.ts";
 import { Applier, ApplyError } from "../src/apply/applier.ts";
-import { TEST_CATALOGUE } from "./support/catalogue.ts";
+import { TEST_CATALOGUE, withUpload } from "./support/policy-fixture.ts";
 import { HistoryStore } from "../src/apply/store.ts";
 import type { Capabilities } from "../src/kernel/capabilities.ts";
 import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
 
 const NS = "sltest-apply";
 const root = process.getuid?.() === 0;
-const sys = new SystemExecutor();
 const ns = new NetnsExecutor(NS);
 const DEVICES = ["wan0", "lan0"];
 const catalogue = TEST_CATALOGUE;
@@ -55,25 +49,9 @@ async function state() {
   return readInstalled(ns, DEVICES, true);
 }
 
-function withUpload(rateWeb: string): PolicyInput {
-  const p = defaultPolicy();
-  (p.classes.upload[1] as { rate: string }).rate = rateWeb;
-  return p;
-}
-
 before(async () => {
   if (!root) return;
-  await sys.run(["ip", "netns", "del", NS]);
-  for (const argv of [
-    ["ip", "netns", "add", NS],
-    ["ip", "-n", NS, "link", "add", "wan0", "type", "veth", "peer", "name", "wanp"],
-    ["ip", "-n", NS, "link", "add", "lan0", "type", "veth", "peer", "name", "lanp"],
-    ["ip", "-n", NS, "link", "set", "wan0", "up"],
-    ["ip", "-n", NS, "link", "set", "lan0", "up"],
-  ]) {
-    const r = await sys.run(argv);
-    assert.equal(r.code, 0, `${argv.join(" ")}: ${r.stderr}`);
-  }
+  await createBoxNamespace(NS);
   caps = await probeCapabilities(ns);
   store = new HistoryStore(mkdtempSync(join(tmpdir(), "sluice-store-")));
   const apps = loadAppCatalogue(DEFAULT_CATALOGUE_PATH);
@@ -81,7 +59,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (root) await sys.run(["ip", "netns", "del", NS]);
+  if (root) await deleteBoxNamespace(NS);
 });
 
 const opts = { skip: root ? false : "needs root (network namespaces)" };

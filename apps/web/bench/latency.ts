@@ -8,14 +8,7 @@
 // A server that still needs its first admin gets one (the bench user). Only loopback or the
 // given URL is contacted; every loop is bounded.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { defaultPolicy } from "@sluice/policy";
-import { TestAgent } from "@sluice/agent/testing";
-import { ensureBuild, WEB_DIR } from "../scripts/ensure-build.ts";
+import { startServer } from "../test/helpers/server.ts";
 
 const N_PAGE = Number(process.env.SLUICE_BENCH_PAGES ?? 30);
 const N_CALL = Number(process.env.SLUICE_BENCH_CALLS ?? 60);
@@ -24,49 +17,13 @@ const PASSWORD = process.env.SLUICE_BENCH_PASSWORD ?? "bench-password";
 
 const state: { cleanup: (() => Promise<void>) | null } = { cleanup: null };
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
 async function ownServer(): Promise<string> {
   console.log(
     "# no SLUICE_WEB_URL: starting a test agent (real agent, in-memory kernel) and the dashboard server on a free port",
   );
-  ensureBuild({ skipTypecheck: true, log: (s) => console.log(`# ${s}`) });
-  const dir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
-  const agent = await TestAgent.start({ socket: join(dir, "agent.sock"), initialPolicy: defaultPolicy() });
-  const port = await freePort();
-  const server: ChildProcess = spawn(
-    process.execPath,
-    [resolve(WEB_DIR, "server.ts"), "--port", String(port), "--host", "127.0.0.1"],
-    {
-      cwd: WEB_DIR,
-      env: { ...process.env, SLUICE_SOCKET: agent.socket, SLUICE_DATA: join(dir, "data"), DATABASE_URL: "" },
-      stdio: "ignore",
-    },
-  );
-  state.cleanup = async () => {
-    server.kill("SIGTERM");
-    await agent.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${base}/login`, { redirect: "manual" })).status < 500) return base;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error("next start did not come up in 30 s");
+  const srv = await startServer({ name: "bench", sampleMs: 1000 });
+  state.cleanup = srv.stop;
+  return srv.base;
 }
 
 class Session {

@@ -1,21 +1,17 @@
-// Body size limits against the real server (`next build` + `next start`, test agent: the real agent on an in-memory kernel), issue
+// Body size limits against the real server (helpers/server.ts: `next build`, server.ts, the
+// test agent: the real agent on an in-memory kernel), issue
 // 17.2: 100 MB sign-ins and capture uploads, chunked and with Content-Length, one at a time
 // and three at once, are refused with 413 and the server's memory (RSS of the Next process
 // tree) stays within a bound; the upload form refuses a too-large file before sending it.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultPolicy } from "@sluice/policy";
-import { TestAgent } from "@sluice/agent/testing";
-import { ensureBuild, WEB_DIR } from "../scripts/ensure-build.ts";
+import { CHROMIUM } from "./helpers/browser.ts";
+import { startServer, type DashboardServer } from "./helpers/server.ts";
 
-const CHROMIUM = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].find((p) => existsSync(p));
 const MB = 1024 * 1024;
 /**
  * How much the server's RSS may grow over all the oversized requests (before the limit it
@@ -24,24 +20,10 @@ const MB = 1024 * 1024;
  */
 const RSS_BOUND = 3 * 28 * MB + 48 * MB;
 
-let dir: string;
-let agent: TestAgent;
-let server: ChildProcess | null = null;
+let srv: DashboardServer;
 let port = 0;
-let serverLog = "";
 let cookies = "";
 let csrf = "";
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 /** RSS of a process and all its descendants, in bytes. */
 function treeRss(pid: number): number {
@@ -108,37 +90,9 @@ function sendHuge(
 }
 
 before(async () => {
-  ensureBuild({ skipTypecheck: true, log: (s) => console.log(`# ${s}`) });
-  dir = mkdtempSync(join(tmpdir(), "sluice-body-limit-"));
-  const socket = join(dir, "agent.sock");
-  agent = await TestAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 0 });
-  port = await freePort();
-  server = spawn(
-    process.execPath,
-    [join(WEB_DIR, "server.ts"), "--port", String(port), "--host", "127.0.0.1"],
-    {
-      cwd: WEB_DIR,
-      env: {
-        ...process.env,
-        SLUICE_SOCKET: socket,
-        SLUICE_DATA: join(dir, "data"),
-        DATABASE_URL: "",
-        NEXT_TELEMETRY_DISABLED: "1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  server.stdout!.on("data", (b: Buffer) => (serverLog += b.toString()));
-  server.stderr!.on("data", (b: Buffer) => (serverLog += b.toString()));
+  srv = await startServer({ name: "body-limit" });
+  port = srv.port;
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`${base}/api/trpc/auth.getSession`)
-      .then((r) => r.status === 200)
-      .catch(() => false);
-    if (ok) break;
-    if (i > 240) throw new Error(`next start did not come up\n${serverLog.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
   // the admin, over HTTP as the browser does it
   const s = await fetch(`${base}/api/trpc/auth.getSession`);
   csrf = /sluice_csrf=([^;]+)/.exec(s.headers.getSetCookie().join("; "))![1]!;
@@ -160,9 +114,7 @@ before(async () => {
 });
 
 after(async () => {
-  server?.kill("SIGTERM");
-  await agent?.stop().catch(() => undefined);
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await srv?.stop();
 });
 
 test(
@@ -174,9 +126,9 @@ test(
     // warm up: the first oversized requests load the code paths
     assert.equal((await sendHuge("/api/trpc/auth.login", 2 * MB, { declare: false, ...signIn })).status, 413);
     await sendHuge("/api/trpc/protocols.classifyCapture", 40 * MB, { declare: false, ...upload });
-    const rss0 = treeRss(server!.pid!);
+    const rss0 = treeRss(srv.pid);
     let peak = rss0;
-    const sample = setInterval(() => (peak = Math.max(peak, treeRss(server!.pid!))), 100);
+    const sample = setInterval(() => (peak = Math.max(peak, treeRss(srv.pid))), 100);
     const outcomes: string[] = [];
     /** 413, or a reset before the whole body went out: refused, not read. */
     const refused = (r: { status: number; sent: number }, what: string) => {
@@ -202,7 +154,7 @@ test(
       clearInterval(sample);
     }
     console.log(`# ${outcomes.join("; ")}`);
-    const rss1 = treeRss(server!.pid!);
+    const rss1 = treeRss(srv.pid);
     console.log(
       `# next RSS: ${(rss0 / MB).toFixed(0)} MB before, peak ${(peak / MB).toFixed(0)} MB, ${(rss1 / MB).toFixed(0)} MB after`,
     );
@@ -241,7 +193,7 @@ test(
         if (r.url().includes("classifyCapture")) uploads.push(r.url());
       });
       await page.goto(`${url}/protocols`);
-      const big = join(dir, "big.pcap");
+      const big = join(srv.dir, "big.pcap");
       writeFileSync(big, Buffer.alloc(21 * MB));
       await page.locator('input[type="file"]').setInputFiles(big);
       await page.getByText("captures up to 20 MiB").waitFor();

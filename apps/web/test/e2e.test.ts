@@ -1,61 +1,29 @@
-// End to end in headless Chromium (Debian's, driven by playwright-core) against `next build`
-// + `next start` on a free localhost port, with the real agent on an in-memory kernel (@sluice/agent/testing) on a unix socket: first-run
+// End to end in headless Chromium (Debian's, driven by playwright-core) against the real
+// server (helpers/server.ts: `next build`, server.ts) with the real agent on an in-memory
+// kernel (@sluice/agent/testing) on a unix socket: first-run
 // setup, sign-in, a class limit edited (the inline error for a bad value, then a good one),
 // an application rule and a hostname rule added on the Rules page, Apply, the history entry, Try left to revert, rollback from history, the agent going
 // down. Screenshots of every page go to artifacts/screenshots/.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
 import { createDb } from "@sluice/db";
-import { defaultPolicy } from "@sluice/policy";
-import { TestAgent } from "@sluice/agent/testing";
+import type { TestAgent } from "@sluice/agent/testing";
 import {
   tcpConversation,
   ethernetFrame,
   pcapFile,
 } from "../../../packages/classifier/test/helpers/frames.ts";
-import { ensureBuild, WEB_DIR } from "../scripts/ensure-build.ts";
+import { SHOTS, skipWithoutChromium as skip, startDashboard, type Dashboard } from "./helpers/browser.ts";
 
-const CHROMIUM = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].find((p) => existsSync(p));
-const ROOT = resolve(WEB_DIR, "../..");
-const SHOTS = join(ROOT, "artifacts/screenshots");
-const skip = CHROMIUM
-  ? false
-  : "Debian's chromium is not installed (apt-get install -y chromium): e2e skipped";
-
+let d: Dashboard;
 let dir: string;
 let agent: TestAgent;
-let server: ChildProcess | null = null;
-let browser: Browser | null = null;
 let page: Page;
 let base: string;
-let serverLog = "";
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-async function waitFor(fn: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}\n--- server log ---\n${serverLog.slice(-3000)}`);
-}
 
 async function shot(name: string): Promise<void> {
   await page.waitForTimeout(300);
@@ -113,61 +81,21 @@ async function seedHistory(dataDir: string): Promise<void> {
 
 before(async () => {
   if (skip) return;
-  mkdirSync(SHOTS, { recursive: true });
-  ensureBuild({ skipTypecheck: true, log: (s) => console.log(`# ${s}`) });
-  dir = mkdtempSync(join(tmpdir(), "sluice-e2e-"));
-  const socket = join(dir, "agent.sock");
-  // a DHCP lease for one of the made-up clients: its name shows in Top talkers, Flows, Devices
-  const leasesFile = join(dir, "dnsmasq.leases");
-  writeFileSync(leasesFile, "0 02:00:00:00:00:10 192.168.1.10 kitchen-laptop *\n");
-  agent = await TestAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 1000, leasesFile });
-  await seedHistory(join(dir, "data"));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  // server.ts: `next start` plus the socket address for the API (login limits per client)
-  server = spawn(
-    process.execPath,
-    [join(WEB_DIR, "server.ts"), "--port", String(port), "--host", "127.0.0.1"],
-    {
-      cwd: WEB_DIR,
-      env: {
-        ...process.env,
-        SLUICE_SOCKET: socket,
-        SLUICE_DATA: join(dir, "data"),
-        DATABASE_URL: "",
-        SLUICE_LOGIN_MAX_PER_IP: "8",
-        NEXT_TELEMETRY_DISABLED: "1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+  d = await startDashboard({
+    seed: seedHistory,
+    env: { SLUICE_LOGIN_MAX_PER_IP: "8" },
+    agent: (dir) => {
+      // a DHCP lease for one of the made-up clients: its name shows in Top talkers, Flows, Devices
+      const leasesFile = join(dir, "dnsmasq.leases");
+      writeFileSync(leasesFile, "0 02:00:00:00:00:10 192.168.1.10 kitchen-laptop *\n");
+      return { leasesFile };
     },
-  );
-  server.stdout!.on("data", (b: Buffer) => (serverLog += b.toString()));
-  server.stderr!.on("data", (b: Buffer) => (serverLog += b.toString()));
-  await waitFor(
-    async () => (await fetch(`${base}/login`, { redirect: "manual" })).status < 500,
-    30_000,
-    "the dashboard server",
-  );
-  const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({
-    executablePath: CHROMIUM!,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
   });
-  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-  page.setDefaultTimeout(15_000);
+  ({ dir, agent, page, base } = d);
 });
 
 after(async () => {
-  await browser?.close();
-  server?.kill("SIGTERM");
-  await agent?.stop().catch(() => undefined);
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await d?.stop();
 });
 
 test("first-run setup, then sign out and in again", { skip }, async () => {
@@ -536,7 +464,7 @@ test(
     }
     // (the first test's wrong password counts too: 7 or 8 more failures, then 429 whatever the header)
     const failed = codes.filter((c) => c === 401).length;
-    assert.ok(failed >= 6 && failed <= 8, `${codes.join(" ")}\n${serverLog.slice(-2000)}`);
+    assert.ok(failed >= 6 && failed <= 8, `${codes.join(" ")}\n${d.log().slice(-2000)}`);
     assert.deepEqual(codes.slice(failed), Array(codes.length - failed).fill(429));
     // counted under the socket's address (the server's stamp), not "unknown" nor a claimed one
     const db = await createDb({ url: `file:${join(dir, "data", "sluice.db")}` });

@@ -9,16 +9,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { ensureBuild, WEB_DIR } from "../scripts/ensure-build.ts";
+import { ensureBuild } from "../scripts/ensure-build.ts";
 import { LAB, labUp, labDown, execInNs } from "@sluice/lab";
+import { CHROMIUM, ROOT, SHOTS, launchBrowser } from "./helpers/browser.ts";
+import { spawnServer, type SpawnedServer } from "./helpers/server.ts";
 
-const CHROMIUM = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].find((p) => existsSync(p));
-const ROOT = resolve(WEB_DIR, "../..");
-const SHOTS = join(ROOT, "artifacts/screenshots");
 const SLUICE = join(ROOT, "apps/agent/bin/sluice");
 const skip =
   process.getuid?.() !== 0
@@ -29,22 +27,11 @@ const skip =
 
 let dir = "";
 let agent: ChildProcess | null = null;
-let web: ChildProcess | null = null;
+let web: SpawnedServer | null = null;
 let browser: Browser | null = null;
 let page: Page;
 let base = "";
 let log = "";
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 async function waitFor(fn: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
@@ -52,7 +39,7 @@ async function waitFor(fn: () => Promise<boolean>, ms: number, what: string): Pr
     if (await fn().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out waiting for ${what}\n${log.slice(-3000)}`);
+  throw new Error(`timed out waiting for ${what}\n${log.slice(-3000)}${web?.log().slice(-3000) ?? ""}`);
 }
 
 interface Live {
@@ -104,49 +91,17 @@ before(async () => {
   );
   agent.stdout!.on("data", (b: Buffer) => (log += b.toString()));
   agent.stderr!.on("data", (b: Buffer) => (log += b.toString()));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
   await waitFor(async () => existsSync(socket), 60_000, "the agent's socket");
-  web = spawn(
-    process.execPath,
-    [join(ROOT, "apps/web/server.ts"), "--port", String(port), "--host", "127.0.0.1"],
-    {
-      cwd: WEB_DIR,
-      env: {
-        ...process.env,
-        SLUICE_SOCKET: socket,
-        SLUICE_DATA: join(dir, "web"),
-        DATABASE_URL: "",
-        NEXT_TELEMETRY_DISABLED: "1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  web.stdout!.on("data", (b: Buffer) => (log += b.toString()));
-  web.stderr!.on("data", (b: Buffer) => (log += b.toString()));
-  await waitFor(
-    async () => (await fetch(`${base}/login`, { redirect: "manual" })).status < 500,
-    60_000,
-    "next start",
-  );
-  const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({
-    executablePath: CHROMIUM!,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  web = await spawnServer({ socket, dataDir: join(dir, "web") });
+  base = web.base;
+  browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
   page.setDefaultTimeout(20_000);
 });
 
 after(async () => {
   await browser?.close();
-  web?.kill("SIGTERM");
+  web?.kill();
   agent?.kill("SIGTERM");
   if (!skip) await labDown();
 });

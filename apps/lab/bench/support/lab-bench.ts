@@ -144,9 +144,14 @@ export async function startInRouter(
   let err = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
+  // Generous: a data plane compiling 100+ patterns on one pinned CPU of a loaded machine
+  // can take a minute to say it is ready.
+  const deadline = Date.now() + (o.timeoutMs ?? 120_000);
   while (!ready.test(out)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${argv[0]} did not start: ${err}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(
+        `${argv.join(" ")} ${child.exitCode !== null ? `exited ${child.exitCode}` : "not ready in time"}: ${err.slice(-2000) || out.slice(-2000)}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
   return {

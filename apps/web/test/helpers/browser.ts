@@ -1,17 +1,14 @@
-// A dashboard in headless Chromium for a test file: `next build` (when stale) + `next start`
-// on a free localhost port, with the test agent (the real agent on an in-memory kernel) on a unix socket in a temporary directory.
-// Debian's chromium driven by playwright-core; screenshots go to artifacts/screenshots/.
+// A dashboard in headless Chromium for a test file: the real server with the test agent
+// (helpers/server.ts), Debian's chromium driven by playwright-core; screenshots go to
+// artifacts/screenshots/.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { createDb } from "@sluice/db";
-import { defaultPolicy } from "@sluice/policy";
-import { TestAgent } from "@sluice/agent/testing";
-import { ensureBuild, WEB_DIR } from "../../scripts/ensure-build.ts";
+import type { TestAgent } from "@sluice/agent/testing";
+import { WEB_DIR } from "../../scripts/ensure-build.ts";
+import { startServer, type ServerOptions } from "./server.ts";
 
 export const CHROMIUM = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].find((p) => existsSync(p));
 export const ROOT = resolve(WEB_DIR, "../..");
@@ -19,17 +16,6 @@ export const SHOTS = join(ROOT, "artifacts/screenshots");
 export const skipWithoutChromium = CHROMIUM
   ? false
   : "Debian's chromium is not installed (apt-get install -y chromium): e2e skipped";
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 /** An hour of per-minute class and protocol roll-ups, so the "last hours" charts draw. */
 async function seedHistory(dataDir: string): Promise<void> {
@@ -71,68 +57,59 @@ export interface Dashboard {
   stop: () => Promise<void>;
 }
 
-export async function startDashboard(): Promise<Dashboard> {
+/** Debian's chromium, headless, through playwright-core. */
+export async function launchBrowser(): Promise<Browser> {
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({
+    executablePath: CHROMIUM!,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+export interface DashboardOptions {
+  /** Fills the dashboard's database first (default: an hour of roll-ups). */
+  seed?: (dataDir: string) => Promise<void>;
+  /** More environment for the server. */
+  env?: Record<string, string>;
+  /** More test-agent options (see startServer). */
+  agent?: ServerOptions["agent"];
+}
+
+export async function startDashboard(opts: DashboardOptions = {}): Promise<Dashboard> {
   mkdirSync(SHOTS, { recursive: true });
-  ensureBuild({ skipTypecheck: true, log: (s) => console.log(`# ${s}`) });
-  const dir = mkdtempSync(join(tmpdir(), "sluice-web-"));
-  const socket = join(dir, "agent.sock");
-  const agent = await TestAgent.start({ socket, initialPolicy: defaultPolicy(), sampleMs: 1000 });
-  await seedHistory(join(dir, "data"));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  let log = "";
-  let server: ChildProcess | null = spawn(
-    join(ROOT, "node_modules/.bin/next"),
-    ["start", "-p", String(port), "-H", "127.0.0.1"],
-    {
-      cwd: WEB_DIR,
-      env: {
-        ...process.env,
-        SLUICE_SOCKET: socket,
-        SLUICE_DATA: join(dir, "data"),
-        DATABASE_URL: "",
-        NEXT_TELEMETRY_DISABLED: "1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  server.stdout!.on("data", (b: Buffer) => (log += b.toString()));
-  server.stderr!.on("data", (b: Buffer) => (log += b.toString()));
+  const srv = await startServer({
+    name: "web",
+    sampleMs: 1000,
+    seed: opts.seed ?? seedHistory,
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.agent ? { agent: opts.agent } : {}),
+  });
+  const { base, dir, agent } = srv;
   let browser: Browser | null = null;
   const stop = async () => {
     await browser?.close().catch(() => undefined);
-    server?.kill("SIGTERM");
-    server = null;
-    await agent.stop().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await srv.stop();
   };
   try {
-    const end = Date.now() + 30_000;
-    for (;;) {
-      const up = await fetch(`${base}/login`, { redirect: "manual" }).then(
-        (r) => r.status < 500,
-        () => false,
-      );
-      if (up) break;
-      if (Date.now() > end) throw new Error(`next start did not answer\n${log.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM!,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"],
-    });
+    browser = await launchBrowser();
   } catch (e) {
     await stop();
     throw e;
   }
   const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-  page.setDefaultTimeout(15_000);
+  // generous: a loaded machine renders the heavier pages (Rules: the catalogue) slowly
+  page.setDefaultTimeout(60_000);
   const shot = async (name: string, p: Page = page) => {
     await p.waitForTimeout(300);
     await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   };
-  return { base, dir, agent, browser, page, log: () => log, shot, stop };
+  return { base, dir, agent, browser, page, log: srv.log, shot, stop };
 }
 
 /** First-run setup: creates the admin and signs in. */
