@@ -96,9 +96,7 @@ test("apply installs the tree and the rules, verified by reading back", opts, as
     assert.equal(s.nft.chains.find((c) => c.name === "post")!.hook, "postrouting -150");
   } else assert.equal(s.nft, null);
   assert.deepEqual(s.v4.hooks, { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 });
-  assert.ok(
-    s.v4.rules.some((l) => l.includes("NFQUEUE --queue-balance 0:1 --queue-bypass --queue-cpu-fanout")),
-  );
+  assert.ok(s.v4.rules.some((l) => l.includes("NFQUEUE --queue-balance 0:1 --queue-bypass")));
   assert.ok(
     s.tc.wan0!.classes.some(
       (l) => l.startsWith("class htb 1:11 parent 1:1") && l.includes("rate 7Mbit ceil 20Mbit"),

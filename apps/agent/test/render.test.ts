@@ -184,7 +184,7 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   const lines = rules.map((x) => x.spec.join(" "));
   // Restore and save carry all three fields (protocol, app, hostname rule).
   assert.ok(lines.includes("-j CONNMARK --restore-mark --nfmask 0xffffff00 --ctmask 0xffffff00"));
-  const q = "-j NFQUEUE --queue-balance 8:11 --queue-bypass --queue-cpu-fanout";
+  const q = "-j NFQUEUE --queue-balance 8:11 --queue-bypass";
   // SLUICE_FWD in order: DNS answers always reach the data plane (its DNS cache names later
   // flows); a decided connection (protocol field neither 0 nor 1) leaves after one test; an
   // undecided one is queued inside the window; past it, it is marked unknown and queued once

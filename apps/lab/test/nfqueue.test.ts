@@ -193,9 +193,9 @@ before(async () => {
   mkdirSync(patterns);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(patterns, name), text);
 
-  // One queue: with several, the agent's rules spread packets by CPU (--queue-cpu-fanout),
-  // and the two directions of one connection can reach different workers (here each
-  // direction is processed on its sender's CPU), which makes per-flow figures vary.
+  // One queue: the per-flow figures below read one worker's counters. (With several, the
+  // rules balance by a hash symmetric on the addresses, so a connection's two directions
+  // still meet in one worker; queueing by CPU split them and was dropped.)
   const rules = renderedRules({ queues: 1, packets: 10, protocolMarks: MARKS });
   lab.restoreRules(lab.router, rules.v4, [4]);
   lab.restoreRules(lab.router, rules.v6, [6]);

@@ -67,17 +67,13 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
   const own = hex(m.ownMask);
   // Protocol field 0 (untouched) or 1 (unset): the field's mask without its lowest bit.
   const undecided = `0x0/${hex(m.mask & ~(MARK_UNSET << m.shift))}`;
+  // Several queues: --queue-balance alone. Its hash is symmetric on the addresses, so both
+  // directions of a connection reach the same worker's flow table; --queue-cpu-fanout
+  // (queue by CPU) would split them and the patterns would see half a conversation.
   const queue =
     m.queues.first === m.queues.last
       ? ["-j", "NFQUEUE", "--queue-num", String(m.queues.first), "--queue-bypass"]
-      : [
-          "-j",
-          "NFQUEUE",
-          "--queue-balance",
-          `${m.queues.first}:${m.queues.last}`,
-          "--queue-bypass",
-          "--queue-cpu-fanout",
-        ];
+      : ["-j", "NFQUEUE", "--queue-balance", `${m.queues.first}:${m.queues.last}`, "--queue-bypass"];
   const window = [
     "-m",
     "connbytes",
