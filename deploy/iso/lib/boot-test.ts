@@ -421,10 +421,15 @@ async function diag(res: BootResult, logFile: string) {
     "agent socket root:sluice 0660",
   );
   if (res.web) {
-    expect(res, /^sluice\s+\d+\s+\d+\s+.*next/m.test(section("processes")), "dashboard runs as user sluice");
     expect(
       res,
-      /tcp 0\.0\.0\.0:80 .*(next-server|node)/.test(section("listening")),
+      /^sluice\s+\d+\s+\d+\s+.*(next|apps\/web\/server\.ts)/m.test(section("processes")),
+      "dashboard runs as user sluice",
+    );
+    expect(
+      res,
+      // server.ts (node:http + Next) shows as Node's "MainThread"; `next start` as next-server
+      /tcp 0\.0\.0\.0:80 .*(next-server|node|MainThread)/.test(section("listening")),
       "dashboard listens on all addresses, port 80",
     );
   }
