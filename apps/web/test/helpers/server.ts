@@ -119,6 +119,7 @@ export async function startServer(opts: ServerOptions): Promise<DashboardServer>
     socket,
     initialPolicy: defaultPolicy(),
     sampleMs: opts.sampleMs ?? 0,
+    ...opts.agent?.(dir),
   });
   let server: SpawnedServer | null = null;
   const stop = async () => {
