@@ -11,7 +11,6 @@ export * from "./flow/expectations.ts";
 export * from "./capture/reader.ts";
 export * from "./capture/decode.ts";
 export * from "./capture/classify-capture.ts";
-export { ipKey, type FrameKey } from "./capture/decided-flows.ts";
 export * from "./payload-classify.ts";
 export * from "./dissect/tls.ts";
 export * from "./dissect/quic.ts";

@@ -1,8 +1,8 @@
 // The capture path's shortcut for packets of flows that already have their verdict (most
 // packets of a capture): the frame's raw addresses and ports lead straight to the flow
 // (FlowTable.lookup: a numeric key, no decode, no address strings), whose counters are
-// updated in place. The agent's data plane does the same for queued raw IP packets
-// (`ipKey`, apps/agent/src/nfqueue/worker.ts).
+// updated in place. (The agent's worker keeps its own compact decided records,
+// nfqueue/packet-classifier.ts; `ipKey` below is the raw-IP half of `frameKey`.)
 //
 // Only plain cases take the shortcut: Ethernet (one optional 802.1Q tag) carrying IPv4
 // without options or IPv6 without extension headers, unfragmented, TCP without SYN, FIN or
