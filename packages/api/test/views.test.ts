@@ -138,6 +138,12 @@ test("settings: interfaces validated against the classes; users added, removed, 
     (await ops.api()).users.changePassword({ current: "nope", next: "new-password-1" }),
   );
   assert.equal(wrong.code, "BAD_REQUEST");
+  // a session alone cannot take its own account: resetting one's own password is refused
+  const ownReset = await trpcError(async () =>
+    (await ops.api()).users.setPassword({ id: u.id, password: "taken-over-1" }),
+  );
+  assert.equal(ownReset.code, "BAD_REQUEST");
+  assert.match(ownReset.message, /current password/);
   await (await ops.api()).users.changePassword({ current: "ops-password", next: "new-password-1" });
   await (await admin.api()).users.removeUser({ id: u.id });
   const gone = await trpcError(async () => (await ops.api()).policy.getPolicy());

@@ -23,16 +23,16 @@ export function hostFairMethod(f: HostFeatures, onIfb: boolean): HostFairMethod 
 }
 
 interface PolicyLike {
-  classes?: { upload?: { fairness?: unknown }[]; download?: { fairness?: unknown }[] } | undefined;
+  classes?: { upload?: unknown; download?: unknown } | undefined;
   download?: unknown;
-  devices?: { download?: unknown }[] | undefined;
+  devices?: unknown;
 }
 
 export function hostIssues(p: PolicyLike, f: HostFeatures): PolicyIssue[] {
   const issues: PolicyIssue[] = [];
   const ifb = p.download === "ifb";
   for (const dir of ["upload", "download"] as const)
-    (p.classes?.[dir] ?? []).forEach((c, i) => {
+    listedObjects<{ fairness?: unknown }>(p.classes?.[dir]).forEach(([c, i]) => {
       if (c.fairness !== "host") return;
       const onIfb = dir === "download" && ifb;
       if (hostFairMethod(f, onIfb)) return;
@@ -43,7 +43,7 @@ export function hostIssues(p: PolicyLike, f: HostFeatures): PolicyIssue[] {
           : "this box's kernel cannot share a class among hosts: it needs sch_sfq with cls_flow, or nftables; use fairness flow",
       });
     });
-  (p.devices ?? []).forEach((d, i) => {
+  listedObjects<{ download?: unknown }>(p.devices).forEach(([d, i]) => {
     if (!f.nftables)
       issues.push({
         path: `devices[${i}]`,
@@ -57,4 +57,13 @@ export function hostIssues(p: PolicyLike, f: HostFeatures): PolicyIssue[] {
       });
   });
   return issues;
+}
+
+/**
+ * The objects of a list with their indices. The kernel check runs before the schema has
+ * seen the input (a save names both kinds of issue at once), so a list may be anything.
+ */
+export function listedObjects<T extends object>(list: unknown): [T, number][] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((x, i): [T, number][] => (x !== null && typeof x === "object" ? [[x as T, i]] : []));
 }

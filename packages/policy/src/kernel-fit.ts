@@ -3,7 +3,7 @@
 // replaced or ignored by the agent. Refused (or flagged) where the admin sets them.
 
 import type { PolicyIssue } from "./validate.ts";
-import { hostIssues, type HostFeatures } from "./kernel-fit-hosts.ts";
+import { hostIssues, listedObjects, type HostFeatures } from "./kernel-fit-hosts.ts";
 
 /** The parts of the agent's capability probe this check needs. */
 export interface KernelFeatures {
@@ -21,9 +21,9 @@ interface ClassLike {
 }
 
 interface PolicyLike {
-  classes?: { upload?: ClassLike[]; download?: ClassLike[] } | undefined;
+  classes?: { upload?: unknown; download?: unknown } | undefined;
   download?: unknown;
-  devices?: { download?: unknown }[] | undefined;
+  devices?: unknown;
 }
 
 /** Leaf qdiscs a class may name; "auto" lets the agent pick the best the kernel has. */
@@ -38,7 +38,7 @@ export function kernelIssues(p: PolicyLike, k: KernelFeatures): PolicyIssue[] {
   const issues: PolicyIssue[] = [];
   const have = ["auto", ...fairLeaves(k), ...(k.qdiscs.pfifo === false ? [] : ["pfifo"])];
   for (const dir of ["upload", "download"] as const)
-    (p.classes?.[dir] ?? []).forEach((c, i) => {
+    listedObjects<ClassLike>(p.classes?.[dir]).forEach(([c, i]) => {
       const leaf = typeof c.leaf === "string" ? c.leaf : "auto";
       if (leaf === "auto" || k.qdiscs[leaf] !== false) return;
       issues.push({

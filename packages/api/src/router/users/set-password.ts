@@ -1,4 +1,6 @@
-// An admin sets another user's password (that user is signed out everywhere).
+// An admin sets another user's password (that user is signed out everywhere). Not their
+// own: that is users.changePassword, which asks for the current one (a stolen session must
+// not be enough to take the account).
 
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
@@ -13,6 +15,11 @@ export const setPasswordInput = z.object({
 });
 
 export const setPassword = adminProcedure.input(setPasswordInput).mutation(async ({ ctx, input }) => {
+  if (input.id === ctx.auth.user.id)
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: "change your own password under Account, with your current password",
+    });
   const u = await ctx.deps.db.users.get(input.id);
   if (!u) throw new TRPCError({ code: "NOT_FOUND", message: `no user ${input.id}` });
   await ctx.deps.db.users.setPassword(u.id, input.password).catch(userError);
