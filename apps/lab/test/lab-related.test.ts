@@ -6,19 +6,18 @@
 // ftp-data, or, without one, by the FTP session's own rule. Likewise the RTP media of a SIP
 // call (rtp) and a TFTP transfer from the server's new port (tftp). Needs root; uses the lab's own
 // namespaces and the repository's protocols/.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { PolicyInput } from "@sluice/policy";
 import type { ProtocolsResponse } from "@sluice/agent-contract";
-import { LAB, labUp, labDown, execInNs } from "../src/index.ts";
+import { LAB, execInNs } from "../src/index.ts";
 import { parseConntrackLine } from "@sluice/agent/src/stats/parse.ts";
 import { LabAgent, classBytes } from "./support/lab-agent.ts";
+import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy } from "./support/lab-suite.ts";
 import { CLIENT_RTP_PORT, SERVER_RTP_PORT, TFTP_BLOCKS } from "./support/sip-tftp.ts";
 
-const root = process.getuid?.() === 0;
-const opts = { skip: root ? false : "needs root (network namespaces)" };
 const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 const FTP_SERVER = fileURLToPath(new URL("./support/ftp-server.ts", import.meta.url));
 const SIP_TFTP = fileURLToPath(new URL("./support/sip-tftp.ts", import.meta.url));
@@ -38,13 +37,7 @@ function policy(rules: PolicyInput["rules"]): PolicyInput {
     { name: "capped", rate: "4mbit", ceil: "4mbit", priority: 4 },
     { name: "other", rate: "8mbit", ceil: "40mbit", priority: 3, default: true },
   ];
-  return {
-    version: 1,
-    name: "lab-related",
-    interfaces: { wan: { device: "wan0", rate: "40mbit" }, lan: { device: "lan0", rate: "40mbit" } },
-    classes: { upload: tree, download: tree },
-    rules,
-  };
+  return labPolicy("lab-related", tree, rules);
 }
 
 type Mode = "EPSV" | "PASV" | "PORT" | "EPRT";
@@ -99,15 +92,21 @@ async function flushConntrack(): Promise<void> {
   await execInNs(LAB.ns.box, ["conntrack", "-F", "-f", "ipv6"], { allowFail: true });
 }
 
-before(async () => {
-  if (!root) return;
-  await labUp({ traffic: false });
-  await agent.start();
-  marks = new Map(
-    (await client.call<ProtocolsResponse>("GET", "/v1/protocols")).map((p) => [p.name, p.mark]),
-  );
-  server = await startServer([FTP_SERVER, "21", String(SIZE)]);
-  udpServer = await startServer([SIP_TFTP, "server", LAB.v4.server]);
+labWithAgent(agent, {
+  lab: { traffic: false },
+  setUp: async () => {
+    marks = new Map(
+      (await client.call<ProtocolsResponse>("GET", "/v1/protocols")).map((p) => [p.name, p.mark]),
+    );
+    server = await startServer([FTP_SERVER, "21", String(SIZE)]);
+    udpServer = await startServer([SIP_TFTP, "server", LAB.v4.server]);
+  },
+  tearDown: () => {
+    for (const p of [server, udpServer]) {
+      p?.removeAllListeners("exit");
+      p?.kill("SIGTERM");
+    }
+  },
 });
 
 /** Starts a test server in the WAN namespace; resolves once it prints that it listens. */
@@ -122,31 +121,20 @@ async function startServer(args: string[]): Promise<ChildProcess> {
   return p;
 }
 
-after(async () => {
-  if (!root) return;
-  for (const p of [server, udpServer]) {
-    p?.removeAllListeners("exit");
-    p?.kill("SIGTERM");
-  }
-  await agent.kill("SIGTERM");
-  await labDown();
-});
-
 test(
   "FTP data connections are ftp-data from their first packet and shaped by the ftp-data rule",
   opts,
   async () => {
-    const applied = await client.call<{ entry: { status: string } }>("POST", "/v1/apply", {
-      policy: policy([
+    await applyPolicy(
+      agent,
+      policy([
         { protocol: "ftp", class: "fast" },
         { protocol: "ftp-data", class: "capped" },
         { protocol: "sip", class: "fast" },
         { protocol: "rtp", class: "capped" },
         { protocol: "tftp", class: "capped" },
       ]),
-      user: "test",
-    });
-    assert.equal(applied.entry.status, "applied");
+    );
     const status = await client.call<{ variant: { helpers: string[] } }>("GET", "/v1/status");
     assert.ok(status.variant.helpers.includes("ftp"), "the probe found the kernel's FTP helper");
     await flushConntrack();
@@ -232,10 +220,7 @@ test(
   "without a rule of its own, the data connection follows the FTP session's rule (IPv6, EPSV and EPRT)",
   opts,
   async () => {
-    await client.call("POST", "/v1/apply", {
-      policy: policy([{ protocol: "ftp", class: "capped" }]),
-      user: "test",
-    });
+    await applyPolicy(agent, policy([{ protocol: "ftp", class: "capped" }]));
     await flushConntrack();
     const before = await classBytes("lan0");
     const epsv = await download(`ftp://[${LAB.v6.server}]/file.bin`, "EPSV");
