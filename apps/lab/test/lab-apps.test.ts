@@ -7,13 +7,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PolicyInput } from "@sluice/policy";
 import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
-import { LAB, labProbe, type DnsProbeResult } from "../src/index.ts";
-import { LabAgent, conntrack, classBytes } from "./support/lab-agent.ts";
+import { LAB, LabAgent, killInNs, labProbe, type DnsProbeResult } from "../src/index.ts";
+import { conntrack, classBytes } from "./support/kernel-views.ts";
 import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy, curlFromLan } from "./support/lab-suite.ts";
 import type { FlowDecidedEvent } from "@sluice/agent/src/nfqueue/data-plane.ts";
 import type { StatsSample } from "@sluice/agent/src/stats/accounting.ts";
@@ -24,23 +22,8 @@ const client = agent.client;
 const SERVER = LAB.v4.server;
 const YOUTUBE = loadAppCatalogue(DEFAULT_CATALOGUE_PATH).app("youtube")!.id;
 
-/**
- * Ends the LAN namespace's downloads. They run with a generous --max-time (an apply on a
- * loaded machine can take seconds, and a download that ended early measures 0 Mbit/s), so
- * each test stops them itself once it has measured.
- */
-function stopDownloads(): void {
-  const pids = spawnSync("ip", ["netns", "pids", LAB.ns.lan], { encoding: "utf8" }).stdout;
-  for (const pid of pids.split("\n").filter(Boolean)) {
-    let comm = "";
-    try {
-      comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-    } catch {
-      continue; // already gone
-    }
-    if (comm === "curl") process.kill(Number(pid), "SIGTERM");
-  }
-}
+/** Ends the LAN namespace's downloads (started with a generous limit: each test stops its own). */
+const stopDownloads = () => killInNs(LAB.ns.lan, "curl");
 
 /** An HTTPS download from the lab server, sending `sni` (none when null) from a LAN client. */
 function download(sni: string | null, local: string, mb: number, seconds: number) {

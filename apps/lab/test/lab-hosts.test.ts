@@ -14,8 +14,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PolicyInput } from "@sluice/policy";
 import { AgentApiError } from "@sluice/agent-contract";
-import { LAB, execInNs } from "../src/index.ts";
-import { LabAgent, classBytes } from "./support/lab-agent.ts";
+import { LAB, execInNs, LabAgent } from "../src/index.ts";
+import { classBytes } from "./support/kernel-views.ts";
 import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy } from "./support/lab-suite.ts";
 
 const PATTERNS = fileURLToPath(new URL("../../../protocols", import.meta.url));

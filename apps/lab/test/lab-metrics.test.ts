@@ -9,8 +9,7 @@ import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PolicyInput } from "@sluice/policy";
-import { LAB, execInNs } from "../src/index.ts";
-import { LabAgent } from "./support/lab-agent.ts";
+import { LAB, execInNs, LabAgent } from "../src/index.ts";
 import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy, curlFromLan } from "./support/lab-suite.ts";
 import {
   OPENMETRICS_ACCEPT,

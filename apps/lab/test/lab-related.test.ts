@@ -12,9 +12,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { PolicyInput } from "@sluice/policy";
 import type { ProtocolsResponse } from "@sluice/agent-contract";
-import { LAB, execInNs } from "../src/index.ts";
+import { LAB, execInNs, LabAgent } from "../src/index.ts";
 import { parseConntrackLine } from "@sluice/agent/src/stats/parse.ts";
-import { LabAgent, classBytes } from "./support/lab-agent.ts";
+import { classBytes } from "./support/kernel-views.ts";
 import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy } from "./support/lab-suite.ts";
 import { CLIENT_RTP_PORT, SERVER_RTP_PORT, TFTP_BLOCKS } from "./support/sip-tftp.ts";
 

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PolicyInput } from "@sluice/policy";
-import { LAB, execInNs } from "../src/index.ts";
-import { LabAgent, classBytes } from "./support/lab-agent.ts";
+import { LAB, execInNs, LabAgent } from "../src/index.ts";
+import { classBytes } from "./support/kernel-views.ts";
 import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy, curlFromLan } from "./support/lab-suite.ts";
 
 const PATTERNS = fileURLToPath(new URL("../../agent/test/fixtures/patterns", import.meta.url));

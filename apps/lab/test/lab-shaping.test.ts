@@ -8,8 +8,8 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { defaultPolicy, type PolicyInput } from "@sluice/policy";
-import { LAB, execInNs } from "../src/index.ts";
-import { LabAgent, conntrack, classBytes } from "./support/lab-agent.ts";
+import { LAB, execInNs, LabAgent } from "../src/index.ts";
+import { conntrack, classBytes } from "./support/kernel-views.ts";
 import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy, curlFromLan } from "./support/lab-suite.ts";
 
 const PATTERNS = fileURLToPath(new URL("../../agent/test/fixtures/patterns", import.meta.url));

@@ -5,8 +5,7 @@
 import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import type { PolicyInput } from "@sluice/policy";
-import { LAB, labUp, labDown, execInNs, type LabUpOptions } from "../../src/index.ts";
-import type { LabAgent } from "./lab-agent.ts";
+import { LAB, labUp, labDown, execInNs, type LabAgent, type LabUpOptions } from "../../src/index.ts";
 
 export const root = process.getuid?.() === 0;
 /** Test options: skipped, with the reason, unless the test runs as root. */
@@ -94,6 +93,7 @@ export function curlFromLan(url: string, o: CurlOptions = {}) {
       ...(o.extra ?? []),
       url,
     ],
-    { allowFail: true },
+    // curl's own limit ends it; the executor's is a backstop
+    { allowFail: true, timeoutMs: ((o.maxTime ?? 20) + 10) * 1000 },
   );
 }
