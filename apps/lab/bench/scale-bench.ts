@@ -12,7 +12,7 @@
 // shares them: on this 2-core machine that is the best "2 cores" there is).
 // Env: SCALE_RATE new flows/s (20000), SCALE_SECONDS of new flows (5), SCALE_PACKETS per
 // flow (12: past the 10-packet window), SCALE_GAP_MS between a flow's packets (450),
-// SCALE_QUEUES ("1,2"). Run as root: node apps/lab/bench/scale-bench.ts. Prints only.
+// SCALE_QUEUES ("1,2"), SCALE_PAYLOAD ("junk" or "torrent"). Run as root: node apps/lab/bench/scale-bench.ts. Prints only.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -29,6 +29,11 @@ const SECONDS = Number(process.env.SCALE_SECONDS ?? 5);
 const PACKETS = Number(process.env.SCALE_PACKETS ?? 12);
 const GAP_MS = Number(process.env.SCALE_GAP_MS ?? 450);
 const QUEUES = (process.env.SCALE_QUEUES ?? "1,2").split(",").map(Number);
+// What the flows carry: "junk" (nothing matches: every flow is inspected over its whole
+// window, the worst case) or "torrent" (a BitTorrent DHT query: decided at its first packet,
+// as most real flows are within a few).
+const PAYLOAD_KIND = process.env.SCALE_PAYLOAD ?? "junk";
+const PAYLOAD_TEXT = PAYLOAD_KIND === "torrent" ? "d1:ad2:id20:" : "";
 const PAYLOAD = 18;
 const WINDOW = 10;
 const SPORT_BASE = 30000;
@@ -130,7 +135,9 @@ async function once(queues: number): Promise<void> {
       "--initial-policy",
       policyFile,
     ],
-    { stdio: "ignore" },
+    // Its own session, so its own scheduling group (autogroup), as a service on a box has:
+    // in the bench's session it would share one CPU share with the generator.
+    { stdio: "ignore", detached: true },
   );
   agents.push(agent);
   const client = new AgentClient(socket);
@@ -149,18 +156,24 @@ async function once(queues: number): Promise<void> {
   const idleDp = (await client.call<Status>("GET", "/v1/status")).dataPlane;
 
   // The load, in the background; the stats API and the agent's memory sampled meanwhile.
-  const gen = lab.spawn(lab.client, "taskset", [
-    "-c",
-    genCpu,
-    GEN,
-    lab.addr.server4,
-    String(SECONDS),
-    String(RATE),
-    String(PACKETS),
-    String(GAP_MS),
-    String(PAYLOAD),
-    String(SPORT_BASE),
-  ]);
+  const gen = lab.spawn(
+    lab.client,
+    "taskset",
+    [
+      "-c",
+      genCpu,
+      GEN,
+      lab.addr.server4,
+      String(SECONDS),
+      String(RATE),
+      String(PACKETS),
+      String(GAP_MS),
+      String(PAYLOAD),
+      String(SPORT_BASE),
+      PAYLOAD_TEXT,
+    ],
+    { detached: true },
+  );
   let genOut = "";
   gen.stdout!.on("data", (d: Buffer) => (genOut += d.toString()));
   const genDone = new Promise((r) => gen.once("exit", r));
@@ -307,7 +320,7 @@ async function once(queues: number): Promise<void> {
 
 console.log(
   `scale bench: ${cpus().length} CPUs, ${RATE} new UDP flows/s for ${SECONDS} s, ${PACKETS} packets per flow, ` +
-    `${PAYLOAD + 28}-byte IP packets; load before ${loadavg()}`,
+    `${PAYLOAD + 28}-byte IP packets (${PAYLOAD_KIND} payload); load before ${loadavg()}`,
 );
 for (const q of QUEUES) await once(q);
 bench.cleanup();
