@@ -186,6 +186,8 @@ async function once(queues: number): Promise<void> {
   const latencies: number[] = [];
   const fullLatencies: number[] = [];
   let loopDelayMax = 0;
+  // Flows decided by the data plane over time: the best rate over a second or more.
+  const decidedAt: { t: number; n: number }[] = [];
   let peakKb = idle.rssKb;
   let peak = idle;
   let finished = false;
@@ -200,6 +202,7 @@ async function once(queues: number): Promise<void> {
     await client.call("GET", "/v1/stats");
     fullLatencies.push(Date.now() - s);
     const dpNow = (await client.call<Status>("GET", "/v1/status")).dataPlane;
+    decidedAt.push({ t: Date.now(), n: dpNow.decided ?? 0 });
     loopDelayMax = Math.max(loopDelayMax, dpNow.memory?.loopDelayMaxMs ?? 0);
     const now = procStat(agent.pid!);
     const rss = now.rssKb;
@@ -260,6 +263,12 @@ async function once(queues: number): Promise<void> {
   );
   const dp = st.dataPlane;
   const classified = (dp.packets ?? 0) - packets0;
+  let bestRate = 0;
+  for (let i = 0, j = 0; i < decidedAt.length; i++) {
+    while (j + 1 < i && decidedAt[i]!.t - decidedAt[j + 1]!.t >= 1000) j++;
+    const span = decidedAt[i]!.t - decidedAt[j]!.t;
+    if (span >= 1000) bestRate = Math.max(bestRate, ((decidedAt[i]!.n - decidedAt[j]!.n) * 1000) / span);
+  }
   console.log(
     `\n${queues} queue(s), box+agent on CPU ${boxCpus}, generator on CPU ${genCpu}; load ${loadavg()}`,
   );
@@ -304,7 +313,8 @@ async function once(queues: number): Promise<void> {
     );
   console.log(
     `  classification: ${fmt(classified)} packets through the data plane, ${fmt(classified / wall)}/s over the run; ` +
-      `agent CPU ${((cpu * 1e6) / Math.max(1, classified)).toFixed(1)} µs per packet (all threads, its syscalls' kernel time included)`,
+      `agent CPU ${((cpu * 1e6) / Math.max(1, classified)).toFixed(1)} µs per packet (all threads, its syscalls' kernel time included); ` +
+      `flows decided at best ${fmt(bestRate)}/s (over a second or more)`,
   );
   console.log(
     `  sluice stats (GET /v1/stats/latest): median ${median(latencies)} ms, max ${Math.max(...latencies)} ms over ${latencies.length} calls  goal < 1000 ms; ` +
