@@ -144,7 +144,8 @@ test("apply, stats move, history, rollback; refusals carry step and issues", opt
   assert.equal(rb.id, 3);
   const full = await checked("historyEntry", client.historyEntry(rb.id));
   assert.match(full.scripts.tc, /htb/);
-  await checked("stats", client.stats());
+  const stats = await checked("stats", client.stats());
+  assert.deepEqual(await checked("statsLatest", client.statsLatest()), stats.latest);
   await checked("flows", client.flows());
   await checked("devices", client.devices());
   const s2 = await agent.accounting.tick();

@@ -5,8 +5,9 @@
  * source port SPORT_BASE + i / 50000 (one socket each) to DST_IP, destination port
  * 10000 + i % 50000: each flow is its own 5-tuple, up to 50,000 flows per source port.
  *
- *   udp-flows DST_IP SECONDS NEW_PER_SEC PACKETS GAP_MS PAYLOAD SPORT_BASE
+ *   udp-flows DST_IP SECONDS NEW_PER_SEC PACKETS GAP_MS PAYLOAD SPORT_BASE [TEXT]
  *
+ * Every datagram carries PAYLOAD bytes: TEXT (repeated to fill them) when given, else 'x's.
  * New flows are started for SECONDS; then the running ones finish. Prints
  * {"flows":N,"sent":N,"errors":N,"seconds":S,"late_ms":N}: late_ms is how far behind its
  * schedule the sender fell at worst (it should stay small, else the rates are not met).
@@ -77,7 +78,8 @@ static void queue(long flow, const struct in_addr *dst, int size) {
 
 int main(int argc, char **argv) {
 	if (argc < 8) {
-		fprintf(stderr, "usage: %s DST_IP SECONDS NEW_PER_SEC PACKETS GAP_MS PAYLOAD SPORT_BASE\n", argv[0]);
+		fprintf(stderr, "usage: %s DST_IP SECONDS NEW_PER_SEC PACKETS GAP_MS PAYLOAD SPORT_BASE [TEXT]\n",
+		        argv[0]);
 		return 2;
 	}
 	struct in_addr dst;
@@ -103,6 +105,10 @@ int main(int argc, char **argv) {
 		}
 	}
 	memset(payload, 'x', sizeof payload);
+	if (argc > 8 && argv[8][0]) {
+		size_t n = strlen(argv[8]);
+		for (size_t i = 0; i < sizeof payload; i++) payload[i] = argv[8][i % n];
+	}
 
 	/* Packet k of flow i is due at i / rate + k * gap: walk the schedule in 1 ms steps,
 	 * sending, for each k, the flows whose packet k fell due in the step. */

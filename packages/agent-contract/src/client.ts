@@ -90,6 +90,7 @@ export class AgentClient {
   historyEntry = (id: number) =>
     this.call<ResponseOf<"historyEntry">>("GET", ROUTES.historyEntry.path.replace(":id", String(id)));
   stats = () => this.call<ResponseOf<"stats">>("GET", ROUTES.stats.path);
+  statsLatest = () => this.call<ResponseOf<"statsLatest">>("GET", ROUTES.statsLatest.path);
   flows = () => this.call<ResponseOf<"flows">>("GET", ROUTES.flows.path);
   devices = () => this.call<ResponseOf<"devices">>("GET", ROUTES.devices.path);
   testPattern = (body: TestPatternInput) =>

@@ -45,6 +45,8 @@ export const ROUTES = {
   history: route({ method: "GET", path: "/v1/history", response: HistoryResponse }),
   historyEntry: route({ method: "GET", path: "/v1/history/:id", response: HistoryEntry }),
   stats: route({ method: "GET", path: "/v1/stats", response: StatsResponse }),
+  /** The latest sample alone (null before the first): one bounded answer, whatever the history holds. */
+  statsLatest: route({ method: "GET", path: "/v1/stats/latest", response: StatsSample.nullable() }),
   /** Server-Sent Events: `data: <StatsSample>` frames, the latest one first. */
   statsStream: route({ method: "GET", path: "/v1/stats/stream", response: StatsSample }),
   flows: route({ method: "GET", path: "/v1/flows", response: FlowsResponse }),

@@ -141,6 +141,7 @@ export function createApi(agent: ControlTarget): Server {
       },
     ],
     ["GET", /^\/v1\/stats$/, async () => agent.stats()],
+    ["GET", /^\/v1\/stats\/latest$/, async () => agent.latestSample()],
     ["GET", /^\/v1\/flows$/, async () => agent.flows()],
     ["GET", /^\/v1\/devices$/, async () => agent.devices()],
     [
@@ -163,7 +164,8 @@ export function createApi(agent: ControlTarget): Server {
     }
     const params = route[1].exec(url.pathname)!.slice(1);
     route[2](req, res, params).then(
-      (body) => send(res, 200, body ?? { ok: true }),
+      // null is an answer (no stats sample yet); a handler that returns nothing says ok
+      (body) => send(res, 200, body === undefined ? { ok: true } : body),
       (e: unknown) => {
         if (e instanceof HttpError) send(res, e.status, { error: e.message, ...e.body });
         else if (e instanceof ApplyError) {

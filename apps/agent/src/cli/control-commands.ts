@@ -288,7 +288,8 @@ export function controlCommands(): Command[] {
       try {
         const c = client(cmd);
         if (!o.watch) {
-          print((await c.stats()).latest);
+          // The latest sample alone: the history (up to 600 samples) is for the graphs.
+          print(await c.statsLatest());
           return;
         }
         await new Promise<void>((resolve) => {

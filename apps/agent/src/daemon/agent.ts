@@ -3,6 +3,7 @@
 // SIGTERM stops it cleanly: the rules stay, and --queue-bypass keeps traffic flowing.
 
 import { getHeapStatistics } from "node:v8";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import pino, { type Logger } from "pino";
@@ -262,6 +263,7 @@ export class Agent implements ControlTarget {
     if (this.opts.sampleMs !== 0) this.accounting.start(this.opts.sampleMs ?? 1000);
     this.healthTimer = setInterval(() => void this.sampleHealth().catch(() => undefined), 5000);
     this.healthTimer.unref?.();
+    loopDelayMaxMs(); // starts watching the event loop
     void this.sampleHealth().catch(() => undefined);
     this.server = createApi(this);
     await listenUnix(this.server, this.opts.socket);
@@ -650,8 +652,32 @@ function summarize(e: HistoryEntry): HistorySummary {
   };
 }
 
+/**
+ * The longest the main thread was busy without a turn of its event loop (ms) over the last
+ * 10-20 s: every API answer (`sluice stats`, status) can wait that long.
+ */
+let loopDelay: ReturnType<typeof monitorEventLoopDelay> | null = null;
+let loopWindow = { at: 0, previousMax: 0 };
+function loopDelayMaxMs(): number {
+  if (!loopDelay) {
+    loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    loopWindow = { at: Date.now(), previousMax: 0 };
+  }
+  if (Date.now() - loopWindow.at >= 10_000) {
+    loopWindow = { at: Date.now(), previousMax: loopDelay.max / 1e6 };
+    loopDelay.reset();
+  }
+  return Math.round(Math.max(loopWindow.previousMax, loopDelay.max / 1e6));
+}
+
 /** The agent's resident set and its main thread's V8 heap (bytes), for status. */
-function agentMemory(): { rss: number; mainHeapUsed: number; mainHeapTotal: number } {
+function agentMemory(): { rss: number; mainHeapUsed: number; mainHeapTotal: number; loopDelayMaxMs: number } {
   const h = getHeapStatistics();
-  return { rss: process.memoryUsage.rss(), mainHeapUsed: h.used_heap_size, mainHeapTotal: h.total_heap_size };
+  return {
+    rss: process.memoryUsage.rss(),
+    mainHeapUsed: h.used_heap_size,
+    mainHeapTotal: h.total_heap_size,
+    loopDelayMaxMs: loopDelayMaxMs(),
+  };
 }

@@ -210,13 +210,19 @@ function quotaChain(quotas: readonly ModelQuota[]): NftChain {
 /**
  * New control connections get their helper; a connection a helper expected (it carries
  * its control connection's mark from conntrack) gets the related protocol in its protocol
- * field, once: the test skips it afterwards.
+ * field, once: the test skips it afterwards. Every packet walks this base chain, so an
+ * established connection no helper expected (nearly every packet) leaves at the first
+ * rule instead of failing each rule's test in turn.
  */
 function relatedRules(m: KernelModel): NftRule[] {
-  const rules: NftRule[] = m.related.helpers.map((h) => ({
-    text: `ct state new ${h.l4} dport ${h.port} ct helper set "${h.name}"`,
-    refs: [h.name],
-  }));
+  if (!m.related.helpers.length && !m.related.relabel.length) return [];
+  const rules: NftRule[] = [{ text: "ct state established ct status & expected == 0 return", refs: [] }];
+  rules.push(
+    ...m.related.helpers.map((h) => ({
+      text: `ct state new ${h.l4} dport ${h.port} ct helper set "${h.name}"`,
+      refs: [h.name],
+    })),
+  );
   const keep = hex8(~m.mask >>> 0);
   for (const r of m.related.relabel) {
     const value = hex8((r.l7mark << m.shift) >>> 0);

@@ -18,6 +18,7 @@ import { CHAIN_ACCT, CHAIN_APPS } from "../render/model.ts";
 import { NFT_FAMILY, NFT_TABLE, appCounter, protocolCounter } from "../render/nft.ts";
 import type { KernelCounters } from "./kernel-counters.ts";
 import type { CtEntry } from "./ctnetlink.ts";
+import { IdBytes } from "./id-bytes.ts";
 import {
   parseAcctChain,
   parseConntrackLine,
@@ -165,9 +166,11 @@ export class Accounting {
     protocols: Map<string, number>;
     apps: Map<string, number>;
   } | null = null;
-  /** Bytes per connection at the last dump (for rates), and when it was taken. */
-  /** Each connection's bytes at the last pass (by kernel id: a number, not a string, each). */
-  private connBytes = new Map<number | string, number>();
+  /**
+   * Each connection's bytes at the last pass, for rates: by kernel id (typed arrays, see
+   * id-bytes.ts), or by tuple where there is no id (the conntrack tool's text).
+   */
+  private connBytes = { ids: new IdBytes(), tuples: new Map<string, number>() };
   private connAt = 0;
   private view: ConnView | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -292,7 +295,7 @@ export class Accounting {
     const appField = model?.app ?? DEFAULT_FIELDS.app;
     const keep = this.d.maxConnections ?? 2000;
     const before = this.connBytes;
-    const bytesNow = new Map<number | string, number>();
+    const bytesNow = { ids: new IdBytes(before.ids.size), tuples: new Map<string, number>() };
     const protocolConns = new Map<string, number>();
     const appConns = new Map<string, number>();
     const hosts = new Map<string, HostSample>();
@@ -312,9 +315,15 @@ export class Accounting {
       const appId = (e.mark & appField.mask) >>> appField.shift;
       const app = appId ? this.d.apps?.appById(appId) : undefined;
       if (app) appConns.set(app.name, (appConns.get(app.name) ?? 0) + 1);
-      const key = e.id ?? `${e.l4} ${e.src} ${e.sport} ${e.dst} ${e.dport}`;
-      bytesNow.set(key, e.bytes);
-      const prior = before.get(key);
+      let prior: number | undefined;
+      if (e.id !== undefined) {
+        bytesNow.ids = bytesNow.ids.set(e.id, e.bytes);
+        prior = before.ids.get(e.id);
+      } else {
+        const key = `${e.l4} ${e.src} ${e.sport} ${e.dst} ${e.dport}`;
+        bytesNow.tuples.set(key, e.bytes);
+        prior = before.tuples.get(key);
+      }
       const rate = prior === undefined || dt === 0 || e.bytes < prior ? 0 : ((e.bytes - prior) * 8) / dt;
       const h = hosts.get(e.src) ?? { host: e.src, rateBps: 0, bytes: 0, connections: 0 };
       h.rateBps += rate;
