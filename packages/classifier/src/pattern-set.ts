@@ -133,6 +133,29 @@ function literalsOf(branches: string[]): Literal[] | null {
   return out;
 }
 
+/** Reused by `latin1AsUtf8`: its result is read by RE2 at once and never kept. */
+let scratch = Buffer.allocUnsafeSlow(4096);
+
+/**
+ * A binary payload in the form the translation matches (each byte >= 0x80 as its latin1
+ * character's UTF-8), written into a reused buffer: no string, no new Buffer per datagram.
+ * The view is valid until the next call.
+ */
+function latin1AsUtf8(payload: Buffer): Buffer {
+  if (scratch.length < 2 * payload.length) scratch = Buffer.allocUnsafeSlow(2 * payload.length);
+  const out = scratch;
+  let u = 0;
+  for (let i = 0; i < payload.length; i++) {
+    const c = payload[i]!;
+    if (c < 0x80) out[u++] = c;
+    else {
+      out[u++] = 0xc0 | (c >> 6);
+      out[u++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return out.subarray(0, u);
+}
+
 /** Verdict names that no pattern may take. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(["unset", "unknown"]);
 
@@ -257,13 +280,16 @@ export class PatternSet {
   matchPacket(payload: Buffer, transport: Transport): LoadedPattern | null {
     if (!this.byPacket[transport].length || !payload.length) return null;
     // The latin1-mapped UTF-8 form the translation matches (as flow/subject.ts builds it).
-    const bytes = isAscii(payload) ? payload : Buffer.from(payload.toString("latin1"), "utf8");
+    const bytes = isAscii(payload) ? payload : latin1AsUtf8(payload);
     let best: LoadedPattern | null = null;
-    for (const g of this.byPacket[transport])
+    for (const g of this.byPacket[transport]) {
+      // Nearly every datagram matches none: `test` builds no array.
+      if (!g.set.test(bytes)) continue;
       for (const i of g.set.match(bytes)) {
         const p = g.members[i]!;
         if (!best || p.priority < best.priority) best = p;
       }
+    }
     return best;
   }
 
