@@ -18,6 +18,9 @@ export const RELATED_PROTOCOL: Readonly<Record<string, string>> = {
   tftp: "tftp",
 };
 
+/** The control protocols of RELATED_PROTOCOL, as a set (a hot path's membership test). */
+export const CONTROL_PROTOCOLS: ReadonlySet<string> = new Set(Object.keys(RELATED_PROTOCOL));
+
 export interface Expectation {
   l4: Transport;
   /** The announced endpoint: the new flow has it as one of its two ends. */

@@ -23,7 +23,7 @@ import { FlowSubject } from "./subject.ts";
 import { FlowDissection, dissectorCandidates, type FlowL7, type HostnameSource } from "./dissection.ts";
 import { DnsCache } from "../dissect/dns.ts";
 import type { AppCatalogue, AppMatchSource } from "../apps/catalogue.ts";
-import { RELATED_PROTOCOL, type ExpectationTable } from "./expectations.ts";
+import { CONTROL_PROTOCOLS, type ExpectationTable } from "./expectations.ts";
 
 export interface WindowOptions {
   /** Packets (both directions, handshake included) inspected at most; l7-filter default 10. */
@@ -353,7 +353,7 @@ export class FlowTable {
       this.expectations &&
       p.payload.length &&
       flow.verdict === "matched" &&
-      RELATED_PROTOCOL[flow.protocol]
+      CONTROL_PROTOCOLS.has(flow.protocol)
     )
       this.expectations.learn(flow, direction === "c2s", p.payload, time);
     if (++this.sinceSweep >= 4096) {
