@@ -7,7 +7,7 @@ import {
   MARK_UNKNOWN,
   MARK_UNSET,
   RuleResolver,
-  controlProtocolOf,
+  controlProtocolsOf,
   markField,
   protocolMark,
   ruleTarget,
@@ -225,14 +225,17 @@ export function buildModel(
       }
       route("protocol", l7mark, t.value, r.class);
     }
-    // A related protocol without a route of its own follows its control protocol's.
+    // A related protocol without a route of its own follows its control protocol's (rtp:
+    // sip's, else rtsp's).
     for (const [related, l7mark] of protocolMarks) {
-      const control = controlProtocolOf(related);
-      const controlMark = control === undefined ? undefined : protocolMarks.get(control);
-      if (controlMark === undefined || routes.some((x) => x.field === "protocol" && x.value === l7mark))
-        continue;
-      const via = routes.find((x) => x.field === "protocol" && x.value === controlMark);
-      if (via) route("protocol", l7mark, `${related} (follows ${control})`, via.className);
+      if (routes.some((x) => x.field === "protocol" && x.value === l7mark)) continue;
+      for (const control of controlProtocolsOf(related)) {
+        const controlMark = protocolMarks.get(control);
+        const via = routes.find((x) => x.field === "protocol" && x.value === controlMark);
+        if (controlMark === undefined || !via) continue;
+        route("protocol", l7mark, `${related} (follows ${control})`, via.className);
+        break;
+      }
     }
     if (hosts?.defaultBucketed) hosts.defaultBucketed.routed = [...new Set(routes.map((r) => r.classid))];
     const defBuckets = hosts?.bucketed.find((b) => b.name === def.name);
