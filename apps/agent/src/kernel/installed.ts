@@ -28,8 +28,8 @@ export interface InstalledNft {
   quotas?: string[];
   /** `ct helper` objects as "name type protocol", sorted. */
   helpers: string[];
-  /** Elements as "key : value", sorted. */
-  maps: { name: string; type: string; data: string; elements: string[] }[];
+  /** Elements as "key : value", sorted; flags (e.g. ["timeout"]) as JSON when set. */
+  maps: { name: string; type: string; data: string; elements: string[]; flags?: string }[];
   /** Each rule as its expression JSON (as `nft -j` prints it). */
   chains: { name: string; hook: string | null; rules: string[] }[];
 }
@@ -61,7 +61,10 @@ export function parseNftJson(text: string): InstalledNft {
         name: String(it.map.name),
         type: JSON.stringify(it.map.type),
         data: JSON.stringify(it.map.map),
-        elements: elem.map((e) => (Array.isArray(e) ? `${e[0]} : ${e[1]}` : JSON.stringify(e))).sort(),
+        elements: elem
+          .map((e) => (Array.isArray(e) ? `${elemKey(e[0])} : ${e[1]}` : JSON.stringify(e)))
+          .sort(),
+        ...(it.map.flags ? { flags: JSON.stringify(it.map.flags) } : {}),
       });
     } else if (it.chain) {
       out.chains.push({
@@ -81,6 +84,16 @@ export function parseNftJson(text: string): InstalledNft {
   out.maps.sort((a, b) => (a.name < b.name ? -1 : 1));
   out.chains.sort((a, b) => (a.name < b.name ? -1 : 1));
   return out;
+}
+
+/** A map element's key as text: a number or address, or (with a timeout, or a concatenation)
+ * nft's `{"elem": {"val": …}}` / `{"concat": […]}` objects as "a . b . c". */
+function elemKey(k: unknown): string {
+  if (typeof k !== "object" || k === null) return String(k);
+  const o = k as { elem?: { val?: unknown }; concat?: unknown[] };
+  if (o.elem) return elemKey(o.elem.val);
+  if (Array.isArray(o.concat)) return o.concat.map(String).join(" . ");
+  return JSON.stringify(k);
 }
 
 /** Sluice's nftables table, or null when it is absent (or nft is not installed). */

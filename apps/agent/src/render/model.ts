@@ -101,7 +101,13 @@ export interface KernelModel {
   devices: DeviceTree[];
   /** Related connections (render/helpers.ts): the helpers assigned, and the protocol field
    * value the connections each helper expects get. */
-  related: { helpers: HelperSpec[]; relabel: { helper: HelperType; protocol: string; l7mark: number }[] };
+  related: {
+    helpers: HelperSpec[];
+    relabel: { helper: HelperType; protocol: string; l7mark: number }[];
+    /** RTSP media followed by Sluice's own expectation table (render/rtsp-media.ts): the
+     * control protocol's and the media's l7 marks, or null (no nftables, or no marks). */
+    rtspMedia: { control: number; media: number } | null;
+  };
   /** Per-protocol accounting rules, in mark order. */
   accounting: { l7mark: number; protocol: string }[];
   /** Per-application accounting rules (SLUICE_APPS), in id order. */
@@ -275,6 +281,14 @@ export function buildModel(
       );
     else relabel.push({ helper, protocol, l7mark });
   }
+  let rtspMedia: KernelModel["related"]["rtspMedia"] = null;
+  if (variant.rtspMedia) {
+    const control = protocolMarks.get("rtsp");
+    const media = protocolMarks.get("rtp");
+    if (control === undefined || media === undefined || control > maxMark || media > maxMark)
+      warnings.push('protocols "rtsp" and "rtp" need usable marks: RTSP media is classified on its own');
+    else rtspMedia = { control, media };
+  }
   return {
     policyName: policy.name,
     variant,
@@ -291,7 +305,7 @@ export function buildModel(
     },
     ifbFrom: ifb ? policy.interfaces.wan.device : null,
     devices,
-    related: { helpers, relabel },
+    related: { helpers, relabel, rtspMedia },
     accounting: accounting.filter((a) => a.l7mark <= maxMark),
     appAccounting: [...knownApps].sort((a, b) => a.id - b.id).map((a) => ({ id: a.id, app: a.name })),
     warnings,

@@ -14,7 +14,8 @@
 //
 //   prerouting (priority mangle - 10, between conntrack and SLUICE_PRE's restore): assigns
 //   the kernel's conntrack helpers to new control connections and gives the connections
-//   they expect the related protocol (render/helpers.ts).
+//   they expect the related protocol (render/helpers.ts), and RTSP media the agent expects
+//   its mark from Sluice's own expectation maps (render/rtsp-media.ts).
 //
 // A download IFB is not on a netfilter path: its classes keep tc fw filters (render/tc.ts).
 // Typed data first (NftTable), then text; the text replaces the table atomically (one
@@ -25,6 +26,7 @@ import type { HelperSpec } from "./helpers.ts";
 import type { ModelQuota } from "./quota-model.ts";
 import { IFB_DEVICE, fieldMask } from "./model.ts";
 import { buildHostChain } from "./nft-hosts.ts";
+import { mediaMapLines, mediaRuleTexts } from "./rtsp-media.ts";
 
 export const NFT_FAMILY = "inet";
 export const NFT_TABLE = "sluice";
@@ -66,6 +68,8 @@ export interface NftTable {
   counters: string[];
   /** `ct helper` objects (conntrack helpers the prerouting chain assigns). */
   helpers: Pick<HelperSpec, "name" | "type" | "l4">[];
+  /** RTSP media maps (render/rtsp-media.ts), by address family: their elements are live. */
+  mediaMaps?: (4 | 6)[];
   /** Quota objects: allowance and the bytes already used (render/quota-model.ts). */
   quotas?: { name: string; bytes: number; used: number }[];
   maps: NftMap[];
@@ -175,11 +179,13 @@ export function buildNft(m: KernelModel): NftTable | null {
   const helpers = m.related.helpers.map(({ name, type, l4 }) => ({ name, type, l4 }));
   const quotas = m.quotas ?? [];
   if (quotas.length) chains.push(quotaChain(quotas));
+  const mediaMaps: (4 | 6)[] = m.related.rtspMedia ? [4, 6] : [];
   return {
     counters,
     helpers,
     maps,
     chains,
+    ...(mediaMaps.length ? { mediaMaps } : {}),
     ...(quotas.length
       ? { quotas: quotas.map((q) => ({ name: q.object, bytes: q.allowance, used: q.used })) }
       : {}),
@@ -215,7 +221,7 @@ function quotaChain(quotas: readonly ModelQuota[]): NftChain {
  * rule instead of failing each rule's test in turn.
  */
 function relatedRules(m: KernelModel): NftRule[] {
-  if (!m.related.helpers.length && !m.related.relabel.length) return [];
+  if (!m.related.helpers.length && !m.related.relabel.length && !m.related.rtspMedia) return [];
   const rules: NftRule[] = [{ text: "ct state established ct status & expected == 0 return", refs: [] }];
   rules.push(
     ...m.related.helpers.map((h) => ({
@@ -231,6 +237,8 @@ function relatedRules(m: KernelModel): NftRule[] {
       refs: [r.helper],
     });
   }
+  // RTSP media the agent expects (its own table): the tuple's mark, at the first packet.
+  if (m.related.rtspMedia) rules.push(...mediaRuleTexts());
   return rules;
 }
 
@@ -255,6 +263,7 @@ export function renderNft(t: NftTable): string {
       "  }",
     );
   }
+  for (const f of t.mediaMaps ?? []) out.push(...mediaMapLines(f));
   for (const ch of t.chains) {
     out.push(`  chain ${ch.name} {`);
     if (ch.hook)
