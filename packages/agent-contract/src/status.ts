@@ -44,6 +44,8 @@ export const Variant = z.object({
   ipv6: z.boolean(),
   /** Conntrack helpers assigned: their related connections inherit the control connection's mark. */
   helpers: z.array(z.enum(["ftp", "sip", "tftp"])),
+  /** RTSP media followed by Sluice's own expectation table (nftables maps; absent from older agents). */
+  rtspMedia: z.boolean().optional(),
   /** Per-host fairness: SFQ hashed by host, HTB buckets picked in nftables, or none. */
   hostFair: z.enum(["sfq-flow", "htb-buckets", "none"]),
   /** Human notes on fallbacks in use (shown in the UI and script headers). */

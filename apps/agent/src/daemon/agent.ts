@@ -58,6 +58,7 @@ import { MetricsEndpoint, endpointConfig } from "../metrics/endpoint.ts";
 import type { MetricsSnapshot } from "../metrics/exposition.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { QuotaBook, parseNftQuotas } from "./quota-book.ts";
+import { MediaExpectations } from "./rtsp-expectations.ts";
 import { Scheduler } from "./scheduler.ts";
 import { quotaObject } from "../render/quota-model.ts";
 import { NFT_FAMILY, NFT_TABLE } from "../render/nft.ts";
@@ -113,6 +114,8 @@ export class Agent implements ControlTarget {
   /** The application catalogue beside the protocols (app and category rules, app ids). */
   readonly apps: AppCatalogue | null;
   private dataPlane: DataPlane | null = null;
+  /** RTSP media expectations the data plane asks for (Sluice's own table, rtsp-expectations.ts). */
+  readonly media: MediaExpectations;
   private dataPlaneError: string | null = null;
   private server: Server | null = null;
   private readonly decisions: FlowDecidedEvent[] = [];
@@ -174,6 +177,7 @@ export class Agent implements ControlTarget {
       hostInputs: () => ({ macAddresses: this.deviceNames.macAddresses() }),
       inForce: (policy) => this.scheduler.inForce(policy),
     });
+    this.media = new MediaExpectations(exec, { onError: (msg) => log.warn(msg) });
     this.book = new QuotaBook(opts.dataDir);
     this.scheduler = new Scheduler({
       clock: opts.clock ?? systemClock,
@@ -282,6 +286,7 @@ export class Agent implements ControlTarget {
         window: { packets: inspection.packets, bytes: inspection.bytes },
         ...this.routing(),
         onFlowDecided: (ev) => this.recordDecision(ev),
+        onMediaExpected: (req) => this.media.expect(req.elements),
         onLog: (level, msg) => this.log[level](`nfqueue: ${msg}`),
       });
       this.dataPlaneError = null;
@@ -309,9 +314,17 @@ export class Agent implements ControlTarget {
   /** The mark fields and hostname rules of the installed policy, for the data plane. */
   private routing() {
     const m = this.model;
-    if (m) return { mask: m.mask, shift: m.shift, app: m.app, host: m.host, hostRules: m.hostRules };
+    if (m)
+      return {
+        mask: m.mask,
+        shift: m.shift,
+        app: m.app,
+        host: m.host,
+        hostRules: m.hostRules,
+        rtsp: m.related.rtspMedia,
+      };
     const { protocol, app, host } = markFields();
-    return { mask: protocol.mask, shift: protocol.shift, app, host, hostRules: [] };
+    return { mask: protocol.mask, shift: protocol.shift, app, host, hostRules: [], rtsp: null };
   }
 
   /** The model of what is installed: the policy being tried, else the last good one. */
@@ -330,6 +343,9 @@ export class Agent implements ControlTarget {
     this.metricsConfigured = this.metrics
       .configure(cfg)
       .catch((e: unknown) => this.log.error({ err: e }, "metrics endpoint not reconfigured"));
+    // Every apply replaces the table, and with it the media maps' elements.
+    this.media.cleared();
+    this.media.enabled = Boolean(this.model?.related.rtspMedia);
     try {
       this.dataPlane?.setRouting(this.routing());
     } catch (e) {
@@ -434,6 +450,7 @@ export class Agent implements ControlTarget {
             ...this.dataPlane.stats().total,
             health: this.classificationHealth(),
             memory: agentMemory(),
+            rtspMedia: this.media.stats(),
           }
         : { running: false, error: this.dataPlaneError ?? "disabled", health: this.classificationHealth() },
       interfaces: this.interfaces(),

@@ -91,6 +91,8 @@ function main(): void {
     routing: init.routing,
     apps: loadApps(init.protocolDirs),
     onError: (msg) => log("error", msg),
+    // at once, not with the stats: the reply is held until the answer comes
+    onMedia: (request) => post({ type: "media", request }),
   });
   const dnsCache = pc.dnsCache;
   // Seconds, refreshed once per received batch.
@@ -147,6 +149,8 @@ function main(): void {
       stopRequested = true;
     } else if (m.type === "routing") {
       pc.setRouting(m.routing);
+    } else if (m.type === "media-ready") {
+      pc.mediaReady(m.key);
     } else if (m.type === "dns") {
       dnsCache.apply(m.entries, Date.now() / 1000);
     } else if (m.type === "reload") {
