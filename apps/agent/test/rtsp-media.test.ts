@@ -148,3 +148,31 @@ test("without nftables the policy has no maps and the variant says so", async ()
   assert.ok(lr.header.some((h) => /related connections \(FTP data, SIP and RTSP media/.test(h)));
   assert.ok(lr.header.some((h) => / related=none$/.test(h)));
 });
+
+test("after an apply replaced the table, the live expectations go back with the time they had left", async () => {
+  const { kernel, applier } = applied();
+  await applier.apply(defaultPolicy(), { user: "test" });
+  let now = 2_000_000;
+  const media = new MediaExpectations(kernel, { now: () => now });
+  media.enabled = true;
+  await media.expect([{ tuple, mark: 0x1300 }]);
+  const elements = async () =>
+    (await readInstalled(kernel, ["wan0", "lan0"], true)).nft!.maps.find((m) => m.name === MEDIA_MAPS[4])!
+      .elements;
+  assert.equal((await elements()).length, 1);
+  const p = defaultPolicy();
+  p.name = "another";
+  await applier.apply(p, { user: "test" });
+  assert.equal((await elements()).length, 0, "the apply replaced the table");
+  now += 20_000;
+  await media.tableReplaced(true);
+  assert.equal((await elements()).length, 1, "back in");
+  const added = kernel.log.filter((l) => l.argv[1] === "-f" && /add element/.test(l.input ?? "")).at(-1)!;
+  assert.match(added.input!, /timeout 40s : 0x00001300/);
+  // A policy without the maps: nothing to put back, and nothing is added any more.
+  await media.tableReplaced(false);
+  assert.equal(media.stats().live, 0);
+  const runs = kernel.log.length;
+  await media.expect([{ tuple, mark: 0x1300 }]);
+  assert.equal(kernel.log.length, runs);
+});

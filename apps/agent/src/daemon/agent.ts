@@ -343,9 +343,8 @@ export class Agent implements ControlTarget {
     this.metricsConfigured = this.metrics
       .configure(cfg)
       .catch((e: unknown) => this.log.error({ err: e }, "metrics endpoint not reconfigured"));
-    // Every apply replaces the table, and with it the media maps' elements.
-    this.media.cleared();
-    this.media.enabled = Boolean(this.model?.related.rtspMedia);
+    // Every apply replaces the table, and with it the media maps' elements: the live ones go back.
+    void this.media.tableReplaced(Boolean(this.model?.related.rtspMedia));
     try {
       this.dataPlane?.setRouting(this.routing());
     } catch (e) {

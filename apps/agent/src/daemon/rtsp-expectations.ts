@@ -33,7 +33,7 @@ export interface MediaExpectationOptions {
 }
 
 export class MediaExpectations {
-  private readonly book = new Map<string, { mark: number; until: number }>();
+  private readonly book = new Map<string, { element: MediaElement; until: number }>();
   private queue: { elements: MediaElement[]; done: () => void }[] = [];
   private running = false;
   private readonly counts = { added: 0, refused: 0, failed: 0 };
@@ -53,9 +53,24 @@ export class MediaExpectations {
     return { ...this.counts, live: this.book.size };
   }
 
-  /** The table was replaced (an apply): its elements are gone. */
-  cleared(): void {
+  /**
+   * The table was replaced (an apply, a revert): its elements are gone. The live ones go
+   * back in with the time they had left, when the new policy has the maps too.
+   */
+  tableReplaced(enabled: boolean): Promise<void> {
+    this.enabled = enabled;
+    this.prune();
+    const t = this.now();
+    const live = [...this.book.values()].map((b) => ({
+      ...b.element,
+      timeoutSeconds: Math.max(1, Math.ceil(b.until - t)),
+    }));
     this.book.clear();
+    if (!enabled || !live.length) return Promise.resolve();
+    return new Promise((done) => {
+      this.queue.push({ elements: live, done });
+      void this.drain();
+    });
   }
 
   /**
@@ -141,8 +156,8 @@ export class MediaExpectations {
       this.opts.onError?.(`RTSP media expectations not added: ${r.stderr.trim() || `nft exited ${r.code}`}`);
       return;
     }
-    const until = this.now() + timeout;
-    for (const [k, e] of take) this.book.set(k, { mark: e.mark, until });
+    const t = this.now();
+    for (const [k, e] of take) this.book.set(k, { element: e, until: t + (e.timeoutSeconds ?? timeout) });
     this.counts.added += take.length;
   }
 }

@@ -27,6 +27,8 @@ export const RTSP_CONTROL_PACKETS = 64;
 export interface MediaElement {
   tuple: MediaTuple;
   mark: number;
+  /** Seconds to its first packet, when not the script's (re-added after an apply). */
+  timeoutSeconds?: number;
 }
 
 const KEY_TYPE = { 4: "ipv4_addr", 6: "ipv6_addr" } as const;
@@ -92,16 +94,17 @@ export function renderMediaElements(
   timeoutSeconds = MEDIA_TIMEOUT_SECONDS,
   mode: "refresh" | "replace" = "refresh",
 ): string {
-  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600)
-    throw new Error(`timeout out of range: ${timeoutSeconds}`);
   if (elements.length > MEDIA_MAX_ELEMENTS) throw new Error(`${elements.length} elements: too many`);
   const lines: string[] = [];
   for (const e of elements) {
+    const timeout = e.timeoutSeconds ?? timeoutSeconds;
+    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600)
+      throw new Error(`timeout out of range: ${timeout}`);
     if (!Number.isInteger(e.mark) || e.mark <= 0 || e.mark > 0xffffffff)
       throw new Error(`not a mark: ${JSON.stringify(e.mark)}`);
     const { family, key } = mediaKey(e.tuple);
     const set = `element ${NFT_FAMILY} ${NFT_TABLE} ${MEDIA_MAPS[family]}`;
-    const add = `add ${set} { ${key} timeout ${timeoutSeconds}s : 0x${e.mark.toString(16).padStart(8, "0")} }`;
+    const add = `add ${set} { ${key} timeout ${timeout}s : 0x${e.mark.toString(16).padStart(8, "0")} }`;
     if (mode === "refresh") lines.push(add);
     lines.push(`delete ${set} { ${key} }`, add);
   }
