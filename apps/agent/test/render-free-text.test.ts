@@ -159,6 +159,13 @@ const NFT_FORMS = [
   /^ {4}type "(ftp|sip|tftp)" protocol (tcp|udp)$/,
   /^ {4}ct state new (tcp|udp) dport \d+ ct helper set "(ftp|sip|sip-tcp|tftp)"$/,
   /^ {4}ct status expected ct helper "(ftp|sip|sip-tcp|tftp)" ct mark & 0x[0-9a-f]{8} != 0x[0-9a-f]{8} ct mark set ct mark & 0x[0-9a-f]{8} \| 0x[0-9a-f]{8}$/,
+  /^ {4}ct state established ct status & expected == 0 return$/,
+  // RTSP media maps (Sluice's own expectation table): fixed names and types.
+  /^ {2}map rtsp_media[46] \{$/,
+  /^ {4}type (ipv4_addr|ipv6_addr) \. inet_service \. \1 \. inet_service : mark$/,
+  /^ {4}size \d+$/,
+  /^ {4}flags timeout$/,
+  /^ {4}ct state new ct mark set (ip6?) [sd]addr \. udp [sd]port \. \1 [sd]addr \. udp [sd]port map @rtsp_media[46]$/,
   /^ {4}meta mark & 0x[0-9a-f]{8} == 0x[0-9a-f]{8} (accept|return)$/,
   /^ {4}meta mark & 0x[0-9a-f]{8} != 0x[0-9a-f]{8} counter name meta mark & 0x[0-9a-f]{8} map @apps$/,
   /^ {4}(counter name|meta priority set) meta mark & 0x[0-9a-f]{8} map @[a-z0-9_]+$/,
