@@ -1,12 +1,13 @@
 // The agent's start-up order (root, in a network namespace made for the test): `sluice agent`
 // with its data plane answers on its control socket as soon as the boot policy is in place,
 // while the NFQUEUE workers still load the pattern set (on the appliance that is the slowest
-// part of the start), saying so in its status; then the data plane runs.
+// part of the start), saying so in its status, and at a lower priority (the dashboard starts
+// meanwhile); then the data plane runs, every thread at its own priority again.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { defaultPolicy } from "@sluice/policy";
 import { AgentClient } from "@sluice/agent-contract";
 import { createBoxNamespace, deleteBoxNamespace } from "./support/box-namespace.ts";
+import { LOADING_NICE } from "../src/nfqueue/thread-priority.ts";
 
 const root = process.getuid?.() === 0;
 const opts = { skip: root ? false : "needs root (network namespaces)", timeout: 120_000 };
@@ -44,6 +46,22 @@ after(async () => {
   await deleteBoxNamespace(NS);
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** The nice value of each thread of a process (/proc/PID/task/TID/stat, field 19). */
+function threadNices(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        return [Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16])];
+      } catch {
+        return []; // the thread ended meanwhile
+      }
+    });
+  } catch {
+    return [];
+  }
+}
 
 type Status = {
   policy: { id: number; user: string } | null;
@@ -77,8 +95,10 @@ test("the control API answers with the policy applied while the data plane start
   agent.stderr!.on("data", (b: Buffer) => (agentLog += b.toString()));
   const client = new AgentClient(socket);
   const seen: Status[] = [];
+  const niceSeen = new Set<number>();
   for (let i = 0; i < 6000 && !seen.at(-1)?.dataPlane.running; i++) {
     assert.equal(agent.exitCode, null, `the agent exited\n${agentLog.slice(-3000)}`);
+    for (const n of threadNices(agent.pid!)) niceSeen.add(n);
     if (existsSync(socket)) seen.push(await client.call<Status>("GET", "/v1/status"));
     else await sleep(10);
   }
@@ -89,5 +109,8 @@ test("the control API answers with the policy applied while the data plane start
   assert.ok(starting.length > 0, "the socket answered only once the data plane ran");
   for (const s of starting) assert.equal(s.dataPlane.starting, true, JSON.stringify(s.dataPlane));
   assert.match(agentLog, /control API listening[\s\S]*nfqueue: queue \d+: bound/);
+  // the workers loaded at a lower priority (as root), and every thread has its own back
+  assert.ok(niceSeen.has(LOADING_NICE), `nice values seen while starting: ${[...niceSeen].join(", ")}`);
+  assert.deepEqual(new Set(threadNices(agent.pid!)), new Set([0]));
   console.log(`# ${starting.length} answers while the workers started, then running`);
 });

@@ -100,7 +100,8 @@ interface Slot {
   exited: Promise<void>;
 }
 
-const WORKER_URL = new URL("./worker.ts", import.meta.url);
+// worker-boot.ts lowers the thread's priority while worker.ts loads (thread-priority.ts)
+const WORKER_URL = new URL("./worker-boot.ts", import.meta.url);
 // A worker loads the classifier and compiles the pattern set before it binds its queue: about a
 // second on a PC, minutes on an emulated box whose host is loaded (the appliance's boot test),
 // so the appliance's unit raises the limit with SLUICE_WORKER_START_TIMEOUT_MS.
