@@ -94,6 +94,7 @@ export function controlCommands(): Command[] {
         const dp = s.dataPlane as {
           running: boolean;
           error?: string;
+          starting?: boolean;
           packets?: number;
           decided?: number;
           activeFlows?: number;
@@ -133,7 +134,7 @@ export function controlCommands(): Command[] {
             s.catalogue
               ? `applications: ${s.catalogue.apps} in ${s.catalogue.categories} categories`
               : "applications: no catalogue (app and category rules do nothing)",
-            `data plane: ${dp.running ? `running, ${dp.packets ?? 0} packets inspected, ${dp.decided ?? 0} flows decided, ${dp.activeFlows ?? 0} in table` : `DOWN (${dp.error}); traffic passes unclassified`}`,
+            `data plane: ${dp.running ? `running, ${dp.packets ?? 0} packets inspected, ${dp.decided ?? 0} flows decided, ${dp.activeFlows ?? 0} in table` : dp.starting ? `${dp.error}; traffic passes unclassified until it runs` : `DOWN (${dp.error}); traffic passes unclassified`}`,
             ...healthLines,
             ...(dp.memory
               ? [

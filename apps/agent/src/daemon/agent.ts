@@ -114,6 +114,8 @@ export class Agent implements ControlTarget {
   readonly apps: AppCatalogue | null;
   private dataPlane: DataPlane | null = null;
   private dataPlaneError: string | null = null;
+  /** The data plane's workers are loading (the control API answers meanwhile). */
+  private dataPlaneStarting = false;
   private server: Server | null = null;
   private readonly decisions: FlowDecidedEvent[] = [];
   /** "client server" → host name of recently decided flows (for the flows view). */
@@ -259,16 +261,20 @@ export class Agent implements ControlTarget {
     await this.scheduler.start();
     this.quotaTimer = setInterval(() => void this.syncQuotas(), 5000);
     this.quotaTimer.unref?.();
-    if (!this.opts.noDataPlane) await this.startDataPlane();
     if (this.opts.sampleMs !== 0) this.accounting.start(this.opts.sampleMs ?? 1000);
     this.healthTimer = setInterval(() => void this.sampleHealth().catch(() => undefined), 5000);
     this.healthTimer.unref?.();
     loopDelayMaxMs(); // starts watching the event loop
-    void this.sampleHealth().catch(() => undefined);
+    // The policy is in place: the control API answers (status, the dashboard) while the data
+    // plane's workers load the pattern set, the slowest part of the start on a small box
+    // (traffic passes unclassified meanwhile, as it does when the agent is down).
+    this.dataPlaneStarting = !this.opts.noDataPlane;
     this.server = createApi(this);
     await listenUnix(this.server, this.opts.socket);
     this.log.info({ socket: this.opts.socket }, "control API listening");
     await this.metricsConfigured;
+    if (!this.opts.noDataPlane) await this.startDataPlane();
+    void this.sampleHealth().catch(() => undefined);
   }
 
   private async startDataPlane(): Promise<void> {
@@ -279,12 +285,15 @@ export class Agent implements ControlTarget {
       this.dataPlane = await DataPlane.start({
         queues: Array.from({ length: inspection.queues }, (_, i) => inspection.queueBase + i),
         protocolDirs: this.opts.protocolDirs,
+        patternsLoaded: true, // by start(), from the same directories
         window: { packets: inspection.packets, bytes: inspection.bytes },
         ...this.routing(),
         onFlowDecided: (ev) => this.recordDecision(ev),
         onLog: (level, msg) => this.log[level](`nfqueue: ${msg}`),
       });
       this.dataPlaneError = null;
+      // a policy applied while the workers loaded may have moved the mark fields
+      this.dataPlane.setRouting(this.routing());
       this.log.info({ queues: inspection.queues }, "NFQUEUE data plane running");
     } catch (e) {
       this.dataPlaneError = (e as Error).message;
@@ -292,6 +301,8 @@ export class Agent implements ControlTarget {
         { err: e },
         "NFQUEUE data plane failed to start; traffic passes unclassified (queue bypass)",
       );
+    } finally {
+      this.dataPlaneStarting = false;
     }
   }
 
@@ -402,7 +413,11 @@ export class Agent implements ControlTarget {
     return {
       ...this.health.current(),
       degraded: true,
-      reasons: ["the data plane is not running: traffic passes unclassified"],
+      reasons: [
+        this.dataPlaneStarting
+          ? "the data plane is starting: traffic passes unclassified until it runs"
+          : "the data plane is not running: traffic passes unclassified",
+      ],
     };
   }
 
@@ -435,7 +450,14 @@ export class Agent implements ControlTarget {
             health: this.classificationHealth(),
             memory: agentMemory(),
           }
-        : { running: false, error: this.dataPlaneError ?? "disabled", health: this.classificationHealth() },
+        : this.dataPlaneStarting
+          ? {
+              running: false,
+              starting: true,
+              error: "starting (the workers are loading the pattern set)",
+              health: this.classificationHealth(),
+            }
+          : { running: false, error: this.dataPlaneError ?? "disabled", health: this.classificationHealth() },
       interfaces: this.interfaces(),
       metrics: this.metrics.state(),
       devices:

@@ -95,7 +95,8 @@ export type ToWorker =
   | { type: "dns"; entries: DnsEntry[] };
 
 export type ToMain =
-  | { type: "ready"; queue: number; patterns: number; skipped: number }
+  /** nice: the worker thread's nice value once it took its priority back (null: unknown). */
+  | { type: "ready"; queue: number; patterns: number; skipped: number; nice: number | null }
   | { type: "error"; queue: number; error: string }
   | { type: "stats"; stats: QueueStats; events: FlowDecidedEvent[] }
   | { type: "stopped"; stats: QueueStats; events: FlowDecidedEvent[] }
