@@ -74,6 +74,8 @@ export const ClassificationHealth = z.object({
   lateKernel: z.number(),
   lateSeen: z.number(),
   restarts: z.number(),
+  /** Forwarded TCP/UDP packets that left without a verdict (fail-open, no data plane). */
+  uninspected: z.number(),
 });
 export type ClassificationHealth = z.infer<typeof ClassificationHealth>;
 

@@ -109,6 +109,7 @@ export function controlCommands(): Command[] {
             unseen: number;
             lateKernel: number;
             lateSeen: number;
+            uninspected?: number;
           };
         };
         const h = dp.health;
@@ -117,7 +118,7 @@ export function controlCommands(): Command[] {
               h.degraded
                 ? `classification: DEGRADED in the last ${h.windowSeconds}s (traffic still forwarded): ${h.reasons.join("; ")}`
                 : "classification: healthy (no queue overflow, no lost windows in the last minute)",
-              `  overload counters: queue full ${h.queueDropped}, socket full ${h.userDropped}, passed uninspected ${h.unseen}, windows lost ${h.lateKernel} (${h.lateSeen} recorded as unknown by the data plane)`,
+              `  overload counters: queue full ${h.queueDropped}, socket full ${h.userDropped}, passed uninspected ${h.unseen}, left without a verdict ${h.uninspected ?? 0}, windows lost ${h.lateKernel} (${h.lateSeen} recorded as unknown by the data plane)`,
             ]
           : [];
         process.stdout.write(

@@ -60,7 +60,7 @@ import { systemClock, type Clock } from "./clock.ts";
 import { QuotaBook, parseNftQuotas } from "./quota-book.ts";
 import { Scheduler } from "./scheduler.ts";
 import { quotaObject } from "../render/quota-model.ts";
-import { NFT_FAMILY, NFT_TABLE } from "../render/nft.ts";
+import { NFT_FAMILY, NFT_TABLE, UNINSPECTED_COUNTER } from "../render/nft.ts";
 
 export interface AgentOptions {
   socket: string;
@@ -356,7 +356,8 @@ export class Agent implements ControlTarget {
       const r = await this.exec.run([bin, "-w", "-t", "mangle", "-nvxL", CHAIN_FWD]);
       if (r.code === 0) late += parseLateRuleCount(r.stdout);
     }
-    this.health.record(countersOf(this.dataPlane.stats().total, late));
+    const uninspected = await this.accounting.nftCounterPackets(UNINSPECTED_COUNTER).catch(() => 0);
+    this.health.record(countersOf(this.dataPlane.stats().total, late, uninspected));
   }
 
   protocolName(l7mark: number): string {
