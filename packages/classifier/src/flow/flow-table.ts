@@ -589,7 +589,7 @@ export class FlowTable {
     const subject = insp.subject;
     const before = subject.chars;
     let grew = false;
-    for (const c of chunks) if (subject.append(c, window.bytes)) grew = true;
+    for (let i = 0; i < chunks.length; i++) if (subject.append(chunks[i]!, window.bytes)) grew = true;
     flow.inspectedBytes = subject.chars;
     if (grew || packetHit) {
       let hit = grew
@@ -660,7 +660,7 @@ export class FlowTable {
   private matchDatagram(chunks: Buffer[], room: number): ReturnType<Matcher["match"]> {
     const one = new FlowSubject();
     let grew = false;
-    for (const c of chunks) if (one.append(c, room)) grew = true;
+    for (let i = 0; i < chunks.length; i++) if (one.append(chunks[i]!, room)) grew = true;
     if (!grew) return null;
     const hit = this.patterns.match(one.view(), "udp");
     one.clear();
