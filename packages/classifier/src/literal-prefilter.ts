@@ -66,30 +66,27 @@ export function requiredLiteral(branch: string): Literal | null {
   return { bytes, at: at === bytes.length ? 0 : at };
 }
 
-/**
- * True when `hay` contains `lit` (ASCII case folded). A plain loop over the bytes, both
- * cases of the probe byte at once: `Buffer.indexOf` checks its arguments at a cost in
- * allocations on every call, and a probe byte of text (a letter) occurs often.
- */
+/** True when `hay` contains `lit` (ASCII case folded). */
 export function containsLiteral(hay: Buffer, lit: Literal): boolean {
   const { bytes, at } = lit;
   const c = bytes[at]!;
-  const upper = isLower(c) ? c - 0x20 : c;
-  const last = hay.length - bytes.length + at;
-  for (let i = at; i <= last; i++) {
-    const h = hay[i]!;
-    if ((h === c || h === upper) && matchesAt(hay, bytes, i - at)) return true;
-  }
-  return false;
+  if (findFrom(hay, bytes, at, c)) return true;
+  return isLower(c) && findFrom(hay, bytes, at, c - 0x20);
 }
 
-function matchesAt(hay: Buffer, lit: Buffer, start: number): boolean {
-  for (let k = 0; k < lit.length; k++) {
-    const h = hay[start + k]!;
-    const l = lit[k]!;
-    if (h !== l && !(isLower(l) && h === l - 0x20)) return false;
+function findFrom(hay: Buffer, lit: Buffer, at: number, c: number): boolean {
+  const last = hay.length - lit.length + at;
+  for (let i = hay.indexOf(c, at); i >= 0 && i <= last; i = hay.indexOf(c, i + 1)) {
+    const start = i - at;
+    let k = 0;
+    for (; k < lit.length; k++) {
+      const h = hay[start + k]!;
+      const l = lit[k]!;
+      if (h !== l && !(isLower(l) && h === l - 0x20)) break;
+    }
+    if (k === lit.length) return true;
   }
-  return true;
+  return false;
 }
 
 const isLower = (b: number) => b >= 0x61 && b <= 0x7a;
