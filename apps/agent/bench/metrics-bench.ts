@@ -90,6 +90,7 @@ const snapshot: MetricsSnapshot = {
     unseen: 0,
     lateKernel: 3,
     lateSeen: 3,
+    uninspected: 0,
     restarts: 0,
   },
   protocolOf: (m) => `proto${m - 3}`,

@@ -147,7 +147,7 @@ const NFT_ELEMENT = String.raw`0x[0-9a-f]{8} : (?:"(?:proto|app)_\d+"|\d+:[0-9a-
 const NFT_FORMS = [
   /^(delete )?table inet sluice$/,
   /^table inet sluice \{$/,
-  /^ {2}counter (proto|app)_\d+ \{$/,
+  /^ {2}counter ((proto|app)_\d+|uninspected) \{$/,
   /^ {2}map (protocols|apps|dev\d+_(protocol|app|host)) \{$/,
   /^ {4}type mark : (counter|classid)$/,
   new RegExp(`^    elements = \\{ ${NFT_ELEMENT}(, ${NFT_ELEMENT})* \\}$`),
@@ -160,6 +160,7 @@ const NFT_FORMS = [
   /^ {4}ct state new (tcp|udp) dport \d+ ct helper set "(ftp|sip|sip-tcp|tftp)"$/,
   /^ {4}ct status expected ct helper "(ftp|sip|sip-tcp|tftp)" ct mark & 0x[0-9a-f]{8} != 0x[0-9a-f]{8} ct mark set ct mark & 0x[0-9a-f]{8} \| 0x[0-9a-f]{8}$/,
   /^ {4}ct state established ct status & expected == 0 return$/,
+  /^ {4}meta mark & 0x[0-9a-f]{8} == 0x0{8} (meta nfproto ipv4 )?meta l4proto \{ tcp, udp \} iifname \{ "[\w.-]+"(, "[\w.-]+")* \} counter name "uninspected"$/,
   // RTSP media maps (Sluice's own expectation table): fixed names and types.
   /^ {2}map rtsp_media[46] \{$/,
   /^ {4}type (ipv4_addr|ipv6_addr) \. inet_service \. \1 \. inet_service : mark$/,

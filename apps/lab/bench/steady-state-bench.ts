@@ -191,7 +191,9 @@ console.log(
 // BENCH_SPLIT=1 adds (ipt): Sluice as installed, then its nftables table removed — the
 // iptables part alone, to tell the two costs apart; and (nocnt): Sluice as installed minus
 // its nftables counter rules — class selection only, what counting from conntrack instead
-// of per packet would leave.
+// of per packet would leave; and (nopre): Sluice as installed minus its prerouting chain
+// (the conntrack helpers' assignment and relabelling), what a policy without related
+// protocols would leave.
 const variants: [string, string, Capabilities, number][] = [
   ["sluice", "(sluice) Sluice as installed (this kernel's variant)", caps, 92],
   ["legacy", "(legacy) Sluice without nftables (linear iptables chains)", { ...caps, nftables: false }, 93],
@@ -200,11 +202,13 @@ if (process.env.BENCH_SPLIT === "1")
   variants.push(
     ["ipt", "(ipt)    Sluice as installed minus its nftables table", caps, 94],
     ["nocnt", "(nocnt)  Sluice as installed minus its nft counter rules", caps, 95],
+    ["nopre", "(nopre)  Sluice as installed minus its nft prerouting chain", caps, 96],
   );
 for (const [key, label, c, net] of variants) {
   const l = newLab(key, net);
   const r = await applyPolicy(l, c);
   if (key === "ipt") l.mustExec(l.router, "nft", ["delete", "table", "inet", "sluice"]);
+  if (key === "nopre") l.mustExec(l.router, "nft", ["delete", "chain", "inet", "sluice", "pre"]);
   if (key === "nocnt")
     for (const line of l
       .mustExec(l.router, "nft", ["-a", "list", "chain", "inet", "sluice", "post"])
@@ -301,6 +305,10 @@ if (byKey.has("nocnt"))
 if (byKey.has("ipt"))
   console.log(
     `  (ipt)/(min)     ${ratio("ipt", "min")}  by CPU ${cpuRatio("ipt", "min")}  (the iptables part alone)`,
+  );
+if (byKey.has("nopre"))
+  console.log(
+    `  (nopre)/(min)   ${ratio("nopre", "min")}  by CPU ${cpuRatio("nopre", "min")}  (no conntrack-helper chain)`,
   );
 console.log(`load average before: ${load0}; after: ${load1}`);
 bench.cleanup();

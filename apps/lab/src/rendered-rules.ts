@@ -19,10 +19,19 @@ export interface RenderedRulesOptions {
 
 /** iptables-restore --noflush input for IPv4 and IPv6, hooks included. */
 export function renderedRules(o: RenderedRulesOptions): { v4: string; v6: string } {
+  return render(o).iptables;
+}
+
+/** The `nft -f -` script of the same policy (counters, class maps), or null. */
+export function renderedNft(o: RenderedRulesOptions): string | null {
+  return render(o).nft?.script ?? null;
+}
+
+function render(o: RenderedRulesOptions) {
   const p = defaultPolicy({ wan: ROUTER_WAN, lan: ROUTER_LAN });
   p.inspection = { packets: o.packets ?? 10, bytes: 2048, queues: o.queues, queueBase: o.queueBase ?? 0 };
   const marks = new Map(o.protocolMarks ?? []);
   const v = validatePolicy(p, { protocols: new Set([...marks.keys(), ...defaultPolicyProtocols()]) });
   if (!v.ok) throw new Error(`the lab's policy does not validate: ${JSON.stringify(v)}`);
-  return renderPolicy(v.policy, marks, MINIMAL_CAPABILITIES).iptables;
+  return renderPolicy(v.policy, marks, MINIMAL_CAPABILITIES);
 }

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsLab, labUnavailable, removeStaleLabs } from "../src/netns-lab.ts";
-import { renderedRules } from "../src/rendered-rules.ts";
+import { renderedNft, renderedRules } from "../src/rendered-rules.ts";
 import { DataPlaneProcess } from "./support/data-plane-process.ts";
 import { HealthTracker } from "@sluice/agent/src/daemon/classification-health.ts";
 
@@ -111,6 +111,38 @@ test("a connection past its window without a verdict gets unknown, data plane or
   }
 });
 
+test("packets that leave without a verdict are counted, those with one are not", { skip }, async () => {
+  // The agent's nftables table for the same policy: its first post rule counts forwarded
+  // TCP/UDP packets whose protocol field is still 0 (the kernel counts a fail-open nowhere).
+  const nft = renderedNft({ queues: 1, packets: 10, protocolMarks: new Map([["hello", 3]]) });
+  assert.ok(nft, "the policy renders an nftables table");
+  lab.mustExec(lab.router, "nft", ["-f", "-"], nft);
+  const uninspected = () => {
+    const out = lab.mustExec(lab.router, "nft", ["list", "counter", "inet", "sluice", "uninspected"]);
+    return Number(/packets (\d+)/.exec(out)?.[1] ?? NaN);
+  };
+  try {
+    assert.equal(uninspected(), 0);
+    // No data plane bound: --queue-bypass passes the window's packets, unseen and counted.
+    send(3, [42001]);
+    assert.equal(uninspected(), 3);
+    // Bound: every packet gets a verdict (the field says "being inspected"), none counted.
+    const dp = dataPlane(["--stats-every", "100"]);
+    try {
+      await dp.waitFor((l) => l.event === "ready", "ready line");
+      send(3, [42002]);
+      // every packet verdicted (so past postrouting) before the counter is read
+      await dp.waitFor((l) => l.event === "stats" && Number(l.packets) >= 3, "3 packets verdicted");
+      assert.equal(ctMark(42002) & 0xff00, 0, "inside its window, not decided yet");
+      assert.equal(uninspected(), 3);
+    } finally {
+      await dp.stop();
+    }
+  } finally {
+    lab.exec(lab.router, "nft", ["delete", "table", "inet", "sluice"]);
+  }
+});
+
 test(
   "a queue that overflows moves the kernel's drop counters, reported by the data plane",
   { skip },
@@ -132,7 +164,15 @@ test(
 
 test("classification health: degraded while an overload counter moved within the last minute", () => {
   const h = new HealthTracker();
-  const c = { queueDropped: 0, userDropped: 0, unseen: 0, lateKernel: 0, lateSeen: 0, restarts: 0 };
+  const c = {
+    queueDropped: 0,
+    userDropped: 0,
+    unseen: 0,
+    lateKernel: 0,
+    lateSeen: 0,
+    restarts: 0,
+    uninspected: 0,
+  };
   h.record(c, 0);
   h.record({ ...c }, 30_000);
   assert.equal(h.current().degraded, false);

@@ -76,13 +76,21 @@ export const ClassificationHealth = z.object({
   lateKernel: z.number(),
   lateSeen: z.number(),
   restarts: z.number(),
+  /** Forwarded TCP/UDP packets that left without a verdict (fail-open, no data plane). */
+  uninspected: z.number(),
 });
 export type ClassificationHealth = z.infer<typeof ClassificationHealth>;
 
 /** The data plane: running with its counters (open-ended: more may come), or down and why. */
 export const DataPlaneStatus = z.union([
   z.looseObject({ running: z.literal(true), health: ClassificationHealth.optional() }),
-  z.looseObject({ running: z.literal(false), error: z.string(), health: ClassificationHealth.optional() }),
+  z.looseObject({
+    running: z.literal(false),
+    error: z.string(),
+    /** The agent's workers are still loading (it answers before they run). */
+    starting: z.boolean().optional(),
+    health: ClassificationHealth.optional(),
+  }),
 ]);
 export type DataPlaneStatus = z.infer<typeof DataPlaneStatus>;
 

@@ -136,6 +136,11 @@ function literalsOf(branches: string[]): Literal[] | null {
   return out;
 }
 
+function containsAnyLiteral(bytes: Buffer, literals: Literal[]): boolean {
+  for (let i = 0; i < literals.length; i++) if (containsLiteral(bytes, literals[i]!)) return true;
+  return false;
+}
+
 /** Reused by `latin1AsUtf8`: its result is read by RE2 at once and never kept. */
 let scratch = Buffer.allocUnsafeSlow(4096);
 
@@ -262,16 +267,21 @@ export class PatternSet {
   match(subject: Buffer | string, transport: Transport, seen = 0): LoadedPattern | null {
     const bytes = typeof subject === "string" ? Buffer.from(subject, "utf8") : subject;
     let best: LoadedPattern | null = null;
-    for (const g of this.byTransport[transport]) {
+    // Indexed loops, no closure: once per inspected packet, and the classify CLI's code is
+    // not escape-analysed (Maglev only), so iterators and closures would be garbage.
+    const groups = this.byTransport[transport];
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi]!;
       // `seen`: the subject's first `seen` bytes (of its text form) were already matched
       // without a hit. An anchored match no longer than that lies inside them: skip.
       if (g.maxLength <= seen) continue;
       // An unanchored group runs only on a subject holding one of its required runs.
-      if (g.literals && !g.literals.some((l) => containsLiteral(bytes, l))) continue;
+      if (g.literals && !containsAnyLiteral(bytes, g.literals)) continue;
       // `test` may stop at the first hit and builds no array; most subjects match nothing.
       if (!g.set.test(bytes)) continue;
-      for (const i of g.set.match(bytes)) {
-        const p = g.members[i]!;
+      const hits = g.set.match(bytes);
+      for (let k = 0; k < hits.length; k++) {
+        const p = g.members[hits[k]!]!;
         if (!best || p.priority < best.priority) best = p;
       }
     }
@@ -293,7 +303,8 @@ export class PatternSet {
     const first = payload[0]!;
     let bytes: Buffer | null = null;
     let best: LoadedPattern | null = null;
-    for (const g of groups) {
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi]!;
       // No member can begin with this byte (most datagrams, for natpmp, memcached, DTLS).
       if (g.first && !g.first[first]) continue;
       // The latin1-mapped UTF-8 form the translation matches (as flow/subject.ts builds it).

@@ -94,6 +94,7 @@ export function controlCommands(): Command[] {
         const dp = s.dataPlane as {
           running: boolean;
           error?: string;
+          starting?: boolean;
           packets?: number;
           decided?: number;
           activeFlows?: number;
@@ -108,6 +109,7 @@ export function controlCommands(): Command[] {
             unseen: number;
             lateKernel: number;
             lateSeen: number;
+            uninspected?: number;
           };
         };
         const h = dp.health;
@@ -116,7 +118,7 @@ export function controlCommands(): Command[] {
               h.degraded
                 ? `classification: DEGRADED in the last ${h.windowSeconds}s (traffic still forwarded): ${h.reasons.join("; ")}`
                 : "classification: healthy (no queue overflow, no lost windows in the last minute)",
-              `  overload counters: queue full ${h.queueDropped}, socket full ${h.userDropped}, passed uninspected ${h.unseen}, windows lost ${h.lateKernel} (${h.lateSeen} recorded as unknown by the data plane)`,
+              `  overload counters: queue full ${h.queueDropped}, socket full ${h.userDropped}, passed uninspected ${h.unseen}, left without a verdict ${h.uninspected ?? 0}, windows lost ${h.lateKernel} (${h.lateSeen} recorded as unknown by the data plane)`,
             ]
           : [];
         process.stdout.write(
@@ -133,7 +135,7 @@ export function controlCommands(): Command[] {
             s.catalogue
               ? `applications: ${s.catalogue.apps} in ${s.catalogue.categories} categories`
               : "applications: no catalogue (app and category rules do nothing)",
-            `data plane: ${dp.running ? `running, ${dp.packets ?? 0} packets inspected, ${dp.decided ?? 0} flows decided, ${dp.activeFlows ?? 0} in table` : `DOWN (${dp.error}); traffic passes unclassified`}`,
+            `data plane: ${dp.running ? `running, ${dp.packets ?? 0} packets inspected, ${dp.decided ?? 0} flows decided, ${dp.activeFlows ?? 0} in table` : dp.starting ? `${dp.error}; traffic passes unclassified until it runs` : `DOWN (${dp.error}); traffic passes unclassified`}`,
             ...healthLines,
             ...(dp.memory
               ? [

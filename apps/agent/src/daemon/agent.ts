@@ -61,7 +61,7 @@ import { QuotaBook, parseNftQuotas } from "./quota-book.ts";
 import { MediaExpectations } from "./rtsp-expectations.ts";
 import { Scheduler } from "./scheduler.ts";
 import { quotaObject } from "../render/quota-model.ts";
-import { NFT_FAMILY, NFT_TABLE } from "../render/nft.ts";
+import { NFT_FAMILY, NFT_TABLE, UNINSPECTED_COUNTER } from "../render/nft.ts";
 
 export interface AgentOptions {
   socket: string;
@@ -117,6 +117,8 @@ export class Agent implements ControlTarget {
   /** RTSP media expectations the data plane asks for (Sluice's own table, rtsp-expectations.ts). */
   readonly media: MediaExpectations;
   private dataPlaneError: string | null = null;
+  /** The data plane's workers are loading (the control API answers meanwhile). */
+  private dataPlaneStarting = false;
   private server: Server | null = null;
   private readonly decisions: FlowDecidedEvent[] = [];
   /** "client server" → host name of recently decided flows (for the flows view). */
@@ -263,16 +265,20 @@ export class Agent implements ControlTarget {
     await this.scheduler.start();
     this.quotaTimer = setInterval(() => void this.syncQuotas(), 5000);
     this.quotaTimer.unref?.();
-    if (!this.opts.noDataPlane) await this.startDataPlane();
     if (this.opts.sampleMs !== 0) this.accounting.start(this.opts.sampleMs ?? 1000);
     this.healthTimer = setInterval(() => void this.sampleHealth().catch(() => undefined), 5000);
     this.healthTimer.unref?.();
     loopDelayMaxMs(); // starts watching the event loop
-    void this.sampleHealth().catch(() => undefined);
+    // The policy is in place: the control API answers (status, the dashboard) while the data
+    // plane's workers load the pattern set, the slowest part of the start on a small box
+    // (traffic passes unclassified meanwhile, as it does when the agent is down).
+    this.dataPlaneStarting = !this.opts.noDataPlane;
     this.server = createApi(this);
     await listenUnix(this.server, this.opts.socket);
     this.log.info({ socket: this.opts.socket }, "control API listening");
     await this.metricsConfigured;
+    if (!this.opts.noDataPlane) await this.startDataPlane();
+    void this.sampleHealth().catch(() => undefined);
   }
 
   private async startDataPlane(): Promise<void> {
@@ -283,6 +289,7 @@ export class Agent implements ControlTarget {
       this.dataPlane = await DataPlane.start({
         queues: Array.from({ length: inspection.queues }, (_, i) => inspection.queueBase + i),
         protocolDirs: this.opts.protocolDirs,
+        patternsLoaded: true, // by start(), from the same directories
         window: { packets: inspection.packets, bytes: inspection.bytes },
         ...this.routing(),
         onFlowDecided: (ev) => this.recordDecision(ev),
@@ -290,6 +297,8 @@ export class Agent implements ControlTarget {
         onLog: (level, msg) => this.log[level](`nfqueue: ${msg}`),
       });
       this.dataPlaneError = null;
+      // a policy applied while the workers loaded may have moved the mark fields
+      this.dataPlane.setRouting(this.routing());
       this.log.info({ queues: inspection.queues }, "NFQUEUE data plane running");
     } catch (e) {
       this.dataPlaneError = (e as Error).message;
@@ -297,6 +306,8 @@ export class Agent implements ControlTarget {
         { err: e },
         "NFQUEUE data plane failed to start; traffic passes unclassified (queue bypass)",
       );
+    } finally {
+      this.dataPlaneStarting = false;
     }
   }
 
@@ -360,7 +371,8 @@ export class Agent implements ControlTarget {
       const r = await this.exec.run([bin, "-w", "-t", "mangle", "-nvxL", CHAIN_FWD]);
       if (r.code === 0) late += parseLateRuleCount(r.stdout);
     }
-    this.health.record(countersOf(this.dataPlane.stats().total, late));
+    const uninspected = await this.accounting.nftCounterPackets(UNINSPECTED_COUNTER).catch(() => 0);
+    this.health.record(countersOf(this.dataPlane.stats().total, late, uninspected));
   }
 
   protocolName(l7mark: number): string {
@@ -417,7 +429,11 @@ export class Agent implements ControlTarget {
     return {
       ...this.health.current(),
       degraded: true,
-      reasons: ["the data plane is not running: traffic passes unclassified"],
+      reasons: [
+        this.dataPlaneStarting
+          ? "the data plane is starting: traffic passes unclassified until it runs"
+          : "the data plane is not running: traffic passes unclassified",
+      ],
     };
   }
 
@@ -451,7 +467,14 @@ export class Agent implements ControlTarget {
             memory: agentMemory(),
             rtspMedia: this.media.stats(),
           }
-        : { running: false, error: this.dataPlaneError ?? "disabled", health: this.classificationHealth() },
+        : this.dataPlaneStarting
+          ? {
+              running: false,
+              starting: true,
+              error: "starting (the workers are loading the pattern set)",
+              health: this.classificationHealth(),
+            }
+          : { running: false, error: this.dataPlaneError ?? "disabled", health: this.classificationHealth() },
       interfaces: this.interfaces(),
       metrics: this.metrics.state(),
       devices:

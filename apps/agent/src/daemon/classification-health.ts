@@ -18,6 +18,12 @@ export interface HealthCounters {
   lateSeen: number;
   /** Data-plane workers restarted. */
   restarts: number;
+  /**
+   * Forwarded TCP/UDP packets that left the box without a verdict, counted by the kernel
+   * (render/nft.ts): a full queue or socket failed open, or no data plane was bound. 0
+   * without the nftables table.
+   */
+  uninspected: number;
 }
 
 export interface ClassificationHealth extends HealthCounters {
@@ -45,6 +51,8 @@ export class HealthTracker {
     if (d("queueDropped")) reasons.push(`${d("queueDropped")} packets dropped by a full queue`);
     if (d("userDropped")) reasons.push(`${d("userDropped")} packets lost to a full socket buffer`);
     if (d("unseen")) reasons.push(`${d("unseen")} packets passed uninspected (fail-open)`);
+    if (d("uninspected"))
+      reasons.push(`${d("uninspected")} packets left without a verdict (queue full or no data plane)`);
     if (d("lateKernel"))
       reasons.push(`${d("lateKernel")} connections lost part of their window and were marked unknown`);
     if (d("restarts")) reasons.push(`${d("restarts")} data-plane worker restarts`);
@@ -52,7 +60,11 @@ export class HealthTracker {
   }
 }
 
-export function countersOf(total: DataPlaneStats["total"], lateKernel: number): HealthCounters {
+export function countersOf(
+  total: DataPlaneStats["total"],
+  lateKernel: number,
+  uninspected = 0,
+): HealthCounters {
   return {
     queueDropped: total.queueDropped,
     userDropped: total.userDropped,
@@ -60,9 +72,18 @@ export function countersOf(total: DataPlaneStats["total"], lateKernel: number): 
     lateKernel,
     lateSeen: total.late,
     restarts: total.restarts,
+    uninspected,
   };
 }
 
 function zero(): HealthCounters {
-  return { queueDropped: 0, userDropped: 0, unseen: 0, lateKernel: 0, lateSeen: 0, restarts: 0 };
+  return {
+    queueDropped: 0,
+    userDropped: 0,
+    unseen: 0,
+    lateKernel: 0,
+    lateSeen: 0,
+    restarts: 0,
+    uninspected: 0,
+  };
 }

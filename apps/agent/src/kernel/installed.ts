@@ -134,20 +134,25 @@ export async function readInstalled(
     if (r.code !== 0) throw new Error(`${bin} -t mangle failed: ${r.stderr.trim()}`);
     return parseMangle(r.stdout);
   };
-  const tc: Record<string, InstalledDevice> = {};
-  for (const dev of devices) {
-    const show = async (what: string) => {
-      const r = await exec.run(["tc", what, "show", "dev", dev]);
-      return r.code === 0 ? normalizeTc(r.stdout) : [`(${what} unreadable: ${r.stderr.trim()})`];
-    };
-    tc[dev] = { qdiscs: await show("qdisc"), classes: await show("class"), filters: await show("filter") };
-  }
-  return {
-    v4: await save("iptables-save"),
-    v6: ipv6 ? await save("ip6tables-save") : null,
-    tc,
-    nft: await readNft(exec),
+  const show = async (dev: string, what: string) => {
+    const r = await exec.run(["tc", what, "show", "dev", dev]);
+    return r.code === 0 ? normalizeTc(r.stdout) : [`(${what} unreadable: ${r.stderr.trim()})`];
   };
+  // Read-only commands, all at once: each is a process, seconds apiece on an emulated box.
+  const [v4, v6, nft, ...perDevice] = await Promise.all([
+    save("iptables-save"),
+    ipv6 ? save("ip6tables-save") : null,
+    readNft(exec),
+    ...devices.map(async (dev): Promise<[string, InstalledDevice]> => {
+      const [qdiscs, classes, filters] = await Promise.all([
+        show(dev, "qdisc"),
+        show(dev, "class"),
+        show(dev, "filter"),
+      ]);
+      return [dev, { qdiscs, classes, filters }];
+    }),
+  ]);
+  return { v4, v6, tc: Object.fromEntries(perDevice), nft };
 }
 
 /** Root qdisc kind of a device per `tc qdisc show`, or null for the kernel default. */

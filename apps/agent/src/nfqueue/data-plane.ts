@@ -31,6 +31,8 @@ export interface DataPlaneOptions {
   queues: number[];
   /** Directories of `.pat` files (and an optional l7-filter.conf). */
   protocolDirs: string[];
+  /** The caller loaded protocolDirs already (the agent): no early check in its thread. */
+  patternsLoaded?: boolean;
   /** The l7-filter inspection window; default 10 packets / 2048 bytes. */
   window?: Partial<WindowOptions>;
   /** The packet-mark bits that carry the l7 mark; default 0xff00. */
@@ -113,7 +115,8 @@ interface Slot {
   exited: Promise<void>;
 }
 
-const WORKER_URL = new URL("./worker.ts", import.meta.url);
+// worker-boot.ts lowers the thread's priority while worker.ts loads (thread-priority.ts)
+const WORKER_URL = new URL("./worker-boot.ts", import.meta.url);
 // A worker loads the classifier and compiles the pattern set before it binds its queue: about a
 // second on a PC, minutes on an emulated box whose host is loaded (the appliance's boot test),
 // so the appliance's unit raises the limit with SLUICE_WORKER_START_TIMEOUT_MS.
@@ -122,7 +125,7 @@ const STOP_TIMEOUT_MS = 5_000;
 
 export class DataPlane {
   private readonly opts: Required<
-    Omit<DataPlaneOptions, "onFlowDecided" | "onLog" | "window" | "onMediaExpected">
+    Omit<DataPlaneOptions, "onFlowDecided" | "onLog" | "window" | "patternsLoaded" | "onMediaExpected">
   > & {
     window: WindowOptions;
   };
@@ -173,7 +176,7 @@ export class DataPlane {
   static async start(opts: DataPlaneOptions): Promise<DataPlane> {
     const dp = new DataPlane(opts);
     // Fail early, in the caller's thread, on a missing directory or unreadable files.
-    loadPatternDirs(dp.opts.protocolDirs);
+    if (!opts.patternsLoaded) loadPatternDirs(dp.opts.protocolDirs);
     const results = await Promise.allSettled(dp.opts.queues.map((q) => dp.spawn(q)));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed.length) {

@@ -113,7 +113,8 @@ export type ToWorker =
   | { type: "media-ready"; key: string };
 
 export type ToMain =
-  | { type: "ready"; queue: number; patterns: number; skipped: number }
+  /** nice: the worker thread's nice value once it took its priority back (null: unknown). */
+  | { type: "ready"; queue: number; patterns: number; skipped: number; nice: number | null }
   | { type: "error"; queue: number; error: string }
   | { type: "stats"; stats: QueueStats; events: FlowDecidedEvent[] }
   | { type: "stopped"; stats: QueueStats; events: FlowDecidedEvent[] }

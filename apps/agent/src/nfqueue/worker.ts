@@ -19,6 +19,7 @@ import {
 } from "@sluice/classifier";
 import { NfQueue, type NfQueueOptions } from "./queue-io.ts";
 import { PacketClassifier } from "./packet-classifier.ts";
+import { restoreAfterLoading, threadNice } from "./thread-priority.ts";
 import type { PacketView } from "./netlink.ts";
 import type { KernelQueueStats, QueueStats, Routing, ToMain, ToWorker } from "./messages.ts";
 
@@ -165,7 +166,14 @@ function main(): void {
     }
   });
 
-  post({ type: "ready", queue: queueNum, patterns: patterns.size, skipped: patterns.skipped.length });
+  restoreAfterLoading();
+  post({
+    type: "ready",
+    queue: queueNum,
+    patterns: patterns.size,
+    skipped: patterns.skipped.length,
+    nice: threadNice(),
+  });
 
   // The loop: receive (blocking up to waitMs for the first packet) and handle packets in
   // slices of at most SLICE_MS, then give the event loop a turn (stop/reload messages,

@@ -77,6 +77,8 @@ export interface NftTable {
 }
 
 export const protocolCounter = (l7mark: number) => `proto_${l7mark}`;
+/** Forwarded TCP/UDP packets that left without a verdict (see `uninspectedRule`). */
+export const UNINSPECTED_COUNTER = "uninspected";
 export const appCounter = (id: number) => `app_${id}`;
 
 const hex8 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, "0")}`;
@@ -174,6 +176,11 @@ export function buildNft(m: KernelModel): NftTable | null {
     });
   }
   post.push(...hostJumps);
+  const uninspected = uninspectedRule(m);
+  if (uninspected) {
+    counters.push(UNINSPECTED_COUNTER);
+    post.unshift(uninspected);
+  }
   const pre = relatedRules(m);
   if (pre.length) chains.unshift({ name: NFT_PRE_CHAIN, hook: "prerouting", rules: pre });
   const helpers = m.related.helpers.map(({ name, type, l4 }) => ({ name, type, l4 }));
@@ -210,6 +217,25 @@ function quotaChain(quotas: readonly ModelQuota[]): NftChain {
     priority: NFT_QUOTA_PRIORITY,
     priorityValue: NFT_HOOK_PRIORITY_VALUE.postrouting + 1,
     rules,
+  };
+}
+
+/**
+ * Every forwarded TCP/UDP packet whose protocol field is still 0 goes to the queue (see
+ * render/iptables.ts), and a verdict sets the field; so one that leaves with it still 0
+ * passed uninspected: a full queue (or socket) failed open, or no data plane was bound
+ * (--queue-bypass). The kernel counts neither, so this rule does, first in the post chain
+ * (before any accept or goto). Local traffic has no input device and is not counted.
+ */
+function uninspectedRule(m: KernelModel): NftRule | null {
+  const devices = m.devices.filter((d) => d.device !== IFB_DEVICE).map((d) => `"${deviceName(d.device)}"`);
+  if (!devices.length) return null;
+  const family = m.variant.ipv6 ? "" : "meta nfproto ipv4 ";
+  return {
+    text:
+      `meta mark & ${hex8(m.mask)} == ${hex8(0)} ${family}meta l4proto { tcp, udp } ` +
+      `iifname { ${[...new Set(devices)].join(", ")} } counter name "${UNINSPECTED_COUNTER}"`,
+    refs: [UNINSPECTED_COUNTER],
   };
 }
 

@@ -239,6 +239,11 @@ export class Accounting {
     return r.code === 0 ? parseTcClassStats(r.stdout) : null;
   }
 
+  /** Packets of one named counter of Sluice's nftables table (0 when there is none). */
+  async nftCounterPackets(name: string): Promise<number> {
+    return (await this.nftCounters()).find((c) => c.name === name)?.packets ?? 0;
+  }
+
   private async nftCounters(): Promise<NftCounter[]> {
     if (this.d.kernel) return this.d.kernel.nftCounters(NFT_TABLE);
     const r = await this.d.exec.run(["nft", "-j", "list", "counters", "table", NFT_FAMILY, NFT_TABLE]);

@@ -189,7 +189,9 @@ function classifyRecords(
         }
       }
       // One packet object for the whole capture: the table keeps nothing of it.
-      const skip = decodeFrameInto(rec.linkType, chunk ? rec.data : buf, slot);
+      const skip = chunk
+        ? decodeFrameInto(rec.linkType, chunk, slot, at, at + rec.length!)
+        : decodeFrameInto(rec.linkType, buf, slot);
       if (skip !== null) {
         summary.skipped[skip]++;
         continue;
