@@ -95,7 +95,7 @@ test("leftovers of a crashed probe are replaced and removed", opts, async () => 
 class MissingExecutor implements Executor {
   run(argv: string[], o?: RunOptions): Promise<CommandResult> {
     const text = `${argv.join(" ")}\n${o?.input ?? ""}`;
-    if (/CLASSIFY|type "sip"/.test(text))
+    if (/CLASSIFY|type "sip"|inet_service/.test(text))
       return Promise.resolve({ argv, code: 1, stdout: "", stderr: "Error: not supported" });
     return ns.run(argv, o);
   }
@@ -106,11 +106,13 @@ test("a missing extension or helper is found one by one after the transaction fa
   const expected = strip(await probeCapabilities(ns, { oneByOne: true }));
   assert.equal(expected.iptables.CLASSIFY, true);
   assert.equal(expected.ctHelpers.sip, true);
+  assert.equal(expected.rtspMaps, true);
   assert.deepEqual(strip(caps), {
     ...expected,
     iptables: { ...expected.iptables, CLASSIFY: false },
     ip6tables: { ...expected.ip6tables, CLASSIFY: false },
     ctHelpers: { ...expected.ctHelpers, sip: false },
+    rtspMaps: false,
   });
   assert.equal(await leftovers(), baseline);
 });

@@ -176,3 +176,16 @@ test("after an apply replaced the table, the live expectations go back with the 
   await media.expect([{ tuple, mark: 0x1300 }]);
   assert.equal(kernel.log.length, runs);
 });
+
+test("a kernel whose nftables lacks tuple maps with timeouts: no maps, and the summary says so", () => {
+  const caps = { ...FULL_CAPABILITIES, rtspMaps: false };
+  const { catalogue } = applied();
+  const k = new FakeKernel();
+  const store = new HistoryStore(mkdtempSync(join(tmpdir(), "sluice-rtsp-")));
+  const a = new Applier({ exec: k, store, caps, protocols: () => catalogue });
+  const r = a.render(a.validate(defaultPolicy()));
+  assert.equal(r.model.related.rtspMedia, null);
+  assert.equal(r.nft!.table.mediaMaps, undefined);
+  assert.ok(r.header.some((h) => /RTSP media is not followed/.test(h)));
+  assert.ok(r.header.some((h) => / related=ftp,sip,tftp$/.test(h)));
+});

@@ -20,6 +20,8 @@ export const Capabilities = z.object({
   nftables: z.boolean(),
   /** The kernel's conntrack helpers, assigned from nftables (related connections followed). */
   ctHelpers: flags(["ftp", "sip", "tftp"]),
+  /** Tuple → mark maps with timeouts (Sluice's own RTSP expectation table; absent from older agents). */
+  rtspMaps: z.boolean().optional(),
   /** When the probe ran (ISO time) and where (kernel release). */
   probedAt: z.string(),
   kernel: z.string(),

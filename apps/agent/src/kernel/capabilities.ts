@@ -38,6 +38,12 @@ export interface Capabilities {
    * SIP media, TFTP transfers) for the renderer's prerouting chain (render/nft.ts).
    */
   ctHelpers: Record<HelperType, boolean>;
+  /**
+   * nftables maps keyed by address . port . address . port with per-element timeouts, read
+   * by a prerouting rule: Sluice's own RTSP expectation table (render/rtsp-media.ts).
+   * Absent (older probes): taken to be there with nftables.
+   */
+  rtspMaps?: boolean;
   /** When the probe ran (ISO time) and where (kernel release). */
   probedAt: string;
   kernel: string;
@@ -118,7 +124,11 @@ export function chooseVariant(c: Capabilities): Variant {
     );
   else if (hostFair === "none")
     notes.push("sch_sfq/cls_flow and nftables missing: classes cannot share among hosts, nor limit devices");
-  const rtspMedia = c.nftables;
+  const rtspMedia = c.nftables && c.rtspMaps !== false;
+  if (c.nftables && !rtspMedia)
+    notes.push(
+      "nftables lacks concatenated maps with timeouts: RTSP media is not followed and is classified on its own",
+    );
   return { leaf, filter, accounting, fw: c.classifiers.fw, ipv6, helpers, rtspMedia, hostFair, notes };
 }
 

@@ -5,8 +5,8 @@
 // without KVM) a process costs a second or more, so the probe runs few of them: the tc and
 // ip commands as one `-batch` each (with -force, the failed lines are named on stderr), each
 // iptables family's extensions as one iptables-restore transaction (all or nothing: only when
-// it fails are they tried one by one), nftables and its conntrack helpers as one script (the
-// same), and these four parts at once.
+// it fails are they tried one by one), nftables, its conntrack helpers and the RTSP media
+// maps as one script (the same), and these four parts at once.
 
 import { release } from "node:os";
 import type { Executor } from "./executor.ts";
@@ -39,7 +39,7 @@ export async function probeCapabilities(exec: Executor, opts: ProbeOptions = {})
     ...tc,
     iptables: (iptables as PromiseFulfilledResult<Capabilities["iptables"]>).value,
     ip6tables: (ip6tables as PromiseFulfilledResult<Capabilities["ip6tables"]>).value,
-    ...(nft as PromiseFulfilledResult<Pick<Capabilities, "nftables" | "ctHelpers">>).value,
+    ...(nft as PromiseFulfilledResult<Pick<Capabilities, "nftables" | "ctHelpers" | "rtspMaps">>).value,
     probedAt: new Date().toISOString(),
     kernel: release(),
   };
@@ -236,6 +236,20 @@ function nftScript(): string[] {
   ];
 }
 
+/**
+ * RTSP media maps as render/rtsp-media.ts declares them: an address . port . address . port
+ * → mark map with timeouts, and the prerouting rule that looks a new connection up in it.
+ */
+function mediaScript(): string[] {
+  return [
+    "  map m4 { type ipv4_addr . inet_service . ipv4_addr . inet_service : mark; size 16; flags timeout; }",
+    "  chain media {",
+    "    type filter hook prerouting priority -160; policy accept;",
+    "    ct state new ct mark set ip saddr . udp sport . ip daddr . udp dport map @m4",
+    "  }",
+  ];
+}
+
 /** The protocol a helper's probe object is declared for. */
 const HELPER_L4: Record<HelperType, "tcp" | "udp"> = { ftp: "tcp", sip: "udp", tftp: "udp" };
 
@@ -271,14 +285,14 @@ async function tryNft(exec: Executor, body: string[]): Promise<boolean> {
 async function probeNftAndHelpers(
   exec: Executor,
   oneByOne: boolean,
-): Promise<Pick<Capabilities, "nftables" | "ctHelpers">> {
+): Promise<Pick<Capabilities, "nftables" | "ctHelpers" | "rtspMaps">> {
   const none = { ftp: false, sip: false, tftp: false };
   // the usual case (the appliance): everything at once
-  if (!oneByOne && (await tryNft(exec, [...nftScript(), ...helperScript(HELPER_TYPES)])))
-    return { nftables: true, ctHelpers: { ftp: true, sip: true, tftp: true } };
+  if (!oneByOne && (await tryNft(exec, [...nftScript(), ...helperScript(HELPER_TYPES), ...mediaScript()])))
+    return { nftables: true, ctHelpers: { ftp: true, sip: true, tftp: true }, rtspMaps: true };
   const nftables = await tryNft(exec, nftScript());
-  if (!nftables) return { nftables, ctHelpers: none };
+  if (!nftables) return { nftables, ctHelpers: none, rtspMaps: false };
   const ctHelpers = { ...none };
   for (const h of HELPER_TYPES) ctHelpers[h] = await tryNft(exec, helperScript([h]));
-  return { nftables, ctHelpers };
+  return { nftables, ctHelpers, rtspMaps: await tryNft(exec, mediaScript()) };
 }
