@@ -14,15 +14,12 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { defaultPolicy } from "@sluice/policy";
 import { AgentClient } from "@sluice/agent-contract";
-import { createBoxNamespace, deleteBoxNamespace } from "./support/box-namespace.ts";
+import { createBoxNamespace, deleteBoxNamespace, testNamespace } from "./support/box-namespace.ts";
 import { LOADING_NICE } from "../src/nfqueue/thread-priority.ts";
 
 const root = process.getuid?.() === 0;
 const opts = { skip: root ? false : "needs root (network namespaces)", timeout: 120_000 };
-const PREFIX = /^[a-z][a-z0-9]{0,11}$/.test(process.env.SLUICE_LAB_PREFIX ?? "")
-  ? process.env.SLUICE_LAB_PREFIX!
-  : "sluice";
-const NS = `${PREFIX}-start`;
+const NS = testNamespace("start");
 const SLUICE = fileURLToPath(new URL("../bin/sluice", import.meta.url));
 const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultPolicy } from "@sluice/policy";
 import { NetnsExecutor } from "../src/kernel/executor.ts";
-import { createBoxNamespace, deleteBoxNamespace } from "./support/box-namespace.ts";
+import { createBoxNamespace, deleteBoxNamespace, testNamespace } from "./support/box-namespace.ts";
 import { Agent } from "../src/daemon/agent.ts";
 import {
   AgentClient,
@@ -24,7 +24,7 @@ import {
 } from "@sluice/agent-contract";
 import type { z } from "zod";
 
-const NS = "sltest-api";
+const NS = testNamespace("api");
 const root = process.getuid?.() === 0;
 const dir = mkdtempSync(join(tmpdir(), "sluice-api-"));
 const socket = join(dir, "agent.sock");

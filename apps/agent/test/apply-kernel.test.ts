@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultPolicy } from "@sluice/policy";
 import { NetnsExecutor, type Executor, type RunOptions, type CommandResult } from "../src/kernel/executor.ts";
-import { createBoxNamespace, deleteBoxNamespace } from "./support/box-namespace.ts";
+import { createBoxNamespace, deleteBoxNamespace, testNamespace } from "./support/box-namespace.ts";
 import { probeCapabilities } from "../src/kernel/probe.ts";
 import { readInstalled } from "../src/kernel/installed.ts";
 import { Applier, ApplyError } from "../src/apply/applier.ts";
@@ -16,7 +16,7 @@ import { HistoryStore } from "../src/apply/store.ts";
 import type { Capabilities } from "../src/kernel/capabilities.ts";
 import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
 
-const NS = "sltest-apply";
+const NS = testNamespace("apply");
 const root = process.getuid?.() === 0;
 const ns = new NetnsExecutor(NS);
 const DEVICES = ["wan0", "lan0"];

@@ -14,13 +14,11 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { defaultPolicy, type PolicyInput } from "@sluice/policy";
 import { AgentClient } from "@sluice/agent-contract";
+import { testNamespace } from "./support/box-namespace.ts";
 
 const root = process.getuid?.() === 0;
 const opts = { skip: root ? false : "needs root (network namespaces, tmpfs)", timeout: 180_000 };
-const PREFIX = /^[a-z][a-z0-9]{0,11}$/.test(process.env.SLUICE_LAB_PREFIX ?? "")
-  ? process.env.SLUICE_LAB_PREFIX!
-  : "sluice";
-const NS = `${PREFIX}-faults`;
+const NS = testNamespace("faults");
 const SLUICE = fileURLToPath(new URL("../bin/sluice", import.meta.url));
 const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 const DEVICES = ["wan0", "lan0"];

@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { NetnsExecutor, type CommandResult, type Executor, type RunOptions } from "../src/kernel/executor.ts";
 import { probeCapabilities } from "../src/kernel/probe.ts";
-import { createBoxNamespace, deleteBoxNamespace } from "./support/box-namespace.ts";
+import { createBoxNamespace, deleteBoxNamespace, testNamespace } from "./support/box-namespace.ts";
 
-const NS = `sltest-probe-${process.pid}`;
+const NS = testNamespace("probe");
 const root = process.getuid?.() === 0;
 const ns = new NetnsExecutor(NS);
 const opts = { skip: root ? false : "needs root (network namespaces)" };

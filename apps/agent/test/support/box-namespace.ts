@@ -6,6 +6,15 @@ import { SystemExecutor } from "../../src/kernel/executor.ts";
 
 const sys = new SystemExecutor();
 
+/**
+ * A test's namespace name: SLUICE_LAB_PREFIX (as the lab's) keeps two checkouts testing at
+ * once apart — a fixed name would have one run remove the other's namespace as a leftover.
+ */
+export function testNamespace(what: string): string {
+  const env = process.env.SLUICE_LAB_PREFIX ?? "";
+  return `${/^[a-z][a-z0-9]{0,11}$/.test(env) ? env : "sltest"}-${what}`;
+}
+
 /** Creates `ns` (removing a leftover of an earlier run first) with wan0 and lan0 up. */
 export async function createBoxNamespace(ns: string): Promise<void> {
   await sys.run(["ip", "netns", "del", ns]);
