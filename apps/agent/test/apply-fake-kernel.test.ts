@@ -61,8 +61,9 @@ for (const [variant, caps] of [
       const hooks = Object.fromEntries(s.nft!.chains.map((c) => [c.name, c.hook]));
       assert.equal(hooks.post, "postrouting -150");
       assert.equal(hooks.dev0, null);
-      // related connections: the conntrack helpers and the prerouting chain that assigns them
-      assert.equal(hooks.pre, "prerouting -160");
+      // related connections: the conntrack helpers, assigned from the post chain (no base chain of their own)
+      assert.equal(hooks.helpers, null);
+      assert.equal(hooks.pre, undefined);
       assert.ok(s.nft!.helpers.includes("ftp ftp tcp"), JSON.stringify(s.nft!.helpers));
       assert.ok(s.nft!.counters.includes("proto_2"));
     } else assert.equal(s.nft, null);

@@ -381,9 +381,9 @@ test("nft verify: the conntrack helpers and the prerouting chain's priority are 
   noHelper.helpers.pop();
   assert.match(verifyNft(t, noHelper).join(";"), /conntrack helpers differ/);
   const late = read();
-  late.chains.find((c) => c.name === "pre")!.hook = "prerouting -150";
-  assert.match(verifyNft(t, late).join(";"), /chain pre hooked as prerouting -150/);
-  // Without the helpers in the kernel: no prerouting chain, and the header says so.
+  late.chains.find((c) => c.name === "post")!.hook = "postrouting -160";
+  assert.match(verifyNft(t, late).join(";"), /chain post hooked as postrouting -160/);
+  // Without the ftp helper in the kernel: no ftp helper, and the header says so.
   const none = renderPolicy(policy(targeted), MARKS, {
     ...FULL_CAPABILITIES,
     ctHelpers: { ftp: false, sip: true, tftp: true },
