@@ -35,7 +35,7 @@ export interface Capabilities {
   /**
    * The kernel's conntrack helpers, each assigned for real from an nftables `ct helper`
    * object (nf_conntrack_ftp, _sip, _tftp): they follow related connections (FTP data,
-   * SIP media, TFTP transfers) for the renderer's prerouting chain (render/nft.ts).
+   * SIP media, TFTP transfers) for the renderer's post chain (render/nft.ts).
    */
   ctHelpers: Record<HelperType, boolean>;
   /** When the probe ran (ISO time) and where (kernel release). */
