@@ -11,7 +11,7 @@ SLUICE="$ROOT/apps/agent/bin/sluice"
 LAB="$ROOT/apps/lab/bin/sluice-lab" # the test lab: a workspace of its own, not in the appliance
 DATA="${SLUICE_DATA:-/var/lib/sluice-lab}"
 export SLUICE_SOCKET="${SLUICE_SOCKET:-/run/sluice/agent.sock}"
-RUN=/run/sluice
+RUN="$(dirname "$SLUICE_SOCKET")" # the logs go beside the socket
 mkdir -p "$DATA" "$RUN"
 
 cleanup() {
@@ -25,10 +25,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "[start] lab up (namespaces sluice-lan, sluice-box, sluice-wan; servers)"
+BOX="$("$LAB" ns box)" # sluice-box, or SLUICE_LAB_PREFIX-box
+echo "[start] lab up (namespaces $("$LAB" ns lan), $BOX, $("$LAB" ns wan); servers)"
 "$LAB" up --no-traffic
-echo "[start] agent in sluice-box (data: $DATA, socket: $SLUICE_SOCKET, log: $RUN/agent.log)"
-ip netns exec sluice-box "$SLUICE" agent --data "$DATA" --initial-policy "$ROOT/deploy/lab-policy.json" >"$RUN/agent.log" 2>&1 &
+echo "[start] agent in $BOX (data: $DATA, socket: $SLUICE_SOCKET, log: $RUN/agent.log)"
+ip netns exec "$BOX" "$SLUICE" agent --data "$DATA" --initial-policy "$ROOT/deploy/lab-policy.json" >"$RUN/agent.log" 2>&1 &
 AGENT_PID=$!
 for _ in $(seq 1 60); do
   [[ -S "$SLUICE_SOCKET" ]] && "$SLUICE" status >/dev/null 2>&1 && break
@@ -37,7 +38,7 @@ for _ in $(seq 1 60); do
 done
 "$SLUICE" status
 # Traffic starts after the agent, so it sees every connection from its first packet.
-echo "[start] traffic generators in sluice-lan"
+echo "[start] traffic generators in $("$LAB" ns lan)"
 "$LAB" traffic >/dev/null
 
 if [[ -f apps/web/package.json ]]; then

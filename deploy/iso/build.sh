@@ -170,7 +170,7 @@ sed -e 's/^Before=sysinit.target /Before=/' "$R/lib/systemd/system/systemd-resol
 grep -q '^Before=network.target' "$R/etc/systemd/system/systemd-resolved.service" ||
   die "systemd-resolved.service: its Before= line changed, update build.sh"
 units=(systemd-networkd.service systemd-resolved.service sluice-storage.service sluice-firstboot.service
-  sluice-dnsmasq.service sluice-agent.service sluice-console.service)
+  sluice-dnsmasq.service sluice-modules.service sluice-agent.service sluice-console.service)
 ((WEB)) && units+=(sluice-web.service) || rm -f "$R/etc/systemd/system/sluice-web.service"
 systemctl --root="$R" enable "${units[@]}" >/dev/null 2>&1
 # Masked: timers for a box that never updates in place; updates that a read-only /usr never

@@ -13,6 +13,7 @@ import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
 import { readInstalled } from "../src/kernel/installed.ts";
 import { Applier, ApplyError } from "../src/apply/applier.ts";
 import { TEST_CATALOGUE, withUpload } from "./support/policy-fixture.ts";
+import { APPLY_STEPS, restoredAfterInjectedFailure } from "./support/injected-failures.ts";
 import { HistoryStore } from "../src/apply/store.ts";
 import {
   FULL_CAPABILITIES as FULL_WITH_NFT,
@@ -61,9 +62,8 @@ for (const [variant, caps] of [
       const hooks = Object.fromEntries(s.nft!.chains.map((c) => [c.name, c.hook]));
       assert.equal(hooks.post, "postrouting -150");
       assert.equal(hooks.dev0, null);
-      // related connections: the conntrack helpers, assigned from the post chain (no base chain of their own)
-      assert.equal(hooks.helpers, null);
-      assert.equal(hooks.pre, undefined);
+      // related connections: the conntrack helpers and the prerouting chain that assigns them
+      assert.equal(hooks.pre, "prerouting -160");
       assert.ok(s.nft!.helpers.includes("ftp ftp tcp"), JSON.stringify(s.nft!.helpers));
       assert.ok(s.nft!.counters.includes("proto_2"));
     } else assert.equal(s.nft, null);
@@ -92,25 +92,17 @@ for (const [variant, caps] of [
     else assert.ok(s.v4.rules.some((l) => l.includes(`-o wan0 -m mark --mark ${ytMark} -j CLASSIFY`)));
   });
 
-  for (const [what, match] of [
-    ["tc batch", (a: string[]) => a.includes("-batch")],
-    ["iptables-restore", (a: string[]) => a[0] === "iptables-restore"],
-    ["ip6tables-restore (tc and IPv4 already changed)", (a: string[]) => a[0] === "ip6tables-restore"],
-    ["nft -f (tc, IPv4 and IPv6 already changed)", (a: string[]) => a[0] === "nft" && a[1] === "-f"],
-  ] as const) {
+  for (const [what, match] of APPLY_STEPS) {
     if (what.startsWith("nft") && !caps.nftables) continue;
     test(`${variant}: a ${what} failure restores the last good state exactly`, async () => {
       const { kernel, store, applier, state } = setup(caps);
       await applier.apply(defaultPolicy(), { user: "test" });
       const before = await state();
       kernel.failWhen((argv, input) => match(argv) && !(input ?? "").includes("-D "));
-      await assert.rejects(applier.apply(withUpload("6mbit"), { user: "test" }), (e: unknown) => {
-        assert.ok(e instanceof ApplyError);
-        assert.match(e.stderr ?? "", /injected failure/);
-        assert.equal(e.restored, true);
-        assert.equal(e.entry!.status, "failed");
-        return true;
-      });
+      await assert.rejects(
+        applier.apply(withUpload("6mbit"), { user: "test" }),
+        restoredAfterInjectedFailure,
+      );
       assert.deepEqual(await state(), before);
       assert.equal(store.lastGood()!.policy.classes.upload[1]!.rate, "7000kbit");
     });

@@ -120,3 +120,59 @@ test("the kernel's past-the-window mark decides an undecided flow as unknown, an
   assert.equal(pc.table.size, 0);
   assert.equal(l7(send(tcp(false, 0x10))), 2, "its record answers the next packet");
 });
+
+test("RTSP: a SETUP reply is held until its media is expected; the media gets rtp's mark", () => {
+  const rtsp = patterns.get("rtsp")!.mark;
+  const rtp = patterns.get("rtp")!.mark;
+  const requests: { key: string; elements: { tuple: object; mark: number }[] }[] = [];
+  const pc = new PacketClassifier({
+    queue: 0,
+    matcher: patterns,
+    window: { packets: 10, bytes: 2048 },
+    maxFlows: 1000,
+    routing: { ...routing, rtsp: { control: rtsp, media: rtp } },
+    apps: null,
+    onMedia: (r) => requests.push(r),
+  });
+  let now = 1000;
+  pc.setTime(now);
+  const send = (b: Buffer) => pc.handle({ mark: 0, payloadOffset: 0, payloadLength: b.length }, b);
+  send(tcp(true, 0x02, "", 0));
+  send(tcp(false, 0x12, "", 0));
+  send(tcp(true, 0x10));
+  assert.equal(l7(send(tcp(true, 0x18, "OPTIONS rtsp://203.0.113.5/cam RTSP/1.0\r\nCSeq: 1\r\n\r\n"))), rtsp);
+  // Replies without a Transport pass; the client's SETUP request (client_port only) passes.
+  assert.equal(l7(send(tcp(false, 0x18, "RTSP/1.0 200 OK\r\nCSeq: 1\r\nPublic: PLAY\r\n\r\n"))), rtsp);
+  const setup =
+    "SETUP rtsp://203.0.113.5/cam/track1 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP;unicast;client_port=5000-5001\r\n\r\n";
+  assert.equal(l7(send(tcp(true, 0x18, setup))), rtsp);
+  assert.equal(requests.length, 0);
+  const reply =
+    "RTSP/1.0 200 OK\r\nCSeq: 2\r\nSession: 42\r\nTransport: RTP/AVP;unicast;client_port=5000-5001;server_port=6970-6971\r\n\r\n";
+  // Held (dropped) until the main thread answers; its retransmission too.
+  assert.equal(send(tcp(false, 0x18, reply)), -1);
+  assert.equal(requests.length, 1);
+  const mark = (rtp << routing.shift) >>> 0;
+  assert.deepEqual(requests[0]!.elements, [
+    { tuple: { client: "192.168.1.10", clientPort: 5000, server: "203.0.113.5", serverPort: 6970 }, mark },
+    { tuple: { client: "192.168.1.10", clientPort: 5001, server: "203.0.113.5", serverPort: 6971 }, mark },
+  ]);
+  now += 0.3;
+  pc.setTime(now);
+  assert.equal(send(tcp(false, 0x18, reply)), -1, "the retransmission is held too");
+  assert.equal(requests.length, 1, "asked once");
+  pc.mediaReady(requests[0]!.key);
+  assert.equal(l7(send(tcp(false, 0x18, reply))), rtsp, "passes once the media is expected");
+  assert.equal(pc.counters.rtspHeld, 1);
+  // Nobody answers: held at most two seconds, then it passes (the media is classified alone).
+  const other = reply.replace("5000-5001", "5002-5003").replace("6970-6971", "6972-6973");
+  assert.equal(send(tcp(false, 0x18, other)), -1);
+  now += 2.5;
+  pc.setTime(now);
+  assert.equal(l7(send(tcp(false, 0x18, other))), rtsp);
+  // Without routing.rtsp (no maps in the policy), nothing is held.
+  pc.setRouting(routing);
+  const third = reply.replace("5000-5001", "5004-5005");
+  assert.equal(l7(send(tcp(false, 0x18, third))), rtsp);
+  assert.equal(requests.length, 2);
+});

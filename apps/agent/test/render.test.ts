@@ -35,6 +35,7 @@ const MARKS = new Map([
   ["edonkey", 16],
   ["tftp", 17],
   ["ftp-data", 18],
+  ["rtsp", 19],
 ]);
 
 /** A slice of the application catalogue (ids as in protocols/apps/catalogue.json's style). */
@@ -188,11 +189,14 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   // SLUICE_FWD in order: DNS answers always reach the data plane (its DNS cache names later
   // flows); a decided connection (protocol field neither 0 nor 1) leaves after one test; an
   // undecided one is queued inside the window; past it, it is marked unknown and queued once
-  // more so the data plane records the verdict (the queue fails open, the mark stays).
+  // more so the data plane records the verdict (the queue fails open, the mark stays). An
+  // RTSP control connection (rtsp, mark 19) stays queued for its first 64 packets, decided
+  // or not, so the data plane reads its SETUP replies (the media it announces).
   assert.deepEqual(
     rules.filter((x) => x.chain === "SLUICE_FWD").map((x) => x.spec.join(" ")),
     [
       `-p udp -m udp --sport 53 ${q}`,
+      `-p tcp -m mark --mark 0x1300/0xff00 -m connbytes --connbytes 0:64 --connbytes-mode packets --connbytes-dir both ${q}`,
       "-m mark ! --mark 0x0/0xfe00 -j RETURN",
       `-m connbytes --connbytes 0:12 --connbytes-mode packets --connbytes-dir both ${q}`,
       "-j MARK --set-xmark 0x200/0xff00",
@@ -207,6 +211,9 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
     ],
   );
   const legacy = renderPolicy(policy(), MARKS, LEGACY_CAPABILITIES);
+  // Without nftables there is no expectation map: RTSP control connections are not kept queued.
+  assert.equal(legacy.model.related.rtspMedia, null);
+  assert.ok(!buildRules(legacy.model, 4).some((x) => x.spec.includes("0:64")));
   assert.ok(
     buildRules(legacy.model, 4)
       .map((x) => ruleLine(x))
@@ -364,12 +371,25 @@ test("nft verify: the conntrack helpers and the prerouting chain's priority are 
   const read = (): InstalledNft => ({
     counters: [...t.counters],
     helpers: t.helpers.map((h) => `${h.name} ${h.type} ${h.l4}`),
-    maps: t.maps.map((m) => ({
-      name: m.name,
-      type: "",
-      data: "",
-      elements: m.elements.map((e) => `${e.key} : ${e.value}`),
-    })),
+    maps: [
+      ...t.maps.map((m) => ({
+        name: m.name,
+        type: "",
+        data: "",
+        elements: m.elements.map((e) => `${e.key} : ${e.value}`),
+      })),
+      // the RTSP media maps as nft -j prints them, holding live elements (not compared)
+      ...(t.mediaMaps ?? []).map((f) => {
+        const a = f === 4 ? "ipv4_addr" : "ipv6_addr";
+        return {
+          name: `rtsp_media${f}`,
+          type: JSON.stringify([a, "inet_service", a, "inet_service"]),
+          data: JSON.stringify("mark"),
+          flags: JSON.stringify(["timeout"]),
+          elements: f === 4 ? ["192.168.50.10 . 5000 . 203.0.113.5 . 6970 : 4864"] : [],
+        };
+      }),
+    ],
     chains: t.chains.map((c) => ({
       name: c.name,
       hook: c.hook ? `${c.hook} ${c.hook === "prerouting" ? -160 : -150}` : null,
@@ -381,9 +401,16 @@ test("nft verify: the conntrack helpers and the prerouting chain's priority are 
   noHelper.helpers.pop();
   assert.match(verifyNft(t, noHelper).join(";"), /conntrack helpers differ/);
   const late = read();
-  late.chains.find((c) => c.name === "post")!.hook = "postrouting -160";
-  assert.match(verifyNft(t, late).join(";"), /chain post hooked as postrouting -160/);
-  // Without the ftp helper in the kernel: no ftp helper, and the header says so.
+  late.chains.find((c) => c.name === "pre")!.hook = "prerouting -150";
+  assert.match(verifyNft(t, late).join(";"), /chain pre hooked as prerouting -150/);
+  // A media map must be a tuple → mark map with timeouts; a missing one is named.
+  const noTimeout = read();
+  delete noTimeout.maps.find((m) => m.name === "rtsp_media4")!.flags;
+  assert.match(verifyNft(t, noTimeout).join(";"), /map rtsp_media4 is not an ipv4_addr tuple/);
+  const noMedia = read();
+  noMedia.maps = noMedia.maps.filter((m) => m.name !== "rtsp_media6");
+  assert.match(verifyNft(t, noMedia).join(";"), /map rtsp_media6 missing/);
+  // Without the helpers in the kernel: no prerouting chain, and the header says so.
   const none = renderPolicy(policy(targeted), MARKS, {
     ...FULL_CAPABILITIES,
     ctHelpers: { ftp: false, sip: true, tftp: true },

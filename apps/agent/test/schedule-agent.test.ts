@@ -45,17 +45,25 @@ test.after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-test("p2p is capped at 08:00 and released at 18:00 (Berlin), each switch a history entry", async () => {
-  // Monday 7 December 2026, 07:59 CET
-  const clock = new ManualClock(Date.UTC(2026, 11, 7, 6, 59));
-  const dataDir = tmp("sluice-sched-");
+/**
+ * The agent on a fake kernel, its clock set to `utc` (ms), in `dataDir` (a new one unless
+ * given), applying the scheduled policy first unless it restarts on a data directory.
+ */
+async function agentAt(utc: number, dataDir = tmp("sluice-sched-"), initial = true) {
+  const clock = new ManualClock(utc);
   const t = await TestAgent.start({
     socket: join(dataDir, "agent.sock"),
     dataDir,
-    initialPolicy: policy(),
+    ...(initial ? { initialPolicy: policy() } : {}),
     sampleMs: 0,
     clock,
   });
+  return { t, clock, dataDir };
+}
+
+test("p2p is capped at 08:00 and released at 18:00 (Berlin), each switch a history entry", async () => {
+  // Monday 7 December 2026, 07:59 CET
+  const { t, clock } = await agentAt(Date.UTC(2026, 11, 7, 6, 59));
   try {
     await t.agent.scheduler.idle();
     assert.deepEqual(p2pCeil(t), { wan0: 10_000_000, lan0: 10_000_000 });
@@ -108,25 +116,12 @@ test("p2p is capped at 08:00 and released at 18:00 (Berlin), each switch a histo
 });
 
 test("a boundary passed while the agent was stopped is caught up at start (reboot: empty kernel)", async () => {
-  const dataDir = tmp("sluice-sched-restart-");
-  const socket = join(dataDir, "agent.sock");
   // applied on Saturday: no window
-  const first = await TestAgent.start({
-    socket,
-    dataDir,
-    initialPolicy: policy(),
-    sampleMs: 0,
-    clock: new ManualClock(Date.UTC(2026, 11, 12, 10, 0)),
-  });
+  const { t: first, dataDir } = await agentAt(Date.UTC(2026, 11, 12, 10, 0));
   assert.deepEqual(p2pCeil(first), { wan0: 10_000_000, lan0: 10_000_000 });
   await first.stop();
   // Monday 09:30 CET, new fake kernel (nothing installed), same data directory
-  const again = await TestAgent.start({
-    socket,
-    dataDir,
-    sampleMs: 0,
-    clock: new ManualClock(Date.UTC(2026, 11, 14, 8, 30)),
-  });
+  const { t: again } = await agentAt(Date.UTC(2026, 11, 14, 8, 30), dataDir, false);
   try {
     await again.agent.scheduler.idle();
     assert.deepEqual(p2pCeil(again), { wan0: 2_000_000, lan0: 2_000_000 });
@@ -140,15 +135,7 @@ test("a boundary passed while the agent was stopped is caught up at start (reboo
 });
 
 test("while a policy is being tried the schedule waits; confirming lets it switch", async () => {
-  const clock = new ManualClock(Date.UTC(2026, 11, 7, 6, 0));
-  const dataDir = tmp("sluice-sched-try-");
-  const t = await TestAgent.start({
-    socket: join(dataDir, "agent.sock"),
-    dataDir,
-    initialPolicy: policy(),
-    sampleMs: 0,
-    clock,
-  });
+  const { t, clock } = await agentAt(Date.UTC(2026, 11, 7, 6, 0));
   try {
     await t.agent.scheduler.idle();
     await t.agent.apply({ ...policy(), name: "tried" }, { user: "admin", trySeconds: 600 });

@@ -191,9 +191,9 @@ console.log(
 // BENCH_SPLIT=1 adds (ipt): Sluice as installed, then its nftables table removed — the
 // iptables part alone, to tell the two costs apart; and (nocnt): Sluice as installed minus
 // its nftables counter rules — class selection only, what counting from conntrack instead
-// of per packet would leave; and (nopre): Sluice as installed minus the post chain's jumps
-// to the conntrack helpers' assignment and relabelling (a prerouting base chain of their
-// own until 2026-12-06), what a kernel without those helpers would leave.
+// of per packet would leave; and (nopre): Sluice as installed minus its prerouting chain
+// (the conntrack helpers' assignment and relabelling), what a policy without related
+// protocols would leave.
 const variants: [string, string, Capabilities, number][] = [
   ["sluice", "(sluice) Sluice as installed (this kernel's variant)", caps, 92],
   ["legacy", "(legacy) Sluice without nftables (linear iptables chains)", { ...caps, nftables: false }, 93],
@@ -202,19 +202,13 @@ if (process.env.BENCH_SPLIT === "1")
   variants.push(
     ["ipt", "(ipt)    Sluice as installed minus its nftables table", caps, 94],
     ["nocnt", "(nocnt)  Sluice as installed minus its nft counter rules", caps, 95],
-    ["nopre", "(nopre)  Sluice as installed minus its conntrack-helper jumps", caps, 96],
+    ["nopre", "(nopre)  Sluice as installed minus its nft prerouting chain", caps, 96],
   );
 for (const [key, label, c, net] of variants) {
   const l = newLab(key, net);
   const r = await applyPolicy(l, c);
   if (key === "ipt") l.mustExec(l.router, "nft", ["delete", "table", "inet", "sluice"]);
-  if (key === "nopre")
-    for (const line of l
-      .mustExec(l.router, "nft", ["-a", "list", "chain", "inet", "sluice", "post"])
-      .split("\n")) {
-      const handle = / jump (helpers|relabel) # handle (\d+)$/.exec(line)?.[2];
-      if (handle) l.mustExec(l.router, "nft", ["delete", "rule", "inet", "sluice", "post", "handle", handle]);
-    }
+  if (key === "nopre") l.mustExec(l.router, "nft", ["delete", "chain", "inet", "sluice", "pre"]);
   if (key === "nocnt")
     for (const line of l
       .mustExec(l.router, "nft", ["-a", "list", "chain", "inet", "sluice", "post"])
@@ -314,7 +308,7 @@ if (byKey.has("ipt"))
   );
 if (byKey.has("nopre"))
   console.log(
-    `  (nopre)/(min)   ${ratio("nopre", "min")}  by CPU ${cpuRatio("nopre", "min")}  (no conntrack-helper jumps)`,
+    `  (nopre)/(min)   ${ratio("nopre", "min")}  by CPU ${cpuRatio("nopre", "min")}  (no conntrack-helper chain)`,
   );
 console.log(`load average before: ${load0}; after: ${load1}`);
 bench.cleanup();

@@ -1,4 +1,4 @@
-// `sluice-lab up|traffic|down|status`.
+// `sluice-lab up|traffic|down|status|ns`.
 
 import { Command, InvalidArgumentError } from "commander";
 import { LAB } from "./constants.ts";
@@ -66,6 +66,16 @@ export function labCommand(): Command {
     .action((opts: { json?: boolean }) => {
       const s = labStatus();
       process.stdout.write(opts.json ? JSON.stringify(s, null, 2) + "\n" : formatLabStatus(s));
+    });
+  lab
+    .command("ns")
+    .description("the name of a lab namespace (SLUICE_LAB_PREFIX renames them), for scripts")
+    .argument("<which>", "lan, box or wan", (v: string) => {
+      if (v !== "lan" && v !== "box" && v !== "wan") throw new InvalidArgumentError("lan, box or wan");
+      return v;
+    })
+    .action((which: "lan" | "box" | "wan") => {
+      process.stdout.write(`${LAB.ns[which]}\n`);
     });
   for (const c of [lab, ...lab.commands]) c.exitOverride();
   return lab;

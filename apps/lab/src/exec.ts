@@ -2,6 +2,7 @@
 // input on stdin), optionally inside a lab namespace. A non-zero exit throws CommandError
 // unless `allowFail` is set.
 
+import { readFileSync } from "node:fs";
 import {
   CommandError,
   NetnsExecutor,
@@ -61,4 +62,21 @@ export function execInNs(
 /** Synchronous `execInNs`. */
 export function execInNsSync(ns: string, argv: readonly string[], opts: ExecOptions = {}): CommandResult {
   return runSync(["ip", "netns", "exec", ns, ...argv], opts);
+}
+
+/**
+ * Ends (SIGTERM) the processes named `comm` in namespace `ns`: downloads a test started
+ * with a generous time limit (a loaded machine makes every step slow) and has measured.
+ */
+export function killInNs(ns: string, comm: string): void {
+  const pids = runSync(["ip", "netns", "pids", ns], { allowFail: true }).stdout;
+  for (const pid of pids.split("\n").filter(Boolean)) {
+    let name = "";
+    try {
+      name = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    } catch {
+      continue; // already gone
+    }
+    if (name === comm) process.kill(Number(pid), "SIGTERM");
+  }
 }

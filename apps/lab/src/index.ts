@@ -7,6 +7,7 @@ export {
   CommandError,
   execInNs,
   execInNsSync,
+  killInNs,
   run,
   runSync,
   type CommandResult,
@@ -28,6 +29,7 @@ export {
   type LabStatus,
   type LabUpOptions,
 } from "./lab.ts";
+export { LabAgent } from "./lab-agent.ts";
 export { DEFAULT_PACE, GREEDY_PACE, type PaceConfig } from "./proc-config.ts";
 export {
   labProbe,

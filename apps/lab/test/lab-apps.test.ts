@@ -4,67 +4,35 @@
 // (app ids are stable marks); DNS answers seen on the box name later connections that
 // carry no SNI, whichever queue worker sees them, and hostname rules route those. Needs
 // root; uses the lab's own namespaces and the repository's protocols/ (with its catalogue).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PolicyInput } from "@sluice/policy";
 import { loadAppCatalogue, DEFAULT_CATALOGUE_PATH } from "@sluice/classifier";
-import { LAB, labUp, labDown, execInNs, labProbe, type DnsProbeResult } from "../src/index.ts";
-import { LabAgent, conntrack, classBytes } from "./support/lab-agent.ts";
+import { LAB, LabAgent, killInNs, labProbe, type DnsProbeResult } from "../src/index.ts";
+import { conntrack, classBytes } from "./support/kernel-views.ts";
+import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy, curlFromLan } from "./support/lab-suite.ts";
 import type { FlowDecidedEvent } from "@sluice/agent/src/nfqueue/data-plane.ts";
 import type { StatsSample } from "@sluice/agent/src/stats/accounting.ts";
 
-const root = process.getuid?.() === 0;
-const opts = { skip: root ? false : "needs root (network namespaces)" };
 const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 const agent = new LabAgent(PROTOCOLS);
 const client = agent.client;
 const SERVER = LAB.v4.server;
 const YOUTUBE = loadAppCatalogue(DEFAULT_CATALOGUE_PATH).app("youtube")!.id;
 
-/**
- * Ends the LAN namespace's downloads. They run with a generous --max-time (an apply on a
- * loaded machine can take seconds, and a download that ended early measures 0 Mbit/s), so
- * each test stops them itself once it has measured.
- */
-function stopDownloads(): void {
-  const pids = spawnSync("ip", ["netns", "pids", LAB.ns.lan], { encoding: "utf8" }).stdout;
-  for (const pid of pids.split("\n").filter(Boolean)) {
-    let comm = "";
-    try {
-      comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-    } catch {
-      continue; // already gone
-    }
-    if (comm === "curl") process.kill(Number(pid), "SIGTERM");
-  }
-}
+/** Ends the LAN namespace's downloads (started with a generous limit: each test stops its own). */
+const stopDownloads = () => killInNs(LAB.ns.lan, "curl");
 
 /** An HTTPS download from the lab server, sending `sni` (none when null) from a LAN client. */
 function download(sni: string | null, local: string, mb: number, seconds: number) {
-  const target = sni
-    ? [`--resolve`, `${sni}:443:${SERVER}`, `https://${sni}/bulk?mb=${mb}`]
-    : [`https://${SERVER}/bulk?mb=${mb}`];
-  return execInNs(
-    LAB.ns.lan,
-    [
-      "curl",
-      "-sk",
-      "-o",
-      "/dev/null",
-      "-w",
-      "%{http_code}",
-      "--interface",
-      local,
-      "--max-time",
-      String(seconds),
-      ...target,
-    ],
-    { allowFail: true },
-  );
+  const resolve = sni ? ["--resolve", `${sni}:443:${SERVER}`] : [];
+  return curlFromLan(`https://${sni ?? SERVER}/bulk?mb=${mb}`, {
+    from: local,
+    maxTime: seconds,
+    extra: ["-k", ...resolve],
+  });
 }
 
 // Classes 1:10 fast, 1:11 capped, 1:12 named, 1:13 other (default).
@@ -75,42 +43,21 @@ function policy(youtubeClass: string, hostRules?: { hostname: string; class: str
     { name: "named", rate: "4mbit", ceil: "40mbit", priority: 2 },
     { name: "other", rate: "8mbit", ceil: "40mbit", priority: 3, default: true },
   ];
-  return {
-    version: 1,
-    name: "lab-apps",
-    interfaces: { wan: { device: "wan0", rate: "40mbit" }, lan: { device: "lan0", rate: "40mbit" } },
-    classes: { upload: tree, download: tree },
-    rules: [
-      { protocol: "ssl", class: "other" },
-      { app: "youtube", class: youtubeClass },
-      { category: "gaming", class: "fast" },
-      ...(hostRules ?? [{ hostname: "video.example.lab", class: "named" }]),
-    ],
-  };
+  return labPolicy("lab-apps", tree, [
+    { protocol: "ssl", class: "other" },
+    { app: "youtube", class: youtubeClass },
+    { category: "gaming", class: "fast" },
+    ...(hostRules ?? [{ hostname: "video.example.lab", class: "named" }]),
+  ]);
 }
 
-before(async () => {
-  if (!root) return;
-  await labUp({ traffic: false, greedy: true });
-  await agent.start();
-});
-
-after(async () => {
-  if (!root) return;
-  stopDownloads();
-  await agent.kill("SIGTERM");
-  await labDown();
-});
+labWithAgent(agent, { tearDown: stopDownloads });
 
 test(
   "an app rule shapes the app's TLS flows (by SNI), a new apply moves them live, per-app counters move",
   opts,
   async () => {
-    const applied = await client.call<{ entry: { status: string } }>("POST", "/v1/apply", {
-      policy: policy("capped"),
-      user: "test",
-    });
-    assert.equal(applied.entry.status, "applied");
+    await applyPolicy(agent, policy("capped"));
     const yt = download("www.youtube.com", LAB.v4.clients[0], 300, 120);
     const plain = download("www.example.lab", LAB.v4.clients[1], 300, 120);
     await sleep(4000); // both classified and saturating
@@ -142,7 +89,7 @@ test(
     );
 
     // Re-apply with youtube → fast: the same connection moves, without a new verdict.
-    await client.call("POST", "/v1/apply", { policy: policy("fast"), user: "test" });
+    await applyPolicy(agent, policy("fast"));
     await sleep(1000);
     const c0 = await classBytes("lan0");
     const t1 = Date.now();
@@ -178,7 +125,7 @@ test(
   "DNS answers name connections without SNI after their own client's lookup, on every queue worker; a hostname rule routes them",
   opts,
   async () => {
-    await client.call("POST", "/v1/apply", { policy: policy("capped"), user: "test" });
+    await applyPolicy(agent, policy("capped"));
     const before = await classBytes("lan0");
     // The lab's names all point at one server address, as names on a CDN do. Clients .10
     // and .12 look up video.example.lab, .11 and .13 www.example.lab; then all connect by
@@ -220,7 +167,7 @@ test(
   "a hostname rule keeps its mark id across applies: moving it (and adding one before it) moves live connections",
   opts,
   async () => {
-    await client.call("POST", "/v1/apply", { policy: policy("capped"), user: "test" });
+    await applyPolicy(agent, policy("capped"));
     const dl = download("video.example.lab", LAB.v4.clients[2], 300, 120);
     await sleep(3000);
     const ct = (await conntrack()).find((c) => c.dport === 443 && c.src === LAB.v4.clients[2]);
@@ -228,13 +175,13 @@ test(
     const id = ct.mark >>> 24;
     assert.ok(id > 0, "it carries a hostname rule id");
     // New first hostname rule, and video.example.lab now → fast: its id must not change.
-    await client.call("POST", "/v1/apply", {
-      policy: policy("capped", [
+    await applyPolicy(
+      agent,
+      policy("capped", [
         { hostname: "*.other.lab", class: "capped" },
         { hostname: "video.example.lab", class: "fast" },
       ]),
-      user: "test",
-    });
+    );
     await sleep(1000);
     const b0 = await classBytes("lan0");
     await sleep(3000);

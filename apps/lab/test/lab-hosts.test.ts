@@ -4,7 +4,7 @@
 // other's, whether given by address or by MAC (through the DHCP lease file); a device rule
 // outside the LAN is refused with its field path; upload is shared by the host's address
 // before NAT. Needs root; uses the lab's namespaces.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import assert from "node:assert/strict";
@@ -14,11 +14,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PolicyInput } from "@sluice/policy";
 import { AgentApiError } from "@sluice/agent-contract";
-import { LAB, labUp, labDown, execInNs } from "../src/index.ts";
-import { LabAgent, classBytes } from "./support/lab-agent.ts";
+import { LAB, execInNs, LabAgent } from "../src/index.ts";
+import { classBytes } from "./support/kernel-views.ts";
+import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy } from "./support/lab-suite.ts";
 
-const root = process.getuid?.() === 0;
-const opts = { skip: root ? false : "needs root (network namespaces)" };
 const PATTERNS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 const LEASES = join(mkdtempSync(join(tmpdir(), "sluice-leases-")), "dnsmasq.leases");
 const agent = new LabAgent(PATTERNS, ["--leases", LEASES]);
@@ -79,42 +78,24 @@ function policy(shared: "host" | "flow", devices: PolicyInput["devices"] = undef
     { name: "shared", rate: "10mbit", ceil: "20mbit", priority: 3, fairness: shared },
     { name: "other", rate: "5mbit", ceil: "20mbit", priority: 3, default: true },
   ];
-  return {
-    version: 1,
-    name: `lab-hosts-${shared}`,
-    interfaces: { wan: { device: "wan0", rate: "20mbit" }, lan: { device: "lan0", rate: "20mbit" } },
-    classes: { upload: tree, download: tree },
+  return labPolicy(
+    `lab-hosts-${shared}`,
+    tree,
     // the upload test's raw TCP is unknown (unset while inspected): shared too
-    rules: [
+    [
       { protocol: "http", class: "shared" },
       { protocol: "unknown", class: "shared" },
       { protocol: "unset", class: "shared" },
     ],
-    ...(devices ? { devices } : {}),
-  };
+    devices ? { devices } : {},
+    "20mbit",
+  );
 }
 
-async function apply(p: PolicyInput) {
-  const r = await client.call<{ entry: { status: string } }>("POST", "/v1/apply", {
-    policy: p,
-    user: "test",
-  });
-  assert.equal(r.entry.status, "applied");
-}
+const apply = (p: PolicyInput) => applyPolicy(agent, p);
 
-before(async () => {
-  if (!root) return;
-  writeFileSync(LEASES, "");
-  await labUp({ traffic: false, greedy: true });
-  await agent.start();
-});
-
-after(async () => {
-  if (!root) return;
-  await agent.kill("SIGTERM");
-  await labDown();
-  rmSync(dirname(LEASES), { recursive: true, force: true });
-});
+writeFileSync(LEASES, ""); // the agent reads it at start
+labWithAgent(agent, { tearDown: () => rmSync(dirname(LEASES), { recursive: true, force: true }) });
 
 test(
   "a class shared among hosts: one host's 20 downloads do not starve another host's one",

@@ -3,14 +3,14 @@
 // reach it), and between two scrapes an HTTP download from a LAN client moves the counters of
 // its class, its protocol and the data plane's verdicts. Both exposition formats are read by
 // parsers. Needs root; uses the lab's own namespaces (SLUICE_LAB_PREFIX) and protocols/.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PolicyInput } from "@sluice/policy";
-import { LAB, labUp, labDown, execInNs } from "../src/index.ts";
-import { LabAgent } from "./support/lab-agent.ts";
+import { LAB, execInNs, LabAgent } from "../src/index.ts";
+import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy, curlFromLan } from "./support/lab-suite.ts";
 import {
   OPENMETRICS_ACCEPT,
   openMetricsSamples,
@@ -19,8 +19,6 @@ import {
   type Sample,
 } from "@sluice/agent/src/testing/scrape.ts";
 
-const root = process.getuid?.() === 0;
-const opts = { skip: root ? false : "needs root (network namespaces)" };
 const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 const agent = new LabAgent(PROTOCOLS);
 const PORT = 9712;
@@ -33,19 +31,14 @@ const tree = [
   { name: "web", rate: "20mbit", ceil: "40mbit", priority: 1 },
   { name: "other", rate: "10mbit", ceil: "40mbit", priority: 3, default: true },
 ];
-const policy: PolicyInput = {
-  version: 1,
-  name: "lab-metrics",
-  interfaces: { wan: { device: "wan0", rate: "40mbit" }, lan: { device: "lan0", rate: "40mbit" } },
-  classes: { upload: tree, download: tree },
-  rules: [{ protocol: "http", class: "web" }],
+const policy: PolicyInput = labPolicy("lab-metrics", tree, [{ protocol: "http", class: "web" }], {
   metrics: {
     enabled: true,
     address: LAB.v4.boxLan,
     port: PORT,
     bearerTokenSha256: createHash("sha256").update(TOKEN).digest("hex"),
   },
-};
+});
 
 /** Scrapes from a namespace with curl: status, content type and body. */
 async function scrape(ns: string, url: string, headers: string[], maxTime = 10) {
@@ -82,27 +75,13 @@ async function scrapeAfter(t: number): Promise<Sample[]> {
   throw new Error("the agent took no accounting sample in 30 s");
 }
 
-before(async () => {
-  if (!root) return;
-  await labUp({ traffic: false, greedy: true });
-  await agent.start();
-});
-
-after(async () => {
-  if (!root) return;
-  await agent.kill("SIGTERM");
-  await labDown();
-});
+labWithAgent(agent);
 
 test(
   "a LAN client scrapes the box's metrics; an HTTP download moves its class, protocol and verdict counters",
   opts,
   async () => {
-    const applied = await agent.client.call<{ entry: { id: number; status: string } }>("POST", "/v1/apply", {
-      policy,
-      user: "test",
-    });
-    assert.equal(applied.entry.status, "applied");
+    const applied = await applyPolicy(agent, policy);
     const status = await agent.client.call<{ metrics: { listening: boolean; listen: string } }>(
       "GET",
       "/v1/status",
@@ -118,23 +97,11 @@ test(
     assert.notEqual(fromWan.status, 200, "not served on the WAN address");
 
     const a = await scrapeAfter(Date.now());
-    const download = await execInNs(
-      LAB.ns.lan,
-      [
-        "curl",
-        "-s",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code} %{size_download}",
-        "--max-time",
-        "60",
-        "--interface",
-        LAB.v4.clients[0],
-        `http://${LAB.v4.server}:${LAB.ports.http}/bulk?mb=${DOWNLOAD_MB}`,
-      ],
-      { allowFail: true },
-    );
+    const download = await curlFromLan(`http://${LAB.v4.server}:${LAB.ports.http}/bulk?mb=${DOWNLOAD_MB}`, {
+      from: LAB.v4.clients[0],
+      maxTime: 60,
+      write: "%{http_code} %{size_download}",
+    });
     assert.equal(
       download.stdout.split(" ")[0],
       "200",
@@ -167,7 +134,7 @@ test(
     );
     assert.ok(moved("sluice_flows_decided_total", {}) >= 1);
     assert.equal(valueOf(b, "sluice_dataplane_up"), 1);
-    assert.equal(valueOf(b, "sluice_policy_version"), applied.entry.id);
+    assert.equal(valueOf(b, "sluice_policy_version"), applied.id);
     assert.equal(valueOf(b, "sluice_apply_results_total", { operation: "apply", outcome: "ok" }), 1);
     for (const n of ["sluice_queue_dropped_packets_total", "sluice_queue_failopen_packets_total"])
       assert.notEqual(valueOf(b, n), undefined, n);

@@ -6,22 +6,23 @@
 // ftp-data, or, without one, by the FTP session's own rule. Likewise the RTP media of a SIP
 // call (rtp) and a TFTP transfer from the server's new port (tftp). Needs root; uses the lab's own
 // namespaces and the repository's protocols/.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { PolicyInput } from "@sluice/policy";
 import type { ProtocolsResponse } from "@sluice/agent-contract";
-import { LAB, labUp, labDown, execInNs } from "../src/index.ts";
+import { LAB, execInNs, LabAgent } from "../src/index.ts";
 import { parseConntrackLine } from "@sluice/agent/src/stats/parse.ts";
-import { LabAgent, classBytes } from "./support/lab-agent.ts";
+import { classBytes } from "./support/kernel-views.ts";
+import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy } from "./support/lab-suite.ts";
 import { CLIENT_RTP_PORT, SERVER_RTP_PORT, TFTP_BLOCKS } from "./support/sip-tftp.ts";
+import { CLIENT_MEDIA_PORT, RTSP_PORT, SERVER_MEDIA_PORT } from "./support/rtsp-server.ts";
 
-const root = process.getuid?.() === 0;
-const opts = { skip: root ? false : "needs root (network namespaces)" };
 const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 const FTP_SERVER = fileURLToPath(new URL("./support/ftp-server.ts", import.meta.url));
 const SIP_TFTP = fileURLToPath(new URL("./support/sip-tftp.ts", import.meta.url));
+const RTSP_SERVER = fileURLToPath(new URL("./support/rtsp-server.ts", import.meta.url));
 const agent = new LabAgent(PROTOCOLS);
 const client = agent.client;
 /** The file: 1 MB, about 2 s through a 4 Mbit/s class. */
@@ -29,6 +30,7 @@ const SIZE = 1_000_000;
 const CAPPED = "1:11";
 let server: ChildProcess | null = null;
 let udpServer: ChildProcess | null = null;
+let rtspServer: ChildProcess | null = null;
 let marks = new Map<string, number>();
 
 // Classes 1:10 fast, 1:11 capped (4 Mbit/s hard), 1:12 other (default).
@@ -38,13 +40,7 @@ function policy(rules: PolicyInput["rules"]): PolicyInput {
     { name: "capped", rate: "4mbit", ceil: "4mbit", priority: 4 },
     { name: "other", rate: "8mbit", ceil: "40mbit", priority: 3, default: true },
   ];
-  return {
-    version: 1,
-    name: "lab-related",
-    interfaces: { wan: { device: "wan0", rate: "40mbit" }, lan: { device: "lan0", rate: "40mbit" } },
-    classes: { upload: tree, download: tree },
-    rules,
-  };
+  return labPolicy("lab-related", tree, rules);
 }
 
 type Mode = "EPSV" | "PASV" | "PORT" | "EPRT";
@@ -99,15 +95,22 @@ async function flushConntrack(): Promise<void> {
   await execInNs(LAB.ns.box, ["conntrack", "-F", "-f", "ipv6"], { allowFail: true });
 }
 
-before(async () => {
-  if (!root) return;
-  await labUp({ traffic: false });
-  await agent.start();
-  marks = new Map(
-    (await client.call<ProtocolsResponse>("GET", "/v1/protocols")).map((p) => [p.name, p.mark]),
-  );
-  server = await startServer([FTP_SERVER, "21", String(SIZE)]);
-  udpServer = await startServer([SIP_TFTP, "server", LAB.v4.server]);
+labWithAgent(agent, {
+  lab: { traffic: false },
+  setUp: async () => {
+    marks = new Map(
+      (await client.call<ProtocolsResponse>("GET", "/v1/protocols")).map((p) => [p.name, p.mark]),
+    );
+    server = await startServer([FTP_SERVER, "21", String(SIZE)]);
+    udpServer = await startServer([SIP_TFTP, "server", LAB.v4.server]);
+    rtspServer = await startServer([RTSP_SERVER, "server"]);
+  },
+  tearDown: () => {
+    for (const p of [server, udpServer, rtspServer]) {
+      p?.removeAllListeners("exit");
+      p?.kill("SIGTERM");
+    }
+  },
 });
 
 /** Starts a test server in the WAN namespace; resolves once it prints that it listens. */
@@ -122,31 +125,20 @@ async function startServer(args: string[]): Promise<ChildProcess> {
   return p;
 }
 
-after(async () => {
-  if (!root) return;
-  for (const p of [server, udpServer]) {
-    p?.removeAllListeners("exit");
-    p?.kill("SIGTERM");
-  }
-  await agent.kill("SIGTERM");
-  await labDown();
-});
-
 test(
   "FTP data connections are ftp-data from their first packet and shaped by the ftp-data rule",
   opts,
   async () => {
-    const applied = await client.call<{ entry: { status: string } }>("POST", "/v1/apply", {
-      policy: policy([
+    await applyPolicy(
+      agent,
+      policy([
         { protocol: "ftp", class: "fast" },
         { protocol: "ftp-data", class: "capped" },
         { protocol: "sip", class: "fast" },
         { protocol: "rtp", class: "capped" },
         { protocol: "tftp", class: "capped" },
       ]),
-      user: "test",
-    });
-    assert.equal(applied.entry.status, "applied");
+    );
     const status = await client.call<{ variant: { helpers: string[] } }>("GET", "/v1/status");
     assert.ok(status.variant.helpers.includes("ftp"), "the probe found the kernel's FTP helper");
     await flushConntrack();
@@ -232,10 +224,7 @@ test(
   "without a rule of its own, the data connection follows the FTP session's rule (IPv6, EPSV and EPRT)",
   opts,
   async () => {
-    await client.call("POST", "/v1/apply", {
-      policy: policy([{ protocol: "ftp", class: "capped" }]),
-      user: "test",
-    });
+    await applyPolicy(agent, policy([{ protocol: "ftp", class: "capped" }]));
     await flushConntrack();
     const before = await classBytes("lan0");
     const epsv = await download(`ftp://[${LAB.v6.server}]/file.bin`, "EPSV");
@@ -253,5 +242,100 @@ test(
       assert.equal(r.size, SIZE);
       assert.ok(r.mbit <= 4.4, `shaped to 4 Mbit/s (${r.mbit.toFixed(2)})`);
     }
+  },
+);
+
+/** The box's conntrack entries of one family and protocol. */
+async function conntrack(family: "ipv4" | "ipv6", proto: "tcp" | "udp") {
+  const r = await execInNs(LAB.ns.box, ["conntrack", "-L", "-f", family, "-p", proto], { allowFail: true });
+  return r.stdout
+    .split("\n")
+    .map(parseConntrackLine)
+    .filter((c) => c !== null);
+}
+
+/** An RTSP session from a LAN client (OPTIONS … PLAY), then its media for `seconds`. */
+async function rtspSession(serverAddr: string, local: string, seconds: number) {
+  const r = await execInNs(
+    LAB.ns.lan,
+    [process.execPath, RTSP_SERVER, "client", serverAddr, local, String(seconds)],
+    {
+      timeoutMs: (seconds + 30) * 1000,
+    },
+  );
+  return JSON.parse(r.stdout) as { setupMs: number; rtpBytes: number; seconds: number; mbit: number };
+}
+
+test(
+  "RTSP media is rtp from its first packet (Sluice's own expectation table), shaped by the rtp rule, else by rtsp's",
+  opts,
+  async () => {
+    await applyPolicy(
+      agent,
+      policy([
+        { protocol: "rtsp", class: "fast" },
+        { protocol: "rtp", class: "capped" },
+      ]),
+    );
+    const status = await client.call<{ variant: { rtspMedia?: boolean } }>("GET", "/v1/status");
+    assert.equal(status.variant.rtspMedia, true, "nftables: RTSP media is followed");
+    await flushConntrack();
+    const local = LAB.v4.clients[2];
+    const before = await classBytes("lan0");
+    const v4 = await rtspSession(LAB.v4.server, local, 3);
+    const after = await classBytes("lan0");
+    console.log(
+      `RTSP media (IPv4, NAT) through "capped" by the rtp rule: ${v4.mbit.toFixed(2)} Mbit/s over ${v4.seconds.toFixed(1)} s (server sends 8); SETUP reply after ${v4.setupMs} ms`,
+    );
+    const udp = await conntrack("ipv4", "udp");
+    const rtp = udp.find(
+      (c) => c.src === local && c.sport === CLIENT_MEDIA_PORT && c.dport === SERVER_MEDIA_PORT,
+    );
+    const rtcp = udp.find(
+      (c) => c.src === local && c.sport === CLIENT_MEDIA_PORT + 1 && c.dport === SERVER_MEDIA_PORT + 1,
+    );
+    assert.ok(rtp && rtcp, "the media connections (RTP and RTCP) are tracked");
+    assert.equal(field(rtp.mark), marks.get("rtp"), "the RTP connection is rtp");
+    assert.equal(field(rtcp.mark), marks.get("rtp"), "the RTCP connection is rtp");
+    assert.ok(rtp.bytes >= v4.rtpBytes, `it carried the media (${rtp.bytes} bytes)`);
+    const control = (await conntrack("ipv4", "tcp")).find((c) => c.src === local && c.dport === RTSP_PORT);
+    assert.equal(field(control!.mark), marks.get("rtsp"), "the control connection is rtsp");
+    // Never queued: the data plane decided only the control connection.
+    const flows = await client.call<{ decided: { client: string }[] }>("GET", "/v1/flows");
+    assert.ok(!flows.decided.some((f) => f.client.startsWith(`${local}:${CLIENT_MEDIA_PORT}`)));
+    // Shaped by the rule on rtp: the capped class carried it at about 4 Mbit/s.
+    const capped = after.get(CAPPED)! - before.get(CAPPED)!;
+    assert.ok(v4.rtpBytes > 1_000_000, `media received (${v4.rtpBytes} bytes)`);
+    assert.ok(capped >= v4.rtpBytes, `the capped class sent the media (${capped} bytes)`);
+    assert.ok(v4.mbit <= 4.4 && v4.mbit >= 2, `shaped to 4 Mbit/s (${v4.mbit.toFixed(2)})`);
+    const counter = await execInNs(LAB.ns.box, [
+      "nft",
+      "-j",
+      "list",
+      "counter",
+      "inet",
+      "sluice",
+      `proto_${marks.get("rtp")}`,
+    ]);
+    const counted = Number(/"bytes":\s*(\d+)/.exec(counter.stdout)?.[1]);
+    assert.ok(counted >= v4.rtpBytes, `rtp's counter: ${counted} bytes`);
+    const s = await client.call<{ dataPlane: { rtspMedia?: { added: number } } }>("GET", "/v1/status");
+    assert.ok((s.dataPlane.rtspMedia?.added ?? 0) >= 2, "the agent added the RTP and RTCP expectations");
+
+    // IPv6 (routed, no NAT) and no rule on rtp: the media follows the rtsp rule.
+    await applyPolicy(agent, policy([{ protocol: "rtsp", class: "capped" }]));
+    await flushConntrack();
+    const local6 = LAB.v6.clients[2];
+    const before6 = await classBytes("lan0");
+    const v6 = await rtspSession(LAB.v6.server, local6, 2);
+    const after6 = await classBytes("lan0");
+    console.log(`RTSP media (IPv6) through "capped" by the rtsp rule: ${v6.mbit.toFixed(2)} Mbit/s`);
+    const media6 = (await conntrack("ipv6", "udp")).find(
+      (c) => c.src === local6 && c.sport === CLIENT_MEDIA_PORT && c.dport === SERVER_MEDIA_PORT,
+    );
+    assert.equal(field(media6!.mark), marks.get("rtp"), "the IPv6 media is rtp");
+    const capped6 = after6.get(CAPPED)! - before6.get(CAPPED)!;
+    assert.ok(capped6 >= v6.rtpBytes, `the rtsp rule's class sent the media (${capped6} bytes)`);
+    assert.ok(v6.mbit <= 4.4, `shaped to 4 Mbit/s (${v6.mbit.toFixed(2)})`);
   },
 );

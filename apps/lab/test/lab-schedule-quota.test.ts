@@ -3,43 +3,30 @@
 // a host past a 1 MB allowance really lands in the demotion class, and a restarted agent
 // keeps the amount it used.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PolicyInput } from "@sluice/policy";
-import { LAB, labUp, labDown, execInNs } from "../src/index.ts";
-import { LabAgent, classBytes } from "./support/lab-agent.ts";
+import { LAB, execInNs, LabAgent } from "../src/index.ts";
+import { classBytes } from "./support/kernel-views.ts";
+import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy, curlFromLan } from "./support/lab-suite.ts";
 
-const root = process.getuid?.() === 0;
-const opts = { skip: root ? false : "needs root (network namespaces)" };
 const PATTERNS = fileURLToPath(new URL("../../agent/test/fixtures/patterns", import.meta.url));
 const agent = new LabAgent(PATTERNS);
 const client = agent.client;
 const HOST = LAB.v4.clients[0];
 const OTHER = LAB.v4.clients[1];
-const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 
 function curl(from: string, path: string, maxTime = 20) {
-  return execInNs(
-    LAB.ns.lan,
-    [
-      "curl",
-      "-s",
-      "-o",
-      "/dev/null",
-      "-w",
-      "%{http_code} %{size_download}",
-      "--interface",
-      from,
-      "--max-time",
-      String(maxTime),
-      `http://${LAB.v4.server}${path}`,
-    ],
-    { allowFail: true },
-  );
+  return curlFromLan(`http://${LAB.v4.server}${path}`, {
+    from,
+    maxTime,
+    write: "%{http_code} %{size_download}",
+  });
 }
 
 /** http → "web" (40 Mbit/s), "capped" 5 Mbit/s; a default class. */
@@ -49,26 +36,10 @@ function basePolicy(): PolicyInput {
     { name: "capped", rate: "5mbit", ceil: "5mbit", priority: 4 },
     { name: "other", rate: "10mbit", ceil: "40mbit", priority: 3, default: true },
   ];
-  return {
-    version: 1,
-    name: "lab-schedule-quota",
-    interfaces: { wan: { device: "wan0", rate: "40mbit" }, lan: { device: "lan0", rate: "40mbit" } },
-    classes: { upload: tree, download: tree },
-    rules: [{ protocol: "http", class: "web" }],
-  };
+  return labPolicy("lab-schedule-quota", tree, [{ protocol: "http", class: "web" }]);
 }
 
-before(async () => {
-  if (!root) return;
-  await labUp({ traffic: false, greedy: true });
-  await agent.start();
-});
-
-after(async () => {
-  if (!root) return;
-  await agent.kill("SIGTERM");
-  await labDown();
-});
+labWithAgent(agent);
 
 /** Download rate of class `id` on lan0 over `ms`. */
 async function rate(id: string, ms: number): Promise<number> {
@@ -91,7 +62,7 @@ test(
     let start = Math.ceil(Date.now() / 60000) * 60000;
     if (start - Date.now() < 30000) start += 60000;
     // the class's rate before: the policy without the window, a download lasting past the start
-    await client.call("POST", "/v1/apply", { policy: basePolicy(), user: "test" });
+    await applyPolicy(agent, basePolicy());
     const before = curl(HOST, `/bulk?mb=1000`, 7);
     await sleep(2000);
     const beforeRate = await rate("1:10", 3000);
@@ -99,7 +70,7 @@ test(
     const d = new Date(start);
     const hhmm = (x: Date) => x.toISOString().slice(11, 16);
     const end = new Date(start + 10 * 60000);
-    const policy = {
+    const policy: PolicyInput = {
       ...basePolicy(),
       timeZone: "UTC",
       schedules: [
@@ -112,11 +83,7 @@ test(
         },
       ],
     };
-    const applied = await client.call<{ entry: { status: string } }>("POST", "/v1/apply", {
-      policy,
-      user: "test",
-    });
-    assert.equal(applied.entry.status, "applied");
+    await applyPolicy(agent, policy);
     const status = await client.call<{ schedule?: { active: string[]; next: { at: string } | null } }>(
       "GET",
       "/v1/status",
@@ -154,11 +121,11 @@ test(
   "a host past its 1 MB allowance lands in the demotion class; a restart keeps the count",
   opts,
   async () => {
-    const policy = {
+    const policy: PolicyInput = {
       ...basePolicy(),
       quotas: [{ name: "kid", address: HOST, allowance: "1MB", period: "day", demoteTo: "capped" }],
     };
-    await client.call("POST", "/v1/apply", { policy, user: "test" });
+    await applyPolicy(agent, policy);
     const b0 = await classBytes("lan0");
     // 3 MB to the host: the first MB in "web", the rest demoted to "capped"
     const r = await curl(HOST, "/bulk?mb=3");

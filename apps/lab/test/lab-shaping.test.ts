@@ -2,20 +2,18 @@
 // the right connection marks and land in the right classes; a rate-limited class carries
 // its rate under a saturating flow while a higher-priority class keeps its guarantee; the
 // data plane fails open and resumes. Needs root; uses the lab's own namespaces.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { defaultPolicy, type PolicyInput } from "@sluice/policy";
-import { LAB, labUp, labDown, execInNs } from "../src/index.ts";
-import { LabAgent, conntrack, classBytes } from "./support/lab-agent.ts";
+import { LAB, execInNs, LabAgent } from "../src/index.ts";
+import { conntrack, classBytes } from "./support/kernel-views.ts";
+import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy, curlFromLan } from "./support/lab-suite.ts";
 
-const root = process.getuid?.() === 0;
-const opts = { skip: root ? false : "needs root (network namespaces)" };
 const PATTERNS = fileURLToPath(new URL("../../agent/test/fixtures/patterns", import.meta.url));
 const agent = new LabAgent(PATTERNS);
-const client = agent.client;
 const BOX = LAB.ns.box;
 const LANNS = LAB.ns.lan;
 const SERVER = LAB.v4.server;
@@ -24,22 +22,7 @@ const SERVER = LAB.v4.server;
 const MARK = { http: 8 << 8, rsync: 10 << 8, ssh: 14 << 8, unknown: 2 << 8 };
 
 function curl(path: string, extra: string[] = []) {
-  return execInNs(
-    LANNS,
-    [
-      "curl",
-      "-s",
-      "-o",
-      "/dev/null",
-      "-w",
-      "%{http_code}",
-      "--max-time",
-      "20",
-      ...extra,
-      `http://${SERVER}${path}`,
-    ],
-    { allowFail: true },
-  );
+  return curlFromLan(`http://${SERVER}${path}`, { extra });
 }
 
 /** A policy over a 40 Mbit/s link: http → "capped" (5 Mbit/s hard), rsync → "priority" (20 Mbit/s guaranteed). */
@@ -49,37 +32,17 @@ function shapingPolicy(): PolicyInput {
     { name: "capped", rate: "5mbit", ceil: "5mbit", priority: 4 },
     { name: "other", rate: "10mbit", ceil: "40mbit", priority: 3, default: true },
   ];
-  return {
-    version: 1,
-    name: "lab-test",
-    interfaces: { wan: { device: "wan0", rate: "40mbit" }, lan: { device: "lan0", rate: "40mbit" } },
-    classes: { upload: tree, download: tree },
-    rules: [
-      { protocol: "http", class: "capped" },
-      { protocol: "rsync", class: "priority" },
-      { protocol: "ssh", class: "priority" },
-    ],
-  };
+  return labPolicy("lab-test", tree, [
+    { protocol: "http", class: "capped" },
+    { protocol: "rsync", class: "priority" },
+    { protocol: "ssh", class: "priority" },
+  ]);
 }
 
-before(async () => {
-  if (!root) return;
-  await labUp({ traffic: false, greedy: true });
-  await agent.start();
-});
-
-after(async () => {
-  if (!root) return;
-  await agent.kill("SIGTERM");
-  await labDown();
-});
+labWithAgent(agent);
 
 test("connections through the box get the right connection marks and class counters grow", opts, async () => {
-  const applied = await client.call<{ entry: { status: string } }>("POST", "/v1/apply", {
-    policy: defaultPolicy(),
-    user: "test",
-  });
-  assert.equal(applied.entry.status, "applied");
+  await applyPolicy(agent, defaultPolicy());
   const before = await classBytes("lan0");
   for (let i = 0; i < 3; i++) assert.equal((await curl("/")).stdout, "200");
   await execInNs(
@@ -111,7 +74,7 @@ test(
   "a 5 Mbit/s class carries 5 ± 10% under a saturating flow while a higher-priority class keeps its 20 Mbit/s",
   opts,
   async () => {
-    await client.call("POST", "/v1/apply", { policy: shapingPolicy(), user: "test" });
+    await applyPolicy(agent, shapingPolicy());
     const bulk = curl("/bulk?mb=200", ["--max-time", "14"]);
     const rsyncClient = `const s=require("net").connect(${LAB.ports.rsync},"${SERVER}");let n=0;s.once("data",()=>{s.write("@RSYNCD: 31.0\\nbackup\\n--server\\0--sender\\0-r\\0.\\0backup/200000000\\0\\0")});s.on("data",d=>n+=d.length);setTimeout(()=>{console.log(n);process.exit(0)},14000);s.on("error",e=>{console.error(e.message);process.exit(1)})`;
     const rsync = execInNs(LANNS, ["node", "-e", rsyncClient], { allowFail: true });
@@ -152,7 +115,7 @@ test(
 );
 
 test("killing the agent does not stop traffic; restarting it resumes classification", opts, async () => {
-  await client.call("POST", "/v1/apply", { policy: defaultPolicy(), user: "test" });
+  await applyPolicy(agent, defaultPolicy());
   assert.equal((await curl("/")).stdout, "200");
   await agent.kill("SIGKILL");
   await execInNs(BOX, ["conntrack", "-F"], { allowFail: true });

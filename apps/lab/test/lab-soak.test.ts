@@ -6,23 +6,21 @@
 // and the agent must still answer. Uses the lab (`labUp`/`labDown`) and `sluice agent`,
 // the agent's public entry point. Needs root.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { defaultPolicy } from "@sluice/policy";
-import { AgentClient } from "@sluice/agent-contract";
-import { LAB, labDown, labUp } from "../src/index.ts";
+import { LAB, LabAgent } from "../src/index.ts";
+import { root, labWithAgent } from "./support/lab-suite.ts";
 
-const root = process.getuid?.() === 0;
 const NS = LAB.ns;
 const SERVER = LAB.v4.server;
 const CLIENTS = LAB.v4.clients;
-const SLUICE = fileURLToPath(import.meta.resolve("@sluice/agent/bin/sluice"));
 const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 const NODE = process.execPath;
 /** How long the churn runs (the whole test stays within about two minutes). */
@@ -32,10 +30,12 @@ const WARM_SECONDS = 15;
 /** How much the agent's RSS may grow between warm and the end of the churn. */
 const RSS_BOUND = 64 * 1024 * 1024;
 
-let dir: string;
-let agent: ChildProcess | null = null;
-let agentLog = "";
-let client: AgentClient;
+/** The churn script and the initial policy. */
+const dir = mkdtempSync(join(tmpdir(), "sluice-soak-"));
+const POLICY = join(dir, "policy.json");
+writeFileSync(POLICY, JSON.stringify({ ...defaultPolicy(), name: "soak" }));
+const agent = new LabAgent(PROTOCOLS, ["--initial-policy", POLICY]);
+const client = agent.client;
 
 function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -93,52 +93,9 @@ console.log(JSON.stringify({ requests, errors }));
   });
 }
 
-before(async () => {
-  if (!root) return;
-  dir = mkdtempSync(join(tmpdir(), "sluice-soak-"));
-  await labUp({ traffic: false });
-  const socket = join(dir, "agent.sock");
-  client = new AgentClient(socket);
-  const policy = join(dir, "policy.json");
-  writeFileSync(policy, JSON.stringify({ ...defaultPolicy(), name: "soak" }));
-  agent = spawn(
-    "ip",
-    [
-      "netns",
-      "exec",
-      NS.box,
-      SLUICE,
-      "agent",
-      "--data",
-      join(dir, "data"),
-      "--socket",
-      socket,
-      "--protocols",
-      PROTOCOLS,
-      "--initial-policy",
-      policy,
-    ],
-    { detached: true, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  agent.stdout!.on("data", (b: Buffer) => (agentLog = (agentLog + b.toString()).slice(-20000)));
-  agent.stderr!.on("data", (b: Buffer) => (agentLog = (agentLog + b.toString()).slice(-20000)));
-  for (let i = 0; ; i++) {
-    const s = await client.call<{ dataPlane: { running: boolean } }>("GET", "/v1/status").catch(() => null);
-    if (s?.dataPlane.running) break;
-    if (i > 240) throw new Error(`agent did not come up\n${agentLog}`);
-    await sleep(250);
-  }
-});
-
-after(async () => {
-  if (!root) return;
-  if (agent && agent.exitCode === null) {
-    const exited = new Promise((r) => agent!.once("exit", r));
-    process.kill(-agent.pid!, "SIGTERM");
-    await exited;
-  }
-  await labDown();
-  rmSync(dir, { recursive: true, force: true });
+labWithAgent(agent, {
+  lab: { traffic: false },
+  tearDown: () => rmSync(dir, { recursive: true, force: true }),
 });
 
 test(
@@ -146,7 +103,7 @@ test(
   { skip: root ? false : "needs root (network namespaces)", timeout: 240_000 },
   async () => {
     // `ip netns exec` execs the CLI, which execs node: the child's pid is the agent's
-    const pid = agent!.pid!;
+    const pid = agent.pid!;
     assert.match(readFileSync(`/proc/${pid}/cmdline`, "utf8"), /agent/);
     const run = churn(CHURN_SECONDS);
     await sleep(WARM_SECONDS * 1000); // warm: workers started, flow tables, caches and heap in use

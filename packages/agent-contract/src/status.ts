@@ -20,6 +20,8 @@ export const Capabilities = z.object({
   nftables: z.boolean(),
   /** The kernel's conntrack helpers, assigned from nftables (related connections followed). */
   ctHelpers: flags(["ftp", "sip", "tftp"]),
+  /** Tuple → mark maps with timeouts (Sluice's own RTSP expectation table; absent from older agents). */
+  rtspMaps: z.boolean().optional(),
   /** When the probe ran (ISO time) and where (kernel release). */
   probedAt: z.string(),
   kernel: z.string(),
@@ -44,6 +46,8 @@ export const Variant = z.object({
   ipv6: z.boolean(),
   /** Conntrack helpers assigned: their related connections inherit the control connection's mark. */
   helpers: z.array(z.enum(["ftp", "sip", "tftp"])),
+  /** RTSP media followed by Sluice's own expectation table (nftables maps; absent from older agents). */
+  rtspMedia: z.boolean().optional(),
   /** Per-host fairness: SFQ hashed by host, HTB buckets picked in nftables, or none. */
   hostFair: z.enum(["sfq-flow", "htb-buckets", "none"]),
   /** Human notes on fallbacks in use (shown in the UI and script headers). */
@@ -82,7 +86,13 @@ export type ClassificationHealth = z.infer<typeof ClassificationHealth>;
 /** The data plane: running with its counters (open-ended: more may come), or down and why. */
 export const DataPlaneStatus = z.union([
   z.looseObject({ running: z.literal(true), health: ClassificationHealth.optional() }),
-  z.looseObject({ running: z.literal(false), error: z.string(), health: ClassificationHealth.optional() }),
+  z.looseObject({
+    running: z.literal(false),
+    error: z.string(),
+    /** The agent's workers are still loading (it answers before they run). */
+    starting: z.boolean().optional(),
+    health: ClassificationHealth.optional(),
+  }),
 ]);
 export type DataPlaneStatus = z.infer<typeof DataPlaneStatus>;
 

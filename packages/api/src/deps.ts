@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { createDb, type Db } from "@sluice/db";
-import { loadPatternDirs, type PatternSet } from "@sluice/classifier";
+import type { PatternSet } from "@sluice/classifier";
 import { AgentService } from "./agent/service.ts";
 import { StatsHub } from "./stats/hub.ts";
 import { trustedProxiesFromEnv } from "./http/client-address.ts";
@@ -37,7 +37,11 @@ export interface ApiDeps {
   agent: AgentService;
   stats: StatsHub;
   /** The pattern set of config.protocolDirs, loaded on first use. */
-  patterns(): PatternSet;
+  /**
+   * Sluice's pattern set, compiled at the first call. The classifier (and its native re2) is
+   * loaded then too, not when the dashboard starts: only the capture classifier uses it.
+   */
+  patterns(): Promise<PatternSet>;
 }
 
 /** Where Sluice's own pattern set is when SLUICE_PROTOCOLS is not set (repo root or apps/web). */
@@ -76,13 +80,19 @@ export function createDeps(db: Db, config: ApiConfig): ApiDeps {
   const stats = new StatsHub(agent, db, {
     log: (msg, err) => console.error(`[sluice-web] ${msg}:`, (err as Error | undefined)?.message ?? ""),
   });
-  let patterns: PatternSet | null = null;
+  let patterns: Promise<PatternSet> | null = null;
   return {
     config,
     db,
     agent,
     stats,
-    patterns: () => (patterns ??= loadPatternDirs(config.protocolDirs)),
+    patterns: () =>
+      (patterns ??= import("@sluice/classifier")
+        .then(({ loadPatternDirs }) => loadPatternDirs(config.protocolDirs))
+        .catch((e: unknown) => {
+          patterns = null; // a missing directory is tried again on the next call
+          throw e;
+        })),
   };
 }
 

@@ -2,7 +2,7 @@
 // policy (seeded on first use), and the protocol, app and category names rules are checked against.
 
 import { PolicyValidationError, seed, type EditablePolicy } from "@sluice/db";
-import { kernelIssues, type KernelFeatures, type PolicyInput } from "@sluice/policy";
+import { kernelFeaturesOf, kernelIssues, type KernelFeatures, type PolicyInput } from "@sluice/policy";
 import type { Context, AuthInfo } from "./context.ts";
 import type { ApiDeps } from "./deps.ts";
 import { badRequest } from "./trpc.ts";
@@ -115,12 +115,7 @@ export async function installedPolicy(deps: ApiDeps): Promise<PolicyInput | null
 /** The probed kernel's features (null until the agent has answered once). */
 export function kernelFeatures(deps: ApiDeps): KernelFeatures | null {
   const c = deps.agent.lastHealth().status?.capabilities;
-  if (!c) return null;
-  return {
-    qdiscs: c.qdiscs,
-    ifb: c.actions.connmark && c.actions.mirred && c.links.ifb,
-    hosts: { sfqFlow: c.qdiscs.sfq && c.classifiers.flow, nftables: c.nftables },
-  };
+  return c ? kernelFeaturesOf(c) : null;
 }
 
 /** Refuses a policy the box's kernel cannot run as written (a leaf it lacks, download on an IFB without one). */

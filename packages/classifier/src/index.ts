@@ -8,6 +8,7 @@ export * from "./flow/flow-table.ts";
 export * from "./flow/subject-arena.ts";
 export * from "./flow/dissection.ts";
 export * from "./flow/expectations.ts";
+export * from "./flow/rtsp-media.ts";
 export * from "./capture/reader.ts";
 export * from "./capture/decode.ts";
 export * from "./capture/classify-capture.ts";

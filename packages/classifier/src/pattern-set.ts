@@ -14,6 +14,7 @@ import {
 import { parseConfigFile, FIRST_PROTOCOL_MARK, type ConfigEntry } from "./config-file.ts";
 import { translateL7Regex, DialectError, KERNEL_DIALECT, type DialectOptions } from "./dialect.ts";
 import { containsLiteral, requiredLiteral, type Literal } from "./literal-prefilter.ts";
+import { firstBytes, unionFirstBytes, type FirstBytes } from "./first-bytes.ts";
 
 export type Transport = "tcp" | "udp";
 
@@ -86,6 +87,8 @@ interface SetGroup {
   maxLength: number;
   /** Unanchored groups: every match contains one of these (see literal-prefilter.ts), or null. */
   literals: Literal[] | null;
+  /** Packet groups: the bytes a match can begin with (see first-bytes.ts), or null (any). */
+  first: FirstBytes;
 }
 
 /** What goes into a set: a whole pattern, or its anchored or its unanchored branches. */
@@ -133,6 +136,34 @@ function literalsOf(branches: string[]): Literal[] | null {
   return out;
 }
 
+function containsAnyLiteral(bytes: Buffer, literals: Literal[]): boolean {
+  for (let i = 0; i < literals.length; i++) if (containsLiteral(bytes, literals[i]!)) return true;
+  return false;
+}
+
+/** Reused by `latin1AsUtf8`: its result is read by RE2 at once and never kept. */
+let scratch = Buffer.allocUnsafeSlow(4096);
+
+/**
+ * A binary payload in the form the translation matches (each byte >= 0x80 as its latin1
+ * character's UTF-8), written into a reused buffer: no string, no new Buffer per datagram.
+ * The view is valid until the next call.
+ */
+function latin1AsUtf8(payload: Buffer): Buffer {
+  if (scratch.length < 2 * payload.length) scratch = Buffer.allocUnsafeSlow(2 * payload.length);
+  const out = scratch;
+  let u = 0;
+  for (let i = 0; i < payload.length; i++) {
+    const c = payload[i]!;
+    if (c < 0x80) out[u++] = c;
+    else {
+      out[u++] = 0xc0 | (c >> 6);
+      out[u++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return out.subarray(0, u);
+}
+
 /** Verdict names that no pattern may take. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(["unset", "unknown"]);
 
@@ -175,6 +206,7 @@ export class PatternSet {
             members: chunk.map((p) => p.pattern),
             maxLength: anchored ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity,
             literals: anchored || !chunk[0]!.literals ? null : chunk.flatMap((p) => p.literals!),
+            first: null,
           });
         }
       };
@@ -202,7 +234,13 @@ export class PatternSet {
           chunk.map((p) => p.packetRe2!),
           { anchor: "unanchored", maxMem: SET_MAX_MEM },
         );
-        groups.push({ set, members: chunk, maxLength: Infinity, literals: null });
+        groups.push({
+          set,
+          members: chunk,
+          maxLength: Infinity,
+          literals: null,
+          first: unionFirstBytes(chunk.map((p) => firstBytes(p.packetRe2!))),
+        });
       }
       return groups;
     };
@@ -229,16 +267,21 @@ export class PatternSet {
   match(subject: Buffer | string, transport: Transport, seen = 0): LoadedPattern | null {
     const bytes = typeof subject === "string" ? Buffer.from(subject, "utf8") : subject;
     let best: LoadedPattern | null = null;
-    for (const g of this.byTransport[transport]) {
+    // Indexed loops, no closure: once per inspected packet, and the classify CLI's code is
+    // not escape-analysed (Maglev only), so iterators and closures would be garbage.
+    const groups = this.byTransport[transport];
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi]!;
       // `seen`: the subject's first `seen` bytes (of its text form) were already matched
       // without a hit. An anchored match no longer than that lies inside them: skip.
       if (g.maxLength <= seen) continue;
       // An unanchored group runs only on a subject holding one of its required runs.
-      if (g.literals && !g.literals.some((l) => containsLiteral(bytes, l))) continue;
+      if (g.literals && !containsAnyLiteral(bytes, g.literals)) continue;
       // `test` may stop at the first hit and builds no array; most subjects match nothing.
       if (!g.set.test(bytes)) continue;
-      for (const i of g.set.match(bytes)) {
-        const p = g.members[i]!;
+      const hits = g.set.match(bytes);
+      for (let k = 0; k < hits.length; k++) {
+        const p = g.members[hits[k]!]!;
         if (!best || p.priority < best.priority) best = p;
       }
     }
@@ -255,15 +298,24 @@ export class PatternSet {
    * is (NULs kept), or null.
    */
   matchPacket(payload: Buffer, transport: Transport): LoadedPattern | null {
-    if (!this.byPacket[transport].length || !payload.length) return null;
-    // The latin1-mapped UTF-8 form the translation matches (as flow/subject.ts builds it).
-    const bytes = isAscii(payload) ? payload : Buffer.from(payload.toString("latin1"), "utf8");
+    const groups = this.byPacket[transport];
+    if (!groups.length || !payload.length) return null;
+    const first = payload[0]!;
+    let bytes: Buffer | null = null;
     let best: LoadedPattern | null = null;
-    for (const g of this.byPacket[transport])
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi]!;
+      // No member can begin with this byte (most datagrams, for natpmp, memcached, DTLS).
+      if (g.first && !g.first[first]) continue;
+      // The latin1-mapped UTF-8 form the translation matches (as flow/subject.ts builds it).
+      bytes ??= isAscii(payload) ? payload : latin1AsUtf8(payload);
+      // Nearly every datagram matches none: `test` builds no array.
+      if (!g.set.test(bytes)) continue;
       for (const i of g.set.match(bytes)) {
         const p = g.members[i]!;
         if (!best || p.priority < best.priority) best = p;
       }
+    }
     return best;
   }
 

@@ -252,6 +252,15 @@ test("announcements: bad addresses and ports announce nothing; expectations laps
   assert.equal(t.size, 1);
   assert.equal(t.take("tcp", "10.0.0.2", 1, "10.0.0.1", 1025, 111), null, "lapsed after 10 s");
   assert.equal(t.size, 0);
+  assert.equal(t.mayFit(1, 1025), false, "no entry left on port 1025");
+
+  // The per-port count follows entries in and out (a new flow on another port is skipped).
+  t.learn(flow, false, Buffer.from("227 Entering Passive Mode (10,0,0,1,4,2)\r\n"), 200);
+  assert.equal(t.mayFit(40001, 1026), true);
+  assert.equal(t.mayFit(40001, 1027), false);
+  assert.equal(t.take("tcp", "10.0.0.2", 40001, "10.0.0.1", 1027, 201), null);
+  assert.equal(t.take("tcp", "10.0.0.2", 40001, "10.0.0.1", 1026, 201)?.protocol, "ftp-data");
+  assert.equal(t.mayFit(40001, 1026), false, "used once");
 });
 
 test("sluice classify over a capture: control first, then the data connection", () => {

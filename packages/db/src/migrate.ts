@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import pg from "pg";
+import type pg from "pg";
 
 export interface Migration {
   name: string;
@@ -169,7 +169,9 @@ export async function migratePostgres(
   opts: { schema?: string } = {},
 ): Promise<{ applied: string[] }> {
   const migrations = readMigrations(dir);
-  const client = new pg.Client(config);
+  // loaded here, not at start: the appliance (SQLite) never needs it
+  const { default: pgModule } = await import("pg");
+  const client = new pgModule.Client(config);
   await client.connect();
   const applied: string[] = [];
   try {

@@ -55,3 +55,21 @@ export function kernelIssues(p: PolicyLike, k: KernelFeatures): PolicyIssue[] {
   if (k.hosts) issues.push(...hostIssues(p, k.hosts));
   return issues;
 }
+
+/** The parts of the agent's probed capabilities (its status) that decide the features above. */
+export interface ProbedKernel {
+  qdiscs: Record<string, boolean>;
+  actions: { connmark: boolean; mirred: boolean };
+  links: { ifb: boolean };
+  classifiers: { flow: boolean };
+  nftables: boolean;
+}
+
+/** What the policy check needs from the agent's capability probe. */
+export function kernelFeaturesOf(c: ProbedKernel): KernelFeatures {
+  return {
+    qdiscs: c.qdiscs,
+    ifb: c.actions.connmark && c.actions.mirred && c.links.ifb,
+    hosts: { sfqFlow: c.qdiscs.sfq === true && c.classifiers.flow, nftables: c.nftables },
+  };
+}

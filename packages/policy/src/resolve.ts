@@ -7,7 +7,7 @@
 
 import { RULE_PRECEDENCE, ruleTarget, type RuleTargetKind, type TargetRule } from "./schema.ts";
 import { HostnameRules } from "./hostname-glob.ts";
-import { controlProtocolOf } from "./related.ts";
+import { controlProtocolsOf } from "./related.ts";
 
 /** What a flow (or an application) is known by; app, category and hostname may be unknown. */
 export interface FlowIdentity {
@@ -88,9 +88,11 @@ export class RuleResolver {
       const r = value != null ? this.byKind.get(kind)?.get(value) : undefined;
       if (r && usable(r.className)) return r;
       // A related protocol without a usable rule follows its control protocol's (ftp-data → ftp).
-      const control = kind === "protocol" && value != null ? controlProtocolOf(value) : undefined;
-      const c = control !== undefined ? this.byKind.get(kind)?.get(control) : undefined;
-      if (c && usable(c.className)) return c;
+      if (kind === "protocol" && value != null)
+        for (const control of controlProtocolsOf(value)) {
+          const c = this.byKind.get(kind)?.get(control);
+          if (c && usable(c.className)) return c;
+        }
     }
     return null;
   }

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { defaultPolicy, fairLeaves, kernelIssues, parseRate, validatePolicy } from "../src/index.ts";
 
 test("absurd rates are refused in words: 99999gbit, digits that overflow to Infinity", () => {
@@ -35,4 +36,40 @@ test("leaves the kernel lacks and download on an IFB without one are flagged at 
   const full = { qdiscs: { sfq: true, fq_codel: true, cake: true, pfifo: true }, ifb: true };
   assert.deepEqual(kernelIssues({ ...p, download: "ifb" }, full), []);
   assert.deepEqual(fairLeaves(full), ["sfq", "fq_codel", "cake"]);
+});
+
+test("the kernel check runs before the schema: any shape of input gives issues or none, never a throw", () => {
+  // savePolicy checks the kernel first (both kinds of issue come back at once), so the
+  // classes and devices lists may be anything here
+  const kernel = {
+    qdiscs: { htb: true, sfq: false, fq_codel: false, cake: false, pfifo: true },
+    ifb: false,
+    hosts: { sfqFlow: false, nftables: false },
+  };
+  const list = fc.oneof(
+    fc.anything({ maxDepth: 2 }),
+    fc.array(fc.anything({ maxDepth: 2 }), { maxLength: 4 }),
+  );
+  fc.assert(
+    fc.property(
+      fc.record({
+        classes: fc.oneof(fc.anything({ maxDepth: 1 }), fc.record({ upload: list, download: list })),
+        devices: list,
+        download: fc.constantFrom("ifb", "lan", 3, undefined),
+      }),
+      (p) => {
+        const issues = kernelIssues(p as Parameters<typeof kernelIssues>[0], kernel);
+        assert.ok(issues.every((i) => typeof i.path === "string" && i.message.length > 0));
+      },
+    ),
+  );
+  // and list items that are objects are still checked where they stand
+  const issues = kernelIssues(
+    { classes: { upload: [null, { leaf: "cake", fairness: "host" }], download: {} }, devices: [1, {}] },
+    kernel,
+  );
+  assert.deepEqual(
+    issues.map((i) => i.path),
+    ["classes.upload[1].leaf", "classes.upload[1].fairness", "devices[1]"],
+  );
 });

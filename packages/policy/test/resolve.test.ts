@@ -89,4 +89,12 @@ test("a related protocol without a rule follows its control protocol's rule; its
   assert.equal(new RuleResolver([{ protocol: "ssh", class: "x" }]).resolve({ protocol: "ftp-data" }), null);
   assert.equal(controlProtocolOf("ftp-data"), "ftp");
   assert.equal(controlProtocolOf("constructor"), undefined);
+  // rtp follows sip's rule, else rtsp's (RTSP media followed by the agent's own table)
+  const rtsp = new RuleResolver([{ protocol: "rtsp", class: "video" }]);
+  assert.equal(rtsp.resolve({ protocol: "rtp" })?.className, "video");
+  const both = new RuleResolver([
+    { protocol: "rtsp", class: "video" },
+    { protocol: "sip", class: "voice" },
+  ]);
+  assert.equal(both.resolve({ protocol: "rtp" })?.className, "voice");
 });

@@ -6,6 +6,7 @@ import type { RenderedPolicy } from "../render/scripts.ts";
 import { usesFwFilters } from "../render/tc.ts";
 import { buildRules, chainsOf, ruleLine, HOOKS, type Family } from "../render/iptables.ts";
 import { NFT_HOOK_PRIORITY_VALUE, type NftTable } from "../render/nft.ts";
+import { MEDIA_MAPS } from "../render/rtsp-media.ts";
 import {
   parseTcRate,
   rootQdisc,
@@ -114,7 +115,20 @@ export function verifyNft(want: NftTable | null, got: InstalledNft | null): stri
     if (!g) problems.push(`nft: map ${m.name} missing`);
     else if (!same(els, g.elements)) problems.push(`nft: map ${m.name} holds other elements`);
   }
-  if (got.maps.length !== want.maps.length) problems.push("nft: unexpected maps");
+  // RTSP media maps: their elements are live (the agent adds them as sessions start).
+  const media = want.mediaMaps ?? [];
+  for (const f of media) {
+    const g = got.maps.find((x) => x.name === MEDIA_MAPS[f]);
+    const key = f === 4 ? "ipv4_addr" : "ipv6_addr";
+    if (!g) problems.push(`nft: map ${MEDIA_MAPS[f]} missing`);
+    else if (
+      g.type !== JSON.stringify([key, "inet_service", key, "inet_service"]) ||
+      g.data !== JSON.stringify("mark") ||
+      !(g.flags ?? "").includes("timeout")
+    )
+      problems.push(`nft: map ${MEDIA_MAPS[f]} is not an ${key} tuple → mark map with timeouts`);
+  }
+  if (got.maps.length !== want.maps.length + media.length) problems.push("nft: unexpected maps");
   for (const c of want.chains) {
     const g = got.chains.find((x) => x.name === c.name);
     if (!g) {

@@ -2,14 +2,18 @@
 
 import { Command, InvalidArgumentError } from "commander";
 import { existsSync } from "node:fs";
+import { basename } from "node:path";
 import {
   loadPatternDirs,
   loadAppCatalogue,
   catalogueBeside,
   classifyCaptureFile,
-  streamCaptureFile,
+  streamCaptureFlows,
+  flowClient,
+  flowServer,
   type AppCatalogue,
   type CaptureSummary,
+  type Flow,
   type FlowRecord,
   type PatternSet,
 } from "@sluice/classifier";
@@ -100,8 +104,9 @@ export function runClassify(files: string[], opts: ClassifyOptions): number {
   const out = new LineWriter();
   for (const file of files) {
     // --json streams: a connection is printed when it ends, so memory holds only the live ones.
+    const pcap = JSON.stringify(basename(file));
     const s = opts.json
-      ? streamCaptureFile(file, set, options, (f) => out.line(jsonLine(f)))
+      ? streamCaptureFlows(file, set, options, (f) => out.line(jsonLine(pcap, f)))
       : classifyCaptureFile(file, set, options);
     out.flush();
     if (s.error) {
@@ -121,35 +126,43 @@ export function runClassify(files: string[], opts: ClassifyOptions): number {
   return failed ? 1 : 0;
 }
 
-function jsonLine(f: FlowRecord): string {
-  return JSON.stringify({
-    pcap: f.pcap,
-    l4: f.l4,
-    client: f.client,
-    server: f.server,
-    protocol: f.protocol,
-    packets: f.packets,
-    bytes: f.bytes,
-    hostname: f.hostname,
-    app: f.app,
-    category: f.category,
-  });
+/** JSON text of names (protocols, apps, categories): few distinct ones, each escaped once. */
+const quoted = new Map<string, string>();
+function q(s: string | null): string {
+  if (s === null) return "null";
+  let j = quoted.get(s);
+  if (j === undefined) {
+    j = JSON.stringify(s);
+    if (quoted.size < 4096) quoted.set(s, j);
+  }
+  return j;
+}
+
+/**
+ * One connection's JSON line, written straight from the flow (the same text as
+ * `JSON.stringify` of its record's fields, in this order; addresses and ports need no
+ * escaping).
+ */
+export function jsonLine(pcap: string, f: Flow): string {
+  return (
+    `{"pcap":${pcap},"l4":"${f.l4}","client":"${flowClient(f)}","server":"${flowServer(f)}",` +
+    `"protocol":${q(f.protocol)},"packets":${f.packets},"bytes":${f.bytes},` +
+    `"hostname":${f.hostname === null ? "null" : JSON.stringify(f.hostname)},` +
+    `"app":${q(f.app)},"category":${q(f.category)}}`
+  );
 }
 
 /** Lines to stdout in blocks of about 64 KiB: one write per block, not per connection. */
 class LineWriter {
-  private buf: string[] = [];
-  private size = 0;
+  private buf = "";
   line(s: string): void {
-    this.buf.push(s);
-    this.size += s.length + 1;
-    if (this.size >= 65536) this.flush();
+    this.buf += s + "\n";
+    if (this.buf.length >= 65536) this.flush();
   }
   flush(): void {
     if (!this.buf.length) return;
-    process.stdout.write(this.buf.join("\n") + "\n");
-    this.buf = [];
-    this.size = 0;
+    process.stdout.write(this.buf);
+    this.buf = "";
   }
 }
 

@@ -94,11 +94,13 @@ export function controlCommands(): Command[] {
         const dp = s.dataPlane as {
           running: boolean;
           error?: string;
+          starting?: boolean;
           packets?: number;
           decided?: number;
           activeFlows?: number;
           workerHeapUsed?: number;
           memory?: { rss: number; mainHeapUsed: number };
+          rtspMedia?: { added: number; refused: number; failed: number; live: number };
           health?: {
             degraded: boolean;
             reasons: string[];
@@ -134,8 +136,13 @@ export function controlCommands(): Command[] {
             s.catalogue
               ? `applications: ${s.catalogue.apps} in ${s.catalogue.categories} categories`
               : "applications: no catalogue (app and category rules do nothing)",
-            `data plane: ${dp.running ? `running, ${dp.packets ?? 0} packets inspected, ${dp.decided ?? 0} flows decided, ${dp.activeFlows ?? 0} in table` : `DOWN (${dp.error}); traffic passes unclassified`}`,
+            `data plane: ${dp.running ? `running, ${dp.packets ?? 0} packets inspected, ${dp.decided ?? 0} flows decided, ${dp.activeFlows ?? 0} in table` : dp.starting ? `${dp.error}; traffic passes unclassified until it runs` : `DOWN (${dp.error}); traffic passes unclassified`}`,
             ...healthLines,
+            ...(dp.rtspMedia
+              ? [
+                  `RTSP media expectations: ${dp.rtspMedia.live} live, ${dp.rtspMedia.added} added, ${dp.rtspMedia.refused} refused, ${dp.rtspMedia.failed} failed`,
+                ]
+              : []),
             ...(dp.memory
               ? [
                   `memory: ${mib(dp.memory.rss)} MiB resident (heaps: main ${mib(dp.memory.mainHeapUsed)} MiB, data-plane workers ${mib(dp.workerHeapUsed ?? 0)} MiB)`,

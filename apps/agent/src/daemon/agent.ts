@@ -58,6 +58,7 @@ import { MetricsEndpoint, endpointConfig } from "../metrics/endpoint.ts";
 import type { MetricsSnapshot } from "../metrics/exposition.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { QuotaBook, parseNftQuotas } from "./quota-book.ts";
+import { MediaExpectations } from "./rtsp-expectations.ts";
 import { Scheduler } from "./scheduler.ts";
 import { quotaObject } from "../render/quota-model.ts";
 import { NFT_FAMILY, NFT_TABLE, UNINSPECTED_COUNTER } from "../render/nft.ts";
@@ -113,7 +114,11 @@ export class Agent implements ControlTarget {
   /** The application catalogue beside the protocols (app and category rules, app ids). */
   readonly apps: AppCatalogue | null;
   private dataPlane: DataPlane | null = null;
+  /** RTSP media expectations the data plane asks for (Sluice's own table, rtsp-expectations.ts). */
+  readonly media: MediaExpectations;
   private dataPlaneError: string | null = null;
+  /** The data plane's workers are loading (the control API answers meanwhile). */
+  private dataPlaneStarting = false;
   private server: Server | null = null;
   private readonly decisions: FlowDecidedEvent[] = [];
   /** "client server" → host name of recently decided flows (for the flows view). */
@@ -174,6 +179,7 @@ export class Agent implements ControlTarget {
       hostInputs: () => ({ macAddresses: this.deviceNames.macAddresses() }),
       inForce: (policy) => this.scheduler.inForce(policy),
     });
+    this.media = new MediaExpectations(exec, { onError: (msg) => log.warn(msg) });
     this.book = new QuotaBook(opts.dataDir);
     this.scheduler = new Scheduler({
       clock: opts.clock ?? systemClock,
@@ -259,16 +265,20 @@ export class Agent implements ControlTarget {
     await this.scheduler.start();
     this.quotaTimer = setInterval(() => void this.syncQuotas(), 5000);
     this.quotaTimer.unref?.();
-    if (!this.opts.noDataPlane) await this.startDataPlane();
     if (this.opts.sampleMs !== 0) this.accounting.start(this.opts.sampleMs ?? 1000);
     this.healthTimer = setInterval(() => void this.sampleHealth().catch(() => undefined), 5000);
     this.healthTimer.unref?.();
     loopDelayMaxMs(); // starts watching the event loop
-    void this.sampleHealth().catch(() => undefined);
+    // The policy is in place: the control API answers (status, the dashboard) while the data
+    // plane's workers load the pattern set, the slowest part of the start on a small box
+    // (traffic passes unclassified meanwhile, as it does when the agent is down).
+    this.dataPlaneStarting = !this.opts.noDataPlane;
     this.server = createApi(this);
     await listenUnix(this.server, this.opts.socket);
     this.log.info({ socket: this.opts.socket }, "control API listening");
     await this.metricsConfigured;
+    if (!this.opts.noDataPlane) await this.startDataPlane();
+    void this.sampleHealth().catch(() => undefined);
   }
 
   private async startDataPlane(): Promise<void> {
@@ -279,12 +289,16 @@ export class Agent implements ControlTarget {
       this.dataPlane = await DataPlane.start({
         queues: Array.from({ length: inspection.queues }, (_, i) => inspection.queueBase + i),
         protocolDirs: this.opts.protocolDirs,
+        patternsLoaded: true, // by start(), from the same directories
         window: { packets: inspection.packets, bytes: inspection.bytes },
         ...this.routing(),
         onFlowDecided: (ev) => this.recordDecision(ev),
+        onMediaExpected: (req) => this.media.expect(req.elements),
         onLog: (level, msg) => this.log[level](`nfqueue: ${msg}`),
       });
       this.dataPlaneError = null;
+      // a policy applied while the workers loaded may have moved the mark fields
+      this.dataPlane.setRouting(this.routing());
       this.log.info({ queues: inspection.queues }, "NFQUEUE data plane running");
     } catch (e) {
       this.dataPlaneError = (e as Error).message;
@@ -292,6 +306,8 @@ export class Agent implements ControlTarget {
         { err: e },
         "NFQUEUE data plane failed to start; traffic passes unclassified (queue bypass)",
       );
+    } finally {
+      this.dataPlaneStarting = false;
     }
   }
 
@@ -309,9 +325,17 @@ export class Agent implements ControlTarget {
   /** The mark fields and hostname rules of the installed policy, for the data plane. */
   private routing() {
     const m = this.model;
-    if (m) return { mask: m.mask, shift: m.shift, app: m.app, host: m.host, hostRules: m.hostRules };
+    if (m)
+      return {
+        mask: m.mask,
+        shift: m.shift,
+        app: m.app,
+        host: m.host,
+        hostRules: m.hostRules,
+        rtsp: m.related.rtspMedia,
+      };
     const { protocol, app, host } = markFields();
-    return { mask: protocol.mask, shift: protocol.shift, app, host, hostRules: [] };
+    return { mask: protocol.mask, shift: protocol.shift, app, host, hostRules: [], rtsp: null };
   }
 
   /** The model of what is installed: the policy being tried, else the last good one. */
@@ -330,6 +354,8 @@ export class Agent implements ControlTarget {
     this.metricsConfigured = this.metrics
       .configure(cfg)
       .catch((e: unknown) => this.log.error({ err: e }, "metrics endpoint not reconfigured"));
+    // Every apply replaces the table, and with it the media maps' elements: the live ones go back.
+    void this.media.tableReplaced(Boolean(this.model?.related.rtspMedia));
     try {
       this.dataPlane?.setRouting(this.routing());
     } catch (e) {
@@ -403,7 +429,11 @@ export class Agent implements ControlTarget {
     return {
       ...this.health.current(),
       degraded: true,
-      reasons: ["the data plane is not running: traffic passes unclassified"],
+      reasons: [
+        this.dataPlaneStarting
+          ? "the data plane is starting: traffic passes unclassified until it runs"
+          : "the data plane is not running: traffic passes unclassified",
+      ],
     };
   }
 
@@ -435,8 +465,16 @@ export class Agent implements ControlTarget {
             ...this.dataPlane.stats().total,
             health: this.classificationHealth(),
             memory: agentMemory(),
+            rtspMedia: this.media.stats(),
           }
-        : { running: false, error: this.dataPlaneError ?? "disabled", health: this.classificationHealth() },
+        : this.dataPlaneStarting
+          ? {
+              running: false,
+              starting: true,
+              error: "starting (the workers are loading the pattern set)",
+              health: this.classificationHealth(),
+            }
+          : { running: false, error: this.dataPlaneError ?? "disabled", health: this.classificationHealth() },
       interfaces: this.interfaces(),
       metrics: this.metrics.state(),
       devices:

@@ -35,9 +35,15 @@ export interface Capabilities {
   /**
    * The kernel's conntrack helpers, each assigned for real from an nftables `ct helper`
    * object (nf_conntrack_ftp, _sip, _tftp): they follow related connections (FTP data,
-   * SIP media, TFTP transfers) for the renderer's post chain (render/nft.ts).
+   * SIP media, TFTP transfers) for the renderer's prerouting chain (render/nft.ts).
    */
   ctHelpers: Record<HelperType, boolean>;
+  /**
+   * nftables maps keyed by address . port . address . port with per-element timeouts, read
+   * by a prerouting rule: Sluice's own RTSP expectation table (render/rtsp-media.ts).
+   * Absent (older probes): taken to be there with nftables.
+   */
+  rtspMaps?: boolean;
   /** When the probe ran (ISO time) and where (kernel release). */
   probedAt: string;
   kernel: string;
@@ -69,6 +75,8 @@ export interface Variant {
   ipv6: boolean;
   /** Conntrack helpers the nftables table assigns (related connections followed). */
   helpers: HelperType[];
+  /** RTSP media followed by Sluice's own expectation table (nftables maps with timeouts). */
+  rtspMedia: boolean;
   /** Per-host fairness: SFQ hashed by host (sch_sfq + cls_flow), per-host HTB buckets
    * picked in nftables, or none (a class then shares per flow). */
   hostFair: HostFairVariant;
@@ -104,7 +112,7 @@ export function chooseVariant(c: Capabilities): Variant {
   const helpers = c.nftables ? HELPER_TYPES.filter((h) => c.ctHelpers[h]) : [];
   if (!c.nftables)
     notes.push(
-      "nftables missing: related connections (FTP data, SIP media, TFTP transfers) are not followed and are classified on their own",
+      "nftables missing: related connections (FTP data, SIP and RTSP media, TFTP transfers) are not followed and are classified on their own",
     );
   else
     for (const h of HELPER_TYPES.filter((x) => !c.ctHelpers[x]))
@@ -116,7 +124,12 @@ export function chooseVariant(c: Capabilities): Variant {
     );
   else if (hostFair === "none")
     notes.push("sch_sfq/cls_flow and nftables missing: classes cannot share among hosts, nor limit devices");
-  return { leaf, filter, accounting, fw: c.classifiers.fw, ipv6, helpers, hostFair, notes };
+  const rtspMedia = c.nftables && c.rtspMaps !== false;
+  if (c.nftables && !rtspMedia)
+    notes.push(
+      "nftables lacks concatenated maps with timeouts: RTSP media is not followed and is classified on its own",
+    );
+  return { leaf, filter, accounting, fw: c.classifiers.fw, ipv6, helpers, rtspMedia, hostFair, notes };
 }
 
 /** What the policy's kernel-fit check needs to know about host fairness and device rules. */
@@ -170,7 +183,7 @@ export function capabilitySummary(c: Capabilities, v: Variant): string[] {
     `qdiscs: ${yes(c.qdiscs)} (missing: ${no(c.qdiscs)}); classifiers: ${yes(c.classifiers)} (missing: ${no(c.classifiers)})`,
     `iptables: ${yes(c.iptables)}; ip6tables: ${yes(c.ip6tables)}`,
     `nftables: ${c.nftables ? "yes" : "no"}; conntrack helpers: ${yes(c.ctHelpers)} (missing: ${no(c.ctHelpers)})`,
-    `variant: leaf=${v.leaf} filter=${v.filter} accounting=${v.accounting} ipv6=${v.ipv6 ? "classified" : "shaped only"} related=${v.helpers.join(",") || "none"}`,
+    `variant: leaf=${v.leaf} filter=${v.filter} accounting=${v.accounting} ipv6=${v.ipv6 ? "classified" : "shaped only"} related=${[...v.helpers, ...(v.rtspMedia ? ["rtsp"] : [])].join(",") || "none"}`,
     ...v.notes.map((n) => `fallback: ${n}`),
   ];
 }

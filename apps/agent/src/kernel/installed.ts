@@ -28,8 +28,8 @@ export interface InstalledNft {
   quotas?: string[];
   /** `ct helper` objects as "name type protocol", sorted. */
   helpers: string[];
-  /** Elements as "key : value", sorted. */
-  maps: { name: string; type: string; data: string; elements: string[] }[];
+  /** Elements as "key : value", sorted; flags (e.g. ["timeout"]) as JSON when set. */
+  maps: { name: string; type: string; data: string; elements: string[]; flags?: string }[];
   /** Each rule as its expression JSON (as `nft -j` prints it). */
   chains: { name: string; hook: string | null; rules: string[] }[];
 }
@@ -61,7 +61,10 @@ export function parseNftJson(text: string): InstalledNft {
         name: String(it.map.name),
         type: JSON.stringify(it.map.type),
         data: JSON.stringify(it.map.map),
-        elements: elem.map((e) => (Array.isArray(e) ? `${e[0]} : ${e[1]}` : JSON.stringify(e))).sort(),
+        elements: elem
+          .map((e) => (Array.isArray(e) ? `${elemKey(e[0])} : ${e[1]}` : JSON.stringify(e)))
+          .sort(),
+        ...(it.map.flags ? { flags: JSON.stringify(it.map.flags) } : {}),
       });
     } else if (it.chain) {
       out.chains.push({
@@ -81,6 +84,16 @@ export function parseNftJson(text: string): InstalledNft {
   out.maps.sort((a, b) => (a.name < b.name ? -1 : 1));
   out.chains.sort((a, b) => (a.name < b.name ? -1 : 1));
   return out;
+}
+
+/** A map element's key as text: a number or address, or (with a timeout, or a concatenation)
+ * nft's `{"elem": {"val": …}}` / `{"concat": […]}` objects as "a . b . c". */
+function elemKey(k: unknown): string {
+  if (typeof k !== "object" || k === null) return String(k);
+  const o = k as { elem?: { val?: unknown }; concat?: unknown[] };
+  if (o.elem) return elemKey(o.elem.val);
+  if (Array.isArray(o.concat)) return o.concat.map(String).join(" . ");
+  return JSON.stringify(k);
 }
 
 /** Sluice's nftables table, or null when it is absent (or nft is not installed). */
@@ -121,20 +134,25 @@ export async function readInstalled(
     if (r.code !== 0) throw new Error(`${bin} -t mangle failed: ${r.stderr.trim()}`);
     return parseMangle(r.stdout);
   };
-  const tc: Record<string, InstalledDevice> = {};
-  for (const dev of devices) {
-    const show = async (what: string) => {
-      const r = await exec.run(["tc", what, "show", "dev", dev]);
-      return r.code === 0 ? normalizeTc(r.stdout) : [`(${what} unreadable: ${r.stderr.trim()})`];
-    };
-    tc[dev] = { qdiscs: await show("qdisc"), classes: await show("class"), filters: await show("filter") };
-  }
-  return {
-    v4: await save("iptables-save"),
-    v6: ipv6 ? await save("ip6tables-save") : null,
-    tc,
-    nft: await readNft(exec),
+  const show = async (dev: string, what: string) => {
+    const r = await exec.run(["tc", what, "show", "dev", dev]);
+    return r.code === 0 ? normalizeTc(r.stdout) : [`(${what} unreadable: ${r.stderr.trim()})`];
   };
+  // Read-only commands, all at once: each is a process, seconds apiece on an emulated box.
+  const [v4, v6, nft, ...perDevice] = await Promise.all([
+    save("iptables-save"),
+    ipv6 ? save("ip6tables-save") : null,
+    readNft(exec),
+    ...devices.map(async (dev): Promise<[string, InstalledDevice]> => {
+      const [qdiscs, classes, filters] = await Promise.all([
+        show(dev, "qdisc"),
+        show(dev, "class"),
+        show(dev, "filter"),
+      ]);
+      return [dev, { qdiscs, classes, filters }];
+    }),
+  ]);
+  return { v4, v6, tc: Object.fromEntries(perDevice), nft };
 }
 
 /** Root qdisc kind of a device per `tc qdisc show`, or null for the kernel default. */

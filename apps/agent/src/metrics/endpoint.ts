@@ -7,7 +7,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { canonicalAddress } from "@sluice/policy";
-import { negotiate, renderMetrics, type MetricsSnapshot } from "./exposition.ts";
+import type * as Exposition from "./exposition.ts";
+import type { MetricsSnapshot } from "./exposition.ts";
+
+// prom-client (and the OpenTelemetry API it pulls in: a quarter of the agent's modules) is
+// loaded at the first scrape, not at start: the endpoint is off by default.
+let exposition: Promise<typeof Exposition> | null = null;
 
 export interface EndpointConfig {
   address: string;
@@ -149,6 +154,7 @@ export class MetricsEndpoint {
       return;
     }
     try {
+      const { negotiate, renderMetrics } = await (exposition ??= import("./exposition.ts"));
       const { contentType, body } = await renderMetrics(this.snapshot(), negotiate(req.headers.accept));
       res.writeHead(200, {
         "content-type": contentType,

@@ -11,18 +11,28 @@ import { DEFAULT_WINDOW, loadPatternDirs, type WindowOptions } from "@sluice/cla
 import { markFields } from "@sluice/policy";
 import { DEFAULT_QUEUE_OPTIONS, type QueueIoMode } from "./queue-io.ts";
 import type { WorkerInit } from "./worker.ts";
-import type { FlowDecidedEvent, MarkFieldMask, QueueStats, Routing, ToMain, ToWorker } from "./messages.ts";
+import type {
+  FlowDecidedEvent,
+  MarkFieldMask,
+  MediaRequest,
+  QueueStats,
+  Routing,
+  ToMain,
+  ToWorker,
+} from "./messages.ts";
 
 /** The mark fields of a policy that leaves `marks` at its defaults. */
 const DEFAULT_FIELDS = markFields();
 
-export type { FlowDecidedEvent, QueueStats, KernelQueueStats, Routing } from "./messages.ts";
+export type { FlowDecidedEvent, QueueStats, KernelQueueStats, MediaRequest, Routing } from "./messages.ts";
 
 export interface DataPlaneOptions {
   /** Queue numbers to serve, one worker thread each (the rule's --queue-balance range). */
   queues: number[];
   /** Directories of `.pat` files (and an optional l7-filter.conf). */
   protocolDirs: string[];
+  /** The caller loaded protocolDirs already (the agent): no early check in its thread. */
+  patternsLoaded?: boolean;
   /** The l7-filter inspection window; default 10 packets / 2048 bytes. */
   window?: Partial<WindowOptions>;
   /** The packet-mark bits that carry the l7 mark; default 0xff00. */
@@ -54,6 +64,13 @@ export interface DataPlaneOptions {
   /** How often workers report counters and decided flows; default 250 ms. */
   statsIntervalMs?: number;
   onFlowDecided?: (ev: FlowDecidedEvent) => void;
+  /** RTSP media followed live: the rtsp and rtp l7 marks (see Routing.rtsp), or null. */
+  rtsp?: { control: number; media: number } | null;
+  /**
+   * An RTSP SETUP reply's media (with `rtsp`): add the expectations and resolve; the
+   * worker holds the reply until then. Without it, replies are not held.
+   */
+  onMediaExpected?: (req: MediaRequest) => Promise<void>;
   onLog?: (level: "info" | "warn" | "error", msg: string) => void;
 }
 
@@ -98,7 +115,8 @@ interface Slot {
   exited: Promise<void>;
 }
 
-const WORKER_URL = new URL("./worker.ts", import.meta.url);
+// worker-boot.ts lowers the thread's priority while worker.ts loads (thread-priority.ts)
+const WORKER_URL = new URL("./worker-boot.ts", import.meta.url);
 // A worker loads the classifier and compiles the pattern set before it binds its queue: about a
 // second on a PC, minutes on an emulated box whose host is loaded (the appliance's boot test),
 // so the appliance's unit raises the limit with SLUICE_WORKER_START_TIMEOUT_MS.
@@ -106,10 +124,13 @@ const START_TIMEOUT_MS = Number(process.env.SLUICE_WORKER_START_TIMEOUT_MS) || 6
 const STOP_TIMEOUT_MS = 5_000;
 
 export class DataPlane {
-  private readonly opts: Required<Omit<DataPlaneOptions, "onFlowDecided" | "onLog" | "window">> & {
+  private readonly opts: Required<
+    Omit<DataPlaneOptions, "onFlowDecided" | "onLog" | "window" | "patternsLoaded" | "onMediaExpected">
+  > & {
     window: WindowOptions;
   };
   private readonly onFlowDecided: ((ev: FlowDecidedEvent) => void) | undefined;
+  private readonly onMediaExpected: ((req: MediaRequest) => Promise<void>) | undefined;
   private readonly log: (level: "info" | "warn" | "error", msg: string) => void;
   private readonly slots = new Map<number, Slot>();
   /** Stats of workers that are gone (restarted), so totals don't go backwards. */
@@ -133,6 +154,7 @@ export class DataPlane {
       app: opts.app ?? DEFAULT_FIELDS.app,
       host: opts.host ?? DEFAULT_FIELDS.host,
       hostRules: [...(opts.hostRules ?? [])],
+      rtsp: opts.rtsp ?? null,
       copyRange: opts.copyRange ?? window.bytes + 128,
       maxlen: opts.maxlen ?? DEFAULT_QUEUE_OPTIONS.maxlen,
       failOpen: opts.failOpen ?? DEFAULT_QUEUE_OPTIONS.failOpen,
@@ -144,6 +166,7 @@ export class DataPlane {
       statsIntervalMs: opts.statsIntervalMs ?? 250,
     };
     this.onFlowDecided = opts.onFlowDecided;
+    this.onMediaExpected = opts.onMediaExpected;
     this.log =
       opts.onLog ?? ((level, msg) => (level === "info" ? undefined : console.error(`[nfqueue] ${msg}`)));
     validate(this.opts);
@@ -153,7 +176,7 @@ export class DataPlane {
   static async start(opts: DataPlaneOptions): Promise<DataPlane> {
     const dp = new DataPlane(opts);
     // Fail early, in the caller's thread, on a missing directory or unreadable files.
-    loadPatternDirs(dp.opts.protocolDirs);
+    if (!opts.patternsLoaded) loadPatternDirs(dp.opts.protocolDirs);
     const results = await Promise.allSettled(dp.opts.queues.map((q) => dp.spawn(q)));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed.length) {
@@ -235,6 +258,21 @@ export class DataPlane {
           case "log":
             this.log(m.level, m.msg);
             break;
+          case "media": {
+            // The worker holds the reply until this answer, whatever the outcome.
+            const ready = () => {
+              if (!slot.stopping)
+                worker.postMessage({ type: "media-ready", key: m.request.key } satisfies ToWorker);
+            };
+            const handler = this.onMediaExpected;
+            if (!handler) ready();
+            else
+              handler(m.request).then(ready, (e: unknown) => {
+                this.log("error", `RTSP media expectations: ${(e as Error).message}`);
+                ready();
+              });
+            break;
+          }
           case "dns":
             // Names one worker learned, for the others (see shared-dns-cache.ts).
             for (const other of this.slots.values())
@@ -272,7 +310,14 @@ export class DataPlane {
 
   private routing(): Routing {
     const o = this.opts;
-    return { mask: o.mask, shift: o.shift, app: o.app, host: o.host, hostRules: o.hostRules };
+    return {
+      mask: o.mask,
+      shift: o.shift,
+      app: o.app,
+      host: o.host,
+      hostRules: o.hostRules,
+      rtsp: this.onMediaExpected ? o.rtsp : null,
+    };
   }
 
   /**

@@ -3,6 +3,7 @@
 import type { MarkFieldMask } from "@sluice/policy";
 import type { QueueIoStats } from "./queue-io.ts";
 import type { DnsEntry } from "./shared-dns-cache.ts";
+import type { MediaTuple } from "@sluice/classifier";
 
 /** A mark field: its bits in the packet mark and where its value starts. */
 export type { MarkFieldMask };
@@ -18,6 +19,20 @@ export interface Routing {
   app: MarkFieldMask;
   host: MarkFieldMask;
   hostRules: { glob: string; id: number }[];
+  /**
+   * RTSP media followed live (render/rtsp-media.ts): the rtsp and rtp l7 marks, or null. A
+   * SETUP reply on an rtsp connection is held until the main thread says its media
+   * expectations are in the kernel.
+   */
+  rtsp?: { control: number; media: number } | null;
+}
+
+/** The media an RTSP SETUP reply announces, and the connection mark each stream gets. */
+export interface MediaRequest {
+  queue: number;
+  /** Names the held reply (the worker releases it when the main thread answers). */
+  key: string;
+  elements: { tuple: MediaTuple; mark: number }[];
 }
 
 /** A flow that got its verdict (matched a protocol, or unknown once the window was spent). */
@@ -73,6 +88,8 @@ export interface QueueStats {
   late: number;
   /** Packets the classifier threw on (accepted with their mark untouched). */
   errors: number;
+  /** RTSP SETUP replies held (dropped, so TCP sends them again) until their media was expected. */
+  rtspHeld?: number;
   /** Packets by the l7 mark they were given (1 unset, 2 unknown, >= 3 protocols). */
   verdicts: Record<number, number>;
   io: QueueIoStats;
@@ -92,14 +109,17 @@ export type ToWorker =
   | { type: "stop" }
   | { type: "reload"; id: number; protocolDirs: string[] }
   | { type: "routing"; routing: Routing }
-  | { type: "dns"; entries: DnsEntry[] };
+  | { type: "dns"; entries: DnsEntry[] }
+  | { type: "media-ready"; key: string };
 
 export type ToMain =
-  | { type: "ready"; queue: number; patterns: number; skipped: number }
+  /** nice: the worker thread's nice value once it took its priority back (null: unknown). */
+  | { type: "ready"; queue: number; patterns: number; skipped: number; nice: number | null }
   | { type: "error"; queue: number; error: string }
   | { type: "stats"; stats: QueueStats; events: FlowDecidedEvent[] }
   | { type: "stopped"; stats: QueueStats; events: FlowDecidedEvent[] }
   | { type: "reloaded"; id: number; queue: number; patterns: number; skipped: number }
   | { type: "reload-error"; id: number; queue: number; error: string }
   | { type: "log"; level: "info" | "warn" | "error"; msg: string }
-  | { type: "dns"; queue: number; entries: DnsEntry[] };
+  | { type: "dns"; queue: number; entries: DnsEntry[] }
+  | { type: "media"; request: MediaRequest };

@@ -15,15 +15,22 @@ import {
   type AppCatalogue,
   type Matcher,
   type WindowOptions,
+  rtspReplyMedia,
 } from "@sluice/classifier";
 import { DecidedFlowCache, type DecidedRecord } from "./flow-cache.ts";
 import { SharedDnsCache, dnsAnswerOffset } from "./shared-dns-cache.ts";
-import type { FlowDecidedEvent, Routing } from "./messages.ts";
+import type { FlowDecidedEvent, MediaRequest, Routing } from "./messages.ts";
 
 /** l7 mark of "unknown" (packages/classifier's MARK_UNKNOWN). */
 const MARK_UNKNOWN = 2;
 /** Seconds a decided flow's record outlives its last queued packet (at least). */
 const DECIDED_IDLE_SECONDS = 60;
+/** `handle`'s answer for a packet to drop (an RTSP SETUP reply held, see holdRtspReply). */
+export const VERDICT_DROP = -1;
+/** Seconds a SETUP reply is held at most while its media expectations are added. */
+const RTSP_HOLD_SECONDS = 2;
+/** Held replies remembered at most (each a few dozen bytes). */
+const RTSP_HELD_MAX = 256;
 
 export interface PacketClassifierOptions {
   queue: number;
@@ -35,6 +42,9 @@ export interface PacketClassifierOptions {
   apps: AppCatalogue | null;
   dnsCache?: SharedDnsCache;
   onError?: (msg: string) => void;
+  /** An RTSP SETUP reply announced media (routing.rtsp set): add the expectations, then
+   * call `mediaReady(key)`. */
+  onMedia?: (req: MediaRequest) => void;
 }
 
 /** The parts of a queued packet the classifier reads. */
@@ -48,7 +58,7 @@ export class PacketClassifier {
   readonly table: FlowTable;
   readonly dnsCache: SharedDnsCache;
   readonly decidedFlows: DecidedFlowCache;
-  readonly counters = { packets: 0, bytes: 0, passthrough: 0, decided: 0, late: 0, errors: 0 };
+  readonly counters = { packets: 0, bytes: 0, passthrough: 0, decided: 0, late: 0, errors: 0, rtspHeld: 0 };
   /** Packets by the l7 mark they were given. */
   readonly verdicts: Record<number, number> = {};
   /** One decoded packet for every queued one: the flow table keeps nothing of it. */
@@ -57,6 +67,9 @@ export class PacketClassifier {
   private events: FlowDecidedEvent[] = [];
   private readonly queue: number;
   private readonly onError: (msg: string) => void;
+  private readonly onMedia: (req: MediaRequest) => void;
+  /** SETUP replies held, by key: when first seen, and whether their media is expected. */
+  private readonly held = new Map<string, { since: number; ready: boolean }>();
   // The mark fields, and which hostname rule a flow matches. A new routing (an apply) bumps
   // `generation`: decided flows recompute their bits on their next packet.
   private r!: Routing;
@@ -69,6 +82,7 @@ export class PacketClassifier {
   constructor(o: PacketClassifierOptions) {
     this.queue = o.queue;
     this.onError = o.onError ?? (() => {});
+    this.onMedia = o.onMedia ?? ((req) => this.mediaReady(req.key));
     this.dnsCache = o.dnsCache ?? new SharedDnsCache();
     this.table = new FlowTable(o.matcher, {
       window: o.window,
@@ -96,6 +110,12 @@ export class PacketClassifier {
   /** The clock for the next packets (seconds; set once per received batch). */
   setTime(seconds: number): void {
     this.now = seconds;
+  }
+
+  /** The main thread added (or refused) a held reply's media: the reply passes next time. */
+  mediaReady(key: string): void {
+    const h = this.held.get(key);
+    if (h) h.ready = true;
   }
 
   takeEvents(): FlowDecidedEvent[] {
@@ -139,7 +159,12 @@ export class PacketClassifier {
       if (DecidedFlowCache.isNewSyn(buf, off)) this.decidedFlows.delete(key);
       else {
         const known = this.decidedFlows.get(key, now);
-        if (known !== undefined) return this.verdict(p.mark, known.mark, this.bitsOf(known));
+        if (known !== undefined) {
+          const bits = this.bitsOf(known);
+          if (r.rtsp && known.mark === r.rtsp.control && this.holdRtspReply(buf, off, len, bits))
+            return VERDICT_DROP;
+          return this.verdict(p.mark, known.mark, bits);
+        }
       }
     }
     if (decodeIpPacketInto(buf.subarray(off, off + len), this.slot) !== null) {
@@ -193,7 +218,49 @@ export class PacketClassifier {
       this.table.forget(flow);
       this.decidedFlows.set(key, rec, now);
     }
+    if (r.rtsp && flow.mark === r.rtsp.control && this.holdRtspReply(buf, off, len, bits))
+      return VERDICT_DROP;
     return this.verdict(p.mark, flow.mark, bits);
+  }
+
+  /**
+   * An RTSP server's reply announcing media (a SETUP reply's Transport: client_port and
+   * server_port): the first time, asks for the expectations (onMedia) and holds the reply —
+   * drops it, TCP sends it again — so that the player cannot start the media before the
+   * kernel expects it; passes once they are in (or refused), or after RTSP_HOLD_SECONDS
+   * whatever happened. True: drop this packet.
+   */
+  private holdRtspReply(buf: Buffer, off: number, len: number, bits: number): boolean {
+    const r = this.r;
+    const s = this.slot;
+    if (!r.rtsp || decodeIpPacketInto(buf.subarray(off, off + len), s) !== null) return false;
+    if (s.l4 !== "tcp" || s.payload.length < 16 || s.payload.toString("latin1", 0, 5) !== "RTSP/")
+      return false;
+    // The reply goes from the server (src) to the client (dst).
+    const tuples = rtspReplyMedia(s.payload.toString("latin1"), s.dst, s.src);
+    if (!tuples.length) return false;
+    const mark = ((bits & ~r.mask) | ((r.rtsp.media << r.shift) & r.mask)) >>> 0;
+    const key = `${mark.toString(16)} ${tuples.map((t) => `${t.client}|${t.clientPort}|${t.server}|${t.serverPort}`).join(" ")}`;
+    const now = this.now;
+    let h = this.held.get(key);
+    // A reply seen long ago (a new SETUP on the same ports): ask again (a refresh).
+    if (h?.ready && now - h.since > 10 * RTSP_HOLD_SECONDS) {
+      this.held.delete(key);
+      h = undefined;
+    }
+    if (h === undefined) {
+      if (this.held.size >= RTSP_HELD_MAX)
+        for (const [k, v] of this.held) if (v.ready || now - v.since > RTSP_HOLD_SECONDS) this.held.delete(k);
+      if (this.held.size >= RTSP_HELD_MAX) return false;
+      this.held.set(key, { since: now, ready: false });
+      this.counters.rtspHeld++;
+      this.onMedia({ queue: this.queue, key, elements: tuples.map((tuple) => ({ tuple, mark })) });
+      return !this.held.get(key)!.ready;
+    }
+    if (h.ready) return false;
+    if (now - h.since < RTSP_HOLD_SECONDS) return true;
+    h.ready = true; // waited long enough: the media is classified on its own
+    return false;
   }
 
   private verdict(mark: number, l7: number, bits: number): number {

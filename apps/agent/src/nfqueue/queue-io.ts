@@ -5,7 +5,8 @@
 //            (NFQNL_MSG_VERDICT_BATCH messages, one per run of packets with the same mark);
 //   "libnfq" the textbook loop: recv() one message, nfq_handle_packet() -> callback ->
 //            nfq_get_msg_packet_hdr/nfq_get_nfmark/nfq_get_payload -> nfq_set_verdict2().
-// The packet handler decides the mark; every packet is accepted.
+// The packet handler decides the mark; every packet is accepted, but for a negative answer
+// (dropped: a held RTSP SETUP reply, see packet-classifier.ts).
 
 import {
   AF_INET,
@@ -15,6 +16,7 @@ import {
   ENOBUFS,
   MSG_DONTWAIT,
   NF_ACCEPT,
+  NF_DROP,
   NFQA_CFG_F_FAIL_OPEN,
   NFQA_CFG_F_GSO,
   NFQNL_COPY_PACKET,
@@ -168,7 +170,9 @@ export class NfQueue {
       packet: (p) => {
         const mark = this.handler(p, ringBuf);
         if (this.verdicts.full) this.flushVerdicts();
-        this.verdicts.add(p.id, NF_ACCEPT, mark);
+        // A negative answer drops the packet (a held RTSP reply: TCP sends it again).
+        if (mark < 0) this.verdicts.add(p.id, NF_DROP, 0);
+        else this.verdicts.add(p.id, NF_ACCEPT, mark);
       },
       error: (errno) => {
         this.stats.netlinkErrors++;
@@ -371,7 +375,9 @@ export class NfQueue {
     this.beforeBatch();
     const mark = this.handler(view, buf);
     this.stats.sendCalls++;
-    if (nfq.nfq_set_verdict2(this.qh!, view.id, NF_ACCEPT, mark >>> 0, 0, null) < 0) this.stats.sendErrors++;
+    const verdict = mark < 0 ? NF_DROP : NF_ACCEPT;
+    if (nfq.nfq_set_verdict2(this.qh!, view.id, verdict, mark < 0 ? 0 : mark >>> 0, 0, null) < 0)
+      this.stats.sendErrors++;
     return 0;
   }
 

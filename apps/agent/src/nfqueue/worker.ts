@@ -19,6 +19,7 @@ import {
 } from "@sluice/classifier";
 import { NfQueue, type NfQueueOptions } from "./queue-io.ts";
 import { PacketClassifier } from "./packet-classifier.ts";
+import { restoreAfterLoading, threadNice } from "./thread-priority.ts";
 import type { PacketView } from "./netlink.ts";
 import type { KernelQueueStats, QueueStats, Routing, ToMain, ToWorker } from "./messages.ts";
 
@@ -91,6 +92,8 @@ function main(): void {
     routing: init.routing,
     apps: loadApps(init.protocolDirs),
     onError: (msg) => log("error", msg),
+    // at once, not with the stats: the reply is held until the answer comes
+    onMedia: (request) => post({ type: "media", request }),
   });
   const dnsCache = pc.dnsCache;
   // Seconds, refreshed once per received batch.
@@ -147,6 +150,8 @@ function main(): void {
       stopRequested = true;
     } else if (m.type === "routing") {
       pc.setRouting(m.routing);
+    } else if (m.type === "media-ready") {
+      pc.mediaReady(m.key);
     } else if (m.type === "dns") {
       dnsCache.apply(m.entries, Date.now() / 1000);
     } else if (m.type === "reload") {
@@ -161,7 +166,14 @@ function main(): void {
     }
   });
 
-  post({ type: "ready", queue: queueNum, patterns: patterns.size, skipped: patterns.skipped.length });
+  restoreAfterLoading();
+  post({
+    type: "ready",
+    queue: queueNum,
+    patterns: patterns.size,
+    skipped: patterns.skipped.length,
+    nice: threadNice(),
+  });
 
   // The loop: receive (blocking up to waitMs for the first packet) and handle packets in
   // slices of at most SLICE_MS, then give the event loop a turn (stop/reload messages,

@@ -25,6 +25,7 @@
 
 import { scriptSafe } from "@sluice/policy";
 import type { KernelModel } from "./model.ts";
+import { RTSP_CONTROL_PACKETS } from "./rtsp-media.ts";
 import {
   CHAIN_ACCT,
   CHAIN_APPS,
@@ -74,16 +75,17 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
     m.queues.first === m.queues.last
       ? ["-j", "NFQUEUE", "--queue-num", String(m.queues.first), "--queue-bypass"]
       : ["-j", "NFQUEUE", "--queue-balance", `${m.queues.first}:${m.queues.last}`, "--queue-bypass"];
-  const window = [
+  const firstPackets = (n: number) => [
     "-m",
     "connbytes",
     "--connbytes",
-    `0:${m.window.packets}`,
+    `0:${n}`,
     "--connbytes-mode",
     "packets",
     "--connbytes-dir",
     "both",
   ];
+  const window = firstPackets(m.window.packets);
   const classify = family === 4 || m.variant.ipv6;
   const rules: Rule[] = [
     { chain: CHAIN_PRE, spec: ["-j", "CONNMARK", "--restore-mark", "--nfmask", own, "--ctmask", own] },
@@ -92,6 +94,14 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
     const dnsAnswers = ["-p", "udp", "-m", "udp", "--sport", "53", ...queue];
     rules.push({ chain: CHAIN_FWD, spec: dnsAnswers });
     rules.push({ chain: CHAIN_OUT, spec: ["!", "-o", "lo", ...dnsAnswers] });
+    const rtsp = m.related.rtspMedia;
+    if (rtsp) {
+      // An RTSP control connection stays queued for its first packets, decided or not: the
+      // data plane reads its SETUP replies for the media to expect (render/rtsp-media.ts).
+      const control = ["-m", "mark", "--mark", markValue(m, rtsp.control)];
+      const first = firstPackets(RTSP_CONTROL_PACKETS);
+      rules.push({ chain: CHAIN_FWD, spec: ["-p", "tcp", ...control, ...first, ...queue] });
+    }
     rules.push({ chain: CHAIN_FWD, spec: ["-m", "mark", "!", "--mark", undecided, "-j", "RETURN"] });
     rules.push({ chain: CHAIN_FWD, spec: [...window, ...queue] });
     rules.push({ chain: CHAIN_FWD, spec: ["-j", "MARK", "--set-xmark", markValue(m, MARK_UNKNOWN)] });

@@ -7,7 +7,7 @@ import {
   MARK_UNKNOWN,
   MARK_UNSET,
   RuleResolver,
-  controlProtocolOf,
+  controlProtocolsOf,
   markField,
   protocolMark,
   ruleTarget,
@@ -101,7 +101,13 @@ export interface KernelModel {
   devices: DeviceTree[];
   /** Related connections (render/helpers.ts): the helpers assigned, and the protocol field
    * value the connections each helper expects get. */
-  related: { helpers: HelperSpec[]; relabel: { helper: HelperType; protocol: string; l7mark: number }[] };
+  related: {
+    helpers: HelperSpec[];
+    relabel: { helper: HelperType; protocol: string; l7mark: number }[];
+    /** RTSP media followed by Sluice's own expectation table (render/rtsp-media.ts): the
+     * control protocol's and the media's l7 marks, or null (no nftables, or no marks). */
+    rtspMedia: { control: number; media: number } | null;
+  };
   /** Per-protocol accounting rules, in mark order. */
   accounting: { l7mark: number; protocol: string }[];
   /** Per-application accounting rules (SLUICE_APPS), in id order. */
@@ -225,14 +231,17 @@ export function buildModel(
       }
       route("protocol", l7mark, t.value, r.class);
     }
-    // A related protocol without a route of its own follows its control protocol's.
+    // A related protocol without a route of its own follows its control protocol's (rtp:
+    // sip's, else rtsp's).
     for (const [related, l7mark] of protocolMarks) {
-      const control = controlProtocolOf(related);
-      const controlMark = control === undefined ? undefined : protocolMarks.get(control);
-      if (controlMark === undefined || routes.some((x) => x.field === "protocol" && x.value === l7mark))
-        continue;
-      const via = routes.find((x) => x.field === "protocol" && x.value === controlMark);
-      if (via) route("protocol", l7mark, `${related} (follows ${control})`, via.className);
+      if (routes.some((x) => x.field === "protocol" && x.value === l7mark)) continue;
+      for (const control of controlProtocolsOf(related)) {
+        const controlMark = protocolMarks.get(control);
+        const via = routes.find((x) => x.field === "protocol" && x.value === controlMark);
+        if (controlMark === undefined || !via) continue;
+        route("protocol", l7mark, `${related} (follows ${control})`, via.className);
+        break;
+      }
     }
     if (hosts?.defaultBucketed) hosts.defaultBucketed.routed = [...new Set(routes.map((r) => r.classid))];
     const defBuckets = hosts?.bucketed.find((b) => b.name === def.name);
@@ -272,6 +281,14 @@ export function buildModel(
       );
     else relabel.push({ helper, protocol, l7mark });
   }
+  let rtspMedia: KernelModel["related"]["rtspMedia"] = null;
+  if (variant.rtspMedia) {
+    const control = protocolMarks.get("rtsp");
+    const media = protocolMarks.get("rtp");
+    if (control === undefined || media === undefined || control > maxMark || media > maxMark)
+      warnings.push('protocols "rtsp" and "rtp" need usable marks: RTSP media is classified on its own');
+    else rtspMedia = { control, media };
+  }
   return {
     policyName: policy.name,
     variant,
@@ -288,7 +305,7 @@ export function buildModel(
     },
     ifbFrom: ifb ? policy.interfaces.wan.device : null,
     devices,
-    related: { helpers, relabel },
+    related: { helpers, relabel, rtspMedia },
     accounting: accounting.filter((a) => a.l7mark <= maxMark),
     appAccounting: [...knownApps].sort((a, b) => a.id - b.id).map((a) => ({ id: a.id, app: a.name })),
     warnings,

@@ -12,9 +12,10 @@
 //   of a quota's target passes its quota object, which counts it and, once the allowance
 //   is spent, matches: the packet's class becomes the demotion class (render/quota-model.ts).
 //
-//   The post chain starts by assigning the kernel's conntrack helpers to new control
-//   connections and giving the connections they expect the related protocol
-//   (render/helpers.ts), behind one test each (chains helpers and relabel).
+//   prerouting (priority mangle - 10, between conntrack and SLUICE_PRE's restore): assigns
+//   the kernel's conntrack helpers to new control connections and gives the connections
+//   they expect the related protocol (render/helpers.ts), and RTSP media the agent expects
+//   its mark from Sluice's own expectation maps (render/rtsp-media.ts).
 //
 // A download IFB is not on a netfilter path: its classes keep tc fw filters (render/tc.ts).
 // Typed data first (NftTable), then text; the text replaces the table atomically (one
@@ -25,6 +26,7 @@ import type { HelperSpec } from "./helpers.ts";
 import type { ModelQuota } from "./quota-model.ts";
 import { IFB_DEVICE, fieldMask } from "./model.ts";
 import { buildHostChain } from "./nft-hosts.ts";
+import { mediaMapLines, mediaRuleTexts } from "./rtsp-media.ts";
 
 export const NFT_FAMILY = "inet";
 export const NFT_TABLE = "sluice";
@@ -32,9 +34,7 @@ export const NFT_POST_CHAIN = "post";
 export const NFT_QUOTA_CHAIN = "quotas";
 /** After the post chain and the iptables mangle table, before NAT (LAN addresses). */
 export const NFT_QUOTA_PRIORITY = "mangle + 1";
-/** Regular chains the post chain jumps to: helper assignment, related connections. */
-export const NFT_HELPERS_CHAIN = "helpers";
-export const NFT_RELABEL_CHAIN = "relabel";
+export const NFT_PRE_CHAIN = "pre";
 /** Hook priorities: after conntrack (-200) and before the iptables mangle table (-150) for
  * prerouting; mangle for postrouting. */
 export const NFT_HOOK_PRIORITY = { prerouting: "mangle - 10", postrouting: "mangle" } as const;
@@ -66,8 +66,10 @@ export interface NftChain {
 
 export interface NftTable {
   counters: string[];
-  /** `ct helper` objects (conntrack helpers the post chain assigns). */
+  /** `ct helper` objects (conntrack helpers the prerouting chain assigns). */
   helpers: Pick<HelperSpec, "name" | "type" | "l4">[];
+  /** RTSP media maps (render/rtsp-media.ts), by address family: their elements are live. */
+  mediaMaps?: (4 | 6)[];
   /** Quota objects: allowance and the bytes already used (render/quota-model.ts). */
   quotas?: { name: string; bytes: number; used: number }[];
   maps: NftMap[];
@@ -179,18 +181,18 @@ export function buildNft(m: KernelModel): NftTable | null {
     counters.push(UNINSPECTED_COUNTER);
     post.unshift(uninspected);
   }
-  // First of all, conntrack helpers and related connections (see relatedChains).
-  const related = relatedChains(m);
-  post.unshift(...related.jumps);
-  chains.push(...related.chains);
+  const pre = relatedRules(m);
+  if (pre.length) chains.unshift({ name: NFT_PRE_CHAIN, hook: "prerouting", rules: pre });
   const helpers = m.related.helpers.map(({ name, type, l4 }) => ({ name, type, l4 }));
   const quotas = m.quotas ?? [];
   if (quotas.length) chains.push(quotaChain(quotas));
+  const mediaMaps: (4 | 6)[] = m.related.rtspMedia ? [4, 6] : [];
   return {
     counters,
     helpers,
     maps,
     chains,
+    ...(mediaMaps.length ? { mediaMaps } : {}),
     ...(quotas.length
       ? { quotas: quotas.map((q) => ({ name: q.object, bytes: q.allowance, used: q.used })) }
       : {}),
@@ -240,45 +242,30 @@ function uninspectedRule(m: KernelModel): NftRule | null {
 /**
  * New control connections get their helper; a connection a helper expected (it carries
  * its control connection's mark from conntrack) gets the related protocol in its protocol
- * field, in the connection's mark and the packet's, once: the test skips it afterwards.
- * Both run from the post chain (a helper set there is in place before conntrack confirms
- * the connection, which is when it starts watching), behind one test each, rather than in
- * a prerouting base chain of their own: every forwarded packet would walk that chain too,
- * ~160 ns each on the steady-state bench's VM. Connections to the box itself (which never
- * reach postrouting) get no helper: Sluice classifies what it forwards.
+ * field, once: the test skips it afterwards. Every packet walks this base chain, so an
+ * established connection no helper expected (nearly every packet) leaves at the first
+ * rule instead of failing each rule's test in turn.
  */
-function relatedChains(m: KernelModel): { jumps: NftRule[]; chains: NftChain[] } {
-  const jumps: NftRule[] = [];
-  const chains: NftChain[] = [];
-  if (m.related.helpers.length) {
-    chains.push({
-      name: NFT_HELPERS_CHAIN,
-      hook: null,
-      rules: m.related.helpers.map((h) => ({
-        text: `${h.l4} dport ${h.port} ct helper set "${h.name}"`,
-        refs: [h.name],
-      })),
+function relatedRules(m: KernelModel): NftRule[] {
+  if (!m.related.helpers.length && !m.related.relabel.length && !m.related.rtspMedia) return [];
+  const rules: NftRule[] = [{ text: "ct state established ct status & expected == 0 return", refs: [] }];
+  rules.push(
+    ...m.related.helpers.map((h) => ({
+      text: `ct state new ${h.l4} dport ${h.port} ct helper set "${h.name}"`,
+      refs: [h.name],
+    })),
+  );
+  const keep = hex8(~m.mask >>> 0);
+  for (const r of m.related.relabel) {
+    const value = hex8((r.l7mark << m.shift) >>> 0);
+    rules.push({
+      text: `ct status expected ct helper "${r.helper}" ct mark & ${hex8(m.mask)} != ${value} ct mark set ct mark & ${keep} | ${value}`,
+      refs: [r.helper],
     });
-    jumps.push({ text: `ct state new jump ${NFT_HELPERS_CHAIN}`, refs: [NFT_HELPERS_CHAIN] });
   }
-  if (m.related.relabel.length) {
-    const keep = hex8(~m.mask >>> 0);
-    chains.push({
-      name: NFT_RELABEL_CHAIN,
-      hook: null,
-      rules: m.related.relabel.map((r) => {
-        const value = hex8((r.l7mark << m.shift) >>> 0);
-        return {
-          text:
-            `ct helper "${r.helper}" ct mark & ${hex8(m.mask)} != ${value} ` +
-            `ct mark set ct mark & ${keep} | ${value} meta mark set meta mark & ${keep} | ${value}`,
-          refs: [r.helper],
-        };
-      }),
-    });
-    jumps.push({ text: `ct status expected jump ${NFT_RELABEL_CHAIN}`, refs: [NFT_RELABEL_CHAIN] });
-  }
-  return { jumps, chains };
+  // RTSP media the agent expects (its own table): the tuple's mark, at the first packet.
+  if (m.related.rtspMedia) rules.push(...mediaRuleTexts());
+  return rules;
 }
 
 /** One `nft -f` transaction that replaces the table (or creates it). */
@@ -302,6 +289,7 @@ export function renderNft(t: NftTable): string {
       "  }",
     );
   }
+  for (const f of t.mediaMaps ?? []) out.push(...mediaMapLines(f));
   for (const ch of t.chains) {
     out.push(`  chain ${ch.name} {`);
     if (ch.hook)

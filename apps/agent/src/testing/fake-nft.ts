@@ -4,7 +4,9 @@
 // reads run as on a kernel with nf_tables. A script applies whole or not at all (one
 // transaction, like nft). It understands what render/nft.ts writes: `table`, `delete
 // table`, and a table block of counters, quotas, `ct helper`s, `type mark|ipv4_addr|ipv6_addr :
-// counter|classid` maps and chains (a block adds to what is there, as `nft -f` does).
+// counter|classid` maps, tuple → mark maps with `size` and `flags timeout` (RTSP media) and
+// chains (a block adds to what is there, as `nft -f` does); and the agent's live `add
+// element` / `delete element` lines for those maps.
 
 export class NftRefused extends Error {}
 
@@ -14,10 +16,15 @@ interface NftCounter {
 }
 
 interface NftMap {
+  /** The key type; a concatenation as "a . b . c". */
   type: string;
   data: string;
-  /** Key (a number for marks, an address as text) and value. */
+  /** Key (a number for marks, an address or a concatenation as text) and value. */
   elements: [number | string, string][];
+  size?: number;
+  flags?: string[];
+  /** Seconds each element with a timeout was given (RTSP media maps), by key. */
+  timeouts?: Record<string, number>;
 }
 
 interface NftHelper {
@@ -145,9 +152,19 @@ export class FakeNft {
           t.helpers.set(m[1]!, { type: h[1]!, protocol: h[2]! });
         } else if ((m = /^map ([A-Za-z0-9_]+) \{$/.exec(line))) {
           const name = m[1]!;
-          const type = /^type (\w+) : (\w+)$/.exec(next()) ?? refuse("syntax error in map type");
+          const type = /^type (\w+(?: \. \w+)*) : (\w+)$/.exec(next()) ?? refuse("syntax error in map type");
           const elements: [number | string, string][] = [];
           let l = next();
+          let size: number | undefined;
+          let flags: string[] | undefined;
+          for (;;) {
+            const sz = /^size (\d+)$/.exec(l);
+            const fl = /^flags (\w+(?:, ?\w+)*)$/.exec(l);
+            if (sz) size = Number(sz[1]);
+            else if (fl) flags = fl[1]!.split(/, ?/);
+            else break;
+            l = next();
+          }
           const els = /^elements = \{ (.*) \}$/.exec(l);
           if (els) {
             for (const e of els[1]!.split(", ")) {
@@ -164,7 +181,14 @@ export class FakeNft {
           if (old && (old.type !== type[1] || old.data !== type[2]))
             refuse(`Could not process rule: File exists`);
           const kept = (old?.elements ?? []).filter(([k]) => !elements.some(([n]) => n === k));
-          t.maps.set(name, { type: type[1]!, data: type[2]!, elements: [...kept, ...elements] });
+          t.maps.set(name, {
+            type: type[1]!,
+            data: type[2]!,
+            elements: [...kept, ...elements],
+            ...(size !== undefined ? { size } : {}),
+            ...(flags ? { flags } : {}),
+            ...(old?.timeouts ? { timeouts: old.timeouts } : {}),
+          });
         } else if ((m = /^chain ([A-Za-z0-9_]+) \{$/.exec(line))) {
           const chain: NftChain = t.chains.get(m[1]!) ?? { hook: null, prio: null, policy: null, rules: [] };
           for (let l = next(); l !== "}"; l = next()) {
@@ -194,12 +218,42 @@ export class FakeNft {
         } else refuse(`syntax error, unexpected ${line.split(" ")[0]}`);
       }
     };
+    /** `add element F T MAP { K timeout Ns : V }` / `delete element F T MAP { K }`. */
+    const element = (line: string) => {
+      const m =
+        /^(add|delete) element (\w+) (\w+) (\w+) \{ ([0-9A-Fa-f:. ]+?)(?: timeout (\d+)s)?(?: : (0x[0-9a-f]+))? \}$/.exec(
+          line,
+        ) ?? refuse("syntax error in element");
+      const [, verb, family, table, name, key, timeout, value] = m;
+      const mp = tables.get(`${family} ${table}`)?.maps.get(name!);
+      if (!mp) return refuse("Could not process rule: No such file or directory");
+      if (key!.split(" . ").length !== mp.type.split(" . ").length) refuse("datatype mismatch");
+      const at = mp.elements.findIndex(([k]) => k === key);
+      if (verb === "delete") {
+        if (at < 0) refuse("Could not process rule: No such file or directory");
+        mp.elements.splice(at, 1);
+        delete mp.timeouts?.[key!];
+        return;
+      }
+      if (value === undefined) refuse("syntax error: a map element needs a value");
+      if (at >= 0) {
+        // the kernel: the same element again is nothing; another value is a conflict
+        if (mp.elements[at]![1] !== String(Number(value))) refuse("Could not process rule: File exists");
+        return;
+      }
+      if (mp.size !== undefined && mp.elements.length >= mp.size)
+        refuse("Could not process rule: Too many open files in system");
+      mp.elements.push([key!, String(Number(value))]);
+      if (timeout !== undefined) (mp.timeouts ??= {})[key!] = Number(timeout);
+    };
     while (i < lines.length) {
       const line = next();
       if (!line || line.startsWith("#")) continue;
       if (line.startsWith("delete table ")) {
         if (!tables.delete(tableKey(line.slice("delete ".length))))
           refuse("Could not process rule: No such file or directory");
+      } else if (/^(add|delete) element /.test(line)) {
+        element(line);
       } else if (line.startsWith("table ") && !line.endsWith("{")) {
         const key = tableKey(line);
         if (!tables.has(key)) tables.set(key, emptyTable());
@@ -230,10 +284,33 @@ export class FakeNft {
     for (const [name, q] of t.quotas) items.push({ quota: quotaJson(family, table, name, q, handle++) });
     for (const [name, h] of t.helpers)
       items.push({ "ct helper": { family, name, table, handle: handle++, ...h, l3proto: "inet" } });
-    for (const [name, mp] of t.maps)
-      items.push({
-        map: { family, name, table, type: mp.type, handle: handle++, map: mp.data, elem: mp.elements },
+    for (const [name, mp] of t.maps) {
+      const concat = mp.type.includes(" . ");
+      // as nft prints them: a concatenation's parts (ports as numbers), an element with a
+      // timeout wrapped in {"elem": …}, data as a number for a mark map
+      const elem = mp.elements.map(([k, v]) => {
+        const parts = String(k)
+          .split(" . ")
+          .map((x) => (/^\d+$/.test(x) ? Number(x) : x));
+        const val = concat ? { concat: parts } : k;
+        const timeout = mp.timeouts?.[String(k)];
+        const data = mp.data === "mark" ? Number(v) : v;
+        return [timeout === undefined ? val : { elem: { val, timeout, expires: timeout } }, data];
       });
+      items.push({
+        map: {
+          family,
+          name,
+          table,
+          type: concat ? mp.type.split(" . ") : mp.type,
+          handle: handle++,
+          map: mp.data,
+          ...(mp.size !== undefined ? { size: mp.size } : {}),
+          ...(mp.flags ? { flags: mp.flags } : {}),
+          elem,
+        },
+      });
+    }
     for (const [name, ch] of t.chains)
       items.push({
         chain: {

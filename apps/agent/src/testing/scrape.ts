@@ -1,3 +1,5 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- the untyped parser's declarations must travel with this file into other workspaces' programs (the lab's tests)
+/// <reference path="./parse-prometheus-text-format.d.ts" />
 // Scraping the agent's metrics endpoint as Prometheus does, and reading the answer with an
 // independent parser (parse-prometheus-text-format) into samples by name and labels.
 

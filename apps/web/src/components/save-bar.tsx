@@ -8,6 +8,7 @@ import { useQuery } from "@tanstack/react-query";
 import type { PolicyIssue } from "@sluice/policy";
 import { useTRPC } from "@/lib/trpc";
 import { issueLine, type IssueContext } from "@/lib/issue-words";
+import type { PolicyDraftEditor } from "@/lib/policy-draft";
 
 /** Whether the saved policy is what the box runs (the agent's dry run), so "No changes" never hides a difference. */
 function BoxState() {
@@ -29,7 +30,7 @@ function BoxState() {
   );
 }
 
-export function SaveBar(props: {
+function SaveBar(props: {
   dirty: boolean;
   issues: PolicyIssue[];
   /** Issues this page does not show next to a field. */
@@ -90,5 +91,31 @@ export function SaveBar(props: {
         )}
       </Group>
     </Card>
+  );
+}
+
+/** The SaveBar of a policy editor (usePolicyDraft); `shows(path)`: the page shows that issue beside its field. */
+export function DraftSaveBar({
+  ed,
+  shows,
+  readOnly,
+}: {
+  ed: PolicyDraftEditor;
+  shows: (path: string) => boolean;
+  readOnly: boolean;
+}) {
+  return (
+    <SaveBar
+      dirty={ed.dirty}
+      issues={ed.issues}
+      otherIssues={ed.issues.filter((x) => !shows(x.path))}
+      saving={ed.saving.isPending}
+      saved={ed.saving.isSuccess}
+      error={ed.saving.error}
+      readOnly={readOnly}
+      onSave={ed.save}
+      onReset={ed.reset}
+      context={ed.draft ?? undefined}
+    />
   );
 }

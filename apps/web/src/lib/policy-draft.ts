@@ -8,6 +8,7 @@ import { useMemo, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import {
   formatRate,
+  kernelFeaturesOf,
   kernelIssues,
   ruleTarget,
   type KernelFeatures,
@@ -233,6 +234,8 @@ export function issueAt(issues: PolicyIssue[], path: string): string | undefined
   return hits.length ? hits.join("; ") : undefined;
 }
 
+export type PolicyDraftEditor = ReturnType<typeof usePolicyDraft>;
+
 /** Loads the policy, keeps the editor's draft, validates it as it changes, saves it. */
 export function usePolicyDraft(what: string) {
   const trpc = useTRPC();
@@ -262,17 +265,7 @@ export function usePolicyDraft(what: string) {
   // what the probed kernel can do (the agent's status): leaves it lacks are refused here
   const health = useQuery({ ...trpc.agent.getHealth.queryOptions(), refetchInterval: 5000, staleTime: 4000 });
   const caps = health.data?.status?.capabilities;
-  const kernel = useMemo<KernelFeatures | null>(
-    () =>
-      caps
-        ? {
-            qdiscs: caps.qdiscs,
-            ifb: caps.actions.connmark && caps.actions.mirred && caps.links.ifb,
-            hosts: { sfqFlow: caps.qdiscs.sfq && caps.classifiers.flow, nftables: caps.nftables },
-          }
-        : null,
-    [caps],
-  );
+  const kernel = useMemo<KernelFeatures | null>(() => (caps ? kernelFeaturesOf(caps) : null), [caps]);
   const clientIssues = useMemo(
     () =>
       draft

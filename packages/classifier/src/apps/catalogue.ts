@@ -336,7 +336,9 @@ export class AppCatalogue {
     } while (dot >= 0);
     // A glob wins over a suffix when it spells out more of the name.
     const floor = best ? best.rule.length : 0;
-    for (const p of this.patterns) {
+    const globs = this.patterns;
+    for (let i = 0; i < globs.length; i++) {
+      const p = globs[i]!;
       if (p.weight <= floor) break;
       if (p.re.test(h)) return this.result(p.app, "hostname", p.glob);
     }
@@ -351,31 +353,49 @@ export class AppCatalogue {
     }
     const byProto = this.protocols.get(s.protocol);
     if (byProto) return this.result(byProto, "protocol", s.protocol);
-    const applies = (a: AppDefinition) => a.only.length === 0 || a.only.includes(s.protocol);
-    if (this.ranges.length) {
+    // Indexed loops, no closure: this runs once per new flow (an iterator result per range
+    // was most of the classifier's garbage per flow).
+    const ranges = this.ranges;
+    if (ranges.length) {
       const v6 = s.serverIp.includes(":");
       if (!v6) {
         const ip = ipv4ToNumber(s.serverIp);
         if (ip >= 0) {
-          for (const r of this.ranges)
-            if (r.v4 && (ip & r.v4.mask) >>> 0 === r.v4.net && applies(r.app))
+          for (let i = 0; i < ranges.length; i++) {
+            const r = ranges[i]!;
+            if (r.v4 && (ip & r.v4.mask) >>> 0 === r.v4.net && applies(r.app, s.protocol))
               return this.result(r.app, "address", r.cidr.text);
+          }
         }
       } else {
         const ip = ipv6ToBig(s.serverIp);
         if (ip !== null) {
-          for (const r of this.ranges)
-            if (!r.v4 && applies(r.app) && inCidr(r.cidr, true, ip))
+          for (let i = 0; i < ranges.length; i++) {
+            const r = ranges[i]!;
+            if (!r.v4 && applies(r.app, s.protocol) && inCidr(r.cidr, true, ip))
               return this.result(r.app, "address", r.cidr.text);
+          }
         }
       }
     }
-    for (const p of this.portRules) {
-      if (p.range.l4 === s.l4 && s.serverPort >= p.range.from && s.serverPort <= p.range.to && applies(p.app))
+    const ports = this.portRules;
+    for (let i = 0; i < ports.length; i++) {
+      const p = ports[i]!;
+      if (
+        p.range.l4 === s.l4 &&
+        s.serverPort >= p.range.from &&
+        s.serverPort <= p.range.to &&
+        applies(p.app, s.protocol)
+      )
         return this.result(p.app, "port", p.text);
     }
     return null;
   }
+}
+
+/** Whether an address or port rule of `app` may name a flow of `protocol` (its `only` list). */
+function applies(app: AppDefinition, protocol: string): boolean {
+  return app.only.length === 0 || app.only.includes(protocol);
 }
 
 /** Validates and loads a catalogue document (the parsed JSON). */

@@ -6,7 +6,7 @@ import type { PatternSet } from "../pattern-set.ts";
 import { FlowTable, flowClient, flowServer, type Flow, type FlowTableOptions } from "../flow/flow-table.ts";
 import { decodeFrameInto, LINKTYPE, PacketSlot, type DecodeResult } from "./decode.ts";
 import { frameKey } from "./decided-flows.ts";
-import { ExpectationTable, RELATED_PROTOCOL } from "../flow/expectations.ts";
+import { ExpectationTable, CONTROL_PROTOCOLS } from "../flow/expectations.ts";
 import {
   openCaptureFile,
   readCaptureBuffer,
@@ -104,6 +104,19 @@ export function streamCaptureFile(
   return classifyRecords(pcap, openCaptureFile(path), patterns, options, (f) => onFlow(toRecord(pcap, f)));
 }
 
+/**
+ * `streamCaptureFile` handing over each ended connection's `Flow` itself (final, no longer
+ * in the table), for a caller that formats it without an intermediate record.
+ */
+export function streamCaptureFlows(
+  path: string,
+  patterns: PatternSet,
+  options: Partial<FlowTableOptions>,
+  onFlow: (flow: Flow) => void,
+): CaptureStreamSummary {
+  return classifyRecords(basename(path), openCaptureFile(path), patterns, options, onFlow);
+}
+
 function collect(
   pcap: string,
   records: Iterator<CaptureRecord, CaptureFormat>,
@@ -126,7 +139,7 @@ function classifyRecords(
   // Related connections (FTP data, SIP/RTSP media, TFTP transfers) are told by their
   // control flows seen earlier in the same capture.
   const table = new FlowTable(patterns, { expectations: new ExpectationTable(), ...options });
-  const related = table.expectations ? RELATED_PROTOCOL : null;
+  const related = table.expectations ? CONTROL_PROTOCOLS : null;
   const slot = new PacketSlot();
   let flowCount = 0;
   table.onFlowEnd = (f) => {
@@ -167,7 +180,7 @@ function classifyRecords(
         if (
           f &&
           f.inspection === null &&
-          !(related && related[f.protocol]) &&
+          !(related && related.has(f.protocol)) &&
           time - f.lastSeen <= (f.l4 === "tcp" ? tcpIdleSeconds : udpIdleSeconds)
         ) {
           summary.decoded++;
@@ -176,7 +189,9 @@ function classifyRecords(
         }
       }
       // One packet object for the whole capture: the table keeps nothing of it.
-      const skip = decodeFrameInto(rec.linkType, chunk ? rec.data : buf, slot);
+      const skip = chunk
+        ? decodeFrameInto(rec.linkType, chunk, slot, at, at + rec.length!)
+        : decodeFrameInto(rec.linkType, buf, slot);
       if (skip !== null) {
         summary.skipped[skip]++;
         continue;

@@ -158,44 +158,52 @@ const PPPOE_SESSION = 0x8864;
  * Decodes a frame into `out`, which the capture path reuses for every frame (see
  * PacketSlot); returns why the frame was skipped, or null.
  */
-export function decodeFrameInto(linkType: number, frame: Buffer, out: PacketSlot): SkipReason | null {
-  let off = 0;
+export function decodeFrameInto(
+  linkType: number,
+  frame: Buffer,
+  out: PacketSlot,
+  start = 0,
+  end = frame.length,
+): SkipReason | null {
+  // The frame is frame[start, end): a capture's read buffer is decoded in place.
+  const length = end - start;
+  let off = start;
   let ethType: number;
   let vlan: number | null = null;
   switch (linkType) {
     case LINKTYPE.ETHERNET: {
-      if (frame.length < 14) return "truncated";
-      ethType = frame.readUInt16BE(12);
-      off = 14;
+      if (length < 14) return "truncated";
+      ethType = u16(frame, start + 12);
+      off = start + 14;
       while (VLAN_TAGS.has(ethType)) {
-        if (frame.length < off + 4) return "truncated";
-        vlan ??= frame.readUInt16BE(off) & 0x0fff;
-        ethType = frame.readUInt16BE(off + 2);
+        if (end < off + 4) return "truncated";
+        vlan ??= u16(frame, off) & 0x0fff;
+        ethType = u16(frame, off + 2);
         off += 4;
       }
       if (ethType === PPPOE_SESSION) {
-        if (frame.length < off + 8) return "truncated";
-        const pppProto = frame.readUInt16BE(off + 6);
+        if (end < off + 8) return "truncated";
+        const pppProto = u16(frame, off + 6);
         off += 8;
         ethType = pppProto === 0x0021 ? ETH_IPV4 : pppProto === 0x0057 ? ETH_IPV6 : 0;
       }
       break;
     }
     case LINKTYPE.LINUX_SLL:
-      if (frame.length < 16) return "truncated";
-      ethType = frame.readUInt16BE(14);
-      off = 16;
+      if (length < 16) return "truncated";
+      ethType = u16(frame, start + 14);
+      off = start + 16;
       break;
     case LINKTYPE.LINUX_SLL2:
-      if (frame.length < 20) return "truncated";
-      ethType = frame.readUInt16BE(0);
-      off = 20;
+      if (length < 20) return "truncated";
+      ethType = u16(frame, start);
+      off = start + 20;
       break;
     case LINKTYPE.RAW:
     case LINKTYPE.RAW_OPENBSD:
     case LINKTYPE.RAW_BSDOS:
-      if (frame.length < 1) return "truncated";
-      ethType = frame[0]! >> 4 === 6 ? ETH_IPV6 : ETH_IPV4;
+      if (length < 1) return "truncated";
+      ethType = frame[start]! >> 4 === 6 ? ETH_IPV6 : ETH_IPV4;
       break;
     case LINKTYPE.IPV4:
       ethType = ETH_IPV4;
@@ -205,21 +213,21 @@ export function decodeFrameInto(linkType: number, frame: Buffer, out: PacketSlot
       break;
     case LINKTYPE.NULL:
     case LINKTYPE.LOOP: {
-      if (frame.length < 4) return "truncated";
+      if (length < 4) return "truncated";
       // NULL is host byte order, LOOP network order; AF_INET is 2 everywhere, AF_INET6 varies.
       const fam =
         linkType === LINKTYPE.LOOP
-          ? frame.readUInt32BE(0)
-          : Math.min(frame.readUInt32LE(0), frame.readUInt32BE(0));
+          ? frame.readUInt32BE(start)
+          : Math.min(frame.readUInt32LE(start), frame.readUInt32BE(start));
       ethType = fam === 2 ? ETH_IPV4 : [10, 24, 28, 30].includes(fam) ? ETH_IPV6 : 0;
-      off = 4;
+      off = start + 4;
       break;
     }
     default:
       return "unsupported-link";
   }
-  if (ethType === ETH_IPV4) return decodeIp(frame, off, frame.length, 4, vlan, 0, out);
-  if (ethType === ETH_IPV6) return decodeIp(frame, off, frame.length, 6, vlan, 0, out);
+  if (ethType === ETH_IPV4) return decodeIp(frame, off, end, 4, vlan, 0, out);
+  if (ethType === ETH_IPV6) return decodeIp(frame, off, end, 6, vlan, 0, out);
   return "not-ip";
 }
 
@@ -246,6 +254,15 @@ export function decodeIpPacketInto(packet: Buffer, out: PacketSlot): SkipReason 
 
 const IPV6_EXT = new Set([0, 43, 60, 51]);
 
+// Big-endian reads without Buffer's argument checks (a few allocations per call when not
+// inlined); every caller has checked the length first.
+function u16(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+function u32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
 // Offsets into the frame rather than subarrays: one Buffer view per packet (the payload).
 function decodeIp(
   b: Buffer,
@@ -265,9 +282,9 @@ function decodeIp(
   if (family === 4) {
     if (len < 20 || b[start]! >> 4 !== 4) return "truncated";
     const ihl = (b[start]! & 0x0f) * 4;
-    ipLength = b.readUInt16BE(start + 2);
+    ipLength = u16(b, start + 2);
     if (ihl < 20 || len < ihl) return "truncated";
-    const fragOff = b.readUInt16BE(start + 6) & 0x1fff;
+    const fragOff = u16(b, start + 6) & 0x1fff;
     if (fragOff !== 0) return "fragment";
     proto = b[start + 9]!;
     srcAt = start + 12;
@@ -276,7 +293,7 @@ function decodeIp(
     l4 = start + ihl;
   } else {
     if (len < 40 || b[start]! >> 4 !== 6) return "truncated";
-    ipLength = 40 + b.readUInt16BE(start + 4);
+    ipLength = 40 + u16(b, start + 4);
     proto = b[start + 6]!;
     srcAt = start + 8;
     let off = start + 40;
@@ -285,7 +302,7 @@ function decodeIp(
       if (end < off + 8) return "truncated";
       const next = b[off]!;
       if (proto === 44) {
-        if ((b.readUInt16BE(off + 2) & 0xfff8) !== 0) return "fragment";
+        if ((u16(b, off + 2) & 0xfff8) !== 0) return "fragment";
         off += 8;
       } else if (proto === 51) {
         off += (b[off + 1]! + 2) * 4;
@@ -305,8 +322,8 @@ function decodeIp(
     if (dataOff < 20 || l4Len < dataOff) return "truncated";
     const flags = b[l4 + 13]!;
     const t = out.tcpInfo;
-    t.seq = b.readUInt32BE(l4 + 4);
-    t.ack = b.readUInt32BE(l4 + 8);
+    t.seq = u32(b, l4 + 4);
+    t.ack = u32(b, l4 + 8);
     t.fin = (flags & 0x01) !== 0;
     t.syn = (flags & 0x02) !== 0;
     t.rst = (flags & 0x04) !== 0;
@@ -327,7 +344,7 @@ function decodeIp(
   }
   if (proto === 17) {
     if (l4Len < 8) return "truncated";
-    const udpLen = b.readUInt16BE(l4 + 4);
+    const udpLen = u16(b, l4 + 4);
     const udpEnd = udpLen >= 8 ? l4 + Math.min(udpLen, l4Len) : end;
     out.set(
       family,

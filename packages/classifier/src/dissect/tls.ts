@@ -127,7 +127,8 @@ class Reader {
   }
   u16(): number {
     this.need(2);
-    const v = this.b.readUInt16BE(this.off);
+    // By hand: Buffer's readUInt16BE checks its arguments at a cost in allocations.
+    const v = (this.b[this.off]! << 8) | this.b[this.off + 1]!;
     this.off += 2;
     return v;
   }

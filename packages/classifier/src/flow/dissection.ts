@@ -121,7 +121,8 @@ export class FlowDissection {
     if (this.candidates === 0) return;
     if (direction === "c2s") {
       if (!this.wantsC2S()) return;
-      for (const c of chunks) {
+      for (let i = 0; i < chunks.length; i++) {
+        const c = chunks[i]!;
         if (this.c2sBytes >= this.maxBytes) break;
         const part =
           c.length + this.c2sBytes > this.maxBytes ? c.subarray(0, this.maxBytes - this.c2sBytes) : c;
@@ -129,7 +130,8 @@ export class FlowDissection {
         this.c2sBytes += part.length;
       }
     } else if (this.candidates & KIND_BIT.dns && this.active === null) {
-      for (const c of chunks) {
+      for (let i = 0; i < chunks.length; i++) {
+        const c = chunks[i]!;
         if (this.s2cBytes + c.length > this.maxBytes) break;
         this.s2c.push(Buffer.from(c));
         this.s2cBytes += c.length;

@@ -18,6 +18,9 @@ export const RELATED_PROTOCOL: Readonly<Record<string, string>> = {
   tftp: "tftp",
 };
 
+/** The control protocols of RELATED_PROTOCOL, as a set (a hot path's membership test). */
+export const CONTROL_PROTOCOLS: ReadonlySet<string> = new Set(Object.keys(RELATED_PROTOCOL));
+
 export interface Expectation {
   l4: Transport;
   /** The announced endpoint: the new flow has it as one of its two ends. */
@@ -58,6 +61,8 @@ export const DEFAULT_EXPECTATIONS: ExpectationOptions = { timeoutSeconds: 300, m
 export class ExpectationTable {
   readonly options: ExpectationOptions;
   private readonly byEndpoint = new Map<string, Expectation[]>();
+  /** Entries per announced port: a new flow on no such port is no one's (no key built). */
+  private readonly ports = new Map<number, number>();
   private count = 0;
   /** Expectations added and used so far. */
   added = 0;
@@ -77,7 +82,10 @@ export class ExpectationTable {
     // The same announcement twice (a retransmission, a re-INVITE) refreshes the entry.
     const same = list.findIndex((x) => x.masterId === e.masterId && x.protocol === e.protocol);
     if (same >= 0) list.splice(same, 1);
-    else this.count++;
+    else {
+      this.count++;
+      this.ports.set(e.port, (this.ports.get(e.port) ?? 0) + 1);
+    }
     list.push(e);
     this.byEndpoint.delete(key);
     this.byEndpoint.set(key, list);
@@ -97,7 +105,20 @@ export class ExpectationTable {
     dport: number,
     time: number,
   ): Expectation | null {
+    if (!this.mayFit(sport, dport)) return null;
     return this.takeAt(l4, dst, dport, src, time) ?? this.takeAt(l4, src, sport, dst, time);
+  }
+
+  /** Whether a flow between these ports could fit an expectation (false: `take` is null). */
+  mayFit(sport: number, dport: number): boolean {
+    return this.count > 0 && (this.ports.has(dport) || this.ports.has(sport));
+  }
+
+  /** One entry on `port` is gone. */
+  private dropPort(port: number): void {
+    const n = this.ports.get(port)! - 1;
+    if (n > 0) this.ports.set(port, n);
+    else this.ports.delete(port);
   }
 
   private takeAt(l4: Transport, ip: string, port: number, peer: string, time: number): Expectation | null {
@@ -109,12 +130,14 @@ export class ExpectationTable {
       if (e.expires < time) {
         list.splice(i, 1);
         this.count--;
+        this.dropPort(e.port);
         continue;
       }
       if (e.peerIp !== null && e.peerIp !== peer) continue;
       if (e.once) {
         list.splice(i, 1);
         this.count--;
+        this.dropPort(e.port);
       }
       if (list.length === 0) this.byEndpoint.delete(key);
       this.hits++;
@@ -128,8 +151,9 @@ export class ExpectationTable {
     const first = this.byEndpoint.entries().next();
     if (first.done) return;
     const [key, list] = first.value;
-    list.shift();
+    const e = list.shift();
     this.count--;
+    if (e) this.dropPort(e.port);
     if (list.length === 0) this.byEndpoint.delete(key);
   }
 

@@ -23,7 +23,7 @@ import { FlowSubject } from "./subject.ts";
 import { FlowDissection, dissectorCandidates, type FlowL7, type HostnameSource } from "./dissection.ts";
 import { DnsCache } from "../dissect/dns.ts";
 import type { AppCatalogue, AppMatchSource } from "../apps/catalogue.ts";
-import { RELATED_PROTOCOL, type ExpectationTable } from "./expectations.ts";
+import { CONTROL_PROTOCOLS, type ExpectationTable } from "./expectations.ts";
 
 export interface WindowOptions {
   /** Packets (both directions, handshake included) inspected at most; l7-filter default 10. */
@@ -187,6 +187,22 @@ function intern(address: string): string {
   if (addresses.size >= 65536) addresses.clear();
   addresses.set(address, address);
   return address;
+}
+/** IPv4 address strings by their 32-bit value: a known address is not spelled again. */
+const v4Addresses = new Map<number, string>();
+/** The text of a packet's source or destination address, shared between flows. */
+function addressOf(p: DecodedPacket, source: boolean): string {
+  const b = p.raw;
+  const at = (source ? p.srcAt : p.dstAt) ?? -1;
+  if (p.family !== 4 || !b || at < 0 || at + 4 > b.length) return intern(source ? p.src : p.dst);
+  const n = ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+  let s = v4Addresses.get(n);
+  if (s === undefined) {
+    if (v4Addresses.size >= 65536) v4Addresses.clear();
+    s = intern(source ? p.src : p.dst);
+    v4Addresses.set(n, s);
+  }
+  return s;
 }
 const ONE_CHUNK: Buffer[] = [Buffer.alloc(0)];
 const NO_CHUNKS: Buffer[] = [];
@@ -353,7 +369,7 @@ export class FlowTable {
       this.expectations &&
       p.payload.length &&
       flow.verdict === "matched" &&
-      RELATED_PROTOCOL[flow.protocol]
+      CONTROL_PROTOCOLS.has(flow.protocol)
     )
       this.expectations.learn(flow, direction === "c2s", p.payload, time);
     if (++this.sinceSweep >= 4096) {
@@ -448,16 +464,17 @@ export class FlowTable {
         this.end(e, oldest, "evicted");
       }
     }
-    // Read once: a reused packet (capture path) spells its addresses on every read.
-    const src = p.src;
-    const dst = p.dst;
+    // A reused packet (capture path) spells its addresses on every read: a known IPv4
+    // address is found by its value instead.
+    const src = addressOf(p, true);
+    const dst = addressOf(p, false);
     const flow: Flow = {
       id: this.nextId++,
       l4: p.l4,
       family: p.family,
-      clientIp: intern(fromClient ? src : dst),
+      clientIp: fromClient ? src : dst,
       clientPort: fromClient ? p.sport : p.dport,
-      serverIp: intern(fromClient ? dst : src),
+      serverIp: fromClient ? dst : src,
       serverPort: fromClient ? p.dport : p.sport,
       firstSeen: time,
       lastSeen: time,
@@ -572,7 +589,7 @@ export class FlowTable {
     const subject = insp.subject;
     const before = subject.chars;
     let grew = false;
-    for (const c of chunks) if (subject.append(c, window.bytes)) grew = true;
+    for (let i = 0; i < chunks.length; i++) if (subject.append(chunks[i]!, window.bytes)) grew = true;
     flow.inspectedBytes = subject.chars;
     if (grew || packetHit) {
       let hit = grew
@@ -623,7 +640,10 @@ export class FlowTable {
 
   /** A new flow that a control flow announced is decided at once (false when none fits). */
   private relate(flow: Flow, p: DecodedPacket, time: number): boolean {
-    const e = this.expectations!.take(p.l4, p.src, p.sport, p.dst, p.dport, time);
+    const x = this.expectations!;
+    // Most new flows are on no announced port: no address spelled, no key built.
+    if (!x.mayFit(p.sport, p.dport)) return false;
+    const e = x.take(p.l4, p.src, p.sport, p.dst, p.dport, time);
     const known = e && this.patterns.get?.(e.protocol);
     if (!e || !known) return false;
     flow.master = { id: e.masterId, protocol: e.masterProtocol };
@@ -640,7 +660,7 @@ export class FlowTable {
   private matchDatagram(chunks: Buffer[], room: number): ReturnType<Matcher["match"]> {
     const one = new FlowSubject();
     let grew = false;
-    for (const c of chunks) if (one.append(c, room)) grew = true;
+    for (let i = 0; i < chunks.length; i++) if (one.append(chunks[i]!, room)) grew = true;
     if (!grew) return null;
     const hit = this.patterns.match(one.view(), "udp");
     one.clear();

@@ -4,7 +4,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { plainText } from "@sluice/policy";
-import { classifyCaptureBuffer } from "@sluice/classifier";
 import { protectedProcedure } from "../../trpc.ts";
 import { audit } from "../../helpers.ts";
 
@@ -23,7 +22,8 @@ export const classifyCapture = protectedProcedure
         message: `captures up to ${Math.round(max / 1048576)} MiB`,
       });
     const buf = Buffer.from(input.dataBase64, "base64");
-    const patterns = ctx.deps.patterns();
+    const patterns = await ctx.deps.patterns();
+    const { classifyCaptureBuffer } = await import("@sluice/classifier");
     const t0 = performance.now();
     const s = classifyCaptureBuffer(input.name, buf, patterns);
     const ms = Math.round(performance.now() - t0);

@@ -54,6 +54,10 @@ export function AgentHealthCard({ d }: { d: AgentHealth }) {
                   <Badge color="green" variant="light">
                     NFQUEUE running
                   </Badge>
+                ) : (s.dataPlane as { starting?: boolean }).starting ? (
+                  <Badge color="yellow" variant="light">
+                    starting: traffic passes unclassified until it runs
+                  </Badge>
                 ) : (
                   <Badge color="red" variant="light">
                     stopped: {String((s.dataPlane as { error?: string }).error)}

@@ -26,7 +26,8 @@ import { usePolicyDraft, issueAt, type DraftClass, type Direction, type LeafKind
 import { RemoveClassModal, type PendingRemove } from "./remove-class-modal";
 import { formatBps } from "@/lib/format";
 import { ErrorState, Loading } from "@/components/states";
-import { SaveBar } from "@/components/save-bar";
+import { DraftSaveBar } from "@/components/save-bar";
+import { CellInput } from "@/components/cell-input";
 import { useCurrentUser } from "@/components/shell";
 
 const LEAVES: { value: LeafKind; label: string }[] = [
@@ -239,29 +240,23 @@ export function ClassesEditor() {
                       aria-label={`parent of class ${c.name}`}
                     />
                   </Table.Td>
-                  <Table.Td>
-                    <TextInput
-                      size="xs"
-                      value={c.rate}
-                      onChange={(e) => update(i, { rate: e.currentTarget.value })}
-                      error={at(i, "rate")}
-                      disabled={readOnly}
-                      aria-label={`rate of class ${c.name}`}
-                      data-testid={`class-${dir}-${c.name}-rate`}
-                    />
-                  </Table.Td>
-                  <Table.Td>
-                    <TextInput
-                      size="xs"
-                      value={c.ceil}
-                      placeholder="= rate"
-                      onChange={(e) => update(i, { ceil: e.currentTarget.value })}
-                      error={at(i, "ceil")}
-                      disabled={readOnly}
-                      aria-label={`ceil of class ${c.name}`}
-                      data-testid={`class-${dir}-${c.name}-ceil`}
-                    />
-                  </Table.Td>
+                  <CellInput
+                    value={c.rate}
+                    onChange={(v) => update(i, { rate: v })}
+                    error={at(i, "rate")}
+                    disabled={readOnly}
+                    label={`rate of class ${c.name}`}
+                    testId={`class-${dir}-${c.name}-rate`}
+                  />
+                  <CellInput
+                    value={c.ceil}
+                    placeholder="= rate"
+                    onChange={(v) => update(i, { ceil: v })}
+                    error={at(i, "ceil")}
+                    disabled={readOnly}
+                    label={`ceil of class ${c.name}`}
+                    testId={`class-${dir}-${c.name}-ceil`}
+                  />
                   <Table.Td>
                     <NumberInput
                       size="xs"
@@ -385,18 +380,7 @@ export function ClassesEditor() {
           }}
         />
       )}
-      <SaveBar
-        dirty={ed.dirty}
-        issues={ed.issues}
-        otherIssues={ed.issues.filter((x) => !mine(x.path))}
-        saving={ed.saving.isPending}
-        saved={ed.saving.isSuccess}
-        error={ed.saving.error}
-        readOnly={readOnly}
-        onSave={ed.save}
-        onReset={ed.reset}
-        context={ed.draft ?? undefined}
-      />
+      <DraftSaveBar ed={ed} shows={mine} readOnly={readOnly} />
     </Stack>
   );
 }

@@ -26,6 +26,7 @@ import { errorIssues, useTRPC } from "@/lib/trpc";
 import { formatBps } from "@/lib/format";
 import { ErrorState, Empty, Loading } from "@/components/states";
 import { useCurrentUser } from "@/components/shell";
+import { CellInput } from "@/components/cell-input";
 import { emptyRow, fromRow, nameFrom, toRow, type DeviceRow } from "./device-rows";
 
 export function DevicesView() {
@@ -140,29 +141,23 @@ export function DevicesView() {
               )}
               {current.map((r, i) => (
                 <Table.Tr key={i} data-testid={`device-row-${i}`}>
-                  <Table.Td>
-                    <TextInput
-                      size="xs"
-                      value={r.name}
-                      onChange={(e) => set(i, { name: e.currentTarget.value })}
-                      error={under(i, "name")}
-                      disabled={readOnly}
-                      aria-label={`name of device rule ${i + 1}`}
-                      data-testid={`device-${i}-name`}
-                    />
-                  </Table.Td>
-                  <Table.Td>
-                    <TextInput
-                      size="xs"
-                      value={r.hosts}
-                      placeholder="192.168.77.20, 02:00:…"
-                      onChange={(e) => set(i, { hosts: e.currentTarget.value })}
-                      error={under(i, "hosts")}
-                      disabled={readOnly}
-                      aria-label={`hosts of device rule ${r.name}`}
-                      data-testid={`device-${i}-hosts`}
-                    />
-                  </Table.Td>
+                  <CellInput
+                    value={r.name}
+                    onChange={(v) => set(i, { name: v })}
+                    error={under(i, "name")}
+                    disabled={readOnly}
+                    label={`name of device rule ${i + 1}`}
+                    testId={`device-${i}-name`}
+                  />
+                  <CellInput
+                    value={r.hosts}
+                    placeholder="192.168.77.20, 02:00:…"
+                    onChange={(v) => set(i, { hosts: v })}
+                    error={under(i, "hosts")}
+                    disabled={readOnly}
+                    label={`hosts of device rule ${r.name}`}
+                    testId={`device-${i}-hosts`}
+                  />
                   {(
                     [
                       ["upRate", "upload.rate"],
@@ -171,18 +166,16 @@ export function DevicesView() {
                       ["downCeil", "download.ceil"],
                     ] as const
                   ).map(([k, path]) => (
-                    <Table.Td key={k}>
-                      <TextInput
-                        size="xs"
-                        value={r[k]}
-                        placeholder={k.endsWith("Ceil") ? "= rate" : "none"}
-                        onChange={(e) => set(i, { [k]: e.currentTarget.value })}
-                        error={under(i, path)}
-                        disabled={readOnly}
-                        aria-label={`${path.replace(".", " ")} of device ${r.name}`}
-                        data-testid={`device-${i}-${k}`}
-                      />
-                    </Table.Td>
+                    <CellInput
+                      key={k}
+                      value={r[k]}
+                      placeholder={k.endsWith("Ceil") ? "= rate" : "none"}
+                      onChange={(v) => set(i, { [k]: v })}
+                      error={under(i, path)}
+                      disabled={readOnly}
+                      label={`${path.replace(".", " ")} of device ${r.name}`}
+                      testId={`device-${i}-${k}`}
+                    />
                   ))}
                   <Table.Td>
                     <Select

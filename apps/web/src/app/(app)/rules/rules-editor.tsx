@@ -22,7 +22,7 @@ import { useQuery } from "@tanstack/react-query";
 import { usePolicyDraft, issueAt, newRule, type DraftRule } from "@/lib/policy-draft";
 import { useTRPC } from "@/lib/trpc";
 import { ErrorState, Loading, Empty } from "@/components/states";
-import { SaveBar } from "@/components/save-bar";
+import { DraftSaveBar } from "@/components/save-bar";
 import { useCurrentUser } from "@/components/shell";
 import { SPECIAL, useProtocolIndex } from "./protocol-picker";
 import { RuleTarget, KIND_LABELS } from "./rule-target";
@@ -243,18 +243,7 @@ export function RulesEditor() {
           </Group>
         )}
       </Card>
-      <SaveBar
-        dirty={ed.dirty}
-        issues={ed.issues}
-        otherIssues={ed.issues.filter((x) => !x.path.startsWith("rules"))}
-        saving={ed.saving.isPending}
-        saved={ed.saving.isSuccess}
-        error={ed.saving.error}
-        readOnly={readOnly}
-        onSave={ed.save}
-        onReset={ed.reset}
-        context={ed.draft ?? undefined}
-      />
+      <DraftSaveBar ed={ed} shows={(p) => p.startsWith("rules")} readOnly={readOnly} />
     </Stack>
   );
 }

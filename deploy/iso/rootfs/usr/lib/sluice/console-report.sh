@@ -4,6 +4,7 @@
 # addresses. The dashboard is waited for first, with bash alone: a Node process here would
 # take CPU from the dashboard's own start-up.
 set -u
+exec {pause}<> <(:) # `read -t` on it: a pause without a sleep process
 if systemctl -q is-enabled sluice-web.service 2>/dev/null; then
   answer="no answer"
   for _ in $(seq 1 600); do
@@ -16,13 +17,21 @@ if systemctl -q is-enabled sluice-web.service 2>/dev/null; then
       fi
       exec 3<&-
     fi 2>/dev/null
-    sleep 1
+    read -r -t 1 -u "$pause" || true
   done
   echo "SLUICE-WEB-READY $answer"
 else
   echo "SLUICE-WEB-ABSENT (this image has no dashboard: use the sluice command on the console)"
 fi
+# The agent answers while its data plane's workers still start: wait for them (a minute or
+# two at most on a slow box) so that the status shows the data plane as it runs.
+status=""
+for _ in $(seq 1 20); do
+  status="$(/opt/sluice/bin/sluice status 2>&1)"
+  [[ "$status" == *"data plane: starting"* ]] || break
+  read -r -t 5 -u "$pause" || true
+done
 echo "SLUICE-STATUS-BEGIN"
-/opt/sluice/bin/sluice status 2>&1 || true
+echo "$status"
 echo "SLUICE-STATUS-END"
 /usr/lib/sluice/issue.sh --print

@@ -1,16 +1,14 @@
-// The agent as the lab tests run it: a real `sluice agent` inside the lab's box namespace,
-// with its own data directory and control socket, plus the kernel views the tests assert on
-// (conntrack entries, tc class byte counters).
+// The agent as the lab runs it: a real `sluice agent` inside the lab's box namespace, with
+// its own data directory, control socket and log file (agent.log beside them).
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, openSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { LAB, execInNs } from "../../src/index.ts";
 import { AgentClient } from "@sluice/agent-contract";
-import { parseConntrackLine, parseTcClassStats } from "@sluice/agent/src/stats/parse.ts";
+import { LAB } from "./constants.ts";
 
 const SLUICE = fileURLToPath(import.meta.resolve("@sluice/agent/bin/sluice"));
 
@@ -20,18 +18,32 @@ export class LabAgent {
   readonly client = new AgentClient(this.socket);
   private proc: ChildProcess | null = null;
 
-  private readonly protocols: string;
+  private readonly protocols: string | undefined;
   private readonly extraArgs: string[];
 
-  /** `protocols`: the pattern directory the agent loads (its app catalogue beside it);
-   * `extraArgs`: more `sluice agent` options (e.g. --leases FILE). */
-  constructor(protocols: string, extraArgs: string[] = []) {
+  /** `protocols`: the pattern directory the agent loads (its app catalogue beside it; the
+   * agent's default when undefined); `extraArgs`: more `sluice agent` options (e.g. --leases FILE). */
+  constructor(protocols: string | undefined, extraArgs: string[] = []) {
     this.protocols = protocols;
     this.extraArgs = extraArgs;
   }
 
+  /** The agent's process id (it replaces `ip netns exec`), while it runs. */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** The end of the agent's log, for a failing test's message. */
+  logTail(chars = 3000): string {
+    try {
+      return readFileSync(join(this.dir, "agent.log"), "utf8").slice(-chars);
+    } catch {
+      return "";
+    }
+  }
+
   /** Starts the agent and waits until its data plane runs. */
-  async start(): Promise<void> {
+  async start(timeoutMs = 60_000): Promise<void> {
     this.proc = spawn(
       "ip",
       [
@@ -44,14 +56,12 @@ export class LabAgent {
         join(this.dir, "data"),
         "--socket",
         this.socket,
-        "--protocols",
-        this.protocols,
+        ...(this.protocols ? ["--protocols", this.protocols] : []),
         ...this.extraArgs,
       ],
-      // the agent's log, for a failing test to be read
       { stdio: ["ignore", this.logFd(), this.logFd()] },
     );
-    for (let i = 0; i < 160; i++) {
+    for (const end = Date.now() + timeoutMs; Date.now() < end;) {
       try {
         const s = await this.client.call<{ dataPlane: { running: boolean } }>("GET", "/v1/status");
         if (s.dataPlane.running) return;
@@ -60,10 +70,10 @@ export class LabAgent {
       }
       await sleep(250);
     }
-    throw new Error("agent did not come up");
+    throw new Error(`the agent did not come up in ${timeoutMs / 1000} s\n${this.logTail()}`);
   }
 
-  /** The agent's log file (agent.log in the test's directory), opened for appending. */
+  /** The agent's log file, opened for appending. */
   private logFd(): number {
     return openSync(join(this.dir, "agent.log"), "a");
   }
@@ -72,23 +82,9 @@ export class LabAgent {
     if (!this.proc) return;
     const p = this.proc;
     this.proc = null;
+    if (p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once("exit", r));
     p.kill(signal);
     await exited;
   }
-}
-
-/** The box's IPv4 conntrack table. */
-export async function conntrack() {
-  const r = await execInNs(LAB.ns.box, ["conntrack", "-L", "-f", "ipv4"], { allowFail: true });
-  return r.stdout
-    .split("\n")
-    .map(parseConntrackLine)
-    .filter((x) => x !== null);
-}
-
-/** Bytes sent per class id on a box device. */
-export async function classBytes(dev: string): Promise<Map<string, number>> {
-  const r = await execInNs(LAB.ns.box, ["tc", "-s", "class", "show", "dev", dev]);
-  return new Map(parseTcClassStats(r.stdout).map((c) => [c.classid, c.bytes]));
 }

@@ -1,0 +1,138 @@
+// The bytes a match of an anchored pattern can begin with, read off the RE2 source the
+// dialect emits (flow/subject.ts: a byte b of the subject is the code point b). A set of
+// patterns whose every match must begin with one of a few bytes (the packet patterns:
+// natpmp's \x00, memcached's \x80/\x81, DTLS's \x16) need not run on a payload that begins
+// with another: one array lookup instead of an RE2 call per datagram.
+//
+// Conservative: anything this reader does not follow (an optional first atom, `.`, a
+// negated class, an escape other than \x{..}, an unanchored branch) gives null, "any byte".
+
+/** 256 flags (1: a match may begin with that byte), or null when any byte may begin one. */
+export type FirstBytes = Uint8Array | null;
+
+/** The first bytes of the RE2 source `src` (every top-level branch must start with `^`). */
+export function firstBytes(src: string): FirstBytes {
+  const out = new Uint8Array(256);
+  let i = 0;
+
+  // `\x{HH}` or a plain character at i: its code point, i moved past it; -1 when unknown.
+  const char = (): number => {
+    const c = src[i];
+    if (c === undefined) return -1;
+    if (c === "\\") {
+      const m = /^\\x\{([0-9a-fA-F]+)\}/.exec(src.slice(i, i + 12));
+      if (m) {
+        i += m[0].length;
+        return parseInt(m[1]!, 16);
+      }
+      // An escaped punctuation character stands for itself.
+      const e = src[i + 1];
+      if (e !== undefined && /[^0-9A-Za-z]/.test(e)) {
+        i += 2;
+        return e.charCodeAt(0);
+      }
+      return -1;
+    }
+    if ("()[]|?*+{}.^$".includes(c)) return -1;
+    i++;
+    return c.charCodeAt(0);
+  };
+
+  const mark = (lo: number, hi: number, into: Uint8Array) => {
+    for (let b = lo; b <= Math.min(hi, 255); b++) into[b] = 1;
+  };
+
+  // One atom at i into `into`; false when not followed.
+  const atom = (into: Uint8Array): boolean => {
+    const c = src[i];
+    if (c === "[") {
+      i++;
+      if (src[i] === "^") return false;
+      while (i < src.length && src[i] !== "]") {
+        const lo = char();
+        if (lo < 0) return false;
+        let hi = lo;
+        if (src[i] === "-" && src[i + 1] !== "]") {
+          i++;
+          hi = char();
+          if (hi < lo) return false;
+        }
+        mark(lo, hi, into);
+      }
+      if (src[i] !== "]") return false;
+      i++;
+      return true;
+    }
+    if (c === "(") {
+      if (!src.startsWith("(?:", i)) return false;
+      i += 3;
+      if (!alternation(into, false)) return false;
+      if (src[i] !== ")") return false;
+      i++;
+      return true;
+    }
+    const b = char();
+    if (b < 0) return false;
+    mark(b, b, into);
+    return true;
+  };
+
+  // The first atom of each branch (anchored: each top-level branch begins with `^`), the
+  // rest of the branch skipped; i ends at the `)` or the end that closes the alternation.
+  const alternation = (into: Uint8Array, top: boolean): boolean => {
+    for (;;) {
+      if (top) {
+        if (src[i] !== "^") return false;
+        i++;
+      }
+      if (src[i] === "|" || src[i] === ")" || i >= src.length) return false; // empty branch
+      if (!atom(into)) return false;
+      // A quantifier that allows zero makes the atom optional: not followed.
+      const q = src[i];
+      if (q === "?" || q === "*" || (q === "{" && /^\{0[,}]/.test(src.slice(i, i + 3)))) return false;
+      if (!skipRest()) return false;
+      if (src[i] === "|") {
+        i++;
+        continue;
+      }
+      return true;
+    }
+  };
+
+  // Skips to the `|` or `)` that ends the current branch (nested groups and classes whole).
+  const skipRest = (): boolean => {
+    let depth = 0;
+    while (i < src.length) {
+      const c = src[i]!;
+      if (c === "\\") i += 2;
+      else if (c === "[") {
+        i++;
+        if (src[i] === "]") i++;
+        while (i < src.length && src[i] !== "]") i += src[i] === "\\" ? 2 : 1;
+        i++;
+      } else if (c === "(") {
+        depth++;
+        i++;
+      } else if (c === ")") {
+        if (depth === 0) return true;
+        depth--;
+        i++;
+      } else if (c === "|" && depth === 0) return true;
+      else i++;
+    }
+    return depth === 0;
+  };
+
+  if (!alternation(out, true) || i !== src.length) return null;
+  return out;
+}
+
+/** The union of several patterns' first bytes (null when any of them is null). */
+export function unionFirstBytes(all: FirstBytes[]): FirstBytes {
+  const out = new Uint8Array(256);
+  for (const f of all) {
+    if (f === null) return null;
+    for (let b = 0; b < 256; b++) if (f[b]) out[b] = 1;
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import RE2 from "re2";
+import { firstBytes, unionFirstBytes } from "../src/first-bytes.ts";
+import { loadPatternDirs } from "../src/index.ts";
+
+const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
+
+const bytesOf = (f: Uint8Array | null) => (f === null ? null : [...f.keys()].filter((b) => f[b]));
+
+test("first bytes of anchored sources: literals, escapes, classes, groups", () => {
+  assert.deepEqual(bytesOf(firstBytes("^\\x{16}\\x{01}")), [0x16]);
+  assert.deepEqual(bytesOf(firstBytes("^ab|^\\x{00}")), [0x00, 0x61]);
+  assert.deepEqual(bytesOf(firstBytes("^[Gg][Ee][Tt]")), [0x47, 0x67]);
+  assert.deepEqual(bytesOf(firstBytes("^[\\x{80}-\\x{82}\\x{2d}]x")), [0x2d, 0x80, 0x81, 0x82]);
+  assert.deepEqual(bytesOf(firstBytes("^(?:\\x{80}a|\\x{81}(?:b|c))+d")), [0x80, 0x81]);
+  assert.deepEqual(bytesOf(firstBytes("^x{1,3}y")), [0x78]);
+  assert.deepEqual(bytesOf(firstBytes("^\\.x")), [0x2e]);
+});
+
+test("first bytes: anything not followed means any byte (null)", () => {
+  for (const src of [
+    "^.x", // any character
+    "^[^a]x", // negated class
+    "^a?b", // optional first atom
+    "^a*b",
+    "^a{0,3}b",
+    "^(?:a|)b", // empty branch
+    "^(?:a?)b", // group that may be empty
+    "^(?:ab)?c",
+    "abc", // unanchored
+    "^abc|def", // one unanchored branch
+    "^\\db", // an escape other than \x{..}
+    "^$",
+  ])
+    assert.equal(firstBytes(src), null, src);
+  assert.equal(unionFirstBytes([firstBytes("^a"), null]), null);
+  assert.deepEqual(bytesOf(unionFirstBytes([firstBytes("^a"), firstBytes("^b")])), [0x61, 0x62]);
+});
+
+test("no pattern of protocols/ matches a fixture payload whose first byte is outside its first bytes", () => {
+  // Real payloads near a match: every fixture packet, its first byte replaced by each byte
+  // value the reader says cannot begin a match.
+  const payloads: string[] = [];
+  const dir = join(PROTOCOLS, "fixtures");
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".json"))) {
+    const doc = JSON.parse(readFileSync(join(dir, f), "utf8")) as Record<
+      string,
+      { packets?: { hex?: string; text?: string }[] }[]
+    >;
+    for (const cases of Object.values(doc))
+      if (Array.isArray(cases))
+        for (const c of cases)
+          for (const p of c.packets ?? []) {
+            const s =
+              p.hex !== undefined
+                ? Buffer.from(p.hex.replace(/[^0-9a-fA-F]/g, ""), "hex").toString("latin1")
+                : (p.text ?? "");
+            if (s.length) payloads.push(s);
+          }
+  }
+  assert.ok(payloads.length > 100, `${payloads.length} fixture payloads`);
+  let checked = 0;
+  const set = loadPatternDirs([PROTOCOLS]);
+  for (const p of set.patterns) {
+    for (const [src, keepNul] of [
+      [p.re2, false],
+      [p.packetRe2, true],
+    ] as const) {
+      if (src === null) continue;
+      const first = firstBytes(src);
+      if (first === null) continue;
+      const re = new RE2(src);
+      // Packet patterns (where the set uses the answer): every byte; the rest a sample.
+      for (let b = keepNul ? 0 : 1; b < 256; b += keepNul ? 1 : 13) {
+        if (first[b]) continue;
+        for (const payload of payloads) {
+          const tail = keepNul ? payload.slice(1) : payload.slice(1).replaceAll("\0", "");
+          const subject = String.fromCharCode(b) + tail;
+          assert.ok(
+            !re.test(subject),
+            `${p.name}: ${src} matched a payload beginning with 0x${b.toString(16)}`,
+          );
+          checked++;
+        }
+      }
+    }
+  }
+  assert.ok(checked > 50000, `${checked} checks`);
+});
