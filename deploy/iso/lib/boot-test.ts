@@ -124,7 +124,9 @@ class Http {
     const r = await fetch(this.base + path, {
       method: init.method ?? "GET",
       redirect: "manual",
-      signal: AbortSignal.timeout(init.timeoutMs ?? 60_000),
+      // 3 minutes: a route's first request loads its code, which took more than a minute
+      // of emulated CPU on a loaded host (a sign-in timed out at 60 s while a build ran)
+      signal: AbortSignal.timeout(init.timeoutMs ?? 180_000),
       headers: {
         ...(this.jar.size ? { cookie: this.cookie() } : {}),
         ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
