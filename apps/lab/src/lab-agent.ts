@@ -2,7 +2,7 @@
 // its own data directory, control socket and log file (agent.log beside them).
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,6 +44,8 @@ export class LabAgent {
 
   /** Starts the agent and waits until its data plane runs. */
   async start(timeoutMs = 60_000): Promise<void> {
+    // the agent's stdout and stderr, appended to its log (the child keeps its own copy)
+    const log = openSync(join(this.dir, "agent.log"), "a");
     this.proc = spawn(
       "ip",
       [
@@ -59,8 +61,9 @@ export class LabAgent {
         ...(this.protocols ? ["--protocols", this.protocols] : []),
         ...this.extraArgs,
       ],
-      { stdio: ["ignore", this.logFd(), this.logFd()] },
+      { stdio: ["ignore", log, log] },
     );
+    closeSync(log);
     for (const end = Date.now() + timeoutMs; Date.now() < end;) {
       try {
         const s = await this.client.call<{ dataPlane: { running: boolean } }>("GET", "/v1/status");
@@ -71,11 +74,6 @@ export class LabAgent {
       await sleep(250);
     }
     throw new Error(`the agent did not come up in ${timeoutMs / 1000} s\n${this.logTail()}`);
-  }
-
-  /** The agent's log file, opened for appending. */
-  private logFd(): number {
-    return openSync(join(this.dir, "agent.log"), "a");
   }
 
   async kill(signal: NodeJS.Signals): Promise<void> {

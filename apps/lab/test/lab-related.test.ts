@@ -13,8 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { PolicyInput } from "@sluice/policy";
 import type { ProtocolsResponse } from "@sluice/agent-contract";
 import { LAB, execInNs, LabAgent } from "../src/index.ts";
-import { parseConntrackLine } from "@sluice/agent/src/stats/parse.ts";
-import { classBytes } from "./support/kernel-views.ts";
+import { classBytes, conntrack, nftCounterBytes } from "./support/kernel-views.ts";
 import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy } from "./support/lab-suite.ts";
 import { CLIENT_RTP_PORT, SERVER_RTP_PORT, TFTP_BLOCKS } from "./support/sip-tftp.ts";
 import { CLIENT_MEDIA_PORT, RTSP_PORT, SERVER_MEDIA_PORT } from "./support/rtsp-server.ts";
@@ -76,11 +75,7 @@ async function download(url: string, mode: Mode): Promise<{ size: number; mbit: 
  * did (active; to the box's WAN address when NATed).
  */
 async function ftpConnections(family: "ipv4" | "ipv6", serverAddr: string) {
-  const r = await execInNs(LAB.ns.box, ["conntrack", "-L", "-f", family, "-p", "tcp"], { allowFail: true });
-  const all = r.stdout
-    .split("\n")
-    .map(parseConntrackLine)
-    .filter((c) => c !== null);
+  const all = await conntrack(family, "tcp");
   const toServer = all.filter((c) => c.dst === serverAddr);
   return {
     control: toServer.filter((c) => c.dport === 21),
@@ -167,16 +162,7 @@ test(
     // Never queued: the data plane decided only the control connections.
     const flows = await client.call<{ decided: { protocol: string }[] }>("GET", "/v1/flows");
     assert.ok(!flows.decided.some((f) => f.protocol === "ftp-data" || f.protocol === "unknown"));
-    const counter = await execInNs(LAB.ns.box, [
-      "nft",
-      "-j",
-      "list",
-      "counter",
-      "inet",
-      "sluice",
-      `proto_${marks.get("ftp-data")}`,
-    ]);
-    const bytes = Number(/"bytes":\s*(\d+)/.exec(counter.stdout)?.[1]);
+    const bytes = await nftCounterBytes(`proto_${marks.get("ftp-data")}`);
     assert.ok(bytes >= 3 * SIZE, `ftp-data's counter: ${bytes} bytes`);
   },
 );
@@ -193,13 +179,7 @@ test(
     const after = await classBytes("wan0");
     const out = JSON.parse(r.stdout) as { rtpPackets: number; tftpBytes: number };
     assert.equal(out.tftpBytes, TFTP_BLOCKS * 512);
-    const ct = await execInNs(LAB.ns.box, ["conntrack", "-L", "-f", "ipv4", "-p", "udp"], {
-      allowFail: true,
-    });
-    const udp = ct.stdout
-      .split("\n")
-      .map(parseConntrackLine)
-      .filter((c) => c !== null);
+    const udp = await conntrack("ipv4", "udp");
     const sip = udp.find((c) => c.src === local && c.dport === 5060);
     const media = udp.find(
       (c) => c.src === local && c.sport === CLIENT_RTP_PORT && c.dport === SERVER_RTP_PORT,
@@ -244,15 +224,6 @@ test(
     }
   },
 );
-
-/** The box's conntrack entries of one family and protocol. */
-async function conntrack(family: "ipv4" | "ipv6", proto: "tcp" | "udp") {
-  const r = await execInNs(LAB.ns.box, ["conntrack", "-L", "-f", family, "-p", proto], { allowFail: true });
-  return r.stdout
-    .split("\n")
-    .map(parseConntrackLine)
-    .filter((c) => c !== null);
-}
 
 /** An RTSP session from a LAN client (OPTIONS … PLAY), then its media for `seconds`. */
 async function rtspSession(serverAddr: string, local: string, seconds: number) {
@@ -308,16 +279,7 @@ test(
     assert.ok(v4.rtpBytes > 1_000_000, `media received (${v4.rtpBytes} bytes)`);
     assert.ok(capped >= v4.rtpBytes, `the capped class sent the media (${capped} bytes)`);
     assert.ok(v4.mbit <= 4.4 && v4.mbit >= 2, `shaped to 4 Mbit/s (${v4.mbit.toFixed(2)})`);
-    const counter = await execInNs(LAB.ns.box, [
-      "nft",
-      "-j",
-      "list",
-      "counter",
-      "inet",
-      "sluice",
-      `proto_${marks.get("rtp")}`,
-    ]);
-    const counted = Number(/"bytes":\s*(\d+)/.exec(counter.stdout)?.[1]);
+    const counted = await nftCounterBytes(`proto_${marks.get("rtp")}`);
     assert.ok(counted >= v4.rtpBytes, `rtp's counter: ${counted} bytes`);
     const s = await client.call<{ dataPlane: { rtspMedia?: { added: number } } }>("GET", "/v1/status");
     assert.ok((s.dataPlane.rtspMedia?.added ?? 0) >= 2, "the agent added the RTP and RTCP expectations");
