@@ -64,19 +64,28 @@ export function execInNsSync(ns: string, argv: readonly string[], opts: ExecOpti
   return runSync(["ip", "netns", "exec", ns, ...argv], opts);
 }
 
+/** Pids of every process in namespace `ns` (`ip netns pids`; none when it is gone). */
+export function pidsInNs(ns: string): number[] {
+  const out = runSync(["ip", "netns", "pids", ns], { allowFail: true }).stdout;
+  return out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number);
+}
+
 /**
  * Ends (SIGTERM) the processes named `comm` in namespace `ns`: downloads a test started
  * with a generous time limit (a loaded machine makes every step slow) and has measured.
  */
 export function killInNs(ns: string, comm: string): void {
-  const pids = runSync(["ip", "netns", "pids", ns], { allowFail: true }).stdout;
-  for (const pid of pids.split("\n").filter(Boolean)) {
+  for (const pid of pidsInNs(ns)) {
     let name = "";
     try {
       name = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
     } catch {
       continue; // already gone
     }
-    if (name === comm) process.kill(Number(pid), "SIGTERM");
+    if (name === comm) process.kill(pid, "SIGTERM");
   }
 }

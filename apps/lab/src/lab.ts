@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LAB } from "./constants.ts";
 import { selfSignedCert } from "./cert.ts";
-import { runSync } from "./exec.ts";
+import { pidsInNs, runSync } from "./exec.ts";
 import { GENERATORS, type GeneratorKind } from "./generators.ts";
 import { DEFAULT_PACE, GREEDY_PACE, type PaceConfig, type ProcConfig } from "./proc-config.ts";
 import { SERVERS, tlsFiles, type ServerKind } from "./servers.ts";
@@ -249,12 +249,7 @@ export interface LabDownResult {
 
 /** Pids of every process in a lab namespace (`ip netns pids`). */
 function pidsInLabNamespaces(): number[] {
-  const pids: number[] = [];
-  for (const ns of labNamespaces()) {
-    const r = runSync(["ip", "netns", "pids", ns], { allowFail: true });
-    for (const l of r.stdout.split("\n")) if (/^\d+$/.test(l.trim())) pids.push(Number(l.trim()));
-  }
-  return pids;
+  return labNamespaces().flatMap(pidsInNs);
 }
 
 function pidsFromPidFiles(stateDir: string): number[] {
