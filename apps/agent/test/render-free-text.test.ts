@@ -160,7 +160,7 @@ const NFT_FORMS = [
   /^ {4}ct state new (tcp|udp) dport \d+ ct helper set "(ftp|sip|sip-tcp|tftp)"$/,
   /^ {4}ct status expected ct helper "(ftp|sip|sip-tcp|tftp)" ct mark & 0x[0-9a-f]{8} != 0x[0-9a-f]{8} ct mark set ct mark & 0x[0-9a-f]{8} \| 0x[0-9a-f]{8}$/,
   // The connection mark's restore and save (render/nft-connmark.ts).
-  /^ {4}ct state established ct status & expected == 0 (return|meta mark & 0x[0-9a-f]{8} == 0x0{8} meta mark set ct mark & 0x[0-9a-f]{8} accept)$/,
+  /^ {4}ct status & \(expected \| confirmed\) == confirmed (return|meta mark & 0x[0-9a-f]{8} == 0x0{8} meta mark set ct mark & 0x[0-9a-f]{8} accept)$/,
   /^ {4}meta mark & 0x[0-9a-f]{8} == 0x0{8} meta mark set ct mark & 0x[0-9a-f]{8} accept$/,
   /^ {4}goto (restore|save)$/,
   /^ {4}(meta|ct) mark & 0x[0-9a-f]{8} != 0x0{8} goto (restore|save)_bits$/,

@@ -203,7 +203,7 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   // other bits (the low byte) of the side they write, as CONNMARK --nfmask/--ctmask do.
   assert.equal(
     chain("pre")[0],
-    "ct state established ct status & expected == 0 meta mark & 0x000000ff == 0x00000000 meta mark set ct mark & 0xffffff00 accept",
+    "ct status & (expected | confirmed) == confirmed meta mark & 0x000000ff == 0x00000000 meta mark set ct mark & 0xffffff00 accept",
   );
   assert.equal(chain("pre").at(-1), "goto restore");
   assert.deepEqual(chain("restore"), [

@@ -228,7 +228,7 @@ function nftScript(): string[] {
     "  map classes { type mark : classid; elements = { 0x100 : 1:10 } }",
     "  chain pre {",
     "    type filter hook prerouting priority mangle - 10; policy accept;",
-    "    ct state established meta mark & 0xff == 0 meta mark set ct mark & 0xffffff00 accept",
+    "    ct status & (expected | confirmed) == confirmed meta mark & 0xff == 0 meta mark set ct mark & 0xffffff00 accept",
     "    meta mark & 0xff != 0 ct mark & 0x100 != 0 meta mark set meta mark | 0x100",
     "  }",
     "  chain post {",

@@ -73,8 +73,8 @@ export function restoreChains(m: KernelModel): { name: string; rules: ConnmarkRu
 
 /**
  * The restore in one rule, for the common case (none of the packet's other bits set): the
- * prerouting chain's first rule for an established connection, so that a decided packet
- * walks one rule there. Accept ends Sluice's chain only.
+ * prerouting chain's first rule for a confirmed connection nobody expected, so that a
+ * decided packet walks one rule there. Accept ends Sluice's chain only.
  */
 export function restoreFast(m: KernelModel): string {
   if (m.ownMask >>> 0 === 0xffffffff) return "meta mark set ct mark accept";

@@ -188,8 +188,8 @@ export function buildNft(m: KernelModel): NftTable | null {
     chains.splice(1, 0, { name: NFT_UNMARKED_CHAIN, hook: null, rules: unmarked });
   } else post.unshift({ text: `${untouched} accept`, refs: [] });
   // The restore comes after the related connections' rules (a connection they mark now is
-  // restored at its first packet); an established connection nobody expected goes straight
-  // to it.
+  // restored at its first packet); a confirmed connection nobody expected is restored by
+  // the first rule.
   const pre = relatedRules(m, connmark ? restoreFast(m) : "return");
   if (connmark) {
     if (!pre.length) pre.push({ text: restoreFast(m), refs: [] });
@@ -300,13 +300,16 @@ function uninspectedRule(m: KernelModel): NftRule | null {
 /**
  * New control connections get their helper; a connection a helper expected (it carries
  * its control connection's mark from conntrack) gets the related protocol in its protocol
- * field, once: the test skips it afterwards. Every packet walks this base chain, so an
- * established connection no helper expected (nearly every packet) leaves at the first
- * rule instead of failing each rule's test in turn.
+ * field, once: the test skips it afterwards; a new connection whose tuple the RTSP maps
+ * expect gets their mark. All of it is for a connection's first packet (a helper can only
+ * be set before conntrack confirms the connection) or an expected one, so every packet of
+ * a confirmed connection nobody expected (nearly every packet) leaves at the first rule
+ * instead of failing each rule's test in turn. Confirmed, not established: a one-way UDP
+ * flow (no reply yet) stays `ct state new` at every packet.
  */
 function relatedRules(m: KernelModel, exit: string): NftRule[] {
   if (!m.related.helpers.length && !m.related.relabel.length && !m.related.rtspMedia) return [];
-  const rules: NftRule[] = [{ text: `ct state established ct status & expected == 0 ${exit}`, refs: [] }];
+  const rules: NftRule[] = [{ text: `ct status & (expected | confirmed) == confirmed ${exit}`, refs: [] }];
   rules.push(
     ...m.related.helpers.map((h) => ({
       text: `ct state new ${h.l4} dport ${h.port} ct helper set "${h.name}"`,
