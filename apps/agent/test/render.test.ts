@@ -221,7 +221,8 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   ]);
   assert.equal(chain("save_bits")[0], "ct mark set ct mark & 0x000000ff");
   const q = "-j NFQUEUE --queue-balance 8:11 --queue-bypass";
-  // SLUICE_FWD in order: DNS answers always reach the data plane (its DNS cache names later
+  // SLUICE_FWD in order: a decided TCP packet (not RTSP control) leaves at the first rule,
+  // a decided UDP one (not a DNS answer) at the second; DNS answers always reach the data plane (its DNS cache names later
   // flows); a decided connection (protocol field neither 0 nor 1) leaves after one test; an
   // undecided one is queued inside the window; past it, it is marked unknown and queued once
   // more so the data plane records the verdict (the queue fails open, the mark stays). An
@@ -230,6 +231,8 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   assert.deepEqual(
     rules.filter((x) => x.chain === "SLUICE_FWD").map((x) => x.spec.join(" ")),
     [
+      "-p tcp -m mark ! --mark 0x0/0xfe00 -m mark ! --mark 0x1300/0xff00 -j RETURN",
+      "-p udp -m udp ! --sport 53 -m mark ! --mark 0x0/0xfe00 -j RETURN",
       `-p udp -m udp --sport 53 ${q}`,
       `-p tcp -m mark --mark 0x1300/0xff00 -m connbytes --connbytes 0:64 --connbytes-mode packets --connbytes-dir both ${q}`,
       "-m mark ! --mark 0x0/0xfe00 -j RETURN",

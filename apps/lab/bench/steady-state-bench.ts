@@ -156,9 +156,14 @@ console.log(
     `variant ${rendered.model.variant.filter}/${rendered.model.variant.accounting}/${rendered.model.variant.leaf}`,
 );
 
-{
+// BENCH_DP=1 adds (mnode): the minimal rules with Sluice's data plane deciding the flows,
+// and (sluc): Sluice as installed with the minimal C consumer: what the consumer costs.
+const minModes: [string, string, boolean][] = [["min", "(min)    minimal rules + the same HTB tree", false]];
+if (process.env.BENCH_DP === "1")
+  minModes.push(["mnode", "(mnode)  minimal rules, Sluice's data plane", true]);
+for (const [key, label, node] of minModes) {
   // (min): the same tc tree (no filters: nothing picks a class), the minimal rules.
-  const l = newLab("min", 91);
+  const l = newLab(key, key === "min" ? 91 : 89);
   const own = `0x${rendered.model.ownMask.toString(16)}`;
   const tc = rendered.tc.lines.filter((x) => !x.startsWith("filter ")).join("\n") + "\n";
   l.mustExec(l.router, "tc", ["-batch", "-"], tc);
@@ -175,12 +180,19 @@ console.log(
     ].join("\n"),
     [4],
   );
-  const { stop } = await startInRouter(l, [NFQ_MINIMAL, "0", "256", "4096", "1", "0x200"], /ready/, {
-    cpu: BOX_CPU,
-  });
+  const { stop } = node
+    ? await startInRouter(
+        l,
+        [NODE, RUN_DP, "--queues", "0", "--protocols", patterns, "--copy-range", "2176"],
+        /"event":"ready"/,
+        { cpu: BOX_CPU },
+      )
+    : await startInRouter(l, [NFQ_MINIMAL, "0", "256", "4096", "1", "0x200"], /ready/, {
+        cpu: BOX_CPU,
+      });
   modes.push({
-    key: "min",
-    label: "(min)    minimal rules + the same HTB tree",
+    key,
+    label,
     lab: l,
     stop,
     pps: [],
@@ -203,6 +215,8 @@ if (process.env.BENCH_LEGACY !== "0")
     { ...caps, nftables: false },
     93,
   ]);
+if (process.env.BENCH_DP === "1")
+  variants.push(["sluc", "(sluc)   Sluice as installed, the minimal C consumer", caps, 88]);
 if (process.env.BENCH_SPLIT === "1")
   variants.push(
     ["nofwd", "(nofwd)  Sluice as installed minus its FORWARD jump", caps, 94],
@@ -222,12 +236,15 @@ for (const [key, label, c, net] of variants) {
       const handle = drop.exec(line)?.[1];
       if (handle) l.mustExec(l.router, "nft", ["delete", "rule", "inet", "sluice", "post", "handle", handle]);
     }
-  const { stop } = await startInRouter(
-    l,
-    [NODE, RUN_DP, "--queues", "0", "--protocols", patterns, "--copy-range", "2176"],
-    /"event":"ready"/,
-    { cpu: BOX_CPU },
-  );
+  const { stop } =
+    key === "sluc"
+      ? await startInRouter(l, [NFQ_MINIMAL, "0", "256", "4096", "1", "0x200"], /ready/, { cpu: BOX_CPU })
+      : await startInRouter(
+          l,
+          [NODE, RUN_DP, "--queues", "0", "--protocols", patterns, "--copy-range", "2176"],
+          /"event":"ready"/,
+          { cpu: BOX_CPU },
+        );
   const iptRules = r.iptables.v4.split("\n").filter((x) => x.startsWith("-A ")).length;
   modes.push({
     key,
@@ -309,6 +326,14 @@ if (byKey.has("nocnt"))
   console.log(
     `  (nocnt)/(min)   ${ratio("nocnt", "min")}  by CPU ${cpuRatio("nocnt", "min")}  (class selection only, no per-packet counting)`,
   );
+for (const [key, what] of [
+  ["mnode", "the minimal rules, Sluice's data plane"],
+  ["sluc", "Sluice's rules, the minimal consumer"],
+] as const)
+  if (byKey.has(key))
+    console.log(
+      `  (${key})/(min)${" ".repeat(6 - key.length)}  ${ratio(key, "min")}  by CPU ${cpuRatio(key, "min")}  (${what})`,
+    );
 if (byKey.has("nofwd"))
   console.log(
     `  (nofwd)/(min)   ${ratio("nofwd", "min")}  by CPU ${cpuRatio("nofwd", "min")}  (no FORWARD hook: nftables alone)`,

@@ -100,6 +100,19 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
     ? [{ chain: CHAIN_PRE, spec: ["-j", "CONNMARK", "--restore-mark", "--nfmask", own, "--ctmask", own] }]
     : [];
   if (classify) {
+    // A decided packet leaves after one rule (TCP) or two (UDP): each rule it walks costs
+    // about as much as the minimal rules' own on a small box (docs/bench.md, issue 10). Not
+    // for DNS answers (always queued) nor an RTSP control connection (queued for its first
+    // packets); those leave by the general test below.
+    const decided = ["-m", "mark", "!", "--mark", undecided];
+    const rtspControl = m.related.rtspMedia
+      ? ["-m", "mark", "!", "--mark", markValue(m, m.related.rtspMedia.control)]
+      : [];
+    rules.push({ chain: CHAIN_FWD, spec: ["-p", "tcp", ...decided, ...rtspControl, "-j", "RETURN"] });
+    rules.push({
+      chain: CHAIN_FWD,
+      spec: ["-p", "udp", "-m", "udp", "!", "--sport", "53", ...decided, "-j", "RETURN"],
+    });
     const dnsAnswers = ["-p", "udp", "-m", "udp", "--sport", "53", ...queue];
     rules.push({ chain: CHAIN_FWD, spec: dnsAnswers });
     rules.push({ chain: CHAIN_OUT, spec: ["!", "-o", "lo", ...dnsAnswers] });
