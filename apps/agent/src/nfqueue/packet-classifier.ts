@@ -9,7 +9,7 @@ import { HostnameRules } from "@sluice/policy/hostname-glob"; // not the schemas
 import {
   FlowTable,
   PacketSlot,
-  decodeIpPacketInto,
+  decodeIpPacketAt,
   flowClient,
   flowServer,
   type AppCatalogue,
@@ -154,20 +154,26 @@ export class PacketClassifier {
       else if (v === 6 && len >= 40) ipLength = 40 + buf.readUInt16BE(off + 4);
     }
     c.bytes += ipLength;
-    const key = len >= 28 ? DecidedFlowCache.key(buf, off, len) : null;
-    if (key !== null) {
-      if (DecidedFlowCache.isNewSyn(buf, off)) this.decidedFlows.delete(key);
-      else {
-        const known = this.decidedFlows.get(key, now);
-        if (known !== undefined) {
-          const bits = this.bitsOf(known);
-          if (r.rtsp && known.mark === r.rtsp.control && this.holdRtspReply(buf, off, len, bits))
-            return VERDICT_DROP;
-          return this.verdict(p.mark, known.mark, bits);
+    // A flow under inspection (most queued packets) is found in the table by its numbers;
+    // only the others look for a decided record, whose key is a string.
+    const undecodable = decodeIpPacketAt(buf, off, len, this.slot) !== null;
+    let key: string | null = null;
+    if (undecodable || !this.table.has(this.slot)) {
+      key = len >= 28 ? DecidedFlowCache.key(buf, off, len) : null;
+      if (key !== null) {
+        if (DecidedFlowCache.isNewSyn(buf, off)) this.decidedFlows.delete(key);
+        else {
+          const known = this.decidedFlows.get(key, now);
+          if (known !== undefined) {
+            const bits = this.bitsOf(known);
+            if (r.rtsp && known.mark === r.rtsp.control && this.holdRtspReply(buf, off, len, bits))
+              return VERDICT_DROP;
+            return this.verdict(p.mark, known.mark, bits);
+          }
         }
       }
     }
-    if (decodeIpPacketInto(buf.subarray(off, off + len), this.slot) !== null) {
+    if (undecodable) {
       c.passthrough++;
       return p.mark;
     }
@@ -214,9 +220,12 @@ export class PacketClassifier {
       });
     }
     // Done with it (a DNS flow still reading its answers stays until its window is spent).
-    if (flow.inspection === null && key !== null) {
-      this.table.forget(flow);
-      this.decidedFlows.set(key, rec, now);
+    if (flow.inspection === null) {
+      key ??= len >= 28 ? DecidedFlowCache.key(buf, off, len) : null;
+      if (key !== null) {
+        this.table.forget(flow);
+        this.decidedFlows.set(key, rec, now);
+      }
     }
     if (r.rtsp && flow.mark === r.rtsp.control && this.holdRtspReply(buf, off, len, bits))
       return VERDICT_DROP;
@@ -233,7 +242,7 @@ export class PacketClassifier {
   private holdRtspReply(buf: Buffer, off: number, len: number, bits: number): boolean {
     const r = this.r;
     const s = this.slot;
-    if (!r.rtsp || decodeIpPacketInto(buf.subarray(off, off + len), s) !== null) return false;
+    if (!r.rtsp || decodeIpPacketAt(buf, off, len, s) !== null) return false;
     if (s.l4 !== "tcp" || s.payload.length < 16 || s.payload.toString("latin1", 0, 5) !== "RTSP/")
       return false;
     // The reply goes from the server (src) to the client (dst).
