@@ -78,6 +78,12 @@ export class PacketClassifier {
   private generation = 0;
   /** Seconds, as the caller last said (see `setTime`). */
   private now = 0;
+  /**
+   * The flow table's clock: whole seconds. A fractional time in a flow's firstSeen and
+   * lastSeen is a boxed number each (32 B per flow under inspection; flow-memory bench);
+   * an integer is stored in the object. Idle timeouts are whole seconds anyway.
+   */
+  private tableNow = 0;
 
   constructor(o: PacketClassifierOptions) {
     this.queue = o.queue;
@@ -110,6 +116,7 @@ export class PacketClassifier {
   /** The clock for the next packets (seconds; set once per received batch). */
   setTime(seconds: number): void {
     this.now = seconds;
+    this.tableNow = Math.floor(seconds);
   }
 
   /** The main thread added (or refused) a held reply's media: the reply passes next time. */
@@ -179,7 +186,7 @@ export class PacketClassifier {
     }
     let o: ReturnType<FlowTable["observe"]>;
     try {
-      o = this.table.observe(this.slot, now);
+      o = this.table.observe(this.slot, this.tableNow);
     } catch (e) {
       // A classifier bug must not take the queue down: pass the packet, say so (rarely).
       if (c.errors++ < 5) this.onError(`queue ${this.queue}: classifying a packet: ${(e as Error).stack}`);
@@ -187,7 +194,7 @@ export class PacketClassifier {
     }
     const flow = o.flow;
     let decided = o.decided;
-    if (!decided && late && this.table.conclude(flow, now)) {
+    if (!decided && late && this.table.conclude(flow, this.tableNow)) {
       decided = true;
       c.late++;
     }
