@@ -165,6 +165,7 @@ export class PacketClassifier {
     // only the others look for a decided record, whose key is a string.
     const undecodable = decodeIpPacketAt(buf, off, len, this.slot) !== null;
     let key: string | null = null;
+    // (the decided records are apart from the table: its lookup stays valid for observe)
     if (undecodable || !this.table.has(this.slot)) {
       key = len >= 28 ? DecidedFlowCache.key(buf, off, len) : null;
       if (key !== null) {
@@ -186,7 +187,7 @@ export class PacketClassifier {
     }
     let o: ReturnType<FlowTable["observe"]>;
     try {
-      o = this.table.observe(this.slot, this.tableNow);
+      o = this.table.observe(this.slot, this.tableNow, true);
     } catch (e) {
       // A classifier bug must not take the queue down: pass the packet, say so (rarely).
       if (c.errors++ < 5) this.onError(`queue ${this.queue}: classifying a packet: ${(e as Error).stack}`);

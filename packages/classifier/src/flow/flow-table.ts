@@ -313,22 +313,30 @@ export class FlowTable {
     };
   }
 
-  /** Whether the packet's flow is in the table (nothing changes; no string built). */
+  /**
+   * Whether the packet's flow is in the table (nothing changes; no string built). The
+   * next `observe` of the same packet may pass `found` to skip the lookup.
+   */
   has(p: DecodedPacket): boolean {
-    const ix = this.flows;
-    const proto = p.l4 === "tcp" ? 6 : 17;
-    if (p.raw) ix.setKeyFromBytes(proto, p.family, p.raw, p.srcAt!, p.dstAt!, p.sport, p.dport);
-    else ix.setKeyFromText(proto, p.family, p.src, p.dst, p.sport, p.dport);
-    return ix.find() >= 0;
+    this.found = this.find(p);
+    return this.found >= 0;
   }
 
-  /** Feeds one packet (time in seconds). */
-  observe(p: DecodedPacket, time: number): ObserveResult {
+  private find(p: DecodedPacket): number {
     const ix = this.flows;
     const proto = p.l4 === "tcp" ? 6 : 17;
     if (p.raw) ix.setKeyFromBytes(proto, p.family, p.raw, p.srcAt!, p.dstAt!, p.sport, p.dport);
     else ix.setKeyFromText(proto, p.family, p.src, p.dst, p.sport, p.dport);
-    let e = ix.find();
+    return ix.find();
+  }
+
+  /**
+   * Feeds one packet (time in seconds). `found`: `has` was just called with this packet,
+   * and the table has not changed since (its lookup is reused).
+   */
+  observe(p: DecodedPacket, time: number, found = false): ObserveResult {
+    const ix = this.flows;
+    let e = found ? this.found : this.find(p);
     let flow = e < 0 ? undefined : ix.value(e);
     if (flow) {
       const idle = p.l4 === "tcp" ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds;
@@ -475,6 +483,8 @@ export class FlowTable {
     return out;
   }
 
+  /** The entry `has` found (-1: none). */
+  private found = -1;
   /** The next entry slot the periodic sweep looks at. */
   private sweepAt = 0;
 

@@ -106,8 +106,14 @@ export class FlowSubject {
   persist(): void {
     if (this.fresh === null) return;
     const store = this.reserve(this.used + this.freshBytes);
-    this.used += this.fresh.copy(store, this.used);
-    if (this.freshMore) for (const f of this.freshMore) this.used += f.copy(store, this.used);
+    // TypedArray#set: a few dozen bytes, without Buffer#copy's argument handling.
+    store.set(this.fresh, this.used);
+    this.used += this.fresh.length;
+    if (this.freshMore)
+      for (const f of this.freshMore) {
+        store.set(f, this.used);
+        this.used += f.length;
+      }
     this.fresh = null;
     this.freshMore = null;
     this.freshBytes = 0;
