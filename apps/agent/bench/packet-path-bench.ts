@@ -4,7 +4,8 @@
 // window) and verdicted into NFQNL_MSG_VERDICT_BATCH messages, in batches of 64 as
 // queue-io.ts receives them. Stages are measured alone and together in the same run, by
 // CPU time (less sensitive to other jobs than wall time).
-// Env: FLOWS (20000), ROUNDS (3). Run: node apps/agent/bench/packet-path-bench.ts
+// Env: FLOWS (20000), ROUNDS (3), PAYLOAD (junk).
+// Run: node --expose-gc apps/agent/bench/packet-path-bench.ts (a GC before each round)
 import { fileURLToPath } from "node:url";
 import { catalogueBeside, loadAppCatalogue, loadPatternDirs } from "@sluice/classifier";
 import { markFields } from "@sluice/policy";
@@ -15,6 +16,11 @@ const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 const FLOWS = Number(process.env.FLOWS ?? 20_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const WINDOW = 10;
+// "junk": nothing matches, every flow is inspected over its whole window (WINDOW packets
+// each); "torrent": a BitTorrent DHT query, decided at its first packet (one packet each:
+// the kernel keeps a decided connection's later packets out of the queue).
+const PAYLOAD = process.env.PAYLOAD ?? "junk";
+const PACKETS = PAYLOAD === "torrent" ? 1 : WINDOW;
 const BATCH = 64;
 
 /** One NFQNL_MSG_PACKET: nlmsghdr, nfgenmsg, packet header, mark, payload. */
@@ -51,6 +57,7 @@ pkt[9] = 17;
 pkt.set([10, 0, 0, 2, 10, 0, 1, 2], 12);
 pkt.writeUInt16BE(5000, 22);
 pkt.writeUInt16BE(26, 24);
+if (PAYLOAD === "torrent") pkt.write("d1:ad2:id20:", 28, "latin1");
 
 const ring = Buffer.alloc(FLOWS * 96);
 const lens = new Int32Array(FLOWS);
@@ -74,8 +81,14 @@ function newClassifier(): PacketClassifier {
  * time (user + system, µs) per packet of parsing + (stage "full") classifying + verdicts;
  * building the messages is not counted.
  */
+const classifiers = new Map<string, PacketClassifier>();
+const gc = (globalThis as { gc?: () => void }).gc;
+
 function run(stage: "parse" | "full", seed: number): number {
-  const pc = newClassifier();
+  // One classifier per stage for every round (as a worker keeps its own), new flows each round.
+  let pc = classifiers.get(stage);
+  if (!pc) classifiers.set(stage, (pc = newClassifier()));
+  gc?.();
   const verdicts = new VerdictBatch(verdictBuf, 0);
   let id = 1;
   let us = 0;
@@ -88,8 +101,8 @@ function run(stage: "parse" | "full", seed: number): number {
     },
     error: () => {},
   };
-  for (let n = 0; n < WINDOW; n++) {
-    pc.setTime(1000 + n);
+  for (let n = 0; n < PACKETS; n++) {
+    pc.setTime(1000.37 + 20 * seed + n);
     let off = 0;
     for (let flow = 0; flow < FLOWS; flow++) {
       pkt[14] = seed;
@@ -115,7 +128,9 @@ function run(stage: "parse" | "full", seed: number): number {
   return us / handled;
 }
 
-console.log(`packet path bench: ${FLOWS} one-way UDP flows x ${WINDOW} packets, batches of ${BATCH}`);
+console.log(
+  `packet path bench: ${FLOWS} one-way UDP flows x ${PACKETS} packets (${PAYLOAD}), batches of ${BATCH}`,
+);
 const res: Record<string, number[]> = { parse: [], full: [] };
 for (let r = 0; r < ROUNDS; r++)
   for (const stage of ["parse", "full"] as const)

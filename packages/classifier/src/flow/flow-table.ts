@@ -391,6 +391,7 @@ export class FlowTable {
       CONTROL_PROTOCOLS.has(flow.protocol)
     )
       this.expectations.learn(flow, direction === "c2s", p.payload, time);
+    this.observed = e;
     if (++this.sinceSweep >= 4096) {
       this.sinceSweep = 0;
       this.sweep(time);
@@ -422,9 +423,14 @@ export class FlowTable {
    */
   forget(flow: Flow): void {
     const ix = this.flows;
-    const proto = flow.l4 === "tcp" ? 6 : 17;
-    ix.setKeyFromText(proto, flow.family, flow.clientIp, flow.serverIp, flow.clientPort, flow.serverPort);
-    const e = ix.find();
+    // Mostly the flow the last packet was for (the data plane forgets a flow as its verdict
+    // comes): its entry is known, no key spelled back from the address strings.
+    let e = this.observed;
+    if (e < 0 || ix.valueAt(e) !== flow) {
+      const proto = flow.l4 === "tcp" ? 6 : 17;
+      ix.setKeyFromText(proto, flow.family, flow.clientIp, flow.serverIp, flow.clientPort, flow.serverPort);
+      e = ix.find();
+    }
     if (e >= 0 && ix.value(e) === flow) ix.remove(e);
     if (flow.inspection) this.release(flow);
   }
@@ -483,6 +489,8 @@ export class FlowTable {
     return out;
   }
 
+  /** The entry of the flow the last `observe` was for. */
+  private observed = -1;
   /** The entry `has` found (-1: none). */
   private found = -1;
   /** The next entry slot the periodic sweep looks at. */
