@@ -38,6 +38,11 @@ export interface PacketClassifierOptions {
   window: WindowOptions;
   /** Flows under inspection at most (and twice that many decided records). */
   maxFlows: number;
+  /**
+   * Decided-flow events kept per `takeEvents` at most (flows with a host name always are;
+   * the others over the limit are counted in `eventsDropped`); default all.
+   */
+  maxEvents?: number;
   routing: Routing;
   apps: AppCatalogue | null;
   dnsCache?: SharedDnsCache;
@@ -58,7 +63,16 @@ export class PacketClassifier {
   readonly table: FlowTable;
   readonly dnsCache: SharedDnsCache;
   readonly decidedFlows: DecidedFlowCache;
-  readonly counters = { packets: 0, bytes: 0, passthrough: 0, decided: 0, late: 0, errors: 0, rtspHeld: 0 };
+  readonly counters = {
+    packets: 0,
+    bytes: 0,
+    passthrough: 0,
+    decided: 0,
+    late: 0,
+    errors: 0,
+    rtspHeld: 0,
+    eventsDropped: 0,
+  };
   /** Packets by the l7 mark they were given. */
   readonly verdicts: Record<number, number> = {};
   /** One decoded packet for every queued one: the flow table keeps nothing of it. */
@@ -66,6 +80,7 @@ export class PacketClassifier {
   /** Decided flows since the last `takeEvents`. */
   private events: FlowDecidedEvent[] = [];
   private readonly queue: number;
+  private readonly maxEvents: number;
   private readonly onError: (msg: string) => void;
   private readonly onMedia: (req: MediaRequest) => void;
   /** SETUP replies held, by key: when first seen, and whether their media is expected. */
@@ -87,6 +102,7 @@ export class PacketClassifier {
 
   constructor(o: PacketClassifierOptions) {
     this.queue = o.queue;
+    this.maxEvents = o.maxEvents ?? Infinity;
     this.onError = o.onError ?? (() => {});
     this.onMedia = o.onMedia ?? ((req) => this.mediaReady(req.key));
     this.dnsCache = o.dnsCache ?? new SharedDnsCache();
@@ -209,8 +225,9 @@ export class PacketClassifier {
       generation: -1,
     };
     const bits = this.bitsOf(rec);
-    if (decided) {
-      c.decided++;
+    if (decided) c.decided++;
+    if (decided && this.events.length >= this.maxEvents && !flow.hostname) c.eventsDropped++;
+    else if (decided) {
       this.events.push({
         queue: this.queue,
         time: now,
