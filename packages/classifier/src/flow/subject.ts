@@ -9,6 +9,8 @@
 import { isAscii } from "node:buffer";
 import { SubjectArena, subjectArena } from "./subject-arena.ts";
 
+const EMPTY = Buffer.alloc(0);
+
 export class FlowSubject {
   /** Payload bytes held (NULs stripped): the window's count. */
   chars = 0;
@@ -92,7 +94,9 @@ export class FlowSubject {
   view(): Buffer {
     if (this.used === 0 && this.fresh !== null && this.freshMore === null) return this.fresh;
     this.persist();
-    return this.capacity ? this.storage().subarray(0, this.used) : Buffer.alloc(0);
+    // One view of the used bytes (not a view of the storage, then one of that).
+    if (!this.capacity) return EMPTY;
+    return this.big ? this.big.subarray(0, this.used) : subjectArena.view(this.block, this.used);
   }
 
   /**
@@ -102,8 +106,14 @@ export class FlowSubject {
   persist(): void {
     if (this.fresh === null) return;
     const store = this.reserve(this.used + this.freshBytes);
-    this.used += this.fresh.copy(store, this.used);
-    if (this.freshMore) for (const f of this.freshMore) this.used += f.copy(store, this.used);
+    // TypedArray#set: a few dozen bytes, without Buffer#copy's argument handling.
+    store.set(this.fresh, this.used);
+    this.used += this.fresh.length;
+    if (this.freshMore)
+      for (const f of this.freshMore) {
+        store.set(f, this.used);
+        this.used += f.length;
+      }
     this.fresh = null;
     this.freshMore = null;
     this.freshBytes = 0;
