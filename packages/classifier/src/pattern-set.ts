@@ -89,6 +89,8 @@ interface SetGroup {
   literals: Literal[] | null;
   /** Packet groups: the bytes a match can begin with (see first-bytes.ts), or null (any). */
   first: FirstBytes;
+  /** The best (lowest) priority among its members: a group that cannot beat a hit is skipped. */
+  minPriority: number;
 }
 
 /** What goes into a set: a whole pattern, or its anchored or its unanchored branches. */
@@ -124,6 +126,18 @@ function partsOf(p: LoadedPattern): Part[] {
     { pattern: p, re2: anchoredRe2, anchored: true, maxLength: maxMatchLength(anchoredRe2), literals: null },
     { pattern: p, re2: rest.join("|"), anchored: false, maxLength: Infinity, literals: literalsOf(rest) },
   ];
+}
+
+/** The shortest lead run (`^[...]{m,n}` or `^.{m,n}`) that makes a part "long-lead". */
+const LONG_LEAD = 64;
+
+/** Whether a branch of `src` begins with a repeated class or dot of LONG_LEAD or more. */
+function longLead(src: string): boolean {
+  for (const b of src.split("|")) {
+    const m = /^\^(?:\[(?:[^\]\\]|\\.)*\]|\.)\{\d+,(\d+)\}/.exec(b);
+    if (m && Number(m[1]) >= LONG_LEAD) return true;
+  }
+  return false;
 }
 
 function literalsOf(branches: string[]): Literal[] | null {
@@ -207,20 +221,22 @@ export class PatternSet {
             maxLength: anchored ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity,
             literals: anchored || !chunk[0]!.literals ? null : chunk.flatMap((p) => p.literals!),
             first: null,
+            minPriority: Math.min(...chunk.map((p) => p.pattern.priority)),
           });
         }
       };
-      // Anchored groups hold patterns of similar reach (shortest first), so that a flow
-      // whose data already outgrew a whole group stops paying for it (see `match`).
+      // Anchored groups hold patterns in priority order: after a hit, a group whose every
+      // member has a worse priority is skipped (see `match`), and in this order that is
+      // every later group. Parts that begin with a long run of nearly any byte
+      // (`^[\x01-\xff]{0,160}` in h323) keep the automaton alive over most of every
+      // subject, and combined with the others multiply its states: they get a set of their own.
       const byPriority = (a: Part, b: Part) => a.pattern.priority - b.pattern.priority;
-      chunked(
-        parts.filter((p) => p.anchored).sort((a, b) => a.maxLength - b.maxLength || byPriority(a, b)),
-        true,
-      );
+      chunked(parts.filter((p) => p.anchored && !longLead(p.re2)).sort(byPriority), true);
+      chunked(parts.filter((p) => p.anchored && longLead(p.re2)).sort(byPriority), true);
       // Unanchored ones with a prefilter apart from those without (which always run).
       chunked(parts.filter((p) => !p.anchored && p.literals).sort(byPriority), false);
       chunked(parts.filter((p) => !p.anchored && !p.literals).sort(byPriority), false);
-      return groups;
+      return groups.sort((a, b) => a.minPriority - b.minPriority);
     };
     // Packet patterns are few: unanchored sets (RE2 still honours their `^`).
     const buildPacket = (t: Transport): SetGroup[] => {
@@ -240,6 +256,7 @@ export class PatternSet {
           maxLength: Infinity,
           literals: null,
           first: unionFirstBytes(chunk.map((p) => firstBytes(p.packetRe2!))),
+          minPriority: Math.min(...chunk.map((p) => p.priority)),
         });
       }
       return groups;
@@ -275,6 +292,8 @@ export class PatternSet {
       // `seen`: the subject's first `seen` bytes (of its text form) were already matched
       // without a hit. An anchored match no longer than that lies inside them: skip.
       if (g.maxLength <= seen) continue;
+      // No member could beat the pattern already found.
+      if (best !== null && best.priority < g.minPriority) continue;
       // An unanchored group runs only on a subject holding one of its required runs.
       if (g.literals && !containsAnyLiteral(bytes, g.literals)) continue;
       // `test` may stop at the first hit and builds no array; most subjects match nothing.
@@ -307,6 +326,7 @@ export class PatternSet {
       const g = groups[gi]!;
       // No member can begin with this byte (most datagrams, for natpmp, memcached, DTLS).
       if (g.first && !g.first[first]) continue;
+      if (best !== null && best.priority < g.minPriority) continue;
       // The latin1-mapped UTF-8 form the translation matches (as flow/subject.ts builds it).
       bytes ??= isAscii(payload) ? payload : latin1AsUtf8(payload);
       // Nearly every datagram matches none: `test` builds no array.
