@@ -17,11 +17,11 @@ export interface Literal {
 
 /**
  * The longest run of characters every match of `branch` (one top-level alternative of
- * the RE2 text the dialect emits) contains, or null when it has none of MIN_LITERAL or
+ * the RE2 text the dialect emits) contains, or null when it has none of `minLength` or
  * more. Reads literals, `\x{hh}` escapes and single-character or case-pair classes at the
  * branch's top level; anything quantified, grouped or zero-width ends a run.
  */
-export function requiredLiteral(branch: string): Literal | null {
+export function requiredLiteral(branch: string, minLength = MIN_LITERAL): Literal | null {
   let best = "";
   let run = "";
   let i = 0;
@@ -59,7 +59,7 @@ export function requiredLiteral(branch: string): Literal | null {
     else run += String.fromCharCode(ch >= 0x41 && ch <= 0x5a ? ch + 0x20 : ch);
   }
   end();
-  if (best.length < MIN_LITERAL) return null;
+  if (best.length < Math.max(1, minLength)) return null;
   const bytes = Buffer.from(best, "latin1");
   let at = 0;
   while (at < bytes.length && isLower(bytes[at]!)) at++;

@@ -85,7 +85,10 @@ interface SetGroup {
   members: LoadedPattern[];
   /** Anchored groups: no member can match past this many bytes; unanchored: Infinity. */
   maxLength: number;
-  /** Unanchored groups: every match contains one of these (see literal-prefilter.ts), or null. */
+  /**
+   * Unanchored and long-lead groups: every match contains one of these (see
+   * literal-prefilter.ts), or null (the group always runs).
+   */
   literals: Literal[] | null;
   /** Packet groups: the bytes a match can begin with (see first-bytes.ts), or null (any). */
   first: FirstBytes;
@@ -101,6 +104,8 @@ interface Part {
   maxLength: number;
   /** Unanchored parts: one required run per branch, or null when a branch has none. */
   literals: Literal[] | null;
+  /** Its top-level alternatives. */
+  branches: string[];
 }
 
 /**
@@ -116,6 +121,7 @@ function partsOf(p: LoadedPattern): Part[] {
     anchored,
     maxLength: anchored ? p.maxLength : Infinity,
     literals: anchored ? null : literalsOf(p.branches),
+    branches: p.branches,
   });
   if (p.anchored) return [whole(true)];
   const starts = p.branches.filter((b) => b.startsWith("^"));
@@ -123,8 +129,22 @@ function partsOf(p: LoadedPattern): Part[] {
   if (starts.length === 0 || rest.length === 0) return [whole(false)];
   const anchoredRe2 = starts.join("|");
   return [
-    { pattern: p, re2: anchoredRe2, anchored: true, maxLength: maxMatchLength(anchoredRe2), literals: null },
-    { pattern: p, re2: rest.join("|"), anchored: false, maxLength: Infinity, literals: literalsOf(rest) },
+    {
+      pattern: p,
+      re2: anchoredRe2,
+      anchored: true,
+      maxLength: maxMatchLength(anchoredRe2),
+      literals: null,
+      branches: starts,
+    },
+    {
+      pattern: p,
+      re2: rest.join("|"),
+      anchored: false,
+      maxLength: Infinity,
+      literals: literalsOf(rest),
+      branches: rest,
+    },
   ];
 }
 
@@ -132,18 +152,18 @@ function partsOf(p: LoadedPattern): Part[] {
 const LONG_LEAD = 64;
 
 /** Whether a branch of `src` begins with a repeated class or dot of LONG_LEAD or more. */
-function longLead(src: string): boolean {
-  for (const b of src.split("|")) {
+function longLead(branches: string[]): boolean {
+  for (const b of branches) {
     const m = /^\^(?:\[(?:[^\]\\]|\\.)*\]|\.)\{\d+,(\d+)\}/.exec(b);
     if (m && Number(m[1]) >= LONG_LEAD) return true;
   }
   return false;
 }
 
-function literalsOf(branches: string[]): Literal[] | null {
+function literalsOf(branches: string[], minLength?: number): Literal[] | null {
   const out: Literal[] = [];
   for (const b of branches) {
-    const lit = requiredLiteral(b);
+    const lit = requiredLiteral(b, minLength);
     if (!lit) return null;
     out.push(lit);
   }
@@ -219,7 +239,7 @@ export class PatternSet {
             set,
             members: chunk.map((p) => p.pattern),
             maxLength: anchored ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity,
-            literals: anchored || !chunk[0]!.literals ? null : chunk.flatMap((p) => p.literals!),
+            literals: !chunk[0]!.literals ? null : chunk.flatMap((p) => p.literals!),
             first: null,
             minPriority: Math.min(...chunk.map((p) => p.pattern.priority)),
           });
@@ -231,8 +251,19 @@ export class PatternSet {
       // (`^[\x01-\xff]{0,160}` in h323) keep the automaton alive over most of every
       // subject, and combined with the others multiply its states: they get a set of their own.
       const byPriority = (a: Part, b: Part) => a.pattern.priority - b.pattern.priority;
-      chunked(parts.filter((p) => p.anchored && !longLead(p.re2)).sort(byPriority), true);
-      chunked(parts.filter((p) => p.anchored && longLead(p.re2)).sort(byPriority), true);
+      chunked(parts.filter((p) => p.anchored && !longLead(p.branches)).sort(byPriority), true);
+      // A long-lead part runs only on a subject holding its required run, however short
+      // (h323 needs a \x08: one memchr instead of an automaton over 160 bytes).
+      const long = parts.filter((p) => p.anchored && longLead(p.branches)).sort(byPriority);
+      for (const p of long) p.literals = literalsOf(p.branches, 1);
+      chunked(
+        long.filter((p) => p.literals),
+        true,
+      );
+      chunked(
+        long.filter((p) => !p.literals),
+        true,
+      );
       // Unanchored ones with a prefilter apart from those without (which always run).
       chunked(parts.filter((p) => !p.anchored && p.literals).sort(byPriority), false);
       chunked(parts.filter((p) => !p.anchored && !p.literals).sort(byPriority), false);
@@ -294,7 +325,7 @@ export class PatternSet {
       if (g.maxLength <= seen) continue;
       // No member could beat the pattern already found.
       if (best !== null && best.priority < g.minPriority) continue;
-      // An unanchored group runs only on a subject holding one of its required runs.
+      // A group with required runs runs only on a subject holding one of them.
       if (g.literals && !containsAnyLiteral(bytes, g.literals)) continue;
       // `test` may stop at the first hit and builds no array; most subjects match nothing.
       if (!g.set.test(bytes)) continue;
