@@ -148,16 +148,24 @@ function partsOf(p: LoadedPattern): Part[] {
   ];
 }
 
-/** The shortest lead run (`^[...]{m,n}` or `^.{m,n}`) that makes a part "long-lead". */
+/**
+ * A lead run (`^[...]{m,n}` or `^.{m,n}`) of LONG_LEAD or more keeps an anchored set's
+ * automaton alive over most of every subject (h323's `^[\x01-\xff]{0,160}`), and one of
+ * SHORT_LEAD or more over its first bytes (mdns's `^[\x01-\xff]{0,8}`, kerberos's
+ * `{0,4}`), which lets the rest of such a pattern (mdns: labels of any bytes >= 0x20)
+ * stay alive too.
+ */
 const LONG_LEAD = 64;
+const SHORT_LEAD = 4;
 
-/** Whether a branch of `src` begins with a repeated class or dot of LONG_LEAD or more. */
-function longLead(branches: string[]): boolean {
+/** The longest lead run (see LONG_LEAD) among the branches, 0 when none begins with one. */
+function leadRun(branches: string[]): number {
+  let most = 0;
   for (const b of branches) {
     const m = /^\^(?:\[(?:[^\]\\]|\\.)*\]|\.)\{\d+,(\d+)\}/.exec(b);
-    if (m && Number(m[1]) >= LONG_LEAD) return true;
+    if (m) most = Math.max(most, Number(m[1]));
   }
-  return false;
+  return most;
 }
 
 function literalsOf(branches: string[], minLength?: number): Literal[] | null {
@@ -247,23 +255,23 @@ export class PatternSet {
       };
       // Anchored groups hold patterns in priority order: after a hit, a group whose every
       // member has a worse priority is skipped (see `match`), and in this order that is
-      // every later group. Parts that begin with a long run of nearly any byte
-      // (`^[\x01-\xff]{0,160}` in h323) keep the automaton alive over most of every
-      // subject, and combined with the others multiply its states: they get a set of their own.
+      // every later group. Parts with a lead run (see LONG_LEAD) are kept out of them: they
+      // run only on a subject holding their required run (a long lead: however short;
+      // h323 needs a \x08, one memchr instead of an automaton over 160 bytes; mdns needs
+      // `\x05local`), and long leads without one get a set of their own (they would
+      // multiply the others' states).
       const byPriority = (a: Part, b: Part) => a.pattern.priority - b.pattern.priority;
-      chunked(parts.filter((p) => p.anchored && !longLead(p.branches)).sort(byPriority), true);
-      // A long-lead part runs only on a subject holding its required run, however short
-      // (h323 needs a \x08: one memchr instead of an automaton over 160 bytes).
-      const long = parts.filter((p) => p.anchored && longLead(p.branches)).sort(byPriority);
-      for (const p of long) p.literals = literalsOf(p.branches, 1);
-      chunked(
-        long.filter((p) => p.literals),
-        true,
-      );
-      chunked(
-        long.filter((p) => !p.literals),
-        true,
-      );
+      const anchored = parts.filter((p) => p.anchored);
+      for (const p of anchored) {
+        const lead = leadRun(p.branches);
+        if (lead >= LONG_LEAD) p.literals = literalsOf(p.branches, 1);
+        else if (lead >= SHORT_LEAD) p.literals = literalsOf(p.branches);
+      }
+      const long = (p: Part) => leadRun(p.branches) >= LONG_LEAD;
+      chunked(anchored.filter((p) => !p.literals && !long(p)).sort(byPriority), true);
+      // One set per gated part: its gate is its own run, not the union of several.
+      for (const p of anchored.filter((p) => p.literals)) chunked([p], true);
+      chunked(anchored.filter((p) => !p.literals && long(p)).sort(byPriority), true);
       // Unanchored ones with a prefilter apart from those without (which always run).
       chunked(parts.filter((p) => !p.anchored && p.literals).sort(byPriority), false);
       chunked(parts.filter((p) => !p.anchored && !p.literals).sort(byPriority), false);
