@@ -337,6 +337,12 @@ export class PatternSet {
       if (g.literals && !containsAnyLiteral(bytes, g.literals)) continue;
       // `test` may stop at the first hit and builds no array; most subjects match nothing.
       if (!g.set.test(bytes)) continue;
+      // A set of one (the gated parts) needs no second scan to say which member hit.
+      if (g.members.length === 1) {
+        const p = g.members[0]!;
+        if (!best || p.priority < best.priority) best = p;
+        continue;
+      }
       const hits = g.set.match(bytes);
       for (let k = 0; k < hits.length; k++) {
         const p = g.members[hits[k]!]!;
