@@ -38,6 +38,35 @@ function setup(caps: Capabilities) {
   return { kernel, store, applier, state };
 }
 
+test("an iptables-only layout becomes the nftables one: the old jumps and chains go in the same restore", async () => {
+  const { kernel, store, state } = setup(MINIMAL_CAPABILITIES);
+  const legacy = new Applier({
+    exec: kernel,
+    store,
+    caps: MINIMAL_CAPABILITIES,
+    protocols: () => catalogue,
+    apps: () => apps,
+  });
+  await legacy.apply(defaultPolicy(), { user: "test" });
+  const before = await state();
+  assert.deepEqual(before.v4.hooks, { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 });
+  assert.ok(before.v4.chains.includes("SLUICE_PRE") && before.v4.chains.includes("SLUICE_ACCT"));
+  const nft = new Applier({
+    exec: kernel,
+    store,
+    caps: MINIMAL_WITH_NFT,
+    protocols: () => catalogue,
+    apps: () => apps,
+  });
+  const { entry } = await nft.apply(defaultPolicy(), { user: "test" });
+  assert.equal(entry.status, "applied");
+  const after = await state();
+  assert.deepEqual(after.v4.hooks, { PREROUTING: 0, FORWARD: 1, OUTPUT: 1, POSTROUTING: 0 });
+  assert.deepEqual(after.v4.chains, ["SLUICE_FWD", "SLUICE_OUT"]);
+  assert.deepEqual(after.v6!.chains, ["SLUICE_FWD", "SLUICE_OUT"]);
+  assert.ok(after.nft!.chains.some((c) => c.name === "restore"));
+});
+
 for (const [variant, caps] of [
   ["nftables maps", MINIMAL_WITH_NFT],
   ["fw filters", FULL_CAPABILITIES],
@@ -49,7 +78,12 @@ for (const [variant, caps] of [
     assert.equal(entry.status, "applied");
     assert.deepEqual(diff.policy.changes, ["first policy on this box"]);
     const s = await state();
-    assert.deepEqual(s.v4.hooks, { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 });
+    // With nftables the connection mark is restored and saved there: no PREROUTING or
+    // POSTROUTING jump (render/nft-connmark.ts).
+    const hooks = caps.nftables
+      ? { PREROUTING: 0, FORWARD: 1, OUTPUT: 1, POSTROUTING: 0 }
+      : { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 };
+    assert.deepEqual(s.v4.hooks, hooks);
     assert.ok(
       s.tc.wan0!.classes.some((l) => l.startsWith("class htb 1:11 parent 1:1") && l.includes("rate 7Mbit")),
     );
@@ -59,17 +93,19 @@ for (const [variant, caps] of [
       const scripts = kernel.ran("nft", "-f", "-");
       assert.equal(scripts.length, 1);
       assert.equal(scripts[0]!.input, (entry.scripts.nft ?? "").replace(/^#.*\n/gm, ""));
-      const hooks = Object.fromEntries(s.nft!.chains.map((c) => [c.name, c.hook]));
-      assert.equal(hooks.post, "postrouting -150");
-      assert.equal(hooks.dev0, null);
+      const nftHooks = Object.fromEntries(s.nft!.chains.map((c) => [c.name, c.hook]));
+      assert.equal(nftHooks.post, "postrouting -150");
+      assert.equal(nftHooks.dev0, null);
+      assert.equal(nftHooks.restore, null);
+      assert.equal(nftHooks.save, null);
       // related connections: the conntrack helpers and the prerouting chain that assigns them
-      assert.equal(hooks.pre, "prerouting -160");
+      assert.equal(nftHooks.pre, "prerouting -160");
       assert.ok(s.nft!.helpers.includes("ftp ftp tcp"), JSON.stringify(s.nft!.helpers));
       assert.ok(s.nft!.counters.includes("proto_2"));
     } else assert.equal(s.nft, null);
     const again = await applier.apply(defaultPolicy(), { user: "test" });
     assert.deepEqual(again.diff.tc, []);
-    assert.deepEqual((await state()).v4.hooks, { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 });
+    assert.deepEqual((await state()).v4.hooks, hooks);
   });
 
   test(`${variant}: app, category and hostname rules become routes the read-back verifies`, async () => {
@@ -133,6 +169,35 @@ test("a bad policy is refused before any command runs", async () => {
       e.issues.some((i) => i.path.startsWith("classes.upload")),
   );
   assert.equal(kernel.log.length, 0);
+});
+
+test("an iptables-only layout becomes the nftables one: the old jumps and chains go in the same restore", async () => {
+  const { kernel, store, state } = setup(MINIMAL_CAPABILITIES);
+  const legacy = new Applier({
+    exec: kernel,
+    store,
+    caps: MINIMAL_CAPABILITIES,
+    protocols: () => catalogue,
+    apps: () => apps,
+  });
+  await legacy.apply(defaultPolicy(), { user: "test" });
+  const before = await state();
+  assert.deepEqual(before.v4.hooks, { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 });
+  assert.ok(before.v4.chains.includes("SLUICE_PRE") && before.v4.chains.includes("SLUICE_ACCT"));
+  const nft = new Applier({
+    exec: kernel,
+    store,
+    caps: MINIMAL_WITH_NFT,
+    protocols: () => catalogue,
+    apps: () => apps,
+  });
+  const { entry } = await nft.apply(defaultPolicy(), { user: "test" });
+  assert.equal(entry.status, "applied");
+  const after = await state();
+  assert.deepEqual(after.v4.hooks, { PREROUTING: 0, FORWARD: 1, OUTPUT: 1, POSTROUTING: 0 });
+  assert.deepEqual(after.v4.chains, ["SLUICE_FWD", "SLUICE_OUT"]);
+  assert.deepEqual(after.v6!.chains, ["SLUICE_FWD", "SLUICE_OUT"]);
+  assert.ok(after.nft!.chains.some((c) => c.name === "restore"));
 });
 
 for (const [variant, caps] of [

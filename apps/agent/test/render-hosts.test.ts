@@ -93,10 +93,13 @@ test("golden: host fairness by SFQ host hashing and device rules on the applianc
   assert.match(t.nft, /ip daddr \{ 192\.168\.77\.64\/28, 192\.168\.77\.99 \} meta priority set 1:d9 accept/);
   assert.match(t.nft, /ip6 daddr \{ fd00::20 \} meta priority set 1:d8 accept/);
   assert.match(t.nft, /ip saddr \{ 192\.168\.77\.64\/28, 192\.168\.77\.99 \} meta priority set 1:d9 accept/);
-  const post = r.nft!.table.chains.find((c) => c.name === "post")!.rules.map((x) => x.text);
-  // first the count of packets that passed uninspected, then unmarked packets to the hosts
-  assert.match(post[0]!, /counter name "uninspected"$/);
-  assert.match(post[1]!, /^meta mark & 0xffffff00 == 0x00000000 oifname "wan0" goto hosts0$/);
+  const rules = (name: string) => r.nft!.table.chains.find((c) => c.name === name)!.rules.map((x) => x.text);
+  const post = rules("post");
+  // Unmarked packets leave the post chain at once: first the count of packets that passed
+  // uninspected, then to the hosts; marked ones reach the hosts after their mark's class.
+  assert.equal(post[0]!, "meta mark & 0xffffff00 == 0x00000000 goto unmarked");
+  assert.match(rules("unmarked")[0]!, /counter name "uninspected"$/);
+  assert.deepEqual(rules("unmarked").slice(1), ['oifname "wan0" goto hosts0', 'oifname "lan0" goto hosts1']);
   assert.match(post.at(-1)!, /^oifname "lan0" goto hosts1$/);
   assert.ok(r.header.some((h) => h.includes('device "kids": no address known for 02:00:00:00:00:99')));
   assert.ok(

@@ -12,7 +12,7 @@ import {
   MINIMAL_CAPABILITIES,
   chooseVariant,
 } from "../src/kernel/capabilities.ts";
-import { buildRules, renderIptables, ruleLine } from "../src/render/iptables.ts";
+import { buildRules, chainsOf, hooksOf, renderIptables, ruleLine } from "../src/render/iptables.ts";
 import { HostIdRegistry } from "../src/apply/host-ids.ts";
 import { verifyNft } from "../src/apply/verify.ts";
 import type { InstalledNft } from "../src/kernel/installed.ts";
@@ -103,8 +103,14 @@ test("golden: appliance kernel (sfq leaves, nftables maps pick classes and count
   assert.match(t.nft, /counter name meta mark & 0x0000ff00 map @protocols/);
   // Least specific first: a hostname rule's class is set last, so it wins.
   const dev0 = r.nft!.table.chains.find((c) => c.name === "dev0")!.rules.map((x) => x.refs[0]);
-  assert.deepEqual(dev0, ["@dev0_protocol", undefined, "@dev0_app", "@dev0_host"]);
-  assert.match(t.nft, /meta mark & 0xffff0000 == 0x00000000 return\n {4}meta priority set .* @dev0_app/);
+  assert.deepEqual(dev0, ["@dev0_protocol", "@dev0_protocol", "@dev0_app", "@dev0_host"]);
+  // A packet with neither an app nor a hostname rule leaves after its protocol's class, in one rule.
+  assert.match(
+    t.nft,
+    /meta mark & 0xffff0000 == 0x00000000 meta priority set meta mark & 0x0000ff00 map @dev0_protocol return\n/,
+  );
+  // One lookup by output device.
+  assert.match(t.nft, /oifname vmap \{ "wan0" : jump dev0, "lan0" : jump dev1 \}/);
   const host = r.nft!.table.maps.find((m) => m.name === "dev0_host")!;
   assert.deepEqual(host.elements, [
     { key: 0x1000000, value: "1:13" },
@@ -183,10 +189,40 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   );
   const rules = buildRules(r.model, 4);
   const lines = rules.map((x) => x.spec.join(" "));
-  // Restore and save carry all three fields (protocol, app, hostname rule).
-  assert.ok(lines.includes("-j CONNMARK --restore-mark --nfmask 0xffffff00 --ctmask 0xffffff00"));
+  // With nftables the connection mark is restored and saved there (render/nft-connmark.ts):
+  // no iptables PREROUTING/POSTROUTING chain for a decided packet to walk.
+  assert.ok(!lines.some((l) => l.includes("CONNMARK")));
+  assert.deepEqual(chainsOf(r.model), ["SLUICE_FWD", "SLUICE_OUT"]);
+  assert.deepEqual(
+    hooksOf(r.model).map((h) => h.chain),
+    ["FORWARD", "OUTPUT"],
+  );
+  const nft = r.nft!.table;
+  const chain = (name: string) => nft.chains.find((c) => c.name === name)!.rules.map((x) => x.text);
+  // Restore and save carry all three fields (protocol, app, hostname rule) and keep the
+  // other bits (the low byte) of the side they write, as CONNMARK --nfmask/--ctmask do.
+  assert.equal(
+    chain("pre")[0],
+    "ct status & (expected | confirmed) == confirmed meta mark & 0x000000ff == 0x00000000 meta mark set ct mark & 0xffffff00 accept",
+  );
+  assert.equal(chain("pre").at(-1), "goto restore");
+  assert.deepEqual(chain("restore"), [
+    "meta mark & 0x000000ff != 0x00000000 goto restore_bits",
+    "meta mark set ct mark & 0xffffff00",
+  ]);
+  assert.equal(chain("restore_bits").length, 1 + 24);
+  assert.equal(
+    chain("post")[1],
+    "ct mark & 0x0000fe00 == 0x00000000 meta mark & 0x0000fe00 != 0x00000000 jump save",
+  );
+  assert.deepEqual(chain("save"), [
+    "ct mark & 0x000000ff != 0x00000000 goto save_bits",
+    "ct mark set meta mark & 0xffffff00",
+  ]);
+  assert.equal(chain("save_bits")[0], "ct mark set ct mark & 0x000000ff");
   const q = "-j NFQUEUE --queue-balance 8:11 --queue-bypass";
-  // SLUICE_FWD in order: DNS answers always reach the data plane (its DNS cache names later
+  // SLUICE_FWD in order: a decided TCP packet (not RTSP control) leaves at the first rule,
+  // a decided UDP one (not a DNS answer) at the second; DNS answers always reach the data plane (its DNS cache names later
   // flows); a decided connection (protocol field neither 0 nor 1) leaves after one test; an
   // undecided one is queued inside the window; past it, it is marked unknown and queued once
   // more so the data plane records the verdict (the queue fails open, the mark stays). An
@@ -195,6 +231,8 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   assert.deepEqual(
     rules.filter((x) => x.chain === "SLUICE_FWD").map((x) => x.spec.join(" ")),
     [
+      "-p tcp -m mark ! --mark 0x0/0xfe00 -m mark ! --mark 0x1300/0xff00 -j RETURN",
+      "-p udp -m udp ! --sport 53 -m mark ! --mark 0x0/0xfe00 -j RETURN",
       `-p udp -m udp --sport 53 ${q}`,
       `-p tcp -m mark --mark 0x1300/0xff00 -m connbytes --connbytes 0:64 --connbytes-mode packets --connbytes-dir both ${q}`,
       "-m mark ! --mark 0x0/0xfe00 -j RETURN",
@@ -203,14 +241,23 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
       q,
     ],
   );
-  // The mark is saved once: only while the connection's own mark is undecided.
+  const legacy = renderPolicy(policy(), MARKS, LEGACY_CAPABILITIES);
+  // Without nftables: restore in SLUICE_PRE; the mark is saved once, only while the
+  // connection's own mark is undecided.
+  const legacyRules = buildRules(legacy.model, 4);
   assert.deepEqual(
-    rules.filter((x) => x.chain === "SLUICE_POST").map((x) => x.spec.join(" ")),
+    legacyRules.filter((x) => x.chain === "SLUICE_PRE").map((x) => x.spec.join(" ")),
+    ["-j CONNMARK --restore-mark --nfmask 0xffffff00 --ctmask 0xffffff00"],
+  );
+  assert.deepEqual(
+    legacyRules
+      .filter((x) => x.chain === "SLUICE_POST" && x.spec.includes("CONNMARK"))
+      .map((x) => x.spec.join(" ")),
     [
       "-m connmark --mark 0x0/0xfe00 -m mark ! --mark 0x0/0xfe00 -j CONNMARK --save-mark --nfmask 0xffffff00 --ctmask 0xffffff00",
     ],
   );
-  const legacy = renderPolicy(policy(), MARKS, LEGACY_CAPABILITIES);
+  assert.equal(hooksOf(legacy.model).length, 4);
   // Without nftables there is no expectation map: RTSP control connections are not kept queued.
   assert.equal(legacy.model.related.rtspMedia, null);
   assert.ok(!buildRules(legacy.model, 4).some((x) => x.spec.includes("0:64")));
@@ -225,18 +272,25 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
     FULL_CAPABILITIES,
   );
   assert.match(single.iptables.v4, /-j NFQUEUE --queue-num 3 --queue-bypass\n/);
-  // Without IPv6 classification support, v6 keeps restore/save but does not queue.
+  // Without IPv6 classification support, v6 keeps restore/save (the inet table's) but does
+  // not queue.
   const no6 = { ...FULL_CAPABILITIES, ip6tables: { ...FULL_CAPABILITIES.ip6tables, NFQUEUE: false } };
   assert.equal(chooseVariant(no6).ipv6, false);
   assert.doesNotMatch(renderPolicy(policy(), MARKS, no6).iptables.v6, /NFQUEUE/);
-  // Chains of an older layout are flushed and removed by the same restore.
+  // Chains of an older layout are flushed and removed by the same restore, their jumps
+  // from built-in chains first (SLUICE_PRE/SLUICE_POST before the connection mark moved to
+  // nftables); the chains in use stay.
   const upgrade = renderIptables(r.model, 4, {
     addHooks: false,
-    removeChains: ["SLUICE_ACCT", "SLUICE_PRE"],
+    removeChains: ["SLUICE_ACCT", "SLUICE_PRE", "SLUICE_FWD", "SLUICE_POST"],
+    removeHooks: ["PREROUTING", "POSTROUTING"],
   });
   assert.match(upgrade, /:SLUICE_ACCT - \[0:0\]\n/);
-  assert.match(upgrade, /-X SLUICE_ACCT\nCOMMIT/);
-  assert.doesNotMatch(upgrade, /-X SLUICE_PRE/);
+  assert.match(
+    upgrade,
+    /-D PREROUTING -j SLUICE_PRE\n-D POSTROUTING -j SLUICE_POST\n[^]*-X SLUICE_ACCT\n-X SLUICE_PRE\n-X SLUICE_POST\nCOMMIT/,
+  );
+  assert.doesNotMatch(upgrade, /-X SLUICE_FWD/);
 });
 
 test("golden: download shaped on an IFB (box not a router): connmark restored on WAN ingress", () => {

@@ -21,7 +21,7 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { FlowTable, decodeIpPacket, loadPatternDirs, type DecodedPacket } from "@sluice/classifier";
 import type { NetnsLab } from "../src/netns-lab.ts";
-import { renderedRules } from "../src/rendered-rules.ts";
+import { installRenderedRules } from "../src/rendered-rules.ts";
 import {
   copyBenchPatterns,
   serverDropCount,
@@ -115,8 +115,9 @@ function lastJson(out: string, event?: string): Record<string, unknown> {
 }
 
 const QUEUE_ALL = `*mangle\n-A PREROUTING -p udp --dport ${PORT} -j NFQUEUE --queue-num 0 --queue-bypass\nCOMMIT\n`;
-// The rules the agent renders for a one-queue policy (render/iptables.ts).
-const sluiceRules = () => renderedRules({ queues: 1, packets: 10 }).v4;
+// The rules the agent renders for a one-queue policy (render/iptables.ts, render/nft.ts:
+// the connection mark is restored and saved by the nftables table).
+const sluiceRules = (l: NetnsLab) => installRenderedRules(l, { queues: 1, packets: 10 });
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
@@ -155,7 +156,7 @@ mode("a", "(a)  kernel forwarding, no rules", newLab("a"));
 {
   const [key, label] = ["b", "(b)  Sluice rules, steady state (bypass)"];
   const l = newLab(key);
-  l.restoreRules(l.router, sluiceRules(), [4]);
+  sluiceRules(l);
   const dp = await startDataPlane(l, []);
   // Classify the flows first: 12 datagrams each, paced, so each one spends the 10-packet window.
   blast(l, 10, 12, 2000);
@@ -364,10 +365,10 @@ console.log("\nclassification latency");
     };
   const plain = await withServer(modes.find((m) => m.key === "a")!.lab);
   const lc = await withServer(newLab("lc"));
-  lc.restoreRules(lc.router, sluiceRules(), [4]);
+  sluiceRules(lc);
   const c = await startInRouter(lc, [NFQ_MINIMAL, "0", String(COPY_RANGE), String(MAXLEN), "1"], /ready/);
   const ld = await withServer(newLab("ld"));
-  ld.restoreRules(ld.router, sluiceRules(), [4]);
+  sluiceRules(ld);
   const dp = await startDataPlane(ld, []);
   const res: Record<string, { p50: number[]; p90: number[] }> = {
     plain: { p50: [], p90: [] },

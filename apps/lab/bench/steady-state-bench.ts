@@ -156,9 +156,14 @@ console.log(
     `variant ${rendered.model.variant.filter}/${rendered.model.variant.accounting}/${rendered.model.variant.leaf}`,
 );
 
-{
+// BENCH_DP=1 adds (mnode): the minimal rules with Sluice's data plane deciding the flows,
+// and (sluc): Sluice as installed with the minimal C consumer: what the consumer costs.
+const minModes: [string, string, boolean][] = [["min", "(min)    minimal rules + the same HTB tree", false]];
+if (process.env.BENCH_DP === "1")
+  minModes.push(["mnode", "(mnode)  minimal rules, Sluice's data plane", true]);
+for (const [key, label, node] of minModes) {
   // (min): the same tc tree (no filters: nothing picks a class), the minimal rules.
-  const l = newLab("min", 91);
+  const l = newLab(key, key === "min" ? 91 : 89);
   const own = `0x${rendered.model.ownMask.toString(16)}`;
   const tc = rendered.tc.lines.filter((x) => !x.startsWith("filter ")).join("\n") + "\n";
   l.mustExec(l.router, "tc", ["-batch", "-"], tc);
@@ -175,12 +180,19 @@ console.log(
     ].join("\n"),
     [4],
   );
-  const { stop } = await startInRouter(l, [NFQ_MINIMAL, "0", "256", "4096", "1", "0x200"], /ready/, {
-    cpu: BOX_CPU,
-  });
+  const { stop } = node
+    ? await startInRouter(
+        l,
+        [NODE, RUN_DP, "--queues", "0", "--protocols", patterns, "--copy-range", "2176"],
+        /"event":"ready"/,
+        { cpu: BOX_CPU },
+      )
+    : await startInRouter(l, [NFQ_MINIMAL, "0", "256", "4096", "1", "0x200"], /ready/, {
+        cpu: BOX_CPU,
+      });
   modes.push({
-    key: "min",
-    label: "(min)    minimal rules + the same HTB tree",
+    key,
+    label,
     lab: l,
     stop,
     pps: [],
@@ -188,40 +200,51 @@ console.log(
     note: "",
   });
 }
-// BENCH_SPLIT=1 adds (ipt): Sluice as installed, then its nftables table removed — the
-// iptables part alone, to tell the two costs apart; and (nocnt): Sluice as installed minus
-// its nftables counter rules — class selection only, what counting from conntrack instead
-// of per packet would leave; and (nopre): Sluice as installed minus its prerouting chain
-// (the conntrack helpers' assignment and relabelling), what a policy without related
-// protocols would leave.
+// BENCH_SPLIT=1 adds, to tell the costs apart: (nofwd) Sluice as installed minus its
+// iptables FORWARD jump (the queue rules' hook; the connection mark is in nftables), (nocnt)
+// minus its nftables counter rules (what counting from conntrack instead of per packet
+// would leave) and (nocls) minus its class pick (the post chain's device jumps).
+// BENCH_LEGACY=0 leaves (legacy) out.
 const variants: [string, string, Capabilities, number][] = [
   ["sluice", "(sluice) Sluice as installed (this kernel's variant)", caps, 92],
-  ["legacy", "(legacy) Sluice without nftables (linear iptables chains)", { ...caps, nftables: false }, 93],
 ];
+if (process.env.BENCH_LEGACY !== "0")
+  variants.push([
+    "legacy",
+    "(legacy) Sluice without nftables (linear iptables chains)",
+    { ...caps, nftables: false },
+    93,
+  ]);
+if (process.env.BENCH_DP === "1")
+  variants.push(["sluc", "(sluc)   Sluice as installed, the minimal C consumer", caps, 88]);
 if (process.env.BENCH_SPLIT === "1")
   variants.push(
-    ["ipt", "(ipt)    Sluice as installed minus its nftables table", caps, 94],
+    ["nofwd", "(nofwd)  Sluice as installed minus its FORWARD jump", caps, 94],
     ["nocnt", "(nocnt)  Sluice as installed minus its nft counter rules", caps, 95],
-    ["nopre", "(nopre)  Sluice as installed minus its nft prerouting chain", caps, 96],
+    ["nocls", "(nocls)  Sluice as installed minus its class pick", caps, 96],
   );
 for (const [key, label, c, net] of variants) {
   const l = newLab(key, net);
   const r = await applyPolicy(l, c);
-  if (key === "ipt") l.mustExec(l.router, "nft", ["delete", "table", "inet", "sluice"]);
-  if (key === "nopre") l.mustExec(l.router, "nft", ["delete", "chain", "inet", "sluice", "pre"]);
-  if (key === "nocnt")
+  if (key === "nofwd")
+    l.mustExec(l.router, "iptables", ["-t", "mangle", "-D", "FORWARD", "-j", "SLUICE_FWD"]);
+  const drop = key === "nocnt" ? / counter name .* # handle (\d+)$/ : / jump dev\d+ # handle (\d+)$/;
+  if (key === "nocnt" || key === "nocls")
     for (const line of l
       .mustExec(l.router, "nft", ["-a", "list", "chain", "inet", "sluice", "post"])
       .split("\n")) {
-      const handle = / counter name .* # handle (\d+)$/.exec(line)?.[1];
+      const handle = drop.exec(line)?.[1];
       if (handle) l.mustExec(l.router, "nft", ["delete", "rule", "inet", "sluice", "post", "handle", handle]);
     }
-  const { stop } = await startInRouter(
-    l,
-    [NODE, RUN_DP, "--queues", "0", "--protocols", patterns, "--copy-range", "2176"],
-    /"event":"ready"/,
-    { cpu: BOX_CPU },
-  );
+  const { stop } =
+    key === "sluc"
+      ? await startInRouter(l, [NFQ_MINIMAL, "0", "256", "4096", "1", "0x200"], /ready/, { cpu: BOX_CPU })
+      : await startInRouter(
+          l,
+          [NODE, RUN_DP, "--queues", "0", "--protocols", patterns, "--copy-range", "2176"],
+          /"event":"ready"/,
+          { cpu: BOX_CPU },
+        );
   const iptRules = r.iptables.v4.split("\n").filter((x) => x.startsWith("-A ")).length;
   modes.push({
     key,
@@ -297,18 +320,27 @@ console.log(
 console.log(
   `  (sluice)/(min)  ${ratio("sluice", "min")}  by CPU ${cpuRatio("sluice", "min")}  goal >= 0.90x`,
 );
-console.log(`  (legacy)/(min)  ${ratio("legacy", "min")}  by CPU ${cpuRatio("legacy", "min")}`);
+if (byKey.has("legacy"))
+  console.log(`  (legacy)/(min)  ${ratio("legacy", "min")}  by CPU ${cpuRatio("legacy", "min")}`);
 if (byKey.has("nocnt"))
   console.log(
     `  (nocnt)/(min)   ${ratio("nocnt", "min")}  by CPU ${cpuRatio("nocnt", "min")}  (class selection only, no per-packet counting)`,
   );
-if (byKey.has("ipt"))
+for (const [key, what] of [
+  ["mnode", "the minimal rules, Sluice's data plane"],
+  ["sluc", "Sluice's rules, the minimal consumer"],
+] as const)
+  if (byKey.has(key))
+    console.log(
+      `  (${key})/(min)${" ".repeat(6 - key.length)}  ${ratio(key, "min")}  by CPU ${cpuRatio(key, "min")}  (${what})`,
+    );
+if (byKey.has("nofwd"))
   console.log(
-    `  (ipt)/(min)     ${ratio("ipt", "min")}  by CPU ${cpuRatio("ipt", "min")}  (the iptables part alone)`,
+    `  (nofwd)/(min)   ${ratio("nofwd", "min")}  by CPU ${cpuRatio("nofwd", "min")}  (no FORWARD hook: nftables alone)`,
   );
-if (byKey.has("nopre"))
+if (byKey.has("nocls"))
   console.log(
-    `  (nopre)/(min)   ${ratio("nopre", "min")}  by CPU ${cpuRatio("nopre", "min")}  (no conntrack-helper chain)`,
+    `  (nocls)/(min)   ${ratio("nocls", "min")}  by CPU ${cpuRatio("nocls", "min")}  (no class pick)`,
   );
 console.log(`load average before: ${load0}; after: ${load1}`);
 bench.cleanup();

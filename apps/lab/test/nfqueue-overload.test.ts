@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsLab, labUnavailable, removeStaleLabs } from "../src/netns-lab.ts";
-import { renderedNft, renderedRules } from "../src/rendered-rules.ts";
+import { installRenderedRules, renderedNft } from "../src/rendered-rules.ts";
 import { DataPlaneProcess } from "./support/data-plane-process.ts";
 import { HealthTracker } from "@sluice/agent/src/daemon/classification-health.ts";
 
@@ -73,8 +73,7 @@ before(() => {
   mkdirSync(patterns);
   writeFileSync(join(patterns, "hello.pat"), "hello\n^hello\n");
   // The agent's rules for a one-queue policy on the router.
-  const rules = renderedRules({ queues: 1, packets: 10, protocolMarks: new Map([["hello", 3]]) });
-  lab.restoreRules(lab.router, rules.v4, [4]);
+  installRenderedRules(lab, { queues: 1, packets: 10, protocolMarks: new Map([["hello", 3]]) });
   lab.restoreRules(lab.server, `*raw\n-A PREROUTING -p udp --dport ${PORT} -j DROP\nCOMMIT\n`, [4]);
 });
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { NetnsLab, labUnavailable, removeStaleLabs } from "../src/netns-lab.ts";
-import { renderedRules } from "../src/rendered-rules.ts";
+import { installRenderedRules } from "../src/rendered-rules.ts";
 import { DataPlaneProcess, RUN_DP } from "./support/data-plane-process.ts";
 
 const NODE = process.execPath;
@@ -196,16 +196,29 @@ before(async () => {
   // One queue: the per-flow figures below read one worker's counters. (With several, the
   // rules balance by a hash symmetric on the addresses, so a connection's two directions
   // still meet in one worker; queueing by CPU split them and was dropped.)
-  const rules = renderedRules({ queues: 1, packets: 10, protocolMarks: MARKS });
-  lab.restoreRules(lab.router, rules.v4, [4]);
-  lab.restoreRules(lab.router, rules.v6, [6]);
-  // Observers for the "other mark bits survive" test: port 7003 gets low bits 0x5 set before
-  // Sluice's chain, and a counter in FORWARD sees the packets' final mark.
+  installRenderedRules(lab, { queues: 1, packets: 10, protocolMarks: MARKS }, [4, 6]);
+  // Observers for the "other mark bits survive" test: port 7003 gets low bits set before
+  // Sluice's restore (0x5 in the packet mark, 0x70 in the connection's), and a counter in
+  // FORWARD sees the packets' final mark.
+  lab.mustExec(
+    lab.router,
+    "nft",
+    ["-f", "-"],
+    [
+      "table inet others {",
+      "  chain pre {",
+      "    type filter hook prerouting priority mangle - 20; policy accept;",
+      "    tcp dport 7003 meta mark set meta mark | 0x5",
+      "    tcp dport 7003 ct state new ct mark set ct mark | 0x70",
+      "  }",
+      "}",
+      "",
+    ].join("\n"),
+  );
   lab.restoreRules(
     lab.router,
     [
       "*mangle",
-      "-I PREROUTING 1 -p tcp --dport 7003 -j MARK --set-xmark 0x5/0xff",
       "-A FORWARD -p tcp --dport 7003 -m mark --mark 0x305/0xffff",
       "-A FORWARD -p tcp --dport 7003 -m mark --mark 0x5/0xffff",
       "COMMIT",
@@ -298,7 +311,9 @@ test("the verdict sets only the masked bits: other bits of the packet mark are k
   const before305 = forwardCounter(/mark match 0x305\/0xffff/);
   const c = tcpClient(lab.addr.server4, 7003, "hello low bits", "again");
   assert.equal(c.replies.length, 2);
-  assert.equal(ctMark(4, "tcp", c.localPort, 7003), HELLO); // ctmask 0xffffff00: low bits not saved
+  // The save keeps the connection's other bits (0x70), the restore the packet's (0x5).
+  const e = lab.conntrack(4).find((x) => x.l4 === "tcp" && x.sport === c.localPort && x.dport === 7003);
+  assert.equal(e?.mark, HELLO | 0x70);
   // Packets after the verdict carry 0x300 (restored) | 0x5 (set before Sluice's chain).
   assert.ok(forwardCounter(/mark match 0x305\/0xffff/) - before305 >= 3);
 });
@@ -486,7 +501,7 @@ test(
         const port = await new Promise<number>((r) =>
           cli.stdout!.once("data", (d: Buffer) => r(Number(String(d)))),
         );
-        l2.restoreRules(l2.router, renderedRules({ queues: 1, packets: 10, protocolMarks: MARKS }).v4, [4]);
+        installRenderedRules(l2, { queues: 1, packets: 10, protocolMarks: MARKS });
         const p = l2.spawn(l2.router, NODE, [RUN_DP, "--queues", "0", "--protocols", patterns]);
         await new Promise((r) => p.stdout!.once("data", r));
         cli.stdin!.write("hello from an older connection\n");

@@ -18,7 +18,7 @@ import { hostFeatures, type Capabilities } from "../kernel/capabilities.ts";
 import type { HostInputs } from "../render/hosts-model.ts";
 import { readInstalled, rootQdisc, type InstalledState } from "../kernel/installed.ts";
 import { renderPolicy, scriptText, type RenderedPolicy } from "../render/scripts.ts";
-import { HOOKS, renderIptables, renderIptablesTeardown, ruleLine } from "../render/iptables.ts";
+import { HOOKS, hooksOf, renderIptables, renderIptablesTeardown, ruleLine } from "../render/iptables.ts";
 import { renderNftTeardown } from "../render/nft.ts";
 import { verifyInstalled } from "./verify.ts";
 import { IFB_DEVICE, type AppIndex } from "../render/model.ts";
@@ -508,17 +508,25 @@ export class Applier {
     ];
     for (const [name, bin, installed, family] of families) {
       if (!installed) continue;
-      const addHooks = HOOKS.some((h) => (installed.hooks[h.chain] ?? 0) === 0);
-      const present = HOOKS.filter((h) => (installed.hooks[h.chain] ?? 0) > 0);
+      const hooks = hooksOf(r.model);
+      const addHooks = hooks.some((h) => (installed.hooks[h.chain] ?? 0) === 0);
+      const present = hooks.filter((h) => (installed.hooks[h.chain] ?? 0) > 0);
       if (addHooks && present.length) {
-        // A half-present hook pair: remove the stale one so the restore adds both once.
+        // A half-present set of hooks: remove the ones there so the restore adds each once.
         const del = present.map((h) => ruleLine(h, "-D"));
         await step(name, [bin, "-w", "--noflush"], ["*mangle", ...del, "COMMIT", ""].join("\n"));
       }
+      // Jumps of an earlier layout (e.g. to SLUICE_PRE/SLUICE_POST before the connection
+      // mark moved to nftables) go with their chains.
+      const removeHooks = HOOKS.filter((h) => !hooks.includes(h) && (installed.hooks[h.chain] ?? 0) > 0);
       await step(
         name,
         [bin, "-w", "--noflush"],
-        renderIptables(r.model, family, { addHooks, removeChains: installed.chains }),
+        renderIptables(r.model, family, {
+          addHooks,
+          removeChains: installed.chains,
+          removeHooks: removeHooks.map((h) => h.chain),
+        }),
       );
     }
     // The nftables table (counters, class maps) is replaced in one transaction.

@@ -216,22 +216,29 @@ async function probeTables(
 }
 
 /**
- * nftables as the renderer uses it (render/nft.ts): named counters behind a mark → counter
- * map, a mark → classid map feeding `meta priority`, a postrouting base chain, all in one
- * transaction; then the table is removed.
+ * nftables as the renderer uses it (render/nft.ts, render/nft-connmark.ts): named counters
+ * behind a mark → counter map, a mark → classid map feeding `meta priority`, a device
+ * verdict map, the connection mark restored at prerouting and saved at postrouting (masked
+ * copies and constant ORs), all in one transaction; then the table is removed.
  */
 function nftScript(): string[] {
   return [
     "  counter c1 { }",
     '  map counters { type mark : counter; elements = { 0x100 : "c1" } }',
     "  map classes { type mark : classid; elements = { 0x100 : 1:10 } }",
+    "  chain pre {",
+    "    type filter hook prerouting priority mangle - 10; policy accept;",
+    "    ct status & (expected | confirmed) == confirmed meta mark & 0xff == 0 meta mark set ct mark & 0xffffff00 accept",
+    "    meta mark & 0xff != 0 ct mark & 0x100 != 0 meta mark set meta mark | 0x100",
+    "  }",
     "  chain post {",
     "    type filter hook postrouting priority mangle; policy accept;",
+    "    ct mark & 0xfe00 == 0 meta mark & 0xfe00 != 0 ct mark set meta mark & 0xffffff00",
     "    counter name meta mark & 0xff00 map @counters",
-    '    oifname "lo" jump dev0',
+    '    oifname vmap { "lo" : jump dev0 }',
     "  }",
     "  chain dev0 {",
-    "    meta priority set meta mark & 0xff00 map @classes",
+    "    meta mark & 0xffff0000 == 0 meta priority set meta mark & 0xff00 map @classes return",
     "  }",
   ];
 }

@@ -26,6 +26,7 @@
 import { scriptSafe } from "@sluice/policy";
 import type { KernelModel } from "./model.ts";
 import { RTSP_CONTROL_PACKETS } from "./rtsp-media.ts";
+import { connmarkInNft } from "./nft-connmark.ts";
 import {
   CHAIN_ACCT,
   CHAIN_APPS,
@@ -49,18 +50,25 @@ export interface Rule {
 /** Every chain Sluice may own (read back, removed on teardown). */
 export const SLUICE_CHAINS = [CHAIN_PRE, CHAIN_FWD, CHAIN_OUT, CHAIN_POST, CHAIN_ACCT, CHAIN_APPS] as const;
 
-/** The chains a model uses (the accounting chains only without nftables). */
+/** The chains a model uses: with nftables, the queue chains only (the connection mark is
+ * restored and saved in Sluice's nftables table, render/nft-connmark.ts); without, the
+ * connmark chains and the accounting chains too. */
 export function chainsOf(m: KernelModel): string[] {
-  return m.variant.accounting === "iptables"
-    ? [...SLUICE_CHAINS]
-    : [CHAIN_PRE, CHAIN_FWD, CHAIN_OUT, CHAIN_POST];
+  return connmarkInNft(m) ? [CHAIN_FWD, CHAIN_OUT] : [...SLUICE_CHAINS];
 }
+/** Every jump from a built-in chain Sluice may install. */
 export const HOOKS: Rule[] = [
   { chain: "PREROUTING", spec: ["-j", CHAIN_PRE] },
   { chain: "FORWARD", spec: ["-j", CHAIN_FWD] },
   { chain: "OUTPUT", spec: ["-j", CHAIN_OUT] },
   { chain: "POSTROUTING", spec: ["-j", CHAIN_POST] },
 ];
+
+/** The jumps a model uses (those to its chains). */
+export function hooksOf(m: KernelModel): Rule[] {
+  const chains = chainsOf(m);
+  return HOOKS.filter((h) => chains.includes(h.spec[1]!));
+}
 
 const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
 
@@ -87,10 +95,24 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
   ];
   const window = firstPackets(m.window.packets);
   const classify = family === 4 || m.variant.ipv6;
-  const rules: Rule[] = [
-    { chain: CHAIN_PRE, spec: ["-j", "CONNMARK", "--restore-mark", "--nfmask", own, "--ctmask", own] },
-  ];
+  const legacy = !connmarkInNft(m);
+  const rules: Rule[] = legacy
+    ? [{ chain: CHAIN_PRE, spec: ["-j", "CONNMARK", "--restore-mark", "--nfmask", own, "--ctmask", own] }]
+    : [];
   if (classify) {
+    // A decided packet leaves after one rule (TCP) or two (UDP): each rule it walks costs
+    // about as much as the minimal rules' own on a small box (docs/bench.md, issue 10). Not
+    // for DNS answers (always queued) nor an RTSP control connection (queued for its first
+    // packets); those leave by the general test below.
+    const decided = ["-m", "mark", "!", "--mark", undecided];
+    const rtspControl = m.related.rtspMedia
+      ? ["-m", "mark", "!", "--mark", markValue(m, m.related.rtspMedia.control)]
+      : [];
+    rules.push({ chain: CHAIN_FWD, spec: ["-p", "tcp", ...decided, ...rtspControl, "-j", "RETURN"] });
+    rules.push({
+      chain: CHAIN_FWD,
+      spec: ["-p", "udp", "-m", "udp", "!", "--sport", "53", ...decided, "-j", "RETURN"],
+    });
     const dnsAnswers = ["-p", "udp", "-m", "udp", "--sport", "53", ...queue];
     rules.push({ chain: CHAIN_FWD, spec: dnsAnswers });
     rules.push({ chain: CHAIN_OUT, spec: ["!", "-o", "lo", ...dnsAnswers] });
@@ -107,6 +129,7 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
     rules.push({ chain: CHAIN_FWD, spec: ["-j", "MARK", "--set-xmark", markValue(m, MARK_UNKNOWN)] });
     rules.push({ chain: CHAIN_FWD, spec: queue });
   }
+  if (!legacy) return rules;
   rules.push({
     chain: CHAIN_POST,
     spec: [
@@ -221,15 +244,24 @@ export function ruleLine(r: Rule, verb = "-A"): string {
 export function renderIptables(
   m: KernelModel,
   family: Family,
-  opts: { addHooks: boolean; removeChains?: readonly string[] },
+  opts: {
+    addHooks: boolean;
+    removeChains?: readonly string[];
+    /** Built-in chains whose jump into a chain of an earlier layout is still installed. */
+    removeHooks?: readonly string[];
+  },
 ): string {
   const out = ["*mangle", ...chainsOf(m).map((c) => `:${c} - [0:0]`)];
-  // Chains of an earlier layout this one does not use (their jumps were in SLUICE_POST,
-  // which the restore flushes): declared (flushed) and deleted in the same transaction.
+  // Chains of an earlier layout this one does not use (jumped to from SLUICE_POST, which
+  // the restore flushes, or from a built-in chain, whose jump goes first): declared
+  // (flushed) and deleted in the same transaction.
   const stale = (opts.removeChains ?? []).filter((c) => !chainsOf(m).includes(c));
   for (const c of stale) out.push(`:${c} - [0:0]`);
+  const hooks = hooksOf(m);
+  for (const h of HOOKS)
+    if (!hooks.includes(h) && opts.removeHooks?.includes(h.chain)) out.push(ruleLine(h, "-D"));
   if (opts.addHooks)
-    for (const h of HOOKS) out.push(ruleLine(h, "-I").replace(`-I ${h.chain}`, `-I ${h.chain} 1`));
+    for (const h of hooks) out.push(ruleLine(h, "-I").replace(`-I ${h.chain}`, `-I ${h.chain} 1`));
   for (const r of buildRules(m, family)) out.push(ruleLine(r));
   for (const c of stale) out.push(`-X ${c}`);
   out.push("COMMIT", "");

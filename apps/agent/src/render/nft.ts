@@ -27,6 +27,14 @@ import type { ModelQuota } from "./quota-model.ts";
 import { IFB_DEVICE, fieldMask } from "./model.ts";
 import { buildHostChain } from "./nft-hosts.ts";
 import { mediaMapLines, mediaRuleTexts } from "./rtsp-media.ts";
+import {
+  NFT_RESTORE_CHAIN,
+  connmarkInNft,
+  restoreChains,
+  restoreFast,
+  saveChains,
+  saveRule,
+} from "./nft-connmark.ts";
 
 export const NFT_FAMILY = "inet";
 export const NFT_TABLE = "sluice";
@@ -35,6 +43,8 @@ export const NFT_QUOTA_CHAIN = "quotas";
 /** After the post chain and the iptables mangle table, before NAT (LAN addresses). */
 export const NFT_QUOTA_PRIORITY = "mangle + 1";
 export const NFT_PRE_CHAIN = "pre";
+/** Post-chain packets without any of Sluice's bits: the uninspected counter, LAN hosts. */
+export const NFT_UNMARKED_CHAIN = "unmarked";
 /** Hook priorities: after conntrack (-200) and before the iptables mangle table (-150) for
  * prerouting; mangle for postrouting. */
 export const NFT_HOOK_PRIORITY = { prerouting: "mangle - 10", postrouting: "mangle" } as const;
@@ -98,12 +108,14 @@ export function buildNft(m: KernelModel): NftTable | null {
   if (!counting && !classifying && !m.quotas?.length) return null;
   const counters: string[] = [];
   const maps: NftMap[] = [];
-  const post: NftRule[] = [
-    // Untouched packets (no Sluice field set): nothing to count or route.
-    { text: `meta mark & ${hex8(m.ownMask)} == ${hex8(0)} accept`, refs: [] },
-  ];
+  // Every rule a decided packet walks costs about 25 ns on a small VM (docs/bench.md, issue
+  // 10): packets without Sluice's bits leave the post chain after one test (to `unmarked`),
+  // a decided one walks the save test, the counters and one device lookup.
+  const post: NftRule[] = [];
+  const unmarked: NftRule[] = [];
   const chains: NftChain[] = [{ name: NFT_POST_CHAIN, hook: "postrouting", rules: post }];
   const hostJumps: NftRule[] = [];
+  const devJumps: { device: string; chain: string }[] = [];
   if (counting) {
     const protocols = m.accounting.map((a) => ({
       key: (a.l7mark << m.shift) >>> 0,
@@ -137,52 +149,57 @@ export function buildNft(m: KernelModel): NftTable | null {
           text: `oifname "${deviceName(d.device)}" goto ${hosts.name}`,
           refs: [d.device, hosts.name],
         };
-        post.splice(hostJumps.length, 0, {
-          text: `meta mark & ${hex8(m.ownMask)} == ${hex8(0)} ${to.text}`,
-          refs: to.refs,
-        });
+        unmarked.push(to);
         maps.push(...hosts.maps);
         chains.push({ name: hosts.name, hook: null, rules: hosts.rules });
         hostJumps.push(to);
       }
       const chain = `dev${i}`;
-      const rules: NftRule[] = [];
-      for (const field of FIELDS) {
-        const seen = new Set<number>();
-        const elements: NftMap["elements"] = [];
-        for (const r of d.routes) {
-          // The first route of a value wins (as tc's first fw filter would).
-          if (r.field !== field || seen.has(r.value)) continue;
-          seen.add(r.value);
-          elements.push({ key: (r.value << fieldMask(m, field).shift) >>> 0, value: r.classid });
-        }
-        if (!elements.length) continue;
-        const name = `${chain}_${field}`;
-        maps.push({ name, data: "classid", elements });
-        if (field !== "protocol" && !rules.some((r) => r.refs.length === 0)) {
-          // Most packets carry neither an app nor a hostname rule: they leave after the
-          // protocol lookup instead of missing in two more maps.
-          const rest = hex8((m.app.mask | m.host.mask) >>> 0);
-          rules.push({ text: `meta mark & ${rest} == ${hex8(0)} return`, refs: [] });
-        }
-        rules.push({
-          text: `meta priority set meta mark & ${hex8(fieldMask(m, field).mask)} map @${name}`,
-          refs: [`@${name}`],
-        });
-      }
+      const rules = deviceRules(m, d, chain, maps);
       if (!rules.length) return;
       chains.push({ name: chain, hook: null, rules });
-      post.push({ text: `oifname "${deviceName(d.device)}" jump ${chain}`, refs: [d.device, chain] });
+      devJumps.push({ device: deviceName(d.device), chain });
+    });
+  }
+  if (devJumps.length) {
+    // One lookup by output device instead of one test per device.
+    const els = devJumps.map((j) => `"${j.device}" : jump ${j.chain}`);
+    post.push({
+      text: `oifname vmap { ${els.join(", ")} }`,
+      refs: devJumps.flatMap((j) => [j.device, j.chain]),
     });
   }
   post.push(...hostJumps);
   const uninspected = uninspectedRule(m);
   if (uninspected) {
     counters.push(UNINSPECTED_COUNTER);
-    post.unshift(uninspected);
+    unmarked.unshift(uninspected);
   }
-  const pre = relatedRules(m);
-  if (pre.length) chains.unshift({ name: NFT_PRE_CHAIN, hook: "prerouting", rules: pre });
+  const connmark = connmarkInNft(m);
+  if (connmark) {
+    // Saved once, before the counters (a packet without Sluice's bits has nothing to save).
+    post.unshift(saveRule(m));
+    for (const c of saveChains(m)) chains.push({ name: c.name, hook: null, rules: c.rules });
+  }
+  // Untouched packets (no Sluice field set): nothing to save, count or route by mark.
+  const untouched = `meta mark & ${hex8(m.ownMask)} == ${hex8(0)}`;
+  if (unmarked.length) {
+    post.unshift({ text: `${untouched} goto ${NFT_UNMARKED_CHAIN}`, refs: [NFT_UNMARKED_CHAIN] });
+    chains.splice(1, 0, { name: NFT_UNMARKED_CHAIN, hook: null, rules: unmarked });
+  } else post.unshift({ text: `${untouched} accept`, refs: [] });
+  // The restore comes after the related connections' rules (a connection they mark now is
+  // restored at its first packet); a confirmed connection nobody expected is restored by
+  // the first rule.
+  const pre = relatedRules(m, connmark ? restoreFast(m) : "return");
+  if (connmark) {
+    if (!pre.length) pre.push({ text: restoreFast(m), refs: [] });
+    pre.push({ text: `goto ${NFT_RESTORE_CHAIN}`, refs: [NFT_RESTORE_CHAIN] });
+  }
+  if (pre.length)
+    chains.unshift(
+      { name: NFT_PRE_CHAIN, hook: "prerouting", rules: pre },
+      ...(connmark ? restoreChains(m).map((c) => ({ ...c, hook: null })) : []),
+    );
   const helpers = m.related.helpers.map(({ name, type, l4 }) => ({ name, type, l4 }));
   const quotas = m.quotas ?? [];
   if (quotas.length) chains.push(quotaChain(quotas));
@@ -197,6 +214,46 @@ export function buildNft(m: KernelModel): NftTable | null {
       ? { quotas: quotas.map((q) => ({ name: q.object, bytes: q.allowance, used: q.used })) }
       : {}),
   };
+}
+
+/**
+ * A device's class pick: one `meta priority` lookup per mark field, least specific first so
+ * that the hostname rule wins. A packet with neither an app nor a hostname rule (nearly
+ * every one) leaves after its protocol's lookup, in one rule.
+ */
+function deviceRules(
+  m: KernelModel,
+  d: KernelModel["devices"][number],
+  chain: string,
+  maps: NftMap[],
+): NftRule[] {
+  const lookups: { field: MarkField; name: string }[] = [];
+  for (const field of FIELDS) {
+    const seen = new Set<number>();
+    const elements: NftMap["elements"] = [];
+    for (const r of d.routes) {
+      // The first route of a value wins (as tc's first fw filter would).
+      if (r.field !== field || seen.has(r.value)) continue;
+      seen.add(r.value);
+      elements.push({ key: (r.value << fieldMask(m, field).shift) >>> 0, value: r.classid });
+    }
+    if (!elements.length) continue;
+    const name = `${chain}_${field}`;
+    maps.push({ name, data: "classid", elements });
+    lookups.push({ field, name });
+  }
+  const set = (l: { field: MarkField; name: string }) =>
+    `meta priority set meta mark & ${hex8(fieldMask(m, l.field).mask)} map @${l.name}`;
+  const rules: NftRule[] = [];
+  const [first, ...more] = lookups;
+  if (!first) return rules;
+  if (first.field === "protocol" && more.length) {
+    // The common case in one rule: no app nor hostname rule, the protocol's class found.
+    const rest = hex8((m.app.mask | m.host.mask) >>> 0);
+    rules.push({ text: `meta mark & ${rest} == ${hex8(0)} ${set(first)} return`, refs: [`@${first.name}`] });
+  }
+  for (const l of lookups) rules.push({ text: set(l), refs: [`@${l.name}`] });
+  return rules;
 }
 
 /**
@@ -224,16 +281,17 @@ function quotaChain(quotas: readonly ModelQuota[]): NftChain {
  * Every forwarded TCP/UDP packet whose protocol field is still 0 goes to the queue (see
  * render/iptables.ts), and a verdict sets the field; so one that leaves with it still 0
  * passed uninspected: a full queue (or socket) failed open, or no data plane was bound
- * (--queue-bypass). The kernel counts neither, so this rule does, first in the post chain
- * (before any accept or goto). Local traffic has no input device and is not counted.
+ * (--queue-bypass). The kernel counts neither, so this rule does, first in the chain of
+ * packets without Sluice's bits (before any goto; a protocol field of 0 comes with no other
+ * field set). Local traffic has no input device and is not counted.
  */
 function uninspectedRule(m: KernelModel): NftRule | null {
   const devices = m.devices.filter((d) => d.device !== IFB_DEVICE).map((d) => `"${deviceName(d.device)}"`);
   if (!devices.length) return null;
-  const family = m.variant.ipv6 ? "" : "meta nfproto ipv4 ";
+  const family = m.variant.ipv6 ? "meta l4proto" : "meta nfproto ipv4 meta l4proto";
   return {
     text:
-      `meta mark & ${hex8(m.mask)} == ${hex8(0)} ${family}meta l4proto { tcp, udp } ` +
+      `${family} { tcp, udp } ` +
       `iifname { ${[...new Set(devices)].join(", ")} } counter name "${UNINSPECTED_COUNTER}"`,
     refs: [UNINSPECTED_COUNTER],
   };
@@ -242,13 +300,16 @@ function uninspectedRule(m: KernelModel): NftRule | null {
 /**
  * New control connections get their helper; a connection a helper expected (it carries
  * its control connection's mark from conntrack) gets the related protocol in its protocol
- * field, once: the test skips it afterwards. Every packet walks this base chain, so an
- * established connection no helper expected (nearly every packet) leaves at the first
- * rule instead of failing each rule's test in turn.
+ * field, once: the test skips it afterwards; a new connection whose tuple the RTSP maps
+ * expect gets their mark. All of it is for a connection's first packet (a helper can only
+ * be set before conntrack confirms the connection) or an expected one, so every packet of
+ * a confirmed connection nobody expected (nearly every packet) leaves at the first rule
+ * instead of failing each rule's test in turn. Confirmed, not established: a one-way UDP
+ * flow (no reply yet) stays `ct state new` at every packet.
  */
-function relatedRules(m: KernelModel): NftRule[] {
+function relatedRules(m: KernelModel, exit: string): NftRule[] {
   if (!m.related.helpers.length && !m.related.relabel.length && !m.related.rtspMedia) return [];
-  const rules: NftRule[] = [{ text: "ct state established ct status & expected == 0 return", refs: [] }];
+  const rules: NftRule[] = [{ text: `ct status & (expected | confirmed) == confirmed ${exit}`, refs: [] }];
   rules.push(
     ...m.related.helpers.map((h) => ({
       text: `ct state new ${h.l4} dport ${h.port} ct helper set "${h.name}"`,

@@ -8,6 +8,7 @@
 
 import { isAscii } from "node:buffer";
 import { SubjectArena, subjectArena } from "./subject-arena.ts";
+import { indexOfByte } from "../literal-prefilter.ts";
 
 const EMPTY = Buffer.alloc(0);
 
@@ -32,7 +33,7 @@ export class FlowSubject {
   append(chunk: Buffer, limit: number): boolean {
     const room = limit - this.chars;
     if (room <= 0 || chunk.length === 0) return false;
-    if (chunk.indexOf(0) < 0 && isAscii(chunk)) {
+    if (indexOfByte(chunk, 0) < 0 && isAscii(chunk)) {
       // The common text case: the packet's own bytes, no copy until `persist`.
       const b = chunk.length > room ? chunk.subarray(0, room) : chunk;
       this.chars += b.length;
