@@ -93,23 +93,35 @@ export type Verdict = "unset" | "unknown" | "matched";
 export type Direction = "c2s" | "s2c";
 export type FlowEndReason = "idle" | "evicted" | "closed" | "reused";
 
-interface Inspection {
-  /** NUL-stripped payload so far, as the patterns read it. */
-  subject: FlowSubject;
+/**
+ * A flow's inspection state. It is its own pattern subject (`subject` is the object
+ * itself): one object per inspected flow instead of two, 32 B less each (flow-memory bench).
+ */
+class Inspection extends FlowSubject {
   /** TCP reassembly per direction, created by the direction's first segment. */
-  c2s: TcpStream | null;
-  s2c: TcpStream | null;
+  c2s: TcpStream | null = null;
+  s2c: TcpStream | null = null;
   /**
    * Raw bytes and dissector state: null when dissection is off, and until the client's
    * first bytes show a dissector could read the flow (most flows never need it).
    */
-  dissect: FlowDissection | null;
+  dissect: FlowDissection | null = null;
   /** The client's first bytes were looked at (or dissection is off). */
   sniffed: boolean;
   /** A pattern matched; the verdict waits for its dissector (within the window). */
-  pending: { name: string; mark: number } | null;
+  pending: { name: string; mark: number } | null = null;
   /** TCP directions whose first payload packet-subject patterns have read (bit 1 c2s, 2 s2c). */
-  packetRead: number;
+  packetRead = 0;
+
+  constructor(sniffed: boolean) {
+    super();
+    this.sniffed = sniffed;
+  }
+
+  /** NUL-stripped payload so far, as the patterns read it. */
+  get subject(): FlowSubject {
+    return this;
+  }
 }
 
 export interface Flow {
@@ -555,15 +567,7 @@ export class FlowTable {
       category: null,
       categoryId: null,
       l7: null,
-      inspection: {
-        subject: new FlowSubject(),
-        dissect: null,
-        sniffed: !this.options.dissect,
-        pending: null,
-        c2s: null,
-        s2c: null,
-        packetRead: 0,
-      },
+      inspection: new Inspection(!this.options.dissect),
       finC2S: false,
       finS2C: false,
       rst: false,
