@@ -4,11 +4,12 @@
 // with the data plane's resource limits. Prints V8 heap (used/total), off-heap buffers and
 // the process's resident set at three points: every flow in the middle of its window,
 // every flow just decided, and after a GC. Env: FLOWS (100000), PACKETS per flow (12),
-// WINDOW packets (10). Run: node --expose-gc apps/agent/bench/flow-memory-bench.ts
+// WINDOW packets (10), SNAP (a path: a heap snapshot of the worker with every flow in the
+// middle of its window). Run: node --expose-gc apps/agent/bench/flow-memory-bench.ts
 
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
-import { getHeapStatistics } from "node:v8";
+import { getHeapStatistics, writeHeapSnapshot } from "node:v8";
 import { catalogueBeside, loadAppCatalogue, loadPatternDirs, subjectArena } from "@sluice/classifier";
 import { markFields } from "@sluice/policy";
 import { PacketClassifier } from "../src/nfqueue/packet-classifier.ts";
@@ -99,7 +100,8 @@ if (isMainThread) {
   const view = { mark: 0, payloadOffset: 0, payloadLength: 46 };
   post("start", pc);
   const round = (n: number) => {
-    pc.setTime(1000 + n);
+    // A fractional clock, as the worker's (Date.now() / 1000).
+    pc.setTime(1000.37 + n);
     for (let i = 0; i < FLOWS; i++) {
       // Client 10.0.<i / 50000>.x: 50,000 source ports per address.
       pkt[14] = Math.floor(i / 50_000);
@@ -113,6 +115,7 @@ if (isMainThread) {
   for (let n = 0; n < PACKETS; n++) {
     round(n);
     if (n === (WINDOW >> 1) - 1) post(`every flow at packet ${n + 1} (inspecting)`, pc);
+    if (n === (WINDOW >> 1) - 1 && process.env.SNAP) writeHeapSnapshot(process.env.SNAP);
     if (n === WINDOW - 1) post(`every flow decided (packet ${n + 1})`, pc);
   }
   post(`after packet ${PACKETS}`, pc);

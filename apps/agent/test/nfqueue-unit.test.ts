@@ -136,6 +136,7 @@ test("DataPlane.start rejects bad options before starting anything", async () =>
   await assert.rejects(DataPlane.start({ ...base, queues: [70000] }), /bad queue number/);
   await assert.rejects(DataPlane.start({ ...base, mask: 0x3, shift: 1 }), /no room for protocol marks/);
   await assert.rejects(DataPlane.start({ ...base, copyRange: 10 }), /copy range/);
+  await assert.rejects(DataPlane.start({ ...base, eventsPerInterval: -1 }), /bad eventsPerInterval/);
   await assert.rejects(DataPlane.start(base), /protocols directory not found/);
 });
 

@@ -176,3 +176,50 @@ test("RTSP: a SETUP reply is held until its media is expected; the media gets rt
   assert.equal(l7(send(tcp(false, 0x18, third))), rtsp);
   assert.equal(requests.length, 2);
 });
+
+test("decided-flow events over maxEvents are counted, not kept, but a flow with a host name always has its event", () => {
+  const pc = new PacketClassifier({
+    queue: 0,
+    matcher: patterns,
+    window: { packets: 10, bytes: 2048 },
+    maxFlows: 1000,
+    maxEvents: 2,
+    routing,
+    apps: null,
+  });
+  pc.setTime(1000);
+  // BitTorrent DHT queries from five client ports: each decided at its first datagram.
+  const dht = (port: number) => {
+    const body = Buffer.from("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe", "latin1");
+    const b = Buffer.alloc(28 + body.length);
+    b[0] = 0x45;
+    b.writeUInt16BE(b.length, 2);
+    b[8] = 64;
+    b[9] = 17;
+    b.set(CLIENT, 12);
+    b.set(SERVER, 16);
+    b.writeUInt16BE(port, 20);
+    b.writeUInt16BE(6881, 22);
+    b.writeUInt16BE(8 + body.length, 24);
+    body.copy(b, 28);
+    return pc.handle({ mark: 0, payloadOffset: 0, payloadLength: b.length }, b);
+  };
+  const marks = [50001, 50002, 50003, 50004, 50005].map(dht);
+  const send = (b: Buffer) => pc.handle({ mark: 0, payloadOffset: 0, payloadLength: b.length }, b);
+  send(tcp(true, 0x02, "", 0));
+  send(tcp(false, 0x12, "", 0));
+  send(tcp(true, 0x10));
+  send(tcp(true, 0x18, REQUEST));
+  // Every flow got its verdict and was counted, whatever happened to its event.
+  assert.ok(marks.every((m) => l7(m) >= 3 && m === marks[0]));
+  assert.equal(pc.counters.decided, 6);
+  assert.equal(pc.counters.eventsDropped, 3);
+  const events = pc.takeEvents();
+  assert.deepEqual(
+    events.map((e) => e.hostname ?? e.client),
+    ["192.168.1.10:50001", "192.168.1.10:50002", "www.example.com"],
+  );
+  // The limit is per takeEvents: the next period starts with room again.
+  dht(50006);
+  assert.equal(pc.takeEvents().length, 1);
+});

@@ -85,10 +85,15 @@ interface SetGroup {
   members: LoadedPattern[];
   /** Anchored groups: no member can match past this many bytes; unanchored: Infinity. */
   maxLength: number;
-  /** Unanchored groups: every match contains one of these (see literal-prefilter.ts), or null. */
+  /**
+   * Unanchored and long-lead groups: every match contains one of these (see
+   * literal-prefilter.ts), or null (the group always runs).
+   */
   literals: Literal[] | null;
   /** Packet groups: the bytes a match can begin with (see first-bytes.ts), or null (any). */
   first: FirstBytes;
+  /** The best (lowest) priority among its members: a group that cannot beat a hit is skipped. */
+  minPriority: number;
 }
 
 /** What goes into a set: a whole pattern, or its anchored or its unanchored branches. */
@@ -99,6 +104,8 @@ interface Part {
   maxLength: number;
   /** Unanchored parts: one required run per branch, or null when a branch has none. */
   literals: Literal[] | null;
+  /** Its top-level alternatives. */
+  branches: string[];
 }
 
 /**
@@ -114,6 +121,7 @@ function partsOf(p: LoadedPattern): Part[] {
     anchored,
     maxLength: anchored ? p.maxLength : Infinity,
     literals: anchored ? null : literalsOf(p.branches),
+    branches: p.branches,
   });
   if (p.anchored) return [whole(true)];
   const starts = p.branches.filter((b) => b.startsWith("^"));
@@ -121,15 +129,49 @@ function partsOf(p: LoadedPattern): Part[] {
   if (starts.length === 0 || rest.length === 0) return [whole(false)];
   const anchoredRe2 = starts.join("|");
   return [
-    { pattern: p, re2: anchoredRe2, anchored: true, maxLength: maxMatchLength(anchoredRe2), literals: null },
-    { pattern: p, re2: rest.join("|"), anchored: false, maxLength: Infinity, literals: literalsOf(rest) },
+    {
+      pattern: p,
+      re2: anchoredRe2,
+      anchored: true,
+      maxLength: maxMatchLength(anchoredRe2),
+      literals: null,
+      branches: starts,
+    },
+    {
+      pattern: p,
+      re2: rest.join("|"),
+      anchored: false,
+      maxLength: Infinity,
+      literals: literalsOf(rest),
+      branches: rest,
+    },
   ];
 }
 
-function literalsOf(branches: string[]): Literal[] | null {
+/**
+ * A lead run (`^[...]{m,n}` or `^.{m,n}`) of LONG_LEAD or more keeps an anchored set's
+ * automaton alive over most of every subject (h323's `^[\x01-\xff]{0,160}`), and one of
+ * SHORT_LEAD or more over its first bytes (mdns's `^[\x01-\xff]{0,8}`, kerberos's
+ * `{0,4}`), which lets the rest of such a pattern (mdns: labels of any bytes >= 0x20)
+ * stay alive too.
+ */
+const LONG_LEAD = 64;
+const SHORT_LEAD = 4;
+
+/** The longest lead run (see LONG_LEAD) among the branches, 0 when none begins with one. */
+function leadRun(branches: string[]): number {
+  let most = 0;
+  for (const b of branches) {
+    const m = /^\^(?:\[(?:[^\]\\]|\\.)*\]|\.)\{\d+,(\d+)\}/.exec(b);
+    if (m) most = Math.max(most, Number(m[1]));
+  }
+  return most;
+}
+
+function literalsOf(branches: string[], minLength?: number): Literal[] | null {
   const out: Literal[] = [];
   for (const b of branches) {
-    const lit = requiredLiteral(b);
+    const lit = requiredLiteral(b, minLength);
     if (!lit) return null;
     out.push(lit);
   }
@@ -205,22 +247,35 @@ export class PatternSet {
             set,
             members: chunk.map((p) => p.pattern),
             maxLength: anchored ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity,
-            literals: anchored || !chunk[0]!.literals ? null : chunk.flatMap((p) => p.literals!),
+            literals: !chunk[0]!.literals ? null : chunk.flatMap((p) => p.literals!),
             first: null,
+            minPriority: Math.min(...chunk.map((p) => p.pattern.priority)),
           });
         }
       };
-      // Anchored groups hold patterns of similar reach (shortest first), so that a flow
-      // whose data already outgrew a whole group stops paying for it (see `match`).
+      // Anchored groups hold patterns in priority order: after a hit, a group whose every
+      // member has a worse priority is skipped (see `match`), and in this order that is
+      // every later group. Parts with a lead run (see LONG_LEAD) are kept out of them: they
+      // run only on a subject holding their required run (a long lead: however short;
+      // h323 needs a \x08, one memchr instead of an automaton over 160 bytes; mdns needs
+      // `\x05local`), and long leads without one get a set of their own (they would
+      // multiply the others' states).
       const byPriority = (a: Part, b: Part) => a.pattern.priority - b.pattern.priority;
-      chunked(
-        parts.filter((p) => p.anchored).sort((a, b) => a.maxLength - b.maxLength || byPriority(a, b)),
-        true,
-      );
+      const anchored = parts.filter((p) => p.anchored);
+      for (const p of anchored) {
+        const lead = leadRun(p.branches);
+        if (lead >= LONG_LEAD) p.literals = literalsOf(p.branches, 1);
+        else if (lead >= SHORT_LEAD) p.literals = literalsOf(p.branches);
+      }
+      const long = (p: Part) => leadRun(p.branches) >= LONG_LEAD;
+      chunked(anchored.filter((p) => !p.literals && !long(p)).sort(byPriority), true);
+      // One set per gated part: its gate is its own run, not the union of several.
+      for (const p of anchored.filter((p) => p.literals)) chunked([p], true);
+      chunked(anchored.filter((p) => !p.literals && long(p)).sort(byPriority), true);
       // Unanchored ones with a prefilter apart from those without (which always run).
       chunked(parts.filter((p) => !p.anchored && p.literals).sort(byPriority), false);
       chunked(parts.filter((p) => !p.anchored && !p.literals).sort(byPriority), false);
-      return groups;
+      return groups.sort((a, b) => a.minPriority - b.minPriority);
     };
     // Packet patterns are few: unanchored sets (RE2 still honours their `^`).
     const buildPacket = (t: Transport): SetGroup[] => {
@@ -240,6 +295,7 @@ export class PatternSet {
           maxLength: Infinity,
           literals: null,
           first: unionFirstBytes(chunk.map((p) => firstBytes(p.packetRe2!))),
+          minPriority: Math.min(...chunk.map((p) => p.priority)),
         });
       }
       return groups;
@@ -275,10 +331,18 @@ export class PatternSet {
       // `seen`: the subject's first `seen` bytes (of its text form) were already matched
       // without a hit. An anchored match no longer than that lies inside them: skip.
       if (g.maxLength <= seen) continue;
-      // An unanchored group runs only on a subject holding one of its required runs.
+      // No member could beat the pattern already found.
+      if (best !== null && best.priority < g.minPriority) continue;
+      // A group with required runs runs only on a subject holding one of them.
       if (g.literals && !containsAnyLiteral(bytes, g.literals)) continue;
       // `test` may stop at the first hit and builds no array; most subjects match nothing.
       if (!g.set.test(bytes)) continue;
+      // A set of one (the gated parts) needs no second scan to say which member hit.
+      if (g.members.length === 1) {
+        const p = g.members[0]!;
+        if (!best || p.priority < best.priority) best = p;
+        continue;
+      }
       const hits = g.set.match(bytes);
       for (let k = 0; k < hits.length; k++) {
         const p = g.members[hits[k]!]!;
@@ -307,6 +371,7 @@ export class PatternSet {
       const g = groups[gi]!;
       // No member can begin with this byte (most datagrams, for natpmp, memcached, DTLS).
       if (g.first && !g.first[first]) continue;
+      if (best !== null && best.priority < g.minPriority) continue;
       // The latin1-mapped UTF-8 form the translation matches (as flow/subject.ts builds it).
       bytes ??= isAscii(payload) ? payload : latin1AsUtf8(payload);
       // Nearly every datagram matches none: `test` builds no array.

@@ -8,6 +8,9 @@ import {
   classifyCaptureBuffer,
   classifyCaptureFile,
   decodeFrame,
+  decodeIpPacketAt,
+  decodeIpPacketInto,
+  PacketSlot,
   readCaptureBuffer,
   readCaptureFile,
   openCaptureFile,
@@ -223,4 +226,26 @@ test("a capture larger than the read chunk reads the same, with or without buffe
     assert.throws(() => [...readCaptureFile(file, { transient })], /truncated record/);
   assert.throws(() => drain(file), /truncated record/);
   assert.throws(() => drain(join(dir, "missing.pcap")), /cannot open/);
+});
+
+test("decodeIpPacketAt reads a packet inside a larger buffer as decodeIpPacketInto reads it alone", () => {
+  const ip = ipPacket({
+    src: "10.0.0.1",
+    sport: 4000,
+    dst: "10.0.0.2",
+    dport: 53,
+    l4: "udp",
+    payload: "abc",
+  });
+  const big = Buffer.concat([Buffer.alloc(37, 0xee), ip, Buffer.alloc(11, 0x45)]);
+  const alone = new PacketSlot();
+  const inside = new PacketSlot();
+  assert.equal(decodeIpPacketInto(ip, alone), null);
+  assert.equal(decodeIpPacketAt(big, 37, ip.length, inside), null);
+  assert.deepEqual(
+    [inside.src, inside.dst, inside.sport, inside.dport, inside.l4, inside.payload.toString()],
+    [alone.src, alone.dst, alone.sport, alone.dport, alone.l4, "abc"],
+  );
+  // The bytes before the packet are not read as its header.
+  assert.equal(decodeIpPacketAt(big, 0, ip.length, inside), "not-ip");
 });

@@ -183,6 +183,29 @@ test("bounded memory: LRU cap evicts the least recently seen flow; idle flows ex
   assert.deepEqual(st.ended, { idle: 4, evicted: 1, closed: 0, reused: 0 });
 });
 
+test("periodic expiry of a big table: every idle flow ends within a few sweeps, live ones stay", () => {
+  // Larger than one sweep's share of entry slots (16,384): the sweep goes round in steps.
+  const FLOWS = 40_000;
+  const table = new FlowTable(set, { maxFlows: FLOWS + 10, udpIdleSeconds: 10 });
+  const idle: number[] = [];
+  table.onFlowEnd = (f, why) => {
+    assert.equal(why, "idle");
+    idle.push(f.clientPort);
+  };
+  const udp = (a: number, port: number, t: number) =>
+    table.observe(
+      pkt({ src: `10.1.${a}.1`, sport: port, dst: "10.0.0.2", dport: 9999, l4: "udp", payload: "q" }),
+      t,
+    );
+  for (let i = 0; i < FLOWS; i++) udp(i >> 14, 1024 + (i & 16383), i < 100 ? 15 : 0);
+  assert.equal(table.size, FLOWS);
+  // At t=20 the flows seen at 0 are idle (20 s > 10), the first 100 (seen at 15) are not.
+  // A sweep every 4096 packets of one busy flow.
+  for (let n = 0; n < 5 * 4096; n++) udp(200, 1, 20);
+  assert.equal(idle.length, FLOWS - 100);
+  assert.equal(table.size, 101);
+});
+
 test("a new SYN on a closed 5-tuple starts a new connection", () => {
   const table = new FlowTable(set);
   const a = tcpConversation(["10.0.0.1", 40004], ["10.0.0.2", 7], [{ dir: "c2s", data: "hello world" }]);

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { containsLiteral, requiredLiteral } from "../src/literal-prefilter.ts";
+import { containsLiteral, indexOfByte, requiredLiteral } from "../src/literal-prefilter.ts";
 import { compilePatterns, loadPatternDirs, type PatternSet } from "../src/index.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -34,6 +34,19 @@ test("the required run of a branch: literals, escapes and case pairs; quantified
   assert.ok(containsLiteral(Buffer.from("..HtTp"), letters));
   assert.ok(containsLiteral(Buffer.from("..hTtP"), letters));
   assert.ok(!containsLiteral(Buffer.from("..htt"), letters));
+});
+
+test("indexOfByte finds what Buffer.indexOf finds, in short and long subjects", () => {
+  for (const len of [0, 1, 40, 256, 257, 3000]) {
+    const hay = Buffer.alloc(len, 0x61);
+    if (len > 2) hay[len - 2] = 0x13;
+    if (len > 300) hay[100] = 0x13;
+    for (const from of [0, 1, 99, 101, len - 3, len - 1, len, len + 5]) {
+      if (from < 0) continue;
+      for (const c of [0x13, 0x61, 0x00])
+        assert.equal(indexOfByte(hay, c, from), hay.indexOf(c, from), `${len} ${from} ${c}`);
+    }
+  }
 });
 
 test("a pattern with anchored and unanchored branches matches as before the split", () => {

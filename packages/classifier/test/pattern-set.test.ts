@@ -62,6 +62,37 @@ test("priority comes from the config order; marks from the config, assigned >= 3
   );
 });
 
+test("the best priority wins across sets; lead-run patterns run behind their required runs", () => {
+  // 30 patterns: more than one RE2 set. "along" (priority 0) begins with a long run of any
+  // byte: a set of its own that needs a \x08 in the subject; "bshort" (priority 1) with a
+  // short one: a set of its own that needs "zzq".
+  const sources = [
+    { file: "along.pat", text: "along\n^.{0,100}\\x08k\n" },
+    { file: "bshort.pat", text: "bshort\n^.{0,6}zzq[a-z]+!\n" },
+  ];
+  for (let i = 0; i < 30; i++) {
+    const n = `p${String(i).padStart(2, "0")}`;
+    sources.push({ file: `${n}.pat`, text: `${n}\n^common${i % 2 ? "|^odd" : ""}\n` });
+  }
+  const set = compilePatterns(sources);
+  const cases: [string, string | null][] = [
+    ["common", "p00"],
+    ["odd", "p01"],
+    ["common\x08k", "along"],
+    ["zz\x08k", "along"],
+    [`common${"y".repeat(120)}\x08k`, "p00"], // past along's reach
+    ["zz\x08j", null],
+    ["commonzzqab!", "bshort"], // beats p00's hit in another set
+    ["zzqab!", "bshort"],
+    ["commonxzzqab!", "p00"], // zzq past the lead run
+    ["xxzzqab", null],
+  ];
+  for (const [subject, want] of cases) {
+    assert.equal(set.match(subject, "tcp")?.name ?? null, want, JSON.stringify(subject));
+    assert.equal(set.matchSequential(subject, "tcp")?.name ?? null, want, JSON.stringify(subject));
+  }
+});
+
 test("RE2.Set and the sequential loop agree; transports restrict a pattern", () => {
   const set = compilePatterns([
     { file: "t.pat", text: "# Transport: tcp\nt\n^x\n" },

@@ -152,17 +152,32 @@ export function jsonLine(pcap: string, f: Flow): string {
   );
 }
 
-/** Lines to stdout in blocks of about 64 KiB: one write per block, not per connection. */
+/**
+ * Lines to stdout in blocks of 64 KiB: one write per block, not per connection. Each line
+ * is encoded straight into the block (no string concatenated per line, none converted
+ * again at the write); a block handed to `write` is never reused.
+ */
 class LineWriter {
-  private buf = "";
+  private static readonly BLOCK = 65536;
+  private buf = Buffer.allocUnsafe(LineWriter.BLOCK);
+  private used = 0;
   line(s: string): void {
-    this.buf += s + "\n";
-    if (this.buf.length >= 65536) this.flush();
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (this.used + 3 * s.length + 1 > this.buf.length) {
+      this.flush();
+      if (3 * s.length + 1 > this.buf.length) {
+        process.stdout.write(s + "\n");
+        return;
+      }
+    }
+    this.used += this.buf.write(s, this.used);
+    this.buf[this.used++] = 0x0a;
   }
   flush(): void {
-    if (!this.buf.length) return;
-    process.stdout.write(this.buf);
-    this.buf = "";
+    if (!this.used) return;
+    process.stdout.write(this.buf.subarray(0, this.used));
+    this.buf = Buffer.allocUnsafe(LineWriter.BLOCK);
+    this.used = 0;
   }
 }
 

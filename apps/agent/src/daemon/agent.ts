@@ -292,6 +292,9 @@ export class Agent implements ControlTarget {
         patternsLoaded: true, // by start(), from the same directories
         window: { packets: inspection.packets, bytes: inspection.bytes },
         ...this.routing(),
+        // The flows view keeps the last 1000 decisions: more events per interval than that
+        // are built, cloned and dropped for nothing at tens of thousands of new flows a second.
+        eventsPerInterval: 250,
         onFlowDecided: (ev) => this.recordDecision(ev),
         onMediaExpected: (req) => this.media.expect(req.elements),
         onLog: (level, msg) => this.log[level](`nfqueue: ${msg}`),

@@ -63,6 +63,13 @@ export interface DataPlaneOptions {
   maxFlows?: number;
   /** How often workers report counters and decided flows; default 250 ms. */
   statsIntervalMs?: number;
+  /**
+   * Decided-flow events per worker and stats interval at most (the first ones; events of
+   * flows with a host name always go, the others are counted in `eventsDropped`); default
+   * all. At tens of thousands of new flows a second, building, cloning and handling an
+   * event per flow costs more than the classification when only recent ones are shown.
+   */
+  eventsPerInterval?: number;
   onFlowDecided?: (ev: FlowDecidedEvent) => void;
   /** RTSP media followed live: the rtsp and rtp l7 marks (see Routing.rtsp), or null. */
   rtsp?: { control: number; media: number } | null;
@@ -164,6 +171,7 @@ export class DataPlane {
       io: opts.io ?? DEFAULT_QUEUE_OPTIONS.io,
       maxFlows: opts.maxFlows ?? 131072,
       statsIntervalMs: opts.statsIntervalMs ?? 250,
+      eventsPerInterval: opts.eventsPerInterval ?? Infinity,
     };
     this.onFlowDecided = opts.onFlowDecided;
     this.onMediaExpected = opts.onMediaExpected;
@@ -209,6 +217,7 @@ export class DataPlane {
       maxFlows: o.maxFlows,
       routing: this.routing(),
       statsIntervalMs: o.statsIntervalMs,
+      eventsPerInterval: o.eventsPerInterval,
     };
     // A small young generation: the worker allocates per packet, and V8's default (up to
     // 3 x 16 MiB semi-spaces per thread) shows up as resident memory under load.
@@ -470,6 +479,7 @@ function validate(o: DataPlane["opts"]): void {
     seen.add(q);
   }
   if (!o.protocolDirs.length) throw new RangeError("at least one protocols directory is needed");
+  if (!(o.eventsPerInterval >= 0)) throw new RangeError(`bad eventsPerInterval ${o.eventsPerInterval}`);
   if (!Number.isInteger(o.mask) || o.mask <= 0 || o.mask > 0xffffffff)
     throw new RangeError(`bad mark mask ${o.mask}`);
   if (!Number.isInteger(o.shift) || o.shift < 0 || o.shift > 31)

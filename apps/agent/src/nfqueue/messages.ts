@@ -90,6 +90,8 @@ export interface QueueStats {
   errors: number;
   /** RTSP SETUP replies held (dropped, so TCP sends them again) until their media was expected. */
   rtspHeld?: number;
+  /** Decided-flow events not sent (over `eventsPerInterval`; the flows were decided all the same). */
+  eventsDropped?: number;
   /** Packets by the l7 mark they were given (1 unset, 2 unknown, >= 3 protocols). */
   verdicts: Record<number, number>;
   io: QueueIoStats;

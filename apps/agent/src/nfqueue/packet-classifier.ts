@@ -9,7 +9,7 @@ import { HostnameRules } from "@sluice/policy/hostname-glob"; // not the schemas
 import {
   FlowTable,
   PacketSlot,
-  decodeIpPacketInto,
+  decodeIpPacketAt,
   flowClient,
   flowServer,
   type AppCatalogue,
@@ -38,6 +38,11 @@ export interface PacketClassifierOptions {
   window: WindowOptions;
   /** Flows under inspection at most (and twice that many decided records). */
   maxFlows: number;
+  /**
+   * Decided-flow events kept per `takeEvents` at most (flows with a host name always are;
+   * the others over the limit are counted in `eventsDropped`); default all.
+   */
+  maxEvents?: number;
   routing: Routing;
   apps: AppCatalogue | null;
   dnsCache?: SharedDnsCache;
@@ -58,7 +63,16 @@ export class PacketClassifier {
   readonly table: FlowTable;
   readonly dnsCache: SharedDnsCache;
   readonly decidedFlows: DecidedFlowCache;
-  readonly counters = { packets: 0, bytes: 0, passthrough: 0, decided: 0, late: 0, errors: 0, rtspHeld: 0 };
+  readonly counters = {
+    packets: 0,
+    bytes: 0,
+    passthrough: 0,
+    decided: 0,
+    late: 0,
+    errors: 0,
+    rtspHeld: 0,
+    eventsDropped: 0,
+  };
   /** Packets by the l7 mark they were given. */
   readonly verdicts: Record<number, number> = {};
   /** One decoded packet for every queued one: the flow table keeps nothing of it. */
@@ -66,6 +80,7 @@ export class PacketClassifier {
   /** Decided flows since the last `takeEvents`. */
   private events: FlowDecidedEvent[] = [];
   private readonly queue: number;
+  private readonly maxEvents: number;
   private readonly onError: (msg: string) => void;
   private readonly onMedia: (req: MediaRequest) => void;
   /** SETUP replies held, by key: when first seen, and whether their media is expected. */
@@ -78,9 +93,16 @@ export class PacketClassifier {
   private generation = 0;
   /** Seconds, as the caller last said (see `setTime`). */
   private now = 0;
+  /**
+   * The flow table's clock: whole seconds. A fractional time in a flow's firstSeen and
+   * lastSeen is a boxed number each (32 B per flow under inspection; flow-memory bench);
+   * an integer is stored in the object. Idle timeouts are whole seconds anyway.
+   */
+  private tableNow = 0;
 
   constructor(o: PacketClassifierOptions) {
     this.queue = o.queue;
+    this.maxEvents = o.maxEvents ?? Infinity;
     this.onError = o.onError ?? (() => {});
     this.onMedia = o.onMedia ?? ((req) => this.mediaReady(req.key));
     this.dnsCache = o.dnsCache ?? new SharedDnsCache();
@@ -110,6 +132,7 @@ export class PacketClassifier {
   /** The clock for the next packets (seconds; set once per received batch). */
   setTime(seconds: number): void {
     this.now = seconds;
+    this.tableNow = Math.floor(seconds);
   }
 
   /** The main thread added (or refused) a held reply's media: the reply passes next time. */
@@ -154,26 +177,33 @@ export class PacketClassifier {
       else if (v === 6 && len >= 40) ipLength = 40 + buf.readUInt16BE(off + 4);
     }
     c.bytes += ipLength;
-    const key = len >= 28 ? DecidedFlowCache.key(buf, off, len) : null;
-    if (key !== null) {
-      if (DecidedFlowCache.isNewSyn(buf, off)) this.decidedFlows.delete(key);
-      else {
-        const known = this.decidedFlows.get(key, now);
-        if (known !== undefined) {
-          const bits = this.bitsOf(known);
-          if (r.rtsp && known.mark === r.rtsp.control && this.holdRtspReply(buf, off, len, bits))
-            return VERDICT_DROP;
-          return this.verdict(p.mark, known.mark, bits);
+    // A flow under inspection (most queued packets) is found in the table by its numbers;
+    // only the others look for a decided record, whose key is a string.
+    const undecodable = decodeIpPacketAt(buf, off, len, this.slot) !== null;
+    let key: string | null = null;
+    // (the decided records are apart from the table: its lookup stays valid for observe)
+    if (undecodable || !this.table.has(this.slot)) {
+      key = len >= 28 ? DecidedFlowCache.key(buf, off, len) : null;
+      if (key !== null) {
+        if (DecidedFlowCache.isNewSyn(buf, off)) this.decidedFlows.delete(key);
+        else {
+          const known = this.decidedFlows.get(key, now);
+          if (known !== undefined) {
+            const bits = this.bitsOf(known);
+            if (r.rtsp && known.mark === r.rtsp.control && this.holdRtspReply(buf, off, len, bits))
+              return VERDICT_DROP;
+            return this.verdict(p.mark, known.mark, bits);
+          }
         }
       }
     }
-    if (decodeIpPacketInto(buf.subarray(off, off + len), this.slot) !== null) {
+    if (undecodable) {
       c.passthrough++;
       return p.mark;
     }
     let o: ReturnType<FlowTable["observe"]>;
     try {
-      o = this.table.observe(this.slot, now);
+      o = this.table.observe(this.slot, this.tableNow, true);
     } catch (e) {
       // A classifier bug must not take the queue down: pass the packet, say so (rarely).
       if (c.errors++ < 5) this.onError(`queue ${this.queue}: classifying a packet: ${(e as Error).stack}`);
@@ -181,7 +211,7 @@ export class PacketClassifier {
     }
     const flow = o.flow;
     let decided = o.decided;
-    if (!decided && late && this.table.conclude(flow, now)) {
+    if (!decided && late && this.table.conclude(flow, this.tableNow)) {
       decided = true;
       c.late++;
     }
@@ -195,8 +225,9 @@ export class PacketClassifier {
       generation: -1,
     };
     const bits = this.bitsOf(rec);
-    if (decided) {
-      c.decided++;
+    if (decided) c.decided++;
+    if (decided && this.events.length >= this.maxEvents && !flow.hostname) c.eventsDropped++;
+    else if (decided) {
       this.events.push({
         queue: this.queue,
         time: now,
@@ -214,9 +245,12 @@ export class PacketClassifier {
       });
     }
     // Done with it (a DNS flow still reading its answers stays until its window is spent).
-    if (flow.inspection === null && key !== null) {
-      this.table.forget(flow);
-      this.decidedFlows.set(key, rec, now);
+    if (flow.inspection === null) {
+      key ??= len >= 28 ? DecidedFlowCache.key(buf, off, len) : null;
+      if (key !== null) {
+        this.table.forget(flow);
+        this.decidedFlows.set(key, rec, now);
+      }
     }
     if (r.rtsp && flow.mark === r.rtsp.control && this.holdRtspReply(buf, off, len, bits))
       return VERDICT_DROP;
@@ -233,7 +267,7 @@ export class PacketClassifier {
   private holdRtspReply(buf: Buffer, off: number, len: number, bits: number): boolean {
     const r = this.r;
     const s = this.slot;
-    if (!r.rtsp || decodeIpPacketInto(buf.subarray(off, off + len), s) !== null) return false;
+    if (!r.rtsp || decodeIpPacketAt(buf, off, len, s) !== null) return false;
     if (s.l4 !== "tcp" || s.payload.length < 16 || s.payload.toString("latin1", 0, 5) !== "RTSP/")
       return false;
     // The reply goes from the server (src) to the client (dst).

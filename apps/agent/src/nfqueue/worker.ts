@@ -30,6 +30,7 @@ export interface WorkerInit {
   maxFlows: number;
   routing: Routing;
   statsIntervalMs: number;
+  eventsPerInterval: number;
 }
 
 /** A pattern set that can be swapped under a live flow table (flows keep their state). */
@@ -89,6 +90,7 @@ function main(): void {
     matcher,
     window: init.window,
     maxFlows: init.maxFlows,
+    maxEvents: init.eventsPerInterval,
     routing: init.routing,
     apps: loadApps(init.protocolDirs),
     onError: (msg) => log("error", msg),

@@ -246,10 +246,18 @@ export function decodeIpPacket(packet: Buffer): DecodeResult {
 
 /** `decodeIpPacket` into a reused packet (see PacketSlot); returns why it was skipped, or null. */
 export function decodeIpPacketInto(packet: Buffer, out: PacketSlot): SkipReason | null {
-  if (packet.length < 1) return "truncated";
-  const version = packet[0]! >> 4;
+  return decodeIpPacketAt(packet, 0, packet.length, out);
+}
+
+/**
+ * The same for the IP packet at buf[off, off+len) (e.g. inside a queue's receive buffer),
+ * without a view of it first.
+ */
+export function decodeIpPacketAt(buf: Buffer, off: number, len: number, out: PacketSlot): SkipReason | null {
+  if (len < 1) return "truncated";
+  const version = buf[off]! >> 4;
   if (version !== 4 && version !== 6) return "not-ip";
-  return decodeIp(packet, 0, packet.length, version, null, 0, out);
+  return decodeIp(buf, off, off + len, version, null, 0, out);
 }
 
 const IPV6_EXT = new Set([0, 43, 60, 51]);

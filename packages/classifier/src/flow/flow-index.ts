@@ -190,6 +190,16 @@ export class FlowIndex<T> {
     this.tail = s;
   }
 
+  /** Entry slots ever used: every live entry is below this (free ones hold no value). */
+  get slots(): number {
+    return this.used;
+  }
+
+  /** The value in slot `s`, undefined for a free slot. */
+  valueAt(s: number): T | undefined {
+    return this.values[s];
+  }
+
   /** The entry after `s` in list order, or -1. */
   after(s: number): number {
     return this.next[s]!;

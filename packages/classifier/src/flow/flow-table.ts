@@ -204,6 +204,8 @@ function addressOf(p: DecodedPacket, source: boolean): string {
   }
   return s;
 }
+/** Entry slots the periodic expiry looks at per sweep (see `sweep`). */
+const SWEEP_SLOTS = 16384;
 const ONE_CHUNK: Buffer[] = [Buffer.alloc(0)];
 const NO_CHUNKS: Buffer[] = [];
 
@@ -288,7 +290,7 @@ export class FlowTable {
     flow.recent = true;
     if (++this.sinceSweep >= 4096) {
       this.sinceSweep = 0;
-      this.expire(time);
+      this.sweep(time);
     }
   }
 
@@ -311,13 +313,30 @@ export class FlowTable {
     };
   }
 
-  /** Feeds one packet (time in seconds). */
-  observe(p: DecodedPacket, time: number): ObserveResult {
+  /**
+   * Whether the packet's flow is in the table (nothing changes; no string built). The
+   * next `observe` of the same packet may pass `found` to skip the lookup.
+   */
+  has(p: DecodedPacket): boolean {
+    this.found = this.find(p);
+    return this.found >= 0;
+  }
+
+  private find(p: DecodedPacket): number {
     const ix = this.flows;
     const proto = p.l4 === "tcp" ? 6 : 17;
     if (p.raw) ix.setKeyFromBytes(proto, p.family, p.raw, p.srcAt!, p.dstAt!, p.sport, p.dport);
     else ix.setKeyFromText(proto, p.family, p.src, p.dst, p.sport, p.dport);
-    let e = ix.find();
+    return ix.find();
+  }
+
+  /**
+   * Feeds one packet (time in seconds). `found`: `has` was just called with this packet,
+   * and the table has not changed since (its lookup is reused).
+   */
+  observe(p: DecodedPacket, time: number, found = false): ObserveResult {
+    const ix = this.flows;
+    let e = found ? this.found : this.find(p);
     let flow = e < 0 ? undefined : ix.value(e);
     if (flow) {
       const idle = p.l4 === "tcp" ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds;
@@ -372,9 +391,10 @@ export class FlowTable {
       CONTROL_PROTOCOLS.has(flow.protocol)
     )
       this.expectations.learn(flow, direction === "c2s", p.payload, time);
+    this.observed = e;
     if (++this.sinceSweep >= 4096) {
       this.sinceSweep = 0;
-      this.expire(time);
+      this.sweep(time);
     }
     return { flow, direction, decided };
   }
@@ -403,11 +423,42 @@ export class FlowTable {
    */
   forget(flow: Flow): void {
     const ix = this.flows;
-    const proto = flow.l4 === "tcp" ? 6 : 17;
-    ix.setKeyFromText(proto, flow.family, flow.clientIp, flow.serverIp, flow.clientPort, flow.serverPort);
-    const e = ix.find();
+    // Mostly the flow the last packet was for (the data plane forgets a flow as its verdict
+    // comes): its entry is known, no key spelled back from the address strings.
+    let e = this.observed;
+    if (e < 0 || ix.valueAt(e) !== flow) {
+      const proto = flow.l4 === "tcp" ? 6 : 17;
+      ix.setKeyFromText(proto, flow.family, flow.clientIp, flow.serverIp, flow.clientPort, flow.serverPort);
+      e = ix.find();
+    }
     if (e >= 0 && ix.value(e) === flow) ix.remove(e);
     if (flow.inspection) this.release(flow);
+  }
+
+  /**
+   * The periodic expiry (every 4096 packets): ends the idle flows among the next
+   * SWEEP_SLOTS entry slots, going round the index, so that a packet's share of the sweep
+   * does not grow with the table (a full walk of 100,000 flows every 4096 packets cost ~25
+   * flow visits per packet). A table up to SWEEP_SLOTS entries is swept whole each time.
+   */
+  private sweep(now: number): void {
+    const ix = this.flows;
+    const slots = ix.slots;
+    if (slots <= SWEEP_SLOTS) {
+      this.expire(now);
+      return;
+    }
+    let s = this.sweepAt < slots ? this.sweepAt : 0;
+    for (let i = 0; i < SWEEP_SLOTS; i++) {
+      const f = ix.valueAt(s);
+      if (
+        f !== undefined &&
+        now - f.lastSeen > (f.l4 === "tcp" ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds)
+      )
+        this.end(s, f, "idle");
+      if (++s >= slots) s = 0;
+    }
+    this.sweepAt = s;
   }
 
   /** Ends flows idle at `now`; returns how many. */
@@ -437,6 +488,13 @@ export class FlowTable {
     for (const f of out) this.finish(f);
     return out;
   }
+
+  /** The entry of the flow the last `observe` was for. */
+  private observed = -1;
+  /** The entry `has` found (-1: none). */
+  private found = -1;
+  /** The next entry slot the periodic sweep looks at. */
+  private sweepAt = 0;
 
   /** Whether the packet that created the last new flow came from its client. */
   private fromClient = true;

@@ -8,6 +8,9 @@
 
 import { isAscii } from "node:buffer";
 import { SubjectArena, subjectArena } from "./subject-arena.ts";
+import { indexOfByte } from "../literal-prefilter.ts";
+
+const EMPTY = Buffer.alloc(0);
 
 export class FlowSubject {
   /** Payload bytes held (NULs stripped): the window's count. */
@@ -30,7 +33,7 @@ export class FlowSubject {
   append(chunk: Buffer, limit: number): boolean {
     const room = limit - this.chars;
     if (room <= 0 || chunk.length === 0) return false;
-    if (chunk.indexOf(0) < 0 && isAscii(chunk)) {
+    if (indexOfByte(chunk, 0) < 0 && isAscii(chunk)) {
       // The common text case: the packet's own bytes, no copy until `persist`.
       const b = chunk.length > room ? chunk.subarray(0, room) : chunk;
       this.chars += b.length;
@@ -92,7 +95,9 @@ export class FlowSubject {
   view(): Buffer {
     if (this.used === 0 && this.fresh !== null && this.freshMore === null) return this.fresh;
     this.persist();
-    return this.capacity ? this.storage().subarray(0, this.used) : Buffer.alloc(0);
+    // One view of the used bytes (not a view of the storage, then one of that).
+    if (!this.capacity) return EMPTY;
+    return this.big ? this.big.subarray(0, this.used) : subjectArena.view(this.block, this.used);
   }
 
   /**
@@ -102,8 +107,14 @@ export class FlowSubject {
   persist(): void {
     if (this.fresh === null) return;
     const store = this.reserve(this.used + this.freshBytes);
-    this.used += this.fresh.copy(store, this.used);
-    if (this.freshMore) for (const f of this.freshMore) this.used += f.copy(store, this.used);
+    // TypedArray#set: a few dozen bytes, without Buffer#copy's argument handling.
+    store.set(this.fresh, this.used);
+    this.used += this.fresh.length;
+    if (this.freshMore)
+      for (const f of this.freshMore) {
+        store.set(f, this.used);
+        this.used += f.length;
+      }
     this.fresh = null;
     this.freshMore = null;
     this.freshBytes = 0;
