@@ -3,8 +3,8 @@
 // connection they announce. Current kernels assign no helper on their own: Sluice's
 // nftables table assigns one per control port (`ct helper set`), and conntrack gives the
 // expected connection its control connection's mark at its first packet. A prerouting rule
-// then sets the related protocol in the protocol field (ftp-data, rtp, tftp), between
-// conntrack (priority -200) and SLUICE_PRE's restore (mangle, -150), so the new connection
+// then sets the related protocol in the protocol field (ftp-data, rtp, tftp), after
+// conntrack (priority -200) and before the same chain restores the mark, so the new connection
 // is decided before it reaches the queue and keeps the control connection's app and
 // hostname-rule fields. Without a rule of its own, ftp-data follows ftp's rule and rtp
 // sip's (@sluice/policy related.ts).

@@ -3,17 +3,19 @@
 // Rules are typed data first; the text uses the exact form iptables-save prints, so the
 // applier can verify what the kernel holds line by line.
 //
-// Packet path: PREROUTING → SLUICE_PRE restores the connection's mark; FORWARD →
+// Packet path: the connection's mark is restored at prerouting by Sluice's nftables table
+// (render/nft-connmark.ts), or without nftables by PREROUTING → SLUICE_PRE; FORWARD →
 // SLUICE_FWD: a connection whose protocol field is decided (neither 0 nor unset) leaves
-// after one mark test; an undecided one inside the inspection window goes to NFQUEUE
+// after one or two rules; an undecided one inside the inspection window goes to NFQUEUE
 // (--queue-bypass: if the agent is down, traffic flows unclassified); an undecided one past
 // the window (its first packets were lost: a full queue failed open, the agent restarted)
 // gets "unknown" and goes to the queue once more so the data plane records the verdict
 // (fail-open, the verdict stays). FORWARD, not PREROUTING: there the replies of a
 // masqueraded connection already carry the LAN address again (de-NAT happens in
 // PREROUTING after mangle), so the data plane sees both directions under one 5-tuple.
-// POSTROUTING → SLUICE_POST saves a decided mark to the connection, once: only while the
-// connection's own mark is still undecided. Counting per protocol and application and
+// The nftables table's post chain (or without nftables POSTROUTING → SLUICE_POST) saves a
+// decided mark to the connection, once: only while the connection's own mark is still
+// undecided. Counting per protocol and application and
 // mapping marks to classes is done by nftables maps (render/nft.ts) where the kernel has
 // them; otherwise by linear iptables chains: SLUICE_ACCT (one rule per protocol),
 // SLUICE_APPS (one per app) and the CLASSIFY target (when cls_fw is missing too).

@@ -12,10 +12,11 @@
 //   of a quota's target passes its quota object, which counts it and, once the allowance
 //   is spent, matches: the packet's class becomes the demotion class (render/quota-model.ts).
 //
-//   prerouting (priority mangle - 10, between conntrack and SLUICE_PRE's restore): assigns
-//   the kernel's conntrack helpers to new control connections and gives the connections
-//   they expect the related protocol (render/helpers.ts), and RTSP media the agent expects
-//   its mark from Sluice's own expectation maps (render/rtsp-media.ts).
+//   prerouting (priority mangle - 10, after conntrack): assigns the kernel's conntrack
+//   helpers to new control connections and gives the connections they expect the related
+//   protocol (render/helpers.ts), and RTSP media the agent expects its mark from Sluice's
+//   own expectation maps (render/rtsp-media.ts); then restores the connection mark
+//   (render/nft-connmark.ts, which the post chain also uses to save it).
 //
 // A download IFB is not on a netfilter path: its classes keep tc fw filters (render/tc.ts).
 // Typed data first (NftTable), then text; the text replaces the table atomically (one
