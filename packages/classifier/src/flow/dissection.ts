@@ -206,7 +206,7 @@ export class FlowDissection {
 
   private evalQuic(final: boolean): boolean {
     this.quic ??= new QuicDissector(this.maxBytes);
-    for (; this.quicFed < this.c2s.length; this.quicFed++) this.quic.push(this.c2s[this.quicFed]!);
+    for (; this.quicFed < this.c2s.length; this.quicFed++) this.quic.push(this.c2s[this.quicFed]!, true);
     const r = this.quic.evaluate();
     if (r.status === "need-more") return final || this.budgetSpent;
     if (r.status === "done") {
