@@ -72,6 +72,49 @@ test("flows: hostname, then protocol, then address range, then port; `only` limi
   assert.equal(f({ serverIp: "157.240.21.51", protocol: "ssl", l4: "tcp", serverPort: 443 }), null);
 });
 
+test("address ranges: the narrowest wins, wide ones span first octets, IPv6 by prefix", () => {
+  const c = parseAppCatalogue({
+    version: 1,
+    categories: [{ id: 1, name: "video", title: "Video" }],
+    apps: [
+      { id: 1, name: "wide", category: "video", addresses: ["64.0.0.0/2", "::/8"] },
+      { id: 2, name: "narrow", category: "video", addresses: ["100.64.0.0/10", "2001:db8::/32"] },
+      { id: 3, name: "one", category: "video", addresses: ["127.0.0.1/32", "fe80::1/128"] },
+    ],
+  });
+  const f = (serverIp: string) =>
+    c.match({ hostname: null, protocol: "unknown", l4: "tcp", serverIp, serverPort: 1 })?.app.name ?? null;
+  assert.equal(f("64.0.0.1"), "wide");
+  assert.equal(f("127.255.255.255"), "wide");
+  assert.equal(f("127.0.0.1"), "one");
+  assert.equal(f("100.100.0.1"), "narrow");
+  assert.equal(f("100.128.0.1"), "wide");
+  assert.equal(f("128.0.0.1"), null);
+  assert.equal(f("63.255.255.255"), null);
+  assert.equal(f("2001:DB8:1::5"), "narrow");
+  assert.equal(f("2001:db9::5"), null);
+  assert.equal(f("::1"), "wide");
+  assert.equal(f("0:0::1"), "wide");
+  assert.equal(f("fe80::1"), "one");
+  assert.equal(f("fe80::2"), null);
+  // Only ranges of 16 bits or more have a head: a /8 lets any head through to the parse.
+  assert.equal(f("ff:1::1"), "wide");
+  assert.equal(f("not::an:address:x"), null);
+  // Every IPv6 range 16 bits or longer: the first group gates the parse.
+  const d = parseAppCatalogue({
+    version: 1,
+    categories: [{ id: 1, name: "video", title: "Video" }],
+    apps: [{ id: 1, name: "v6", category: "video", addresses: ["2001:db8::/32", "fe80::1/128"] }],
+  });
+  const g = (serverIp: string) =>
+    d.match({ hostname: null, protocol: "unknown", l4: "tcp", serverIp, serverPort: 1 })?.app.name ?? null;
+  assert.equal(g("2001:db8::1"), "v6");
+  assert.equal(g("FE80:0::1"), "v6");
+  assert.equal(g("::1"), null);
+  assert.equal(g("2001:db9::1"), null);
+  assert.equal(g("12001:db8::1"), null);
+});
+
 test("globs: * within a label, a leading *. for one or more labels", () => {
   assert.ok(matchHostnameGlob("*.example.com", "a.b.example.com"));
   assert.ok(!matchHostnameGlob("*.example.com", "example.com"));

@@ -183,6 +183,28 @@ function v4Range(c: Cidr): V4Range {
   return { net: Number(c.net) >>> 0, mask };
 }
 
+interface CatalogueRange {
+  app: AppDefinition;
+  cidr: Cidr;
+  v4: V4Range | null;
+}
+
+/**
+ * The first 16 bits of an IPv6 address's text (its first group; "::..." is 0), without
+ * parsing the rest: -1 when that group is not hex. Only a gate: ipv6ToBig decides.
+ */
+function v6Head(s: string): number {
+  let v = 0;
+  for (let i = 0; i < s.length && i < 5; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 58) return v; // ':'
+    const d = c >= 48 && c <= 57 ? c - 48 : (c | 0x20) >= 97 && (c | 0x20) <= 102 ? (c | 0x20) - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return -1;
+}
+
 /** Dotted IPv4 to a 32-bit number, or -1. */
 function ipv4ToNumber(s: string): number {
   let v = 0;
@@ -254,8 +276,16 @@ export class AppCatalogue {
   private readonly suffixes = new Map<string, AppDefinition>();
   private readonly patterns: CompiledPattern[] = [];
   private readonly protocols = new Map<string, AppDefinition>();
-  private readonly ranges: { app: AppDefinition; cidr: Cidr; v4: V4Range | null }[] = [];
+  private readonly ranges: CatalogueRange[] = [];
   private readonly portRules: { app: AppDefinition; range: PortRange; text: string }[] = [];
+  /**
+   * The IPv4 ranges by the first octet they cover (in `ranges` order, so the first hit is
+   * the same): a flow's address is checked against its octet's few, not all of them.
+   */
+  private readonly v4ByOctet: CatalogueRange[][] = [];
+  /** The IPv6 ranges, and the first 16 bits they can begin with (null: any). */
+  private readonly v6Ranges: CatalogueRange[] = [];
+  private v6Heads: Set<number> | null = null;
 
   constructor(apps: AppDefinition[], categories: AppCategory[]) {
     this.apps = apps;
@@ -288,6 +318,19 @@ export class AppCatalogue {
     this.patterns.sort((x, y) => y.weight - x.weight);
     // Narrow ranges before wide ones.
     this.ranges.sort((x, y) => y.cidr.bits - x.cidr.bits);
+    for (let o = 0; o < 256; o++) this.v4ByOctet.push([]);
+    const heads = new Set<number>();
+    for (const r of this.ranges) {
+      if (r.v4) {
+        const from = r.v4.net >>> 24;
+        const to = (r.v4.net | (~r.v4.mask >>> 0)) >>> 24;
+        for (let o = from; o <= to; o++) this.v4ByOctet[o]!.push(r);
+      } else {
+        this.v6Ranges.push(r);
+        if (r.cidr.bits >= 16) heads.add(Number(r.cidr.net >> 112n));
+      }
+    }
+    if (this.v6Ranges.every((r) => r.cidr.bits >= 16)) this.v6Heads = heads;
   }
 
   get size(): number {
@@ -355,24 +398,25 @@ export class AppCatalogue {
     if (byProto) return this.result(byProto, "protocol", s.protocol);
     // Indexed loops, no closure: this runs once per new flow (an iterator result per range
     // was most of the classifier's garbage per flow).
-    const ranges = this.ranges;
-    if (ranges.length) {
+    if (this.ranges.length) {
       const v6 = s.serverIp.includes(":");
       if (!v6) {
         const ip = ipv4ToNumber(s.serverIp);
         if (ip >= 0) {
+          const ranges = this.v4ByOctet[ip >>> 24]!;
           for (let i = 0; i < ranges.length; i++) {
             const r = ranges[i]!;
-            if (r.v4 && (ip & r.v4.mask) >>> 0 === r.v4.net && applies(r.app, s.protocol))
+            if ((ip & r.v4!.mask) >>> 0 === r.v4!.net && applies(r.app, s.protocol))
               return this.result(r.app, "address", r.cidr.text);
           }
         }
-      } else {
+      } else if (this.v6Ranges.length && (this.v6Heads === null || this.v6Heads.has(v6Head(s.serverIp)))) {
         const ip = ipv6ToBig(s.serverIp);
         if (ip !== null) {
+          const ranges = this.v6Ranges;
           for (let i = 0; i < ranges.length; i++) {
             const r = ranges[i]!;
-            if (!r.v4 && applies(r.app, s.protocol) && inCidr(r.cidr, true, ip))
+            if (applies(r.app, s.protocol) && inCidr(r.cidr, true, ip))
               return this.result(r.app, "address", r.cidr.text);
           }
         }

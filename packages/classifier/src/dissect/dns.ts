@@ -27,7 +27,8 @@ export const DNS_TYPE = { A: 1, CNAME: 5, AAAA: 28 } as const;
 
 /** Reads a possibly compressed name at `off`; returns the name and the offset after it. */
 function readName(b: Buffer, off: number): { name: string; next: number } {
-  const labels: string[] = [];
+  // Labels appended to one string (no array joined per name); a label is never empty.
+  let name = "";
   let next = -1;
   let o = off;
   for (let hops = 0; hops < 64; hops++) {
@@ -35,7 +36,7 @@ function readName(b: Buffer, off: number): { name: string; next: number } {
     const len = b[o]!;
     if (len === 0) {
       if (next < 0) next = o + 1;
-      return { name: labels.join(".").toLowerCase(), next };
+      return { name: name.toLowerCase(), next };
     }
     if ((len & 0xc0) === 0xc0) {
       if (o + 1 >= b.length) throw new RangeError("DNS pointer truncated");
@@ -44,7 +45,8 @@ function readName(b: Buffer, off: number): { name: string; next: number } {
       continue;
     }
     if (len > 63 || o + 1 + len > b.length) throw new RangeError("DNS label truncated");
-    labels.push(b.toString("latin1", o + 1, o + 1 + len));
+    const label = b.toString("latin1", o + 1, o + 1 + len);
+    name = name.length === 0 ? label : `${name}.${label}`;
     o += 1 + len;
   }
   throw new RangeError("DNS name: too many labels or a pointer loop");

@@ -9,7 +9,7 @@
 // and the CRYPTO frames reassembled by offset (several Initial packets, several datagrams,
 // any order) until the ClientHello is complete.
 
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { dissectHandshake, type ClientHello } from "./tls.ts";
@@ -49,8 +49,22 @@ function ascii(v: number): string {
   return String.fromCharCode(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
 }
 
-/** What a version number means to this dissector. */
+/** quicVersion's answers by version number: one object per version, not one per flow. */
+const versions = new Map<number, QuicVersion>();
+
+/** What a version number means to this dissector (the same object for every call). */
 export function quicVersion(v: number): QuicVersion {
+  let known = versions.get(v);
+  if (known === undefined) {
+    // Bounded: a flood of made-up versions must not grow the map without end.
+    if (versions.size >= 256) versions.clear();
+    known = Object.freeze(describeVersion(v));
+    versions.set(v, known);
+  }
+  return known;
+}
+
+function describeVersion(v: number): QuicVersion {
   const base = { version: v, labelPrefix: "quic ", initialType: 0, tls: true };
   if (v === QUIC_V1) return { ...base, name: "v1", family: "ietf", salt: SALT.v1 };
   if (v === QUIC_V2)
@@ -77,15 +91,27 @@ export function quicVersion(v: number): QuicVersion {
  * this is a few µs.
  */
 function hmacSha256(key: Uint8Array, data: Uint8Array): Buffer {
-  const m = hmac(sha256, key, data);
+  return hmacFrom(hmac.create(sha256, key), data);
+}
+
+type HmacState = ReturnType<typeof hmac.create>;
+
+/** HMAC of `data` from a keyed state (cloned: the state is kept for the next call). */
+function hmacFrom(keyed: HmacState, data: Uint8Array): Buffer {
+  const m = keyed.clone().update(data).digest();
   return Buffer.from(m.buffer, m.byteOffset, m.length);
 }
+
+/**
+ * HMAC states keyed with each salt: the key's two padded blocks are hashed once per salt,
+ * not once per flow (a salt is the HKDF-Extract key of every flow of its versions).
+ */
+const saltStates = new Map<Buffer, HmacState>();
 
 /** HKDF-Expand-Label infos (with the 0x01 counter) by label and length, built once each. */
 const labelInfos = new Map<string, Buffer>();
 
-/** HKDF-Expand-Label (RFC 8446 §7.1) with an empty context, for outputs of at most 32 bytes. */
-export function hkdfExpandLabel(secret: Buffer, label: string, length: number): Buffer {
+function labelInfo(label: string, length: number): Buffer {
   const id = `${length} ${label}`;
   let info = labelInfos.get(id);
   if (info === undefined) {
@@ -93,8 +119,18 @@ export function hkdfExpandLabel(secret: Buffer, label: string, length: number): 
     info = Buffer.concat([Buffer.from([length >> 8, length & 0xff, full.length]), full, Buffer.from([0, 1])]);
     labelInfos.set(id, info);
   }
+  return info;
+}
+
+/** HKDF-Expand-Label (RFC 8446 §7.1) with an empty context, for outputs of at most 32 bytes. */
+export function hkdfExpandLabel(secret: Buffer, label: string, length: number): Buffer {
   // info || 0x01: one HMAC block is enough for SHA-256 and length <= 32.
-  return hmacSha256(secret, info).subarray(0, length);
+  return hmacSha256(secret, labelInfo(label, length)).subarray(0, length);
+}
+
+/** hkdfExpandLabel from a state already keyed with the secret. */
+function expandLabelFrom(keyed: HmacState, label: string, length: number): Buffer {
+  return hmacFrom(keyed, labelInfo(label, length)).subarray(0, length);
 }
 
 export interface InitialKeys {
@@ -103,20 +139,34 @@ export interface InitialKeys {
   key: Buffer;
   iv: Buffer;
   hp: Buffer;
+  /**
+   * `key` and `hp` as KeyObjects, made at their first use: node:crypto checks a Buffer key
+   * on every cipher it creates (~12 µs a cipher on Node 24, most of an Initial's
+   * decryption), a KeyObject at once.
+   */
+  keyObject?: KeyObject;
+  hpObject?: KeyObject;
 }
 
 /** The client's Initial keys for a version and the client's first Destination Connection ID. */
 export function quicInitialKeys(version: number | QuicVersion, dcid: Buffer): InitialKeys | null {
   const v = typeof version === "number" ? quicVersion(version) : version;
   if (!v.salt) return null;
-  const initialSecret = hmacSha256(v.salt, dcid); // HKDF-Extract
+  let salted = saltStates.get(v.salt);
+  if (salted === undefined) {
+    salted = hmac.create(sha256, v.salt);
+    saltStates.set(v.salt, salted);
+  }
+  const initialSecret = hmacFrom(salted, dcid); // HKDF-Extract
   const clientSecret = hkdfExpandLabel(initialSecret, "client in", 32);
+  // The three expansions share their key: it is hashed into a state once.
+  const client = hmac.create(sha256, clientSecret);
   return {
     initialSecret,
     clientSecret,
-    key: hkdfExpandLabel(clientSecret, `${v.labelPrefix}key`, 16),
-    iv: hkdfExpandLabel(clientSecret, `${v.labelPrefix}iv`, 12),
-    hp: hkdfExpandLabel(clientSecret, `${v.labelPrefix}hp`, 16),
+    key: expandLabelFrom(client, `${v.labelPrefix}key`, 16),
+    iv: expandLabelFrom(client, `${v.labelPrefix}iv`, 12),
+    hp: expandLabelFrom(client, `${v.labelPrefix}hp`, 16),
   };
 }
 
@@ -181,7 +231,7 @@ export function decryptInitial(
   const { pnOffset, end, start } = h;
   if (pnOffset + 4 + 16 > end) return null;
   const sample = d.subarray(pnOffset + 4, pnOffset + 20);
-  const ecb = createCipheriv("aes-128-ecb", keys.hp, null);
+  const ecb = createCipheriv("aes-128-ecb", (keys.hpObject ??= createSecretKey(keys.hp)), null);
   ecb.setAutoPadding(false);
   const mask = ecb.update(sample);
   const first = h.first ^ (mask[0]! & 0x0f);
@@ -199,10 +249,13 @@ export function decryptInitial(
   const ctEnd = end - 16;
   if (ctEnd <= pnOffset + pnLen) return null;
   try {
-    const gcm = createDecipheriv("aes-128-gcm", keys.key, nonce);
+    const gcm = createDecipheriv("aes-128-gcm", (keys.keyObject ??= createSecretKey(keys.key)), nonce);
     gcm.setAAD(header);
     gcm.setAuthTag(d.subarray(ctEnd, end));
-    return Buffer.concat([gcm.update(d.subarray(pnOffset + pnLen, ctEnd)), gcm.final()]);
+    // GCM's final() adds no bytes: it only checks the tag (and throws when it fails).
+    const plain = gcm.update(d.subarray(pnOffset + pnLen, ctEnd));
+    gcm.final();
+    return plain;
   } catch {
     return null;
   }
@@ -252,6 +305,12 @@ export function readIetfFrames(p: Buffer, crypto: CryptoReassembler): boolean {
   };
   try {
     while (o < p.length) {
+      // PADDING (a one-byte 0x00) fills most of a client's Initial (to 1200 bytes): skipped
+      // as a run, not read as a varint (an object) per byte.
+      if (p[o] === 0x00) {
+        o++;
+        continue;
+      }
       const type = vi();
       switch (type) {
         case 0x00: // PADDING
@@ -350,11 +409,14 @@ export class QuicDissector {
     this.crypto = new CryptoReassembler(maxBytes);
   }
 
-  /** Stores a client datagram; false once the byte budget is spent. */
-  push(datagram: Buffer): boolean {
+  /**
+   * Stores a client datagram; false once the byte budget is spent. `owned`: the caller
+   * hands over a copy of its own (the flow's dissection state keeps one), no second copy.
+   */
+  push(datagram: Buffer, owned = false): boolean {
     if (this.state.status !== "need-more") return false;
     if (this.queued + datagram.length > this.maxBytes * 2) return false;
-    this.queue.push(Buffer.from(datagram));
+    this.queue.push(owned ? datagram : Buffer.from(datagram));
     this.queued += datagram.length;
     return true;
   }
@@ -443,18 +505,22 @@ export class QuicDissector {
     this.firstDcid ??= Buffer.from(h.dcid);
     // Keys come from the DCID of the client's first Initial, even after the server chose
     // another connection ID; after a Retry they come from the new DCID.
-    for (const dcid of [this.firstDcid, h.dcid]) {
-      const k = dcid.toString("hex");
-      let keys = this.keys.get(k);
-      if (keys === undefined) {
-        keys = quicInitialKeys(this.v!, dcid);
-        this.keys.set(k, keys);
-      }
-      if (!keys) return null;
-      const plain = decryptInitial(d, h, keys);
-      if (plain) return plain;
+    const plain = this.decryptWith(this.firstDcid, d, h);
+    if (plain !== undefined) return plain;
+    // Another DCID (after a Retry): tried second, as before.
+    return h.dcid.equals(this.firstDcid) ? null : (this.decryptWith(h.dcid, d, h) ?? null);
+  }
+
+  /** Decrypts with the keys of `dcid`: undefined when they do not authenticate it, null without keys. */
+  private decryptWith(dcid: Buffer, d: Buffer, h: LongHeader & { start: number }): Buffer | null | undefined {
+    const k = dcid.toString("hex");
+    let keys = this.keys.get(k);
+    if (keys === undefined) {
+      keys = quicInitialKeys(this.v!, dcid);
+      this.keys.set(k, keys);
     }
-    return null;
+    if (!keys) return null;
+    return decryptInitial(d, h, keys) ?? undefined;
   }
 
   /** Q050/T05x: after padding (and a possible ACK), a frame 0x08 carries the hello. */

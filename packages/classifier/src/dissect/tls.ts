@@ -160,29 +160,53 @@ export function parseClientHelloBody(body: Buffer): ClientHello {
     ech: false,
   };
   if (r.left === 0) return hello; // no extensions (SSLv3-era hello)
-  const ext = new Reader(r.bytes(r.u16()));
-  while (ext.left >= 4) {
-    const type = ext.u16();
-    const data = new Reader(ext.bytes(ext.u16()));
+  // The extensions by offsets into the body, bounds checked as the Reader does: no
+  // Reader and no Buffer view per extension (a hello has 10-20 of them).
+  const b = body;
+  const extLen = r.u16();
+  const extEnd = r.off + extLen;
+  r.need(extLen);
+  let o = r.off;
+  const within = (from: number, n: number, end: number): number => {
+    if (from + n > end) throw new RangeError(`ClientHello truncated at byte ${from}`);
+    return from + n;
+  };
+  while (extEnd - o >= 4) {
+    const type = (b[o]! << 8) | b[o + 1]!;
+    const len = (b[o + 2]! << 8) | b[o + 3]!;
+    const d = o + 4;
+    const dEnd = within(d, len, extEnd);
+    o = dEnd;
     switch (type) {
       case EXT_SERVER_NAME: {
-        const list = new Reader(data.bytes(data.u16()));
-        while (list.left >= 3) {
-          const nameType = list.u8();
-          const name = list.bytes(list.u16());
-          if (nameType === 0 && hello.sni === null) hello.sni = name.toString("latin1");
+        within(d, 2, dEnd);
+        const listEnd = within(d + 2, (b[d]! << 8) | b[d + 1]!, dEnd);
+        let l = d + 2;
+        while (listEnd - l >= 3) {
+          const nameType = b[l]!;
+          const nameLen = (b[l + 1]! << 8) | b[l + 2]!;
+          const nameEnd = within(l + 3, nameLen, listEnd);
+          if (nameType === 0 && hello.sni === null) hello.sni = b.toString("latin1", l + 3, nameEnd);
+          l = nameEnd;
         }
         break;
       }
       case EXT_ALPN: {
-        const list = new Reader(data.bytes(data.u16()));
-        while (list.left >= 1) hello.alpn.push(list.bytes(list.u8()).toString("latin1"));
+        within(d, 2, dEnd);
+        const listEnd = within(d + 2, (b[d]! << 8) | b[d + 1]!, dEnd);
+        let l = d + 2;
+        while (listEnd - l >= 1) {
+          const end = within(l + 1, b[l]!, listEnd);
+          hello.alpn.push(b.toString("latin1", l + 1, end));
+          l = end;
+        }
         break;
       }
       case EXT_SUPPORTED_VERSIONS: {
-        const list = new Reader(data.bytes(data.u8()));
-        while (list.left >= 2) {
-          const v = list.u16();
+        within(d, 1, dEnd);
+        const listEnd = within(d + 1, b[d]!, dEnd);
+        for (let l = d + 1; listEnd - l >= 2; l += 2) {
+          const v = (b[l]! << 8) | b[l + 1]!;
           if (!isGrease(v)) hello.supportedVersions.push(v);
         }
         break;

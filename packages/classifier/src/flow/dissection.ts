@@ -206,7 +206,7 @@ export class FlowDissection {
 
   private evalQuic(final: boolean): boolean {
     this.quic ??= new QuicDissector(this.maxBytes);
-    for (; this.quicFed < this.c2s.length; this.quicFed++) this.quic.push(this.c2s[this.quicFed]!);
+    for (; this.quicFed < this.c2s.length; this.quicFed++) this.quic.push(this.c2s[this.quicFed]!, true);
     const r = this.quic.evaluate();
     if (r.status === "need-more") return final || this.budgetSpent;
     if (r.status === "done") {
@@ -254,8 +254,11 @@ export class FlowDissection {
         else this.s2c.push(Buffer.from(c));
       }
     }
-    const messages = [...this.messages(this.c2s), ...this.messages(this.s2c)];
-    for (const m of messages) {
+    // The client's messages first, then the server's (as stored), no array spread per call.
+    const fromClient = this.messages(this.c2s);
+    const fromServer = this.messages(this.s2c);
+    for (let i = 0; i < fromClient.length + fromServer.length; i++) {
+      const m = i < fromClient.length ? fromClient[i]! : fromServer[i - fromClient.length]!;
       const msg = parseDnsMessage(m);
       if (!msg) continue;
       const q = msg.questions[0]?.name ?? null;
