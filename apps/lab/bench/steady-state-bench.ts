@@ -204,7 +204,11 @@ for (const [key, label, node] of minModes) {
 // iptables FORWARD jump (the queue rules' hook; the connection mark is in nftables), (nocnt)
 // minus its nftables counter rules (what counting from conntrack instead of per packet
 // would leave) and (nocls) minus its class pick (the post chain's device jumps).
-// BENCH_LEGACY=0 leaves (legacy) out.
+// BENCH_LEGACY=0 leaves (legacy) out. BENCH_NFTQ=1 adds (nofwd) and two layouts that would
+// queue from nftables (not renderable on a kernel without CONFIG_NFT_QUEUE, such as this
+// VM's: their decided-packet path only, swapped in once every flow is decided): (nftq) the
+// queue rules in a postrouting base chain of their own before `post`, (nftp) at the end of
+// `post` (no extra hook).
 const variants: [string, string, Capabilities, number][] = [
   ["sluice", "(sluice) Sluice as installed (this kernel's variant)", caps, 92],
 ];
@@ -223,11 +227,17 @@ if (process.env.BENCH_SPLIT === "1")
     ["nocnt", "(nocnt)  Sluice as installed minus its nft counter rules", caps, 95],
     ["nocls", "(nocls)  Sluice as installed minus its class pick", caps, 96],
   );
+if (process.env.BENCH_NFTQ === "1") {
+  if (process.env.BENCH_SPLIT !== "1")
+    variants.push(["nofwd", "(nofwd)  Sluice as installed minus its FORWARD jump", caps, 94]);
+  variants.push(
+    ["nftq", "(nftq)   Sluice, queue rules in an nft postrouting chain", caps, 97],
+    ["nftp", "(nftp)   Sluice, queue rules at the end of nft post", caps, 98],
+  );
+}
 for (const [key, label, c, net] of variants) {
   const l = newLab(key, net);
   const r = await applyPolicy(l, c);
-  if (key === "nofwd")
-    l.mustExec(l.router, "iptables", ["-t", "mangle", "-D", "FORWARD", "-j", "SLUICE_FWD"]);
   const drop = key === "nocnt" ? / counter name .* # handle (\d+)$/ : / jump dev\d+ # handle (\d+)$/;
   if (key === "nocnt" || key === "nocls")
     for (const line of l
@@ -273,6 +283,46 @@ for (const m of modes) {
     await sleep(200);
   }
   m.note += `; conntrack marks ${[...marks].map((x) => `0x${x.toString(16)}`).join(",")}`;
+}
+
+// Once every flow is decided: (nofwd) loses its FORWARD jump; (nftq)/(nftp) replace it with
+// the nft form of SLUICE_FWD's decided-packet rules (the undecided path only counts here:
+// no packet walks it, and this kernel has no nft `queue` statement).
+for (const m of modes) {
+  if (m.key === "nofwd" || m.key === "nftq" || m.key === "nftp")
+    m.lab.mustExec(m.lab.router, "iptables", ["-t", "mangle", "-D", "FORWARD", "-j", "SLUICE_FWD"]);
+  if (m.key === "nftp")
+    for (const rule of [
+      "meta l4proto tcp meta mark & 0xfe00 != 0 meta mark & 0xff00 != 0x1300 accept",
+      "udp sport != 53 meta mark & 0xfe00 != 0 accept",
+    ])
+      m.lab.mustExec(m.lab.router, "nft", ["add rule inet sluice post " + rule]);
+  if (m.key === "nftq") {
+    m.lab.mustExec(
+      m.lab.router,
+      "nft",
+      ["-f", "-"],
+      [
+        "table inet sluice {",
+        "  chain fwdq {",
+        "    type filter hook postrouting priority mangle - 5; policy accept;",
+        "    meta l4proto tcp meta mark & 0xfe00 != 0 meta mark & 0xff00 != 0x1300 return",
+        "    udp sport != 53 meta mark & 0xfe00 != 0 return",
+        '    iifname { "r0", "r1" } jump fwdq_slow',
+        "  }",
+        "  chain fwdq_slow {",
+        "    udp sport 53 counter",
+        "    meta l4proto tcp meta mark & 0xff00 == 0x1300 ct packets <= 64 counter",
+        "    meta mark & 0xfe00 != 0 return",
+        "    ct packets <= 10 counter",
+        "    meta mark set meta mark & 0xffff00ff | 0x200",
+        "    counter",
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+  }
 }
 
 for (let round = 0; round < ROUNDS; round++) {
@@ -337,6 +387,14 @@ for (const [key, what] of [
 if (byKey.has("nofwd"))
   console.log(
     `  (nofwd)/(min)   ${ratio("nofwd", "min")}  by CPU ${cpuRatio("nofwd", "min")}  (no FORWARD hook: nftables alone)`,
+  );
+if (byKey.has("nftq"))
+  console.log(
+    `  (nftq)/(min)    ${ratio("nftq", "min")}  by CPU ${cpuRatio("nftq", "min")}  (queue rules in nft)`,
+  );
+if (byKey.has("nftp"))
+  console.log(
+    `  (nftp)/(min)    ${ratio("nftp", "min")}  by CPU ${cpuRatio("nftp", "min")}  (queue rules ending nft post)`,
   );
 if (byKey.has("nocls"))
   console.log(
