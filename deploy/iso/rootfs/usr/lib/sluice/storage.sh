@@ -18,11 +18,14 @@ rm -f "$RUN/storage-warning"
 # A disk labelled SLUICE-DATA that is there already (the usual case: the disk drivers load in
 # the initrd) is used at once; else wait for udev to finish adding devices (USB disks come
 # late) before looking again and for an empty disk.
+# (Each step is logged: the journal's times show where a slow boot waited.)
 dev="$(blkid -L SLUICE-DATA 2>/dev/null || true)"
 if [[ -z "$dev" ]]; then
+  say "no disk labelled SLUICE-DATA yet: waiting for udev to add every device"
   udevadm settle --timeout=30 || true
   dev="$(blkid -L SLUICE-DATA 2>/dev/null || true)"
 fi
+[[ -n "$dev" ]] && say "SLUICE-DATA is $dev"
 if [[ -z "$dev" ]]; then
   medium="$(findmnt -no SOURCE /run/live/medium 2>/dev/null || true)"
   medium_disk="$( [[ -n "$medium" ]] && lsblk -no PKNAME "$medium" 2>/dev/null | head -1 || true)"
@@ -49,7 +52,7 @@ fi
 
 if [[ -n "$dev" ]]; then
   fstype="$(blkid -o value -s TYPE "$dev" 2>/dev/null || true)"
-  [[ "$fstype" == ext* ]] && { fsck -p "$dev" >/dev/null 2>&1 || true; }
+  [[ "$fstype" == ext* ]] && { fsck -p "$dev" >/dev/null 2>&1 || true; } && say "$dev checked (fsck -p)"
   if mount -o noatime "$dev" "$MNT"; then
     say "persistent data on $dev ($fstype) at $MNT"
     echo "persistent $dev" >"$RUN/storage"
