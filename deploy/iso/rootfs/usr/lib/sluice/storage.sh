@@ -18,8 +18,14 @@ rm -f "$RUN/storage-warning"
 # A disk labelled SLUICE-DATA that is there already (the usual case: the disk drivers load in
 # the initrd) is used at once; else wait for udev to finish adding devices (USB disks come
 # late) before looking again and for an empty disk.
-# (Each step is logged: the journal's times show where a slow boot waited.)
-dev="$(blkid -L SLUICE-DATA 2>/dev/null || true)"
+# (Each step is logged: the journal's times show where a slow boot waited.) The first look
+# probes the disks only (not the CD, not the squashfs loop device, both slow to probe under
+# emulation: the step before the settle took 10-15 s there); after the settle, `blkid -L`
+# (every block device) is the fallback.
+disks=()
+for d in /dev/vd* /dev/sd* /dev/xvd* /dev/nvme*n* /dev/mmcblk*; do [[ -b "$d" ]] && disks+=("$d"); done
+dev=""
+((${#disks[@]})) && dev="$(blkid -c /dev/null -o device -t LABEL=SLUICE-DATA "${disks[@]}" 2>/dev/null | head -1 || true)"
 if [[ -z "$dev" ]]; then
   say "no disk labelled SLUICE-DATA yet: waiting for udev to add every device"
   udevadm settle --timeout=30 || true
