@@ -182,6 +182,22 @@ systemctl --root="$R" mask systemd-firstboot.service apt-daily.timer apt-daily-u
   systemd-journal-catalog-update.service systemd-update-done.service systemd-pstore.service \
   sys-kernel-debug.mount sys-kernel-tracing.mount sys-fs-fuse-connections.mount dev-hugepages.mount \
   modprobe@drm.service modprobe@fuse.service systemd-networkd-wait-online.service >/dev/null 2>&1
+# Also masked, each a process or a wait at every boot for nothing an appliance uses: the
+# users are made at build time (sysusers), no utmp records, no weekly timers, no device
+# mapper, configfs or POSIX message queues, no network units from the kernel command line
+# (loop is loaded by the initramfs already).
+systemctl --root="$R" mask systemd-sysusers.service systemd-update-utmp.service \
+  systemd-update-utmp-runlevel.service dpkg-db-backup.timer fstrim.timer systemd-tmpfiles-clean.timer \
+  modprobe@dm_mod.service modprobe@configfs.service modprobe@loop.service sys-kernel-config.mount \
+  dev-mqueue.mount systemd-network-generator.service >/dev/null 2>&1
+# udev rules for hardware a router has not (device mapper, GPUs, sound, cameras, joysticks,
+# touchpads, tape, InfiniBand, MTD, FIDO keys, sensors, btrfs): udevd parses every rule file
+# at its start and matches every event against them, both slow under emulation.
+for rule in 55-dm 60-persistent-storage-dm 95-dm-notify 60-drm 60-fido-id 60-infiniband \
+  60-persistent-alsa 60-persistent-v4l 60-persistent-storage-tape 60-sensor 64-btrfs 70-camera \
+  70-joystick 70-touchpad 75-probe_mtd 78-sound-card 96-e2scrub; do
+  mkdir -p "$R/etc/udev/rules.d" && ln -sf /dev/null "$R/etc/udev/rules.d/$rule.rules"
+done
 # V8 compile caches for the agent and the dashboard (run once in the root filesystem)
 log "compile cache: agent$([[ $WEB == 1 ]] && echo " and dashboard") (run once inside the image)"
 bash "$ISO/lib/warm-cache.sh" "$R" $([[ $WEB == 1 ]] && echo --web) | sed 's/^/    /'

@@ -168,7 +168,8 @@ class Http {
 // ---- one boot ------------------------------------------------------------------------------------
 const MILESTONES: [string, RegExp][] = [
   ["GRUB menu", /GNU GRUB|Booting `Sluice/],
-  ["initramfs (live-boot)", /Loading, please wait|Begin: Loading essential drivers/],
+  ["initramfs", /Loading, please wait/],
+  ["boot medium found (initramfs)", /sluice-init: boot medium/],
   ["systemd", /Welcome to .*Debian/],
   ["data disk mounted (or RAM)", /sluice-storage: (persistent data on|WARNING)/],
   ["network ports chosen", /sluice-firstboot: WAN=/],

@@ -18,11 +18,20 @@ rm -f "$RUN/storage-warning"
 # A disk labelled SLUICE-DATA that is there already (the usual case: the disk drivers load in
 # the initrd) is used at once; else wait for udev to finish adding devices (USB disks come
 # late) before looking again and for an empty disk.
-dev="$(blkid -L SLUICE-DATA 2>/dev/null || true)"
+# (Each step is logged: the journal's times show where a slow boot waited.) The first look
+# probes the disks only (not the CD, not the squashfs loop device, both slow to probe under
+# emulation: the step before the settle took 10-15 s there); after the settle, `blkid -L`
+# (every block device) is the fallback.
+disks=()
+for d in /dev/vd* /dev/sd* /dev/xvd* /dev/nvme*n* /dev/mmcblk*; do [[ -b "$d" ]] && disks+=("$d"); done
+dev=""
+((${#disks[@]})) && dev="$(blkid -c /dev/null -o device -t LABEL=SLUICE-DATA "${disks[@]}" 2>/dev/null | head -1 || true)"
 if [[ -z "$dev" ]]; then
+  say "no disk labelled SLUICE-DATA yet: waiting for udev to add every device"
   udevadm settle --timeout=30 || true
   dev="$(blkid -L SLUICE-DATA 2>/dev/null || true)"
 fi
+[[ -n "$dev" ]] && say "SLUICE-DATA is $dev"
 if [[ -z "$dev" ]]; then
   medium="$(findmnt -no SOURCE /run/live/medium 2>/dev/null || true)"
   medium_disk="$( [[ -n "$medium" ]] && lsblk -no PKNAME "$medium" 2>/dev/null | head -1 || true)"
@@ -49,7 +58,7 @@ fi
 
 if [[ -n "$dev" ]]; then
   fstype="$(blkid -o value -s TYPE "$dev" 2>/dev/null || true)"
-  [[ "$fstype" == ext* ]] && { fsck -p "$dev" >/dev/null 2>&1 || true; }
+  [[ "$fstype" == ext* ]] && { fsck -p "$dev" >/dev/null 2>&1 || true; } && say "$dev checked (fsck -p)"
   if mount -o noatime "$dev" "$MNT"; then
     say "persistent data on $dev ($fstype) at $MNT"
     echo "persistent $dev" >"$RUN/storage"
