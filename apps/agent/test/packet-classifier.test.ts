@@ -223,3 +223,36 @@ test("decided-flow events over maxEvents are counted, not kept, but a flow with 
   dht(50006);
   assert.equal(pc.takeEvents().length, 1);
 });
+
+test("decided flows without a host name share a record; a host rule reaches only the flows with the name", () => {
+  const { pc, send } = classifier();
+  /** The same segment from another client port (another flow). */
+  const port = (b: Buffer, fromClient: boolean, p: number) => {
+    b.writeUInt16BE(p, fromClient ? 20 : 22);
+    return b;
+  };
+  const ssh = patterns.get("ssh")!;
+  const http = patterns.get("http")!;
+  const marks: number[] = [];
+  for (const p of [40001, 40002]) {
+    send(port(tcp(true, 0x02, "", 0), true, p));
+    send(port(tcp(false, 0x12, "", 0), false, p));
+    send(port(tcp(true, 0x10), true, p));
+    marks.push(send(port(tcp(true, 0x18, "SSH-2.0-OpenSSH_9.2\r\n"), true, p)));
+  }
+  assert.deepEqual(marks.map(l7), [ssh.mark, ssh.mark]);
+  send(tcp(true, 0x02, "", 0));
+  send(tcp(false, 0x12, "", 0));
+  send(tcp(true, 0x10));
+  assert.equal(l7(send(tcp(true, 0x18, REQUEST))), http.mark);
+  assert.equal(pc.decidedFlows.size, 3);
+
+  pc.setRouting({ ...routing, hostRules: [{ glob: "*.example.com", id: 7 }] });
+  for (const p of [40001, 40002]) {
+    const late = send(port(tcp(true, 0x10), true, p));
+    assert.equal(l7(late), ssh.mark);
+    assert.equal(hostField(late), 0, "no host rule for a flow without a name");
+  }
+  assert.equal(hostField(send(tcp(true, 0x10))), 7);
+  assert.equal(pc.table.size, 0, "late packets were served by the records");
+});

@@ -3,7 +3,7 @@
 // Events stream. The routes, their requests and answers are @sluice/agent-contract's; the
 // dashboard and the `sluice` CLI use its client.
 
-import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
+import type { IncomingMessage, ServerResponse, Server } from "node:http";
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import type { z } from "zod";
@@ -28,6 +28,11 @@ import {
   type TestPatternResponse,
 } from "@sluice/agent-contract";
 import { ApplyError } from "../apply/applier.ts";
+
+// node:http through getBuiltinModule, not an ESM import: importing it as a module evaluates
+// every export, and its lazy WebSocket/fetch ones load Node's bundled undici (~760 KB of
+// source held in the heap, ~6 MB of heap and ~14 MB resident per process).
+const { createServer } = process.getBuiltinModule("node:http");
 
 /**
  * What the API serves: the agent (daemon/agent.ts) implements it. Declared here so the

@@ -31,6 +31,8 @@ export const VERDICT_DROP = -1;
 const RTSP_HOLD_SECONDS = 2;
 /** Held replies remembered at most (each a few dozen bytes). */
 const RTSP_HELD_MAX = 256;
+/** Distinct (mark, app id) pairs kept as shared records (protocols x apps: a few hundred). */
+const SHARED_RECORDS_MAX = 4096;
 
 export interface PacketClassifierOptions {
   queue: number;
@@ -91,6 +93,12 @@ export class PacketClassifier {
   private hostnames = new HostnameRules([]);
   private keep = 0;
   private generation = 0;
+  /**
+   * Decided records without a host name, shared by (mark, app id): their bits depend on
+   * nothing else, so every such flow can hold the same record (most decided flows; one
+   * object fewer per record in the fast path's map).
+   */
+  private readonly sharedRecords = new Map<number, DecidedRecord>();
   /** Seconds, as the caller last said (see `setTime`). */
   private now = 0;
   /**
@@ -216,14 +224,7 @@ export class PacketClassifier {
       c.late++;
     }
     if (flow.verdict === "unset") return this.verdict(p.mark, flow.mark, (flow.mark << r.shift) & r.mask);
-    const rec: DecidedRecord = {
-      mark: flow.mark,
-      appId: flow.appId ?? 0,
-      hostname: flow.hostname,
-      bits: 0,
-      hostRule: 0,
-      generation: -1,
-    };
+    const rec = this.recordOf(flow.mark, flow.appId ?? 0, flow.hostname);
     const bits = this.bitsOf(rec);
     if (decided) c.decided++;
     if (decided && this.events.length >= this.maxEvents && !flow.hostname) c.eventsDropped++;
@@ -300,6 +301,19 @@ export class PacketClassifier {
   private verdict(mark: number, l7: number, bits: number): number {
     this.verdicts[l7] = (this.verdicts[l7] ?? 0) + 1;
     return ((mark & this.keep) | bits) >>> 0;
+  }
+
+  /** The record a decided flow keeps: a shared one when it has no host name. */
+  private recordOf(mark: number, appId: number, hostname: string | null): DecidedRecord {
+    if (hostname !== null) return { mark, appId, hostname, bits: 0, hostRule: 0, generation: -1 };
+    const id = mark * 0x1_0000_0000 + appId;
+    let rec = this.sharedRecords.get(id);
+    if (rec === undefined) {
+      if (this.sharedRecords.size >= SHARED_RECORDS_MAX) this.sharedRecords.clear();
+      rec = { mark, appId, hostname: null, bits: 0, hostRule: 0, generation: -1 };
+      this.sharedRecords.set(id, rec);
+    }
+    return rec;
   }
 
   /** A decided flow's mark bits under the current routing. */
