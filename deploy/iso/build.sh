@@ -135,9 +135,13 @@ find "$OPT/node_modules/" -name '*.node' -type f -exec strip --strip-debug {} +
 # QEMU's "max" CPU) V8 write-protects its JIT memory per thread, and a thread without the key
 # dies with SIGSEGV (V8 issue 360909072, unfixed in Node 24's V8): the agent's start-up crash.
 # The dashboard's unit and warm-cache.sh pass the same flag (the compile cache is per flags).
+# NODE_COMPILE_CACHE: the CLI reads the agent's warmed cache (same wrapper, same flags), so a
+# `sluice status` at boot does not strip types cold (Node's type stripper is a WebAssembly
+# module: compiling it under QEMU TCG ended once in a V8 fatal error, see docs/iso.md).
 cat >"$OPT/bin/sluice" <<'EOF'
 #!/bin/sh
 # The sluice CLI and agent on the appliance's Node 24.
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-/opt/sluice/cache/agent}"
 exec /opt/sluice/node/bin/node --no-memory-protection-keys --disable-warning=ExperimentalWarning /opt/sluice/apps/agent/src/cli/main.ts "$@"
 EOF
 chmod 755 "$OPT/bin/sluice"

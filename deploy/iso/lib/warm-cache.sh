@@ -31,6 +31,10 @@ rm -rf "$R/opt/sluice/cache/agent"
 mkdir -p "$R/opt/sluice/cache/agent"
 chroot "$R" env NODE_COMPILE_CACHE=/opt/sluice/cache/agent "$NODE" "${FLAGS[@]}" \
   --disable-warning=ExperimentalWarning /opt/sluice/apps/agent/src/cli/main.ts --help >/dev/null
+# `sluice status` as the console report runs it at boot (no agent here: it fails after loading)
+chroot "$R" env NODE_COMPILE_CACHE=/opt/sluice/cache/agent "$NODE" "${FLAGS[@]}" \
+  --disable-warning=ExperimentalWarning /opt/sluice/apps/agent/src/cli/main.ts \
+  --socket /nonexistent.sock status >/dev/null 2>&1 || true
 chroot "$R" env NODE_COMPILE_CACHE=/opt/sluice/cache/agent "$NODE" "${FLAGS[@]}" \
   --disable-warning=ExperimentalWarning --input-type=module -e 'await import("/opt/sluice/apps/agent/src/daemon/agent.ts");
     await import("/opt/sluice/apps/agent/src/nfqueue/queue-io.ts");'
