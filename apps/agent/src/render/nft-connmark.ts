@@ -41,34 +41,7 @@ function ownBits(m: KernelModel): number[] {
  * at its first packet.
  */
 export function restoreChains(m: KernelModel): { name: string; rules: ConnmarkRule[] }[] {
-  const own = hex8(m.ownMask);
-  const keep = hex8(~m.ownMask >>> 0);
-  const zero = hex8(0);
-  // Sluice owns every bit: a plain copy.
-  if (m.ownMask >>> 0 === 0xffffffff)
-    return [{ name: NFT_RESTORE_CHAIN, rules: [{ text: `meta mark set ct mark`, refs: [] }] }];
-  return [
-    {
-      name: NFT_RESTORE_CHAIN,
-      rules: [
-        {
-          text: `meta mark & ${keep} != ${zero} goto ${NFT_RESTORE_BITS_CHAIN}`,
-          refs: [NFT_RESTORE_BITS_CHAIN],
-        },
-        { text: `meta mark set ct mark & ${own}`, refs: [] },
-      ],
-    },
-    {
-      name: NFT_RESTORE_BITS_CHAIN,
-      rules: [
-        { text: `meta mark set meta mark & ${keep}`, refs: [] },
-        ...ownBits(m).map((b) => ({
-          text: `ct mark & ${hex8(b)} != ${zero} meta mark set meta mark | ${hex8(b)}`,
-          refs: [],
-        })),
-      ],
-    },
-  ];
+  return copyChains(m, "meta mark", "ct mark", NFT_RESTORE_CHAIN, NFT_RESTORE_BITS_CHAIN);
 }
 
 /**
@@ -94,25 +67,38 @@ export function saveRule(m: KernelModel): ConnmarkRule {
 
 /** Ct mark ← (ct mark & keep) | (packet mark & own). */
 export function saveChains(m: KernelModel): { name: string; rules: ConnmarkRule[] }[] {
+  return copyChains(m, "ct mark", "meta mark", NFT_SAVE_CHAIN, NFT_SAVE_BITS_CHAIN);
+}
+
+/** to ← (to & keep) | (from & own): one masked copy when none of `to`'s other bits are set,
+ * else bit by bit (nft 1.0.6 cannot OR two registers). Restore and save are its two ways. */
+function copyChains(
+  m: KernelModel,
+  to: "meta mark" | "ct mark",
+  from: "meta mark" | "ct mark",
+  chain: string,
+  bitsChain: string,
+): { name: string; rules: ConnmarkRule[] }[] {
   const own = hex8(m.ownMask);
   const keep = hex8(~m.ownMask >>> 0);
   const zero = hex8(0);
+  // Sluice owns every bit: a plain copy.
   if (m.ownMask >>> 0 === 0xffffffff)
-    return [{ name: NFT_SAVE_CHAIN, rules: [{ text: `ct mark set meta mark`, refs: [] }] }];
+    return [{ name: chain, rules: [{ text: `${to} set ${from}`, refs: [] }] }];
   return [
     {
-      name: NFT_SAVE_CHAIN,
+      name: chain,
       rules: [
-        { text: `ct mark & ${keep} != ${zero} goto ${NFT_SAVE_BITS_CHAIN}`, refs: [NFT_SAVE_BITS_CHAIN] },
-        { text: `ct mark set meta mark & ${own}`, refs: [] },
+        { text: `${to} & ${keep} != ${zero} goto ${bitsChain}`, refs: [bitsChain] },
+        { text: `${to} set ${from} & ${own}`, refs: [] },
       ],
     },
     {
-      name: NFT_SAVE_BITS_CHAIN,
+      name: bitsChain,
       rules: [
-        { text: `ct mark set ct mark & ${keep}`, refs: [] },
-        ...ownBits(m).map((b) => ({
-          text: `meta mark & ${hex8(b)} != ${zero} ct mark set ct mark | ${hex8(b)}`,
+        { text: `${to} set ${to} & ${keep}`, refs: [] },
+        ...ownBits(m).map((bit) => ({
+          text: `${from} & ${hex8(bit)} != ${zero} ${to} set ${to} | ${hex8(bit)}`,
           refs: [],
         })),
       ],
