@@ -3,7 +3,7 @@
 // header (the value of the sluice_csrf cookie). A session that ended sends the page to the
 // sign-in form.
 
-import { useState, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, httpLink, splitLink, TRPCClientError } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
@@ -74,6 +74,11 @@ export function Providers({ children }: { children: ReactNode }) {
       ],
     }),
   );
+  // Marks the page as interactive: browser tests wait for it before they type or pick files
+  // (an event fired into server-rendered HTML before hydration is lost).
+  useEffect(() => {
+    document.documentElement.dataset.hydrated = "";
+  }, []);
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
