@@ -94,25 +94,6 @@ interface SetGroup {
   first: FirstBytes;
   /** The best (lowest) priority among its members: a group that cannot beat a hit is skipped. */
   minPriority: number;
-  /**
-   * Anchored groups whose members do not all begin with any byte: by the subject's first
-   * code point, the index in `subs` of the members that can begin with it (-1: none can),
-   * else null (the whole group runs).
-   */
-  pick: Int16Array | null;
-  subs: SubGroup[];
-}
-
-/**
- * The members of an anchored group that can begin with a given first code point (see
- * `SetGroup.pick`), in the group's order; their set is compiled when first needed.
- */
-interface SubGroup {
-  set: InstanceType<typeof RE2.Set> | null;
-  sources: string[];
-  members: LoadedPattern[];
-  maxLength: number;
-  minPriority: number;
 }
 
 /** What goes into a set: a whole pattern, or its anchored or its unanchored branches. */
@@ -197,55 +178,6 @@ function literalsOf(branches: string[], minLength?: number): Literal[] | null {
   return out;
 }
 
-/**
- * Splits an anchored chunk by the first code point of the subject: for each of the 256, the
- * parts whose match can begin with it (see first-bytes.ts; a part whose first bytes are not
- * known is in every one). A subject then runs only the parts it could match: a smaller set
- * (fewer automaton states alive, and a second scan to name a hit over fewer members), or
- * none. Parts keep their order, so the best priority among the hits is the same.
- */
-function byFirstCodePoint(chunk: Part[]): Pick<SetGroup, "pick" | "subs"> {
-  const firsts = chunk.map((p) => firstBytes(p.re2));
-  if (firsts.every((f) => f === null)) return { pick: null, subs: [] };
-  const pick = new Int16Array(256);
-  const subs: SubGroup[] = [];
-  const index = new Map<string, number>();
-  for (let cp = 0; cp < 256; cp++) {
-    const parts = chunk.filter((_, k) => firsts[k] === null || firsts[k]![cp] === 1);
-    if (parts.length === 0) {
-      pick[cp] = -1;
-      continue;
-    }
-    const key = parts.map((p) => chunk.indexOf(p)).join(",");
-    let at = index.get(key);
-    if (at === undefined) {
-      at = subs.length;
-      index.set(key, at);
-      subs.push({
-        set: null,
-        sources: parts.map((p) => p.re2),
-        members: parts.map((p) => p.pattern),
-        maxLength: Math.max(...parts.map((p) => p.maxLength)),
-        minPriority: Math.min(...parts.map((p) => p.pattern.priority)),
-      });
-    }
-    pick[cp] = at;
-  }
-  return { pick, subs };
-}
-
-/**
- * The first code point of a subject in its UTF-8 form (flow/subject.ts: a byte >= 0x80 is
- * its latin1 character, two bytes), or -1 when empty or not one of the 256.
- */
-function firstCodePoint(bytes: Buffer): number {
-  if (bytes.length === 0) return -1;
-  const b0 = bytes[0]!;
-  if (b0 < 0x80) return b0;
-  if ((b0 === 0xc2 || b0 === 0xc3) && bytes.length > 1) return ((b0 & 0x1f) << 6) | (bytes[1]! & 0x3f);
-  return -1;
-}
-
 function containsAnyLiteral(bytes: Buffer, literals: Literal[]): boolean {
   for (let i = 0; i < literals.length; i++) if (containsLiteral(bytes, literals[i]!)) return true;
   return false;
@@ -311,15 +243,13 @@ export class PatternSet {
             chunk.map((p) => p.re2),
             { anchor: anchored ? "start" : "unanchored", maxMem: SET_MAX_MEM },
           );
-          const literals = !chunk[0]!.literals ? null : chunk.flatMap((p) => p.literals!);
           groups.push({
             set,
             members: chunk.map((p) => p.pattern),
             maxLength: anchored ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity,
-            literals,
+            literals: !chunk[0]!.literals ? null : chunk.flatMap((p) => p.literals!),
             first: null,
             minPriority: Math.min(...chunk.map((p) => p.pattern.priority)),
-            ...(anchored && !literals ? byFirstCodePoint(chunk) : { pick: null, subs: [] }),
           });
         }
       };
@@ -366,8 +296,6 @@ export class PatternSet {
           literals: null,
           first: unionFirstBytes(chunk.map((p) => firstBytes(p.packetRe2!))),
           minPriority: Math.min(...chunk.map((p) => p.priority)),
-          pick: null,
-          subs: [],
         });
       }
       return groups;
@@ -398,41 +326,26 @@ export class PatternSet {
     // Indexed loops, no closure: once per inspected packet, and the classify CLI's code is
     // not escape-analysed (Maglev only), so iterators and closures would be garbage.
     const groups = this.byTransport[transport];
-    const cp = firstCodePoint(bytes);
     for (let gi = 0; gi < groups.length; gi++) {
       const g = groups[gi]!;
-      let set = g.set;
-      let members = g.members;
-      let maxLength = g.maxLength;
-      let minPriority = g.minPriority;
-      // Only the members that can begin with the subject's first code point.
-      if (g.pick !== null && cp >= 0) {
-        const k = g.pick[cp]!;
-        if (k < 0) continue;
-        const sub = g.subs[k]!;
-        set = sub.set ??= new RE2.Set(sub.sources, { anchor: "start", maxMem: SET_MAX_MEM });
-        members = sub.members;
-        maxLength = sub.maxLength;
-        minPriority = sub.minPriority;
-      }
       // `seen`: the subject's first `seen` bytes (of its text form) were already matched
       // without a hit. An anchored match no longer than that lies inside them: skip.
-      if (maxLength <= seen) continue;
+      if (g.maxLength <= seen) continue;
       // No member could beat the pattern already found.
-      if (best !== null && best.priority < minPriority) continue;
+      if (best !== null && best.priority < g.minPriority) continue;
       // A group with required runs runs only on a subject holding one of them.
       if (g.literals && !containsAnyLiteral(bytes, g.literals)) continue;
       // `test` may stop at the first hit and builds no array; most subjects match nothing.
-      if (!set.test(bytes)) continue;
+      if (!g.set.test(bytes)) continue;
       // A set of one (the gated parts) needs no second scan to say which member hit.
-      if (members.length === 1) {
-        const p = members[0]!;
+      if (g.members.length === 1) {
+        const p = g.members[0]!;
         if (!best || p.priority < best.priority) best = p;
         continue;
       }
-      const hits = set.match(bytes);
+      const hits = g.set.match(bytes);
       for (let k = 0; k < hits.length; k++) {
-        const p = members[hits[k]!]!;
+        const p = g.members[hits[k]!]!;
         if (!best || p.priority < best.priority) best = p;
       }
     }
