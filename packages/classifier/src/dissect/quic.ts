@@ -10,8 +10,7 @@
 // any order) until the ClientHello is complete.
 
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { hmacKey, hmacSha256, type HmacKey } from "./hmac-sha256.ts";
 import { dissectHandshake, type ClientHello } from "./tls.ts";
 
 export const QUIC_V1 = 0x00000001;
@@ -86,27 +85,10 @@ function describeVersion(v: number): QuicVersion {
 }
 
 /**
- * HMAC-SHA-256 of a few bytes. A pure-JS HMAC (@noble/hashes): node:crypto's createHmac
- * costs ~15 µs a call in key and object handling, five calls per QUIC flow's keys; warm,
- * this is a few µs.
+ * HMAC keys (inner and outer states) of each salt: hashed once per salt, not once per flow
+ * (a salt is the HKDF-Extract key of every flow of its versions).
  */
-function hmacSha256(key: Uint8Array, data: Uint8Array): Buffer {
-  return hmacFrom(hmac.create(sha256, key), data);
-}
-
-type HmacState = ReturnType<typeof hmac.create>;
-
-/** HMAC of `data` from a keyed state (cloned: the state is kept for the next call). */
-function hmacFrom(keyed: HmacState, data: Uint8Array): Buffer {
-  const m = keyed.clone().update(data).digest();
-  return Buffer.from(m.buffer, m.byteOffset, m.length);
-}
-
-/**
- * HMAC states keyed with each salt: the key's two padded blocks are hashed once per salt,
- * not once per flow (a salt is the HKDF-Extract key of every flow of its versions).
- */
-const saltStates = new Map<Buffer, HmacState>();
+const saltKeys = new Map<Buffer, HmacKey>();
 
 /** HKDF-Expand-Label infos (with the 0x01 counter) by label and length, built once each. */
 const labelInfos = new Map<string, Buffer>();
@@ -124,13 +106,13 @@ function labelInfo(label: string, length: number): Buffer {
 
 /** HKDF-Expand-Label (RFC 8446 §7.1) with an empty context, for outputs of at most 32 bytes. */
 export function hkdfExpandLabel(secret: Buffer, label: string, length: number): Buffer {
-  // info || 0x01: one HMAC block is enough for SHA-256 and length <= 32.
-  return hmacSha256(secret, labelInfo(label, length)).subarray(0, length);
+  return expandLabelFrom(hmacKey(secret), label, length);
 }
 
-/** hkdfExpandLabel from a state already keyed with the secret. */
-function expandLabelFrom(keyed: HmacState, label: string, length: number): Buffer {
-  return hmacFrom(keyed, labelInfo(label, length)).subarray(0, length);
+/** hkdfExpandLabel with the secret's HMAC key. */
+function expandLabelFrom(key: HmacKey, label: string, length: number): Buffer {
+  // info || 0x01: one HMAC block is enough for SHA-256 and length <= 32.
+  return hmacSha256(key, labelInfo(label, length)).subarray(0, length);
 }
 
 export interface InitialKeys {
@@ -152,15 +134,15 @@ export interface InitialKeys {
 export function quicInitialKeys(version: number | QuicVersion, dcid: Buffer): InitialKeys | null {
   const v = typeof version === "number" ? quicVersion(version) : version;
   if (!v.salt) return null;
-  let salted = saltStates.get(v.salt);
+  let salted = saltKeys.get(v.salt);
   if (salted === undefined) {
-    salted = hmac.create(sha256, v.salt);
-    saltStates.set(v.salt, salted);
+    salted = hmacKey(v.salt);
+    saltKeys.set(v.salt, salted);
   }
-  const initialSecret = hmacFrom(salted, dcid); // HKDF-Extract
+  const initialSecret = hmacSha256(salted, dcid); // HKDF-Extract
   const clientSecret = hkdfExpandLabel(initialSecret, "client in", 32);
   // The three expansions share their key: it is hashed into a state once.
-  const client = hmac.create(sha256, clientSecret);
+  const client = hmacKey(clientSecret);
   return {
     initialSecret,
     clientSecret,
