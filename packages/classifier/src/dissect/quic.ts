@@ -140,17 +140,26 @@ export function quicInitialKeys(version: number | QuicVersion, dcid: Buffer): In
     saltKeys.set(v.salt, salted);
   }
   const initialSecret = hmacSha256(salted, dcid); // HKDF-Extract
-  const clientSecret = hkdfExpandLabel(initialSecret, "client in", 32);
+  const infos = (infosByPrefix[v.labelPrefix] ??= {
+    client: labelInfo("client in", 32),
+    key: labelInfo(`${v.labelPrefix}key`, 16),
+    iv: labelInfo(`${v.labelPrefix}iv`, 12),
+    hp: labelInfo(`${v.labelPrefix}hp`, 16),
+  });
+  const clientSecret = hmacSha256(hmacKey(initialSecret), infos.client);
   // The three expansions share their key: it is hashed into a state once.
   const client = hmacKey(clientSecret);
   return {
     initialSecret,
     clientSecret,
-    key: expandLabelFrom(client, `${v.labelPrefix}key`, 16),
-    iv: expandLabelFrom(client, `${v.labelPrefix}iv`, 12),
-    hp: expandLabelFrom(client, `${v.labelPrefix}hp`, 16),
+    key: hmacSha256(client, infos.key).subarray(0, 16),
+    iv: hmacSha256(client, infos.iv).subarray(0, 12),
+    hp: hmacSha256(client, infos.hp).subarray(0, 16),
   };
 }
+
+/** The HKDF-Expand-Label infos of the Initial secrets, by label prefix ("quic ", "quicv2 "). */
+const infosByPrefix: Record<string, { client: Buffer; key: Buffer; iv: Buffer; hp: Buffer }> = {};
 
 /** A QUIC variable-length integer (RFC 9000 §16); null when truncated. */
 export function readVarint(b: Buffer, off: number): { value: number; next: number } | null {
@@ -204,6 +213,9 @@ function parseLongHeader(d: Buffer, off: number, v: QuicVersion): LongHeader | n
   return { first, version, type, dcid, scid, pnOffset: len.next, end };
 }
 
+let aadScratch = Buffer.allocUnsafeSlow(256);
+const nonceScratch = Buffer.allocUnsafeSlow(12);
+
 /** Removes header protection and decrypts one Initial packet; null when it does not authenticate. */
 export function decryptInitial(
   d: Buffer,
@@ -218,7 +230,12 @@ export function decryptInitial(
   const mask = ecb.update(sample);
   const first = h.first ^ (mask[0]! & 0x0f);
   const pnLen = (first & 3) + 1;
-  const header = Buffer.from(d.subarray(start, pnOffset + pnLen));
+  // The unprotected header (the AAD) and the nonce go into scratch buffers: node:crypto
+  // hands both to the cipher as it is set up, nothing keeps them.
+  const headerLength = pnOffset + pnLen - start;
+  if (aadScratch.length < headerLength) aadScratch = Buffer.allocUnsafeSlow(headerLength);
+  const header = aadScratch.subarray(0, headerLength);
+  d.copy(header, 0, start, pnOffset + pnLen);
   header[0] = first;
   let pn = 0;
   for (let i = 0; i < pnLen; i++) {
@@ -226,7 +243,8 @@ export function decryptInitial(
     header[pnOffset - start + i] = b;
     pn = pn * 256 + b;
   }
-  const nonce = Buffer.from(keys.iv);
+  const nonce = nonceScratch;
+  keys.iv.copy(nonce);
   for (let i = 0; i < 4; i++) nonce[11 - i]! ^= (pn >>> (8 * i)) & 0xff;
   const ctEnd = end - 16;
   if (ctEnd <= pnOffset + pnLen) return null;
@@ -251,10 +269,11 @@ export class CryptoReassembler {
   constructor(maxBytes: number) {
     this.maxBytes = maxBytes;
   }
-  add(off: number, data: Buffer): void {
+  /** `owned`: `data` is the caller's to give (a decrypted payload's view), kept uncopied. */
+  add(off: number, data: Buffer, owned = false): void {
     if (data.length === 0 || off + data.length > this.maxBytes) return;
     if (this.chunks.some((c) => c.off <= off && c.off + c.data.length >= off + data.length)) return;
-    this.chunks.push({ off, data: Buffer.from(data) });
+    this.chunks.push({ off, data: owned ? data : Buffer.from(data) });
     this.bytes += data.length;
   }
   /** The bytes contiguous from offset 0. */
@@ -276,8 +295,11 @@ export class CryptoReassembler {
   }
 }
 
-/** Walks the frames of a decrypted Initial payload, feeding CRYPTO frames; false on a frame it cannot skip. */
-export function readIetfFrames(p: Buffer, crypto: CryptoReassembler): boolean {
+/**
+ * Walks the frames of a decrypted Initial payload, feeding CRYPTO frames; false on a frame
+ * it cannot skip. `owned`: the payload is not used elsewhere, its CRYPTO data is kept as views.
+ */
+export function readIetfFrames(p: Buffer, crypto: CryptoReassembler, owned = false): boolean {
   let o = 0;
   const vi = () => {
     const r = readVarint(p, o);
@@ -320,7 +342,7 @@ export function readIetfFrames(p: Buffer, crypto: CryptoReassembler): boolean {
           const off = vi();
           const len = vi();
           if (o + len > p.length) return false;
-          crypto.add(off, p.subarray(o, o + len));
+          crypto.add(off, p.subarray(o, o + len), owned);
           o += len;
           break;
         }
@@ -470,7 +492,8 @@ export class QuicDissector {
             const r = this.gquicCryptoFrames(plain, v);
             if (r) return r;
           } else {
-            readIetfFrames(plain, this.crypto);
+            // The plaintext is this call's own (the decipher's output).
+            readIetfFrames(plain, this.crypto, true);
             const hs = dissectHandshake(this.crypto.contiguous());
             if (hs.status === "done") return this.done(hs.hello);
             if (hs.status === "invalid") return { status: "invalid", reason: hs.reason };
