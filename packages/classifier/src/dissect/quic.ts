@@ -295,6 +295,9 @@ export class CryptoReassembler {
   }
 }
 
+/** Zero bytes to compare a run of PADDING frames with (an Initial is at most a datagram). */
+const ZEROS = Buffer.alloc(2048);
+
 /**
  * Walks the frames of a decrypted Initial payload, feeding CRYPTO frames; false on a frame
  * it cannot skip. `owned`: the payload is not used elsewhere, its CRYPTO data is kept as views.
@@ -312,7 +315,11 @@ export function readIetfFrames(p: Buffer, crypto: CryptoReassembler, owned = fal
       // PADDING (a one-byte 0x00) fills most of a client's Initial (to 1200 bytes): skipped
       // as a run, not read as a varint (an object) per byte.
       if (p[o] === 0x00) {
-        o++;
+        // Mostly the rest of the packet: compared at once (memcmp) rather than read by byte;
+        // else (padding before other frames) the run is stepped over.
+        if (p.length - o <= ZEROS.length && p.compare(ZEROS, 0, p.length - o, o) === 0) return true;
+        do o++;
+        while (o < p.length && p[o] === 0x00);
         continue;
       }
       const type = vi();
