@@ -51,6 +51,10 @@ test("host names: the longest suffix wins, a more specific glob beats a shorter 
   assert.equal(m("www.amazon.de"), "amazon");
   assert.equal(m("teams-msgapi.trafficmanager.net"), "teams");
   assert.equal(m("foo.trafficmanager.net"), "azure");
+  // Globs are tried only on names ending as they do; the regex still decides the rest.
+  assert.equal(m("audio-ak-spotify-com.akamaized.net"), "spotify");
+  assert.equal(m("audio-ak-spotify-com.akamaized.net.example.org"), null);
+  assert.equal(m("epicgames-download.example.akamaized.net"), null);
   assert.equal(m("www.google.co.uk"), "google");
   assert.equal(m("notgoogle.com"), null); // a suffix matches whole labels only
   assert.equal(m("example.invalid"), null);
