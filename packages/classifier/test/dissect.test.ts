@@ -477,6 +477,60 @@ test("DNS cache: TTL and LRU bounds", () => {
   assert.equal(g.get("192.0.2.9", 71), null);
 });
 
+test("DNS cache: per-client names through eviction and expiry, as one LRU map of `client>address` keys", () => {
+  // The reference: every entry under one key in one LRU map, a per-client key looked up
+  // for every flow. The cache skips that look-up for clients with no entry left.
+  class Reference {
+    readonly map = new Map<string, { name: string; expires: number }>();
+    readonly max: number;
+    constructor(max: number) {
+      this.max = max;
+    }
+    put(key: string, e: { name: string; expires: number }) {
+      this.map.delete(key);
+      this.map.set(key, e);
+      while (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+    }
+    set(address: string, name: string, ttl: number, now: number, client?: string) {
+      this.put(address, { name, expires: now + ttl });
+      if (client) this.put(`${client}>${address}`, { name, expires: now + ttl });
+    }
+    lookup(key: string, now: number): string | null {
+      const e = this.map.get(key);
+      if (!e) return null;
+      this.map.delete(key);
+      if (now > e.expires) return null;
+      this.map.set(key, e);
+      return e.name;
+    }
+    get(address: string, now: number, client?: string) {
+      return (client ? this.lookup(`${client}>${address}`, now) : null) ?? this.lookup(address, now);
+    }
+  }
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return (seed >>> 12) % n; // the low bits of this generator cycle too soon
+  };
+  for (const max of [1, 2, 3, 5, 8, 13, 40]) {
+    const c = new DnsCache({ maxEntries: max });
+    const r = new Reference(max);
+    let now = 0;
+    for (let i = 0; i < 4000; i++) {
+      now += rnd(3);
+      const address = `192.0.2.${rnd(6)}`;
+      const client = rnd(4) ? `10.0.0.${rnd(4)}` : undefined;
+      if (rnd(2)) {
+        const name = `n${rnd(5)}.example`;
+        const ttl = rnd(8);
+        c.set(address, name, ttl, now, client);
+        r.set(address, name, ttl, now, client);
+      } else assert.equal(c.get(address, now, client), r.get(address, now, client), `max ${max}, step ${i}`);
+      assert.equal(c.size, r.map.size);
+    }
+  }
+});
+
 test("DNS cache: a shared CDN address is named after what each client looked up", () => {
   const c = new DnsCache();
   c.learn(

@@ -150,6 +150,12 @@ interface CacheEntry {
 export class DnsCache {
   readonly options: DnsCacheOptions;
   private readonly map = new Map<string, CacheEntry>();
+  /**
+   * How many live `client>address` entries each client has: a flow's client that has none
+   * (most: only the clients whose DNS responses were read have any) is looked up without
+   * building its key.
+   */
+  private readonly perClient = new Map<string, number>();
   /** Responses learned from, and address lookups answered (for stats). */
   learned = 0;
   hits = 0;
@@ -171,16 +177,24 @@ export class DnsCache {
   set(address: string, name: string, ttl: number, now: number, client?: string | null): void {
     const life = Math.min(Math.max(0, ttl), this.options.maxTtl) + this.options.graceSeconds;
     this.put(address, { name, expires: now + life });
-    if (client) this.put(`${client}>${address}`, { name, expires: now + life });
+    if (client) this.put(`${client}>${address}`, { name, expires: now + life }, client);
   }
 
-  private put(key: string, e: CacheEntry): void {
-    this.map.delete(key);
+  private put(key: string, e: CacheEntry, client?: string): void {
+    const had = this.map.delete(key);
     this.map.set(key, e);
-    while (this.map.size > this.options.maxEntries) {
-      const oldest = this.map.keys().next().value as string;
-      this.map.delete(oldest);
-    }
+    if (client && !had) this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
+    while (this.map.size > this.options.maxEntries) this.remove(this.map.keys().next().value as string);
+  }
+
+  private remove(key: string): void {
+    this.map.delete(key);
+    const gt = key.indexOf(">");
+    if (gt < 0) return;
+    const client = key.slice(0, gt);
+    const left = this.perClient.get(client)! - 1;
+    if (left > 0) this.perClient.set(client, left);
+    else this.perClient.delete(client);
   }
 
   /**
@@ -188,7 +202,7 @@ export class DnsCache {
    * last one anybody looked up; null when unknown or expired.
    */
   get(address: string, now: number, client?: string | null): string | null {
-    const own = client ? this.lookup(`${client}>${address}`, now) : null;
+    const own = client && this.perClient.has(client) ? this.lookup(`${client}>${address}`, now) : null;
     return own ?? this.lookup(address, now);
   }
 
@@ -196,7 +210,7 @@ export class DnsCache {
     const e = this.map.get(key);
     if (!e) return null;
     if (now > e.expires) {
-      this.map.delete(key);
+      this.remove(key);
       return null;
     }
     this.map.delete(key); // LRU: touch
@@ -215,6 +229,7 @@ export class DnsCache {
 
   clear(): void {
     this.map.clear();
+    this.perClient.clear();
   }
 }
 

@@ -218,7 +218,8 @@ export class FlowDissection {
   }
 
   private setHostname(name: string, source: HostnameSource): void {
-    const n = name.trim().toLowerCase().replace(/\.$/, "");
+    const l = name.trim().toLowerCase();
+    const n = l.endsWith(".") ? l.slice(0, -1) : l; // no regex run per named flow
     if (!n) return;
     this.hostname = n;
     this.hostnameSource = source;
