@@ -337,16 +337,14 @@ export class PatternSet {
       if (best !== null && best.priority < g.minPriority) continue;
       // A group with required runs runs only on a subject holding one of them.
       if (g.literals && !containsAnyLiteral(bytes, g.literals)) continue;
-      // A set of one (the gated parts): `test` may stop at the first hit, builds no array.
+      // `test` may stop at the first hit and builds no array; most subjects match nothing.
+      if (!g.set.test(bytes)) continue;
+      // A set of one (the gated parts) needs no second scan to say which member hit.
       if (g.members.length === 1) {
-        if (!g.set.test(bytes)) continue;
         const p = g.members[0]!;
         if (!best || p.priority < best.priority) best = p;
         continue;
       }
-      // One native call answers which members hit: `test` then `match` scanned a hit twice,
-      // and a hit is common in the first sets (a third to two thirds of their calls), while
-      // a miss walks the same states either way.
       const hits = g.set.match(bytes);
       for (let k = 0; k < hits.length; k++) {
         const p = g.members[hits[k]!]!;
@@ -380,10 +378,10 @@ export class PatternSet {
       const head = payload.length > g.maxLength + 1 ? payload.subarray(0, g.maxLength + 1) : payload;
       // The latin1-mapped UTF-8 form the translation matches (as flow/subject.ts builds it).
       const bytes = isAscii(head) ? head : latin1AsUtf8(head);
-      // One native call (see `match`).
-      const hits = g.set.match(bytes);
-      for (let k = 0; k < hits.length; k++) {
-        const p = g.members[hits[k]!]!;
+      // Nearly every datagram matches none: `test` builds no array.
+      if (!g.set.test(bytes)) continue;
+      for (const i of g.set.match(bytes)) {
+        const p = g.members[i]!;
         if (!best || p.priority < best.priority) best = p;
       }
     }
