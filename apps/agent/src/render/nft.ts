@@ -171,6 +171,11 @@ export function buildNft(m: KernelModel): NftTable | null {
     });
   }
   post.push(...hostJumps);
+  const fast = fastPath(m, maps, devJumps, hostJumps);
+  if (fast) {
+    post.unshift(fast.rule);
+    chains.push(...fast.chains);
+  }
   const uninspected = uninspectedRule(m);
   if (uninspected) {
     counters.push(UNINSPECTED_COUNTER);
@@ -214,6 +219,70 @@ export function buildNft(m: KernelModel): NftTable | null {
     ...(quotas.length
       ? { quotas: quotas.map((q) => ({ name: q.object, bytes: q.allowance, used: q.used })) }
       : {}),
+  };
+}
+
+/** The chain a decided packet with only a protocol goes to (see fastPath). */
+export const fastChain = (l7mark: number) => `fast_${l7mark}`;
+/** The LAN hosts' jumps, shared by the fast chains. */
+export const NFT_HOSTS_TAIL_CHAIN = "hosts_tail";
+
+/**
+ * A decided packet with only a protocol in its mark (nearly every packet: no app nor
+ * hostname rule) in one verdict-map lookup by its mark, to a chain of its own that counts
+ * it (a named counter: no lookup) and picks its class by output device (one lookup), instead
+ * of walking the general rules (a counter lookup, the app test, the device lookup, the
+ * device chain's test and lookup). Same counters and classes as the general rules, which
+ * every other mark (and a mark the map lacks) still walks. Rules cost per expression on a
+ * small VM (docs/bench.md, issue 10, sixth pass).
+ */
+function fastPath(
+  m: KernelModel,
+  maps: NftMap[],
+  devJumps: { device: string; chain: string }[],
+  hostJumps: NftRule[],
+): { rule: NftRule; chains: NftChain[] } | null {
+  const counted = new Set(maps.find((mp) => mp.name === "protocols")?.elements.map((e) => e.key as number));
+  const byDevice = devJumps.map((j) => ({
+    device: j.device,
+    classes: new Map(
+      maps.find((mp) => mp.name === `${j.chain}_protocol`)?.elements.map((e) => [e.key, e.value]),
+    ),
+  }));
+  const keys = [...new Set([...counted, ...byDevice.flatMap((d) => [...d.classes.keys()])])] as number[];
+  if (!keys.length) return null;
+  const chains: NftChain[] = [];
+  const elements: string[] = [];
+  const tail = hostJumps.length
+    ? [{ text: `goto ${NFT_HOSTS_TAIL_CHAIN}`, refs: [NFT_HOSTS_TAIL_CHAIN] }]
+    : [];
+  for (const key of keys.sort((a, b) => a - b)) {
+    const l7mark = key >>> m.shift;
+    const name = fastChain(l7mark);
+    const parts: string[] = [];
+    const refs: string[] = [];
+    if (counted.has(key)) {
+      parts.push(`counter name "${protocolCounter(l7mark)}"`);
+      refs.push(protocolCounter(l7mark));
+    }
+    const classes = byDevice.flatMap((d) =>
+      d.classes.has(key) ? [`"${d.device}" : ${d.classes.get(key)}`] : [],
+    );
+    // A device the map lacks: the lookup fails and the rule stops there, after the counter.
+    if (classes.length) {
+      parts.push(`meta priority set oifname map { ${classes.join(", ")} }`);
+      refs.push(...byDevice.filter((d) => d.classes.has(key)).map((d) => d.device));
+    }
+    chains.push({ name, hook: null, rules: [{ text: parts.join(" "), refs }, ...tail] });
+    elements.push(`${hex8(key)} : goto ${name}`);
+  }
+  if (tail.length) chains.push({ name: NFT_HOSTS_TAIL_CHAIN, hook: null, rules: hostJumps });
+  return {
+    rule: {
+      text: `meta mark & ${hex8(m.ownMask)} vmap { ${elements.join(", ")} }`,
+      refs: chains.filter((c) => c.name !== NFT_HOSTS_TAIL_CHAIN).map((c) => c.name),
+    },
+    chains,
   };
 }
 
