@@ -207,7 +207,8 @@ for (const [key, label, node] of minModes) {
 // BENCH_SPLIT=1 adds, to tell the costs apart: (nofwd) Sluice as installed minus its
 // iptables FORWARD jump (the queue rules' hook; the connection mark is in nftables), (nocnt)
 // minus its nftables counter rules (what counting from conntrack instead of per packet
-// would leave) and (nocls) minus its class pick (the post chain's device jumps).
+// would leave) and (nocls) minus its class pick (the post chain's device jumps); those two on
+// the layout before the fast verdict map (nofast), whose general rules they cut.
 // BENCH_LEGACY=0 leaves (legacy) out. BENCH_NFTQ=1 adds (nofwd) and two layouts that would
 // queue from nftables (not renderable on a kernel without CONFIG_NFT_QUEUE, such as this
 // VM's: their decided-packet path only, swapped in once every flow is decided): (nftq) the
@@ -309,7 +310,8 @@ for (const m of modes) {
       ["-f", "-"],
       "flush chain inet sluice post\nadd rule inet sluice post meta priority set 1:10\n",
     );
-  if (m.key === "nofast") {
+  // (nocnt) and (nocls) take out parts of the general rules: on the layout before the fast map.
+  if (m.key === "nofast" || m.key === "nocnt" || m.key === "nocls") {
     const post = m.lab.mustExec(m.lab.router, "nft", ["-a", "list", "chain", "inet", "sluice", "post"]);
     const handle = /^\s*meta mark & 0x[0-9a-f]+ vmap \{ .* # handle (\d+)$/m.exec(post)?.[1];
     if (!handle) throw new Error(`(nofast): no fast verdict map in the post chain:\n${post}`);
