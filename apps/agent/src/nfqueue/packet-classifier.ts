@@ -246,7 +246,7 @@ export class PacketClassifier {
       });
     }
     // Done with it (a DNS flow still reading its answers stays until its window is spent).
-    if (flow.inspection === null) {
+    if (!flow.inspecting) {
       key ??= len >= 28 ? DecidedFlowCache.key(buf, off, len) : null;
       if (key !== null) {
         this.table.forget(flow);
