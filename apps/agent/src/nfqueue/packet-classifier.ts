@@ -119,6 +119,9 @@ export class PacketClassifier {
       maxFlows: o.maxFlows,
       apps: o.apps,
       dnsCache: this.dnsCache,
+      // Flows in the middle of their window (most of them at 100k flows) kept in typed-array
+      // slots between packets, not as objects: every flow is used only while its packet is.
+      compact: true,
     });
     this.decidedFlows = new DecidedFlowCache(2 * o.maxFlows, DECIDED_IDLE_SECONDS);
     this.setRouting(o.routing);

@@ -130,6 +130,11 @@ export class FlowIndex<T> {
     return this.values[entry]!;
   }
 
+  /** Replaces the value of a live entry. */
+  setValue(entry: number, value: T): void {
+    this.values[entry] = value;
+  }
+
   /** Adds `value` under the current key (which must not be present); returns its entry. */
   insert(value: T): number {
     let s = this.freeList.pop();

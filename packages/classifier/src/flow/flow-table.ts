@@ -21,6 +21,7 @@ import { TcpStream } from "./tcp-stream.ts";
 import { FlowIndex } from "./flow-index.ts";
 import { FlowSubject } from "./subject.ts";
 import { subjectArena } from "./subject-arena.ts";
+import { DormantFlows } from "./dormant-flows.ts";
 import {
   FLOW_FIN_C2S,
   FLOW_FIN_S2C,
@@ -94,6 +95,13 @@ export interface FlowTableOptions {
    * conntrack helpers do this).
    */
   expectations?: ExpectationTable | null;
+  /**
+   * Keep flows under plain inspection (see Flow.plain) between their packets as slots of
+   * typed arrays, not objects (flow/dormant-flows.ts): ~100 B less heap per such flow. A
+   * `Flow` the table hands out is then valid until its next call (the data plane's
+   * workers; default off).
+   */
+  compact?: boolean;
 }
 
 export const DEFAULT_FLOW_TABLE: FlowTableOptions = {
@@ -157,6 +165,8 @@ function addressOf(p: DecodedPacket, source: boolean): string {
 /** Entry slots the periodic expiry looks at per sweep (see `sweep`). */
 const SWEEP_SLOTS = 16384;
 const ONE_CHUNK: Buffer[] = [Buffer.alloc(0)];
+/** The index's value for a flow kept in the dormant slots (compact tables). */
+const DORMANT = new Flow(0, "udp", 4, "", 0, "", 0, 0, MARK_UNSET, 0);
 const NO_CHUNKS: Buffer[] = [];
 
 export class FlowTable {
@@ -174,6 +184,11 @@ export class FlowTable {
   private created = 0;
   private readonly ended: Record<FlowEndReason, number> = { idle: 0, evicted: 0, closed: 0, reused: 0 };
   private sinceSweep = 0;
+  /** Flows under plain inspection between their packets (compact tables), or null. */
+  private readonly dormant: DormantFlows | null;
+  /** The flow the last `observe` handed out (compact tables), at index entry `awakeAt`. */
+  private awake: Flow | null = null;
+  private awakeAt = -1;
   /** Called for every flow that leaves the table. */
   onFlowEnd: ((flow: Flow, reason: FlowEndReason) => void) | null = null;
 
@@ -184,6 +199,7 @@ export class FlowTable {
     this.options = { ...DEFAULT_FLOW_TABLE, ...plain, window: { ...DEFAULT_WINDOW, ...options.window } };
     this.dnsCache = this.options.dissect ? (dnsCache === undefined ? new DnsCache() : dnsCache) : null;
     this.apps = this.options.dissect ? (apps ?? null) : null;
+    this.dormant = this.options.compact ? new DormantFlows() : null;
     if (this.options.window.packets < 1) throw new RangeError("window packets must be at least 1");
     if (this.options.window.bytes < 1) throw new RangeError("window bytes must be at least 1");
   }
@@ -193,8 +209,9 @@ export class FlowTable {
   }
 
   /** Every tracked flow, roughly least recently seen first. */
-  active(): IterableIterator<Flow> {
-    return this.flows.entries();
+  *active(): IterableIterator<Flow> {
+    const ix = this.flows;
+    for (let e = ix.head; e >= 0; e = ix.after(e)) yield this.flowAt(e);
   }
 
   /**
@@ -216,7 +233,7 @@ export class FlowTable {
     const e = ix.find();
     if (e < 0) return undefined;
     this.lastC2S = ix.sameEnds || ix.swapped === (ix.aux[e] === 1);
-    return ix.value(e);
+    return this.flowAt(e);
   }
 
   /** The direction of the packet `lookup` last found. */
@@ -246,6 +263,10 @@ export class FlowTable {
     let inspecting = 0;
     let pending = 0;
     for (const f of this.flows.entries()) {
+      if (f === DORMANT) {
+        inspecting++;
+        continue;
+      }
       if (f.inspecting) inspecting++;
       if (f.extra?.pending) pending++;
     }
@@ -266,6 +287,7 @@ export class FlowTable {
    * next `observe` of the same packet may pass `found` to skip the lookup.
    */
   has(p: DecodedPacket): boolean {
+    if (this.awake) this.doze();
     this.found = this.find(p);
     return this.found >= 0;
   }
@@ -284,8 +306,9 @@ export class FlowTable {
    */
   observe(p: DecodedPacket, time: number, found = false): ObserveResult {
     const ix = this.flows;
+    if (this.awake) this.doze();
     let e = found ? this.found : this.find(p);
-    let flow = e < 0 ? undefined : ix.value(e);
+    let flow = e < 0 ? undefined : this.flowAt(e);
     if (flow) {
       const idle = p.l4 === "tcp" ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds;
       const ended =
@@ -337,6 +360,10 @@ export class FlowTable {
     )
       this.expectations.learn(flow, direction === "c2s", p.payload, time);
     this.observed = e;
+    if (this.dormant) {
+      this.awake = flow;
+      this.awakeAt = e;
+    }
     if (++this.sinceSweep >= 4096) {
       this.sinceSweep = 0;
       this.sweep(time);
@@ -396,11 +423,7 @@ export class FlowTable {
     let s = this.sweepAt < slots ? this.sweepAt : 0;
     for (let i = 0; i < SWEEP_SLOTS; i++) {
       const f = ix.valueAt(s);
-      if (
-        f !== undefined &&
-        now - f.lastSeen > (f.l4 === "tcp" ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds)
-      )
-        this.end(s, f, "idle");
+      if (f !== undefined && this.idle(s, f, now)) this.end(s, this.flowAt(s), "idle");
       if (++s >= slots) s = 0;
     }
     this.sweepAt = s;
@@ -412,10 +435,8 @@ export class FlowTable {
     const ix = this.flows;
     for (let e = ix.head; e >= 0;) {
       const next = ix.after(e);
-      const f = ix.value(e);
-      const idle = f.l4 === "tcp" ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds;
-      if (now - f.lastSeen > idle) {
-        this.end(e, f, "idle");
+      if (this.idle(e, ix.value(e), now)) {
+        this.end(e, this.flowAt(e), "idle");
         n++;
       }
       e = next;
@@ -428,7 +449,7 @@ export class FlowTable {
    * matched while its dissector was still waiting for bytes gets that verdict now.
    */
   drain(): Flow[] {
-    const out = [...this.flows.entries()];
+    const out = [...this.active()];
     this.flows.clear();
     for (const f of out) this.finish(f);
     return out;
@@ -463,11 +484,13 @@ export class FlowTable {
     while (ix.size >= this.options.maxFlows) {
       const e = ix.head;
       const oldest = ix.value(e);
-      if (oldest.bits & FLOW_RECENT) {
-        oldest.bits &= ~FLOW_RECENT;
+      const bits = oldest === DORMANT ? this.dormant!.bits(e) : oldest.bits;
+      if (bits & FLOW_RECENT) {
+        if (oldest === DORMANT) this.dormant!.setBits(e, bits & ~FLOW_RECENT);
+        else oldest.bits &= ~FLOW_RECENT;
         ix.moveToBack(e);
       } else {
-        this.end(e, oldest, "evicted");
+        this.end(e, this.flowAt(e), "evicted");
       }
     }
     // A reused packet (capture path) spells its addresses on every read: a known IPv4
@@ -488,6 +511,33 @@ export class FlowTable {
     );
     this.created++;
     return flow;
+  }
+
+  /** The flow at index entry `e`, made again from its slot if it was dormant. */
+  private flowAt(e: number): Flow {
+    const f = this.flows.value(e);
+    if (f !== DORMANT) return f;
+    const woken = this.dormant!.restore(e);
+    this.flows.setValue(e, woken);
+    return woken;
+  }
+
+  /** Puts the flow the last `observe` handed out into its slot, if it is plain (compact tables). */
+  private doze(): void {
+    const f = this.awake!;
+    const e = this.awakeAt;
+    this.awake = null;
+    if (this.flows.valueAt(e) !== f || !f.plain) return;
+    this.dormant!.save(e, f);
+    this.flows.setValue(e, DORMANT);
+  }
+
+  /** Whether the flow at entry `e` (its value `f`, maybe DORMANT) is idle at `now`. */
+  private idle(e: number, f: Flow, now: number): boolean {
+    const d = f === DORMANT;
+    const tcp = (d ? this.dormant!.bits(e) : f.bits) & FLOW_TCP;
+    const lastSeen = d ? this.dormant!.lastSeen(e) : f.lastSeen;
+    return now - lastSeen > (tcp ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds);
   }
 
   /** Ends the flow at index entry `e` (the index's current key is left as it was). */

@@ -149,6 +149,22 @@ export class Flow {
   get inspecting(): boolean {
     return (this.bits & FLOW_INSPECTING) !== 0;
   }
+  /**
+   * Its state is numbers and its two addresses only: under inspection, no verdict, no
+   * inspection extras, no details (flow/dormant-flows.ts keeps such flows in slots).
+   */
+  get plain(): boolean {
+    return (
+      (this.bits & (FLOW_INSPECTING | VERDICT_MASK)) === FLOW_INSPECTING &&
+      this.extra === null &&
+      this.details === null &&
+      this.decidedAt === 0 &&
+      // (the slots' widths: 32-bit counts)
+      this.bytesC2S <= 0xffffffff &&
+      this.bytesS2C <= 0xffffffff &&
+      this.packetsC2S + this.packetsS2C <= 0x7fffffff
+    );
+  }
   /** The packet number (1-based) at which the verdict was reached. */
   get decidedAtPacket(): number | null {
     return this.decidedAt || null;
