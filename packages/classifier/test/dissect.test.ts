@@ -562,3 +562,25 @@ test("DNS over TCP: length-prefixed responses are read too", () => {
   assert.equal(last!.flow.protocol, "dns");
   assert.equal(cache.get("203.0.113.5", 6), "files.example");
 });
+
+test("QUIC frames: PADDING before, between and after CRYPTO frames", async () => {
+  const { readIetfFrames, CryptoReassembler } = await import("../src/dissect/quic.ts");
+  const crypto = (off: number, data: string) =>
+    Buffer.concat([Buffer.from([0x06, off, data.length]), Buffer.from(data, "latin1")]);
+  const zeros = (n: number) => Buffer.alloc(n);
+  for (const [parts, want] of [
+    [[zeros(300), crypto(0, "hello"), zeros(900)], "hello"],
+    [[crypto(0, "ab"), zeros(7), Buffer.from([0x01]), zeros(3), crypto(2, "cd")], "abcd"],
+    [[zeros(1), crypto(0, "x\u0000y"), zeros(1)], "x\u0000y"],
+    [[crypto(0, "end")], "end"],
+  ] as const) {
+    const r = new CryptoReassembler(4096);
+    assert.equal(readIetfFrames(Buffer.concat([...parts]), r, true), true);
+    assert.equal(r.contiguous().toString("latin1"), want);
+  }
+  // A frame it cannot skip after padding still fails the packet.
+  assert.equal(
+    readIetfFrames(Buffer.concat([zeros(10), Buffer.from([0x30])]), new CryptoReassembler(64)),
+    false,
+  );
+});
