@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
-import { CHROMIUM } from "./helpers/browser.ts";
+import { CHROMIUM, hydratingGoto } from "./helpers/browser.ts";
 import { startServer, type DashboardServer } from "./helpers/server.ts";
 
 const MB = 1024 * 1024;
@@ -188,15 +188,13 @@ test(
           return { name, value, url };
         }),
       );
-      const page = await ctx.newPage();
+      const page = hydratingGoto(await ctx.newPage());
       page.setDefaultTimeout(30_000);
       const uploads: string[] = [];
       page.on("request", (r) => {
         if (r.url().includes("classifyCapture")) uploads.push(r.url());
       });
       await page.goto(`${url}/protocols`);
-      // a file picked before React hydrates fires no onChange
-      await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
       const big = join(srv.dir, "big.pcap");
       writeFileSync(big, Buffer.alloc(21 * MB));
       await page.locator('input[type="file"]').setInputFiles(big);

@@ -17,7 +17,13 @@ import {
   ethernetFrame,
   pcapFile,
 } from "../../../packages/classifier/test/helpers/frames.ts";
-import { SHOTS, skipWithoutChromium as skip, startDashboard, type Dashboard } from "./helpers/browser.ts";
+import {
+  SHOTS,
+  skipWithoutChromium as skip,
+  startDashboard,
+  waitHydrated,
+  type Dashboard,
+} from "./helpers/browser.ts";
 
 let d: Dashboard;
 let dir: string;
@@ -109,6 +115,7 @@ test("first-run setup, then sign out and in again", { skip }, async () => {
   assert.match(csp ?? "", /script-src 'self' 'nonce-[A-Za-z0-9+/=]{20,}' 'strict-dynamic'/);
   assert.match(csp ?? "", /frame-ancestors 'none'/);
   await page.waitForURL(/\/setup$/);
+  await waitHydrated(page);
   await page.locator('input[name="password"]').waitFor();
   await shot("01-setup");
   await page.locator('input[name="username"]').fill("admin");
@@ -120,6 +127,7 @@ test("first-run setup, then sign out and in again", { skip }, async () => {
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(/\/login/);
+  await waitHydrated(page);
   await page.locator('input[name="username"]').fill("admin");
   await page.locator('input[name="password"]').fill("wrong password");
   await page.getByRole("button", { name: "Sign in" }).click();

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ensureBuild } from "../scripts/ensure-build.ts";
 import { LAB, LabAgent, killInNs, labUp, labDown, execInNs } from "@sluice/lab";
-import { CHROMIUM, ROOT, SHOTS, launchBrowser } from "./helpers/browser.ts";
+import { CHROMIUM, ROOT, SHOTS, hydratingGoto, launchBrowser, waitHydrated } from "./helpers/browser.ts";
 import { spawnServer, type SpawnedServer } from "./helpers/server.ts";
 
 const skip =
@@ -63,7 +63,7 @@ before(async () => {
   web = await spawnServer({ socket: agent.socket, dataDir: join(dir, "web") });
   base = web.base;
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  page = hydratingGoto(await browser.newPage({ viewport: { width: 1360, height: 900 } }));
   page.setDefaultTimeout(20_000);
 });
 
@@ -80,6 +80,7 @@ test(
   async () => {
     await page.goto(`${base}/`);
     await page.waitForURL(/\/setup$/);
+    await waitHydrated(page);
     await page.locator('input[name="username"]').fill("admin");
     await page.locator('input[name="password"]').fill("lab password");
     await page.locator('input[name="password2"]').fill("lab password");

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import {
   createAdmin,
+  hydratingGoto,
   skipWithoutChromium as skip,
   startDashboard,
   type Dashboard,
@@ -362,7 +363,7 @@ test("Phone, dark OS: the drawer closes after a tap, nothing overflows, tables s
     colorScheme: "dark",
     storageState: await page.context().storageState(),
   });
-  const phone = await ctx.newPage();
+  const phone = hydratingGoto(await ctx.newPage());
   phone.setDefaultTimeout(30_000); // a fresh context: cold caches
   try {
     await phone.goto(`${d.base}/`);

@@ -289,12 +289,14 @@ export class PatternSet {
           chunk.map((p) => p.packetRe2!),
           { anchor: "unanchored", maxMem: SET_MAX_MEM },
         );
+        const first = unionFirstBytes(chunk.map((p) => firstBytes(p.packetRe2!)));
         groups.push({
           set,
           members: chunk,
-          maxLength: Infinity,
+          // Known first bytes: every member is anchored, so no match reaches past this.
+          maxLength: first ? Math.max(...chunk.map((p) => maxMatchLength(p.packetRe2!))) : Infinity,
           literals: null,
-          first: unionFirstBytes(chunk.map((p) => firstBytes(p.packetRe2!))),
+          first,
           minPriority: Math.min(...chunk.map((p) => p.priority)),
         });
       }
@@ -365,15 +367,17 @@ export class PatternSet {
     const groups = this.byPacket[transport];
     if (!groups.length || !payload.length) return null;
     const first = payload[0]!;
-    let bytes: Buffer | null = null;
     let best: LoadedPattern | null = null;
     for (let gi = 0; gi < groups.length; gi++) {
       const g = groups[gi]!;
       // No member can begin with this byte (most datagrams, for natpmp, memcached, DTLS).
       if (g.first && !g.first[first]) continue;
       if (best !== null && best.priority < g.minPriority) continue;
+      // Anchored members match nothing past maxLength: the payload's bytes after it (but
+      // the one that follows, which `$` or `\b` may look at) are not converted nor read.
+      const head = payload.length > g.maxLength + 1 ? payload.subarray(0, g.maxLength + 1) : payload;
       // The latin1-mapped UTF-8 form the translation matches (as flow/subject.ts builds it).
-      bytes ??= isAscii(payload) ? payload : latin1AsUtf8(payload);
+      const bytes = isAscii(head) ? head : latin1AsUtf8(head);
       // Nearly every datagram matches none: `test` builds no array.
       if (!g.set.test(bytes)) continue;
       for (const i of g.set.match(bytes)) {

@@ -131,7 +131,7 @@ test("flow table: a ClientHello split over TCP segments holds the verdict until 
   assert.equal(flow.hostnameSource, "sni");
   assert.equal(flow.l7?.tls?.version, "TLSv1.2");
   assert.deepEqual(flow.l7?.tls?.alpn, ["h2"]);
-  assert.equal(flow.inspection, null);
+  assert.equal(flow.inspecting, false);
 
   // Reordered segments: the second arrives first and waits in the reassembler.
   const t2 = new FlowTable(set);
@@ -509,10 +509,10 @@ test("flow table: DNS responses name later flows without SNI, and flows with ECH
   assert.equal(q.decided, true);
   assert.equal(q.flow.hostname, "www.video.example");
   assert.equal(q.flow.hostnameSource, "dns-query");
-  assert.notEqual(q.flow.inspection, null); // still reading the response
+  assert.equal(q.flow.inspecting, true); // still reading the response
   const a = dns("s2c", dnsResponse("www.video.example", "edge.cdn.example", "192.0.2.7", V6, 60), 10.01);
   assert.equal(a.decided, false);
-  assert.equal(a.flow.inspection, null);
+  assert.equal(a.flow.inspecting, false);
   assert.equal(a.flow.l7?.dns?.learned, 2);
   assert.equal(cache.get("192.0.2.7", 11), "www.video.example");
 
@@ -561,4 +561,26 @@ test("DNS over TCP: length-prefixed responses are read too", () => {
   for (const s of conv) last = table.observe(pkt(s), 5);
   assert.equal(last!.flow.protocol, "dns");
   assert.equal(cache.get("203.0.113.5", 6), "files.example");
+});
+
+test("QUIC frames: PADDING before, between and after CRYPTO frames", async () => {
+  const { readIetfFrames, CryptoReassembler } = await import("../src/dissect/quic.ts");
+  const crypto = (off: number, data: string) =>
+    Buffer.concat([Buffer.from([0x06, off, data.length]), Buffer.from(data, "latin1")]);
+  const zeros = (n: number) => Buffer.alloc(n);
+  for (const [parts, want] of [
+    [[zeros(300), crypto(0, "hello"), zeros(900)], "hello"],
+    [[crypto(0, "ab"), zeros(7), Buffer.from([0x01]), zeros(3), crypto(2, "cd")], "abcd"],
+    [[zeros(1), crypto(0, "x\u0000y"), zeros(1)], "x\u0000y"],
+    [[crypto(0, "end")], "end"],
+  ] as const) {
+    const r = new CryptoReassembler(4096);
+    assert.equal(readIetfFrames(Buffer.concat([...parts]), r, true), true);
+    assert.equal(r.contiguous().toString("latin1"), want);
+  }
+  // A frame it cannot skip after padding still fails the packet.
+  assert.equal(
+    readIetfFrames(Buffer.concat([zeros(10), Buffer.from([0x30])]), new CryptoReassembler(64)),
+    false,
+  );
 });

@@ -174,6 +174,23 @@ test("packet patterns read one packet's payload with its NULs: every UDP datagra
   assert.equal(set.matchPacket(Buffer.from([0, 0, 0]), "udp"), null);
   assert.equal(set.matchPacket(Buffer.from([0x80, 0, 0xfe, 0]), "tcp")?.name, "bin");
   assert.equal(set.matchPacket(Buffer.from([0x80, 1, 0xfe, 0]), "tcp"), null);
+  // Only a bounded head of a long payload is read: `$` still sees where the payload ends.
+  const long = Buffer.concat([Buffer.from([0, 0]), Buffer.alloc(1500, 0xe9)]);
+  assert.equal(set.matchPacket(long, "udp"), null);
+  assert.equal(set.matchPacket(long.subarray(0, 3), "udp"), null);
+  assert.equal(set.matchPacket(Buffer.concat([Buffer.from([0x80, 0, 0xfe, 0]), long]), "tcp")?.name, "bin");
+  const edge = compilePatterns([
+    { file: "w.pat", text: "# Subject: packet\nw\n^\\x01ab\\b\n" },
+    { file: "e.pat", text: "# Subject: packet\ne\n^\\x02a[\\x80-\\xff]{2}$\n" },
+  ]);
+  assert.equal(edge.matchPacket(Buffer.from("\x01ab c", "latin1"), "udp")?.name, "w");
+  assert.equal(
+    edge.matchPacket(Buffer.from("\x01abc", "latin1"), "udp"),
+    null,
+    "\\b looks one past the match",
+  );
+  assert.equal(edge.matchPacket(Buffer.from("\x02a\xe9\xe9", "latin1"), "udp")?.name, "e");
+  assert.equal(edge.matchPacket(Buffer.from("\x02a\xe9\xe9\xe9", "latin1"), "udp"), null);
   // Through the flow table: a datagram of two NULs decides at once; the text form still works.
   const one = (l4: "udp" | "tcp", ...payloads: Buffer[]) =>
     classifyPayloads(

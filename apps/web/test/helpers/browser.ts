@@ -57,6 +57,26 @@ export interface Dashboard {
   stop: () => Promise<void>;
 }
 
+/**
+ * Waits until React has hydrated the page (the Providers set html[data-hydrated]): a click,
+ * a typed value or a picked file before that goes to server-rendered HTML with no handlers
+ * and is lost (CI once failed so on a loaded machine).
+ */
+export async function waitHydrated(page: Page): Promise<void> {
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+}
+
+/** The page, its goto also waiting for hydration. */
+export function hydratingGoto(page: Page): Page {
+  const goto = page.goto.bind(page);
+  page.goto = async (url, options) => {
+    const res = await goto(url, options);
+    await waitHydrated(page);
+    return res;
+  };
+  return page;
+}
+
 /** Debian's chromium, headless, through playwright-core. */
 export async function launchBrowser(): Promise<Browser> {
   const { chromium } = await import("playwright-core");
@@ -102,7 +122,7 @@ export async function startDashboard(opts: DashboardOptions = {}): Promise<Dashb
     await stop();
     throw e;
   }
-  const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  const page = hydratingGoto(await browser.newPage({ viewport: { width: 1360, height: 900 } }));
   // generous: a loaded machine renders the heavier pages (Rules: the catalogue) slowly
   page.setDefaultTimeout(60_000);
   const shot = async (name: string, p: Page = page) => {
@@ -121,6 +141,7 @@ export async function createAdmin(
   const { page, base } = d;
   await page.goto(`${base}/`);
   await page.waitForURL(/\/setup$/);
+  await waitHydrated(page);
   await page.locator('input[name="username"]').fill(username);
   await page.locator('input[name="password"]').fill(password);
   await page.locator('input[name="password2"]').fill(password);

@@ -25,10 +25,21 @@ export interface DnsMessage {
 
 export const DNS_TYPE = { A: 1, CNAME: 5, AAAA: 28 } as const;
 
-/** Reads a possibly compressed name at `off`; returns the name and the offset after it. */
+/**
+ * A name's text is spelled into this scratch buffer and read out as one latin1 string: at
+ * most 64 labels of 63 bytes and their dots.
+ */
+const nameScratch = Buffer.allocUnsafeSlow(64 * 64);
+
+/** Each byte's lower case as `String.prototype.toLowerCase` gives it for latin1 text. */
+const LOWER = new Uint8Array(256);
+for (let c = 0; c < 256; c++) LOWER[c] = String.fromCharCode(c).toLowerCase().charCodeAt(0);
+
+/** Reads a possibly compressed name at `off`; returns the name (lower case) and the offset after it. */
 function readName(b: Buffer, off: number): { name: string; next: number } {
-  // Labels appended to one string (no array joined per name); a label is never empty.
-  let name = "";
+  // Labels and their dots written into one scratch buffer, lowered by table, and read out
+  // as one string: no string per label, no concatenation, no toLowerCase per name.
+  let w = 0;
   let next = -1;
   let o = off;
   for (let hops = 0; hops < 64; hops++) {
@@ -36,7 +47,7 @@ function readName(b: Buffer, off: number): { name: string; next: number } {
     const len = b[o]!;
     if (len === 0) {
       if (next < 0) next = o + 1;
-      return { name: name.toLowerCase(), next };
+      return { name: w === 0 ? "" : nameScratch.toString("latin1", 0, w), next };
     }
     if ((len & 0xc0) === 0xc0) {
       if (o + 1 >= b.length) throw new RangeError("DNS pointer truncated");
@@ -45,8 +56,8 @@ function readName(b: Buffer, off: number): { name: string; next: number } {
       continue;
     }
     if (len > 63 || o + 1 + len > b.length) throw new RangeError("DNS label truncated");
-    const label = b.toString("latin1", o + 1, o + 1 + len);
-    name = name.length === 0 ? label : `${name}.${label}`;
+    if (w !== 0) nameScratch[w++] = 0x2e;
+    for (let i = o + 1; i <= o + len; i++) nameScratch[w++] = LOWER[b[i]!]!;
     o += 1 + len;
   }
   throw new RangeError("DNS name: too many labels or a pointer loop");

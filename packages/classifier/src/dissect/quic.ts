@@ -10,8 +10,7 @@
 // any order) until the ClientHello is complete.
 
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { hmacKey, hmacSha256, type HmacKey } from "./hmac-sha256.ts";
 import { dissectHandshake, type ClientHello } from "./tls.ts";
 
 export const QUIC_V1 = 0x00000001;
@@ -86,27 +85,10 @@ function describeVersion(v: number): QuicVersion {
 }
 
 /**
- * HMAC-SHA-256 of a few bytes. A pure-JS HMAC (@noble/hashes): node:crypto's createHmac
- * costs ~15 µs a call in key and object handling, five calls per QUIC flow's keys; warm,
- * this is a few µs.
+ * HMAC keys (inner and outer states) of each salt: hashed once per salt, not once per flow
+ * (a salt is the HKDF-Extract key of every flow of its versions).
  */
-function hmacSha256(key: Uint8Array, data: Uint8Array): Buffer {
-  return hmacFrom(hmac.create(sha256, key), data);
-}
-
-type HmacState = ReturnType<typeof hmac.create>;
-
-/** HMAC of `data` from a keyed state (cloned: the state is kept for the next call). */
-function hmacFrom(keyed: HmacState, data: Uint8Array): Buffer {
-  const m = keyed.clone().update(data).digest();
-  return Buffer.from(m.buffer, m.byteOffset, m.length);
-}
-
-/**
- * HMAC states keyed with each salt: the key's two padded blocks are hashed once per salt,
- * not once per flow (a salt is the HKDF-Extract key of every flow of its versions).
- */
-const saltStates = new Map<Buffer, HmacState>();
+const saltKeys = new Map<Buffer, HmacKey>();
 
 /** HKDF-Expand-Label infos (with the 0x01 counter) by label and length, built once each. */
 const labelInfos = new Map<string, Buffer>();
@@ -124,13 +106,13 @@ function labelInfo(label: string, length: number): Buffer {
 
 /** HKDF-Expand-Label (RFC 8446 §7.1) with an empty context, for outputs of at most 32 bytes. */
 export function hkdfExpandLabel(secret: Buffer, label: string, length: number): Buffer {
-  // info || 0x01: one HMAC block is enough for SHA-256 and length <= 32.
-  return hmacSha256(secret, labelInfo(label, length)).subarray(0, length);
+  return expandLabelFrom(hmacKey(secret), label, length);
 }
 
-/** hkdfExpandLabel from a state already keyed with the secret. */
-function expandLabelFrom(keyed: HmacState, label: string, length: number): Buffer {
-  return hmacFrom(keyed, labelInfo(label, length)).subarray(0, length);
+/** hkdfExpandLabel with the secret's HMAC key. */
+function expandLabelFrom(key: HmacKey, label: string, length: number): Buffer {
+  // info || 0x01: one HMAC block is enough for SHA-256 and length <= 32.
+  return hmacSha256(key, labelInfo(label, length)).subarray(0, length);
 }
 
 export interface InitialKeys {
@@ -152,23 +134,32 @@ export interface InitialKeys {
 export function quicInitialKeys(version: number | QuicVersion, dcid: Buffer): InitialKeys | null {
   const v = typeof version === "number" ? quicVersion(version) : version;
   if (!v.salt) return null;
-  let salted = saltStates.get(v.salt);
+  let salted = saltKeys.get(v.salt);
   if (salted === undefined) {
-    salted = hmac.create(sha256, v.salt);
-    saltStates.set(v.salt, salted);
+    salted = hmacKey(v.salt);
+    saltKeys.set(v.salt, salted);
   }
-  const initialSecret = hmacFrom(salted, dcid); // HKDF-Extract
-  const clientSecret = hkdfExpandLabel(initialSecret, "client in", 32);
+  const initialSecret = hmacSha256(salted, dcid); // HKDF-Extract
+  const infos = (infosByPrefix[v.labelPrefix] ??= {
+    client: labelInfo("client in", 32),
+    key: labelInfo(`${v.labelPrefix}key`, 16),
+    iv: labelInfo(`${v.labelPrefix}iv`, 12),
+    hp: labelInfo(`${v.labelPrefix}hp`, 16),
+  });
+  const clientSecret = hmacSha256(hmacKey(initialSecret), infos.client);
   // The three expansions share their key: it is hashed into a state once.
-  const client = hmac.create(sha256, clientSecret);
+  const client = hmacKey(clientSecret);
   return {
     initialSecret,
     clientSecret,
-    key: expandLabelFrom(client, `${v.labelPrefix}key`, 16),
-    iv: expandLabelFrom(client, `${v.labelPrefix}iv`, 12),
-    hp: expandLabelFrom(client, `${v.labelPrefix}hp`, 16),
+    key: hmacSha256(client, infos.key).subarray(0, 16),
+    iv: hmacSha256(client, infos.iv).subarray(0, 12),
+    hp: hmacSha256(client, infos.hp).subarray(0, 16),
   };
 }
+
+/** The HKDF-Expand-Label infos of the Initial secrets, by label prefix ("quic ", "quicv2 "). */
+const infosByPrefix: Record<string, { client: Buffer; key: Buffer; iv: Buffer; hp: Buffer }> = {};
 
 /** A QUIC variable-length integer (RFC 9000 §16); null when truncated. */
 export function readVarint(b: Buffer, off: number): { value: number; next: number } | null {
@@ -222,6 +213,9 @@ function parseLongHeader(d: Buffer, off: number, v: QuicVersion): LongHeader | n
   return { first, version, type, dcid, scid, pnOffset: len.next, end };
 }
 
+let aadScratch = Buffer.allocUnsafeSlow(256);
+const nonceScratch = Buffer.allocUnsafeSlow(12);
+
 /** Removes header protection and decrypts one Initial packet; null when it does not authenticate. */
 export function decryptInitial(
   d: Buffer,
@@ -236,7 +230,12 @@ export function decryptInitial(
   const mask = ecb.update(sample);
   const first = h.first ^ (mask[0]! & 0x0f);
   const pnLen = (first & 3) + 1;
-  const header = Buffer.from(d.subarray(start, pnOffset + pnLen));
+  // The unprotected header (the AAD) and the nonce go into scratch buffers: node:crypto
+  // hands both to the cipher as it is set up, nothing keeps them.
+  const headerLength = pnOffset + pnLen - start;
+  if (aadScratch.length < headerLength) aadScratch = Buffer.allocUnsafeSlow(headerLength);
+  const header = aadScratch.subarray(0, headerLength);
+  d.copy(header, 0, start, pnOffset + pnLen);
   header[0] = first;
   let pn = 0;
   for (let i = 0; i < pnLen; i++) {
@@ -244,7 +243,8 @@ export function decryptInitial(
     header[pnOffset - start + i] = b;
     pn = pn * 256 + b;
   }
-  const nonce = Buffer.from(keys.iv);
+  const nonce = nonceScratch;
+  keys.iv.copy(nonce);
   for (let i = 0; i < 4; i++) nonce[11 - i]! ^= (pn >>> (8 * i)) & 0xff;
   const ctEnd = end - 16;
   if (ctEnd <= pnOffset + pnLen) return null;
@@ -269,10 +269,11 @@ export class CryptoReassembler {
   constructor(maxBytes: number) {
     this.maxBytes = maxBytes;
   }
-  add(off: number, data: Buffer): void {
+  /** `owned`: `data` is the caller's to give (a decrypted payload's view), kept uncopied. */
+  add(off: number, data: Buffer, owned = false): void {
     if (data.length === 0 || off + data.length > this.maxBytes) return;
     if (this.chunks.some((c) => c.off <= off && c.off + c.data.length >= off + data.length)) return;
-    this.chunks.push({ off, data: Buffer.from(data) });
+    this.chunks.push({ off, data: owned ? data : Buffer.from(data) });
     this.bytes += data.length;
   }
   /** The bytes contiguous from offset 0. */
@@ -294,8 +295,14 @@ export class CryptoReassembler {
   }
 }
 
-/** Walks the frames of a decrypted Initial payload, feeding CRYPTO frames; false on a frame it cannot skip. */
-export function readIetfFrames(p: Buffer, crypto: CryptoReassembler): boolean {
+/** Zero bytes to compare a run of PADDING frames with (an Initial is at most a datagram). */
+const ZEROS = Buffer.alloc(2048);
+
+/**
+ * Walks the frames of a decrypted Initial payload, feeding CRYPTO frames; false on a frame
+ * it cannot skip. `owned`: the payload is not used elsewhere, its CRYPTO data is kept as views.
+ */
+export function readIetfFrames(p: Buffer, crypto: CryptoReassembler, owned = false): boolean {
   let o = 0;
   const vi = () => {
     const r = readVarint(p, o);
@@ -308,7 +315,11 @@ export function readIetfFrames(p: Buffer, crypto: CryptoReassembler): boolean {
       // PADDING (a one-byte 0x00) fills most of a client's Initial (to 1200 bytes): skipped
       // as a run, not read as a varint (an object) per byte.
       if (p[o] === 0x00) {
-        o++;
+        // Mostly the rest of the packet: compared at once (memcmp) rather than read by byte;
+        // else (padding before other frames) the run is stepped over.
+        if (p.length - o <= ZEROS.length && p.compare(ZEROS, 0, p.length - o, o) === 0) return true;
+        do o++;
+        while (o < p.length && p[o] === 0x00);
         continue;
       }
       const type = vi();
@@ -338,7 +349,7 @@ export function readIetfFrames(p: Buffer, crypto: CryptoReassembler): boolean {
           const off = vi();
           const len = vi();
           if (o + len > p.length) return false;
-          crypto.add(off, p.subarray(o, o + len));
+          crypto.add(off, p.subarray(o, o + len), owned);
           o += len;
           break;
         }
@@ -488,7 +499,8 @@ export class QuicDissector {
             const r = this.gquicCryptoFrames(plain, v);
             if (r) return r;
           } else {
-            readIetfFrames(plain, this.crypto);
+            // The plaintext is this call's own (the decipher's output).
+            readIetfFrames(plain, this.crypto, true);
             const hs = dissectHandshake(this.crypto.contiguous());
             if (hs.status === "done") return this.done(hs.hello);
             if (hs.status === "invalid") return { status: "invalid", reason: hs.reason };

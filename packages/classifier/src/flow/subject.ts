@@ -12,6 +12,15 @@ import { indexOfByte } from "../literal-prefilter.ts";
 
 const EMPTY = Buffer.alloc(0);
 
+/** Per byte: the first byte of its subject form (itself, or a high byte's UTF-8 lead)... */
+const UTF8_LEAD = new Uint8Array(256);
+/** ...and how many bytes that form has (0: a NUL, dropped). */
+const UTF8_STEP = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  UTF8_LEAD[c] = c < 0x80 ? c : 0xc0 | (c >> 6);
+  UTF8_STEP[c] = c === 0 ? 0 : c < 0x80 ? 1 : 2;
+}
+
 export class FlowSubject {
   /** Payload bytes held (NULs stripped): the window's count. */
   chars = 0;
@@ -46,17 +55,19 @@ export class FlowSubject {
     // each high byte as its two-byte UTF-8 form (no string, no intermediate Buffer).
     this.persist();
     const store = this.reserve(this.used + 2 * Math.min(chunk.length, room));
+    // Without a branch on the byte (in binary payloads such as QUIC's, whether a byte is
+    // NUL, ASCII or high is a coin toss the CPU keeps losing: ~2.5x slower): both UTF-8
+    // bytes are written, and the position moves by the byte's step (0 for NUL, 1, or 2).
     let u = this.used;
     let n = 0;
-    for (let i = 0; i < chunk.length && n < room; i++) {
+    const len = chunk.length;
+    for (let i = 0; i < len && n < room; i++) {
       const c = chunk[i]!;
-      if (c === 0) continue;
-      n++;
-      if (c < 0x80) store[u++] = c;
-      else {
-        store[u++] = 0xc0 | (c >> 6);
-        store[u++] = 0x80 | (c & 0x3f);
-      }
+      const step = UTF8_STEP[c]!;
+      store[u] = UTF8_LEAD[c]!;
+      store[u + 1] = 0x80 | (c & 0x3f);
+      u += step;
+      n += (step + 1) >> 1;
     }
     this.used = u;
     this.chars += n;
@@ -118,6 +129,38 @@ export class FlowSubject {
     this.fresh = null;
     this.freshMore = null;
     this.freshBytes = 0;
+  }
+
+  /**
+   * Takes over a flow's stored subject (see `unload`): the flow table keeps each flow's
+   * subject as two numbers and runs one FlowSubject over the flow being inspected. Whatever
+   * this subject still held (a packet whose classification threw) is freed first.
+   */
+  load(block: number, used: number, chars: number, big: Buffer | null): void {
+    if (this.block >= 0 || this.big !== null || this.fresh !== null) this.clear();
+    this.block = block;
+    this.big = big;
+    this.used = used;
+    this.chars = chars;
+    this.capacity = big ? big.length : block >= 0 ? subjectArena.sizeOf(block) : 0;
+  }
+
+  /**
+   * Copies the packet's bytes in (`persist`) and hands the storage over: its arena block
+   * and bytes used into `to`, its own Buffer (past the arena's blocks) returned. This
+   * subject is left empty.
+   */
+  unload(to: { subjectBlock: number; subjectUsed: number }): Buffer | null {
+    this.persist();
+    const big = this.big;
+    to.subjectBlock = this.block;
+    to.subjectUsed = this.used;
+    this.block = -1;
+    this.big = null;
+    this.capacity = 0;
+    this.used = 0;
+    this.chars = 0;
+    return big;
   }
 
   /** Forgets everything (the flow stops being matched against patterns). */
