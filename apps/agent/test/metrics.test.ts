@@ -320,3 +320,26 @@ test("quotas and schedule windows of the policy in force are exposed", async () 
   assert.equal(valueOf(text, "sluice_schedule_window_active", { window: "workday" }), 1);
   assert.equal(valueOf(text, "sluice_schedule_next_change_timestamp_seconds"), Date.parse(periodEnds) / 1000);
 });
+
+test("flows being inspected are the ones inside their window, not the decided ones the workers remember", async () => {
+  const snap = t.agent.metricsSnapshot();
+  const dataPlane = {
+    packets: 10,
+    bytes: 1000,
+    passthrough: 0,
+    decided: 7,
+    late: 0,
+    verdicts: { 3: 7 },
+    enobufs: 0,
+    queueDropped: 0,
+    userDropped: 0,
+    unseen: 0,
+    waiting: 0,
+    activeFlows: 9,
+    inspectingFlows: 2,
+    restarts: 0,
+  };
+  const text = samplesOf((await renderMetrics({ ...snap, dataPlane })).body);
+  assert.equal(valueOf(text, "sluice_flows_inspecting"), 2);
+  assert.equal(valueOf(text, "sluice_flows_decided_total"), 7);
+});

@@ -179,6 +179,11 @@ const NFT_FORMS = [
   /^ {4}meta mark & 0x[0-9a-f]{8} != 0x[0-9a-f]{8} counter name meta mark & 0x[0-9a-f]{8} map @apps$/,
   /^ {4}(counter name|meta priority set) meta mark & 0x[0-9a-f]{8} map @[a-z0-9_]+$/,
   /^ {4}oifname vmap \{ "[\w.-]+" : jump dev\d+(, "[\w.-]+" : jump dev\d+)* \}$/,
+  // The decided packet's fast path: one lookup by its mark, a chain per protocol.
+  /^ {4}meta mark & 0x[0-9a-f]{8} vmap \{ 0x[0-9a-f]{8} : goto (unmarked|fast_\d+)(, 0x[0-9a-f]{8} : goto fast_\d+)* \}$/,
+  /^ {2}chain fast_\d+ \{$/,
+  /^ {4}counter name "proto_\d+"( meta priority set oifname map \{ "[\w.-]+" : \d+:[0-9a-f]+(, "[\w.-]+" : \d+:[0-9a-f]+)* \})?$/,
+  /^ {4}goto hosts_tail$/,
   /^( {2})?\}$/,
 ];
 

@@ -212,9 +212,19 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   ]);
   assert.equal(chain("restore_bits").length, 1 + 24);
   assert.equal(
-    chain("post")[1],
+    chain("post")[0],
     "ct mark & 0x0000fe00 == 0x00000000 meta mark & 0x0000fe00 != 0x00000000 jump save",
   );
+  // Then one lookup by mark: untouched packets leave, a decided one with only a protocol goes
+  // to its protocol's chain (count, class by device); the rest walk the general rules.
+  assert.match(
+    chain("post")[1]!,
+    /^meta mark & 0xffffff00 vmap \{ 0x00000000 : goto unmarked, 0x00000100 : goto fast_1, /,
+  );
+  assert.deepEqual(chain("fast_4"), [
+    'counter name "proto_4" meta priority set oifname map { "wan0" : 1:10, "lan0" : 1:10 }',
+  ]);
+  assert.equal(chain("post")[2], "counter name meta mark & 0x0000ff00 map @protocols");
   assert.deepEqual(chain("save"), [
     "ct mark & 0x000000ff != 0x00000000 goto save_bits",
     "ct mark set meta mark & 0xffffff00",

@@ -90,6 +90,7 @@ interface Status {
     memory?: { rss: number; mainHeapUsed: number; mainHeapTotal: number; loopDelayMaxMs?: number };
     late?: number;
     activeFlows?: number;
+    inspectingFlows?: number;
     health?: {
       degraded: boolean;
       reasons: string[];
@@ -309,7 +310,7 @@ async function once(queues: number): Promise<void> {
   if (p?.memory)
     console.log(
       `  at the peak: main thread heap ${mb(p.memory.mainHeapUsed)}/${mb(p.memory.mainHeapTotal)} MB (used/reserved), ` +
-        `workers' heaps ${mb(p.workerHeapUsed)}/${mb(p.workerHeapTotal)} MB, ${fmt(p.activeFlows ?? 0)} flows in the tables`,
+        `workers' heaps ${mb(p.workerHeapUsed)}/${mb(p.workerHeapTotal)} MB, ${fmt(p.activeFlows ?? 0)} flows in the tables (${fmt(p.inspectingFlows ?? 0)} under inspection)`,
     );
   console.log(
     `  classification: ${fmt(classified)} packets through the data plane, ${fmt(classified / wall)}/s over the run; ` +

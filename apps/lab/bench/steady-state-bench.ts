@@ -16,6 +16,7 @@
 // ratios are medians of per-round ratios. Run as root: node apps/lab/bench/steady-state-bench.ts
 // (BENCH_ROUNDS, BENCH_SECONDS, BENCH_FLOWS tune it). Prints, never asserts.
 
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -135,6 +136,8 @@ interface Mode {
   label: string;
   lab: NetnsLab;
   stop: () => Promise<unknown>;
+  /** The consumer's CPU seconds so far (the data plane, or the minimal C consumer). */
+  cpuSeconds: () => number;
   pps: number[];
   /** Sender CPU per datagram with RPS off: the whole forwarding path runs in its sends. */
   ns: number[];
@@ -180,7 +183,7 @@ for (const [key, label, node] of minModes) {
     ].join("\n"),
     [4],
   );
-  const { stop } = node
+  const { stop, cpuSeconds } = node
     ? await startInRouter(
         l,
         [NODE, RUN_DP, "--queues", "0", "--protocols", patterns, "--copy-range", "2176"],
@@ -195,6 +198,7 @@ for (const [key, label, node] of minModes) {
     label,
     lab: l,
     stop,
+    cpuSeconds,
     pps: [],
     ns: [],
     note: "",
@@ -203,7 +207,8 @@ for (const [key, label, node] of minModes) {
 // BENCH_SPLIT=1 adds, to tell the costs apart: (nofwd) Sluice as installed minus its
 // iptables FORWARD jump (the queue rules' hook; the connection mark is in nftables), (nocnt)
 // minus its nftables counter rules (what counting from conntrack instead of per packet
-// would leave) and (nocls) minus its class pick (the post chain's device jumps).
+// would leave) and (nocls) minus its class pick (the post chain's device jumps); those two on
+// the layout before the fast verdict map (nofast), whose general rules they cut.
 // BENCH_LEGACY=0 leaves (legacy) out. BENCH_NFTQ=1 adds (nofwd) and two layouts that would
 // queue from nftables (not renderable on a kernel without CONFIG_NFT_QUEUE, such as this
 // VM's: their decided-packet path only, swapped in once every flow is decided): (nftq) the
@@ -227,6 +232,14 @@ if (process.env.BENCH_SPLIT === "1")
     ["nocnt", "(nocnt)  Sluice as installed minus its nft counter rules", caps, 95],
     ["nocls", "(nocls)  Sluice as installed minus its class pick", caps, 96],
   );
+// BENCH_FAST=0 leaves out (nofast): Sluice as installed minus the post chain's verdict map
+// for decided packets with only a protocol (the layout before it, for an A/B in one run).
+// BENCH_FLOOR=1 adds (floor): the post chain reduced to a constant class, what the hooks
+// and the other chains cost alone.
+if (process.env.BENCH_FAST !== "0")
+  variants.push(["nofast", "(nofast) Sluice without the fast verdict map (before)", caps, 86]);
+if (process.env.BENCH_FLOOR === "1")
+  variants.push(["floor", "(floor)  Sluice, post chain: a constant class only", caps, 85]);
 if (process.env.BENCH_NFTQ === "1") {
   if (process.env.BENCH_SPLIT !== "1")
     variants.push(["nofwd", "(nofwd)  Sluice as installed minus its FORWARD jump", caps, 94]);
@@ -246,7 +259,7 @@ for (const [key, label, c, net] of variants) {
       const handle = drop.exec(line)?.[1];
       if (handle) l.mustExec(l.router, "nft", ["delete", "rule", "inet", "sluice", "post", "handle", handle]);
     }
-  const { stop } =
+  const { stop, cpuSeconds } =
     key === "sluc"
       ? await startInRouter(l, [NFQ_MINIMAL, "0", "256", "4096", "1", "0x200"], /ready/, { cpu: BOX_CPU })
       : await startInRouter(
@@ -261,6 +274,7 @@ for (const [key, label, c, net] of variants) {
     label,
     lab: l,
     stop,
+    cpuSeconds,
     pps: [],
     ns: [],
     note: `${iptRules} iptables rules, nft ${r.nft ? `${r.nft.table.maps.length} maps / ${r.nft.table.counters.length} counters` : "none"}, filter ${r.model.variant.filter}`,
@@ -289,6 +303,26 @@ for (const m of modes) {
 // the nft form of SLUICE_FWD's decided-packet rules (the undecided path only counts here:
 // no packet walks it, and this kernel has no nft `queue` statement).
 for (const m of modes) {
+  if (m.key === "floor")
+    m.lab.mustExec(
+      m.lab.router,
+      "nft",
+      ["-f", "-"],
+      "flush chain inet sluice post\nadd rule inet sluice post meta priority set 1:10\n",
+    );
+  // (nocnt) and (nocls) take out parts of the general rules: on the layout before the fast map.
+  if (m.key === "nofast" || m.key === "nocnt" || m.key === "nocls") {
+    const post = m.lab.mustExec(m.lab.router, "nft", ["-a", "list", "chain", "inet", "sluice", "post"]);
+    const handle = /^\s*meta mark & 0x[0-9a-f]+ vmap \{ .* # handle (\d+)$/m.exec(post)?.[1];
+    if (!handle) throw new Error(`(nofast): no fast verdict map in the post chain:\n${post}`);
+    // The layout before: the untouched packets' test first, then the general rules.
+    m.lab.mustExec(
+      m.lab.router,
+      "nft",
+      ["-f", "-"],
+      `delete rule inet sluice post handle ${handle}\ninsert rule inet sluice post meta mark & 0xffffff00 == 0 goto unmarked\n`,
+    );
+  }
   if (m.key === "nofwd" || m.key === "nftq" || m.key === "nftp")
     m.lab.mustExec(m.lab.router, "iptables", ["-t", "mangle", "-D", "FORWARD", "-j", "SLUICE_FWD"]);
   if (m.key === "nftp")
@@ -325,6 +359,81 @@ for (const m of modes) {
   }
 }
 
+// BENCH_PERF=1: a kernel profile of the box core per mode (perf record -C BOX_CPU while the
+// generator blasts; BENCH_PERF_PASSES passes of 2 s, modes alternating): each kernel
+// symbol's samples turned into ns per forwarded packet, so other jobs' load on that core
+// mostly drops out, and the sum over the rule evaluation's symbols (nf_tables, xt matches and
+// targets, set hashes, nf_hook_slow): what the rules cost per packet, (mode) - (min).
+const RULE_SYMBOL = /^(nft_|__nft_|jhash|connmark_|mark_mt|nf_hook_slow|xt_|ipt_do_table)/;
+if (process.env.BENCH_PERF === "1") {
+  const hz = 4000;
+  const samples = new Map(modes.map((m) => [m.key, new Map<string, number>()]));
+  const packets = new Map(modes.map((m) => [m.key, 0]));
+  /** Rules' ns per packet, per pass: the median of per-pass differences is the figure. */
+  const passRules = new Map(modes.map((m) => [m.key, [] as number[]]));
+  for (let pass = 0; pass < Number(process.env.BENCH_PERF_PASSES ?? 3); pass++)
+    for (const m of pass % 2 ? [...modes].reverse() : modes) {
+      const data = join(work, `perf-${m.key}.data`);
+      const perf = spawn("perf", ["record", "-q", "-F", String(hz), "-C", BOX_CPU, "-o", data], {
+        stdio: "ignore",
+      });
+      await sleep(300);
+      m.lab.mustExec(m.lab.server, "iptables", ["-t", "raw", "-Z", "PREROUTING"]);
+      blast(m.lab, 2);
+      const exited = new Promise((r) => perf.once("exit", r));
+      perf.kill("SIGINT");
+      await exited;
+      packets.set(m.key, packets.get(m.key)! + serverCount(m.lab));
+      const report = runSync([
+        "perf",
+        "report",
+        "-i",
+        data,
+        "--stdio",
+        "--no-children",
+        "-n",
+        "--sort",
+        "sym",
+      ]);
+      const syms = samples.get(m.key)!;
+      let rules = 0;
+      for (const line of report.stdout.split("\n")) {
+        const f = /^\s+[\d.]+%\s+(\d+)\s+\[k\]\s+(\S+)/.exec(line);
+        // The idle loop is not work: left out.
+        if (f && f[2] !== "pvm_safe_halt_hc" && f[2] !== "default_idle") {
+          syms.set(f[2]!, (syms.get(f[2]!) ?? 0) + Number(f[1]));
+          if (RULE_SYMBOL.test(f[2]!)) rules += Number(f[1]);
+        }
+      }
+      passRules.get(m.key)!.push((rules * 1e9) / hz / Math.max(1, serverCount(m.lab)));
+    }
+  const nsPerPacket = (key: string) =>
+    new Map([...samples.get(key)!].map(([n, c]) => [n, (c * 1e9) / hz / packets.get(key)!]));
+  const base = nsPerPacket("min");
+  const sum = (syms: Map<string, number>, only?: RegExp) =>
+    [...syms].reduce((a, [n, v]) => (only && !only.test(n) ? a : a + v), 0);
+  console.log("\nperf on the box core, ns per forwarded packet: kernel total, rules (nf_tables, xt, hooks)");
+  for (const m of modes) {
+    const syms = nsPerPacket(m.key);
+    console.log(
+      `  ${m.label.padEnd(58)} ${sum(syms).toFixed(0).padStart(6)} ${sum(syms, RULE_SYMBOL).toFixed(0).padStart(6)}` +
+        `  (rules ${m.key === "min" ? "" : sum(syms, RULE_SYMBOL) - sum(base, RULE_SYMBOL) >= 0 ? "+" : ""}${m.key === "min" ? "" : (sum(syms, RULE_SYMBOL) - sum(base, RULE_SYMBOL)).toFixed(0)})`,
+    );
+    if (m.key === "min") continue;
+    const d = passRules.get(m.key)!.map((v, i) => v - passRules.get("min")![i]!);
+    console.log(
+      `  ${"".padEnd(58)} rules over (min), median of ${d.length} passes: ${median(d) >= 0 ? "+" : ""}${median(d).toFixed(0)} ns [${Math.min(...d).toFixed(0)} to ${Math.max(...d).toFixed(0)}]`,
+    );
+    if (process.env.BENCH_PERF_SYMBOLS !== "1") continue;
+    const rules = [...new Set([...syms.keys(), ...base.keys()])].filter((n) => RULE_SYMBOL.test(n));
+    const diff = rules.map((n) => [n, (syms.get(n) ?? 0) - (base.get(n) ?? 0)] as const);
+    diff.sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
+    for (const [n, d] of diff.filter(([, d]) => Math.abs(d) >= 3))
+      console.log(`      ${d >= 0 ? "+" : ""}${d.toFixed(0).padStart(5)}  ${n}`);
+  }
+}
+
+const consumerCpu0 = modes.map((m) => m.cpuSeconds());
 for (let round = 0; round < ROUNDS; round++) {
   for (const m of round % 2 ? [...modes].reverse() : modes) {
     if (round === 0) blast(m.lab, 0.5); // warm-up
@@ -340,6 +449,9 @@ for (let round = 0; round < ROUNDS; round++) {
     m.ns.push((c.cpu_us * 1000) / Math.max(1, c.sent));
   }
 }
+modes.forEach((m, i) => {
+  m.note += `; consumer CPU during the rounds ${(m.cpuSeconds() - consumerCpu0[i]!).toFixed(2)} s`;
+});
 for (const m of modes) await m.stop();
 
 const load1 = runSync(["cat", "/proc/loadavg"]).stdout.trim();
@@ -396,6 +508,11 @@ if (byKey.has("nftp"))
   console.log(
     `  (nftp)/(min)    ${ratio("nftp", "min")}  by CPU ${cpuRatio("nftp", "min")}  (queue rules ending nft post)`,
   );
+for (const key of ["nofast", "floor"])
+  if (byKey.has(key))
+    console.log(
+      `  (${key})/(min)${" ".repeat(6 - key.length)}  ${ratio(key, "min")}  by CPU ${cpuRatio(key, "min")}`,
+    );
 if (byKey.has("nocls"))
   console.log(
     `  (nocls)/(min)   ${ratio("nocls", "min")}  by CPU ${cpuRatio("nocls", "min")}  (no class pick)`,

@@ -64,7 +64,7 @@ function run(matcher: Matcher, extra: Partial<FlowTableOptions>): Run {
   const start = process.cpuUsage();
   for (const { p, t } of packets) {
     const r = table.observe(p, t);
-    if (r.flow.inspection || r.decided) inspectedPackets++;
+    if (r.flow.inspecting || r.decided) inspectedPackets++;
   }
   const used = process.cpuUsage(start);
   const seconds = (used.user + used.system) / 1e6;

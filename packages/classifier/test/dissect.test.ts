@@ -131,7 +131,7 @@ test("flow table: a ClientHello split over TCP segments holds the verdict until 
   assert.equal(flow.hostnameSource, "sni");
   assert.equal(flow.l7?.tls?.version, "TLSv1.2");
   assert.deepEqual(flow.l7?.tls?.alpn, ["h2"]);
-  assert.equal(flow.inspection, null);
+  assert.equal(flow.inspecting, false);
 
   // Reordered segments: the second arrives first and waits in the reassembler.
   const t2 = new FlowTable(set);
@@ -563,10 +563,10 @@ test("flow table: DNS responses name later flows without SNI, and flows with ECH
   assert.equal(q.decided, true);
   assert.equal(q.flow.hostname, "www.video.example");
   assert.equal(q.flow.hostnameSource, "dns-query");
-  assert.notEqual(q.flow.inspection, null); // still reading the response
+  assert.equal(q.flow.inspecting, true); // still reading the response
   const a = dns("s2c", dnsResponse("www.video.example", "edge.cdn.example", "192.0.2.7", V6, 60), 10.01);
   assert.equal(a.decided, false);
-  assert.equal(a.flow.inspection, null);
+  assert.equal(a.flow.inspecting, false);
   assert.equal(a.flow.l7?.dns?.learned, 2);
   assert.equal(cache.get("192.0.2.7", 11), "www.video.example");
 

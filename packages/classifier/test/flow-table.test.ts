@@ -54,7 +54,7 @@ test("unset while inspecting, the pattern as soon as it matches, buffer freed", 
   assert.equal(r2[4]!.flow.protocol, "hello");
   assert.equal(r2[4]!.flow.verdict, "matched");
   assert.equal(r2[4]!.flow.decidedAtPacket, 5);
-  assert.equal(r2[4]!.flow.inspection, null);
+  assert.equal(r2[4]!.flow.inspecting, false);
 });
 
 test("both directions count: a pattern spanning request and reply matches", () => {

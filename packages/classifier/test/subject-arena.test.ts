@@ -55,3 +55,35 @@ test("flows give their subject storage back: decided, evicted, or drained", () =
   table.drain();
   assert.equal(subjectArena.inUse, before);
 });
+
+test("interleaved flows keep their own subjects, also past the arena's largest block", () => {
+  const set = compilePatterns([{ file: "ends.pat", text: "ends\n^start.*finish\n" }]);
+  const before = subjectArena.inUse;
+  const table = new FlowTable(set, { window: { packets: 10, bytes: 6000 } });
+  const send = (port: number, payload: string) => {
+    const d = decodeFrame(
+      101,
+      ipPacket({ src: "10.0.0.1", dst: "10.0.0.2", sport: port, dport: 9, l4: "udp", payload }),
+    );
+    if (!d.ok) throw new Error(d.reason);
+    return table.observe(d.packet, 1);
+  };
+  const filler = "x".repeat(1400);
+  // Flow 1 starts with "start", flow 2 does not; their packets alternate. After four
+  // packets flow 1's subject (5,600 bytes) is past the arena's blocks: a Buffer of its own.
+  assert.ok(4 * filler.length > ARENA_MAX_BLOCK);
+  assert.equal(send(1, `start${filler}`).decided, false);
+  assert.equal(send(2, `other${filler}`).decided, false);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(send(1, filler).decided, false);
+    assert.equal(send(2, filler).decided, false);
+  }
+  const one = send(1, "finish");
+  assert.equal(one.decided, true);
+  assert.equal(one.flow.protocol, "ends");
+  const two = send(2, "finish");
+  assert.equal(two.decided, false, "flow 2's subject never had flow 1's start");
+  assert.equal(two.flow.inspectedBytes, 5 + 4 * filler.length + 6);
+  table.drain();
+  assert.equal(subjectArena.inUse, before);
+});

@@ -198,7 +198,7 @@ export async function renderMetrics(
   );
   gauge("sluice_flows_inspecting", "Flows in the data plane's tables, still inside their window")(
     {},
-    dp?.activeFlows ?? 0,
+    dp?.inspectingFlows ?? 0,
   );
   counter("sluice_flows_decided_total", "Flows the data plane decided")({}, dp?.decided ?? 0);
   const verdicts = counter("sluice_flow_verdicts_total", "Flows decided, by the protocol found", [

@@ -104,7 +104,10 @@ export interface DataPlaneStats {
     unseen: number;
     /** Packets waiting in the kernel queues right now. */
     waiting: number;
+    /** Flows in the workers' tables: under inspection plus decided ones remembered. */
     activeFlows: number;
+    /** Of those, flows still under inspection (inside their window). */
+    inspectingFlows?: number;
     /** The live workers' V8 heaps: bytes in use, bytes reserved. */
     workerHeapUsed?: number;
     workerHeapTotal?: number;
@@ -367,6 +370,7 @@ export class DataPlane {
       unseen: 0,
       waiting: 0,
       activeFlows: 0,
+      inspectingFlows: 0,
       workerHeapUsed: 0,
       workerHeapTotal: 0,
       restarts: this.restarts,
@@ -382,6 +386,7 @@ export class DataPlane {
         total.verdicts[Number(m)] = (total.verdicts[Number(m)] ?? 0) + n;
       if (i >= this.retired.length) {
         total.activeFlows += q.flows.active;
+        total.inspectingFlows = (total.inspectingFlows ?? 0) + q.flows.inspecting;
         total.workerHeapUsed = (total.workerHeapUsed ?? 0) + (q.heap?.used ?? 0);
         total.workerHeapTotal = (total.workerHeapTotal ?? 0) + (q.heap?.total ?? 0);
         // Kernel counters are per queue and survive a worker restart: count live ones only.

@@ -119,6 +119,9 @@ export class PacketClassifier {
       maxFlows: o.maxFlows,
       apps: o.apps,
       dnsCache: this.dnsCache,
+      // Flows in the middle of their window (most of them at 100k flows) kept in typed-array
+      // slots between packets, not as objects: every flow is used only while its packet is.
+      compact: true,
     });
     this.decidedFlows = new DecidedFlowCache(2 * o.maxFlows, DECIDED_IDLE_SECONDS);
     this.setRouting(o.routing);
@@ -246,7 +249,7 @@ export class PacketClassifier {
       });
     }
     // Done with it (a DNS flow still reading its answers stays until its window is spent).
-    if (flow.inspection === null) {
+    if (!flow.inspecting) {
       key ??= len >= 28 ? DecidedFlowCache.key(buf, off, len) : null;
       if (key !== null) {
         this.table.forget(flow);

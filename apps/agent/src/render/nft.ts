@@ -1,12 +1,14 @@
 // KernelModel → an nftables table (`inet sluice`) that counts bytes per protocol and per
 // application and picks each packet's class, by map lookups instead of linear rule chains:
 //
-//   postrouting (priority mangle): packets without Sluice's mark leave at once; then one
-//   lookup per field in a mark → named-counter map (protocol; app when the app field is
-//   set), then per shaped device one lookup per mark field in a mark → classid map (`meta
-//   priority set`, which HTB reads before its filters), least specific first so that the
-//   hostname rule wins; a packet with neither an app nor a hostname rule stops after the
-//   protocol's lookup.
+//   postrouting (priority mangle): the connection mark saved once; then one verdict-map
+//   lookup by the mark: packets without Sluice's bits leave (to `unmarked`), a decided one
+//   with only a protocol (nearly every packet) goes to its protocol's chain, which counts
+//   it and sets its class by output device (see fastPath). Every other packet walks the
+//   general rules: one lookup per field in a mark → named-counter map (protocol; app when
+//   the app field is set), then per shaped device one lookup per mark field in a mark →
+//   classid map (`meta priority set`, which HTB reads before its filters), least specific
+//   first so that the hostname rule wins.
 //
 //   postrouting (priority mangle + 1, after every class choice above): quotas; every packet
 //   of a quota's target passes its quota object, which counts it and, once the allowance
@@ -171,23 +173,32 @@ export function buildNft(m: KernelModel): NftTable | null {
     });
   }
   post.push(...hostJumps);
+  const fast = fastPath(m, maps, devJumps, hostJumps);
+  if (fast) chains.push(...fast.chains);
   const uninspected = uninspectedRule(m);
   if (uninspected) {
     counters.push(UNINSPECTED_COUNTER);
     unmarked.unshift(uninspected);
   }
   const connmark = connmarkInNft(m);
+  // Untouched packets (no Sluice field set): nothing to save, count or route by mark. With
+  // the fast map they are its 0 element (one lookup for both), after the save test (which
+  // they fail: nothing to save); else the first test.
+  const own = hex8(m.ownMask);
+  const untouched = unmarked.length ? `goto ${NFT_UNMARKED_CHAIN}` : "accept";
+  const untouchedRefs = unmarked.length ? [NFT_UNMARKED_CHAIN] : [];
+  if (unmarked.length) chains.splice(1, 0, { name: NFT_UNMARKED_CHAIN, hook: null, rules: unmarked });
+  if (fast)
+    post.unshift({
+      text: `meta mark & ${own} vmap { ${[`${hex8(0)} : ${untouched}`, ...fast.elements].join(", ")} }`,
+      refs: [...untouchedRefs, ...fast.refs],
+    });
   if (connmark) {
-    // Saved once, before the counters (a packet without Sluice's bits has nothing to save).
+    // Saved once, before the counters.
     post.unshift(saveRule(m));
     for (const c of saveChains(m)) chains.push({ name: c.name, hook: null, rules: c.rules });
   }
-  // Untouched packets (no Sluice field set): nothing to save, count or route by mark.
-  const untouched = `meta mark & ${hex8(m.ownMask)} == ${hex8(0)}`;
-  if (unmarked.length) {
-    post.unshift({ text: `${untouched} goto ${NFT_UNMARKED_CHAIN}`, refs: [NFT_UNMARKED_CHAIN] });
-    chains.splice(1, 0, { name: NFT_UNMARKED_CHAIN, hook: null, rules: unmarked });
-  } else post.unshift({ text: `${untouched} accept`, refs: [] });
+  if (!fast) post.unshift({ text: `meta mark & ${own} == ${hex8(0)} ${untouched}`, refs: untouchedRefs });
   // The restore comes after the related connections' rules (a connection they mark now is
   // restored at its first packet); a confirmed connection nobody expected is restored by
   // the first rule.
@@ -215,6 +226,66 @@ export function buildNft(m: KernelModel): NftTable | null {
       ? { quotas: quotas.map((q) => ({ name: q.object, bytes: q.allowance, used: q.used })) }
       : {}),
   };
+}
+
+/** The chain a decided packet with only a protocol goes to (see fastPath). */
+export const fastChain = (l7mark: number) => `fast_${l7mark}`;
+/** The LAN hosts' jumps, shared by the fast chains. */
+export const NFT_HOSTS_TAIL_CHAIN = "hosts_tail";
+
+/**
+ * A decided packet with only a protocol in its mark (nearly every packet: no app nor
+ * hostname rule) in one verdict-map lookup by its mark, to a chain of its own that counts
+ * it (a named counter: no lookup) and picks its class by output device (one lookup), instead
+ * of walking the general rules (a counter lookup, the app test, the device lookup, the
+ * device chain's test and lookup). Same counters and classes as the general rules, which
+ * every other mark (and a mark the map lacks) still walks. The map's 0 element (added by
+ * the caller) sends untouched packets on. Rules cost per expression and per lookup on a
+ * small VM (docs/bench.md, issue 10, sixth pass); keyed by mark and output device in one
+ * lookup (a constant class per chain) measured slower than these two lookups.
+ */
+function fastPath(
+  m: KernelModel,
+  maps: NftMap[],
+  devJumps: { device: string; chain: string }[],
+  hostJumps: NftRule[],
+): { elements: string[]; refs: string[]; chains: NftChain[] } | null {
+  const counted = new Set(maps.find((mp) => mp.name === "protocols")?.elements.map((e) => e.key as number));
+  const byDevice = devJumps.map((j) => ({
+    device: j.device,
+    classes: new Map(
+      maps.find((mp) => mp.name === `${j.chain}_protocol`)?.elements.map((e) => [e.key, e.value]),
+    ),
+  }));
+  const keys = [...new Set([...counted, ...byDevice.flatMap((d) => [...d.classes.keys()])])] as number[];
+  if (!keys.length) return null;
+  const chains: NftChain[] = [];
+  const elements: string[] = [];
+  const tail = hostJumps.length
+    ? [{ text: `goto ${NFT_HOSTS_TAIL_CHAIN}`, refs: [NFT_HOSTS_TAIL_CHAIN] }]
+    : [];
+  for (const key of keys.sort((a, b) => a - b)) {
+    const l7mark = key >>> m.shift;
+    const name = fastChain(l7mark);
+    const parts: string[] = [];
+    const refs: string[] = [];
+    if (counted.has(key)) {
+      parts.push(`counter name "${protocolCounter(l7mark)}"`);
+      refs.push(protocolCounter(l7mark));
+    }
+    const classes = byDevice.flatMap((d) =>
+      d.classes.has(key) ? [`"${d.device}" : ${d.classes.get(key)}`] : [],
+    );
+    // A device the map lacks: the lookup fails and the rule stops there, after the counter.
+    if (classes.length) {
+      parts.push(`meta priority set oifname map { ${classes.join(", ")} }`);
+      refs.push(...byDevice.filter((d) => d.classes.has(key)).map((d) => d.device));
+    }
+    chains.push({ name, hook: null, rules: [{ text: parts.join(" "), refs }, ...tail] });
+    elements.push(`${hex8(key)} : goto ${name}`);
+  }
+  if (tail.length) chains.push({ name: NFT_HOSTS_TAIL_CHAIN, hook: null, rules: hostJumps });
+  return { elements, refs: chains.filter((c) => c.name !== NFT_HOSTS_TAIL_CHAIN).map((c) => c.name), chains };
 }
 
 /**

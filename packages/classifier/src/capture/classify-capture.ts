@@ -179,7 +179,7 @@ function classifyRecords(
         const f = table.lookup(k.tcp, k.family, buf, k.srcAt, k.dstAt, k.sport, k.dport);
         if (
           f &&
-          f.inspection === null &&
+          !f.inspecting &&
           !(related && related.has(f.protocol)) &&
           time - f.lastSeen <= (f.l4 === "tcp" ? tcpIdleSeconds : udpIdleSeconds)
         ) {

@@ -1,11 +1,19 @@
 // Flows by 5-tuple without a string per packet. The tuple is written as ten int32 words
 // (transport and family, both ports, both addresses as four words each; IPv4 uses the
 // first), its two endpoints in a fixed order so that both directions of a connection
-// share one key. Keys live in typed arrays, found through an open-addressing table (linear
+// share one key. Keys live in typed arrays: four words per entry (the transport, the ports,
+// each address's first word: all of an IPv4 key) and the IPv6 addresses' other six words
+// apart, allocated with the first IPv6 entry (an IPv4-only table: 16 B per entry, not 40), found through an open-addressing table (linear
 // probing, backward-shift deletion). Entries also form a list in insertion order: the
 // flow table's LRU queue (second chance moves an entry to the back).
 
 const W = 10;
+/** Words per entry in `keys`: key words 0, 1, 2 and 6. */
+const K = 4;
+/** Words per entry in `tails`: key words 3, 4, 5, 7, 8, 9 (zero for IPv4). */
+const T = 6;
+/** Key word 0's family bits for IPv6 (see setKeyFromBytes). */
+const V6 = 0x600;
 const NONE = -1;
 
 export class FlowIndex<T> {
@@ -18,6 +26,7 @@ export class FlowIndex<T> {
   sameEnds = false;
 
   private keys: Int32Array;
+  private tails: Int32Array | null = null;
   private hashes: Int32Array;
   /** Per entry: a small value of the caller's (the flow table: which endpoint is the client). */
   aux: Int8Array;
@@ -33,7 +42,7 @@ export class FlowIndex<T> {
   private tail = NONE;
 
   constructor(capacity = 1024) {
-    this.keys = new Int32Array(capacity * W);
+    this.keys = new Int32Array(capacity * K);
     this.hashes = new Int32Array(capacity);
     this.aux = new Int8Array(capacity);
     this.prev = new Int32Array(capacity);
@@ -105,18 +114,13 @@ export class FlowIndex<T> {
       if (e === 0) return NONE;
       const s = e - 1;
       if (this.hashes[s] !== h) continue;
-      const o = s * W;
+      const o = s * K;
       if (
         keys[o + 1] === k[1] &&
         keys[o + 2] === k[2] &&
-        keys[o + 6] === k[6] &&
+        keys[o + 3] === k[6] &&
         keys[o] === k[0] &&
-        keys[o + 3] === k[3] &&
-        keys[o + 4] === k[4] &&
-        keys[o + 5] === k[5] &&
-        keys[o + 7] === k[7] &&
-        keys[o + 8] === k[8] &&
-        keys[o + 9] === k[9]
+        ((k[0]! & V6) !== V6 || this.tailMatches(s))
       )
         return s;
     }
@@ -126,6 +130,11 @@ export class FlowIndex<T> {
     return this.values[entry]!;
   }
 
+  /** Replaces the value of a live entry. */
+  setValue(entry: number, value: T): void {
+    this.values[entry] = value;
+  }
+
   /** Adds `value` under the current key (which must not be present); returns its entry. */
   insert(value: T): number {
     let s = this.freeList.pop();
@@ -133,7 +142,23 @@ export class FlowIndex<T> {
       if (this.used === this.hashes.length) this.growEntries();
       s = this.used++;
     }
-    this.keys.set(this.key, s * W);
+    const k = this.key;
+    const o = s * K;
+    const keys = this.keys;
+    keys[o] = k[0]!;
+    keys[o + 1] = k[1]!;
+    keys[o + 2] = k[2]!;
+    keys[o + 3] = k[6]!;
+    if ((k[0]! & V6) === V6) {
+      const t = (this.tails ??= new Int32Array(this.hashes.length * T));
+      const u = s * T;
+      t[u] = k[3]!;
+      t[u + 1] = k[4]!;
+      t[u + 2] = k[5]!;
+      t[u + 3] = k[7]!;
+      t[u + 4] = k[8]!;
+      t[u + 5] = k[9]!;
+    }
     this.hashes[s] = this.keyHash;
     this.aux[s] = 0;
     this.values[s] = value;
@@ -219,6 +244,21 @@ export class FlowIndex<T> {
     this.head = this.tail = NONE;
   }
 
+  /** Whether entry `s`'s IPv6 words are the current key's (its first words matched). */
+  private tailMatches(s: number): boolean {
+    const k = this.key;
+    const t = this.tails!;
+    const u = s * T;
+    return (
+      t[u] === k[3] &&
+      t[u + 1] === k[4] &&
+      t[u + 2] === k[5] &&
+      t[u + 3] === k[7] &&
+      t[u + 4] === k[8] &&
+      t[u + 5] === k[9]
+    );
+  }
+
   private unlink(s: number): void {
     const p = this.prev[s]!;
     const n = this.next[s]!;
@@ -248,7 +288,8 @@ export class FlowIndex<T> {
       g.set(a);
       return g;
     };
-    this.keys = grow(this.keys, n * W, (x) => new Int32Array(x));
+    this.keys = grow(this.keys, n * K, (x) => new Int32Array(x));
+    if (this.tails) this.tails = grow(this.tails, n * T, (x) => new Int32Array(x));
     this.hashes = grow(this.hashes, n, (x) => new Int32Array(x));
     this.aux = grow(this.aux, n, (x) => new Int8Array(x));
     this.prev = grow(this.prev, n, (x) => new Int32Array(x));

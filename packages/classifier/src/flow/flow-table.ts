@@ -20,9 +20,26 @@ import { MARK_UNKNOWN, MARK_UNSET } from "../config-file.ts";
 import { TcpStream } from "./tcp-stream.ts";
 import { FlowIndex } from "./flow-index.ts";
 import { FlowSubject } from "./subject.ts";
-import { FlowDissection, dissectorCandidates, type FlowL7, type HostnameSource } from "./dissection.ts";
+import { subjectArena } from "./subject-arena.ts";
+import { DormantFlows } from "./dormant-flows.ts";
+import {
+  FLOW_FIN_C2S,
+  FLOW_FIN_S2C,
+  FLOW_INSPECTING,
+  FLOW_PACKET_READ_C2S,
+  FLOW_PACKET_READ_S2C,
+  FLOW_RECENT,
+  FLOW_RST,
+  FLOW_SNIFFED,
+  FLOW_TCP,
+  Flow,
+  InspectionState,
+  type Direction,
+  type Verdict,
+} from "./flow.ts";
+import { FlowDissection, dissectorCandidates } from "./dissection.ts";
 import { DnsCache } from "../dissect/dns.ts";
-import type { AppCatalogue, AppMatchSource } from "../apps/catalogue.ts";
+import type { AppCatalogue } from "../apps/catalogue.ts";
 import { CONTROL_PROTOCOLS, type ExpectationTable } from "./expectations.ts";
 
 export interface WindowOptions {
@@ -78,6 +95,13 @@ export interface FlowTableOptions {
    * conntrack helpers do this).
    */
   expectations?: ExpectationTable | null;
+  /**
+   * Keep flows under plain inspection (see Flow.plain) between their packets as slots of
+   * typed arrays, not objects (flow/dormant-flows.ts): ~100 B less heap per such flow. A
+   * `Flow` the table hands out is then valid until its next call (the data plane's
+   * workers; default off).
+   */
+  compact?: boolean;
 }
 
 export const DEFAULT_FLOW_TABLE: FlowTableOptions = {
@@ -89,87 +113,9 @@ export const DEFAULT_FLOW_TABLE: FlowTableOptions = {
   dissectBytes: 8192,
 };
 
-export type Verdict = "unset" | "unknown" | "matched";
-export type Direction = "c2s" | "s2c";
+export type { Verdict, Direction } from "./flow.ts";
+export { Flow } from "./flow.ts";
 export type FlowEndReason = "idle" | "evicted" | "closed" | "reused";
-
-/**
- * A flow's inspection state. It is its own pattern subject (`subject` is the object
- * itself): one object per inspected flow instead of two, 32 B less each (flow-memory bench).
- */
-class Inspection extends FlowSubject {
-  /** TCP reassembly per direction, created by the direction's first segment. */
-  c2s: TcpStream | null = null;
-  s2c: TcpStream | null = null;
-  /**
-   * Raw bytes and dissector state: null when dissection is off, and until the client's
-   * first bytes show a dissector could read the flow (most flows never need it).
-   */
-  dissect: FlowDissection | null = null;
-  /** The client's first bytes were looked at (or dissection is off). */
-  sniffed: boolean;
-  /** A pattern matched; the verdict waits for its dissector (within the window). */
-  pending: { name: string; mark: number } | null = null;
-  /** TCP directions whose first payload packet-subject patterns have read (bit 1 c2s, 2 s2c). */
-  packetRead = 0;
-
-  constructor(sniffed: boolean) {
-    super();
-    this.sniffed = sniffed;
-  }
-
-  /** NUL-stripped payload so far, as the patterns read it. */
-  get subject(): FlowSubject {
-    return this;
-  }
-}
-
-export interface Flow {
-  id: number;
-  l4: Transport;
-  family: 4 | 6;
-  clientIp: string;
-  clientPort: number;
-  serverIp: string;
-  serverPort: number;
-  firstSeen: number;
-  lastSeen: number;
-  packets: number;
-  bytes: number;
-  packetsC2S: number;
-  bytesC2S: number;
-  packetsS2C: number;
-  bytesS2C: number;
-  verdict: Verdict;
-  /** Pattern name, "unset" or "unknown". */
-  protocol: string;
-  /** l7-filter mark: 1 unset, 2 unknown, the pattern's mark otherwise. */
-  mark: number;
-  /** The packet number (1-based) at which the verdict was reached. */
-  decidedAtPacket: number | null;
-  /** Payload bytes that were inspected (NULs stripped). */
-  inspectedBytes: number;
-  /** The server's name: TLS/QUIC SNI, HTTP Host, the DNS query, or the DNS cache. */
-  hostname: string | null;
-  hostnameSource: HostnameSource | null;
-  /** Catalogue application (its name), its stable id, and how it was recognised. */
-  app: string | null;
-  appId: number | null;
-  appSource: AppMatchSource | null;
-  /** The application's category and its stable id. */
-  category: string | null;
-  categoryId: number | null;
-  /** What the dissectors read (TLS, QUIC, HTTP, DNS details), or null. */
-  l7: FlowL7 | null;
-  /** For a related connection (FTP data, media, TFTP transfer): its control flow. */
-  master?: { id: number; protocol: string };
-  inspection: Inspection | null;
-  finC2S: boolean;
-  finS2C: boolean;
-  rst: boolean;
-  /** Seen since the LRU sweep last passed it (see `FlowTable.create`). */
-  recent: boolean;
-}
 
 export interface ObserveResult {
   flow: Flow;
@@ -219,6 +165,8 @@ function addressOf(p: DecodedPacket, source: boolean): string {
 /** Entry slots the periodic expiry looks at per sweep (see `sweep`). */
 const SWEEP_SLOTS = 16384;
 const ONE_CHUNK: Buffer[] = [Buffer.alloc(0)];
+/** The index's value for a flow kept in the dormant slots (compact tables). */
+const DORMANT = new Flow(0, "udp", 4, "", 0, "", 0, 0, MARK_UNSET, 0);
 const NO_CHUNKS: Buffer[] = [];
 
 export class FlowTable {
@@ -236,6 +184,11 @@ export class FlowTable {
   private created = 0;
   private readonly ended: Record<FlowEndReason, number> = { idle: 0, evicted: 0, closed: 0, reused: 0 };
   private sinceSweep = 0;
+  /** Flows under plain inspection between their packets (compact tables), or null. */
+  private readonly dormant: DormantFlows | null;
+  /** The flow the last `observe` handed out (compact tables), at index entry `awakeAt`. */
+  private awake: Flow | null = null;
+  private awakeAt = -1;
   /** Called for every flow that leaves the table. */
   onFlowEnd: ((flow: Flow, reason: FlowEndReason) => void) | null = null;
 
@@ -246,6 +199,7 @@ export class FlowTable {
     this.options = { ...DEFAULT_FLOW_TABLE, ...plain, window: { ...DEFAULT_WINDOW, ...options.window } };
     this.dnsCache = this.options.dissect ? (dnsCache === undefined ? new DnsCache() : dnsCache) : null;
     this.apps = this.options.dissect ? (apps ?? null) : null;
+    this.dormant = this.options.compact ? new DormantFlows() : null;
     if (this.options.window.packets < 1) throw new RangeError("window packets must be at least 1");
     if (this.options.window.bytes < 1) throw new RangeError("window bytes must be at least 1");
   }
@@ -255,8 +209,9 @@ export class FlowTable {
   }
 
   /** Every tracked flow, roughly least recently seen first. */
-  active(): IterableIterator<Flow> {
-    return this.flows.entries();
+  *active(): IterableIterator<Flow> {
+    const ix = this.flows;
+    for (let e = ix.head; e >= 0; e = ix.after(e)) yield this.flowAt(e);
   }
 
   /**
@@ -278,7 +233,7 @@ export class FlowTable {
     const e = ix.find();
     if (e < 0) return undefined;
     this.lastC2S = ix.sameEnds || ix.swapped === (ix.aux[e] === 1);
-    return ix.value(e);
+    return this.flowAt(e);
   }
 
   /** The direction of the packet `lookup` last found. */
@@ -289,8 +244,6 @@ export class FlowTable {
    * last seen and the LRU flag; the caller checked it is not idle).
    */
   count(flow: Flow, c2s: boolean, ipLength: number, time: number): void {
-    flow.packets++;
-    flow.bytes += ipLength;
     if (c2s) {
       flow.packetsC2S++;
       flow.bytesC2S += ipLength;
@@ -299,7 +252,7 @@ export class FlowTable {
       flow.bytesS2C += ipLength;
     }
     if (time > flow.lastSeen) flow.lastSeen = time;
-    flow.recent = true;
+    flow.bits |= FLOW_RECENT;
     if (++this.sinceSweep >= 4096) {
       this.sinceSweep = 0;
       this.sweep(time);
@@ -310,8 +263,12 @@ export class FlowTable {
     let inspecting = 0;
     let pending = 0;
     for (const f of this.flows.entries()) {
-      if (f.inspection) inspecting++;
-      if (f.inspection?.pending) pending++;
+      if (f === DORMANT) {
+        inspecting++;
+        continue;
+      }
+      if (f.inspecting) inspecting++;
+      if (f.extra?.pending) pending++;
     }
     const c = this.dnsCache;
     return {
@@ -330,6 +287,7 @@ export class FlowTable {
    * next `observe` of the same packet may pass `found` to skip the lookup.
    */
   has(p: DecodedPacket): boolean {
+    if (this.awake) this.doze();
     this.found = this.find(p);
     return this.found >= 0;
   }
@@ -348,11 +306,14 @@ export class FlowTable {
    */
   observe(p: DecodedPacket, time: number, found = false): ObserveResult {
     const ix = this.flows;
+    if (this.awake) this.doze();
     let e = found ? this.found : this.find(p);
-    let flow = e < 0 ? undefined : ix.value(e);
+    let flow = e < 0 ? undefined : this.flowAt(e);
     if (flow) {
       const idle = p.l4 === "tcp" ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds;
-      const newSyn = p.tcp?.syn && !p.tcp.ackFlag && (flow.rst || (flow.finC2S && flow.finS2C));
+      const ended =
+        flow.bits & FLOW_RST || (flow.bits & (FLOW_FIN_C2S | FLOW_FIN_S2C)) === (FLOW_FIN_C2S | FLOW_FIN_S2C);
+      const newSyn = p.tcp?.syn && !p.tcp.ackFlag && ended;
       if (time - flow.lastSeen > idle) {
         this.end(e, flow, "idle");
         flow = undefined;
@@ -360,7 +321,7 @@ export class FlowTable {
         this.end(e, flow, "reused");
         flow = undefined;
       } else {
-        flow.recent = true;
+        flow.bits |= FLOW_RECENT;
       }
     }
     const isNew = !flow;
@@ -373,8 +334,6 @@ export class FlowTable {
     // Both ends equal (a packet to itself): every packet is the client's, as it always was.
     const direction: Direction = ix.sameEnds || ix.swapped === (ix.aux[e] === 1) ? "c2s" : "s2c";
     flow.lastSeen = Math.max(flow.lastSeen, time);
-    flow.packets++;
-    flow.bytes += p.ipLength;
     if (direction === "c2s") {
       flow.packetsC2S++;
       flow.bytesC2S += p.ipLength;
@@ -383,17 +342,14 @@ export class FlowTable {
       flow.bytesS2C += p.ipLength;
     }
     if (p.tcp) {
-      if (p.tcp.rst) flow.rst = true;
-      if (p.tcp.fin) {
-        if (direction === "c2s") flow.finC2S = true;
-        else flow.finS2C = true;
-      }
+      if (p.tcp.rst) flow.bits |= FLOW_RST;
+      if (p.tcp.fin) flow.bits |= direction === "c2s" ? FLOW_FIN_C2S : FLOW_FIN_S2C;
     }
 
     const decided =
       isNew && this.expectations && this.relate(flow, p, time)
         ? true
-        : flow.inspection
+        : flow.bits & FLOW_INSPECTING
           ? this.inspect(flow, p, direction, time)
           : false;
     if (
@@ -404,6 +360,10 @@ export class FlowTable {
     )
       this.expectations.learn(flow, direction === "c2s", p.payload, time);
     this.observed = e;
+    if (this.dormant) {
+      this.awake = flow;
+      this.awakeAt = e;
+    }
     if (++this.sinceSweep >= 4096) {
       this.sinceSweep = 0;
       this.sweep(time);
@@ -420,9 +380,9 @@ export class FlowTable {
    */
   conclude(flow: Flow, time: number): boolean {
     if (flow.verdict !== "unset") return false;
-    const pending = flow.inspection?.pending;
+    const pending = flow.extra?.pending;
     if (pending) {
-      flow.inspection!.dissect?.evaluate(pending.name, true);
+      flow.extra!.dissect?.evaluate(pending.name, true);
       this.decide(flow, pending.name, pending.mark, "matched", time);
     } else this.decide(flow, "unknown", MARK_UNKNOWN, "unknown", time);
     return true;
@@ -444,7 +404,7 @@ export class FlowTable {
       e = ix.find();
     }
     if (e >= 0 && ix.value(e) === flow) ix.remove(e);
-    if (flow.inspection) this.release(flow);
+    if (flow.inspecting) this.release(flow);
   }
 
   /**
@@ -463,11 +423,7 @@ export class FlowTable {
     let s = this.sweepAt < slots ? this.sweepAt : 0;
     for (let i = 0; i < SWEEP_SLOTS; i++) {
       const f = ix.valueAt(s);
-      if (
-        f !== undefined &&
-        now - f.lastSeen > (f.l4 === "tcp" ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds)
-      )
-        this.end(s, f, "idle");
+      if (f !== undefined && this.idle(s, f, now)) this.end(s, this.flowAt(s), "idle");
       if (++s >= slots) s = 0;
     }
     this.sweepAt = s;
@@ -479,10 +435,8 @@ export class FlowTable {
     const ix = this.flows;
     for (let e = ix.head; e >= 0;) {
       const next = ix.after(e);
-      const f = ix.value(e);
-      const idle = f.l4 === "tcp" ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds;
-      if (now - f.lastSeen > idle) {
-        this.end(e, f, "idle");
+      if (this.idle(e, ix.value(e), now)) {
+        this.end(e, this.flowAt(e), "idle");
         n++;
       }
       e = next;
@@ -495,7 +449,7 @@ export class FlowTable {
    * matched while its dissector was still waiting for bytes gets that verdict now.
    */
   drain(): Flow[] {
-    const out = [...this.flows.entries()];
+    const out = [...this.active()];
     this.flows.clear();
     for (const f of out) this.finish(f);
     return out;
@@ -507,6 +461,9 @@ export class FlowTable {
   private found = -1;
   /** The next entry slot the periodic sweep looks at. */
   private sweepAt = 0;
+
+  /** The subject of the flow being inspected (a flow stores its own as two numbers). */
+  private readonly subject = new FlowSubject();
 
   /** Whether the packet that created the last new flow came from its client. */
   private fromClient = true;
@@ -527,54 +484,60 @@ export class FlowTable {
     while (ix.size >= this.options.maxFlows) {
       const e = ix.head;
       const oldest = ix.value(e);
-      if (oldest.recent) {
-        oldest.recent = false;
+      const bits = oldest === DORMANT ? this.dormant!.bits(e) : oldest.bits;
+      if (bits & FLOW_RECENT) {
+        if (oldest === DORMANT) this.dormant!.setBits(e, bits & ~FLOW_RECENT);
+        else oldest.bits &= ~FLOW_RECENT;
         ix.moveToBack(e);
       } else {
-        this.end(e, oldest, "evicted");
+        this.end(e, this.flowAt(e), "evicted");
       }
     }
     // A reused packet (capture path) spells its addresses on every read: a known IPv4
     // address is found by its value instead.
     const src = addressOf(p, true);
     const dst = addressOf(p, false);
-    const flow: Flow = {
-      id: this.nextId++,
-      l4: p.l4,
-      family: p.family,
-      clientIp: fromClient ? src : dst,
-      clientPort: fromClient ? p.sport : p.dport,
-      serverIp: fromClient ? dst : src,
-      serverPort: fromClient ? p.dport : p.sport,
-      firstSeen: time,
-      lastSeen: time,
-      packets: 0,
-      bytes: 0,
-      packetsC2S: 0,
-      bytesC2S: 0,
-      packetsS2C: 0,
-      bytesS2C: 0,
-      verdict: "unset",
-      protocol: "unset",
-      mark: MARK_UNSET,
-      decidedAtPacket: null,
-      inspectedBytes: 0,
-      hostname: null,
-      hostnameSource: null,
-      app: null,
-      appId: null,
-      appSource: null,
-      category: null,
-      categoryId: null,
-      l7: null,
-      inspection: new Inspection(!this.options.dissect),
-      finC2S: false,
-      finS2C: false,
-      rst: false,
-      recent: false,
-    };
+    const flow = new Flow(
+      this.nextId++,
+      p.l4,
+      p.family,
+      fromClient ? src : dst,
+      fromClient ? p.sport : p.dport,
+      fromClient ? dst : src,
+      fromClient ? p.dport : p.sport,
+      time,
+      MARK_UNSET,
+      FLOW_INSPECTING | (this.options.dissect ? 0 : FLOW_SNIFFED),
+    );
     this.created++;
     return flow;
+  }
+
+  /** The flow at index entry `e`, made again from its slot if it was dormant. */
+  private flowAt(e: number): Flow {
+    const f = this.flows.value(e);
+    if (f !== DORMANT) return f;
+    const woken = this.dormant!.restore(e);
+    this.flows.setValue(e, woken);
+    return woken;
+  }
+
+  /** Puts the flow the last `observe` handed out into its slot, if it is plain (compact tables). */
+  private doze(): void {
+    const f = this.awake!;
+    const e = this.awakeAt;
+    this.awake = null;
+    if (this.flows.valueAt(e) !== f || !f.plain) return;
+    this.dormant!.save(e, f);
+    this.flows.setValue(e, DORMANT);
+  }
+
+  /** Whether the flow at entry `e` (its value `f`, maybe DORMANT) is idle at `now`. */
+  private idle(e: number, f: Flow, now: number): boolean {
+    const d = f === DORMANT;
+    const tcp = (d ? this.dormant!.bits(e) : f.bits) & FLOW_TCP;
+    const lastSeen = d ? this.dormant!.lastSeen(e) : f.lastSeen;
+    return now - lastSeen > (tcp ? this.options.tcpIdleSeconds : this.options.udpIdleSeconds);
   }
 
   /** Ends the flow at index entry `e` (the index's current key is left as it was). */
@@ -587,32 +550,42 @@ export class FlowTable {
 
   /** A flow leaves the table: a pending match becomes its verdict; inspection state goes. */
   private finish(flow: Flow): void {
-    const insp = flow.inspection;
-    if (insp?.pending) {
-      insp.dissect?.evaluate(insp.pending.name, true);
-      this.decide(flow, insp.pending.name, insp.pending.mark, "matched", flow.lastSeen);
-    } else if (insp && this.options.dissect && flow.verdict === "unset") {
+    const x = flow.extra;
+    if (x?.pending) {
+      x.dissect?.evaluate(x.pending.name, true);
+      this.decide(flow, x.pending.name, x.pending.mark, "matched", flow.lastSeen);
+    } else if (flow.inspecting && this.options.dissect && flow.verdict === "unset") {
       // Never decided (too short): still named by the DNS cache, its address or port.
-      this.name(flow, insp.dissect, flow.lastSeen);
+      this.name(flow, x?.dissect ?? null, flow.lastSeen);
     }
-    if (flow.inspection) this.release(flow);
+    if (flow.inspecting) this.release(flow);
   }
 
   /** Ends a flow's inspection: its subject's storage goes back to the arena. */
   private release(flow: Flow): void {
-    flow.inspection!.subject.clear();
-    flow.inspection = null;
+    this.dropSubject(flow);
+    flow.extra = null;
+    flow.bits &= ~FLOW_INSPECTING;
+  }
+
+  /** Frees a flow's stored subject (the flow stops being matched against patterns). */
+  private dropSubject(flow: Flow): void {
+    if (flow.subjectBlock >= 0) subjectArena.release(flow.subjectBlock);
+    flow.subjectBlock = -1;
+    flow.subjectUsed = 0;
+    if (flow.extra) flow.extra.big = null;
   }
 
   private inspect(flow: Flow, p: DecodedPacket, direction: Direction, time: number): boolean {
-    const insp = flow.inspection!;
+    let x = flow.extra;
     const window = this.options.window;
     let chunks: Buffer[];
-    if (p.tcp && flow.l4 === "tcp") {
+    if (p.tcp && flow.bits & FLOW_TCP) {
+      x ??= flow.extra = new InspectionState();
       const stream =
         direction === "c2s"
-          ? (insp.c2s ??= new TcpStream(window.bytes * IN_FLIGHT_OOO_FACTOR))
-          : (insp.s2c ??= new TcpStream(window.bytes * IN_FLIGHT_OOO_FACTOR));
+          ? (x.c2s ??= new TcpStream(window.bytes * IN_FLIGHT_OOO_FACTOR))
+          : (x.s2c ??= new TcpStream(window.bytes * IN_FLIGHT_OOO_FACTOR));
       chunks = stream.push(p.tcp.seq, p.tcp.syn, p.payload);
     } else {
       // One array for every datagram (nothing keeps it past this call): no garbage per packet.
@@ -622,33 +595,40 @@ export class FlowTable {
         chunks = ONE_CHUNK;
       }
     }
-    let d = insp.dissect;
+    let d = x?.dissect ?? null;
     if (flow.verdict !== "unset") {
       // Decided, still reading DNS responses, within the packet window.
       const done = d ? d.dns(this.dnsCache, time, direction, chunks, flow.clientIp) : true;
-      if (d && !flow.hostname && d.hostname) {
-        flow.hostname = d.hostname;
-        flow.hostnameSource = d.hostnameSource;
-      }
+      if (d && !flow.hostname && d.hostname)
+        flow.setDetails({ hostname: d.hostname, hostnameSource: d.hostnameSource });
       if (done || flow.packets >= window.packets) this.release(flow);
       return false;
     }
-    if (!insp.sniffed && direction === "c2s" && chunks.length) {
-      insp.sniffed = true;
+    if (!(flow.bits & FLOW_SNIFFED) && direction === "c2s" && chunks.length) {
+      flow.bits |= FLOW_SNIFFED;
       const candidates = dissectorCandidates(flow.l4, chunks[0]!);
-      if (candidates) d = insp.dissect = new FlowDissection(flow.l4, this.options.dissectBytes, candidates);
+      if (candidates) {
+        x ??= flow.extra = new InspectionState();
+        d = x.dissect = new FlowDissection(flow.l4, this.options.dissectBytes, candidates);
+      }
     }
     d?.feed(direction, chunks);
-    if (insp.pending) {
+    const pending = x?.pending;
+    if (pending) {
       const spent = flow.packets >= window.packets || d!.budgetSpent;
-      if (d!.evaluate(insp.pending.name, spent) || spent) {
-        this.decide(flow, insp.pending.name, insp.pending.mark, "matched", time);
+      if (d!.evaluate(pending.name, spent) || spent) {
+        this.decide(flow, pending.name, pending.mark, "matched", time);
         return true;
       }
       return false;
     }
-    const packetHit = this.matchPacket(flow, insp, direction, chunks);
-    const subject = insp.subject;
+    const packetHit = this.matchPacket(flow, direction, chunks);
+    // The table's one subject takes the flow's stored one over for this packet.
+    const subject = this.subject;
+    subject.load(flow.subjectBlock, flow.subjectUsed, flow.inspectedBytes, x?.big ?? null);
+    flow.subjectBlock = -1;
+    flow.subjectUsed = 0;
+    if (x) x.big = null;
     const before = subject.chars;
     let grew = false;
     for (let i = 0; i < chunks.length; i++) if (subject.append(chunks[i]!, window.bytes)) grew = true;
@@ -661,10 +641,10 @@ export class FlowTable {
       // Both kinds matched: the pattern of better priority wins, as within one set.
       if (packetHit && (!hit || packetHit.priority < (hit.priority ?? Infinity))) hit = packetHit;
       if (hit) {
+        subject.clear();
         if (d && !d.evaluate(hit.name, flow.packets >= window.packets)) {
           // The pattern has spoken; the dissector needs more of the window.
-          insp.pending = { name: hit.name, mark: hit.mark };
-          subject.clear();
+          x!.pending = { name: hit.name, mark: hit.mark };
           return false;
         }
         this.decide(flow, hit.name, hit.mark, "matched", time);
@@ -672,10 +652,12 @@ export class FlowTable {
       }
     }
     if (flow.packets >= window.packets || subject.chars >= window.bytes) {
+      subject.clear();
       this.decide(flow, "unknown", MARK_UNKNOWN, "unknown", time);
       return true;
     }
-    subject.persist();
+    const big = subject.unload(flow);
+    if (big) (x ??= flow.extra = new InspectionState()).big = big;
     return false;
   }
 
@@ -686,16 +668,15 @@ export class FlowTable {
    */
   private matchPacket(
     flow: Flow,
-    insp: Inspection,
     direction: Direction,
     chunks: Buffer[],
   ): ReturnType<NonNullable<Matcher["matchPacket"]>> {
     if (!chunks.length || !this.patterns.matchPacket || !this.patterns.hasPacketPatterns?.(flow.l4))
       return null;
     if (flow.l4 === "tcp") {
-      const bit = direction === "c2s" ? 1 : 2;
-      if (insp.packetRead & bit) return null;
-      insp.packetRead |= bit;
+      const bit = direction === "c2s" ? FLOW_PACKET_READ_C2S : FLOW_PACKET_READ_S2C;
+      if (flow.bits & bit) return null;
+      flow.bits |= bit;
     }
     return this.patterns.matchPacket(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), flow.l4);
   }
@@ -708,7 +689,7 @@ export class FlowTable {
     const e = x.take(p.l4, p.src, p.sport, p.dst, p.dport, time);
     const known = e && this.patterns.get?.(e.protocol);
     if (!e || !known) return false;
-    flow.master = { id: e.masterId, protocol: e.masterProtocol };
+    flow.setDetails({ master: { id: e.masterId, protocol: e.masterProtocol } });
     this.decide(flow, known.name, known.mark, "matched", time);
     return true;
   }
@@ -730,12 +711,9 @@ export class FlowTable {
   }
 
   private decide(flow: Flow, protocol: string, mark: number, verdict: Verdict, time: number): void {
-    flow.protocol = protocol;
-    flow.mark = mark;
-    flow.verdict = verdict;
-    flow.decidedAtPacket = flow.packets;
-    const insp = flow.inspection;
-    const d = insp?.dissect ?? null;
+    flow.setVerdict(verdict, protocol, mark);
+    const x = flow.extra;
+    const d = x?.dissect ?? null;
     let lingers = false;
     if (d) {
       if (d.active === "dns")
@@ -744,12 +722,12 @@ export class FlowTable {
           flow.packets < this.options.window.packets;
       this.name(flow, d, time);
       d.release();
-    } else if (this.options.dissect && insp) {
+    } else if (this.options.dissect && flow.inspecting) {
       this.name(flow, null, time);
     }
-    if (lingers && insp) {
-      insp.subject.clear();
-      insp.pending = null;
+    if (lingers) {
+      this.dropSubject(flow);
+      x!.pending = null;
     } else {
       this.release(flow); // free the buffer: a decided flow leaves inspection at once
     }
@@ -757,20 +735,14 @@ export class FlowTable {
 
   /** Host name (dissector, else DNS cache), details and application of a flow being decided. */
   private name(flow: Flow, d: FlowDissection | null, time: number): void {
-    if (d?.hostname) {
-      flow.hostname = d.hostname;
-      flow.hostnameSource = d.hostnameSource;
-    }
+    if (d?.hostname) flow.setDetails({ hostname: d.hostname, hostnameSource: d.hostnameSource });
     const l7 = d?.l7;
-    if (l7 && (l7.tls || l7.quic || l7.http || l7.dns)) flow.l7 = l7;
+    if (l7 && (l7.tls || l7.quic || l7.http || l7.dns)) flow.setDetails({ l7 });
     const ech = l7?.tls?.ech === true || l7?.quic?.ech === true;
     const isDns = d?.active === "dns";
     if ((!flow.hostname || ech) && !isDns && this.dnsCache) {
       const looked = this.dnsCache.get(flow.serverIp, time, flow.clientIp);
-      if (looked) {
-        flow.hostname = looked;
-        flow.hostnameSource = "dns-cache";
-      }
+      if (looked) flow.setDetails({ hostname: looked, hostnameSource: "dns-cache" });
     }
     // A DNS lookup is not the application's traffic: DNS flows get a name but no app.
     if (!this.apps || isDns) return;
@@ -781,13 +753,14 @@ export class FlowTable {
       serverIp: flow.serverIp,
       serverPort: flow.serverPort,
     });
-    if (m) {
-      flow.app = m.app.name;
-      flow.appId = m.app.id;
-      flow.appSource = m.by;
-      flow.category = m.category.name;
-      flow.categoryId = m.category.id;
-    }
+    if (m)
+      flow.setDetails({
+        app: m.app.name,
+        appId: m.app.id,
+        appSource: m.by,
+        category: m.category.name,
+        categoryId: m.category.id,
+      });
   }
 }
 

@@ -80,6 +80,11 @@ export class SubjectArena {
     }
   }
 
+  /** The size of a block handed out. */
+  sizeOf(block: number): number {
+    return SIZES[this.slabs[Math.floor(block / SLAB)]!.sizeClass]!;
+  }
+
   /** The first `length` bytes of a block (a view: valid until the block is released). */
   view(block: number, length: number): Buffer {
     const index = Math.floor(block / SLAB);

@@ -131,6 +131,38 @@ export class FlowSubject {
     this.freshBytes = 0;
   }
 
+  /**
+   * Takes over a flow's stored subject (see `unload`): the flow table keeps each flow's
+   * subject as two numbers and runs one FlowSubject over the flow being inspected. Whatever
+   * this subject still held (a packet whose classification threw) is freed first.
+   */
+  load(block: number, used: number, chars: number, big: Buffer | null): void {
+    if (this.block >= 0 || this.big !== null || this.fresh !== null) this.clear();
+    this.block = block;
+    this.big = big;
+    this.used = used;
+    this.chars = chars;
+    this.capacity = big ? big.length : block >= 0 ? subjectArena.sizeOf(block) : 0;
+  }
+
+  /**
+   * Copies the packet's bytes in (`persist`) and hands the storage over: its arena block
+   * and bytes used into `to`, its own Buffer (past the arena's blocks) returned. This
+   * subject is left empty.
+   */
+  unload(to: { subjectBlock: number; subjectUsed: number }): Buffer | null {
+    this.persist();
+    const big = this.big;
+    to.subjectBlock = this.block;
+    to.subjectUsed = this.used;
+    this.block = -1;
+    this.big = null;
+    this.capacity = 0;
+    this.used = 0;
+    this.chars = 0;
+    return big;
+  }
+
   /** Forgets everything (the flow stops being matched against patterns). */
   clear(): void {
     this.free();
