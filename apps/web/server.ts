@@ -8,8 +8,9 @@
 //   node apps/web/server.ts [--port 3000] [--host 127.0.0.1]
 //   (or SLUICE_WEB_PORT / SLUICE_WEB_HOST; loopback unless told otherwise)
 
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import next from "next";
@@ -38,6 +39,26 @@ export function stampRequest(req: IncomingMessage, trustedProxies: readonly stri
     for (const h of FORWARDED) Reflect.deleteProperty(req.headers, h);
 }
 
+/**
+ * The configuration `next build` resolved (as Next's own standalone server does): Next then
+ * neither loads next.config nor validates and completes it again at every start, which is
+ * part of the appliance's boot under emulation. Nothing when there is no build output.
+ */
+export function useBuiltConfig(dir: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.__NEXT_PRIVATE_STANDALONE_CONFIG) return true;
+  let built: { config?: unknown };
+  try {
+    built = JSON.parse(readFileSync(join(dir, ".next", "required-server-files.json"), "utf8")) as {
+      config?: unknown;
+    };
+  } catch {
+    return false;
+  }
+  if (!built.config || typeof built.config !== "object") return false;
+  env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(built.config);
+  return true;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { port: { type: "string", short: "p" }, host: { type: "string", short: "H" } },
@@ -45,7 +66,9 @@ async function main(): Promise<void> {
   const port = Number(values.port ?? process.env.SLUICE_WEB_PORT ?? 3000);
   const host = values.host ?? process.env.SLUICE_WEB_HOST ?? "127.0.0.1";
   const trusted = trustedProxiesFromEnv(process.env);
-  const app = next({ dev: false, dir: dirname(fileURLToPath(import.meta.url)), hostname: host, port });
+  const dir = dirname(fileURLToPath(import.meta.url));
+  useBuiltConfig(dir);
+  const app = next({ dev: false, dir, hostname: host, port });
   const handle = app.getRequestHandler();
   await app.prepare();
   const server = createServer((req, res) => {

@@ -195,7 +195,7 @@ interface BootResult {
   /** Crashes of the agent or the dashboard seen in the journal (SIGSEGV, core dumps, aborts). */
   crashes: string[];
   disk: boolean;
-  /** sluice-diag's boot-time section: systemd-analyze time, blame, critical chain. */
+  /** sluice-diag's boot-time section (systemd-analyze time, blame, critical chain) and boot-cpu. */
   bootTime?: string;
 }
 
@@ -474,7 +474,9 @@ async function diag(res: BootResult, logFile: string) {
   const webGuest = /^\[\s*([\d.]+)\] console-report\.sh\[\d+\]: SLUICE-WEB-READY/m.exec(res.log);
   if (webGuest) res.times.set(WEB_GUEST, Math.round(Number(webGuest[1]) * 1000));
   // where the boot went (systemd-analyze time, blame, critical chain): printed with the results
-  res.bootTime = section("boot-time").trim();
+  // and the CPU per unit when the dashboard first answered (console-report's snapshot)
+  const cpu = section("boot-cpu").trim();
+  res.bootTime = section("boot-time").trim() + (cpu ? `\n-- CPU until the dashboard answered:\n${cpu}` : "");
   const restarts = section("restarts");
   res.crashes = restarts
     .split("\n")

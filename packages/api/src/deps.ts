@@ -9,6 +9,7 @@ import type { PatternSet } from "@sluice/classifier";
 import { AgentService } from "./agent/service.ts";
 import { StatsHub } from "./stats/hub.ts";
 import { trustedProxiesFromEnv } from "./http/client-address.ts";
+import { dataReady } from "./data-ready.ts";
 
 export interface ApiConfig {
   /** The agent's control socket. */
@@ -96,8 +97,12 @@ export function createDeps(db: Db, config: ApiConfig): ApiDeps {
   };
 }
 
-/** Opens the database from the environment (SLUICE_DATA / DATABASE_URL) and builds the deps. */
+/**
+ * Opens the database from the environment (SLUICE_DATA / DATABASE_URL; once SLUICE_DATA_READY
+ * exists, when set) and builds the deps.
+ */
 export async function createDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<ApiDeps> {
+  await dataReady(env);
   const db = await createDb();
   return createDeps(db, configFromEnv(env));
 }

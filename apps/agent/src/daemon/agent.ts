@@ -213,11 +213,11 @@ export class Agent implements ControlTarget {
       base: { svc: "sluice-agent" },
     });
     const exec = opts.exec ?? new SystemExecutor();
-    const caps = opts.capabilities ?? (await probeCapabilities(exec));
-    const variant = chooseVariant(caps);
-    for (const line of capabilitySummary(caps, variant)) log.info(line);
+    // The probe's commands run in their own processes: the pattern set and the app catalogue
+    // load meanwhile (on a small or emulated box both take seconds).
+    const probing = opts.capabilities ? Promise.resolve(opts.capabilities) : probeCapabilities(exec);
+    probing.catch(() => undefined); // awaited below; not "unhandled" if loading throws first
     const patterns = loadPatternDirs(opts.protocolDirs);
-    log.info({ loaded: patterns.size, skipped: patterns.skipped.length }, "pattern set loaded");
     for (const s of patterns.skipped)
       log.warn({ file: s.file, line: s.line }, `pattern skipped: ${s.reason}`);
     const cataloguePath =
@@ -232,6 +232,10 @@ export class Agent implements ControlTarget {
         log.error({ err: e }, "application catalogue not loaded: app and category rules do nothing");
       }
     } else log.warn(`no application catalogue at ${cataloguePath}: app and category rules do nothing`);
+    const caps = await probing;
+    const variant = chooseVariant(caps);
+    for (const line of capabilitySummary(caps, variant)) log.info(line);
+    log.info({ loaded: patterns.size, skipped: patterns.skipped.length }, "pattern set loaded");
     const agent = new Agent(opts, log, exec, caps, patterns, apps);
     await agent.boot();
     return agent;

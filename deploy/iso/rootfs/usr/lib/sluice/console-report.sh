@@ -20,6 +20,10 @@ if systemctl -q is-enabled sluice-web.service 2>/dev/null; then
     read -r -t 1 -u "$pause" || true
   done
   echo "SLUICE-WEB-READY $answer"
+  # where the boot's CPU went until now (sluice-diag prints it): per unit, and the whole box
+  { systemctl show --property=Id,CPUUsageNSec '*.service' '*.scope' 2>/dev/null
+    echo "uptime=$(</proc/uptime)"
+    echo "stat=$(head -1 /proc/stat)"; } >/run/sluice/boot-cpu.txt
 else
   echo "SLUICE-WEB-ABSENT (this image has no dashboard: use the sluice command on the console)"
 fi

@@ -53,7 +53,23 @@ systemd-analyze time 2>&1 | head -2
 systemd-analyze blame 2>/dev/null | head -12
 systemd-analyze critical-chain sluice-web.service sluice-agent.service 2>/dev/null | grep -v '^The time\|^$'
 journalctl -b -o short-monotonic -u sluice-agent -u sluice-web 2>/dev/null |
-  grep -E 'Started|policy applied|last good policy|control API listening|data plane running|Ready in|Listening|capabilit' | head -12
+  grep -E 'Started|policy applied|last good policy|control API listening|data plane running|Ready in|Listening|listening on|database|capabilit|pattern set loaded|catalogue loaded' | head -16
+section boot-cpu
+# CPU seconds per unit when the dashboard first answered (console-report), and the box's
+# user/system/idle time then (both vCPUs, from /proc/stat)
+# (systemctl show prints a unit's properties in its own order, one blank-line-separated block each)
+awk -F= 'function unit() { if (id != "" && ns > 2e8) printf "%7.1f s  %s\n", ns / 1e9, id; id = ""; ns = 0 }
+  /^$/ { unit() } END { unit() } /^Id=/ { id = $2 } /^CPUUsageNSec=[0-9]/ { ns = $2 }' \
+  /run/sluice/boot-cpu.txt 2>/dev/null | sort -rn | head -20
+awk -F= '/^uptime=/ { split($2, u, " "); printf "uptime %.1f s\n", u[1] }
+  /^stat=/ { split($2, c, " "); printf "cpu: user %.1f s, nice %.1f s, system %.1f s, idle %.1f s, iowait %.1f s, irq+softirq %.1f s\n", c[2] / 100, c[3] / 100, c[4] / 100, c[5] / 100, c[6] / 100, (c[7] + c[8]) / 100 }' \
+  /run/sluice/boot-cpu.txt 2>/dev/null
+# the dashboard's compile cache as V8 sees it on this CPU (accepted entries; none rejected)
+if [[ -d /opt/sluice/cache/web ]]; then
+  (cd /opt/sluice/apps/web && NODE_COMPILE_CACHE=/opt/sluice/cache/web NODE_DEBUG_NATIVE=COMPILE_CACHE \
+    timeout 120 /opt/sluice/node/bin/node --no-memory-protection-keys -e 'require("next/dist/server/next.js")' 2>&1 |
+    grep -oE 'was (accepted|rejected)|mismatch|failed' | sort | uniq -c | tr '\n' ' '; echo "(compile cache of the dashboard, in this box)")
+fi
 section policy-time
 # the kernel clock when the ports were chosen (also on the console) and when the agent had
 # its policy in place: the boot test turns the second into time from power-on

@@ -6,7 +6,9 @@
 #      partition table and no filesystem signature at all): formatted ext4 SLUICE-DATA, mounted;
 #   3. else a tmpfs, with a warning on the console and in /run/sluice/storage-warning (which
 #      the dashboard can show): everything is lost at reboot.
-# Writes the outcome to /run/sluice/storage ("persistent DEVICE" or "tmpfs").
+# Writes the outcome to /run/sluice/storage ("persistent DEVICE" or "tmpfs") once /var/lib/sluice
+# is ready: the dashboard starts before this script ends and opens its database after that
+# file appears (SLUICE_DATA_READY in sluice-web.service).
 set -u
 MNT=/var/lib/sluice
 RUN=/run/sluice
@@ -14,7 +16,7 @@ say() { echo "sluice-storage: $*"; }
 
 mkdir -p "$MNT" "$RUN"
 chgrp sluice "$RUN" && chmod 2750 "$RUN"
-rm -f "$RUN/storage-warning"
+rm -f "$RUN/storage-warning" "$RUN/storage" "$RUN/storage.tmp"
 # A disk labelled SLUICE-DATA that is there already (the usual case: the disk drivers load in
 # the initrd) is used at once; else wait for udev to finish adding devices (USB disks come
 # late) before looking again and for an empty disk.
@@ -61,7 +63,7 @@ if [[ -n "$dev" ]]; then
   [[ "$fstype" == ext* ]] && { fsck -p "$dev" >/dev/null 2>&1 || true; } && say "$dev checked (fsck -p)"
   if mount -o noatime "$dev" "$MNT"; then
     say "persistent data on $dev ($fstype) at $MNT"
-    echo "persistent $dev" >"$RUN/storage"
+    echo "persistent $dev" >"$RUN/storage.tmp"
   else
     say "could not mount $dev"
     dev=""
@@ -71,10 +73,12 @@ if [[ -z "$dev" ]]; then
   mount -t tmpfs -o mode=0770,size=25% sluice-data "$MNT"
   msg="no disk labelled SLUICE-DATA and no empty disk: the admin account, settings and policy history are kept in RAM and LOST at reboot. Add a disk (it is formatted on the next boot) or label a partition SLUICE-DATA (e2label DEV SLUICE-DATA)."
   echo "$msg" >"$RUN/storage-warning"
-  echo "tmpfs" >"$RUN/storage"
+  echo "tmpfs" >"$RUN/storage.tmp"
   for _ in 1 2 3; do say "WARNING: $msg"; done
 fi
 # the agent (root) and the dashboard (user sluice) share it; new files keep group sluice
 chown root:sluice "$MNT"
 chmod 2770 "$MNT"
+# last: the dashboard waits for this file before it opens its database there
+mv "$RUN/storage.tmp" "$RUN/storage"
 exit 0
