@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { FlowTable, compilePatterns, decodeFrame, subjectArena, type Flow } from "../src/index.ts";
+import { udpSender } from "./helpers/udp-sender.ts";
 import { ipPacket, type FrameSpec } from "./helpers/frames.ts";
 
 const set = compilePatterns([
@@ -110,14 +111,7 @@ test("a compact table (plain flows kept in slots between packets) decides and co
 
 test("a compact table keeps a flow under plain inspection as no object between its packets", () => {
   const table = new FlowTable(set, { compact: true });
-  const send = (port: number, payload: string) => {
-    const d = decodeFrame(
-      101,
-      ipPacket({ src: "10.0.0.1", dst: "10.0.0.2", sport: port, dport: 9, l4: "udp", payload }),
-    );
-    if (!d.ok) throw new Error(d.reason);
-    return table.observe(d.packet, 1);
-  };
+  const send = udpSender(table);
   const first = send(1000, "pi").flow;
   send(1001, "junk");
   const again = send(1000, "ng and more").flow;

@@ -1,14 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  ARENA_MAX_BLOCK,
-  FlowTable,
-  SubjectArena,
-  compilePatterns,
-  decodeFrame,
-  subjectArena,
-} from "../src/index.ts";
-import { ipPacket } from "./helpers/frames.ts";
+import { ARENA_MAX_BLOCK, FlowTable, SubjectArena, compilePatterns, subjectArena } from "../src/index.ts";
+import { udpSender } from "./helpers/udp-sender.ts";
 
 test("the subject arena reuses blocks, gives empty slabs back and keeps blocks apart", () => {
   const arena = new SubjectArena();
@@ -37,14 +30,7 @@ test("flows give their subject storage back: decided, evicted, or drained", () =
   const set = compilePatterns([{ file: "hello.pat", text: "hello\n^hello world\n" }]);
   const before = subjectArena.inUse;
   const table = new FlowTable(set, { maxFlows: 50 });
-  const send = (port: number, payload: string) => {
-    const d = decodeFrame(
-      101,
-      ipPacket({ src: "10.0.0.1", dst: "10.0.0.2", sport: port, dport: 9, l4: "udp", payload }),
-    );
-    if (!d.ok) throw new Error(d.reason);
-    return table.observe(d.packet, 1);
-  };
+  const send = udpSender(table);
   // 200 flows of two datagrams each (storage held), 50 at most in the table (evictions).
   for (let p = 1000; p < 1200; p++) {
     send(p, "hel");
@@ -60,14 +46,7 @@ test("interleaved flows keep their own subjects, also past the arena's largest b
   const set = compilePatterns([{ file: "ends.pat", text: "ends\n^start.*finish\n" }]);
   const before = subjectArena.inUse;
   const table = new FlowTable(set, { window: { packets: 10, bytes: 6000 } });
-  const send = (port: number, payload: string) => {
-    const d = decodeFrame(
-      101,
-      ipPacket({ src: "10.0.0.1", dst: "10.0.0.2", sport: port, dport: 9, l4: "udp", payload }),
-    );
-    if (!d.ok) throw new Error(d.reason);
-    return table.observe(d.packet, 1);
-  };
+  const send = udpSender(table);
   const filler = "x".repeat(1400);
   // Flow 1 starts with "start", flow 2 does not; their packets alternate. After four
   // packets flow 1's subject (5,600 bytes) is past the arena's blocks: a Buffer of its own.
