@@ -87,32 +87,23 @@ export class DormantFlows {
 
   private grow(need: number): void {
     const n = Math.max(1024, need, this.ports.length * 2);
-    const f64 = (a: Float64Array) => {
-      const g = new Float64Array(n);
+    /** A copy of `a` in a new array of the same type and length `n`. */
+    const grown = <A extends Float64Array | Int32Array | Uint32Array>(a: A): A => {
+      const g = new (a.constructor as new (length: number) => A)(n);
       g.set(a);
       return g;
     };
-    const i32 = (a: Int32Array) => {
-      const g = new Int32Array(n);
-      g.set(a);
-      return g;
-    };
-    const u32 = (a: Uint32Array) => {
-      const g = new Uint32Array(n);
-      g.set(a);
-      return g;
-    };
-    this.id = f64(this.id);
-    this.ports = i32(this.ports);
-    this.bitsOf = i32(this.bitsOf);
-    this.firstSeen = f64(this.firstSeen);
-    this.lastSeenOf = f64(this.lastSeenOf);
-    this.packetsC2S = i32(this.packetsC2S);
-    this.packetsS2C = i32(this.packetsS2C);
-    this.bytesC2S = u32(this.bytesC2S);
-    this.bytesS2C = u32(this.bytesS2C);
-    this.inspectedBytes = i32(this.inspectedBytes);
-    this.subjectBlock = i32(this.subjectBlock);
-    this.subjectUsed = i32(this.subjectUsed);
+    this.id = grown(this.id);
+    this.ports = grown(this.ports);
+    this.bitsOf = grown(this.bitsOf);
+    this.firstSeen = grown(this.firstSeen);
+    this.lastSeenOf = grown(this.lastSeenOf);
+    this.packetsC2S = grown(this.packetsC2S);
+    this.packetsS2C = grown(this.packetsS2C);
+    this.bytesC2S = grown(this.bytesC2S);
+    this.bytesS2C = grown(this.bytesS2C);
+    this.inspectedBytes = grown(this.inspectedBytes);
+    this.subjectBlock = grown(this.subjectBlock);
+    this.subjectUsed = grown(this.subjectUsed);
   }
 }
