@@ -4,8 +4,9 @@
 // natpmp's \x00, memcached's \x80/\x81, DTLS's \x16) need not run on a payload that begins
 // with another: one array lookup instead of an RE2 call per datagram.
 //
-// Conservative: anything this reader does not follow (an optional first atom, `.`, a
-// negated class, an escape other than \x{..}, an unanchored branch) gives null, "any byte".
+// Conservative: anything this reader does not follow (`.`, an escape
+// other than \x{..}, an unanchored branch, a branch that may match nothing) gives null,
+// "any byte".
 
 /** 256 flags (1: a match may begin with that byte), or null when any byte may begin one. */
 export type FirstBytes = Uint8Array | null;
@@ -47,7 +48,10 @@ export function firstBytes(src: string): FirstBytes {
     const c = src[i];
     if (c === "[") {
       i++;
-      if (src[i] === "^") return false;
+      // A negated class: the bytes outside it (ftp-data's `[^\x{0}-\x{10ffff}]`: none).
+      const negated = src[i] === "^";
+      if (negated) i++;
+      const listed = negated ? new Uint8Array(256) : into;
       while (i < src.length && src[i] !== "]") {
         const lo = char();
         if (lo < 0) return false;
@@ -57,10 +61,11 @@ export function firstBytes(src: string): FirstBytes {
           hi = char();
           if (hi < lo) return false;
         }
-        mark(lo, hi, into);
+        mark(lo, hi, listed);
       }
       if (src[i] !== "]") return false;
       i++;
+      if (negated) for (let b = 0; b < 256; b++) if (!listed[b]) into[b] = 1;
       return true;
     }
     if (c === "(") {
@@ -85,11 +90,17 @@ export function firstBytes(src: string): FirstBytes {
         if (src[i] !== "^") return false;
         i++;
       }
-      if (src[i] === "|" || src[i] === ")" || i >= src.length) return false; // empty branch
-      if (!atom(into)) return false;
-      // A quantifier that allows zero makes the atom optional: not followed.
-      const q = src[i];
-      if (q === "?" || q === "*" || (q === "{" && /^\{0[,}]/.test(src.slice(i, i + 3)))) return false;
+      // An atom that may be absent (`?`, `*`, `{0,n}`) adds its first bytes to those of the
+      // atom after it; a branch that may match nothing at all is not followed.
+      for (;;) {
+        if (src[i] === "|" || src[i] === ")" || i >= src.length) return false;
+        if (!atom(into)) return false;
+        const q = src[i];
+        if (q === "?" || q === "*") i++;
+        else if (q === "{" && /^\{0[,}]/.test(src.slice(i, i + 3))) i = src.indexOf("}", i) + 1;
+        else break;
+        if (src[i] === "?") i++; // lazy
+      }
       if (!skipRest()) return false;
       if (src[i] === "|") {
         i++;

@@ -90,7 +90,10 @@ interface SetGroup {
    * literal-prefilter.ts), or null (the group always runs).
    */
   literals: Literal[] | null;
-  /** Packet groups: the bytes a match can begin with (see first-bytes.ts), or null (any). */
+  /**
+   * Anchored and packet groups: the bytes (flow groups: the subject's first character) a
+   * match can begin with (see first-bytes.ts), or null (any).
+   */
   first: FirstBytes;
   /** The best (lowest) priority among its members: a group that cannot beat a hit is skipped. */
   minPriority: number;
@@ -248,7 +251,8 @@ export class PatternSet {
             members: chunk.map((p) => p.pattern),
             maxLength: anchored ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity,
             literals: !chunk[0]!.literals ? null : chunk.flatMap((p) => p.literals!),
-            first: null,
+            // Code points (the subject's first character) a match can begin with.
+            first: anchored ? unionFirstBytes(chunk.map((p) => firstBytes(p.re2))) : null,
             minPriority: Math.min(...chunk.map((p) => p.pattern.priority)),
           });
         }
@@ -325,11 +329,16 @@ export class PatternSet {
   match(subject: Buffer | string, transport: Transport, seen = 0): LoadedPattern | null {
     const bytes = typeof subject === "string" ? Buffer.from(subject, "utf8") : subject;
     let best: LoadedPattern | null = null;
+    // The subject's first character (a code point < 0x100 in its UTF-8 form): an anchored
+    // group none of whose members can begin with it is not run (the long-lead UDP set).
+    const b0 = bytes.length ? bytes[0]! : 0;
+    const first = b0 < 0x80 || bytes.length < 2 ? b0 : ((b0 & 0x1f) << 6) | (bytes[1]! & 0x3f);
     // Indexed loops, no closure: once per inspected packet, and the classify CLI's code is
     // not escape-analysed (Maglev only), so iterators and closures would be garbage.
     const groups = this.byTransport[transport];
     for (let gi = 0; gi < groups.length; gi++) {
       const g = groups[gi]!;
+      if (g.first && !g.first[first]) continue;
       // `seen`: the subject's first `seen` bytes (of its text form) were already matched
       // without a hit. An anchored match no longer than that lies inside them: skip.
       if (g.maxLength <= seen) continue;

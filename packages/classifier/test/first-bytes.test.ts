@@ -19,18 +19,25 @@ test("first bytes of anchored sources: literals, escapes, classes, groups", () =
   assert.deepEqual(bytesOf(firstBytes("^(?:\\x{80}a|\\x{81}(?:b|c))+d")), [0x80, 0x81]);
   assert.deepEqual(bytesOf(firstBytes("^x{1,3}y")), [0x78]);
   assert.deepEqual(bytesOf(firstBytes("^\\.x")), [0x2e]);
+  // An atom that may be absent: its first bytes and those of the atom after it.
+  assert.deepEqual(bytesOf(firstBytes("^a?b")), [0x61, 0x62]);
+  assert.deepEqual(bytesOf(firstBytes("^a*b")), [0x61, 0x62]);
+  assert.deepEqual(bytesOf(firstBytes("^a{0,3}b")), [0x61, 0x62]);
+  assert.deepEqual(bytesOf(firstBytes("^(?:ab)?c")), [0x61, 0x63]);
+  assert.deepEqual(bytesOf(firstBytes("^a??[xy]{0}z|^q")), [0x61, 0x71, 0x78, 0x79, 0x7a]);
+  // A negated class: every byte outside it.
+  assert.equal(bytesOf(firstBytes("^[^a]x"))!.length, 255);
+  assert.equal(bytesOf(firstBytes("^[^a]x"))!.includes(0x61), false);
+  assert.deepEqual(bytesOf(firstBytes("^[^\\x{0}-\\x{10ffff}]")), []);
 });
 
 test("first bytes: anything not followed means any byte (null)", () => {
   for (const src of [
     "^.x", // any character
-    "^[^a]x", // negated class
-    "^a?b", // optional first atom
-    "^a*b",
-    "^a{0,3}b",
     "^(?:a|)b", // empty branch
     "^(?:a?)b", // group that may be empty
-    "^(?:ab)?c",
+    "^a?", // a branch that may match nothing
+    "^a?b*|^c",
     "abc", // unanchored
     "^abc|def", // one unanchored branch
     "^\\db", // an escape other than \x{..}
