@@ -7,6 +7,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { createServer, type AddressInfo } from "node:net";
 import { connect as h2connect } from "node:http2";
 import { dirname, join, resolve } from "node:path";
@@ -637,4 +638,55 @@ test("QUIC frames: PADDING before, between and after CRYPTO frames", async () =>
     readIetfFrames(Buffer.concat([zeros(10), Buffer.from([0x30])]), new CryptoReassembler(64)),
     false,
   );
+});
+
+test("HPACK Huffman: the nibble state machine decodes as a walk of the code bit by bit", () => {
+  // The reference: each byte's code read off the encoder, bits matched one at a time.
+  const codes = new Map<string, number>();
+  for (let c = 0; c < 256; c++) {
+    const bits = [...huffmanEncode(Buffer.from([c]))].map((x) => x.toString(2).padStart(8, "0")).join("");
+    codes.set(bits.slice(0, HUFFMAN_LENGTHS[c]!), c);
+  }
+  const reference = (b: Buffer): Buffer | "code" | "padding" => {
+    const out: number[] = [];
+    let run = "";
+    for (const byte of b)
+      for (let i = 7; i >= 0; i--) {
+        run += (byte >> i) & 1;
+        const c = codes.get(run);
+        if (c !== undefined) {
+          out.push(c);
+          run = "";
+        } else if (run.length >= 30) return "code";
+      }
+    return run.length > 7 || run.includes("0") ? "padding" : Buffer.from(out);
+  };
+  const decode = (b: Buffer): Buffer | "code" | "padding" => {
+    try {
+      return huffmanDecode(b);
+    } catch (e) {
+      return /padding/.test((e as Error).message) ? "padding" : "code";
+    }
+  };
+  const encoded = fc
+    .tuple(fc.uint8Array({ maxLength: 40 }), fc.nat(), fc.nat(7), fc.boolean())
+    .map(([s, at, bit, flip]) => {
+      const b = Buffer.from(huffmanEncode(Buffer.from(s)));
+      if (flip && b.length) b[at % b.length]! ^= 1 << bit;
+      return b;
+    });
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        encoded,
+        fc.uint8Array({ maxLength: 12 }).map((u) => Buffer.from(u)),
+      ),
+      (b) => {
+        assert.deepEqual(decode(b), reference(b));
+      },
+    ),
+    { numRuns: 3000 },
+  );
+  // Thirty ones: the EOS code, never a byte.
+  assert.equal(decode(Buffer.from([0xff, 0xff, 0xff, 0xfc])), "code");
 });

@@ -132,33 +132,86 @@ function huffmanTree(): Node {
   return root;
 }
 
-/** Decodes a Huffman-coded string; throws on an invalid code or padding. */
-export function huffmanDecode(b: Buffer): Buffer {
+/**
+ * The decoding tree as a state machine read four bits at a time (as nghttp2 does): a
+ * state is an inner node of the tree, and per state and nibble one entry says the state
+ * after it, the byte it completed if any (codes are at least 5 bits: one at most), or
+ * that the bits lead nowhere. Walking the tree bit by bit cost most of an HTTP/2 flow's
+ * dissection (header blocks are mostly Huffman-coded, cookies included).
+ */
+interface HuffmanMachine {
+  /** Per state * 16 + nibble: next state << 10 | EMIT | FAIL | the byte. */
+  table: Int32Array;
+  /** Per state: a string may end here (fewer than 8 bits since its last byte, all ones). */
+  accepts: Uint8Array;
+}
+const EMIT = 0x100;
+const FAIL = 0x200;
+let machine: HuffmanMachine | null = null;
+
+function huffmanMachine(): HuffmanMachine {
+  if (machine) return machine;
   const root = huffmanTree();
-  const out: number[] = [];
-  let n: Node = root;
-  let depth = 0;
-  let ones = true;
-  for (const byte of b) {
-    for (let i = 7; i >= 0; i--) {
-      const bit = ((byte >> i) & 1) as 0 | 1;
-      ones &&= bit === 1;
-      const next: Node | number | null = n[bit];
-      if (next === null) throw new RangeError("invalid Huffman code");
-      depth++;
-      if (typeof next === "number") {
-        out.push(next);
-        n = root;
-        depth = 0;
-        ones = true;
-      } else {
-        n = next;
-      }
+  const nodes: Node[] = [root];
+  const ids = new Map<Node, number>([[root, 0]]);
+  const depths = [0];
+  // On the all-ones path from the root within 7 bits: a valid padding.
+  const accepting = [true];
+  for (let k = 0; k < nodes.length; k++) {
+    const n = nodes[k]!;
+    for (const bit of [0, 1] as const) {
+      const c = n[bit];
+      if (c === null || typeof c === "number") continue;
+      ids.set(c, nodes.length);
+      nodes.push(c);
+      depths.push(depths[k]! + 1);
+      accepting.push(accepting[k]! && bit === 1 && depths[k]! + 1 <= 7);
     }
   }
+  const table = new Int32Array(nodes.length * 16);
+  for (let k = 0; k < nodes.length; k++) {
+    for (let v = 0; v < 16; v++) {
+      let n = nodes[k]!;
+      let e = 0;
+      for (let i = 3; i >= 0; i--) {
+        const next = n[((v >> i) & 1) as 0 | 1];
+        if (next === null) {
+          e = FAIL;
+          break;
+        }
+        if (typeof next === "number") {
+          if (e & EMIT) throw new Error("HPACK Huffman table has a code shorter than 5 bits");
+          e = EMIT | next;
+          n = root;
+        } else n = next;
+      }
+      table[k * 16 + v] = e & FAIL ? FAIL : (ids.get(n)! << 10) | e;
+    }
+  }
+  machine = { table, accepts: Uint8Array.from(accepting, (a) => (a ? 1 : 0)) };
+  return machine;
+}
+
+/** Decodes a Huffman-coded string; throws on an invalid code or padding. */
+export function huffmanDecode(b: Buffer): Buffer {
+  const { table, accepts } = huffmanMachine();
+  // Codes are 5 bits or more: at most 8/5 bytes out per byte in.
+  const out = Buffer.allocUnsafe(Math.floor((b.length * 8) / 5));
+  let n = 0;
+  let state = 0;
+  for (let i = 0; i < b.length; i++) {
+    const byte = b[i]!;
+    let e = table[state * 16 + (byte >> 4)]!;
+    if (e & FAIL) throw new RangeError("invalid Huffman code");
+    if (e & EMIT) out[n++] = e & 0xff;
+    e = table[(e >> 10) * 16 + (byte & 0x0f)]!;
+    if (e & FAIL) throw new RangeError("invalid Huffman code");
+    if (e & EMIT) out[n++] = e & 0xff;
+    state = e >> 10;
+  }
   // Padding: fewer than 8 bits, all ones (the most significant bits of EOS).
-  if (depth > 7 || !ones) throw new RangeError("invalid Huffman padding");
-  return Buffer.from(out);
+  if (!accepts[state]) throw new RangeError("invalid Huffman padding");
+  return out.subarray(0, n);
 }
 
 /** Huffman-encodes a string (tests). */
