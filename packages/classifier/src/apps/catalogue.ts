@@ -78,6 +78,9 @@ export const DEFAULT_CATALOGUE_PATH = resolve(
 );
 
 /** Normalises a host name for matching: lowercase, no trailing dot. */
+/** Host names whose catalogue answer is remembered (see AppCatalogue.matchHostname). */
+const HOSTNAME_CACHE = 4096;
+
 export function normalizeHostname(h: string): string {
   const l = h.trim().toLowerCase();
   return l.endsWith(".") ? l.slice(0, -1) : l;
@@ -365,8 +368,25 @@ export class AppCatalogue {
     return { app, category: this.categoryByName.get(app.category)!, by, rule };
   }
 
+  /**
+   * Host names already matched, with their answer (the catalogue does not change once
+   * built): flows to the same host are many (one TLS flow per connection, each named by
+   * the same SNI or DNS answer), each a suffix walk and up to a few dozen globs.
+   * Bounded: emptied when full.
+   */
+  private readonly byHostname = new Map<string, AppMatch | null>();
+
   /** The app a host name belongs to: the longest host suffix or a more specific glob. */
   matchHostname(hostname: string): AppMatch | null {
+    const known = this.byHostname.get(hostname);
+    if (known !== undefined) return known;
+    if (this.byHostname.size >= HOSTNAME_CACHE) this.byHostname.clear();
+    const m = this.lookupHostname(hostname);
+    this.byHostname.set(hostname, m);
+    return m;
+  }
+
+  private lookupHostname(hostname: string): AppMatch | null {
     const h = normalizeHostname(hostname);
     if (!h) return null;
     let best: AppMatch | null = null;
