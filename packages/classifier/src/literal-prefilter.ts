@@ -22,48 +22,115 @@ export interface Literal {
  * branch's top level; anything quantified, grouped or zero-width ends a run.
  */
 export function requiredLiteral(branch: string, minLength = MIN_LITERAL): Literal | null {
-  let best = "";
-  let run = "";
+  return requiredLiterals(branch, minLength, false)?.[0] ?? null;
+}
+
+/** Alternative runs followed at once (a group of N alternatives multiplies them by N). */
+const MAX_RUNS = 8;
+
+/**
+ * Like `requiredLiteral`, and with `wide`: characters >= 0x80 join a run (as the subject
+ * spells them, in UTF-8), and a group of plain alternatives (`(?:\x{91}j|\x{81}u)`, not
+ * quantified) continues the run as one run per alternative, every match containing one of
+ * them (h323's `\x08` becomes `\x08\x91j` or `\x08\x81u`). Returns the runs whose
+ * shortest is longest, or null when that is shorter than `minLength`.
+ */
+export function requiredLiterals(branch: string, minLength = MIN_LITERAL, wide = false): Literal[] | null {
+  let best: string[] = [];
+  let bestLength = 0;
+  let runs = [""];
   let i = 0;
   const end = () => {
-    if (run.length > best.length) best = run;
-    run = "";
+    const shortest = Math.min(...runs.map((r) => r.length));
+    if (shortest > bestLength) {
+      best = runs;
+      bestLength = shortest;
+    }
+    runs = [""];
   };
+  const usable = (ch: number | null): ch is number => ch !== null && ch !== 0 && (wide || ch < 0x80);
+  const folded = (ch: number) => String.fromCharCode(ch >= 0x41 && ch <= 0x5a ? ch + 0x20 : ch);
   while (i < branch.length) {
     const c = branch[i]!;
     let ch: number | null = null; // the atom's one character (lower case), or null
+    let alternatives: string[] | null = null;
     if (c === "(") {
-      i = skipGroup(branch, i);
-    } else if (c === "[") {
-      const close = classEnd(branch, i);
-      ch = singleFolded(branch.slice(i + 1, close));
-      i = close + 1;
-    } else if (c === "\\") {
-      if (branch[i + 1] === "x" && branch[i + 2] === "{") {
-        const close = branch.indexOf("}", i);
-        ch = parseInt(branch.slice(i + 3, close), 16);
-        i = close + 1;
-      } else {
-        i += 2; // \b \B \A \z or another escape: not a plain character
-      }
-    } else if (c === "^" || c === "$" || c === ".") {
-      i++;
+      const close = skipGroup(branch, i);
+      if (wide) alternatives = plainAlternatives(branch.slice(i, close), usable, folded);
+      i = close;
     } else {
-      ch = c.charCodeAt(0);
-      i++;
+      const a = plainAtom(branch, i);
+      ch = a.ch;
+      i = a.next;
     }
     const q = branch[i];
     const quantified = q === "*" || q === "+" || q === "?" || q === "{";
     if (quantified) i = skipQuantifier(branch, i);
-    if (ch === null || quantified || ch >= 0x80 || ch === 0) end();
-    else run += String.fromCharCode(ch >= 0x41 && ch <= 0x5a ? ch + 0x20 : ch);
+    if (alternatives && !quantified && runs.length * alternatives.length <= MAX_RUNS)
+      runs = runs.flatMap((r) => alternatives.map((a) => r + a));
+    else if (!usable(ch) || quantified) end();
+    else runs = runs.map((r) => r + folded(ch));
   }
   end();
-  if (best.length < Math.max(1, minLength)) return null;
-  const bytes = Buffer.from(best, "latin1");
-  let at = 0;
-  while (at < bytes.length && isLower(bytes[at]!)) at++;
-  return { bytes, at: at === bytes.length ? 0 : at };
+  if (bestLength < Math.max(1, minLength)) return null;
+  return best.map((run) => {
+    // UTF-8: the subject's spelling of a character >= 0x80 (ASCII runs: their own bytes).
+    const bytes = Buffer.from(run, "utf8");
+    let at = 0;
+    while (at < bytes.length && isLower(bytes[at]!)) at++;
+    return { bytes, at: at === bytes.length ? 0 : at };
+  });
+}
+
+/** The atom at `i` when it is one plain character (lower case), else null; and what follows it. */
+function plainAtom(src: string, i: number): { ch: number | null; next: number } {
+  const c = src[i]!;
+  if (c === "[") {
+    const close = classEnd(src, i);
+    return { ch: singleFolded(src.slice(i + 1, close)), next: close + 1 };
+  }
+  if (c === "\\") {
+    if (src[i + 1] === "x" && src[i + 2] === "{") {
+      const close = src.indexOf("}", i);
+      return { ch: parseInt(src.slice(i + 3, close), 16), next: close + 1 };
+    }
+    return { ch: null, next: i + 2 }; // \b \B \A \z or another escape: not a plain character
+  }
+  if (c === "^" || c === "$" || c === ".") return { ch: null, next: i + 1 };
+  return { ch: c.charCodeAt(0), next: i + 1 };
+}
+
+/**
+ * The texts of a group whose alternatives are all runs of plain characters (`(?:ab|c)`),
+ * or null.
+ */
+function plainAlternatives(
+  group: string,
+  usable: (ch: number | null) => ch is number,
+  folded: (ch: number) => string,
+): string[] | null {
+  let i = group.startsWith("(?:") ? 3 : group[1] === "?" ? -1 : 1;
+  if (i < 0) return null;
+  const out: string[] = [];
+  let text = "";
+  for (;;) {
+    const c = group[i];
+    if (c === undefined) return null;
+    if (c === "|" || c === ")") {
+      if (text === "") return null;
+      out.push(text);
+      text = "";
+      if (c === ")") return i === group.length - 1 ? out : null;
+      i++;
+      continue;
+    }
+    if (c === "(") return null;
+    const a = plainAtom(group, i);
+    const q = group[a.next];
+    if (!usable(a.ch) || q === "*" || q === "+" || q === "?" || q === "{") return null;
+    text += folded(a.ch);
+    i = a.next;
+  }
 }
 
 /** True when `hay` contains `lit` (ASCII case folded). */

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { containsLiteral, indexOfByte, requiredLiteral } from "../src/literal-prefilter.ts";
+import { containsLiteral, indexOfByte, requiredLiteral, requiredLiterals } from "../src/literal-prefilter.ts";
 import { compilePatterns, loadPatternDirs, type PatternSet } from "../src/index.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -34,6 +34,34 @@ test("the required run of a branch: literals, escapes and case pairs; quantified
   assert.ok(containsLiteral(Buffer.from("..HtTp"), letters));
   assert.ok(containsLiteral(Buffer.from("..hTtP"), letters));
   assert.ok(!containsLiteral(Buffer.from("..htt"), letters));
+});
+
+test("wide runs: characters >= 0x80 as the subject spells them, groups of plain alternatives as one run each", () => {
+  const lits = (b: string, min = 1) =>
+    requiredLiterals(b, min, true)?.map((l) => l.bytes.toString("hex")) ?? null;
+  // h323: `\x08` then one of two runs.
+  assert.deepEqual(lits("^[\\x{01}-\\x{ff}]{0,160}\\x{06}?\\x{08}(?:\\x{91}j|\\x{81}u)[\\x{01}-\\x{07}]"), [
+    "08c2916a",
+    "08c28175",
+  ]);
+  assert.deepEqual(lits("xy\\x{e9}zz"), ["7879c3a97a7a"]); // é is two bytes in the subject
+  assert.deepEqual(lits("a(?:b|c)?de"), ["6465"]); // an optional group ends the run
+  assert.deepEqual(lits("(?:ab|c[Dd])e"), ["616265", "636465"]);
+  assert.deepEqual(lits("a(?:b+|c)de"), ["6465"]); // a quantified alternative: not plain
+  assert.deepEqual(lits("a(?:b|(?:c))de"), ["6465"]); // a nested group: not plain
+  assert.deepEqual(lits("a(?:b|)de"), ["6465"]); // an empty alternative: not plain
+  // More than eight runs at once: the group ends the run instead.
+  assert.deepEqual(lits("(?:a|b|c)(?:d|e|f)xyz"), ["78797a"]);
+  // Not wide: as requiredLiteral.
+  assert.deepEqual(
+    requiredLiterals("(?:ab|cd)e\\x{e9}", 1, false)?.map((l) => l.bytes.toString("latin1")),
+    ["e"],
+  );
+  const h323 = requiredLiterals("^.{0,160}\\x{08}(?:\\x{91}j|\\x{81}u)", 1, true)!;
+  const subject = (s: string) => Buffer.from(s, "utf8");
+  assert.ok(h323.some((l) => containsLiteral(subject("abc\x08\x81uq"), l)));
+  assert.ok(h323.some((l) => containsLiteral(subject("\x08\x91J"), l))); // letters fold: more, never fewer
+  assert.ok(!h323.some((l) => containsLiteral(subject("\x08\x91k \x08 \x81u"), l)));
 });
 
 test("indexOfByte finds what Buffer.indexOf finds, in short and long subjects", () => {
