@@ -153,6 +153,25 @@ test("maxMatchLength bounds what an anchored pattern can match; `seen` skips onl
   assert.equal(s.match("qqqqqqqqqxyz", "tcp", 0), null);
 });
 
+test("a set that predicts a hit from the first character (one RE2 call) still gives the best match, or none", () => {
+  const s = compilePatterns([
+    { file: "a.pat", text: "a\n^x1z\n" },
+    { file: "b.pat", text: "b\n^x[0-9]\n" },
+    { file: "c.pat", text: "c\n^y\n" },
+  ]);
+  // Forty subjects beginning with x, all hits: subjects beginning with x now go to
+  // `match` at once.
+  for (let i = 0; i < 40; i++) assert.equal(s.match(`x${i}`, "tcp")?.name, "b");
+  assert.equal(s.match("x1z", "tcp")?.name, "a"); // both hit: the better priority
+  assert.equal(s.match("x7", "tcp")?.name, "b");
+  assert.equal(s.match("xq", "tcp"), null); // predicted, and a miss
+  assert.equal(s.match("y", "tcp")?.name, "c");
+  assert.equal(s.match("zx", "tcp"), null);
+  // Subjects beginning with y: never seen often, `test` first; a miss is a miss either way.
+  assert.equal(s.match("ya", "tcp")?.name, "c");
+  assert.equal(s.match("\u00e9x", "tcp"), null);
+});
+
 test("packet patterns read one packet's payload with its NULs: every UDP datagram, each TCP direction's first", () => {
   const set = compilePatterns([
     { file: "zeros.pat", text: "# Subject: packet\n# Transport: udp tcp\nzeros\n^\\x00\\x00$\n" },
