@@ -88,6 +88,12 @@ interface SetGroup {
   /** Anchored groups: no member can match past this many bytes; unanchored: Infinity. */
   maxLength: number;
   /**
+   * Anchored flow groups: per subject first character, the longest match of the members
+   * that can begin with it (a flow's first character never changes: on its later packets
+   * an RTP flow's long-lead set stops at rtp's ten bytes, not dropbox's 400); else null.
+   */
+  maxByFirst: Float64Array | null;
+  /**
    * Unanchored and long-lead groups: every match contains one of these (see
    * literal-prefilter.ts), or null (the group always runs).
    */
@@ -178,6 +184,16 @@ function leadRun(branches: string[]): number {
   return most;
 }
 
+/** Per first character, the longest match of the parts that can begin with it (see SetGroup). */
+function longestByFirst(parts: Part[]): Float64Array {
+  const out = new Float64Array(256);
+  for (const p of parts) {
+    const f = firstBytes(p.re2);
+    for (let c = 0; c < 256; c++) if ((f === null || f[c]) && p.maxLength > out[c]!) out[c] = p.maxLength;
+  }
+  return out;
+}
+
 function literalsOf(branches: string[], minLength?: number, wide = false): Literal[] | null {
   const out: Literal[] = [];
   for (const b of branches) {
@@ -257,6 +273,7 @@ export class PatternSet {
             set,
             members: chunk.map((p) => p.pattern),
             maxLength: anchored ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity,
+            maxByFirst: anchored ? longestByFirst(chunk) : null,
             literals: !chunk[0]!.literals ? null : chunk.flatMap((p) => p.literals!),
             // Code points (the subject's first character) a match can begin with.
             first: anchored ? unionFirstBytes(chunk.map((p) => firstBytes(p.re2))) : null,
@@ -309,6 +326,7 @@ export class PatternSet {
           members: chunk,
           // Known first bytes: every member is anchored, so no match reaches past this.
           maxLength: first ? Math.max(...chunk.map((p) => maxMatchLength(p.packetRe2!))) : Infinity,
+          maxByFirst: null,
           literals: null,
           first,
           minPriority: Math.min(...chunk.map((p) => p.priority)),
@@ -352,7 +370,7 @@ export class PatternSet {
       if (g.first && !g.first[first]) continue;
       // `seen`: the subject's first `seen` bytes (of its text form) were already matched
       // without a hit. An anchored match no longer than that lies inside them: skip.
-      if (g.maxLength <= seen) continue;
+      if ((g.maxByFirst === null ? g.maxLength : g.maxByFirst[first]!) <= seen) continue;
       // No member could beat the pattern already found.
       if (best !== null && best.priority < g.minPriority) continue;
       // A group with required runs runs only on a subject holding one of them.

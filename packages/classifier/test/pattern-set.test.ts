@@ -151,6 +151,16 @@ test("maxMatchLength bounds what an anchored pattern can match; `seen` skips onl
   // Nine bytes seen without a hit: neither can match any longer subject.
   assert.equal(s.match("qqqqqqqqqxyz", "tcp", 9), null);
   assert.equal(s.match("qqqqqqqqqxyz", "tcp", 0), null);
+  // The bound is per first character: past two bytes only "long" can match, and only a
+  // subject beginning with a.
+  const f = compilePatterns([
+    { file: "long.pat", text: "long\n^a[0-9]{0,50}z\n" },
+    { file: "two.pat", text: "two\n^bq\n" },
+  ]);
+  assert.equal(f.match("a123456789z", "tcp", 8)?.name, "long");
+  assert.equal(f.match("bq", "tcp", 0)?.name, "two");
+  // Told its first 8 bytes were seen (they would match "two"): for a b, nothing is run.
+  assert.equal(f.match("bq123456789z", "tcp", 8)?.name ?? null, null);
 });
 
 test("a set that predicts a hit from the first character (one RE2 call) still gives the best match, or none", () => {
