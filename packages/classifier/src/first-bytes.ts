@@ -147,3 +147,83 @@ export function unionFirstBytes(all: FirstBytes[]): FirstBytes {
   }
   return out;
 }
+
+/**
+ * A window gate: one of the subject's first `window` characters is one of `chars`. Read
+ * off anchored sources whose every branch begins with a few optional characters, then a
+ * required one (openvpn's `^.?.?[8Pp]`): most subjects have none of those characters in
+ * those places, and such a pattern (long runs after its gate) need not run on them.
+ */
+export interface WindowGate {
+  window: number;
+  chars: Uint8Array;
+}
+
+/** Optional characters a window gate looks past, at most. */
+const MAX_WINDOW = 4;
+
+/** One atom standing for one character: a class, a `\x{..}` escape or a plain character. */
+const ONE_CHAR = /^(?:\[(?:[^\]\\]|\\x\{[0-9a-fA-F]+\}|\\.)*\]|\\x\{[0-9a-fA-F]+\}|[^\\()[\]|?*+{}.^$])/;
+
+/** The window gate of an RE2 source (every top-level branch must begin with `^`), or null. */
+export function windowGate(src: string): WindowGate | null {
+  const chars = new Uint8Array(256);
+  let window = 0;
+  for (const branch of topLevelBranches(src)) {
+    if (!branch.startsWith("^")) return null;
+    let rest = branch.slice(1);
+    let optional = 0;
+    for (;;) {
+      const m = ONE_CHAR.exec(rest);
+      if (!m) return null; // `.`, a group, a zero-width assertion: not followed
+      const after = rest.slice(m[0].length);
+      if (after.startsWith("?")) {
+        if (++optional >= MAX_WINDOW) return null;
+        rest = after.slice(after.startsWith("??") ? 2 : 1);
+        continue;
+      }
+      const first = firstBytes(`^${m[0]}`);
+      if (!first) return null;
+      for (let b = 0; b < 256; b++) if (first[b]) chars[b] = 1;
+      window = Math.max(window, optional + 1);
+      break;
+    }
+  }
+  return window ? { window, chars } : null;
+}
+
+/** The top-level alternatives of an RE2 source (groups and classes kept whole). */
+function topLevelBranches(src: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === "\\") i++;
+    else if (c === "[") {
+      i++;
+      if (src[i] === "^") i++;
+      if (src[i] === "]") i++;
+      while (i < src.length && src[i] !== "]") i += src[i] === "\\" ? 2 : 1;
+    } else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "|" && depth === 0) {
+      out.push(src.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(src.slice(start));
+  return out;
+}
+
+/** Whether one of the first `window` characters of a subject (its UTF-8 form) is in the gate. */
+export function passesWindow(subject: Uint8Array, gate: WindowGate): boolean {
+  let p = 0;
+  for (let k = 0; k < gate.window && p < subject.length; k++) {
+    const b = subject[p]!;
+    const c = b < 0x80 || p + 1 >= subject.length ? b : ((b & 0x1f) << 6) | (subject[p + 1]! & 0x3f);
+    if (c < 256 && gate.chars[c]) return true;
+    p += b < 0x80 ? 1 : 2;
+  }
+  return false;
+}

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import RE2 from "re2";
-import { firstBytes, unionFirstBytes } from "../src/first-bytes.ts";
+import { firstBytes, passesWindow, unionFirstBytes, windowGate } from "../src/first-bytes.ts";
 import { loadPatternDirs } from "../src/index.ts";
 
 const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
@@ -97,4 +97,66 @@ test("no pattern of protocols/ matches a fixture payload whose first byte is out
     }
   }
   assert.ok(checked > 50000, `${checked} checks`);
+});
+
+test("window gates: a required character behind a few optional ones", () => {
+  const gate = (src: string) => {
+    const g = windowGate(src);
+    return g && { window: g.window, chars: bytesOf(g.chars) };
+  };
+  // openvpn's shape: two optional characters, then one of a few.
+  assert.deepEqual(gate("^[\\x{01}-\\x{ff}]?[\\x{01}-\\x{ff}]?[8Pp].{6}|^x?[8@]z"), {
+    window: 3,
+    chars: [0x38, 0x40, 0x50, 0x70],
+  });
+  assert.deepEqual(gate("^\\x{16}\\x{03}"), { window: 1, chars: [0x16] });
+  for (const src of ["^.?a", "^a?b?c?d?e", "^(?:ab)?c", "^a?|^b", "abc", "^a?\\bc", "^a?.b"])
+    assert.equal(windowGate(src), null, src);
+  const g = windowGate("^[\\x{01}-\\x{ff}]?[\\x{01}-\\x{ff}]?[8\\x{e9}]")!;
+  const utf8 = (s: string) => Buffer.from(s, "utf8");
+  assert.ok(passesWindow(utf8("ab8"), g));
+  assert.ok(passesWindow(utf8("\u00ff\u00e9"), g)); // é, two bytes in the subject, second character
+  assert.ok(!passesWindow(utf8("abc8"), g)); // fourth: too late
+  assert.ok(!passesWindow(utf8("\u00c3\u00a9"), g)); // Ã then ©: é's two bytes, not é
+  assert.ok(!passesWindow(utf8(""), g));
+});
+
+test("no anchored pattern of protocols/ matches a fixture payload that fails its window gate", () => {
+  // Every fixture payload (NULs dropped), its first characters replaced by ones outside
+  // the gate: near misses of the patterns that have one.
+  const payloads: string[] = [];
+  const dir = join(PROTOCOLS, "fixtures");
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".json"))) {
+    const doc = JSON.parse(readFileSync(join(dir, f), "utf8")) as Record<
+      string,
+      { packets?: { hex?: string; text?: string }[] }[]
+    >;
+    for (const cases of Object.values(doc))
+      if (Array.isArray(cases))
+        for (const c of cases)
+          for (const p of c.packets ?? []) {
+            const s =
+              p.hex !== undefined
+                ? Buffer.from(p.hex.replace(/[^0-9a-fA-F]/g, ""), "hex").toString("latin1")
+                : (p.text ?? "");
+            if (s.replaceAll("\0", "").length) payloads.push(s.replaceAll("\0", ""));
+          }
+  }
+  const set = loadPatternDirs([PROTOCOLS]);
+  let checked = 0;
+  for (const p of set.patterns.filter((x) => x.anchored)) {
+    const g = windowGate(p.re2);
+    if (!g || g.window < 2) continue;
+    const re = new RE2(p.re2);
+    for (let b = 1; b < 256; b += 7) {
+      if (g.chars[b]) continue;
+      for (const payload of payloads) {
+        const subject = String.fromCharCode(b).repeat(g.window) + payload.slice(g.window);
+        assert.ok(!passesWindow(Buffer.from(subject, "utf8"), g));
+        assert.ok(!re.test(subject), `${p.name} matched ${JSON.stringify(subject.slice(0, 40))}`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 1000, `${checked} checks`);
 });
