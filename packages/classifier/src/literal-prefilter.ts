@@ -36,16 +36,37 @@ const MAX_RUNS = 8;
  * shortest is longest, or null when that is shorter than `minLength`.
  */
 export function requiredLiterals(branch: string, minLength = MIN_LITERAL, wide = false): Literal[] | null {
+  const best = bestRuns(branch, wide);
+  if (best.length < Math.max(1, minLength)) return null;
+  return best.runs.map((run) => {
+    // UTF-8: the subject's spelling of a character >= 0x80 (ASCII runs: their own bytes).
+    const bytes = Buffer.from(run, "utf8");
+    let at = 0;
+    while (at < bytes.length && isLower(bytes[at]!)) at++;
+    return { bytes, at: at === bytes.length ? 0 : at };
+  });
+}
+
+/**
+ * The runs of `requiredLiterals` (lower case) and the length of their shortest. Wide: a
+ * group that is not plain, not quantified, each of whose alternatives holds runs of its
+ * own, offers their union (every match holds one of them: dhcpv6's two orders of
+ * `\x08\x02` and its other option).
+ */
+function bestRuns(branch: string, wide: boolean): { runs: string[]; length: number } {
   let best: string[] = [];
   let bestLength = 0;
   let runs = [""];
   let i = 0;
-  const end = () => {
-    const shortest = Math.min(...runs.map((r) => r.length));
+  const offer = (candidate: string[]) => {
+    const shortest = Math.min(...candidate.map((r) => r.length));
     if (shortest > bestLength) {
-      best = runs;
+      best = candidate;
       bestLength = shortest;
     }
+  };
+  const end = () => {
+    offer(runs);
     runs = [""];
   };
   const usable = (ch: number | null): ch is number => ch !== null && ch !== 0 && (wide || ch < 0x80);
@@ -54,9 +75,11 @@ export function requiredLiterals(branch: string, minLength = MIN_LITERAL, wide =
     const c = branch[i]!;
     let ch: number | null = null; // the atom's one character (lower case), or null
     let alternatives: string[] | null = null;
+    let group = "";
     if (c === "(") {
       const close = skipGroup(branch, i);
-      if (wide) alternatives = plainAlternatives(branch.slice(i, close), usable, folded);
+      group = branch.slice(i, close);
+      if (wide) alternatives = plainAlternatives(group, usable, folded);
       i = close;
     } else {
       const a = plainAtom(branch, i);
@@ -68,18 +91,45 @@ export function requiredLiterals(branch: string, minLength = MIN_LITERAL, wide =
     if (quantified) i = skipQuantifier(branch, i);
     if (alternatives && !quantified && runs.length * alternatives.length <= MAX_RUNS)
       runs = runs.flatMap((r) => alternatives.map((a) => r + a));
-    else if (!usable(ch) || quantified) end();
-    else runs = runs.map((r) => r + folded(ch));
+    else {
+      if (!usable(ch) || quantified) end();
+      else runs = runs.map((r) => r + folded(ch));
+      if (wide && group && !quantified) {
+        const union = groupRuns(group);
+        if (union) offer(union);
+      }
+    }
   }
   end();
-  if (bestLength < Math.max(1, minLength)) return null;
-  return best.map((run) => {
-    // UTF-8: the subject's spelling of a character >= 0x80 (ASCII runs: their own bytes).
-    const bytes = Buffer.from(run, "utf8");
-    let at = 0;
-    while (at < bytes.length && isLower(bytes[at]!)) at++;
-    return { bytes, at: at === bytes.length ? 0 : at };
-  });
+  return { runs: best, length: bestLength };
+}
+
+/** The union of the runs of each alternative of a group (wide), or null when one has none. */
+function groupRuns(group: string): string[] | null {
+  if (!group.startsWith("(?:") && group[1] === "?") return null; // flags: not followed
+  const body = group.slice(group.startsWith("(?:") ? 3 : 1, -1);
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  const take = (alt: string) => {
+    const r = bestRuns(alt, true);
+    if (!r.length) return false;
+    out.push(...r.runs);
+    return true;
+  };
+  for (let j = 0; j < body.length; j++) {
+    const c = body[j]!;
+    if (c === "\\") j += body[j + 1] === "x" && body[j + 2] === "{" ? body.indexOf("}", j) - j : 1;
+    else if (c === "[") j = classEnd(body, j);
+    else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "|" && depth === 0) {
+      if (!take(body.slice(start, j))) return null;
+      start = j + 1;
+    }
+  }
+  if (!take(body.slice(start))) return null;
+  return out.length <= MAX_RUNS ? out : null;
 }
 
 /** The atom at `i` when it is one plain character (lower case), else null; and what follows it. */

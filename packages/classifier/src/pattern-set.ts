@@ -317,6 +317,10 @@ export class PatternSet {
         // RE2 call over its 160-byte lead); `\x08\x91j` or `\x08\x81u` lets few.
         if (lead >= LONG_LEAD) p.literals = literalsOf(p.branches, 1, true);
         else if (lead >= SHORT_LEAD) p.literals = literalsOf(p.branches);
+        // Long runs further in (dhcpv6's `{1,120}` then `{0,120}`, dhcp's `{0,240}`) also
+        // multiply the states of a set they join: behind a required run of two characters
+        // or more (DHCP's magic cookie, dhcpv6's \x08\x02), a set of their own.
+        else if (longestRun(p.re2) >= LONG_LEAD) p.literals = literalsOf(p.branches, 2, true);
       }
       const long = (p: Part) => leadRun(p.branches) >= LONG_LEAD;
       // Parts with long runs behind a gate the first character does not cover (openvpn's

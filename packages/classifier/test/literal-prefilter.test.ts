@@ -50,6 +50,16 @@ test("wide runs: characters >= 0x80 as the subject spells them, groups of plain 
   assert.deepEqual(lits("a(?:b+|c)de"), ["6465"]); // a quantified alternative: not plain
   assert.deepEqual(lits("a(?:b|(?:c))de"), ["6465"]); // a nested group: not plain
   assert.deepEqual(lits("a(?:b|)de"), ["6465"]); // an empty alternative: not plain
+  // A group that is not plain: the union of its alternatives' own runs (dhcpv6).
+  assert.deepEqual(
+    lits(
+      "^[\\x{01}-\\x{0b}][\\x{01}-\\x{ff}]{1,120}(?:\\x{01}[\\x{0a}-\\x{1e}][\\x{01}-\\x{ff}]{0,120}\\x{08}\\x{02}|\\x{08}\\x{02}[\\x{01}-\\x{ff}]{0,120}\\x{01})",
+      2,
+    ),
+    ["0802", "0802"],
+  );
+  assert.equal(lits("a(?:bc+|x*)d", 2), null); // an alternative without a run: nothing known
+  assert.deepEqual(lits("(?:[Aa]b+|c)", 1), ["61", "63"]);
   // More than eight runs at once: the group ends the run instead.
   assert.deepEqual(lits("(?:a|b|c)(?:d|e|f)xyz"), ["78797a"]);
   // Not wide: as requiredLiteral.
