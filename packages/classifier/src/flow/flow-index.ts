@@ -298,17 +298,13 @@ export class FlowIndex<T> {
 }
 
 function hashKey(k: Int32Array): number {
-  // An IPv4 key is four words (the others are zero): four dependent multiply rounds per
-  // packet, not ten. Word 0 holds the family, so the two kinds of key still differ.
-  let h = mix(mix(mix(mix(0x2545f491, k[0]!), k[1]!), k[2]!), k[6]!);
-  if ((k[0]! & V6) === V6) h = mix(mix(mix(mix(mix(mix(h, k[3]!), k[4]!), k[5]!), k[7]!), k[8]!), k[9]!);
+  let h = 0x2545f491;
+  for (let i = 0; i < W; i++) {
+    h = Math.imul(h ^ k[i]!, 0x9e3779b1);
+    h ^= h >>> 15;
+  }
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   return h ^ (h >>> 13);
-}
-
-function mix(h: number, w: number): number {
-  h = Math.imul(h ^ w, 0x9e3779b1);
-  return h ^ (h >>> 15);
 }
 
 const textScratch = new Uint8Array(32);
