@@ -182,7 +182,7 @@ const NFT_FORMS = [
   // The decided packet's fast path: one lookup by its mark, a chain per protocol.
   /^ {4}meta mark & 0x[0-9a-f]{8} vmap \{ 0x[0-9a-f]{8} : goto (unmarked|fast_\d+)(, 0x[0-9a-f]{8} : goto fast_\d+)* \}$/,
   /^ {2}chain fast_\d+ \{$/,
-  /^ {4}counter name "proto_\d+"( meta priority set oif map \{ "[\w.-]+" : \d+:[0-9a-f]+(, "[\w.-]+" : \d+:[0-9a-f]+)* \})?$/,
+  /^ {4}counter name "proto_\d+"( meta priority set oifname map \{ "[\w.-]+" : \d+:[0-9a-f]+(, "[\w.-]+" : \d+:[0-9a-f]+)* \})?$/,
   /^ {4}goto hosts_tail$/,
   /^( {2})?\}$/,
 ];

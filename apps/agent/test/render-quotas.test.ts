@@ -103,8 +103,8 @@ test(
     run(["ip", "netns", "del", ns]);
     assert.equal(run(["ip", "netns", "add", ns]).status, 0);
     try {
-      // The devices must exist: the fast chains pick classes by ifindex (`oif`). A veth pair:
-      // this VM's kernel has no dummy driver.
+      // A veth pair (this VM's kernel has no dummy driver), checked: a rule naming a device
+      // by ifindex would not load without it.
       const link = run(["ip", "-n", ns, "link", "add", "wan0", "type", "veth", "peer", "name", "lan0"]);
       assert.equal(link.status, 0, link.stderr);
       const r = renderPolicy(policy(), MARKS, FULL_CAPABILITIES, null, null, {}, used);

@@ -222,7 +222,7 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
     /^meta mark & 0xffffff00 vmap \{ 0x00000000 : goto unmarked, 0x00000100 : goto fast_1, /,
   );
   assert.deepEqual(chain("fast_4"), [
-    'counter name "proto_4" meta priority set oif map { "wan0" : 1:10, "lan0" : 1:10 }',
+    'counter name "proto_4" meta priority set oifname map { "wan0" : 1:10, "lan0" : 1:10 }',
   ]);
   assert.equal(chain("post")[2], "counter name meta mark & 0x0000ff00 map @protocols");
   assert.deepEqual(chain("save"), [

@@ -367,11 +367,12 @@ for (const m of modes) {
 
 /**
  * One hand-made layout (BENCH_LAYOUTS), swapped into the fast chains (`counter name
- * "proto_<n>" meta priority set oif map { dev : class, ... }` as installed): "oifname" the
- * class map by device name (the sixth pass's layout); "const" a class that is the same on
- * every device set as a constant after an `oif` set test; "nocnt" no counter (what counting
- * from conntrack would leave); "ctkey" a verdict map by the connection mark first in `post`
- * (its misses walk the table as installed), so a decided packet skips the save test.
+ * "proto_<n>" meta priority set oifname map { dev : class, ... }` as installed): "oif" the
+ * class map by output ifindex instead of name (a 4-byte key on the fast hash); "const" a
+ * class that is the same on every device set as a constant after an `oif` set test; "nocnt"
+ * no counter (what counting from conntrack would leave); "ctkey" a verdict map by the
+ * connection mark first in `post` (its misses walk the table as installed), so a decided
+ * packet skips the save test.
  */
 function applyLayout(l: NetnsLab, layout: string): void {
   const parts = new Set(layout.split("+"));
@@ -380,7 +381,7 @@ function applyLayout(l: NetnsLab, layout: string): void {
   const script: string[] = [];
   for (const m of table.matchAll(/chain (fast_\d+) \{[^\n]*\n([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g)) {
     const rule =
-      /^\s*(counter name "proto_\d+")?\s*(meta priority set oif map \{ ([^}]*) \})? # handle (\d+)$/m.exec(
+      /^\s*(counter name "proto_\d+")?\s*(meta priority set oif(?:name)? map \{ ([^}]*) \})? # handle (\d+)$/m.exec(
         m[2]!,
       );
     if (!rule) throw new Error(`layout ${layout}: ${m[1]} is not a fast chain as rendered:\n${m[2]}`);
@@ -388,7 +389,7 @@ function applyLayout(l: NetnsLab, layout: string): void {
     let cls = rule[2] ?? "";
     if (rule[3]) {
       const els = rule[3].split(", ").map((e) => e.split(" : ") as [string, string]);
-      if (parts.has("oifname")) cls = `meta priority set oifname map { ${rule[3]} }`;
+      if (parts.has("oif")) cls = `meta priority set oif map { ${rule[3]} }`;
       if (parts.has("const") && new Set(els.map((e) => e[1])).size === 1)
         cls = `oif { ${els.map((e) => e[0]).join(", ")} } meta priority set ${els[0]![1]}`;
     }
@@ -469,6 +470,13 @@ if (process.env.BENCH_PERF === "1") {
     console.log(
       `  ${"".padEnd(58)} rules over (min), median of ${d.length} passes: ${median(d) >= 0 ? "+" : ""}${median(d).toFixed(0)} ns [${Math.min(...d).toFixed(0)} to ${Math.max(...d).toFixed(0)}]`,
     );
+    if (m.key !== "sluice") {
+      // Paired with (sluice) pass by pass: the A/B of a layout against the one installed.
+      const v = passRules.get(m.key)!.map((x, i) => x - passRules.get("sluice")![i]!);
+      console.log(
+        `  ${"".padEnd(58)} rules over (sluice), median of ${v.length} passes: ${median(v) >= 0 ? "+" : ""}${median(v).toFixed(0)} ns [${Math.min(...v).toFixed(0)} to ${Math.max(...v).toFixed(0)}]`,
+      );
+    }
     if (process.env.BENCH_PERF_SYMBOLS !== "1") continue;
     const rules = [...new Set([...syms.keys(), ...base.keys()])].filter((n) => RULE_SYMBOL.test(n));
     const diff = rules.map((n) => [n, (syms.get(n) ?? 0) - (base.get(n) ?? 0)] as const);

@@ -4,7 +4,7 @@
 //   postrouting (priority mangle): the connection mark saved once; then one verdict-map
 //   lookup by the mark: packets without Sluice's bits leave (to `unmarked`), a decided one
 //   with only a protocol (nearly every packet) goes to its protocol's chain, which counts
-//   it and sets its class by output ifindex (see fastPath). Every other packet walks the
+//   it and sets its class by output device (see fastPath). Every other packet walks the
 //   general rules: one lookup per field in a mark → named-counter map (protocol; app when
 //   the app field is set), then per shaped device one lookup per mark field in a mark →
 //   classid map (`meta priority set`, which HTB reads before its filters), least specific
@@ -236,7 +236,7 @@ export const NFT_HOSTS_TAIL_CHAIN = "hosts_tail";
 /**
  * A decided packet with only a protocol in its mark (nearly every packet: no app nor
  * hostname rule) in one verdict-map lookup by its mark, to a chain of its own that counts
- * it (a named counter: no lookup) and picks its class by output ifindex (one lookup), instead
+ * it (a named counter: no lookup) and picks its class by output device (one lookup), instead
  * of walking the general rules (a counter lookup, the app test, the device lookup, the
  * device chain's test and lookup). Same counters and classes as the general rules, which
  * every other mark (and a mark the map lacks) still walks. The map's 0 element (added by
@@ -277,12 +277,8 @@ function fastPath(
       d.classes.has(key) ? [`"${d.device}" : ${d.classes.get(key)}`] : [],
     );
     // A device the map lacks: the lookup fails and the rule stops there, after the counter.
-    // By ifindex (`oif`, resolved when the table loads: a 4-byte key on the fast hash)
-    // rather than by name (16 bytes, jhash): 40-60 ns less per packet (docs/bench.md, issue
-    // 10, seventh pass). A device deleted and created again misses until the next apply,
-    // which its HTB tree (gone with the device) needs anyway.
     if (classes.length) {
-      parts.push(`meta priority set oif map { ${classes.join(", ")} }`);
+      parts.push(`meta priority set oifname map { ${classes.join(", ")} }`);
       refs.push(...byDevice.filter((d) => d.classes.has(key)).map((d) => d.device));
     }
     chains.push({ name, hook: null, rules: [{ text: parts.join(" "), refs }, ...tail] });
