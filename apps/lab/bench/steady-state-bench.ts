@@ -248,6 +248,11 @@ if (process.env.BENCH_NFTQ === "1") {
     ["nftp", "(nftp)   Sluice, queue rules at the end of nft post", caps, 98],
   );
 }
+// BENCH_LAYOUTS=a,b+c,...: hand-made decided-packet layouts swapped into Sluice's installed
+// table once every flow is decided (each "+"-joined set of changes is one mode; see
+// applyLayout): what a renderer change would buy, measured before making it.
+const LAYOUTS = (process.env.BENCH_LAYOUTS ?? "").split(",").filter(Boolean);
+LAYOUTS.forEach((name, i) => variants.push([`L${i}`, `(L${i})     layout ${name}`, caps, 70 + i]));
 for (const [key, label, c, net] of variants) {
   const l = newLab(key, net);
   const r = await applyPolicy(l, c);
@@ -323,6 +328,7 @@ for (const m of modes) {
       `delete rule inet sluice post handle ${handle}\ninsert rule inet sluice post meta mark & 0xffffff00 == 0 goto unmarked\n`,
     );
   }
+  if (/^L\d+$/.test(m.key)) applyLayout(m.lab, LAYOUTS[Number(m.key.slice(1))]!);
   if (m.key === "nofwd" || m.key === "nftq" || m.key === "nftp")
     m.lab.mustExec(m.lab.router, "iptables", ["-t", "mangle", "-D", "FORWARD", "-j", "SLUICE_FWD"]);
   if (m.key === "nftp")
@@ -357,6 +363,46 @@ for (const m of modes) {
       ].join("\n"),
     );
   }
+}
+
+/**
+ * One hand-made layout (BENCH_LAYOUTS), swapped into the fast chains (`counter name
+ * "proto_<n>" meta priority set oifname map { dev : class, ... }` as installed): "oif" the
+ * class map by output ifindex instead of name (a 4-byte key on the fast hash); "const" a
+ * class that is the same on every device set as a constant after an `oif` set test; "nocnt"
+ * no counter (what counting from conntrack would leave); "ctkey" a verdict map by the
+ * connection mark first in `post` (its misses walk the table as installed), so a decided
+ * packet skips the save test.
+ */
+function applyLayout(l: NetnsLab, layout: string): void {
+  const parts = new Set(layout.split("+"));
+  const nft = (args: string[], stdin?: string) => l.mustExec(l.router, "nft", args, stdin);
+  const table = nft(["-a", "list", "table", "inet", "sluice"]);
+  const script: string[] = [];
+  for (const m of table.matchAll(/chain (fast_\d+) \{[^\n]*\n([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g)) {
+    const rule =
+      /^\s*(counter name "proto_\d+")?\s*(meta priority set oif(?:name)? map \{ ([^}]*) \})? # handle (\d+)$/m.exec(
+        m[2]!,
+      );
+    if (!rule) throw new Error(`layout ${layout}: ${m[1]} is not a fast chain as rendered:\n${m[2]}`);
+    const counter = parts.has("nocnt") ? "" : (rule[1] ?? "");
+    let cls = rule[2] ?? "";
+    if (rule[3]) {
+      const els = rule[3].split(", ").map((e) => e.split(" : ") as [string, string]);
+      if (parts.has("oif")) cls = `meta priority set oif map { ${rule[3]} }`;
+      if (parts.has("const") && new Set(els.map((e) => e[1])).size === 1)
+        cls = `oif { ${els.map((e) => e[0]).join(", ")} } meta priority set ${els[0]![1]}`;
+    }
+    const text = `${counter} ${cls}`.trim() || "counter";
+    script.push(`replace rule inet sluice ${m[1]} handle ${rule[4]} ${text}`);
+  }
+  if (parts.has("ctkey")) {
+    const vmap =
+      /^\s*meta mark & (0x[0-9a-f]+) vmap \{ 0x00000000 : goto unmarked, (.*) \} # handle \d+$/m.exec(table);
+    if (!vmap) throw new Error("ctkey: no fast verdict map");
+    script.push(`insert rule inet sluice post ct mark & ${vmap[1]} vmap { ${vmap[2]} }`);
+  }
+  nft(["-f", "-"], script.join("\n") + "\n");
 }
 
 // BENCH_PERF=1: a kernel profile of the box core per mode (perf record -C BOX_CPU while the
@@ -424,12 +470,29 @@ if (process.env.BENCH_PERF === "1") {
     console.log(
       `  ${"".padEnd(58)} rules over (min), median of ${d.length} passes: ${median(d) >= 0 ? "+" : ""}${median(d).toFixed(0)} ns [${Math.min(...d).toFixed(0)} to ${Math.max(...d).toFixed(0)}]`,
     );
+    if (m.key !== "sluice") {
+      // Paired with (sluice) pass by pass: the A/B of a layout against the one installed.
+      const v = passRules.get(m.key)!.map((x, i) => x - passRules.get("sluice")![i]!);
+      console.log(
+        `  ${"".padEnd(58)} rules over (sluice), median of ${v.length} passes: ${median(v) >= 0 ? "+" : ""}${median(v).toFixed(0)} ns [${Math.min(...v).toFixed(0)} to ${Math.max(...v).toFixed(0)}]`,
+      );
+    }
     if (process.env.BENCH_PERF_SYMBOLS !== "1") continue;
     const rules = [...new Set([...syms.keys(), ...base.keys()])].filter((n) => RULE_SYMBOL.test(n));
     const diff = rules.map((n) => [n, (syms.get(n) ?? 0) - (base.get(n) ?? 0)] as const);
     diff.sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
     for (const [n, d] of diff.filter(([, d]) => Math.abs(d) >= 3))
       console.log(`      ${d >= 0 ? "+" : ""}${d.toFixed(0).padStart(5)}  ${n}`);
+    // The rest of the kernel's extra work per packet (not rules): the largest differences.
+    const others = [...new Set([...syms.keys(), ...base.keys()])].filter((n) => !RULE_SYMBOL.test(n));
+    const odiff = others.map((n) => [n, (syms.get(n) ?? 0) - (base.get(n) ?? 0)] as const);
+    odiff.sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
+    console.log(
+      `      other kernel symbols: ${odiff
+        .slice(0, 14)
+        .map(([n, d]) => `${n} ${d >= 0 ? "+" : ""}${d.toFixed(0)}`)
+        .join(", ")}`,
+    );
   }
 }
 
@@ -507,6 +570,10 @@ if (byKey.has("nftq"))
 if (byKey.has("nftp"))
   console.log(
     `  (nftp)/(min)    ${ratio("nftp", "min")}  by CPU ${cpuRatio("nftp", "min")}  (queue rules ending nft post)`,
+  );
+for (const [i, name] of LAYOUTS.entries())
+  console.log(
+    `  (L${i})/(min)     ${ratio(`L${i}`, "min")}  by CPU ${cpuRatio(`L${i}`, "min")}  (layout ${name})`,
   );
 for (const key of ["nofast", "floor"])
   if (byKey.has(key))
