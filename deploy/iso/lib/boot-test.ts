@@ -426,7 +426,7 @@ async function diag(res: BootResult, logFile: string) {
   if (res.web) {
     expect(
       res,
-      /^sluice\s+\d+\s+\d+\s+.*(next|apps\/web\/server\.ts)/m.test(section("processes")),
+      /^sluice\s+\d+\s+\d+\s+.*(next|apps\/web\/server\.[jt]s)/m.test(section("processes")),
       "dashboard runs as user sluice",
     );
     expect(
