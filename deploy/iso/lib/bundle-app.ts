@@ -47,6 +47,34 @@ const REWRITES: { file: string; from: string; to: string }[] = [
   },
 ];
 
+/**
+ * Prisma's query compiler ships as a 4.4 MB JavaScript module holding the WebAssembly in
+ * base64, which Node reads, hashes and parses (or loads from the compile cache) before Prisma
+ * decodes it again: ~120 ms of CPU natively, seconds under emulation. In the bundle that
+ * module becomes a small one reading the binary (written to node_modules by PRISMA_WASM
+ * below) and handing Prisma the same base64 text (~15 ms).
+ */
+const PRISMA_WASM = /^@prisma\/client\/runtime\/(query_compiler_[\w]+\.[\w]+)\.wasm-base64\.mjs$/;
+const prismaWasm = new Set<string>();
+const prismaWasmFile = (name: string) =>
+  join(IMAGE_ROOT, "node_modules/@prisma/client/runtime", `${name}.wasm`);
+const prismaWasmPlugin: Plugin = {
+  name: "sluice-prisma-wasm",
+  setup(b) {
+    b.onResolve({ filter: PRISMA_WASM }, (args) => ({
+      path: PRISMA_WASM.exec(args.path)![1]!,
+      namespace: "prisma-wasm",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "prisma-wasm" }, (args) => {
+      prismaWasm.add(args.path);
+      return {
+        contents: `import { readFileSync } from "node:fs";\nexport const wasm = readFileSync(${JSON.stringify(prismaWasmFile(args.path))}).toString("base64");\n`,
+        loader: "js",
+      };
+    });
+  },
+};
+
 function sourcePaths(entries: string[]): Plugin {
   const entryFiles = new Set(entries.map((e) => resolve(REPO, e)));
   return {
@@ -90,7 +118,7 @@ async function bundle(entries: string[], outdir: string, extra: BuildOptions = {
     banner: {
       js: 'import { createRequire as __sluiceRequire } from "node:module"; const require = __sluiceRequire(import.meta.url);',
     },
-    plugins: [sourcePaths(entries)],
+    plugins: [sourcePaths(entries), prismaWasmPlugin],
     legalComments: "none",
     logLevel: "warning",
     metafile: true,
@@ -118,6 +146,18 @@ if (WEB) {
   pkg.exports = { ".": "./dist/index.js", "./peer": `./${relative(join(DEST, "packages/api"), peer)}` };
   writeFileSync(apiPkg, JSON.stringify(pkg, null, 2) + "\n");
 }
+// the query compilers the bundles read as binaries (prismaWasmPlugin), in place of their
+// base64 modules
+for (const name of prismaWasm) {
+  const runtime = join(DEST, "node_modules/@prisma/client/runtime");
+  const mod = (await import(pathToFileURL(join(runtime, `${name}.wasm-base64.mjs`)).href)) as {
+    wasm: string;
+  };
+  writeFileSync(join(runtime, `${name}.wasm`), Buffer.from(mod.wasm, "base64"));
+  rmSync(join(runtime, `${name}.wasm-base64.mjs`));
+}
+if (prismaWasm.size)
+  console.log(`bundle-app: Prisma's query compilers as binaries: ${[...prismaWasm].join(", ")}`);
 // the sources are in the bundles now (the db's migrations and the web build stay)
 for (const dir of [
   "apps/agent/src",
