@@ -3,7 +3,18 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", ".tools/**", ".tmp/**", "**/.next/**", "**/dist/**", "**/generated/**"] },
+  {
+    ignores: [
+      "**/node_modules/**",
+      ".tools/**",
+      ".tmp/**",
+      "**/.next/**",
+      "**/dist/**",
+      "**/generated/**",
+      "deploy/iso/out/**",
+      "deploy/iso/cache/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -127,22 +127,32 @@ rm -rf "$kdir"/kernel/drivers/md "$kdir"/kernel/drivers/usb/{serial,gadget,usbip
 depmod -b "$R" "$(basename "$kdir")"
 OPT="$R/opt/sluice"
 node --disable-warning=ExperimentalWarning "$ISO/lib/stage-app.ts" "$ROOT" "$OPT" $([[ $WEB == 1 ]] && echo --web)
+# plain JavaScript on the box: the agent, its workers, @sluice/api and the dashboard's server
+# bundled (esbuild), so no Node process strips TypeScript types (a WebAssembly module) at start
+node --disable-warning=ExperimentalWarning "$ISO/lib/bundle-app.ts" "$ROOT" "$OPT" $([[ $WEB == 1 ]] && echo --web)
 # Node 24 from the project's own install (no download): the binary only, without debug info
 mkdir -p "$OPT/node/bin" "$OPT/bin" "$OPT/share"
 strip --strip-unneeded -o "$OPT/node/bin/node" "$SLUICE_NODE"
 find "$OPT/node_modules/" -name '*.node' -type f -exec strip --strip-debug {} +
+# Node's flags on the box, the same for the agent and the CLI (this wrapper), the dashboard
+# (sluice-web.service, @NODE_FLAGS@) and warm-cache.sh: V8 rejects a compile cache made under
+# other flags.
 # --no-memory-protection-keys: on CPUs with protection keys (PKU: recent Intel and AMD, and
 # QEMU's "max" CPU) V8 write-protects its JIT memory per thread, and a thread without the key
 # dies with SIGSEGV (V8 issue 360909072, unfixed in Node 24's V8): the agent's start-up crash.
-# The dashboard's unit and warm-cache.sh pass the same flag (the compile cache is per flags).
+# --no-wasm-tier-up --no-wasm-code-gc: the one WebAssembly module left at start (Prisma's
+# query compiler, in the dashboard) keeps its first-tier code: no optimized code compiled on
+# background threads to replace it, no code freed. V8's JIT-page registry (ThreadIsolation)
+# failed a check under emulation twice, in processes compiling WebAssembly (nodejs/node#64500:
+# the same family of aborts from WebAssembly code allocation and freeing). See docs/iso.md.
+NODE_FLAGS="--no-memory-protection-keys --no-wasm-tier-up --no-wasm-code-gc"
 # NODE_COMPILE_CACHE: the CLI reads the agent's warmed cache (same wrapper, same flags), so a
-# `sluice status` at boot does not strip types cold (Node's type stripper is a WebAssembly
-# module: compiling it under QEMU TCG ended once in a V8 fatal error, see docs/iso.md).
-cat >"$OPT/bin/sluice" <<'EOF'
+# `sluice status` at boot compiles nothing.
+cat >"$OPT/bin/sluice" <<EOF
 #!/bin/sh
-# The sluice CLI and agent on the appliance's Node 24.
-export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-/opt/sluice/cache/agent}"
-exec /opt/sluice/node/bin/node --no-memory-protection-keys --disable-warning=ExperimentalWarning /opt/sluice/apps/agent/src/cli/main.ts "$@"
+# The sluice CLI and agent on the appliance's Node 24 (bundled JavaScript: lib/bundle-app.ts).
+export NODE_COMPILE_CACHE="\${NODE_COMPILE_CACHE:-/opt/sluice/cache/agent}"
+exec /opt/sluice/node/bin/node $NODE_FLAGS /opt/sluice/apps/agent/dist/main.js "\$@"
 EOF
 chmod 755 "$OPT/bin/sluice"
 ln -sf /opt/sluice/bin/sluice "$R/usr/local/bin/sluice"
@@ -151,6 +161,8 @@ ln -sf /usr/lib/sluice/diag.sh "$R/usr/local/bin/sluice-diag"
 node "$ISO/lib/initial-policy.ts" "$ROOT" >"$OPT/share/initial-policy.template.json"
 git -C "$ROOT" describe --always --dirty >"$OPT/share/version" 2>/dev/null || echo unknown >"$OPT/share/version"
 cp -a "$ISO/rootfs/." "$R/"
+sed -i "s|@NODE_FLAGS@|$NODE_FLAGS|" "$R/etc/systemd/system/sluice-web.service"
+grep -q "node/bin/node $NODE_FLAGS /" "$R/etc/systemd/system/sluice-web.service" || die "sluice-web.service: no @NODE_FLAGS@"
 # the dashboard's user (fixed ids: files on a data disk keep their owner across images)
 chroot "$R" groupadd --system --gid 977 sluice
 chroot "$R" useradd --system --uid 977 --gid sluice --home-dir /var/lib/sluice --no-create-home \
@@ -204,7 +216,7 @@ for rule in 55-dm 60-persistent-storage-dm 95-dm-notify 60-drm 60-fido-id 60-inf
 done
 # V8 compile caches for the agent and the dashboard (run once in the root filesystem)
 log "compile cache: agent$([[ $WEB == 1 ]] && echo " and dashboard") (run once inside the image)"
-bash "$ISO/lib/warm-cache.sh" "$R" $([[ $WEB == 1 ]] && echo --web) | sed 's/^/    /'
+SLUICE_NODE_FLAGS="$NODE_FLAGS" bash "$ISO/lib/warm-cache.sh" "$R" $([[ $WEB == 1 ]] && echo --web) | sed 's/^/    /'
 # kernel and initrd go beside the squashfs, not in it
 cp "$(ls "$R"/boot/vmlinuz-* | sort -V | tail -1)" "$BUILD/iso/live/vmlinuz"
 cp "$(ls "$R"/boot/initrd.img-* | sort -V | tail -1)" "$BUILD/iso/live/initrd.img"

@@ -426,7 +426,7 @@ async function diag(res: BootResult, logFile: string) {
   if (res.web) {
     expect(
       res,
-      /^sluice\s+\d+\s+\d+\s+.*(next|apps\/web\/server\.ts)/m.test(section("processes")),
+      /^sluice\s+\d+\s+\d+\s+.*(next|apps\/web\/server\.[jt]s)/m.test(section("processes")),
       "dashboard runs as user sluice",
     );
     expect(
@@ -613,6 +613,32 @@ async function secondBoot(res: BootResult, http: Http) {
   );
 }
 
+/**
+ * The core dumps the box left on the data disk (/var/lib/sluice/crash, see the image's
+ * sysctl.d/50-sluice-core.conf): copied out of the disk image with debugfs (nothing mounted),
+ * each with gdb's backtrace of the crashed thread against the build machine's Node binary
+ * (the image's is the same build, stripped).
+ */
+function coreDumps(qcow: string) {
+  const raw = join(WORK, "data.raw");
+  const run = (cmd: string, args: string[]) =>
+    spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (run("qemu-img", ["convert", "-O", "raw", qcow, raw]).status !== 0) return;
+  const ls = run("debugfs", ["-R", "ls -p /crash", raw]).stdout ?? "";
+  const names = [...ls.matchAll(/^\/\d+\/\d+\/\d+\/\d+\/(core\.[^/]+)\/\d*\/$/gm)].map((m) => m[1]!);
+  console.log(`== core dumps on the data disk: ${names.length ? names.join(", ") : "none"}`);
+  const node = process.env.SLUICE_NODE ?? process.execPath;
+  for (const name of names) {
+    const out = join(WORK, name);
+    run("debugfs", ["-R", `dump /crash/${name} ${out}`, raw]);
+    const gdb = run("gdb", ["-batch", "-nx", "-ex", "bt 40", "-ex", "info threads", node, out]);
+    console.log(
+      `-- ${out}: the crashed thread (gdb)\n${(gdb.stdout || gdb.stderr || "gdb not found").trim()}`,
+    );
+  }
+  spawnSync("rm", ["-f", raw]);
+}
+
 // ---- main ------------------------------------------------------------------------------------------
 const disk = join(WORK, "data.qcow2");
 const mk = spawnSync("qemu-img", ["create", "-q", "-f", "qcow2", disk, "512M"], { encoding: "utf8" });
@@ -678,6 +704,7 @@ const crashed = results.filter((r) => r.crashes.length);
 console.log(
   `== crashes of the agent or the dashboard: ${crashed.length} in ${results.length} boots${crashed.length ? `\n${crashed.flatMap((r) => r.crashes).join("\n")}` : ""}`,
 );
+if (crashed.some((r) => r.disk)) coreDumps(disk);
 const failures = results.flatMap((r, i) => r.failures.map((f) => `boot ${i + 1}: ${f}`));
 writeFileSync(
   join(WORK, "result.json"),

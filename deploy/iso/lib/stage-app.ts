@@ -7,8 +7,8 @@
 //                  `optionalDependencies` and installed `peerDependencies` from the shipped
 //                  workspaces with Node's own resolution, minus build-time-only packages
 //                  (Prisma's CLI and studio, TypeScript, Next's SWC compiler, sharp, @types).
-// Workspace packages stay symlinks (node_modules/@sluice/x → ../../packages/x) so Node strips
-// their TypeScript types (it refuses to under node_modules). Native addons keep only their
+// Workspace packages stay symlinks (node_modules/@sluice/x → ../../packages/x); bundle-app.ts
+// then replaces their TypeScript sources with JavaScript bundles. Native addons keep only their
 // built .node files. Prints nothing but a one-line summary (and warnings).
 //
 // usage: node stage-app.ts REPO DEST [--web]

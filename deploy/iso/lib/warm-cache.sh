@@ -14,8 +14,10 @@ set -euo pipefail
 R="$(cd "$1" && pwd)"
 WEB="${2:-}"
 NODE=/opt/sluice/node/bin/node
-# the flags the units run Node with: V8 rejects a cache made under other flags
-FLAGS=(--no-memory-protection-keys)
+# the flags the units run Node with (build.sh's NODE_FLAGS): V8 rejects a cache made under
+# other flags
+[[ -n "${SLUICE_NODE_FLAGS:-}" ]] || { echo "warm-cache: SLUICE_NODE_FLAGS is not set (build.sh sets it)" >&2; exit 2; }
+read -r -a FLAGS <<<"$SLUICE_NODE_FLAGS"
 mounted=()
 cleanup() {
   local m
@@ -29,15 +31,25 @@ mount --bind /dev "$R/dev" && mounted=("$R/dev" "${mounted[@]}")
 # ---- the agent: the CLI and the daemon's module graph
 rm -rf "$R/opt/sluice/cache/agent"
 mkdir -p "$R/opt/sluice/cache/agent"
-chroot "$R" env NODE_COMPILE_CACHE=/opt/sluice/cache/agent "$NODE" "${FLAGS[@]}" \
-  --disable-warning=ExperimentalWarning /opt/sluice/apps/agent/src/cli/main.ts --help >/dev/null
+AGENT=/opt/sluice/apps/agent/dist
+chroot "$R" env NODE_COMPILE_CACHE=/opt/sluice/cache/agent "$NODE" "${FLAGS[@]}" "$AGENT/main.js" --help >/dev/null
 # `sluice status` as the console report runs it at boot (no agent here: it fails after loading)
-chroot "$R" env NODE_COMPILE_CACHE=/opt/sluice/cache/agent "$NODE" "${FLAGS[@]}" \
-  --disable-warning=ExperimentalWarning /opt/sluice/apps/agent/src/cli/main.ts \
+chroot "$R" env NODE_COMPILE_CACHE=/opt/sluice/cache/agent "$NODE" "${FLAGS[@]}" "$AGENT/main.js" \
   --socket /nonexistent.sock status >/dev/null 2>&1 || true
-chroot "$R" env NODE_COMPILE_CACHE=/opt/sluice/cache/agent "$NODE" "${FLAGS[@]}" \
-  --disable-warning=ExperimentalWarning --input-type=module -e 'await import("/opt/sluice/apps/agent/src/daemon/agent.ts");
-    await import("/opt/sluice/apps/agent/src/nfqueue/queue-io.ts");'
+# the daemon's chunks (imported only: nothing starts), and one NFQUEUE worker thread on its
+# entry: it loads its whole module graph, then stops at its missing start-up data
+cat >"$R/tmp/sluice-warm-agent.mjs" <<'JS'
+import { readdirSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+const dir = "/opt/sluice/apps/agent/dist";
+for (const f of readdirSync(dir).sort())
+  if (f.endsWith(".js") && f !== "main.js" && !f.startsWith("worker")) await import(`${dir}/${f}`);
+const w = new Worker(new URL(`file://${dir}/worker-boot.js`), { workerData: null, stderr: true });
+w.on("error", () => {});
+await new Promise((resolve) => w.once("exit", resolve));
+JS
+chroot "$R" env NODE_COMPILE_CACHE=/opt/sluice/cache/agent "$NODE" "${FLAGS[@]}" /tmp/sluice-warm-agent.mjs
+rm -f "$R/tmp/sluice-warm-agent.mjs"
 echo "warm-cache: agent $(find "$R/opt/sluice/cache/agent" -type f | wc -l) entries"
 
 # ---- the dashboard: server.ts (as sluice-web.service runs it), then the first visit's pages
@@ -54,7 +66,7 @@ port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 chroot "$R" env -C /opt/sluice/apps/web NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 HOME=/tmp/sluice-warm \
   SLUICE_DATA=/tmp/sluice-warm SLUICE_SOCKET=/tmp/sluice-warm/agent.sock SLUICE_PROTOCOLS=/opt/sluice/protocols \
   NODE_COMPILE_CACHE=/opt/sluice/cache/web \
-  "$NODE" "${FLAGS[@]}" --require /tmp/sluice-warm/flush.cjs /opt/sluice/apps/web/server.ts --port "$port" --host 127.0.0.1 \
+  "$NODE" "${FLAGS[@]}" --require /tmp/sluice-warm/flush.cjs /opt/sluice/apps/web/server.js --port "$port" --host 127.0.0.1 \
   >"$R/tmp/sluice-warm.log" 2>&1 &
 web_pid=$!
 ok=0

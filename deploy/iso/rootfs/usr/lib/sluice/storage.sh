@@ -79,6 +79,10 @@ fi
 # the agent (root) and the dashboard (user sluice) share it; new files keep group sluice
 chown root:sluice "$MNT"
 chmod 2770 "$MNT"
+# core dumps of the agent (root) and the dashboard (sluice): sysctl.d/50-sluice-core.conf
+mkdir -p "$MNT/crash" && chown root:sluice "$MNT/crash" && chmod 1770 "$MNT/crash"
+# (the newest three kept: a crash loop must not fill the disk)
+find "$MNT/crash" -maxdepth 1 -name 'core.*' -printf '%T@ %p\n' 2>/dev/null | sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -f
 # last: the dashboard waits for this file before it opens its database there
 mv "$RUN/storage.tmp" "$RUN/storage"
 exit 0

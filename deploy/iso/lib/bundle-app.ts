@@ -1,0 +1,171 @@
+// Bundles what the appliance runs into plain JavaScript (esbuild), so no Node process on the
+// box strips TypeScript types at start: Node's type stripper is a WebAssembly module (amaro),
+// and compiling WebAssembly under emulation is where V8's JIT-page check failed (docs/iso.md).
+// A few bundles also load much faster than the hundreds of source modules they replace.
+//
+//   apps/agent/dist/{main,worker-boot}.js + shared chunks   the CLI, the daemon, the NFQUEUE
+//                                                          workers (`new Worker(...)`)
+//   packages/api/dist/{index,peer}.js + chunks             @sluice/api as the dashboard's
+//                                                          .next output imports it at run time
+//   apps/web/server.js                                     the dashboard's server
+//
+// Native addons and Prisma's runtime (addons, WebAssembly) stay in node_modules, and so does
+// Next. Every source module keeps its own `import.meta.url` (the path it has in the image,
+// which keeps the repository's layout), so paths computed from it (Prisma's migrations, the
+// pattern set, the app catalogue) still hold; the entry points keep the bundle's own. The
+// workspaces' TypeScript sources are then removed from DEST, so a forgotten `.ts` import
+// fails the build's warm-up run (warm-cache.sh) instead of stripping types on the box.
+//
+// usage: node bundle-app.ts REPO DEST [--web]      (DEST is the image's /opt/sluice)
+
+import { readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build, type BuildOptions, type Plugin } from "esbuild";
+
+const IMAGE_ROOT = "/opt/sluice";
+
+const [repoArg, destArg, ...flags] = process.argv.slice(2);
+if (!repoArg || !destArg) {
+  console.error("usage: node bundle-app.ts REPO DEST [--web]");
+  process.exit(2);
+}
+const REPO = resolve(repoArg);
+const DEST = resolve(destArg);
+const WEB = flags.includes("--web");
+
+/** Loaded from node_modules at run time: native addons, WebAssembly, files beside their code. */
+const EXTERNAL = ["re2", "koffi", "better-sqlite3", "@node-rs/argon2", "@prisma/*", "pg", "next", "next/*"];
+
+/** Source rewrites that must happen (the build fails if one no longer matches). */
+const REWRITES: { file: string; from: string; to: string }[] = [
+  {
+    // the worker's entry is a bundle of its own beside the agent's (entryNames below)
+    file: "apps/agent/src/nfqueue/data-plane.ts",
+    from: 'new URL("./worker-boot.ts", import.meta.url)',
+    to: 'new URL("./worker-boot.js", import.meta.url)',
+  },
+];
+
+/**
+ * Prisma's query compiler ships as a 4.4 MB JavaScript module holding the WebAssembly in
+ * base64, which Node reads, hashes and parses (or loads from the compile cache) before Prisma
+ * decodes it again: ~120 ms of CPU natively, seconds under emulation. In the bundle that
+ * module becomes a small one reading the binary (written to node_modules by PRISMA_WASM
+ * below) and handing Prisma the same base64 text (~15 ms).
+ */
+const PRISMA_WASM = /^@prisma\/client\/runtime\/(query_compiler_[\w]+\.[\w]+)\.wasm-base64\.mjs$/;
+const prismaWasm = new Set<string>();
+const prismaWasmFile = (name: string) =>
+  join(IMAGE_ROOT, "node_modules/@prisma/client/runtime", `${name}.wasm`);
+const prismaWasmPlugin: Plugin = {
+  name: "sluice-prisma-wasm",
+  setup(b) {
+    b.onResolve({ filter: PRISMA_WASM }, (args) => ({
+      path: PRISMA_WASM.exec(args.path)![1]!,
+      namespace: "prisma-wasm",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "prisma-wasm" }, (args) => {
+      prismaWasm.add(args.path);
+      return {
+        contents: `import { readFileSync } from "node:fs";\nexport const wasm = readFileSync(${JSON.stringify(prismaWasmFile(args.path))}).toString("base64");\n`,
+        loader: "js",
+      };
+    });
+  },
+};
+
+function sourcePaths(entries: string[]): Plugin {
+  const entryFiles = new Set(entries.map((e) => resolve(REPO, e)));
+  return {
+    name: "sluice-source-paths",
+    setup(b) {
+      b.onLoad({ filter: /\.[cm]?ts$/ }, (args) => {
+        const rel = relative(REPO, args.path);
+        if (rel.startsWith("..") || rel.split("/").includes("node_modules")) return undefined;
+        let text = readFileSync(args.path, "utf8");
+        for (const r of REWRITES.filter((w) => w.file === rel)) {
+          if (!text.includes(r.from)) throw new Error(`bundle-app: ${rel} no longer has ${r.from}`);
+          text = text.replace(r.from, r.to.replace("import.meta.url", "import.meta.bundleUrl"));
+        }
+        if (!entryFiles.has(args.path)) {
+          const image = join(IMAGE_ROOT, rel);
+          text = text
+            .replaceAll("import.meta.url", JSON.stringify(pathToFileURL(image).href))
+            .replaceAll("import.meta.filename", JSON.stringify(image))
+            .replaceAll("import.meta.dirname", JSON.stringify(join(image, "..")));
+        }
+        return { contents: text.replaceAll("import.meta.bundleUrl", "import.meta.url"), loader: "ts" };
+      });
+    },
+  };
+}
+
+async function bundle(entries: string[], outdir: string, extra: BuildOptions = {}): Promise<void> {
+  const res = await build({
+    entryPoints: entries.map((e) => join(REPO, e)),
+    outdir: join(DEST, outdir),
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node24",
+    external: EXTERNAL,
+    entryNames: "[name]",
+    chunkNames: "[name]-[hash]",
+    // CommonJS dependencies (commander, pino, prom-client…) call require(): give the
+    // ES-module bundle one
+    banner: {
+      js: 'import { createRequire as __sluiceRequire } from "node:module"; const require = __sluiceRequire(import.meta.url);',
+    },
+    plugins: [sourcePaths(entries), prismaWasmPlugin],
+    legalComments: "none",
+    logLevel: "warning",
+    metafile: true,
+    ...extra,
+  });
+  const inputs = Object.keys(res.metafile?.inputs ?? {}).length;
+  const outputs = Object.keys(res.metafile?.outputs ?? {}).length;
+  console.log(`bundle-app: ${outdir}: ${inputs} modules → ${outputs} files`);
+}
+
+await bundle(["apps/agent/src/cli/main.ts", "apps/agent/src/nfqueue/worker-boot.ts"], "apps/agent/dist");
+if (WEB) {
+  await bundle(
+    ["packages/api/src/index.ts", "packages/api/src/http/client-address.ts"],
+    "packages/api/dist",
+    {
+      entryNames: "[name]",
+    },
+  );
+  // peer.js: what `@sluice/api/peer` names
+  const peer = join(DEST, "packages/api/dist/client-address.js");
+  await bundle(["apps/web/server.ts"], "apps/web", { splitting: false });
+  const apiPkg = join(DEST, "packages/api/package.json");
+  const pkg = JSON.parse(readFileSync(apiPkg, "utf8")) as Record<string, unknown>;
+  pkg.exports = { ".": "./dist/index.js", "./peer": `./${relative(join(DEST, "packages/api"), peer)}` };
+  writeFileSync(apiPkg, JSON.stringify(pkg, null, 2) + "\n");
+}
+// the query compilers the bundles read as binaries (prismaWasmPlugin), in place of their
+// base64 modules
+for (const name of prismaWasm) {
+  const runtime = join(DEST, "node_modules/@prisma/client/runtime");
+  const mod = (await import(pathToFileURL(join(runtime, `${name}.wasm-base64.mjs`)).href)) as {
+    wasm: string;
+  };
+  writeFileSync(join(runtime, `${name}.wasm`), Buffer.from(mod.wasm, "base64"));
+  rmSync(join(runtime, `${name}.wasm-base64.mjs`));
+}
+if (prismaWasm.size)
+  console.log(`bundle-app: Prisma's query compilers as binaries: ${[...prismaWasm].join(", ")}`);
+// the sources are in the bundles now (the db's migrations and the web build stay)
+for (const dir of [
+  "apps/agent/src",
+  "packages/classifier/src",
+  "packages/policy/src",
+  "packages/agent-contract/src",
+  "packages/api/src",
+  "packages/db/src",
+])
+  rmSync(join(DEST, dir), { recursive: true, force: true });
+if (WEB && existsSync(join(DEST, "apps/web/server.ts"))) rmSync(join(DEST, "apps/web/server.ts"));
