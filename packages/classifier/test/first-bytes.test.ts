@@ -11,6 +11,28 @@ const PROTOCOLS = fileURLToPath(new URL("../../../protocols", import.meta.url));
 
 const bytesOf = (f: Uint8Array | null) => (f === null ? null : [...f.keys()].filter((b) => f[b]));
 
+/** Every packet of protocols/fixtures as a latin1 string (hex packets decoded). */
+function fixturePayloads(): string[] {
+  const out: string[] = [];
+  const dir = join(PROTOCOLS, "fixtures");
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".json"))) {
+    const doc = JSON.parse(readFileSync(join(dir, f), "utf8")) as Record<
+      string,
+      { packets?: { hex?: string; text?: string }[] }[]
+    >;
+    for (const cases of Object.values(doc))
+      if (Array.isArray(cases))
+        for (const c of cases)
+          for (const p of c.packets ?? [])
+            out.push(
+              p.hex !== undefined
+                ? Buffer.from(p.hex.replace(/[^0-9a-fA-F]/g, ""), "hex").toString("latin1")
+                : (p.text ?? ""),
+            );
+  }
+  return out;
+}
+
 test("first bytes of anchored sources: literals, escapes, classes, groups", () => {
   assert.deepEqual(bytesOf(firstBytes("^\\x{16}\\x{01}")), [0x16]);
   assert.deepEqual(bytesOf(firstBytes("^ab|^\\x{00}")), [0x00, 0x61]);
@@ -51,24 +73,7 @@ test("first bytes: anything not followed means any byte (null)", () => {
 test("no pattern of protocols/ matches a fixture payload whose first byte is outside its first bytes", () => {
   // Real payloads near a match: every fixture packet, its first byte replaced by each byte
   // value the reader says cannot begin a match.
-  const payloads: string[] = [];
-  const dir = join(PROTOCOLS, "fixtures");
-  for (const f of readdirSync(dir).filter((n) => n.endsWith(".json"))) {
-    const doc = JSON.parse(readFileSync(join(dir, f), "utf8")) as Record<
-      string,
-      { packets?: { hex?: string; text?: string }[] }[]
-    >;
-    for (const cases of Object.values(doc))
-      if (Array.isArray(cases))
-        for (const c of cases)
-          for (const p of c.packets ?? []) {
-            const s =
-              p.hex !== undefined
-                ? Buffer.from(p.hex.replace(/[^0-9a-fA-F]/g, ""), "hex").toString("latin1")
-                : (p.text ?? "");
-            if (s.length) payloads.push(s);
-          }
-  }
+  const payloads = fixturePayloads().filter((s) => s.length);
   assert.ok(payloads.length > 100, `${payloads.length} fixture payloads`);
   let checked = 0;
   const set = loadPatternDirs([PROTOCOLS]);
@@ -124,24 +129,9 @@ test("window gates: a required character behind a few optional ones", () => {
 test("no anchored pattern of protocols/ matches a fixture payload that fails its window gate", () => {
   // Every fixture payload (NULs dropped), its first characters replaced by ones outside
   // the gate: near misses of the patterns that have one.
-  const payloads: string[] = [];
-  const dir = join(PROTOCOLS, "fixtures");
-  for (const f of readdirSync(dir).filter((n) => n.endsWith(".json"))) {
-    const doc = JSON.parse(readFileSync(join(dir, f), "utf8")) as Record<
-      string,
-      { packets?: { hex?: string; text?: string }[] }[]
-    >;
-    for (const cases of Object.values(doc))
-      if (Array.isArray(cases))
-        for (const c of cases)
-          for (const p of c.packets ?? []) {
-            const s =
-              p.hex !== undefined
-                ? Buffer.from(p.hex.replace(/[^0-9a-fA-F]/g, ""), "hex").toString("latin1")
-                : (p.text ?? "");
-            if (s.replaceAll("\0", "").length) payloads.push(s.replaceAll("\0", ""));
-          }
-  }
+  const payloads = fixturePayloads()
+    .map((s) => s.replaceAll("\0", ""))
+    .filter((s) => s.length);
   const set = loadPatternDirs([PROTOCOLS]);
   let checked = 0;
   for (const p of set.patterns.filter((x) => x.anchored)) {
