@@ -77,10 +77,10 @@ export const DEFAULT_CATALOGUE_PATH = resolve(
   "../../../../protocols/apps/catalogue.json",
 );
 
-/** Normalises a host name for matching: lowercase, no trailing dot. */
 /** Host names whose catalogue answer is remembered (see AppCatalogue.matchHostname). */
 const HOSTNAME_CACHE = 4096;
 
+/** Normalises a host name for matching: lowercase, no trailing dot. */
 export function normalizeHostname(h: string): string {
   const l = h.trim().toLowerCase();
   return l.endsWith(".") ? l.slice(0, -1) : l;
