@@ -165,11 +165,14 @@ const MAX_WINDOW = 4;
 /** One atom standing for one character: a class, a `\x{..}` escape or a plain character. */
 const ONE_CHAR = /^(?:\[(?:[^\]\\]|\\x\{[0-9a-fA-F]+\}|\\.)*\]|\\x\{[0-9a-fA-F]+\}|[^\\()[\]|?*+{}.^$])/;
 
-/** The window gate of an RE2 source (every top-level branch must begin with `^`), or null. */
-export function windowGate(src: string): WindowGate | null {
+/**
+ * The window gate of an RE2 source given as its top-level alternatives (the dialect
+ * translation's `branches`; every one must begin with `^`), or null.
+ */
+export function windowGate(branches: readonly string[]): WindowGate | null {
   const chars = new Uint8Array(256);
   let window = 0;
-  for (const branch of topLevelBranches(src)) {
+  for (const branch of branches) {
     if (!branch.startsWith("^")) return null;
     let rest = branch.slice(1);
     let optional = 0;
@@ -190,30 +193,6 @@ export function windowGate(src: string): WindowGate | null {
     }
   }
   return window ? { window, chars } : null;
-}
-
-/** The top-level alternatives of an RE2 source (groups and classes kept whole). */
-function topLevelBranches(src: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === "\\") i++;
-    else if (c === "[") {
-      i++;
-      if (src[i] === "^") i++;
-      if (src[i] === "]") i++;
-      while (i < src.length && src[i] !== "]") i += src[i] === "\\" ? 2 : 1;
-    } else if (c === "(") depth++;
-    else if (c === ")") depth--;
-    else if (c === "|" && depth === 0) {
-      out.push(src.slice(start, i));
-      start = i + 1;
-    }
-  }
-  out.push(src.slice(start));
-  return out;
 }
 
 /** Whether one of the first `window` characters of a subject (its UTF-8 form) is in the gate. */

@@ -330,7 +330,7 @@ export class PatternSet {
       const windows = new Map<Part, WindowGate>();
       for (const p of anchored) {
         if (p.literals || long(p) || longestRun(p.re2) < LONG_LEAD) continue;
-        const w = windowGate(p.re2);
+        const w = windowGate(p.branches);
         if (w && w.window > 1 && w.chars.reduce((n, c) => n + c, 0) <= WINDOW_CHARS) windows.set(p, w);
       }
       chunked(anchored.filter((p) => !p.literals && !long(p) && !windows.has(p)).sort(byPriority), true);
