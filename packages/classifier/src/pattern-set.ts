@@ -203,13 +203,16 @@ function leadRun(branches: string[]): number {
   return most;
 }
 
-/** Per first character, the longest match of the parts that can begin with it (see SetGroup). */
-function longestByFirst(parts: Part[]): Float64Array {
+/**
+ * Per first character, the longest match of the parts that can begin with it (see
+ * SetGroup); `firsts[i]` is `parts[i]`'s first bytes.
+ */
+function longestByFirst(parts: Part[], firsts: FirstBytes[]): Float64Array {
   const out = new Float64Array(256);
-  for (const p of parts) {
-    const f = firstBytes(p.re2);
+  parts.forEach((p, i) => {
+    const f = firsts[i]!;
     for (let c = 0; c < 256; c++) if ((f === null || f[c]) && p.maxLength > out[c]!) out[c] = p.maxLength;
-  }
+  });
   return out;
 }
 
@@ -284,6 +287,7 @@ export class PatternSet {
       const chunked = (m: Part[], anchored: boolean, window: WindowGate | null = null) => {
         for (let i = 0; i < m.length; i += SET_CHUNK) {
           const chunk = m.slice(i, i + SET_CHUNK);
+          const firsts = anchored ? chunk.map((p) => firstBytes(p.re2)) : [];
           const set = new RE2.Set(
             chunk.map((p) => p.re2),
             { anchor: anchored ? "start" : "unanchored", maxMem: SET_MAX_MEM },
@@ -292,11 +296,11 @@ export class PatternSet {
             set,
             members: chunk.map((p) => p.pattern),
             maxLength: anchored ? Math.max(...chunk.map((p) => p.maxLength)) : Infinity,
-            maxByFirst: anchored ? longestByFirst(chunk) : null,
+            maxByFirst: anchored ? longestByFirst(chunk, firsts) : null,
             window,
             literals: !chunk[0]!.literals ? null : chunk.flatMap((p) => p.literals!),
             // Code points (the subject's first character) a match can begin with.
-            first: anchored ? unionFirstBytes(chunk.map((p) => firstBytes(p.re2))) : null,
+            first: anchored ? unionFirstBytes(firsts) : null,
             minPriority: Math.min(...chunk.map((p) => p.pattern.priority)),
             seen: chunk.length > 1 ? new Uint32Array(512) : null,
           });
