@@ -181,8 +181,9 @@ const NFT_FORMS = [
   /^ {4}oifname vmap \{ "[\w.-]+" : jump dev\d+(, "[\w.-]+" : jump dev\d+)* \}$/,
   // The decided packet's fast path: one lookup by its mark, a chain per protocol.
   /^ {4}meta mark & 0x[0-9a-f]{8} vmap \{ 0x[0-9a-f]{8} : goto (unmarked|fast_\d+)(, 0x[0-9a-f]{8} : goto fast_\d+)* \}$/,
+  /^ {4}ct mark & 0x[0-9a-f]{8} vmap \{ 0x[0-9a-f]{8} : goto fast_\d+(, 0x[0-9a-f]{8} : goto fast_\d+)* \}$/,
   /^ {2}chain fast_\d+ \{$/,
-  /^ {4}counter name "proto_\d+"( meta priority set oifname map \{ "[\w.-]+" : \d+:[0-9a-f]+(, "[\w.-]+" : \d+:[0-9a-f]+)* \})?$/,
+  /^ {4}counter name "proto_\d+"( meta priority set oifname map \{ "[\w.-]+" : \d+:[0-9a-f]+(, "[\w.-]+" : \d+:[0-9a-f]+)* \}| meta priority set \d+:[0-9a-f]+)?$/,
   /^ {4}goto hosts_tail$/,
   /^( {2})?\}$/,
 ];

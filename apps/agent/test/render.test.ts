@@ -211,20 +211,26 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
     "meta mark set ct mark & 0xffffff00",
   ]);
   assert.equal(chain("restore_bits").length, 1 + 24);
+  // A packet of a decided connection (connection mark: a protocol, neither 0 nor unset, and
+  // nothing else) goes straight to its protocol's chain: it is never saved again.
+  assert.match(
+    chain("post")[0]!,
+    /^ct mark & 0xffffff00 vmap \{ 0x00000200 : goto fast_2, 0x00000300 : goto fast_3, /,
+  );
+  assert.doesNotMatch(chain("post")[0]!, /0x00000100 :/);
   assert.equal(
-    chain("post")[0],
+    chain("post")[1],
     "ct mark & 0x0000fe00 == 0x00000000 meta mark & 0x0000fe00 != 0x00000000 jump save",
   );
   // Then one lookup by mark: untouched packets leave, a decided one with only a protocol goes
-  // to its protocol's chain (count, class by device); the rest walk the general rules.
+  // to its protocol's chain (count, class); the rest walk the general rules.
   assert.match(
-    chain("post")[1]!,
+    chain("post")[2]!,
     /^meta mark & 0xffffff00 vmap \{ 0x00000000 : goto unmarked, 0x00000100 : goto fast_1, /,
   );
-  assert.deepEqual(chain("fast_4"), [
-    'counter name "proto_4" meta priority set oifname map { "wan0" : 1:10, "lan0" : 1:10 }',
-  ]);
-  assert.equal(chain("post")[2], "counter name meta mark & 0x0000ff00 map @protocols");
+  // The same class on both devices: a constant.
+  assert.deepEqual(chain("fast_4"), ['counter name "proto_4" meta priority set 1:10']);
+  assert.equal(chain("post")[3], "counter name meta mark & 0x0000ff00 map @protocols");
   assert.deepEqual(chain("save"), [
     "ct mark & 0x000000ff != 0x00000000 goto save_bits",
     "ct mark set meta mark & 0xffffff00",
@@ -301,6 +307,24 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
     /-D PREROUTING -j SLUICE_PRE\n-D POSTROUTING -j SLUICE_POST\n[^]*-X SLUICE_ACCT\n-X SLUICE_PRE\n-X SLUICE_POST\nCOMMIT/,
   );
   assert.doesNotMatch(upgrade, /-X SLUICE_FWD/);
+});
+
+test("a protocol whose class differs by device keeps its class pick by output device", () => {
+  // An upload-only class first: upload's class ids move, download's stay.
+  const r = renderPolicy(
+    policy((p) => {
+      p.interfaces.wan!.rate = "21mbit";
+      p.classes!.upload!.unshift({ name: "voice", rate: "1mbit", ceil: "2mbit", priority: 0 });
+    }),
+    MARKS,
+    FULL_CAPABILITIES,
+  );
+  const chain = (name: string) => r.nft!.table.chains.find((c) => c.name === name)!.rules.map((x) => x.text);
+  assert.deepEqual(chain("fast_4"), [
+    'counter name "proto_4" meta priority set oifname map { "wan0" : 1:11, "lan0" : 1:10 }',
+  ]);
+  // The connection mark's lookup goes to the same chains as the packet mark's.
+  assert.match(chain("post")[0]!, /^ct mark & 0xffffff00 vmap \{ 0x00000200 : goto fast_2, /);
 });
 
 test("golden: download shaped on an IFB (box not a router): connmark restored on WAN ingress", () => {

@@ -392,9 +392,41 @@ function applyLayout(l: NetnsLab, layout: string): void {
       if (parts.has("oif")) cls = `meta priority set oif map { ${rule[3]} }`;
       if (parts.has("const") && new Set(els.map((e) => e[1])).size === 1)
         cls = `oif { ${els.map((e) => e[0]).join(", ")} } meta priority set ${els[0]![1]}`;
+      if (parts.has("cnst") && new Set(els.map((e) => e[1])).size === 1)
+        cls = `meta priority set ${els[0]![1]}`;
     }
     const text = `${counter} ${cls}`.trim() || "counter";
     script.push(`replace rule inet sluice ${m[1]} handle ${rule[4]} ${text}`);
+  }
+  if (parts.has("ctcat")) {
+    // One lookup by connection mark and output device to a chain that counts and sets a
+    // constant class; decided connections only (protocol field >= 2: "unset" may be saved).
+    const els: string[] = [];
+    const chains: string[] = [];
+    const vmap =
+      /^\s*meta mark & (0x[0-9a-f]+) vmap \{ 0x00000000 : goto unmarked, (.*) \} # handle \d+$/m.exec(table);
+    if (!vmap) throw new Error("ctcat: no fast verdict map");
+    for (const e of vmap[2]!.split(", ")) {
+      const [key, target] = e.split(" : goto ") as [string, string];
+      if (Number(key) < 0x200) continue;
+      const body = new RegExp(
+        `chain ${target} \\{[^\\n]*\\n\\s*(counter name "proto_\\d+")? ?(?:meta priority set oifname map \\{ ([^}]*) \\})?`,
+      ).exec(table);
+      if (!body?.[2]) continue;
+      for (const [i, d] of body[2].split(", ").entries()) {
+        const [dev, cls] = d.split(" : ") as [string, string];
+        const name = `c${target}_${i}`;
+        chains.push(
+          `add chain inet sluice ${name}`,
+          `add rule inet sluice ${name} ${body[1] ?? ""} meta priority set ${cls}`,
+        );
+        els.push(`${key} . ${dev} : goto ${name}`);
+      }
+    }
+    script.push(
+      ...chains,
+      `insert rule inet sluice post (ct mark & ${vmap[1]}) . oifname vmap { ${els.join(", ")} }`,
+    );
   }
   if (parts.has("ctkey")) {
     const vmap =

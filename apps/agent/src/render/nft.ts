@@ -27,7 +27,7 @@
 import type { KernelModel, MarkField } from "./model.ts";
 import type { HelperSpec } from "./helpers.ts";
 import type { ModelQuota } from "./quota-model.ts";
-import { IFB_DEVICE, fieldMask } from "./model.ts";
+import { IFB_DEVICE, MARK_UNSET, fieldMask } from "./model.ts";
 import { buildHostChain } from "./nft-hosts.ts";
 import { mediaMapLines, mediaRuleTexts } from "./rtsp-media.ts";
 import {
@@ -190,13 +190,22 @@ export function buildNft(m: KernelModel): NftTable | null {
   if (unmarked.length) chains.splice(1, 0, { name: NFT_UNMARKED_CHAIN, hook: null, rules: unmarked });
   if (fast)
     post.unshift({
-      text: `meta mark & ${own} vmap { ${[`${hex8(0)} : ${untouched}`, ...fast.elements].join(", ")} }`,
+      text: `meta mark & ${own} vmap { ${[`${hex8(0)} : ${untouched}`, ...fast.entries.map((e) => `${hex8(e.key)} : goto ${e.chain}`)].join(", ")} }`,
       refs: [...untouchedRefs, ...fast.refs],
     });
   if (connmark) {
     // Saved once, before the counters.
     post.unshift(saveRule(m));
     for (const c of saveChains(m)) chains.push({ name: c.name, hook: null, rules: c.rules });
+    // A decided connection (its own mark's protocol field neither 0 nor unset) is never
+    // saved again, so its packets may skip the save test: first, one lookup by the
+    // connection mark to the same chain as the packet mark's (docs/bench.md, issue 10).
+    const decided = fast?.entries.filter((e) => e.key >>> m.shift > MARK_UNSET) ?? [];
+    if (decided.length)
+      post.unshift({
+        text: `ct mark & ${own} vmap { ${decided.map((e) => `${hex8(e.key)} : goto ${e.chain}`).join(", ")} }`,
+        refs: decided.map((e) => e.chain),
+      });
   }
   if (!fast) post.unshift({ text: `meta mark & ${own} == ${hex8(0)} ${untouched}`, refs: untouchedRefs });
   // The restore comes after the related connections' rules (a connection they mark now is
@@ -249,7 +258,7 @@ function fastPath(
   maps: NftMap[],
   devJumps: { device: string; chain: string }[],
   hostJumps: NftRule[],
-): { elements: string[]; refs: string[]; chains: NftChain[] } | null {
+): { entries: { key: number; chain: string }[]; refs: string[]; chains: NftChain[] } | null {
   const counted = new Set(maps.find((mp) => mp.name === "protocols")?.elements.map((e) => e.key as number));
   const byDevice = devJumps.map((j) => ({
     device: j.device,
@@ -260,7 +269,7 @@ function fastPath(
   const keys = [...new Set([...counted, ...byDevice.flatMap((d) => [...d.classes.keys()])])] as number[];
   if (!keys.length) return null;
   const chains: NftChain[] = [];
-  const elements: string[] = [];
+  const entries: { key: number; chain: string }[] = [];
   const tail = hostJumps.length
     ? [{ text: `goto ${NFT_HOSTS_TAIL_CHAIN}`, refs: [NFT_HOSTS_TAIL_CHAIN] }]
     : [];
@@ -276,16 +285,21 @@ function fastPath(
     const classes = byDevice.flatMap((d) =>
       d.classes.has(key) ? [`"${d.device}" : ${d.classes.get(key)}`] : [],
     );
-    // A device the map lacks: the lookup fails and the rule stops there, after the counter.
-    if (classes.length) {
+    const same = new Set(byDevice.map((d) => d.classes.get(key)));
+    if (byDevice.length && same.size === 1 && classes.length === byDevice.length) {
+      // The same class on every shaped device (the common case): a constant, no lookup.
+      // Another device's qdisc ignores it unless it reads skb->priority (see ARCHITECTURE.md).
+      parts.push(`meta priority set ${byDevice[0]!.classes.get(key)}`);
+    } else if (classes.length) {
+      // A device the map lacks: the lookup fails and the rule stops there, after the counter.
       parts.push(`meta priority set oifname map { ${classes.join(", ")} }`);
       refs.push(...byDevice.filter((d) => d.classes.has(key)).map((d) => d.device));
     }
     chains.push({ name, hook: null, rules: [{ text: parts.join(" "), refs }, ...tail] });
-    elements.push(`${hex8(key)} : goto ${name}`);
+    entries.push({ key, chain: name });
   }
   if (tail.length) chains.push({ name: NFT_HOSTS_TAIL_CHAIN, hook: null, rules: hostJumps });
-  return { elements, refs: chains.filter((c) => c.name !== NFT_HOSTS_TAIL_CHAIN).map((c) => c.name), chains };
+  return { entries, refs: chains.filter((c) => c.name !== NFT_HOSTS_TAIL_CHAIN).map((c) => c.name), chains };
 }
 
 /**
