@@ -320,12 +320,14 @@ for (const m of modes) {
     const post = m.lab.mustExec(m.lab.router, "nft", ["-a", "list", "chain", "inet", "sluice", "post"]);
     const handle = /^\s*meta mark & 0x[0-9a-f]+ vmap \{ .* # handle (\d+)$/m.exec(post)?.[1];
     if (!handle) throw new Error(`(nofast): no fast verdict map in the post chain:\n${post}`);
+    const ct = /^\s*ct mark & 0x[0-9a-f]+ vmap \{ .* # handle (\d+)$/m.exec(post)?.[1];
     // The layout before: the untouched packets' test first, then the general rules.
     m.lab.mustExec(
       m.lab.router,
       "nft",
       ["-f", "-"],
-      `delete rule inet sluice post handle ${handle}\ninsert rule inet sluice post meta mark & 0xffffff00 == 0 goto unmarked\n`,
+      (ct ? `delete rule inet sluice post handle ${ct}\n` : "") +
+        `delete rule inet sluice post handle ${handle}\ninsert rule inet sluice post meta mark & 0xffffff00 == 0 goto unmarked\n`,
     );
   }
   if (/^L\d+$/.test(m.key)) applyLayout(m.lab, LAYOUTS[Number(m.key.slice(1))]!);
@@ -366,73 +368,38 @@ for (const m of modes) {
 }
 
 /**
- * One hand-made layout (BENCH_LAYOUTS), swapped into the fast chains (`counter name
- * "proto_<n>" meta priority set oifname map { dev : class, ... }` as installed): "oif" the
- * class map by output ifindex instead of name (a 4-byte key on the fast hash); "const" a
- * class that is the same on every device set as a constant after an `oif` set test; "nocnt"
- * no counter (what counting from conntrack would leave); "ctkey" a verdict map by the
- * connection mark first in `post` (its misses walk the table as installed), so a decided
- * packet skips the save test.
+ * One hand-made layout (BENCH_LAYOUTS), changed from the fast path as installed (`post`
+ * first looks the connection mark up, `ct mark & own vmap { <mark> : goto fast_<n> }`, and
+ * each `fast_<n>` holds `counter name "proto_<n>" meta priority set <class>`): "nocnt" no
+ * counter (what counting from conntrack would leave); "devmap" the class by output device
+ * (`meta priority set oifname map { dev : class, ... }`, as when the devices' classes
+ * differ); "noct" no connection-mark lookup (a decided packet walks the save test and the
+ * packet-mark lookup first); "prev" = devmap+noct, the layout before (issue 10, eighth pass).
  */
 function applyLayout(l: NetnsLab, layout: string): void {
   const parts = new Set(layout.split("+"));
+  if (parts.has("prev")) parts.add("devmap").add("noct");
   const nft = (args: string[], stdin?: string) => l.mustExec(l.router, "nft", args, stdin);
   const table = nft(["-a", "list", "table", "inet", "sluice"]);
+  const devices = Object.values(policy.interfaces).map((i) => `"${i!.device}"`);
   const script: string[] = [];
   for (const m of table.matchAll(/chain (fast_\d+) \{[^\n]*\n([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g)) {
     const rule =
-      /^\s*(counter name "proto_\d+")?\s*(meta priority set oif(?:name)? map \{ ([^}]*) \})? # handle (\d+)$/m.exec(
+      /^\s*(counter name "proto_\d+")?\s*(meta priority set (?:oifname map \{ [^}]* \}|(\d+:[0-9a-f]+)))? # handle (\d+)$/m.exec(
         m[2]!,
       );
     if (!rule) throw new Error(`layout ${layout}: ${m[1]} is not a fast chain as rendered:\n${m[2]}`);
     const counter = parts.has("nocnt") ? "" : (rule[1] ?? "");
     let cls = rule[2] ?? "";
-    if (rule[3]) {
-      const els = rule[3].split(", ").map((e) => e.split(" : ") as [string, string]);
-      if (parts.has("oif")) cls = `meta priority set oif map { ${rule[3]} }`;
-      if (parts.has("const") && new Set(els.map((e) => e[1])).size === 1)
-        cls = `oif { ${els.map((e) => e[0]).join(", ")} } meta priority set ${els[0]![1]}`;
-      if (parts.has("cnst") && new Set(els.map((e) => e[1])).size === 1)
-        cls = `meta priority set ${els[0]![1]}`;
-    }
+    if (parts.has("devmap") && rule[3])
+      cls = `meta priority set oifname map { ${devices.map((d) => `${d} : ${rule[3]}`).join(", ")} }`;
     const text = `${counter} ${cls}`.trim() || "counter";
     script.push(`replace rule inet sluice ${m[1]} handle ${rule[4]} ${text}`);
   }
-  if (parts.has("ctcat")) {
-    // One lookup by connection mark and output device to a chain that counts and sets a
-    // constant class; decided connections only (protocol field >= 2: "unset" may be saved).
-    const els: string[] = [];
-    const chains: string[] = [];
-    const vmap =
-      /^\s*meta mark & (0x[0-9a-f]+) vmap \{ 0x00000000 : goto unmarked, (.*) \} # handle \d+$/m.exec(table);
-    if (!vmap) throw new Error("ctcat: no fast verdict map");
-    for (const e of vmap[2]!.split(", ")) {
-      const [key, target] = e.split(" : goto ") as [string, string];
-      if (Number(key) < 0x200) continue;
-      const body = new RegExp(
-        `chain ${target} \\{[^\\n]*\\n\\s*(counter name "proto_\\d+")? ?(?:meta priority set oifname map \\{ ([^}]*) \\})?`,
-      ).exec(table);
-      if (!body?.[2]) continue;
-      for (const [i, d] of body[2].split(", ").entries()) {
-        const [dev, cls] = d.split(" : ") as [string, string];
-        const name = `c${target}_${i}`;
-        chains.push(
-          `add chain inet sluice ${name}`,
-          `add rule inet sluice ${name} ${body[1] ?? ""} meta priority set ${cls}`,
-        );
-        els.push(`${key} . ${dev} : goto ${name}`);
-      }
-    }
-    script.push(
-      ...chains,
-      `insert rule inet sluice post (ct mark & ${vmap[1]}) . oifname vmap { ${els.join(", ")} }`,
-    );
-  }
-  if (parts.has("ctkey")) {
-    const vmap =
-      /^\s*meta mark & (0x[0-9a-f]+) vmap \{ 0x00000000 : goto unmarked, (.*) \} # handle \d+$/m.exec(table);
-    if (!vmap) throw new Error("ctkey: no fast verdict map");
-    script.push(`insert rule inet sluice post ct mark & ${vmap[1]} vmap { ${vmap[2]} }`);
+  if (parts.has("noct")) {
+    const ct = /^\s*ct mark & 0x[0-9a-f]+ vmap \{ .* # handle (\d+)$/m.exec(table);
+    if (!ct) throw new Error("noct: no connection-mark lookup in post");
+    script.push(`delete rule inet sluice post handle ${ct[1]}`);
   }
   nft(["-f", "-"], script.join("\n") + "\n");
 }

@@ -1,10 +1,12 @@
 // KernelModel → an nftables table (`inet sluice`) that counts bytes per protocol and per
 // application and picks each packet's class, by map lookups instead of linear rule chains:
 //
-//   postrouting (priority mangle): the connection mark saved once; then one verdict-map
-//   lookup by the mark: packets without Sluice's bits leave (to `unmarked`), a decided one
-//   with only a protocol (nearly every packet) goes to its protocol's chain, which counts
-//   it and sets its class by output device (see fastPath). Every other packet walks the
+//   postrouting (priority mangle): a packet of a decided connection with only a protocol
+//   (nearly every packet) goes by one lookup of the connection mark to its protocol's chain,
+//   which counts it and sets its class (see fastPath); the others: the connection mark saved
+//   once; then one verdict-map lookup by the packet mark: packets without Sluice's bits
+//   leave (to `unmarked`), a decided one with only a protocol goes to the same protocol
+//   chain (a queued packet whose verdict just came). Every other packet walks the
 //   general rules: one lookup per field in a mark → named-counter map (protocol; app when
 //   the app field is set), then per shaped device one lookup per mark field in a mark →
 //   classid map (`meta priority set`, which HTB reads before its filters), least specific
@@ -112,8 +114,8 @@ export function buildNft(m: KernelModel): NftTable | null {
   const counters: string[] = [];
   const maps: NftMap[] = [];
   // Every rule a decided packet walks costs about 25 ns on a small VM (docs/bench.md, issue
-  // 10): packets without Sluice's bits leave the post chain after one test (to `unmarked`),
-  // a decided one walks the save test, the counters and one device lookup.
+  // 10): packets without Sluice's bits leave the post chain after one lookup (to
+  // `unmarked`), a decided one after one lookup, its counter and its class (fastPath).
   const post: NftRule[] = [];
   const unmarked: NftRule[] = [];
   const chains: NftChain[] = [{ name: NFT_POST_CHAIN, hook: "postrouting", rules: post }];
@@ -250,8 +252,10 @@ export const NFT_HOSTS_TAIL_CHAIN = "hosts_tail";
  * device chain's test and lookup). Same counters and classes as the general rules, which
  * every other mark (and a mark the map lacks) still walks. The map's 0 element (added by
  * the caller) sends untouched packets on. Rules cost per expression and per lookup on a
- * small VM (docs/bench.md, issue 10, sixth pass); keyed by mark and output device in one
- * lookup (a constant class per chain) measured slower than these two lookups.
+ * small VM (docs/bench.md, issue 10, sixth to eighth passes): the class is a constant when
+ * every shaped device gives the protocol the same one (no output-device lookup, the
+ * dearest part of the chain); keyed by mark and output device in one lookup (a constant
+ * class per chain) measured slower than a mark lookup and a device lookup.
  */
 function fastPath(
   m: KernelModel,
