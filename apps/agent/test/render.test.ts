@@ -335,6 +335,10 @@ test("golden: download shaped on an IFB (box not a router): connmark restored on
   );
   golden("ifb.tc", scriptText(r).tc);
   assert.equal(r.model.devices[1]!.device, "ifb-sluice");
+  // Only the WAN device's tree is on the postrouting path: a class stays picked by output
+  // device (a packet leaving by the LAN device keeps its priority untouched).
+  const fast4 = r.nft!.table.chains.find((c) => c.name === "fast_4")!.rules.map((x) => x.text);
+  assert.deepEqual(fast4, ['counter name "proto_4" meta priority set oifname map { "wan0" : 1:10 }']);
   assert.equal(r.model.devices[1]!.linkRate, 20_000_000);
   assert.ok(r.tc.lines.includes("qdisc add dev wan0 handle ffff: ingress"));
   assert.ok(

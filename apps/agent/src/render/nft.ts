@@ -274,6 +274,9 @@ function fastPath(
   if (!keys.length) return null;
   const chains: NftChain[] = [];
   const entries: { key: number; chain: string }[] = [];
+  // Both of the policy's devices shaped here (not download on an IFB, where the LAN device
+  // has no tree of Sluice's): only then may a class be a constant.
+  const everyDevice = byDevice.length > 0 && byDevice.length === m.devices.length;
   const tail = hostJumps.length
     ? [{ text: `goto ${NFT_HOSTS_TAIL_CHAIN}`, refs: [NFT_HOSTS_TAIL_CHAIN] }]
     : [];
@@ -290,7 +293,7 @@ function fastPath(
       d.classes.has(key) ? [`"${d.device}" : ${d.classes.get(key)}`] : [],
     );
     const same = new Set(byDevice.map((d) => d.classes.get(key)));
-    if (byDevice.length && same.size === 1 && classes.length === byDevice.length) {
+    if (everyDevice && same.size === 1 && classes.length === byDevice.length) {
       // The same class on every shaped device (the common case): a constant, no lookup.
       // Another device's qdisc ignores it unless it reads skb->priority (see ARCHITECTURE.md).
       parts.push(`meta priority set ${byDevice[0]!.classes.get(key)}`);
