@@ -212,25 +212,36 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   ]);
   assert.equal(chain("restore_bits").length, 1 + 24);
   // A packet of a decided connection (connection mark: a protocol, neither 0 nor unset, and
-  // nothing else) goes straight to its protocol's chain: it is never saved again.
-  assert.match(
-    chain("post")[0]!,
-    /^ct mark & 0xffffff00 vmap \{ 0x00000200 : goto fast_2, 0x00000300 : goto fast_3, /,
-  );
-  assert.doesNotMatch(chain("post")[0]!, /0x00000100 :/);
+  // nothing else; it is never saved again) whose protocol has one class on both devices:
+  // its class and its count in one lookup that leaves the chain (the map's element
+  // counters, which the sampler adds to the protocol's named counter).
+  assert.equal(chain("post")[0], "meta priority set ct mark & 0xffffff00 map @decided accept");
+  const decided = nft.maps.find((mp) => mp.name === "decided")!;
+  assert.equal(decided.counted, true);
+  assert.deepEqual(decided.elements.slice(0, 3), [
+    { key: 0x200, value: "1:14" },
+    { key: 0x300, value: "1:11" },
+    { key: 0x400, value: "1:10" },
+  ]);
+  assert.ok(!decided.elements.some((e) => e.key === 0x100), "unset may still be saved: not there");
+  // Those without a class (tftp 17, rtsp 19: no rule) go to their protocol's chain (count).
   assert.equal(
     chain("post")[1],
+    "ct mark & 0xffffff00 vmap { 0x00001100 : goto fast_17, 0x00001300 : goto fast_19 }",
+  );
+  assert.equal(
+    chain("post")[2],
     "ct mark & 0x0000fe00 == 0x00000000 meta mark & 0x0000fe00 != 0x00000000 jump save",
   );
   // Then one lookup by mark: untouched packets leave, a decided one with only a protocol goes
   // to its protocol's chain (count, class); the rest walk the general rules.
   assert.match(
-    chain("post")[2]!,
+    chain("post")[3]!,
     /^meta mark & 0xffffff00 vmap \{ 0x00000000 : goto unmarked, 0x00000100 : goto fast_1, /,
   );
   // The same class on both devices: a constant.
   assert.deepEqual(chain("fast_4"), ['counter name "proto_4" meta priority set 1:10']);
-  assert.equal(chain("post")[3], "counter name meta mark & 0x0000ff00 map @protocols");
+  assert.equal(chain("post")[4], "counter name meta mark & 0x0000ff00 map @protocols");
   assert.deepEqual(chain("save"), [
     "ct mark & 0x000000ff != 0x00000000 goto save_bits",
     "ct mark set meta mark & 0xffffff00",
@@ -323,8 +334,13 @@ test("a protocol whose class differs by device keeps its class pick by output de
   assert.deepEqual(chain("fast_4"), [
     'counter name "proto_4" meta priority set oifname map { "wan0" : 1:11, "lan0" : 1:10 }',
   ]);
-  // The connection mark's lookup goes to the same chains as the packet mark's.
-  assert.match(chain("post")[0]!, /^ct mark & 0xffffff00 vmap \{ 0x00000200 : goto fast_2, /);
+  // The connection mark's lookup goes to the same chains as the packet mark's; no protocol
+  // has one class on both devices here, so there is no decided map.
+  assert.match(
+    chain("post")[0]!,
+    /^ct mark & 0xffffff00 vmap \{ 0x00000200 : goto fast_2, 0x00000300 : goto fast_3, /,
+  );
+  assert.ok(!r.nft!.table.maps.some((mp) => mp.name === "decided"));
 });
 
 test("golden: download shaped on an IFB (box not a router): connmark restored on WAN ingress", () => {

@@ -320,13 +320,17 @@ for (const m of modes) {
     const post = m.lab.mustExec(m.lab.router, "nft", ["-a", "list", "chain", "inet", "sluice", "post"]);
     const handle = /^\s*meta mark & 0x[0-9a-f]+ vmap \{ .* # handle (\d+)$/m.exec(post)?.[1];
     if (!handle) throw new Error(`(nofast): no fast verdict map in the post chain:\n${post}`);
-    const ct = /^\s*ct mark & 0x[0-9a-f]+ vmap \{ .* # handle (\d+)$/m.exec(post)?.[1];
+    const ct = [
+      ...post.matchAll(
+        /^\s*(?:ct mark & 0x[0-9a-f]+ vmap \{ .*|meta priority set ct mark .*) # handle (\d+)$/gm,
+      ),
+    ].map((x) => x[1]);
     // The layout before: the untouched packets' test first, then the general rules.
     m.lab.mustExec(
       m.lab.router,
       "nft",
       ["-f", "-"],
-      (ct ? `delete rule inet sluice post handle ${ct}\n` : "") +
+      ct.map((h) => `delete rule inet sluice post handle ${h}\n`).join("") +
         `delete rule inet sluice post handle ${handle}\ninsert rule inet sluice post meta mark & 0xffffff00 == 0 goto unmarked\n`,
     );
   }
@@ -369,16 +373,20 @@ for (const m of modes) {
 
 /**
  * One hand-made layout (BENCH_LAYOUTS), changed from the fast path as installed (`post`
- * first looks the connection mark up, `ct mark & own vmap { <mark> : goto fast_<n> }`, and
- * each `fast_<n>` holds `counter name "proto_<n>" meta priority set <class>`): "nocnt" no
- * counter (what counting from conntrack would leave); "devmap" the class by output device
- * (`meta priority set oifname map { dev : class, ... }`, as when the devices' classes
- * differ); "noct" no connection-mark lookup (a decided packet walks the save test and the
- * packet-mark lookup first); "prev" = devmap+noct, the layout before (issue 10, eighth pass).
+ * first `meta priority set ct mark & own map @decided accept`, the decided map counting per
+ * element; then `ct mark & own vmap { <mark> : goto fast_<n> }` for the other decided
+ * protocols; each `fast_<n>` holds `counter name "proto_<n>" meta priority set <class>`):
+ * "nodec" no decided-map rule (decided packets by the connection-mark verdict map to their
+ * fast chain: the ninth pass's first step); "nocnt" no counter in the fast chains; "devmap"
+ * the class by output device in the fast chains (`meta priority set oifname map { dev :
+ * class, ... }`); "noct" no connection-mark lookup at all (a decided packet walks the save
+ * test and the packet-mark lookup first); "prev" = devmap+noct, the layout before (issue 10,
+ * the seventh pass's).
  */
 function applyLayout(l: NetnsLab, layout: string): void {
   const parts = new Set(layout.split("+"));
   if (parts.has("prev")) parts.add("devmap").add("noct");
+  if (parts.has("noct")) parts.add("nodec");
   const nft = (args: string[], stdin?: string) => l.mustExec(l.router, "nft", args, stdin);
   const table = nft(["-a", "list", "table", "inet", "sluice"]);
   const devices = Object.values(policy.interfaces).map((i) => `"${i!.device}"`);
@@ -396,10 +404,23 @@ function applyLayout(l: NetnsLab, layout: string): void {
     const text = `${counter} ${cls}`.trim() || "counter";
     script.push(`replace rule inet sluice ${m[1]} handle ${rule[4]} ${text}`);
   }
-  if (parts.has("noct")) {
-    const ct = /^\s*ct mark & 0x[0-9a-f]+ vmap \{ .* # handle (\d+)$/m.exec(table);
-    if (!ct) throw new Error("noct: no connection-mark lookup in post");
-    script.push(`delete rule inet sluice post handle ${ct[1]}`);
+  if (parts.has("nodec")) {
+    const dec = /^\s*meta priority set ct mark & 0x[0-9a-f]+ map @decided accept # handle (\d+)$/m.exec(
+      table,
+    );
+    if (!dec) throw new Error("nodec: no decided-map rule in post");
+    script.push(`delete rule inet sluice post handle ${dec[1]}`);
+    // Its protocols back in the connection-mark verdict map, to their fast chains.
+    const keys = /elements = \{ ([^}]*) \}/.exec(/map decided \{[^}]*\}/.exec(table)?.[0] ?? "")?.[1] ?? "";
+    const els = [...keys.matchAll(/(0x[0-9a-f]+) counter packets \d+ bytes \d+ : /g)].map(
+      (k) => `${k[1]} : goto fast_${Number(k[1]) >> 8}`,
+    );
+    const ct = /^\s*ct mark & (0x[0-9a-f]+) vmap \{ (.*) \} # handle (\d+)$/m.exec(table);
+    if (ct) script.push(`delete rule inet sluice post handle ${ct[3]}`);
+    if (!parts.has("noct"))
+      script.push(
+        `insert rule inet sluice post ct mark & 0xffffff00 vmap { ${[...els, ...(ct ? [ct[2]] : [])].join(", ")} }`,
+      );
   }
   nft(["-f", "-"], script.join("\n") + "\n");
 }

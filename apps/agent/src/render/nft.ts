@@ -60,6 +60,8 @@ export interface NftMap {
   /** The key's type: a mark (a number), or an address (hosts' buckets). */
   type?: "ipv4_addr" | "ipv6_addr";
   data: "counter" | "classid";
+  /** A counter per element, counted by every lookup that finds it. */
+  counted?: true;
   elements: { key: number | string; value: string }[];
 }
 
@@ -95,6 +97,8 @@ export const protocolCounter = (l7mark: number) => `proto_${l7mark}`;
 /** Forwarded TCP/UDP packets that left without a verdict (see `uninspectedRule`). */
 export const UNINSPECTED_COUNTER = "uninspected";
 export const appCounter = (id: number) => `app_${id}`;
+/** Decided connections' constant classes, with a counter per protocol (see buildNft). */
+export const NFT_DECIDED_MAP = "decided";
 
 const hex8 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, "0")}`;
 const FIELDS: MarkField[] = ["protocol", "app", "host"];
@@ -203,11 +207,28 @@ export function buildNft(m: KernelModel): NftTable | null {
     // saved again, so its packets may skip the save test: first, one lookup by the
     // connection mark to the same chain as the packet mark's (docs/bench.md, issue 10).
     const decided = fast?.entries.filter((e) => e.key >>> m.shift > MARK_UNSET) ?? [];
-    if (decided.length)
+    // Before it, where nothing follows the class (no LAN hosts' rules): a protocol with a
+    // constant class and a counter in one data-map lookup that counts it (an element
+    // counter, which the sampler adds to the protocol's named counter) and leaves `post`.
+    const direct = hostJumps.length ? [] : decided.filter((e) => e.constant && e.counted);
+    const rest = decided.filter((e) => !direct.includes(e));
+    if (rest.length)
       post.unshift({
-        text: `ct mark & ${own} vmap { ${decided.map((e) => `${hex8(e.key)} : goto ${e.chain}`).join(", ")} }`,
-        refs: decided.map((e) => e.chain),
+        text: `ct mark & ${own} vmap { ${rest.map((e) => `${hex8(e.key)} : goto ${e.chain}`).join(", ")} }`,
+        refs: rest.map((e) => e.chain),
       });
+    if (direct.length) {
+      maps.push({
+        name: NFT_DECIDED_MAP,
+        data: "classid",
+        counted: true,
+        elements: direct.map((e) => ({ key: e.key, value: e.constant! })),
+      });
+      post.unshift({
+        text: `meta priority set ct mark & ${own} map @${NFT_DECIDED_MAP} accept`,
+        refs: [`@${NFT_DECIDED_MAP}`],
+      });
+    }
   }
   if (!fast) post.unshift({ text: `meta mark & ${own} == ${hex8(0)} ${untouched}`, refs: untouchedRefs });
   // The restore comes after the related connections' rules (a connection they mark now is
@@ -239,6 +260,14 @@ export function buildNft(m: KernelModel): NftTable | null {
   };
 }
 
+/** A protocol mark's fast chain: whether it counts, and its class when a constant. */
+interface FastEntry {
+  key: number;
+  chain: string;
+  counted: boolean;
+  constant?: string;
+}
+
 /** The chain a decided packet with only a protocol goes to (see fastPath). */
 export const fastChain = (l7mark: number) => `fast_${l7mark}`;
 /** The LAN hosts' jumps, shared by the fast chains. */
@@ -262,7 +291,7 @@ function fastPath(
   maps: NftMap[],
   devJumps: { device: string; chain: string }[],
   hostJumps: NftRule[],
-): { entries: { key: number; chain: string }[]; refs: string[]; chains: NftChain[] } | null {
+): { entries: FastEntry[]; refs: string[]; chains: NftChain[] } | null {
   const counted = new Set(maps.find((mp) => mp.name === "protocols")?.elements.map((e) => e.key as number));
   const byDevice = devJumps.map((j) => ({
     device: j.device,
@@ -273,7 +302,7 @@ function fastPath(
   const keys = [...new Set([...counted, ...byDevice.flatMap((d) => [...d.classes.keys()])])] as number[];
   if (!keys.length) return null;
   const chains: NftChain[] = [];
-  const entries: { key: number; chain: string }[] = [];
+  const entries: FastEntry[] = [];
   // Both of the policy's devices shaped here (not download on an IFB, where the LAN device
   // has no tree of Sluice's): only then may a class be a constant.
   const everyDevice = byDevice.length > 0 && byDevice.length === m.devices.length;
@@ -293,17 +322,21 @@ function fastPath(
       d.classes.has(key) ? [`"${d.device}" : ${d.classes.get(key)}`] : [],
     );
     const same = new Set(byDevice.map((d) => d.classes.get(key)));
-    if (everyDevice && same.size === 1 && classes.length === byDevice.length) {
+    const constant =
+      everyDevice && same.size === 1 && classes.length === byDevice.length
+        ? byDevice[0]!.classes.get(key)
+        : undefined;
+    if (constant) {
       // The same class on every shaped device (the common case): a constant, no lookup.
       // Another device's qdisc ignores it unless it reads skb->priority (see ARCHITECTURE.md).
-      parts.push(`meta priority set ${byDevice[0]!.classes.get(key)}`);
+      parts.push(`meta priority set ${constant}`);
     } else if (classes.length) {
       // A device the map lacks: the lookup fails and the rule stops there, after the counter.
       parts.push(`meta priority set oifname map { ${classes.join(", ")} }`);
       refs.push(...byDevice.filter((d) => d.classes.has(key)).map((d) => d.device));
     }
     chains.push({ name, hook: null, rules: [{ text: parts.join(" "), refs }, ...tail] });
-    entries.push({ key, chain: name });
+    entries.push({ key, chain: name, counted: counted.has(key), ...(constant ? { constant } : {}) });
   }
   if (tail.length) chains.push({ name: NFT_HOSTS_TAIL_CHAIN, hook: null, rules: hostJumps });
   return { entries, refs: chains.filter((c) => c.name !== NFT_HOSTS_TAIL_CHAIN).map((c) => c.name), chains };
@@ -439,6 +472,7 @@ export function renderNft(t: NftTable): string {
     out.push(
       `  map ${mp.name} {`,
       `    type ${mp.type ?? "mark"} : ${mp.data}`,
+      ...(mp.counted ? ["    counter"] : []),
       `    elements = { ${els.join(", ")} }`,
       "  }",
     );
