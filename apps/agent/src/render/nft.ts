@@ -2,8 +2,10 @@
 // application and picks each packet's class, by map lookups instead of linear rule chains:
 //
 //   postrouting (priority mangle): a packet of a decided connection with only a protocol
-//   (nearly every packet) goes by one lookup of the connection mark to its protocol's chain,
-//   which counts it and sets its class (see fastPath); the others: the connection mark saved
+//   (nearly every packet) gets its class and its count by one lookup of the connection mark
+//   in the `decided` map (element counters) and leaves, or (a class by device, LAN hosts'
+//   rules after it) goes by one lookup to its protocol's chain, which counts it and sets its
+//   class (see fastPath); the others: the connection mark saved
 //   once; then one verdict-map lookup by the packet mark: packets without Sluice's bits
 //   leave (to `unmarked`), a decided one with only a protocol goes to the same protocol
 //   chain (a queued packet whose verdict just came). Every other packet walks the
