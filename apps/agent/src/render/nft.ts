@@ -64,6 +64,9 @@ export interface NftMap {
   data: "counter" | "classid";
   /** A counter per element, counted by every lookup that finds it. */
   counted?: true;
+  /** Its most elements: a named map with a size gets the kernel's fixed-size hash (4-byte
+   * keys: `hash_fast`), faster than the resizable one it gets without (docs/bench.md). */
+  size?: number;
   elements: { key: number | string; value: string }[];
 }
 
@@ -224,6 +227,7 @@ export function buildNft(m: KernelModel): NftTable | null {
         name: NFT_DECIDED_MAP,
         data: "classid",
         counted: true,
+        size: direct.length,
         elements: direct.map((e) => ({ key: e.key, value: e.constant! })),
       });
       post.unshift({
@@ -474,6 +478,7 @@ export function renderNft(t: NftTable): string {
     out.push(
       `  map ${mp.name} {`,
       `    type ${mp.type ?? "mark"} : ${mp.data}`,
+      ...(mp.size ? [`    size ${mp.size}`] : []),
       ...(mp.counted ? ["    counter"] : []),
       `    elements = { ${els.join(", ")} }`,
       "  }",
