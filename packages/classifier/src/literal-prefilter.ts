@@ -223,6 +223,72 @@ function findFrom(hay: Buffer, lit: Buffer, at: number, c: number): boolean {
 
 const isLower = (b: number) => b >= 0x61 && b <= 0x7a;
 
+/**
+ * Which byte values and pairs of adjacent bytes a subject holds, taken in one pass, so that
+ * a pattern set's gated groups (a dozen per UDP subject, each with its runs) reject a
+ * subject missing one of a run's bytes or pairs without a scan per run: `containsLiteral`
+ * scanned the subject once per run (twice for a letter), byte by byte below SHORT_HAY.
+ * Only a necessary condition (pairs are hashed: two pairs may share a slot, which only lets
+ * more through): a run that passes is still searched for.
+ */
+export class ByteCensus {
+  /** Per byte value, the load it last occurred in (no clearing between subjects). */
+  private readonly stamp = new Uint32Array(256);
+  /** Per hashed pair of adjacent bytes (see `pairSlot`), the load it last occurred in. */
+  private readonly pairs = new Uint32Array(PAIR_SLOTS);
+  private gen = 0;
+
+  /** Takes the census of `hay`. */
+  load(hay: Uint8Array): void {
+    if (++this.gen === 0xffffffff) {
+      this.stamp.fill(0);
+      this.pairs.fill(0);
+      this.gen = 1;
+    }
+    const s = this.stamp;
+    const pairs = this.pairs;
+    const g = this.gen;
+    let prev = -1;
+    for (let i = 0; i < hay.length; i++) {
+      const c = hay[i]!;
+      s[c] = g;
+      if (prev >= 0) pairs[pairSlot(prev, c)] = g;
+      prev = c;
+    }
+  }
+
+  /**
+   * False when some byte of the run, or some pair of adjacent bytes of it, is not in the
+   * loaded subject (a letter: in either case).
+   */
+  mayContain(lit: Literal): boolean {
+    const s = this.stamp;
+    const g = this.gen;
+    const b = lit.bytes;
+    for (let i = 0; i < b.length; i++) {
+      const c = b[i]!;
+      if (s[c] !== g && !(isLower(c) && s[c - 0x20] === g)) return false;
+    }
+    const pairs = this.pairs;
+    for (let i = 1; i < b.length; i++) {
+      const x = b[i - 1]!;
+      const y = b[i]!;
+      if (pairs[pairSlot(x, y)] === g) continue;
+      const X = isLower(x) ? x - 0x20 : -1;
+      const Y = isLower(y) ? y - 0x20 : -1;
+      if (X >= 0 && pairs[pairSlot(X, y)] === g) continue;
+      if (Y >= 0 && pairs[pairSlot(x, Y)] === g) continue;
+      if (X >= 0 && Y >= 0 && pairs[pairSlot(X, Y)] === g) continue;
+      return false;
+    }
+    return true;
+  }
+}
+
+/** Slots of the pair census: pairs that share one only let more subjects through. */
+const PAIR_SLOTS = 4096;
+const pairSlot = (a: number, b: number) => ((a << 4) ^ b ^ ((a >>> 4) * 0x9e)) & (PAIR_SLOTS - 1);
+
 /** The one character (lower case) a class body stands for, when it is one letter in both cases or one character. */
 function singleFolded(body: string): number | null {
   if (body.startsWith("^")) return null;

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { FlowIndex, addressBytes } from "../src/flow/flow-index.ts";
+import { FlowIndex, addressBytes, hashKey, hashV4 } from "../src/flow/flow-index.ts";
 import { FlowTable, compilePatterns, decodeFrame, type DecodedPacket } from "../src/index.ts";
 import { ipPacket, type FrameSpec } from "./helpers/frames.ts";
 
@@ -72,6 +72,35 @@ test("the index agrees with a Map of canonical string keys under inserts, lookup
     ),
     { numRuns: 300 },
   );
+});
+
+test("an IPv4 key hashes as the ten-word key with its six zero words (same table layout)", () => {
+  fc.assert(
+    fc.property(fc.integer(), fc.integer(), fc.integer(), fc.integer(), (w0, w1, w2, w6) => {
+      const k = new Int32Array(10);
+      k[0] = w0;
+      k[1] = w1;
+      k[2] = w2;
+      k[6] = w6;
+      assert.equal(hashV4(k[0]!, k[1]!, k[2]!, k[6]!), hashKey(k));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test("an IPv4 key after an IPv6 one finds only IPv4 flows (the IPv6 key's tail words are left behind)", () => {
+  const ix = new FlowIndex<string>();
+  const v6: Tuple = { proto: 6, family: 6, src: "2001:db8::1", dst: "2001:db8::2", sport: 1000, dport: 443 };
+  const v4: Tuple = { proto: 6, family: 4, src: "10.0.0.1", dst: "10.0.0.2", sport: 1000, dport: 443 };
+  setKey(ix, v6);
+  ix.insert("v6");
+  setKey(ix, v4);
+  assert.equal(ix.find(), -1);
+  ix.insert("v4");
+  setKey(ix, v6);
+  assert.equal(ix.value(ix.find()), "v6");
+  setKey(ix, v4);
+  assert.equal(ix.value(ix.find()), "v4");
 });
 
 test("both directions share a key; `swapped` tells them apart; same ends are flagged", () => {

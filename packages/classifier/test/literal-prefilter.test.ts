@@ -4,7 +4,13 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { containsLiteral, indexOfByte, requiredLiteral, requiredLiterals } from "../src/literal-prefilter.ts";
+import {
+  ByteCensus,
+  containsLiteral,
+  indexOfByte,
+  requiredLiteral,
+  requiredLiterals,
+} from "../src/literal-prefilter.ts";
 import { compilePatterns, loadPatternDirs, type PatternSet } from "../src/index.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -72,6 +78,43 @@ test("wide runs: characters >= 0x80 as the subject spells them, groups of plain 
   assert.ok(h323.some((l) => containsLiteral(subject("abc\x08\x81uq"), l)));
   assert.ok(h323.some((l) => containsLiteral(subject("\x08\x91J"), l))); // letters fold: more, never fewer
   assert.ok(!h323.some((l) => containsLiteral(subject("\x08\x91k \x08 \x81u"), l)));
+});
+
+test("a byte census never rules out a run the subject contains, and rules out one missing a byte", () => {
+  const census = new ByteCensus();
+  // Runs and subjects over a small alphabet (letters of both cases, a high byte), so that
+  // runs occur, nearly occur and occur in another case.
+  const alphabet = fc.constantFrom(0x61, 0x62, 0x41, 0x42, 0x2f, 0x30, 0xc3, 0xbf);
+  const run = fc
+    .uint8Array({ minLength: 1, maxLength: 5 })
+    .chain((u) => fc.array(alphabet, { minLength: u.length, maxLength: u.length }));
+  fc.assert(
+    fc.property(run, fc.array(alphabet, { maxLength: 40 }), (r, h) => {
+      // A run as requiredLiterals builds it: letters in lower case.
+      const bytes = Buffer.from(r.map((c) => (c >= 0x41 && c <= 0x5a ? c + 0x20 : c)));
+      const lit = { bytes, at: 0 };
+      const hay = Buffer.from(h);
+      census.load(hay);
+      const contains = containsLiteral(hay, lit);
+      const may = census.mayContain(lit);
+      if (contains) assert.ok(may, `${hay.toString("hex")} ${bytes.toString("hex")}`);
+      // A byte of the run missing from the subject (a letter: in both cases) rules it out.
+      const has = (c: number) => hay.includes(c) || (c >= 0x61 && c <= 0x7a && hay.includes(c - 0x20));
+      if (![...bytes].every(has)) assert.equal(may, false);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test("a byte census rules out a run whose bytes all occur but not side by side", () => {
+  const census = new ByteCensus();
+  const run = (s: string) => ({ bytes: Buffer.from(s, "latin1"), at: 0 });
+  census.load(Buffer.from("a-b s.i.p xx SIP/2.0"));
+  assert.equal(census.mayContain(run("ab")), false);
+  assert.equal(census.mayContain(run("aa")), false);
+  assert.equal(census.mayContain(run("sip/2.0")), true);
+  assert.equal(census.mayContain(run("ip/")), true); // letters in either case
+  assert.equal(census.mayContain(run("sip/3")), false);
 });
 
 test("indexOfByte finds what Buffer.indexOf finds, in short and long subjects", () => {

@@ -7,7 +7,8 @@ set -u
 exec {pause}<> <(:) # `read -t` on it: a pause without a sleep process
 if systemctl -q is-enabled sluice-web.service 2>/dev/null; then
   answer="no answer"
-  for _ in $(seq 1 600); do
+  # every 0.25 s (a refused connection costs next to nothing) for 10 minutes at most
+  for _ in $(seq 1 2400); do
     if exec 3<>/dev/tcp/127.0.0.1/80; then
       printf 'GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
       if read -r -t 60 line <&3 && [[ "$line" == HTTP/* ]]; then
@@ -17,7 +18,7 @@ if systemctl -q is-enabled sluice-web.service 2>/dev/null; then
       fi
       exec 3<&-
     fi 2>/dev/null
-    read -r -t 1 -u "$pause" || true
+    read -r -t 0.25 -u "$pause" || true
   done
   echo "SLUICE-WEB-READY $answer"
   # where the boot's CPU went until now (sluice-diag prints it): per unit, and the whole box
