@@ -285,9 +285,9 @@ export class Accounting {
         const a = appByName.get(c.name);
         if (a !== undefined) add(appBytes, a, c.bytes, c.packets);
       }
-      const byMark = new Map(model.accounting.map((a) => [a.l7mark, a.protocol]));
+      // An element's key is its protocol's mark: the same protocol as its named counter's.
       for (const e of await this.nftDecided()) {
-        const p = byMark.get(e.key >>> model.shift);
+        const p = byName.get(protocolCounter(e.key >>> model.shift));
         if (p !== undefined) add(protoBytes, p, e.bytes, e.packets);
       }
       return { protoBytes, appBytes };

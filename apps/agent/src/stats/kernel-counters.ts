@@ -70,22 +70,34 @@ export function parseTcClassMessage(buf: Buffer, start: number, end: number): Cl
   return c;
 }
 
+/** A NUL-terminated netlink string attribute. */
+const nlString = (buf: Buffer, o: number, len: number) =>
+  buf.toString("latin1", o, o + len).replace(/\0+$/, "");
+
+/** A counter's attributes (NFTA_COUNTER_*), a named counter's or an expression's. */
+function counterAttrs(
+  buf: Buffer,
+  start: number,
+  end: number,
+  into: { bytes: number; packets: number },
+): void {
+  attrs(buf, start, end, (t, o) => {
+    if (t === NFTA_COUNTER_BYTES) into.bytes = be64(buf, o);
+    else if (t === NFTA_COUNTER_PACKETS) into.packets = be64(buf, o);
+  });
+}
+
 /** One NFT_MSG_NEWOBJ message → a named counter, or null for another object type. */
 export function parseNftObjMessage(buf: Buffer, start: number, end: number): NftCounter | null {
   let name = "";
   let type = 0;
-  let bytes = 0;
-  let packets = 0;
+  const c = { bytes: 0, packets: 0 };
   attrs(buf, start + 4, end, (t, o, len) => {
-    if (t === NFTA_OBJ_NAME) name = buf.toString("latin1", o, o + len).replace(/\0+$/, "");
+    if (t === NFTA_OBJ_NAME) name = nlString(buf, o, len);
     else if (t === NFTA_OBJ_TYPE) type = buf.readUInt32BE(o);
-    else if (t === NFTA_OBJ_DATA)
-      attrs(buf, o, o + len, (dt, dof) => {
-        if (dt === NFTA_COUNTER_BYTES) bytes = be64(buf, dof);
-        else if (dt === NFTA_COUNTER_PACKETS) packets = be64(buf, dof);
-      });
+    else if (t === NFTA_OBJ_DATA) counterAttrs(buf, o, o + len, c);
   });
-  return type === NFT_OBJECT_COUNTER && name ? { name, bytes, packets } : null;
+  return type === NFT_OBJECT_COUNTER && name ? { name, ...c } : null;
 }
 
 /** One expression (NFTA_EXPR_*): its counter's figures when it is a counter. */
@@ -94,14 +106,10 @@ function counterExpr(buf: Buffer, start: number, end: number, into: NftElementCo
   let data = -1;
   let dataLen = 0;
   attrs(buf, start, end, (t, o, len) => {
-    if (t === NFTA_EXPR_NAME) name = buf.toString("latin1", o, o + len).replace(/\0+$/, "");
+    if (t === NFTA_EXPR_NAME) name = nlString(buf, o, len);
     else if (t === NFTA_EXPR_DATA) [data, dataLen] = [o, len];
   });
-  if (name !== "counter" || data < 0) return;
-  attrs(buf, data, data + dataLen, (t, o) => {
-    if (t === NFTA_COUNTER_BYTES) into.bytes = be64(buf, o);
-    else if (t === NFTA_COUNTER_PACKETS) into.packets = be64(buf, o);
-  });
+  if (name === "counter" && data >= 0) counterAttrs(buf, data, data + dataLen, into);
 }
 
 /**
