@@ -629,6 +629,15 @@ export function repositoryTests(backend: TestBackend, extra?: () => void): void 
         const names = await db.protocols.names();
         for (const n of ["http", "www", "ssl", "tls", "https", "bittorrent"]) assert.ok(names.has(n), n);
 
+        // the same catalogue again (every start of the dashboard): nothing written
+        const stamp = (await db.protocols.get("ssl"))!.updatedAt;
+        assert.deepEqual(await db.protocols.sync(CATALOGUE), { added: 0, updated: 0, removed: 0 });
+        assert.deepEqual((await db.protocols.get("ssl"))!.updatedAt, stamp);
+        assert.deepEqual(
+          (await db.protocols.list()).map((p) => p.name),
+          ["bittorrent", "http", "ssl"],
+        );
+
         const next = [
           { ...CATALOGUE[0]!, mark: 9, title: "HTTP (new)" },
           { name: "dns", mark: 6 },
