@@ -107,9 +107,8 @@ function fingerprint(r: Record<keyof typeof COLUMNS, unknown>): string {
 export function protocolsRepo(prisma: PrismaClient) {
   return {
     /**
-     * Replaces the cached catalogue with the agent's (validated): adds the new entries in one
-     * statement, rewrites only the ones that changed and removes the ones the agent no longer
-     * has. The dashboard syncs at every start, usually with nothing changed: one read then,
+     * Replaces the cached catalogue with the agent's (validated): adds the new entries,
+     * rewrites only the ones that changed and removes the ones the agent no longer has. The dashboard syncs at every start, usually with nothing changed: one read then,
      * not one upsert per protocol (75 queries through Prisma's query compiler cost the
      * emulated boot about as much CPU as the dashboard's first page).
      */
@@ -140,7 +139,9 @@ export function protocolsRepo(prisma: PrismaClient) {
               updated++;
             }
           }
-          if (added.length) await tx.protocol.createMany({ data: added });
+          // one create each: createMany of the whole list costs more CPU in a new process
+          // (its query is compiled with every row), bench/protocol-sync-bench.ts
+          for (const data of added) await tx.protocol.create({ data });
           return { added: added.length, updated, removed };
         },
         { timeout: 60_000 },
