@@ -199,6 +199,23 @@ export class FakeKernel implements Executor {
   }
 
   private tc(a: string[], input: string | undefined): string {
+    if (a[0] === "-force" && a[1] === "-batch") {
+      // each line on its own (what -force does), the outputs one after the other; this fake
+      // refuses the whole batch if a line fails (real tc prints the others' output too)
+      const lines = (input ?? "").split("\n").filter((l) => l.trim() && !l.startsWith("#"));
+      const failed: string[] = [];
+      const out = lines.map((l, i) => {
+        try {
+          return this.tcCommand(l.trim().split(/\s+/));
+        } catch (e) {
+          if (!(e instanceof Refused)) throw e;
+          failed.push(`${e.message}\nCommand failed -:${i + 1}`);
+          return "";
+        }
+      });
+      if (failed.length) throw new Refused(failed.join("\n"));
+      return out.join("");
+    }
     if (a[0] === "-batch") {
       // one transaction per batch, as far as this fake goes: all lines or none
       const saved = structuredClone([...this.devices]);

@@ -9,7 +9,8 @@ type Match = (argv: readonly string[]) => boolean;
 
 /** In the order apply runs them: each later step fails after the earlier ones changed the kernel. */
 export const APPLY_STEPS: readonly (readonly [what: string, match: Match])[] = [
-  ["tc batch", (a) => a.includes("-batch")],
+  // the install's batch, not the read-back's `tc -force -batch` (readInstalled)
+  ["tc batch", (a) => a.includes("-batch") && !a.includes("-force")],
   ["iptables-restore", (a) => a.includes("iptables-restore")],
   ["ip6tables-restore (tc and IPv4 already changed)", (a) => a.includes("ip6tables-restore")],
   ["nft -f (tc, IPv4 and IPv6 already changed)", (a) => a[0] === "nft" && a.includes("-f")],
