@@ -163,6 +163,8 @@ git -C "$ROOT" describe --always --dirty >"$OPT/share/version" 2>/dev/null || ec
 cp -a "$ISO/rootfs/." "$R/"
 sed -i "s|@NODE_FLAGS@|$NODE_FLAGS|" "$R/etc/systemd/system/sluice-web.service"
 grep -q "node/bin/node $NODE_FLAGS /" "$R/etc/systemd/system/sluice-web.service" || die "sluice-web.service: no @NODE_FLAGS@"
+sed -i "s|@NODE_FLAGS@|$NODE_FLAGS|" "$R/usr/lib/sluice/diag.sh"
+grep -q "node/bin/node $NODE_FLAGS -e" "$R/usr/lib/sluice/diag.sh" || die "diag.sh: no @NODE_FLAGS@"
 # the dashboard's user (fixed ids: files on a data disk keep their owner across images)
 chroot "$R" groupadd --system --gid 977 sluice
 chroot "$R" useradd --system --uid 977 --gid sluice --home-dir /var/lib/sluice --no-create-home \

@@ -92,4 +92,7 @@ web_pid=""
 ((ok)) || { echo "warm-cache: WARNING the dashboard did not start:"; tail -20 "$R/tmp/sluice-warm.log"; }
 rm -rf "$R/tmp/sluice-warm" "$R/tmp/sluice-warm.log" "$R/opt/sluice/apps/web/.next/cache"/*
 chown -R 977:977 "$R/opt/sluice/cache/web"
+# Node keeps the cache of each user apart (the directory's name ends with the uid): this one
+# was made as root, the dashboard runs as sluice (977) and would find none of it
+for d in "$R/opt/sluice/cache/web"/*-0; do [[ -d "$d" ]] && mv "$d" "${d%-0}-977"; done
 echo "warm-cache: dashboard $(find "$R/opt/sluice/cache/web" -type f | wc -l) entries"

@@ -66,8 +66,10 @@ awk -F= '/^uptime=/ { split($2, u, " "); printf "uptime %.1f s\n", u[1] }
   /run/sluice/boot-cpu.txt 2>/dev/null
 # the dashboard's compile cache as V8 sees it on this CPU (accepted entries; none rejected)
 if [[ -d /opt/sluice/cache/web ]]; then
+  # as the dashboard's user and with its flags (build.sh fills them in): Node keeps the cache
+  # of each uid and each flag set apart
   (cd /opt/sluice/apps/web && NODE_COMPILE_CACHE=/opt/sluice/cache/web NODE_DEBUG_NATIVE=COMPILE_CACHE \
-    timeout 120 /opt/sluice/node/bin/node --no-memory-protection-keys -e 'require("next/dist/server/next.js")' 2>&1 |
+    timeout 120 runuser -u sluice -- /opt/sluice/node/bin/node @NODE_FLAGS@ -e 'require("next/dist/server/next.js")' 2>&1 |
     grep -oE 'was (accepted|rejected)|mismatch|failed' | sort | uniq -c | tr '\n' ' '; echo "(compile cache of the dashboard, in this box)")
 fi
 section policy-time
