@@ -148,8 +148,10 @@ const NFT_FORMS = [
   /^(delete )?table inet sluice$/,
   /^table inet sluice \{$/,
   /^ {2}counter ((proto|app)_\d+|uninspected) \{$/,
-  /^ {2}map (protocols|apps|dev\d+_(protocol|app|host)) \{$/,
+  /^ {2}map (protocols|apps|decided|dev\d+_(protocol|app|host)) \{$/,
   /^ {4}type mark : (counter|classid)$/,
+  /^ {4}counter$/,
+  /^ {4}meta priority set ct mark & 0x[0-9a-f]{8} map @decided accept$/,
   new RegExp(`^    elements = \\{ ${NFT_ELEMENT}(, ${NFT_ELEMENT})* \\}$`),
   /^ {2}chain (pre|post|unmarked|restore|restore_bits|save|save_bits|dev\d+) \{$/,
   /^ {4}type filter hook postrouting priority mangle; policy accept;$/,
@@ -181,8 +183,9 @@ const NFT_FORMS = [
   /^ {4}oifname vmap \{ "[\w.-]+" : jump dev\d+(, "[\w.-]+" : jump dev\d+)* \}$/,
   // The decided packet's fast path: one lookup by its mark, a chain per protocol.
   /^ {4}meta mark & 0x[0-9a-f]{8} vmap \{ 0x[0-9a-f]{8} : goto (unmarked|fast_\d+)(, 0x[0-9a-f]{8} : goto fast_\d+)* \}$/,
+  /^ {4}ct mark & 0x[0-9a-f]{8} vmap \{ 0x[0-9a-f]{8} : goto fast_\d+(, 0x[0-9a-f]{8} : goto fast_\d+)* \}$/,
   /^ {2}chain fast_\d+ \{$/,
-  /^ {4}counter name "proto_\d+"( meta priority set oifname map \{ "[\w.-]+" : \d+:[0-9a-f]+(, "[\w.-]+" : \d+:[0-9a-f]+)* \})?$/,
+  /^ {4}counter name "proto_\d+"( meta priority set oifname map \{ "[\w.-]+" : \d+:[0-9a-f]+(, "[\w.-]+" : \d+:[0-9a-f]+)* \}| meta priority set \d+:[0-9a-f]+)?$/,
   /^ {4}goto hosts_tail$/,
   /^( {2})?\}$/,
 ];

@@ -98,7 +98,7 @@ test("golden: host fairness by SFQ host hashing and device rules on the applianc
   // Unmarked packets leave the post chain at the mark's lookup (after the save test): first
   // the count of packets that passed uninspected, then to the hosts; marked ones reach the
   // hosts after their mark's class, the fast chains through hosts_tail.
-  assert.match(post[1]!, /^meta mark & 0xffffff00 vmap \{ 0x00000000 : goto unmarked, /);
+  assert.match(post[2]!, /^meta mark & 0xffffff00 vmap \{ 0x00000000 : goto unmarked, /);
   assert.deepEqual(rules("hosts_tail"), ['oifname "wan0" goto hosts0', 'oifname "lan0" goto hosts1']);
   assert.equal(rules("fast_1").at(-1), "goto hosts_tail");
   assert.match(rules("unmarked")[0]!, /counter name "uninspected"$/);

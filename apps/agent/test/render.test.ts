@@ -211,20 +211,37 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
     "meta mark set ct mark & 0xffffff00",
   ]);
   assert.equal(chain("restore_bits").length, 1 + 24);
+  // A packet of a decided connection (connection mark: a protocol, neither 0 nor unset, and
+  // nothing else; it is never saved again) whose protocol has one class on both devices:
+  // its class and its count in one lookup that leaves the chain (the map's element
+  // counters, which the sampler adds to the protocol's named counter).
+  assert.equal(chain("post")[0], "meta priority set ct mark & 0xffffff00 map @decided accept");
+  const decided = nft.maps.find((mp) => mp.name === "decided")!;
+  assert.equal(decided.counted, true);
+  assert.deepEqual(decided.elements.slice(0, 3), [
+    { key: 0x200, value: "1:14" },
+    { key: 0x300, value: "1:11" },
+    { key: 0x400, value: "1:10" },
+  ]);
+  assert.ok(!decided.elements.some((e) => e.key === 0x100), "unset may still be saved: not there");
+  // Those without a class (tftp 17, rtsp 19: no rule) go to their protocol's chain (count).
   assert.equal(
-    chain("post")[0],
+    chain("post")[1],
+    "ct mark & 0xffffff00 vmap { 0x00001100 : goto fast_17, 0x00001300 : goto fast_19 }",
+  );
+  assert.equal(
+    chain("post")[2],
     "ct mark & 0x0000fe00 == 0x00000000 meta mark & 0x0000fe00 != 0x00000000 jump save",
   );
   // Then one lookup by mark: untouched packets leave, a decided one with only a protocol goes
-  // to its protocol's chain (count, class by device); the rest walk the general rules.
+  // to its protocol's chain (count, class); the rest walk the general rules.
   assert.match(
-    chain("post")[1]!,
+    chain("post")[3]!,
     /^meta mark & 0xffffff00 vmap \{ 0x00000000 : goto unmarked, 0x00000100 : goto fast_1, /,
   );
-  assert.deepEqual(chain("fast_4"), [
-    'counter name "proto_4" meta priority set oifname map { "wan0" : 1:10, "lan0" : 1:10 }',
-  ]);
-  assert.equal(chain("post")[2], "counter name meta mark & 0x0000ff00 map @protocols");
+  // The same class on both devices: a constant.
+  assert.deepEqual(chain("fast_4"), ['counter name "proto_4" meta priority set 1:10']);
+  assert.equal(chain("post")[4], "counter name meta mark & 0x0000ff00 map @protocols");
   assert.deepEqual(chain("save"), [
     "ct mark & 0x000000ff != 0x00000000 goto save_bits",
     "ct mark set meta mark & 0xffffff00",
@@ -303,6 +320,29 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   assert.doesNotMatch(upgrade, /-X SLUICE_FWD/);
 });
 
+test("a protocol whose class differs by device keeps its class pick by output device", () => {
+  // An upload-only class first: upload's class ids move, download's stay.
+  const r = renderPolicy(
+    policy((p) => {
+      p.interfaces.wan!.rate = "21mbit";
+      p.classes!.upload!.unshift({ name: "voice", rate: "1mbit", ceil: "2mbit", priority: 0 });
+    }),
+    MARKS,
+    FULL_CAPABILITIES,
+  );
+  const chain = (name: string) => r.nft!.table.chains.find((c) => c.name === name)!.rules.map((x) => x.text);
+  assert.deepEqual(chain("fast_4"), [
+    'counter name "proto_4" meta priority set oifname map { "wan0" : 1:11, "lan0" : 1:10 }',
+  ]);
+  // The connection mark's lookup goes to the same chains as the packet mark's; no protocol
+  // has one class on both devices here, so there is no decided map.
+  assert.match(
+    chain("post")[0]!,
+    /^ct mark & 0xffffff00 vmap \{ 0x00000200 : goto fast_2, 0x00000300 : goto fast_3, /,
+  );
+  assert.ok(!r.nft!.table.maps.some((mp) => mp.name === "decided"));
+});
+
 test("golden: download shaped on an IFB (box not a router): connmark restored on WAN ingress", () => {
   const r = renderPolicy(
     policy((p) => ((p as { download?: string }).download = "ifb")),
@@ -311,6 +351,10 @@ test("golden: download shaped on an IFB (box not a router): connmark restored on
   );
   golden("ifb.tc", scriptText(r).tc);
   assert.equal(r.model.devices[1]!.device, "ifb-sluice");
+  // Only the WAN device's tree is on the postrouting path: a class stays picked by output
+  // device (a packet leaving by the LAN device keeps its priority untouched).
+  const fast4 = r.nft!.table.chains.find((c) => c.name === "fast_4")!.rules.map((x) => x.text);
+  assert.deepEqual(fast4, ['counter name "proto_4" meta priority set oifname map { "wan0" : 1:10 }']);
   assert.equal(r.model.devices[1]!.linkRate, 20_000_000);
   assert.ok(r.tc.lines.includes("qdisc add dev wan0 handle ffff: ingress"));
   assert.ok(

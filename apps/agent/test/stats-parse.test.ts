@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseAcctChain, parseConntrackLine, parseTcClassStats } from "../src/stats/parse.ts";
+import {
+  parseAcctChain,
+  parseConntrackLine,
+  parseNftElementCounters,
+  parseTcClassStats,
+} from "../src/stats/parse.ts";
 
 test("tc -s class show: counters per class", () => {
   const text = `class htb 1:10 parent 1:1 leaf 10: prio 0 rate 4Mbit ceil 20Mbit burst 15Kb cburst 1600b 
@@ -62,4 +67,34 @@ test("conntrack -L lines with accounting and marks, IPv4 and IPv6", () => {
   assert.equal(u.src, "fd77:1::10");
   assert.equal(u.mark, 1280);
   assert.equal(parseConntrackLine("icmp     1 29 src=10.0.0.1 dst=10.0.0.2 type=8 code=0 id=1"), null);
+});
+
+test("nft -j list map: a map's element counters by key", () => {
+  // As nft 1.0.6 prints the decided map (render/nft.ts) of a box that forwarded traffic.
+  const text = JSON.stringify({
+    nftables: [
+      { metainfo: { version: "1.0.6", json_schema_version: 1 } },
+      {
+        map: {
+          family: "inet",
+          name: "decided",
+          table: "sluice",
+          type: "mark",
+          handle: 3,
+          map: "classid",
+          elem: [
+            [{ elem: { val: 512, counter: { packets: 6, bytes: 270 } } }, "1:10"],
+            [{ elem: { val: 768, counter: { packets: 0, bytes: 0 } } }, "1:11"],
+            [1024, "1:12"],
+          ],
+          stmt: [{ counter: null }],
+        },
+      },
+    ],
+  });
+  assert.deepEqual(parseNftElementCounters(text), [
+    { key: 512, packets: 6, bytes: 270 },
+    { key: 768, packets: 0, bytes: 0 },
+  ]);
+  assert.deepEqual(parseNftElementCounters('{"nftables": []}'), []);
 });

@@ -320,12 +320,18 @@ for (const m of modes) {
     const post = m.lab.mustExec(m.lab.router, "nft", ["-a", "list", "chain", "inet", "sluice", "post"]);
     const handle = /^\s*meta mark & 0x[0-9a-f]+ vmap \{ .* # handle (\d+)$/m.exec(post)?.[1];
     if (!handle) throw new Error(`(nofast): no fast verdict map in the post chain:\n${post}`);
+    const ct = [
+      ...post.matchAll(
+        /^\s*(?:ct mark & 0x[0-9a-f]+ vmap \{ .*|meta priority set ct mark .*) # handle (\d+)$/gm,
+      ),
+    ].map((x) => x[1]);
     // The layout before: the untouched packets' test first, then the general rules.
     m.lab.mustExec(
       m.lab.router,
       "nft",
       ["-f", "-"],
-      `delete rule inet sluice post handle ${handle}\ninsert rule inet sluice post meta mark & 0xffffff00 == 0 goto unmarked\n`,
+      ct.map((h) => `delete rule inet sluice post handle ${h}\n`).join("") +
+        `delete rule inet sluice post handle ${handle}\ninsert rule inet sluice post meta mark & 0xffffff00 == 0 goto unmarked\n`,
     );
   }
   if (/^L\d+$/.test(m.key)) applyLayout(m.lab, LAYOUTS[Number(m.key.slice(1))]!);
@@ -366,41 +372,55 @@ for (const m of modes) {
 }
 
 /**
- * One hand-made layout (BENCH_LAYOUTS), swapped into the fast chains (`counter name
- * "proto_<n>" meta priority set oifname map { dev : class, ... }` as installed): "oif" the
- * class map by output ifindex instead of name (a 4-byte key on the fast hash); "const" a
- * class that is the same on every device set as a constant after an `oif` set test; "nocnt"
- * no counter (what counting from conntrack would leave); "ctkey" a verdict map by the
- * connection mark first in `post` (its misses walk the table as installed), so a decided
- * packet skips the save test.
+ * One hand-made layout (BENCH_LAYOUTS), changed from the fast path as installed (`post`
+ * first `meta priority set ct mark & own map @decided accept`, the decided map counting per
+ * element; then `ct mark & own vmap { <mark> : goto fast_<n> }` for the other decided
+ * protocols; each `fast_<n>` holds `counter name "proto_<n>" meta priority set <class>`):
+ * "nodec" no decided-map rule (decided packets by the connection-mark verdict map to their
+ * fast chain: the ninth pass's first step); "nocnt" no counter in the fast chains; "devmap"
+ * the class by output device in the fast chains (`meta priority set oifname map { dev :
+ * class, ... }`); "noct" no connection-mark lookup at all (a decided packet walks the save
+ * test and the packet-mark lookup first); "prev" = devmap+noct, the layout before (issue 10,
+ * the seventh pass's).
  */
 function applyLayout(l: NetnsLab, layout: string): void {
   const parts = new Set(layout.split("+"));
+  if (parts.has("prev")) parts.add("devmap").add("noct");
+  if (parts.has("noct")) parts.add("nodec");
   const nft = (args: string[], stdin?: string) => l.mustExec(l.router, "nft", args, stdin);
   const table = nft(["-a", "list", "table", "inet", "sluice"]);
+  const devices = Object.values(policy.interfaces).map((i) => `"${i!.device}"`);
   const script: string[] = [];
   for (const m of table.matchAll(/chain (fast_\d+) \{[^\n]*\n([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g)) {
     const rule =
-      /^\s*(counter name "proto_\d+")?\s*(meta priority set oif(?:name)? map \{ ([^}]*) \})? # handle (\d+)$/m.exec(
+      /^\s*(counter name "proto_\d+")?\s*(meta priority set (?:oifname map \{ [^}]* \}|(\d+:[0-9a-f]+)))? # handle (\d+)$/m.exec(
         m[2]!,
       );
     if (!rule) throw new Error(`layout ${layout}: ${m[1]} is not a fast chain as rendered:\n${m[2]}`);
     const counter = parts.has("nocnt") ? "" : (rule[1] ?? "");
     let cls = rule[2] ?? "";
-    if (rule[3]) {
-      const els = rule[3].split(", ").map((e) => e.split(" : ") as [string, string]);
-      if (parts.has("oif")) cls = `meta priority set oif map { ${rule[3]} }`;
-      if (parts.has("const") && new Set(els.map((e) => e[1])).size === 1)
-        cls = `oif { ${els.map((e) => e[0]).join(", ")} } meta priority set ${els[0]![1]}`;
-    }
+    if (parts.has("devmap") && rule[3])
+      cls = `meta priority set oifname map { ${devices.map((d) => `${d} : ${rule[3]}`).join(", ")} }`;
     const text = `${counter} ${cls}`.trim() || "counter";
     script.push(`replace rule inet sluice ${m[1]} handle ${rule[4]} ${text}`);
   }
-  if (parts.has("ctkey")) {
-    const vmap =
-      /^\s*meta mark & (0x[0-9a-f]+) vmap \{ 0x00000000 : goto unmarked, (.*) \} # handle \d+$/m.exec(table);
-    if (!vmap) throw new Error("ctkey: no fast verdict map");
-    script.push(`insert rule inet sluice post ct mark & ${vmap[1]} vmap { ${vmap[2]} }`);
+  if (parts.has("nodec")) {
+    const dec = /^\s*meta priority set ct mark & 0x[0-9a-f]+ map @decided accept # handle (\d+)$/m.exec(
+      table,
+    );
+    if (!dec) throw new Error("nodec: no decided-map rule in post");
+    script.push(`delete rule inet sluice post handle ${dec[1]}`);
+    // Its protocols back in the connection-mark verdict map, to their fast chains.
+    const keys = /elements = \{ ([^}]*) \}/.exec(/map decided \{[^}]*\}/.exec(table)?.[0] ?? "")?.[1] ?? "";
+    const els = [...keys.matchAll(/(0x[0-9a-f]+) counter packets \d+ bytes \d+ : /g)].map(
+      (k) => `${k[1]} : goto fast_${Number(k[1]) >> 8}`,
+    );
+    const ct = /^\s*ct mark & (0x[0-9a-f]+) vmap \{ (.*) \} # handle (\d+)$/m.exec(table);
+    if (ct) script.push(`delete rule inet sluice post handle ${ct[3]}`);
+    if (!parts.has("noct"))
+      script.push(
+        `insert rule inet sluice post ct mark & 0xffffff00 vmap { ${[...els, ...(ct ? [ct[2]] : [])].join(", ")} }`,
+      );
   }
   nft(["-f", "-"], script.join("\n") + "\n");
 }

@@ -1,5 +1,6 @@
 // The sampler's netlink readers (stats/kernel-counters.ts) against the kernel, in a namespace
-// this test creates: tc class counters, nftables named counters and the conntrack table,
+// this test creates: tc class counters, nftables named counters, a map's element counters
+// and the conntrack table,
 // read in process (the reader runs inside the namespace) and compared with what the tools
 // print for the same objects.
 
@@ -8,7 +9,11 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
 import { NetnsLab, labUnavailable, removeStaleLabs } from "../src/netns-lab.ts";
-import { parseNftCounters, parseTcClassStats } from "@sluice/agent/src/stats/parse.ts";
+import {
+  parseNftCounters,
+  parseNftElementCounters,
+  parseTcClassStats,
+} from "@sluice/agent/src/stats/parse.ts";
 
 const skip: string | false = labUnavailable() ?? false;
 const KC = fileURLToPath(import.meta.resolve("@sluice/agent/src/stats/kernel-counters.ts"));
@@ -22,7 +27,8 @@ if (!k) { console.log("null"); process.exit(0); }
 const conns = [];
 await k.conntrack((e) => conns.push(e));
 console.log(JSON.stringify({ classes: await k.classes("r1"), missing: await k.classes("nosuchdev"),
-  counters: await k.nftCounters("sluice"), conns }));
+  counters: await k.nftCounters("sluice"), decided: await k.nftElementCounters("sluice", "decided"),
+  nomap: await k.nftElementCounters("sluice", "nosuchmap"), conns }));
 k.close();
 `;
 
@@ -42,7 +48,19 @@ before(() => {
     lab.router,
     "nft",
     ["-f", "-"],
-    "table inet sluice {\n counter proto_2 { }\n counter app_7 { }\n chain post {\n  type filter hook postrouting priority mangle; policy accept;\n  udp dport 9300 counter name proto_2\n }\n}\n",
+    [
+      "table inet sluice {",
+      " counter proto_2 { }",
+      " counter app_7 { }",
+      " map decided { type mark : classid; counter; elements = { 0x200 : 1:11, 0x300 : 1:10 } }",
+      " chain post {",
+      "  type filter hook postrouting priority mangle; policy accept;",
+      "  udp dport 9300 counter name proto_2",
+      "  udp dport 9300 meta priority set ct mark & 0xffffff00 map @decided",
+      " }",
+      "}",
+      "",
+    ].join("\n"),
   );
   lab.sysctl(lab.router, "net.netfilter.nf_conntrack_acct", "1");
   lab.restoreRules(
@@ -72,6 +90,8 @@ test("tc classes, nft counters and conntrack over netlink match what the tools p
     classes: { classid: string; parent: string | null; bytes: number; packets: number }[];
     missing: null;
     counters: { name: string; bytes: number; packets: number }[];
+    decided: { key: number; bytes: number; packets: number }[];
+    nomap: unknown[];
     conns: {
       l4: string;
       src: string;
@@ -112,6 +132,23 @@ test("tc classes, nft counters and conntrack over netlink match what the tools p
     nft.sort((a, b) => (a.name < b.name ? -1 : 1)),
   );
   assert.equal(got.counters.find((c) => c.name === "proto_2")!.packets, 5);
+  // nft: a map's element counters (the decided map, render/nft.ts), as `nft -j list map`
+  // prints them: the connection's mark found 5 times; no map, no elements.
+  const elements = parseNftElementCounters(
+    lab.mustExec(lab.router, "nft", ["-j", "list", "map", "inet", "sluice", "decided"]),
+  );
+  assert.deepEqual(
+    got.decided.sort((a, b) => a.key - b.key),
+    elements.sort((a, b) => a.key - b.key),
+  );
+  assert.deepEqual(
+    got.decided.map((e) => [e.key, e.packets, e.bytes]),
+    [
+      [0x200, 5, 5 * (20 + 8 + 5)],
+      [0x300, 0, 0],
+    ],
+  );
+  assert.deepEqual(got.nomap, []);
   // conntrack: the connection with its tuple, mark and accounting.
   const c = got.conns.find((x) => x.sport === 41234 && x.dport === 9300);
   assert.ok(c, JSON.stringify(got.conns));

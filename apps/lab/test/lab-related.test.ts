@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { PolicyInput } from "@sluice/policy";
 import type { ProtocolsResponse } from "@sluice/agent-contract";
 import { LAB, execInNs, LabAgent } from "../src/index.ts";
-import { classBytes, conntrack, nftCounterBytes } from "./support/kernel-views.ts";
+import { classBytes, conntrack, protocolBytes } from "./support/kernel-views.ts";
 import { rootOnly as opts, labWithAgent, labPolicy, applyPolicy } from "./support/lab-suite.ts";
 import { CLIENT_RTP_PORT, SERVER_RTP_PORT, TFTP_BLOCKS } from "./support/sip-tftp.ts";
 import { CLIENT_MEDIA_PORT, RTSP_PORT, SERVER_MEDIA_PORT } from "./support/rtsp-server.ts";
@@ -162,7 +162,7 @@ test(
     // Never queued: the data plane decided only the control connections.
     const flows = await client.call<{ decided: { protocol: string }[] }>("GET", "/v1/flows");
     assert.ok(!flows.decided.some((f) => f.protocol === "ftp-data" || f.protocol === "unknown"));
-    const bytes = await nftCounterBytes(`proto_${marks.get("ftp-data")}`);
+    const bytes = await protocolBytes(marks.get("ftp-data")!);
     assert.ok(bytes >= 3 * SIZE, `ftp-data's counter: ${bytes} bytes`);
   },
 );
@@ -279,7 +279,7 @@ test(
     assert.ok(v4.rtpBytes > 1_000_000, `media received (${v4.rtpBytes} bytes)`);
     assert.ok(capped >= v4.rtpBytes, `the capped class sent the media (${capped} bytes)`);
     assert.ok(v4.mbit <= 4.4 && v4.mbit >= 2, `shaped to 4 Mbit/s (${v4.mbit.toFixed(2)})`);
-    const counted = await nftCounterBytes(`proto_${marks.get("rtp")}`);
+    const counted = await protocolBytes(marks.get("rtp")!);
     assert.ok(counted >= v4.rtpBytes, `rtp's counter: ${counted} bytes`);
     const s = await client.call<{ dataPlane: { rtspMedia?: { added: number } } }>("GET", "/v1/status");
     assert.ok((s.dataPlane.rtspMedia?.added ?? 0) >= 2, "the agent added the RTP and RTCP expectations");

@@ -1,10 +1,14 @@
 // KernelModel → an nftables table (`inet sluice`) that counts bytes per protocol and per
 // application and picks each packet's class, by map lookups instead of linear rule chains:
 //
-//   postrouting (priority mangle): the connection mark saved once; then one verdict-map
-//   lookup by the mark: packets without Sluice's bits leave (to `unmarked`), a decided one
-//   with only a protocol (nearly every packet) goes to its protocol's chain, which counts
-//   it and sets its class by output device (see fastPath). Every other packet walks the
+//   postrouting (priority mangle): a packet of a decided connection with only a protocol
+//   (nearly every packet) gets its class and its count by one lookup of the connection mark
+//   in the `decided` map (element counters) and leaves, or (a class by device, LAN hosts'
+//   rules after it) goes by one lookup to its protocol's chain, which counts it and sets its
+//   class (see fastPath); the others: the connection mark saved
+//   once; then one verdict-map lookup by the packet mark: packets without Sluice's bits
+//   leave (to `unmarked`), a decided one with only a protocol goes to the same protocol
+//   chain (a queued packet whose verdict just came). Every other packet walks the
 //   general rules: one lookup per field in a mark → named-counter map (protocol; app when
 //   the app field is set), then per shaped device one lookup per mark field in a mark →
 //   classid map (`meta priority set`, which HTB reads before its filters), least specific
@@ -27,7 +31,7 @@
 import type { KernelModel, MarkField } from "./model.ts";
 import type { HelperSpec } from "./helpers.ts";
 import type { ModelQuota } from "./quota-model.ts";
-import { IFB_DEVICE, fieldMask } from "./model.ts";
+import { IFB_DEVICE, MARK_UNSET, fieldMask } from "./model.ts";
 import { buildHostChain } from "./nft-hosts.ts";
 import { mediaMapLines, mediaRuleTexts } from "./rtsp-media.ts";
 import {
@@ -58,6 +62,11 @@ export interface NftMap {
   /** The key's type: a mark (a number), or an address (hosts' buckets). */
   type?: "ipv4_addr" | "ipv6_addr";
   data: "counter" | "classid";
+  /** A counter per element, counted by every lookup that finds it. */
+  counted?: true;
+  /** Its most elements: a named map with a size gets the kernel's fixed-size hash (4-byte
+   * keys: `hash_fast`), faster than the resizable one it gets without (docs/bench.md). */
+  size?: number;
   elements: { key: number | string; value: string }[];
 }
 
@@ -93,6 +102,8 @@ export const protocolCounter = (l7mark: number) => `proto_${l7mark}`;
 /** Forwarded TCP/UDP packets that left without a verdict (see `uninspectedRule`). */
 export const UNINSPECTED_COUNTER = "uninspected";
 export const appCounter = (id: number) => `app_${id}`;
+/** Decided connections' constant classes, with a counter per protocol (see buildNft). */
+export const NFT_DECIDED_MAP = "decided";
 
 const hex8 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, "0")}`;
 const FIELDS: MarkField[] = ["protocol", "app", "host"];
@@ -112,8 +123,8 @@ export function buildNft(m: KernelModel): NftTable | null {
   const counters: string[] = [];
   const maps: NftMap[] = [];
   // Every rule a decided packet walks costs about 25 ns on a small VM (docs/bench.md, issue
-  // 10): packets without Sluice's bits leave the post chain after one test (to `unmarked`),
-  // a decided one walks the save test, the counters and one device lookup.
+  // 10): packets without Sluice's bits leave the post chain after one lookup (to
+  // `unmarked`), a decided one after one lookup, its counter and its class (fastPath).
   const post: NftRule[] = [];
   const unmarked: NftRule[] = [];
   const chains: NftChain[] = [{ name: NFT_POST_CHAIN, hook: "postrouting", rules: post }];
@@ -190,13 +201,40 @@ export function buildNft(m: KernelModel): NftTable | null {
   if (unmarked.length) chains.splice(1, 0, { name: NFT_UNMARKED_CHAIN, hook: null, rules: unmarked });
   if (fast)
     post.unshift({
-      text: `meta mark & ${own} vmap { ${[`${hex8(0)} : ${untouched}`, ...fast.elements].join(", ")} }`,
+      text: `meta mark & ${own} vmap { ${[`${hex8(0)} : ${untouched}`, ...fast.entries.map((e) => `${hex8(e.key)} : goto ${e.chain}`)].join(", ")} }`,
       refs: [...untouchedRefs, ...fast.refs],
     });
   if (connmark) {
     // Saved once, before the counters.
     post.unshift(saveRule(m));
     for (const c of saveChains(m)) chains.push({ name: c.name, hook: null, rules: c.rules });
+    // A decided connection (its own mark's protocol field neither 0 nor unset) is never
+    // saved again, so its packets may skip the save test: first, one lookup by the
+    // connection mark to the same chain as the packet mark's (docs/bench.md, issue 10).
+    const decided = fast?.entries.filter((e) => e.key >>> m.shift > MARK_UNSET) ?? [];
+    // Before it, where nothing follows the class (no LAN hosts' rules): a protocol with a
+    // constant class and a counter in one data-map lookup that counts it (an element
+    // counter, which the sampler adds to the protocol's named counter) and leaves `post`.
+    const direct = hostJumps.length ? [] : decided.filter((e) => e.constant && e.counted);
+    const rest = decided.filter((e) => !direct.includes(e));
+    if (rest.length)
+      post.unshift({
+        text: `ct mark & ${own} vmap { ${rest.map((e) => `${hex8(e.key)} : goto ${e.chain}`).join(", ")} }`,
+        refs: rest.map((e) => e.chain),
+      });
+    if (direct.length) {
+      maps.push({
+        name: NFT_DECIDED_MAP,
+        data: "classid",
+        counted: true,
+        size: direct.length,
+        elements: direct.map((e) => ({ key: e.key, value: e.constant! })),
+      });
+      post.unshift({
+        text: `meta priority set ct mark & ${own} map @${NFT_DECIDED_MAP} accept`,
+        refs: [`@${NFT_DECIDED_MAP}`],
+      });
+    }
   }
   if (!fast) post.unshift({ text: `meta mark & ${own} == ${hex8(0)} ${untouched}`, refs: untouchedRefs });
   // The restore comes after the related connections' rules (a connection they mark now is
@@ -228,6 +266,14 @@ export function buildNft(m: KernelModel): NftTable | null {
   };
 }
 
+/** A protocol mark's fast chain: whether it counts, and its class when a constant. */
+interface FastEntry {
+  key: number;
+  chain: string;
+  counted: boolean;
+  constant?: string;
+}
+
 /** The chain a decided packet with only a protocol goes to (see fastPath). */
 export const fastChain = (l7mark: number) => `fast_${l7mark}`;
 /** The LAN hosts' jumps, shared by the fast chains. */
@@ -241,15 +287,17 @@ export const NFT_HOSTS_TAIL_CHAIN = "hosts_tail";
  * device chain's test and lookup). Same counters and classes as the general rules, which
  * every other mark (and a mark the map lacks) still walks. The map's 0 element (added by
  * the caller) sends untouched packets on. Rules cost per expression and per lookup on a
- * small VM (docs/bench.md, issue 10, sixth pass); keyed by mark and output device in one
- * lookup (a constant class per chain) measured slower than these two lookups.
+ * small VM (docs/bench.md, issue 10, sixth to eighth passes): the class is a constant when
+ * every shaped device gives the protocol the same one (no output-device lookup, the
+ * dearest part of the chain); keyed by mark and output device in one lookup (a constant
+ * class per chain) measured slower than a mark lookup and a device lookup.
  */
 function fastPath(
   m: KernelModel,
   maps: NftMap[],
   devJumps: { device: string; chain: string }[],
   hostJumps: NftRule[],
-): { elements: string[]; refs: string[]; chains: NftChain[] } | null {
+): { entries: FastEntry[]; refs: string[]; chains: NftChain[] } | null {
   const counted = new Set(maps.find((mp) => mp.name === "protocols")?.elements.map((e) => e.key as number));
   const byDevice = devJumps.map((j) => ({
     device: j.device,
@@ -260,7 +308,10 @@ function fastPath(
   const keys = [...new Set([...counted, ...byDevice.flatMap((d) => [...d.classes.keys()])])] as number[];
   if (!keys.length) return null;
   const chains: NftChain[] = [];
-  const elements: string[] = [];
+  const entries: FastEntry[] = [];
+  // Both of the policy's devices shaped here (not download on an IFB, where the LAN device
+  // has no tree of Sluice's): only then may a class be a constant.
+  const everyDevice = byDevice.length > 0 && byDevice.length === m.devices.length;
   const tail = hostJumps.length
     ? [{ text: `goto ${NFT_HOSTS_TAIL_CHAIN}`, refs: [NFT_HOSTS_TAIL_CHAIN] }]
     : [];
@@ -276,16 +327,25 @@ function fastPath(
     const classes = byDevice.flatMap((d) =>
       d.classes.has(key) ? [`"${d.device}" : ${d.classes.get(key)}`] : [],
     );
-    // A device the map lacks: the lookup fails and the rule stops there, after the counter.
-    if (classes.length) {
+    const same = new Set(byDevice.map((d) => d.classes.get(key)));
+    const constant =
+      everyDevice && same.size === 1 && classes.length === byDevice.length
+        ? byDevice[0]!.classes.get(key)
+        : undefined;
+    if (constant) {
+      // The same class on every shaped device (the common case): a constant, no lookup.
+      // Another device's qdisc ignores it unless it reads skb->priority (see ARCHITECTURE.md).
+      parts.push(`meta priority set ${constant}`);
+    } else if (classes.length) {
+      // A device the map lacks: the lookup fails and the rule stops there, after the counter.
       parts.push(`meta priority set oifname map { ${classes.join(", ")} }`);
       refs.push(...byDevice.filter((d) => d.classes.has(key)).map((d) => d.device));
     }
     chains.push({ name, hook: null, rules: [{ text: parts.join(" "), refs }, ...tail] });
-    elements.push(`${hex8(key)} : goto ${name}`);
+    entries.push({ key, chain: name, counted: counted.has(key), ...(constant ? { constant } : {}) });
   }
   if (tail.length) chains.push({ name: NFT_HOSTS_TAIL_CHAIN, hook: null, rules: hostJumps });
-  return { elements, refs: chains.filter((c) => c.name !== NFT_HOSTS_TAIL_CHAIN).map((c) => c.name), chains };
+  return { entries, refs: chains.filter((c) => c.name !== NFT_HOSTS_TAIL_CHAIN).map((c) => c.name), chains };
 }
 
 /**
@@ -418,6 +478,8 @@ export function renderNft(t: NftTable): string {
     out.push(
       `  map ${mp.name} {`,
       `    type ${mp.type ?? "mark"} : ${mp.data}`,
+      ...(mp.size ? [`    size ${mp.size}`] : []),
+      ...(mp.counted ? ["    counter"] : []),
       `    elements = { ${els.join(", ")} }`,
       "  }",
     );

@@ -15,7 +15,7 @@ import { markFields } from "@sluice/policy";
 import type { Executor } from "../kernel/executor.ts";
 import type { KernelModel } from "../render/model.ts";
 import { CHAIN_ACCT, CHAIN_APPS } from "../render/model.ts";
-import { NFT_FAMILY, NFT_TABLE, appCounter, protocolCounter } from "../render/nft.ts";
+import { NFT_DECIDED_MAP, NFT_FAMILY, NFT_TABLE, appCounter, protocolCounter } from "../render/nft.ts";
 import type { KernelCounters } from "./kernel-counters.ts";
 import type { CtEntry } from "./ctnetlink.ts";
 import { IdBytes } from "./id-bytes.ts";
@@ -23,9 +23,11 @@ import {
   parseAcctChain,
   parseConntrackLine,
   parseNftCounters,
+  parseNftElementCounters,
   parseTcClassStats,
   type ClassCounters,
   type NftCounter,
+  type NftElementCounter,
 } from "./parse.ts";
 
 /** Before any policy is in place, marks are read with the default fields. */
@@ -250,9 +252,18 @@ export class Accounting {
     return r.code === 0 ? parseNftCounters(r.stdout) : [];
   }
 
+  /** The decided map's element counters (render/nft.ts): packets of decided connections
+   * that left the post chain at its first lookup, per protocol mark. */
+  private async nftDecided(): Promise<NftElementCounter[]> {
+    if (this.d.kernel) return this.d.kernel.nftElementCounters(NFT_TABLE, NFT_DECIDED_MAP);
+    const r = await this.d.exec.run(["nft", "-j", "list", "map", NFT_FAMILY, NFT_TABLE, NFT_DECIDED_MAP]);
+    return r.code === 0 ? parseNftElementCounters(r.stdout) : [];
+  }
+
   /**
-   * Bytes and packets per protocol and per app: the nftables named counters, or the
-   * iptables accounting chains' rule counters.
+   * Bytes and packets per protocol and per app: the nftables named counters (plus, per
+   * protocol, the decided map's element counters), or the iptables accounting chains' rule
+   * counters.
    */
   private async readCounters(model: KernelModel | null): Promise<{ protoBytes: Counted; appBytes: Counted }> {
     const protoBytes: Counted = new Map();
@@ -273,6 +284,11 @@ export class Accounting {
         if (p !== undefined) add(protoBytes, p, c.bytes, c.packets);
         const a = appByName.get(c.name);
         if (a !== undefined) add(appBytes, a, c.bytes, c.packets);
+      }
+      // An element's key is its protocol's mark: the same protocol as its named counter's.
+      for (const e of await this.nftDecided()) {
+        const p = byName.get(protocolCounter(e.key >>> model.shift));
+        if (p !== undefined) add(protoBytes, p, e.bytes, e.packets);
       }
       return { protoBytes, appBytes };
     }

@@ -114,6 +114,27 @@ export interface NftCounter {
   bytes: number;
 }
 
+/** A map element's counter (key: the element's mark). */
+export interface NftElementCounter {
+  key: number;
+  packets: number;
+  bytes: number;
+}
+
+/** `nft -j list map inet <table> <map>` → each element's key (a number) and counter. */
+export function parseNftElementCounters(text: string): NftElementCounter[] {
+  type Elem = { elem?: { val?: unknown; counter?: { packets?: unknown; bytes?: unknown } } };
+  const items = (JSON.parse(text) as { nftables?: { map?: { elem?: unknown[] } }[] }).nftables ?? [];
+  return items.flatMap((it) =>
+    (it.map?.elem ?? []).flatMap((e) => {
+      const k = (Array.isArray(e) ? e[0] : e) as Elem;
+      const c = k?.elem?.counter;
+      if (typeof k?.elem?.val !== "number" || !c) return [];
+      return [{ key: k.elem.val, packets: Number(c.packets), bytes: Number(c.bytes) }];
+    }),
+  );
+}
+
 /** `nft -j list counters table ...` → every named counter. */
 export function parseNftCounters(text: string): NftCounter[] {
   const items = (JSON.parse(text) as { nftables?: { counter?: NftCounter }[] }).nftables ?? [];

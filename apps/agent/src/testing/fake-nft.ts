@@ -4,7 +4,7 @@
 // reads run as on a kernel with nf_tables. A script applies whole or not at all (one
 // transaction, like nft). It understands what render/nft.ts writes: `table`, `delete
 // table`, and a table block of counters, quotas, `ct helper`s, `type mark|ipv4_addr|ipv6_addr :
-// counter|classid` maps, tuple → mark maps with `size` and `flags timeout` (RTSP media) and
+// counter|classid` maps (with `counter`: a counter per element), tuple → mark maps with `size` and `flags timeout` (RTSP media) and
 // chains (a block adds to what is there, as `nft -f` does); and the agent's live `add
 // element` / `delete element` lines for those maps.
 
@@ -25,6 +25,8 @@ interface NftMap {
   flags?: string[];
   /** Seconds each element with a timeout was given (RTSP media maps), by key. */
   timeouts?: Record<string, number>;
+  /** A counter per element (`counter` in the map's block), by key. */
+  counters?: Map<number | string, NftCounter>;
 }
 
 interface NftHelper {
@@ -102,6 +104,8 @@ export class FakeNft {
       return this.listCounters(`${a[3]} ${a[4]}`);
     if (json && a[0] === "list" && a[1] === "quotas" && a[2] === "table" && a.length === 5)
       return this.listQuotas(`${a[3]} ${a[4]}`);
+    if (json && a[0] === "list" && a[1] === "map" && a.length === 5)
+      return this.listMap(`${a[2]} ${a[3]}`, a[4]!);
     throw new NftRefused(`fake nft: nft ${args.join(" ")} not supported`);
   }
 
@@ -111,6 +115,21 @@ export class FakeNft {
     if (!c) return;
     c.bytes += Math.round(bytes);
     c.packets += packets;
+  }
+
+  /** Counts traffic on a counted map's element (as its lookup would); false: no such element. */
+  countElement(
+    table: string,
+    map: string,
+    key: number,
+    bytes: number,
+    packets = Math.ceil(bytes / 1200),
+  ): boolean {
+    const c = this.tables.get(table)?.maps.get(map)?.counters?.get(key);
+    if (!c) return false;
+    c.bytes += Math.round(bytes);
+    c.packets += packets;
+    return true;
   }
 
   /** Packets of a quota's target passing its object: the kernel counts every one. */
@@ -157,11 +176,13 @@ export class FakeNft {
           let l = next();
           let size: number | undefined;
           let flags: string[] | undefined;
+          let counted = false;
           for (;;) {
             const sz = /^size (\d+)$/.exec(l);
             const fl = /^flags (\w+(?:, ?\w+)*)$/.exec(l);
             if (sz) size = Number(sz[1]);
             else if (fl) flags = fl[1]!.split(/, ?/);
+            else if (l === "counter") counted = true;
             else break;
             l = next();
           }
@@ -188,6 +209,16 @@ export class FakeNft {
             ...(size !== undefined ? { size } : {}),
             ...(flags ? { flags } : {}),
             ...(old?.timeouts ? { timeouts: old.timeouts } : {}),
+            ...(counted
+              ? {
+                  counters: new Map(
+                    [...kept, ...elements].map(([k]) => [
+                      k,
+                      old?.counters?.get(k) ?? { packets: 0, bytes: 0 },
+                    ]),
+                  ),
+                }
+              : {}),
           });
         } else if ((m = /^chain ([A-Za-z0-9_]+) \{$/.exec(line))) {
           const chain: NftChain = t.chains.get(m[1]!) ?? { hook: null, prio: null, policy: null, rules: [] };
@@ -295,6 +326,8 @@ export class FakeNft {
         const val = concat ? { concat: parts } : k;
         const timeout = mp.timeouts?.[String(k)];
         const data = mp.data === "mark" ? Number(v) : v;
+        const counter = mp.counters?.get(k);
+        if (counter) return [{ elem: { val, counter: { ...counter } } }, data];
         return [timeout === undefined ? val : { elem: { val, timeout, expires: timeout } }, data];
       });
       items.push({
@@ -329,6 +362,14 @@ export class FakeNft {
     return JSON.stringify({
       nftables: [{ metainfo: { version: "1.0.6", json_schema_version: 1 } }, ...items],
     });
+  }
+
+  /** `nft -j list map F N M`: the map as `list table` prints it. */
+  private listMap(key: string, name: string): string {
+    const all = JSON.parse(this.listTable(key)) as { nftables: Record<string, { name?: string }>[] };
+    const map = all.nftables.find((it) => it.map?.name === name);
+    if (!map) throw new NftRefused(`Error: No such file or directory\nlist map ${key} ${name}`);
+    return JSON.stringify({ nftables: [all.nftables[0], map] });
   }
 
   /** `nft -j list quotas table F N`. */

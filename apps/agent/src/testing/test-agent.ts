@@ -15,7 +15,7 @@ import type { StatsSample } from "@sluice/agent-contract";
 import { Agent } from "../daemon/agent.ts";
 import { MINIMAL_CAPABILITIES, type Capabilities } from "../kernel/capabilities.ts";
 import type { HistoryEntry } from "../apply/store.ts";
-import { NFT_FAMILY, NFT_TABLE, appCounter, protocolCounter } from "../render/nft.ts";
+import { NFT_DECIDED_MAP, NFT_FAMILY, NFT_TABLE, appCounter, protocolCounter } from "../render/nft.ts";
 import { FakeKernel } from "./fake-kernel.ts";
 import type { Clock } from "../daemon/clock.ts";
 
@@ -234,9 +234,13 @@ export class TestAgent {
     return this.agent.accounting.tick();
   }
 
-  /** Bytes of a protocol where the installed variant counts them (nft counter or rule). */
+  /** Bytes of a protocol where the installed variant counts them (nft counter or rule):
+   * with a decided map, half as its decided connections' first lookup counts them. */
   private countProtocol(protocol: string, l7mark: number, bytes: number): void {
-    this.kernel.nft.count(`${NFT_FAMILY} ${NFT_TABLE}`, protocolCounter(l7mark), bytes);
+    const table = `${NFT_FAMILY} ${NFT_TABLE}`;
+    const key = (l7mark << markFields().protocol.shift) >>> 0;
+    const fast = this.kernel.nft.countElement(table, NFT_DECIDED_MAP, key, bytes / 2) ? bytes / 2 : 0;
+    this.kernel.nft.count(table, protocolCounter(l7mark), bytes - fast);
     this.kernel.countRule(4, "SLUICE_ACCT", `sluice:${protocol}`, bytes);
   }
 

@@ -2,7 +2,12 @@
 // nftables counters of Sluice's table.
 
 import { LAB, execInNs } from "../../src/index.ts";
-import { parseConntrackLine, parseTcClassStats } from "@sluice/agent/src/stats/parse.ts";
+import { markFields } from "@sluice/policy";
+import {
+  parseConntrackLine,
+  parseNftElementCounters,
+  parseTcClassStats,
+} from "@sluice/agent/src/stats/parse.ts";
 
 /** The box's conntrack table: one family, and one transport when given. */
 export async function conntrack(family: "ipv4" | "ipv6" = "ipv4", proto?: "tcp" | "udp") {
@@ -25,4 +30,16 @@ export async function classBytes(dev: string): Promise<Map<string, number>> {
 export async function nftCounterBytes(name: string): Promise<number> {
   const r = await execInNs(LAB.ns.box, ["nft", "-j", "list", "counter", "inet", "sluice", name]);
   return Number(/"bytes":\s*(\d+)/.exec(r.stdout)?.[1]);
+}
+
+/** Bytes of a protocol as the sampler adds them: its named counter (`proto_<n>`) and its
+ * element counter in the decided map (a decided connection's packets, render/nft.ts). */
+export async function protocolBytes(l7mark: number): Promise<number> {
+  const named = await nftCounterBytes(`proto_${l7mark}`);
+  const r = await execInNs(LAB.ns.box, ["nft", "-j", "list", "map", "inet", "sluice", "decided"], {
+    allowFail: true,
+  });
+  const key = (l7mark << markFields().protocol.shift) >>> 0;
+  const fast = r.code === 0 ? (parseNftElementCounters(r.stdout).find((e) => e.key === key)?.bytes ?? 0) : 0;
+  return named + fast;
 }

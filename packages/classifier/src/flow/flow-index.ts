@@ -307,7 +307,7 @@ export class FlowIndex<T> {
 
 /** `hashKey` of an IPv4 key: words 0, 1, 2 and 6, the others zero (exported for tests). */
 export function hashV4(w0: number, w1: number, w2: number, w6: number): number {
-  let h = 0x2545f491;
+  let h = SEED;
   h = Math.imul(h ^ w0, MIX);
   h ^= h >>> 15;
   h = Math.imul(h ^ w1, MIX);
@@ -324,20 +324,23 @@ export function hashV4(w0: number, w1: number, w2: number, w6: number): number {
     h = Math.imul(h, MIX);
     h ^= h >>> 15;
   }
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 16), FINAL);
   return h ^ (h >>> 13);
 }
 
+// The key hash's constants, one set for `hashKey` and its IPv4 spelling `hashV4`.
+const SEED = 0x2545f491;
 const MIX = 0x9e3779b1;
+const FINAL = 0x85ebca6b;
 
 /** The hash of a ten-word key (exported for tests). */
 export function hashKey(k: Int32Array): number {
-  let h = 0x2545f491;
+  let h = SEED;
   for (let i = 0; i < W; i++) {
-    h = Math.imul(h ^ k[i]!, 0x9e3779b1);
+    h = Math.imul(h ^ k[i]!, MIX);
     h ^= h >>> 15;
   }
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 16), FINAL);
   return h ^ (h >>> 13);
 }
 
