@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import next from "next";
 import {
   PEER_HEADER,
   normalizeAddress,
@@ -67,10 +68,6 @@ async function main(): Promise<void> {
   const trusted = trustedProxiesFromEnv(process.env);
   const dir = dirname(fileURLToPath(import.meta.url));
   useBuiltConfig(dir);
-  // imported here, not at the top: in the image's bundle, the code the build puts before this
-  // module's body (deploy/iso/lib/bundle-app.ts: Prisma's query compiler compiled on V8's
-  // background threads) then starts before Next's ~400 modules load, and overlaps them
-  const { default: next } = await import("next");
   const app = next({ dev: false, dir, hostname: host, port });
   const handle = app.getRequestHandler();
   await app.prepare();

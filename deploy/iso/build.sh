@@ -146,12 +146,6 @@ find "$OPT/node_modules/" -name '*.node' -type f -exec strip --strip-debug {} +
 # failed a check under emulation twice, in processes compiling WebAssembly (nodejs/node#64500:
 # the same family of aborts from WebAssembly code allocation and freeing). See docs/iso.md.
 NODE_FLAGS="--no-memory-protection-keys --no-wasm-tier-up --no-wasm-code-gc"
-# The dashboard's own: --no-wasm-lazy-compilation: the query compiler, whose compile server.js
-# starts before Next loads (lib/bundle-app.ts), is compiled whole on V8's background threads
-# while the main thread loads Next, instead of function by function on the main thread in the
-# first request (natively: -0.13 s of the main thread's CPU to the first answer, +0.14 s on
-# the others; docs/iso.md). Still first-tier code only, none freed.
-WEB_NODE_FLAGS="$NODE_FLAGS --no-wasm-lazy-compilation"
 # NODE_COMPILE_CACHE: the CLI reads the agent's warmed cache (same wrapper, same flags), so a
 # `sluice status` at boot compiles nothing.
 cat >"$OPT/bin/sluice" <<EOF
@@ -167,8 +161,8 @@ ln -sf /usr/lib/sluice/diag.sh "$R/usr/local/bin/sluice-diag"
 node "$ISO/lib/initial-policy.ts" "$ROOT" >"$OPT/share/initial-policy.template.json"
 git -C "$ROOT" describe --always --dirty >"$OPT/share/version" 2>/dev/null || echo unknown >"$OPT/share/version"
 cp -a "$ISO/rootfs/." "$R/"
-sed -i "s|@NODE_FLAGS@|$WEB_NODE_FLAGS|" "$R/etc/systemd/system/sluice-web.service"
-grep -q "node/bin/node $WEB_NODE_FLAGS /" "$R/etc/systemd/system/sluice-web.service" || die "sluice-web.service: no @NODE_FLAGS@"
+sed -i "s|@NODE_FLAGS@|$NODE_FLAGS|" "$R/etc/systemd/system/sluice-web.service"
+grep -q "node/bin/node $NODE_FLAGS /" "$R/etc/systemd/system/sluice-web.service" || die "sluice-web.service: no @NODE_FLAGS@"
 # the dashboard's user (fixed ids: files on a data disk keep their owner across images)
 chroot "$R" groupadd --system --gid 977 sluice
 chroot "$R" useradd --system --uid 977 --gid sluice --home-dir /var/lib/sluice --no-create-home \
@@ -222,7 +216,7 @@ for rule in 55-dm 60-persistent-storage-dm 95-dm-notify 60-drm 60-fido-id 60-inf
 done
 # V8 compile caches for the agent and the dashboard (run once in the root filesystem)
 log "compile cache: agent$([[ $WEB == 1 ]] && echo " and dashboard") (run once inside the image)"
-SLUICE_NODE_FLAGS="$NODE_FLAGS" SLUICE_WEB_NODE_FLAGS="$WEB_NODE_FLAGS" bash "$ISO/lib/warm-cache.sh" "$R" $([[ $WEB == 1 ]] && echo --web) | sed 's/^/    /'
+SLUICE_NODE_FLAGS="$NODE_FLAGS" bash "$ISO/lib/warm-cache.sh" "$R" $([[ $WEB == 1 ]] && echo --web) | sed 's/^/    /'
 # kernel and initrd go beside the squashfs, not in it
 cp "$(ls "$R"/boot/vmlinuz-* | sort -V | tail -1)" "$BUILD/iso/live/vmlinuz"
 cp "$(ls "$R"/boot/initrd.img-* | sort -V | tail -1)" "$BUILD/iso/live/initrd.img"

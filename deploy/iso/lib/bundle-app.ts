@@ -45,12 +45,6 @@ const REWRITES: { file: string; from: string; to: string }[] = [
     from: 'new URL("./worker-boot.ts", import.meta.url)',
     to: 'new URL("./worker-boot.js", import.meta.url)',
   },
-  // the query compiler may arrive compiled already (PRISMA_PREWARM below)
-  ...["sqlite", "postgres"].map((p) => ({
-    file: `packages/db/src/generated/${p}/internal/class.ts`,
-    from: "return await decodeBase64AsWasm(wasm);",
-    to: "return wasm instanceof WebAssembly.Module ? wasm : await decodeBase64AsWasm(wasm);",
-  })),
 ];
 
 /**
@@ -70,32 +64,6 @@ const prismaWasmFile = (name: string) =>
 /** How the generated client turns the module's `wasm` into bytes (see above). */
 const PRISMA_DECODE = 'Buffer.from(wasmBase64, "base64")';
 const prismaDecodeChecked = new Set<string>();
-/** The global the server's prewarm leaves a query compiler's compile under (by its name). */
-const prewarmKey = (name: string) => `sluice.prisma.${name}`;
-/**
- * Put before the dashboard's server (server.js, which imports Next only once this has run):
- * starts compiling the query compiler the database needs (PostgreSQL when DATABASE_URL says
- * so, as @sluice/db's resolveTarget decides; SQLite otherwise) with `WebAssembly.compile`, on
- * V8's background threads, while the main thread loads Next's ~400 modules; the first query
- * then gets the compiled module (prismaWasmPlugin's module awaits it, the generated client
- * takes a Module as is: REWRITES) instead of compiling it on the main thread inside the first
- * request. With build.sh's --no-wasm-lazy-compilation for the dashboard, ~0.13 s less of
- * the main thread's CPU to the first answer natively (docs/iso.md).
- */
-const PRISMA_PREWARM = `import { readFileSync as __sluiceReadWasm } from "node:fs";
-{
-  const name = /^postgres(ql)?:\\/\\//i.test(process.env.DATABASE_URL ?? "")
-    ? "query_compiler_fast_bg.postgresql" : "query_compiler_fast_bg.sqlite";
-  try {
-    const compiled = WebAssembly.compile(
-      __sluiceReadWasm(${JSON.stringify(join(IMAGE_ROOT, "node_modules/@prisma/client/runtime"))} + "/" + name + ".wasm"));
-    compiled.catch(() => {}); // a failure shows at the first query, which awaits it
-    globalThis[Symbol.for(${JSON.stringify(prewarmKey(""))} + name)] = compiled;
-  } catch {} // no such file: the first query reads and compiles it as without this
-}
-`;
-/** The query compilers PRISMA_PREWARM names (checked against the ones bundled). */
-const PREWARMED = ["query_compiler_fast_bg.sqlite", "query_compiler_fast_bg.postgresql"];
 const prismaWasmPlugin: Plugin = {
   name: "sluice-prisma-wasm",
   setup(b) {
@@ -114,10 +82,7 @@ const prismaWasmPlugin: Plugin = {
     b.onLoad({ filter: /.*/, namespace: "prisma-wasm" }, (args) => {
       prismaWasm.add(args.path);
       return {
-        contents:
-          `import { readFileSync } from "node:fs";\n` +
-          `export const wasm = await (globalThis[Symbol.for(${JSON.stringify(prewarmKey(args.path))})] ?? ` +
-          `readFileSync(${JSON.stringify(prismaWasmFile(args.path))}));\n`,
+        contents: `import { readFileSync } from "node:fs";\nexport const wasm = readFileSync(${JSON.stringify(prismaWasmFile(args.path))});\n`,
         loader: "js",
       };
     });
@@ -150,11 +115,6 @@ function sourcePaths(entries: string[]): Plugin {
   };
 }
 
-// CommonJS dependencies (commander, pino, prom-client…) call require(): give the ES-module
-// bundle one
-const BANNER =
-  'import { createRequire as __sluiceRequire } from "node:module"; const require = __sluiceRequire(import.meta.url);';
-
 async function bundle(entries: string[], outdir: string, extra: BuildOptions = {}): Promise<void> {
   const res = await build({
     entryPoints: entries.map((e) => join(REPO, e)),
@@ -167,7 +127,11 @@ async function bundle(entries: string[], outdir: string, extra: BuildOptions = {
     external: EXTERNAL,
     entryNames: "[name]",
     chunkNames: "[name]-[hash]",
-    banner: { js: BANNER },
+    // CommonJS dependencies (commander, pino, prom-client…) call require(): give the
+    // ES-module bundle one
+    banner: {
+      js: 'import { createRequire as __sluiceRequire } from "node:module"; const require = __sluiceRequire(import.meta.url);',
+    },
     // prismaWasmPlugin first: its check of the generated client falls through to sourcePaths
     plugins: [prismaWasmPlugin, sourcePaths(entries)],
     legalComments: "none",
@@ -191,10 +155,7 @@ if (WEB) {
   );
   // peer.js: what `@sluice/api/peer` names
   const peer = join(DEST, "packages/api/dist/client-address.js");
-  await bundle(["apps/web/server.ts"], "apps/web", {
-    splitting: false,
-    banner: { js: `${BANNER}\n${PRISMA_PREWARM}` },
-  });
+  await bundle(["apps/web/server.ts"], "apps/web", { splitting: false });
   const apiPkg = join(DEST, "packages/api/package.json");
   const pkg = JSON.parse(readFileSync(apiPkg, "utf8")) as Record<string, unknown>;
   pkg.exports = { ".": "./dist/index.js", "./peer": `./${relative(join(DEST, "packages/api"), peer)}` };
@@ -212,9 +173,6 @@ for (const name of prismaWasm) {
 }
 if (prismaWasm.size && !prismaDecodeChecked.size)
   throw new Error("bundle-app: Prisma's query compiler is bundled but no generated client was checked");
-for (const name of PREWARMED)
-  if (WEB && !prismaWasm.has(name))
-    throw new Error(`bundle-app: the server's prewarm names ${name}, which no bundle reads`);
 if (prismaWasm.size)
   console.log(`bundle-app: Prisma's query compilers as binaries: ${[...prismaWasm].join(", ")}`);
 // the sources are in the bundles now (the db's migrations and the web build stay)

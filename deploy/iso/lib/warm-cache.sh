@@ -18,8 +18,6 @@ NODE=/opt/sluice/node/bin/node
 # other flags
 [[ -n "${SLUICE_NODE_FLAGS:-}" ]] || { echo "warm-cache: SLUICE_NODE_FLAGS is not set (build.sh sets it)" >&2; exit 2; }
 read -r -a FLAGS <<<"$SLUICE_NODE_FLAGS"
-# the dashboard's (build.sh's WEB_NODE_FLAGS: its unit's)
-read -r -a WEB_FLAGS <<<"${SLUICE_WEB_NODE_FLAGS:-$SLUICE_NODE_FLAGS}"
 mounted=()
 cleanup() {
   local m
@@ -68,7 +66,7 @@ port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 chroot "$R" env -C /opt/sluice/apps/web NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 HOME=/tmp/sluice-warm \
   SLUICE_DATA=/tmp/sluice-warm SLUICE_SOCKET=/tmp/sluice-warm/agent.sock SLUICE_PROTOCOLS=/opt/sluice/protocols \
   NODE_COMPILE_CACHE=/opt/sluice/cache/web \
-  "$NODE" "${WEB_FLAGS[@]}" --require /tmp/sluice-warm/flush.cjs /opt/sluice/apps/web/server.js --port "$port" --host 127.0.0.1 \
+  "$NODE" "${FLAGS[@]}" --require /tmp/sluice-warm/flush.cjs /opt/sluice/apps/web/server.js --port "$port" --host 127.0.0.1 \
   >"$R/tmp/sluice-warm.log" 2>&1 &
 web_pid=$!
 ok=0

@@ -24,7 +24,7 @@ cat /run/sluice/storage 2>/dev/null
 findmnt -no SOURCE,FSTYPE,SIZE,USED /var/lib/sluice
 [[ -f /run/sluice/storage-warning ]] && echo "WARNING: $(cat /run/sluice/storage-warning)"
 section processes
-ps -eo user=,pid=,rss=,args= | grep -E '[n]ode|[n]ext-server|[d]nsmasq' | cut -c1-200
+ps -eo user=,pid=,rss=,args= | grep -E '[n]ode|[n]ext-server|[d]nsmasq' | cut -c1-150
 section qdiscs
 for d in $WAN $LAN; do tc qdisc show dev "$d" | head -4; done
 section filters
