@@ -14,13 +14,31 @@
 // Bundled modules keep their own `__dirname`/`__filename` (the image's path of the file), so
 // paths computed from them still hold.
 
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { build, type Plugin } from "esbuild";
 
 /** The modules Next's runtimes and the build output load by themselves, and theirs (statically). */
-async function sharedModules(nextDist: string): Promise<Set<string>> {
+async function sharedModules(nextDist: string, appServer: string): Promise<Set<string>> {
   const roots: string[] = [join(nextDist, "server/lib/trace/tracer.js")];
+  // what the app's build output requires of Next by name (today only `*.external.js` and the
+  // runtimes, but another page type may name others)
+  const byName = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) byName(p);
+      else if (e.name.endsWith(".js"))
+        for (const m of readFileSync(p, "utf8").matchAll(/require\("next\/(dist\/[^"]+)"\)/g)) {
+          const f = join(nextDist, "..", m[1]!);
+          for (const c of [f, `${f}.js`, join(f, "index.js")])
+            if (c.endsWith(".js") && existsSync(c)) {
+              roots.push(c);
+              break;
+            }
+        }
+    }
+  };
+  if (existsSync(appServer)) byName(appServer);
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
@@ -101,7 +119,7 @@ const bare = (spec: string) => !spec.startsWith(".") && !spec.startsWith("/");
  */
 export async function nextServerPlugin(repo: string, imageRoot: string): Promise<Plugin> {
   const nextDist = join(repo, "node_modules/next/dist");
-  const shared = await sharedModules(nextDist);
+  const shared = await sharedModules(nextDist, join(repo, "apps/web/.next/server"));
   const image = (p: string) => join(imageRoot, relative(repo, p));
   const bundled = new Set<string>();
   let lazied = 0;
