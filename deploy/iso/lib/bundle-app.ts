@@ -7,10 +7,12 @@
 //                                                          workers (`new Worker(...)`)
 //   packages/api/dist/{index,peer}.js + chunks             @sluice/api as the dashboard's
 //                                                          .next output imports it at run time
-//   apps/web/server.js                                     the dashboard's server
+//   apps/web/server.js                                     the dashboard's server, with the
+//                                                          part of Next it loads at start
+//                                                          (bundle-next.ts)
 //
 // Native addons and Prisma's runtime (addons, WebAssembly) stay in node_modules, and so does
-// Next. Every source module keeps its own `import.meta.url` (the path it has in the image,
+// the rest of Next. Every source module keeps its own `import.meta.url` (the path it has in the image,
 // which keeps the repository's layout), so paths computed from it (Prisma's migrations, the
 // pattern set, the app catalogue) still hold; the entry points keep the bundle's own. The
 // workspaces' TypeScript sources are then removed from DEST, so a forgotten `.ts` import
@@ -22,6 +24,7 @@ import { readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build, type BuildOptions, type Plugin } from "esbuild";
+import { nextServerPlugin } from "./bundle-next.ts";
 
 const IMAGE_ROOT = "/opt/sluice";
 
@@ -155,7 +158,16 @@ if (WEB) {
   );
   // peer.js: what `@sluice/api/peer` names
   const peer = join(DEST, "packages/api/dist/client-address.js");
-  await bundle(["apps/web/server.ts"], "apps/web", { splitting: false });
+  // Next's server start in the same file (bundle-next.ts): `next` is no longer external
+  await bundle(["apps/web/server.ts"], "apps/web", {
+    splitting: false,
+    external: EXTERNAL.filter((e) => e !== "next" && e !== "next/*"),
+    plugins: [
+      prismaWasmPlugin,
+      sourcePaths(["apps/web/server.ts"]),
+      await nextServerPlugin(REPO, IMAGE_ROOT),
+    ],
+  });
   const apiPkg = join(DEST, "packages/api/package.json");
   const pkg = JSON.parse(readFileSync(apiPkg, "utf8")) as Record<string, unknown>;
   pkg.exports = { ".": "./dist/index.js", "./peer": `./${relative(join(DEST, "packages/api"), peer)}` };
@@ -175,6 +187,28 @@ if (prismaWasm.size && !prismaDecodeChecked.size)
   throw new Error("bundle-app: Prisma's query compiler is bundled but no generated client was checked");
 if (prismaWasm.size)
   console.log(`bundle-app: Prisma's query compilers as binaries: ${[...prismaWasm].join(", ")}`);
+// CommonJS packages loaded at start as many small modules, made one file each in place (the
+// same code: what `require` of the package name loads). @opentelemetry/api: 51 modules, which
+// Next's tracer loads at start (the agent's bundle has its own copy); ~27 → ~9 ms of CPU
+// natively, about 0.3 s under user-mode emulation (docs/iso.md). Its state is global
+// (Symbol.for), so a module of it loaded apart (e.g. its `./experimental` entry) still shares it.
+for (const [pkg, entry] of [["@opentelemetry/api", "dist/index.cjs"]] as const) {
+  const file = join(DEST, "node_modules", pkg, entry);
+  if (!existsSync(file)) continue;
+  const res = await build({
+    entryPoints: [file],
+    bundle: true,
+    write: false,
+    platform: "node",
+    format: "cjs",
+    target: "node24",
+    legalComments: "none",
+    logLevel: "warning",
+    metafile: true,
+  });
+  writeFileSync(file, res.outputFiles[0]!.contents);
+  console.log(`bundle-app: ${pkg}: ${Object.keys(res.metafile.inputs).length} modules → 1 file`);
+}
 // the sources are in the bundles now (the db's migrations and the web build stay)
 for (const dir of [
   "apps/agent/src",
