@@ -383,7 +383,8 @@ for (const m of modes) {
  * test and the packet-mark lookup first); "prev" = devmap+noct, the layout before (issue 10,
  * the seventh pass's); "fwd1" FORWARD as before its conditional jumps (one jump into
  * SLUICE_FWD, whose first two rules return decided packets); "pre0" pre's restore rule
- * testing `meta mark 0` instead of the packet's other bits.
+ * testing `meta mark 0` instead of the packet's other bits; "ctfwd" FORWARD's jumps by the
+ * connection mark (xt connmark) and no restore in `pre`, "nopre" the same without `pre`.
  */
 function applyLayout(l: NetnsLab, layout: string): void {
   const parts = new Set(layout.split("+"));
@@ -410,6 +411,38 @@ function applyLayout(l: NetnsLab, layout: string): void {
       [4],
     );
     parts.delete("fwd1");
+  }
+  if (parts.has("ctfwd") || parts.has("nopre")) {
+    // FORWARD's jumps test the connection mark (xt connmark: iptables-nft has no native
+    // form), so a decided packet needs no restore in `pre` ("ctfwd": pre's first rule only
+    // accepts) or no `pre` at all ("nopre": what moving its new-connection rules to `post`
+    // would leave; decided packets only, as every layout here).
+    const save = l.mustExec(l.router, "iptables-save", ["-t", "mangle"]).split("\n");
+    const jumps = save.filter((x) => /^-A FORWARD (.* )?-m mark --mark \S+ -j SLUICE_FWD$/.test(x));
+    l.restoreRules(
+      l.router,
+      [
+        "*mangle",
+        ...jumps.flatMap((x) => [
+          x.replace(/^-A/, "-D"),
+          x.replace(/^-A FORWARD/, "-I FORWARD 1").replace("-m mark --mark", "-m connmark --mark"),
+        ]),
+        "COMMIT",
+        "",
+      ].join("\n"),
+      [4],
+    );
+    const pre = l.mustExec(l.router, "nft", ["-a", "list", "chain", "inet", "sluice", "pre"]);
+    const h = /^\s*ct status .* meta mark set ct mark .* accept # handle (\d+)$/m.exec(pre)?.[1];
+    if (!h) throw new Error(`ctfwd: no fast restore rule in pre:\n${pre}`);
+    if (parts.has("nopre"))
+      l.mustExec(l.router, "nft", ["-f", "-"], "flush chain inet sluice pre\ndelete chain inet sluice pre\n");
+    else
+      l.mustExec(l.router, "nft", [
+        `replace rule inet sluice pre handle ${h} ct status & (expected | confirmed) == confirmed accept`,
+      ]);
+    parts.delete("ctfwd");
+    parts.delete("nopre");
   }
   if (parts.has("pre0")) {
     const pre = l.mustExec(l.router, "nft", ["-a", "list", "chain", "inet", "sluice", "pre"]);
