@@ -49,7 +49,7 @@ test("an iptables-only layout becomes the nftables one: the old jumps and chains
   });
   await legacy.apply(defaultPolicy(), { user: "test" });
   const before = await state();
-  assert.deepEqual(before.v4.hooks, { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 });
+  assert.deepEqual(before.v4.hooks, { PREROUTING: 1, FORWARD: 2, OUTPUT: 1, POSTROUTING: 1 });
   assert.ok(before.v4.chains.includes("SLUICE_PRE") && before.v4.chains.includes("SLUICE_ACCT"));
   const nft = new Applier({
     exec: kernel,
@@ -61,7 +61,7 @@ test("an iptables-only layout becomes the nftables one: the old jumps and chains
   const { entry } = await nft.apply(defaultPolicy(), { user: "test" });
   assert.equal(entry.status, "applied");
   const after = await state();
-  assert.deepEqual(after.v4.hooks, { PREROUTING: 0, FORWARD: 1, OUTPUT: 1, POSTROUTING: 0 });
+  assert.deepEqual(after.v4.hooks, { PREROUTING: 0, FORWARD: 2, OUTPUT: 1, POSTROUTING: 0 });
   assert.deepEqual(after.v4.chains, ["SLUICE_FWD", "SLUICE_OUT"]);
   assert.deepEqual(after.v6!.chains, ["SLUICE_FWD", "SLUICE_OUT"]);
   assert.ok(after.nft!.chains.some((c) => c.name === "restore"));
@@ -81,8 +81,8 @@ for (const [variant, caps] of [
     // With nftables the connection mark is restored and saved there: no PREROUTING or
     // POSTROUTING jump (render/nft-connmark.ts).
     const hooks = caps.nftables
-      ? { PREROUTING: 0, FORWARD: 1, OUTPUT: 1, POSTROUTING: 0 }
-      : { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 };
+      ? { PREROUTING: 0, FORWARD: 2, OUTPUT: 1, POSTROUTING: 0 }
+      : { PREROUTING: 1, FORWARD: 2, OUTPUT: 1, POSTROUTING: 1 };
     assert.deepEqual(s.v4.hooks, hooks);
     assert.ok(
       s.tc.wan0!.classes.some((l) => l.startsWith("class htb 1:11 parent 1:1") && l.includes("rate 7Mbit")),
@@ -185,7 +185,7 @@ test("an iptables-only layout becomes the nftables one: the old jumps and chains
   });
   await legacy.apply(defaultPolicy(), { user: "test" });
   const before = await state();
-  assert.deepEqual(before.v4.hooks, { PREROUTING: 1, FORWARD: 1, OUTPUT: 1, POSTROUTING: 1 });
+  assert.deepEqual(before.v4.hooks, { PREROUTING: 1, FORWARD: 2, OUTPUT: 1, POSTROUTING: 1 });
   assert.ok(before.v4.chains.includes("SLUICE_PRE") && before.v4.chains.includes("SLUICE_ACCT"));
   const nft = new Applier({
     exec: kernel,
@@ -197,10 +197,31 @@ test("an iptables-only layout becomes the nftables one: the old jumps and chains
   const { entry } = await nft.apply(defaultPolicy(), { user: "test" });
   assert.equal(entry.status, "applied");
   const after = await state();
-  assert.deepEqual(after.v4.hooks, { PREROUTING: 0, FORWARD: 1, OUTPUT: 1, POSTROUTING: 0 });
+  assert.deepEqual(after.v4.hooks, { PREROUTING: 0, FORWARD: 2, OUTPUT: 1, POSTROUTING: 0 });
   assert.deepEqual(after.v4.chains, ["SLUICE_FWD", "SLUICE_OUT"]);
   assert.deepEqual(after.v6!.chains, ["SLUICE_FWD", "SLUICE_OUT"]);
   assert.ok(after.nft!.chains.some((c) => c.name === "restore"));
+});
+
+test("the single FORWARD jump of the layout before becomes the conditional jumps in one restore", async () => {
+  const { kernel, applier, state } = setup(MINIMAL_WITH_NFT);
+  await applier.apply(defaultPolicy(), { user: "test" });
+  const now = (await state()).v4.hookLines;
+  // As an agent before this layout left it: one unconditional jump into SLUICE_FWD.
+  const old = [
+    "*mangle",
+    ...now.filter((l) => l.startsWith("-A FORWARD ")).map((l) => l.replace("-A", "-D")),
+  ];
+  old.push("-I FORWARD 1 -j SLUICE_FWD", "COMMIT", "");
+  const r = await kernel.run(["iptables-restore", "-w", "--noflush"], { input: old.join("\n") });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual((await state()).v4.hookLines, ["-A FORWARD -j SLUICE_FWD", "-A OUTPUT -j SLUICE_OUT"]);
+  const { entry } = await applier.apply(withUpload("5mbit"), { user: "test" });
+  assert.equal(entry.status, "applied");
+  assert.deepEqual((await state()).v4.hookLines, now);
+  // And applying again leaves them as they are: each once.
+  await applier.apply(withUpload("6mbit"), { user: "test" });
+  assert.deepEqual((await state()).v4.hookLines, now);
 });
 
 for (const [variant, caps] of [

@@ -98,7 +98,7 @@ test("apply installs the tree and the rules, verified by reading back", opts, as
     assert.equal(s.nft.chains.find((c) => c.name === "post")!.hook, "postrouting -150");
   } else assert.equal(s.nft, null);
   const pre = caps.nftables ? 0 : 1;
-  assert.deepEqual(s.v4.hooks, { PREROUTING: pre, FORWARD: 1, OUTPUT: 1, POSTROUTING: pre });
+  assert.deepEqual(s.v4.hooks, { PREROUTING: pre, FORWARD: 2, OUTPUT: 1, POSTROUTING: pre });
   if (caps.nftables) assert.equal(s.nft!.chains.find((c) => c.name === "pre")!.hook, "prerouting -160");
   assert.ok(s.v4.rules.some((l) => l.includes("NFQUEUE --queue-balance 0:1 --queue-bypass")));
   assert.ok(
@@ -109,7 +109,7 @@ test("apply installs the tree and the rules, verified by reading back", opts, as
   assert.ok(s.tc.lan0!.qdiscs.some((l) => l.startsWith("qdisc htb 1: root")));
   // Applying again is idempotent: hooks are not duplicated.
   await applier.apply(defaultPolicy(), { user: "test" });
-  assert.deepEqual((await state()).v4.hooks, { PREROUTING: pre, FORWARD: 1, OUTPUT: 1, POSTROUTING: pre });
+  assert.deepEqual((await state()).v4.hooks, { PREROUTING: pre, FORWARD: 2, OUTPUT: 1, POSTROUTING: pre });
 });
 
 test("app, category and hostname rules install as routes on their own mark fields", opts, async () => {

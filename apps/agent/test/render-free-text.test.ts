@@ -137,6 +137,10 @@ const IPT_FORMS = [
   /^\*mangle$/,
   new RegExp(`^:${CHAIN} - \\[0:0\\]$`),
   new RegExp(`^-I (PREROUTING|FORWARD|OUTPUT|POSTROUTING) 1 -j ${CHAIN}$`),
+  // FORWARD's conditional jumps (render/iptables.ts hooksOf).
+  new RegExp(
+    `^-I FORWARD [123] (?:-m mark --mark 0x[0-9a-f]+/0x[0-9a-f]+|-p udp -m udp --sport 53|-p tcp -m mark --mark 0x[0-9a-f]+/0x[0-9a-f]+) -j SLUICE_FWD$`,
+  ),
   new RegExp(
     `^-A ${CHAIN}(?: ${ARG})* -j (NFQUEUE|CONNMARK|CLASSIFY|MARK|RETURN|SLUICE_APPS|SLUICE_ACCT)(?: ${ARG})*$`,
   ),

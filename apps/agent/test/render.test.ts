@@ -193,9 +193,16 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   // no iptables PREROUTING/POSTROUTING chain for a decided packet to walk.
   assert.ok(!lines.some((l) => l.includes("CONNMARK")));
   assert.deepEqual(chainsOf(r.model), ["SLUICE_FWD", "SLUICE_OUT"]);
+  // FORWARD jumps to SLUICE_FWD only for undecided packets, DNS answers and RTSP control:
+  // a decided packet walks three tests there and no chain of Sluice's.
   assert.deepEqual(
-    hooksOf(r.model).map((h) => h.chain),
-    ["FORWARD", "OUTPUT"],
+    hooksOf(r.model).map((h) => ruleLine(h)),
+    [
+      "-A FORWARD -m mark --mark 0x0/0xfe00 -j SLUICE_FWD",
+      "-A FORWARD -p udp -m udp --sport 53 -j SLUICE_FWD",
+      "-A FORWARD -p tcp -m mark --mark 0x1300/0xff00 -j SLUICE_FWD",
+      "-A OUTPUT -j SLUICE_OUT",
+    ],
   );
   const nft = r.nft!.table;
   const chain = (name: string) => nft.chains.find((c) => c.name === name)!.rules.map((x) => x.text);
@@ -248,9 +255,9 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   ]);
   assert.equal(chain("save_bits")[0], "ct mark set ct mark & 0x000000ff");
   const q = "-j NFQUEUE --queue-balance 8:11 --queue-bypass";
-  // SLUICE_FWD in order: a decided TCP packet (not RTSP control) leaves at the first rule,
-  // a decided UDP one (not a DNS answer) at the second; DNS answers always reach the data plane (its DNS cache names later
-  // flows); a decided connection (protocol field neither 0 nor 1) leaves after one test; an
+  // SLUICE_FWD in order (only the packets FORWARD's jumps select get there): DNS answers
+  // always reach the data plane (its DNS cache names later flows); a decided connection
+  // (protocol field neither 0 nor 1) leaves after one test; an
   // undecided one is queued inside the window; past it, it is marked unknown and queued once
   // more so the data plane records the verdict (the queue fails open, the mark stays). An
   // RTSP control connection (rtsp, mark 19) stays queued for its first 64 packets, decided
@@ -258,8 +265,6 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   assert.deepEqual(
     rules.filter((x) => x.chain === "SLUICE_FWD").map((x) => x.spec.join(" ")),
     [
-      "-p tcp -m mark ! --mark 0x0/0xfe00 -m mark ! --mark 0x1300/0xff00 -j RETURN",
-      "-p udp -m udp ! --sport 53 -m mark ! --mark 0x0/0xfe00 -j RETURN",
       `-p udp -m udp --sport 53 ${q}`,
       `-p tcp -m mark --mark 0x1300/0xff00 -m connbytes --connbytes 0:64 --connbytes-mode packets --connbytes-dir both ${q}`,
       "-m mark ! --mark 0x0/0xfe00 -j RETURN",
@@ -284,7 +289,7 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
       "-m connmark --mark 0x0/0xfe00 -m mark ! --mark 0x0/0xfe00 -j CONNMARK --save-mark --nfmask 0xffffff00 --ctmask 0xffffff00",
     ],
   );
-  assert.equal(hooksOf(legacy.model).length, 4);
+  assert.equal(hooksOf(legacy.model).length, 5);
   // Without nftables there is no expectation map: RTSP control connections are not kept queued.
   assert.equal(legacy.model.related.rtspMedia, null);
   assert.ok(!buildRules(legacy.model, 4).some((x) => x.spec.includes("0:64")));
@@ -310,7 +315,7 @@ test("iptables rules: decided flows leave at once, window, late verdicts, save o
   const upgrade = renderIptables(r.model, 4, {
     addHooks: false,
     removeChains: ["SLUICE_ACCT", "SLUICE_PRE", "SLUICE_FWD", "SLUICE_POST"],
-    removeHooks: ["PREROUTING", "POSTROUTING"],
+    removeHooks: ["-A PREROUTING -j SLUICE_PRE", "-A POSTROUTING -j SLUICE_POST"],
   });
   assert.match(upgrade, /:SLUICE_ACCT - \[0:0\]\n/);
   assert.match(

@@ -381,10 +381,79 @@ for (const m of modes) {
  * the class by output device in the fast chains (`meta priority set oifname map { dev :
  * class, ... }`); "noct" no connection-mark lookup at all (a decided packet walks the save
  * test and the packet-mark lookup first); "prev" = devmap+noct, the layout before (issue 10,
- * the seventh pass's).
+ * the seventh pass's); "fwd1" FORWARD as before its conditional jumps (one jump into
+ * SLUICE_FWD, whose first two rules return decided packets); "pre0" pre's restore rule
+ * testing `meta mark 0` instead of the packet's other bits; "ctfwd" FORWARD's jumps by the
+ * connection mark (xt connmark) and no restore in `pre`, "nopre" the same without `pre`.
  */
 function applyLayout(l: NetnsLab, layout: string): void {
   const parts = new Set(layout.split("+"));
+  if (parts.has("fwd1")) {
+    // The FORWARD layout before the conditional jumps (issue 10, the ninth pass): one
+    // unconditional jump into SLUICE_FWD, whose first two rules return a decided TCP packet
+    // (not RTSP control) and a decided UDP one (not a DNS answer).
+    const save = l.mustExec(l.router, "iptables-save", ["-t", "mangle"]).split("\n");
+    const jumps = save.filter((x) => /^-A FORWARD .*-j SLUICE_FWD$/.test(x));
+    const rtsp = save
+      .map((x) => /^-A SLUICE_FWD -p tcp -m mark --mark (\S+) -m connbytes/.exec(x)?.[1])
+      .find(Boolean);
+    l.restoreRules(
+      l.router,
+      [
+        "*mangle",
+        ...jumps.map((x) => x.replace(/^-A/, "-D")),
+        "-I FORWARD 1 -j SLUICE_FWD",
+        "-I SLUICE_FWD 1 -p udp -m udp ! --sport 53 -m mark ! --mark 0x0/0xfe00 -j RETURN",
+        `-I SLUICE_FWD 1 -p tcp -m mark ! --mark 0x0/0xfe00${rtsp ? ` -m mark ! --mark ${rtsp}` : ""} -j RETURN`,
+        "COMMIT",
+        "",
+      ].join("\n"),
+      [4],
+    );
+    parts.delete("fwd1");
+  }
+  if (parts.has("ctfwd") || parts.has("nopre")) {
+    // FORWARD's jumps test the connection mark (xt connmark: iptables-nft has no native
+    // form), so a decided packet needs no restore in `pre` ("ctfwd": pre's first rule only
+    // accepts) or no `pre` at all ("nopre": what moving its new-connection rules to `post`
+    // would leave; decided packets only, as every layout here).
+    const save = l.mustExec(l.router, "iptables-save", ["-t", "mangle"]).split("\n");
+    const jumps = save.filter((x) => /^-A FORWARD (.* )?-m mark --mark \S+ -j SLUICE_FWD$/.test(x));
+    l.restoreRules(
+      l.router,
+      [
+        "*mangle",
+        ...jumps.flatMap((x) => [
+          x.replace(/^-A/, "-D"),
+          x.replace(/^-A FORWARD/, "-I FORWARD 1").replace("-m mark --mark", "-m connmark --mark"),
+        ]),
+        "COMMIT",
+        "",
+      ].join("\n"),
+      [4],
+    );
+    const pre = l.mustExec(l.router, "nft", ["-a", "list", "chain", "inet", "sluice", "pre"]);
+    const h = /^\s*ct status .* meta mark set ct mark .* accept # handle (\d+)$/m.exec(pre)?.[1];
+    if (!h) throw new Error(`ctfwd: no fast restore rule in pre:\n${pre}`);
+    if (parts.has("nopre"))
+      l.mustExec(l.router, "nft", ["-f", "-"], "flush chain inet sluice pre\ndelete chain inet sluice pre\n");
+    else
+      l.mustExec(l.router, "nft", [
+        `replace rule inet sluice pre handle ${h} ct status & (expected | confirmed) == confirmed accept`,
+      ]);
+    parts.delete("ctfwd");
+    parts.delete("nopre");
+  }
+  if (parts.has("pre0")) {
+    const pre = l.mustExec(l.router, "nft", ["-a", "list", "chain", "inet", "sluice", "pre"]);
+    const h = /^\s*ct status .* meta mark set ct mark .* accept # handle (\d+)$/m.exec(pre)?.[1];
+    if (!h) throw new Error(`pre0: no fast restore rule in pre:\n${pre}`);
+    l.mustExec(l.router, "nft", [
+      `replace rule inet sluice pre handle ${h} ct status & (expected | confirmed) == confirmed meta mark 0 meta mark set ct mark & 0xffffff00 accept`,
+    ]);
+    parts.delete("pre0");
+  }
+  if (!parts.size) return;
   if (parts.has("prev")) parts.add("devmap").add("noct");
   if (parts.has("noct")) parts.add("nodec");
   const nft = (args: string[], stdin?: string) => l.mustExec(l.router, "nft", args, stdin);

@@ -8,7 +8,8 @@ test("renderedRules: the agent's mangle layout for the router's queues and windo
   const two = renderedRules({ queues: 2, packets: 10, protocolMarks: new Map([["hello", 3]]) });
   for (const text of [two.v4, two.v6]) {
     assert.match(text, /^\*mangle$/m);
-    assert.match(text, /^-I FORWARD 1 -j SLUICE_FWD$/m);
+    assert.match(text, /^-I FORWARD 1 -m mark --mark 0x0\/0xfe00 -j SLUICE_FWD$/m);
+    assert.match(text, /^-I FORWARD 2 -p udp -m udp --sport 53 -j SLUICE_FWD$/m);
     assert.match(
       text,
       /^-A SLUICE_FWD -m connbytes --connbytes 0:10 --connbytes-mode packets --connbytes-dir both -j NFQUEUE --queue-balance 0:1 --queue-bypass/m,

@@ -18,7 +18,7 @@ import { hostFeatures, type Capabilities } from "../kernel/capabilities.ts";
 import type { HostInputs } from "../render/hosts-model.ts";
 import { readInstalled, rootQdisc, type InstalledState } from "../kernel/installed.ts";
 import { renderPolicy, scriptText, type RenderedPolicy } from "../render/scripts.ts";
-import { HOOKS, hooksOf, renderIptables, renderIptablesTeardown, ruleLine } from "../render/iptables.ts";
+import { hooksOf, renderIptables, renderIptablesTeardown, ruleLine } from "../render/iptables.ts";
 import { renderNftTeardown } from "../render/nft.ts";
 import { verifyInstalled } from "./verify.ts";
 import { IFB_DEVICE, type AppIndex } from "../render/model.ts";
@@ -508,24 +508,19 @@ export class Applier {
     ];
     for (const [name, bin, installed, family] of families) {
       if (!installed) continue;
-      const hooks = hooksOf(r.model);
-      const addHooks = hooks.some((h) => (installed.hooks[h.chain] ?? 0) === 0);
-      const present = hooks.filter((h) => (installed.hooks[h.chain] ?? 0) > 0);
-      if (addHooks && present.length) {
-        // A half-present set of hooks: remove the ones there so the restore adds each once.
-        const del = present.map((h) => ruleLine(h, "-D"));
-        await step(name, [bin, "-w", "--noflush"], ["*mangle", ...del, "COMMIT", ""].join("\n"));
-      }
-      // Jumps of an earlier layout (e.g. to SLUICE_PRE/SLUICE_POST before the connection
-      // mark moved to nftables) go with their chains.
-      const removeHooks = HOOKS.filter((h) => !hooks.includes(h) && (installed.hooks[h.chain] ?? 0) > 0);
+      // The model's jumps from built-in chains, unless exactly those are installed: any
+      // other (an earlier layout's, a duplicate) is deleted and the model's inserted at the
+      // top, in the same restore.
+      const want = hooksOf(r.model).map((h) => ruleLine(h));
+      const have = installed.hookLines;
+      const same = have.length === want.length && want.every((l) => have.includes(l));
       await step(
         name,
         [bin, "-w", "--noflush"],
         renderIptables(r.model, family, {
-          addHooks,
+          addHooks: !same,
           removeChains: installed.chains,
-          removeHooks: removeHooks.map((h) => h.chain),
+          removeHooks: same ? [] : have,
         }),
       );
     }
@@ -551,7 +546,7 @@ export class Applier {
     ] as const) {
       if (!t) continue;
       const text = renderIptablesTeardown({
-        hooksPresent: HOOKS.filter((h) => (t.hooks[h.chain] ?? 0) > 0).map((h) => h.chain),
+        hooksPresent: t.hookLines,
         chainsPresent: t.chains,
       });
       if (text) await must(this.d.exec, [bin, "-w", "--noflush"], { input: text });

@@ -4,7 +4,7 @@
 import { fieldValue } from "../render/model.ts";
 import type { RenderedPolicy } from "../render/scripts.ts";
 import { usesFwFilters } from "../render/tc.ts";
-import { buildRules, chainsOf, hooksOf, ruleLine, HOOKS, type Family } from "../render/iptables.ts";
+import { buildRules, chainsOf, hooksOf, ruleLine, type Family } from "../render/iptables.ts";
 import { NFT_HOOK_PRIORITY_VALUE, type NftTable } from "../render/nft.ts";
 import { MEDIA_MAPS } from "../render/rtsp-media.ts";
 import {
@@ -23,14 +23,13 @@ export function verifyInstalled(r: RenderedPolicy, s: InstalledState): string[] 
     const wanted = chainsOf(r.model);
     for (const c of wanted) if (!t.chains.includes(c)) problems.push(`${name}: chain ${c} missing`);
     for (const c of t.chains) if (!wanted.includes(c)) problems.push(`${name}: chain ${c} left over`);
-    const hooks = hooksOf(r.model);
-    for (const h of HOOKS) {
-      const n = hooks.includes(h) ? 1 : 0;
-      if ((t.hooks[h.chain] ?? 0) !== n)
-        problems.push(
-          `${name}: ${h.chain} hook present ${t.hooks[h.chain]} times, expected ${n ? "once" : "none"}`,
-        );
+    // The model's jumps from built-in chains, each once, and no other.
+    const hooks = hooksOf(r.model).map((h) => ruleLine(h));
+    for (const h of hooks) {
+      const n = t.hookLines.filter((l) => l === h).length;
+      if (n !== 1) problems.push(`${name}: hook ${h} present ${n} times, expected once`);
     }
+    for (const l of t.hookLines) if (!hooks.includes(l)) problems.push(`${name}: hook ${l} left over`);
     // iptables-save lists chains in name order, each chain's rules in kernel order.
     const want = buildRules(r.model, family)
       .map((x, i) => ({ x, i }))

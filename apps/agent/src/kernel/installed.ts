@@ -3,14 +3,16 @@
 // apply left the box exactly as it was.
 
 import type { Executor } from "./executor.ts";
-import { HOOKS, SLUICE_CHAINS, ruleLine } from "../render/iptables.ts";
+import { HOOK_CHAINS, SLUICE_CHAINS, isHookLine } from "../render/iptables.ts";
 import { NFT_FAMILY, NFT_TABLE } from "../render/nft.ts";
 
 export interface InstalledTables {
   /** Sluice's chains that exist. */
   chains: string[];
-  /** How many times each hook rule is present. */
+  /** How many jumps to Sluice's chains each built-in chain holds. */
   hooks: Record<string, number>;
+  /** Those jumps as iptables-save lines (`-A FORWARD … -j SLUICE_FWD`), in kernel order. */
+  hookLines: string[];
   /** `-A SLUICE_*` lines in kernel order. */
   rules: string[];
 }
@@ -109,10 +111,11 @@ export async function readNft(exec: Executor): Promise<InstalledNft | null> {
 export function parseMangle(save: string): InstalledTables {
   const lines = save.split("\n");
   const chains = SLUICE_CHAINS.filter((c) => lines.some((l) => l.startsWith(`:${c} `)));
+  const hookLines = lines.filter(isHookLine);
   const hooks: Record<string, number> = {};
-  for (const h of HOOKS) hooks[h.chain] = lines.filter((l) => l === ruleLine(h)).length;
+  for (const c of HOOK_CHAINS) hooks[c] = hookLines.filter((l) => l.startsWith(`-A ${c} `)).length;
   const rules = lines.filter((l) => SLUICE_CHAINS.some((c) => l.startsWith(`-A ${c} `)));
-  return { chains, hooks, rules };
+  return { chains, hooks, hookLines, rules };
 }
 
 /** tc's text output without counters and kernel-internal noise. */

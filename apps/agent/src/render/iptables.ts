@@ -4,9 +4,10 @@
 // applier can verify what the kernel holds line by line.
 //
 // Packet path: the connection's mark is restored at prerouting by Sluice's nftables table
-// (render/nft-connmark.ts), or without nftables by PREROUTING → SLUICE_PRE; FORWARD →
-// SLUICE_FWD: a connection whose protocol field is decided (neither 0 nor unset) leaves
-// after one or two rules; an undecided one inside the inspection window goes to NFQUEUE
+// (render/nft-connmark.ts), or without nftables by PREROUTING → SLUICE_PRE; FORWARD jumps to
+// SLUICE_FWD only for an undecided connection (protocol field 0 or unset), DNS answers and
+// RTSP control (hooksOf): a decided packet walks three tests and no chain of Sluice's; in
+// SLUICE_FWD an undecided connection inside the inspection window goes to NFQUEUE
 // (--queue-bypass: if the agent is down, traffic flows unclassified); an undecided one past
 // the window (its first packets were lost: a full queue failed open, the agent restarted)
 // gets "unknown" and goes to the queue once more so the data plane records the verdict
@@ -58,7 +59,10 @@ export const SLUICE_CHAINS = [CHAIN_PRE, CHAIN_FWD, CHAIN_OUT, CHAIN_POST, CHAIN
 export function chainsOf(m: KernelModel): string[] {
   return connmarkInNft(m) ? [CHAIN_FWD, CHAIN_OUT] : [...SLUICE_CHAINS];
 }
-/** Every jump from a built-in chain Sluice may install. */
+const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
+
+/** Every unconditional jump from a built-in chain Sluice may install (FORWARD's jumps are
+ * conditional: see hooksOf). */
 export const HOOKS: Rule[] = [
   { chain: "PREROUTING", spec: ["-j", CHAIN_PRE] },
   { chain: "FORWARD", spec: ["-j", CHAIN_FWD] },
@@ -66,13 +70,44 @@ export const HOOKS: Rule[] = [
   { chain: "POSTROUTING", spec: ["-j", CHAIN_POST] },
 ];
 
-/** The jumps a model uses (those to its chains). */
-export function hooksOf(m: KernelModel): Rule[] {
-  const chains = chainsOf(m);
-  return HOOKS.filter((h) => chains.includes(h.spec[1]!));
+/** The built-in chains Sluice jumps from. */
+export const HOOK_CHAINS = HOOKS.map((h) => h.chain);
+
+/** Whether an iptables-save line is a jump from a built-in chain to one of Sluice's chains
+ * (any match before the jump: FORWARD's are conditional). */
+export function isHookLine(line: string): boolean {
+  const chain = /^-A (\S+) /.exec(line)?.[1];
+  return !!chain && HOOK_CHAINS.includes(chain) && SLUICE_CHAINS.some((c) => line.endsWith(` -j ${c}`));
 }
 
-const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
+/**
+ * The jumps a model uses (those to its chains), in order. FORWARD jumps to SLUICE_FWD only
+ * for the packets it acts on: an undecided connection's (protocol field 0 or unset), DNS
+ * answers and, with RTSP media expected, an RTSP control connection's. A decided packet
+ * walks three short tests in FORWARD and no chain of Sluice's: no jump, no return (each rule
+ * and jump a decided packet walks costs about as much as the minimal rules' own on a small
+ * box; docs/bench.md, issue 10).
+ */
+export function hooksOf(m: KernelModel): Rule[] {
+  const chains = chainsOf(m);
+  const undecided = `0x0/${hex(m.mask & ~(MARK_UNSET << m.shift))}`;
+  const rtsp = m.related.rtspMedia;
+  const forward: Rule[] = [
+    { chain: "FORWARD", spec: ["-m", "mark", "--mark", undecided, "-j", CHAIN_FWD] },
+    { chain: "FORWARD", spec: ["-p", "udp", "-m", "udp", "--sport", "53", "-j", CHAIN_FWD] },
+    ...(rtsp
+      ? [
+          {
+            chain: "FORWARD",
+            spec: ["-p", "tcp", "-m", "mark", "--mark", markValue(m, rtsp.control), "-j", CHAIN_FWD],
+          },
+        ]
+      : []),
+  ];
+  return HOOKS.filter((h) => chains.includes(h.spec[1]!)).flatMap((h) =>
+    h.chain === "FORWARD" ? forward : [h],
+  );
+}
 
 export function buildRules(m: KernelModel, family: Family): Rule[] {
   const own = hex(m.ownMask);
@@ -102,19 +137,8 @@ export function buildRules(m: KernelModel, family: Family): Rule[] {
     ? [{ chain: CHAIN_PRE, spec: ["-j", "CONNMARK", "--restore-mark", "--nfmask", own, "--ctmask", own] }]
     : [];
   if (classify) {
-    // A decided packet leaves after one rule (TCP) or two (UDP): each rule it walks costs
-    // about as much as the minimal rules' own on a small box (docs/bench.md, issue 10). Not
-    // for DNS answers (always queued) nor an RTSP control connection (queued for its first
-    // packets); those leave by the general test below.
-    const decided = ["-m", "mark", "!", "--mark", undecided];
-    const rtspControl = m.related.rtspMedia
-      ? ["-m", "mark", "!", "--mark", markValue(m, m.related.rtspMedia.control)]
-      : [];
-    rules.push({ chain: CHAIN_FWD, spec: ["-p", "tcp", ...decided, ...rtspControl, "-j", "RETURN"] });
-    rules.push({
-      chain: CHAIN_FWD,
-      spec: ["-p", "udp", "-m", "udp", "!", "--sport", "53", ...decided, "-j", "RETURN"],
-    });
+    // Only the packets hooksOf's FORWARD jumps select get here: undecided ones, DNS answers
+    // (always queued), RTSP control (queued for its first packets).
     const dnsAnswers = ["-p", "udp", "-m", "udp", "--sport", "53", ...queue];
     rules.push({ chain: CHAIN_FWD, spec: dnsAnswers });
     rules.push({ chain: CHAIN_OUT, spec: ["!", "-o", "lo", ...dnsAnswers] });
@@ -247,9 +271,11 @@ export function renderIptables(
   m: KernelModel,
   family: Family,
   opts: {
+    /** Insert the model's jumps from built-in chains (hooksOf). */
     addHooks: boolean;
     removeChains?: readonly string[];
-    /** Built-in chains whose jump into a chain of an earlier layout is still installed. */
+    /** Jumps from built-in chains installed now (iptables-save lines, isHookLine), deleted
+     * first: those of an earlier layout, or the model's own when they are replaced. */
     removeHooks?: readonly string[];
   },
 ): string {
@@ -259,11 +285,16 @@ export function renderIptables(
   // (flushed) and deleted in the same transaction.
   const stale = (opts.removeChains ?? []).filter((c) => !chainsOf(m).includes(c));
   for (const c of stale) out.push(`:${c} - [0:0]`);
-  const hooks = hooksOf(m);
-  for (const h of HOOKS)
-    if (!hooks.includes(h) && opts.removeHooks?.includes(h.chain)) out.push(ruleLine(h, "-D"));
-  if (opts.addHooks)
-    for (const h of hooks) out.push(ruleLine(h, "-I").replace(`-I ${h.chain}`, `-I ${h.chain} 1`));
+  for (const line of opts.removeHooks ?? []) out.push(line.replace(/^-A /, "-D "));
+  if (opts.addHooks) {
+    // At the top of each built-in chain, in the model's order.
+    const at = new Map<string, number>();
+    for (const h of hooksOf(m)) {
+      const n = (at.get(h.chain) ?? 0) + 1;
+      at.set(h.chain, n);
+      out.push(ruleLine(h, "-I").replace(`-I ${h.chain}`, `-I ${h.chain} ${n}`));
+    }
+  }
   for (const r of buildRules(m, family)) out.push(ruleLine(r));
   for (const c of stale) out.push(`-X ${c}`);
   out.push("COMMIT", "");
@@ -272,14 +303,14 @@ export function renderIptables(
 
 /** Restore input that removes every trace of Sluice from the mangle table. */
 export function renderIptablesTeardown(opts: {
-  /** The built-in chains whose jump to Sluice's chain is installed. */
+  /** The jumps to Sluice's chains installed in built-in chains (iptables-save lines). */
   hooksPresent: readonly string[];
   chainsPresent: readonly string[];
 }): string {
   if (!opts.chainsPresent.length && !opts.hooksPresent.length) return "";
   const out = ["*mangle"];
   for (const c of opts.chainsPresent) out.push(`:${c} - [0:0]`);
-  for (const h of HOOKS) if (opts.hooksPresent.includes(h.chain)) out.push(ruleLine(h, "-D"));
+  for (const line of opts.hooksPresent) out.push(line.replace(/^-A /, "-D "));
   for (const c of opts.chainsPresent) out.push(`-X ${c}`);
   out.push("COMMIT", "");
   return out.join("\n");
