@@ -108,14 +108,15 @@ export function protocolsRepo(prisma: PrismaClient) {
   return {
     /**
      * Replaces the cached catalogue with the agent's (validated): adds the new entries,
-     * rewrites only the ones that changed and removes the ones the agent no longer has. The dashboard syncs at every start, usually with nothing changed: one read then,
-     * not one upsert per protocol (75 queries through Prisma's query compiler cost the
-     * emulated boot about as much CPU as the dashboard's first page).
+     * rewrites only the ones that changed and removes the ones the agent no longer has. The
+     * dashboard syncs at every start, usually with nothing changed: one read then, not one
+     * upsert per protocol (75 queries through Prisma's query compiler cost the emulated boot
+     * about as much CPU as the dashboard's first page).
      */
     async sync(catalogue: unknown): Promise<{ added: number; updated: number; removed: number }> {
       const list = AgentCatalogueSchema.parse(catalogue);
-      const names = list.map((p) => p.name);
-      if (new Set(names).size !== names.length) throw new Error("the catalogue names a protocol twice");
+      const names = new Set(list.map((p) => p.name));
+      if (names.size !== list.length) throw new Error("the catalogue names a protocol twice");
       return prisma.$transaction(
         async (tx) => {
           const existing = new Map(
@@ -124,7 +125,7 @@ export function protocolsRepo(prisma: PrismaClient) {
               fingerprint(r),
             ]),
           );
-          const gone = [...existing.keys()].filter((n) => !names.includes(n));
+          const gone = [...existing.keys()].filter((n) => !names.has(n));
           const removed = gone.length
             ? (await tx.protocol.deleteMany({ where: { name: { in: gone } } })).count
             : 0;
