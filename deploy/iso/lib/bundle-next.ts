@@ -23,31 +23,20 @@ async function sharedModules(nextDist: string, appServer: string): Promise<Set<s
   const roots: string[] = [join(nextDist, "server/lib/trace/tracer.js")];
   // what the app's build output requires of Next by name (today only `*.external.js` and the
   // runtimes, but another page type may name others)
-  const byName = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) byName(p);
-      else if (e.name.endsWith(".js"))
-        for (const m of readFileSync(p, "utf8").matchAll(/require\("next\/(dist\/[^"]+)"\)/g)) {
-          const f = join(nextDist, "..", m[1]!);
-          for (const c of [f, `${f}.js`, join(f, "index.js")])
-            if (c.endsWith(".js") && existsSync(c)) {
-              roots.push(c);
-              break;
-            }
-        }
-    }
-  };
-  if (existsSync(appServer)) byName(appServer);
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) {
-        if (p !== join(nextDist, "esm") && p !== join(nextDist, "compiled")) walk(p);
-      } else if (e.name.endsWith(".external.js")) roots.push(p);
-    }
-  };
-  walk(nextDist);
+  for (const p of existsSync(appServer) ? filesUnder(appServer) : [])
+    if (p.endsWith(".js"))
+      for (const m of readFileSync(p, "utf8").matchAll(/require\("next\/(dist\/[^"]+)"\)/g)) {
+        const f = join(nextDist, "..", m[1]!);
+        for (const c of [f, `${f}.js`, join(f, "index.js")])
+          if (c.endsWith(".js") && existsSync(c)) {
+            roots.push(c);
+            break;
+          }
+      }
+  // the `*.external.js` modules (not the ESM copies, nor the precompiled packages)
+  for (const p of filesUnder(nextDist))
+    if (p.endsWith(".external.js") && !p.startsWith(join(nextDist, "esm") + "/") && !isCompiled(nextDist, p))
+      roots.push(p);
   const runtimes = join(nextDist, "compiled/next-server");
   for (const f of readdirSync(runtimes)) if (f.endsWith(".runtime.prod.js")) roots.push(join(runtimes, f));
   const closure = new Set<string>();
@@ -110,6 +99,11 @@ function lazyRequire(line: string): string {
   return `let ${name}$m; const ${name} = new Proxy({}, { get: (_, k) => (${name}$m ??= ${req})[k] });`;
 }
 
+/** Every file below a directory (symbolic links not followed), as paths. */
+const filesUnder = (dir: string) =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => !e.isDirectory())
+    .map((e) => join(e.parentPath, e.name));
 const isCompiled = (nextDist: string, p: string) => p.startsWith(join(nextDist, "compiled") + "/");
 const bare = (spec: string) => !spec.startsWith(".") && !spec.startsWith("/");
 
