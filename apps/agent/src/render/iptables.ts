@@ -266,6 +266,9 @@ export function ruleLine(r: Rule, verb = "-A"): string {
   return [verb, r.chain, ...args].join(" ");
 }
 
+/** The restore line that deletes a rule read back from iptables-save (`-A …` → `-D …`). */
+const deleteLine = (saved: string) => saved.replace(/^-A /, "-D ");
+
 /** The restore input: declare (and so flush) our chains, optionally hook them, refill them. */
 export function renderIptables(
   m: KernelModel,
@@ -285,7 +288,7 @@ export function renderIptables(
   // (flushed) and deleted in the same transaction.
   const stale = (opts.removeChains ?? []).filter((c) => !chainsOf(m).includes(c));
   for (const c of stale) out.push(`:${c} - [0:0]`);
-  for (const line of opts.removeHooks ?? []) out.push(line.replace(/^-A /, "-D "));
+  for (const line of opts.removeHooks ?? []) out.push(deleteLine(line));
   if (opts.addHooks) {
     // At the top of each built-in chain, in the model's order.
     const at = new Map<string, number>();
@@ -310,7 +313,7 @@ export function renderIptablesTeardown(opts: {
   if (!opts.chainsPresent.length && !opts.hooksPresent.length) return "";
   const out = ["*mangle"];
   for (const c of opts.chainsPresent) out.push(`:${c} - [0:0]`);
-  for (const line of opts.hooksPresent) out.push(line.replace(/^-A /, "-D "));
+  for (const line of opts.hooksPresent) out.push(deleteLine(line));
   for (const c of opts.chainsPresent) out.push(`-X ${c}`);
   out.push("COMMIT", "");
   return out.join("\n");
